@@ -1,0 +1,125 @@
+"""The Backend protocol every provider implements, the job it runs, and typed errors.
+
+A backend turns one prepared request into a provider task:
+    submit(request) -> task id      (recorded in history before any polling starts)
+    poll(task id)   -> TaskState    (queued / running / succeeded / failed / canceled)
+    download(state, dest) -> Path   (the result, streamed to disk)
+    cancel(task id) -> bool         (optional; False when the provider has none)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+Status = Literal["queued", "running", "succeeded", "failed", "canceled"]
+FINAL_STATUSES = ("succeeded", "failed", "canceled")
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    image_path: Path  # prepared: JPEG or PNG, within limits
+    video_path: Path  # prepared: H.264 MP4/MOV within limits
+    prompt: str = ""
+    orientation: str = "video"
+    tier: str = "std"
+    model: str = "v2.6"
+    keep_sound: bool = True
+    run_id: str = ""  # our id; sent as external_task_id where the provider takes one
+    video_url: str = ""  # public URL of the prepared video, when one is known
+    image_url: str = ""  # public URL of the prepared image (optional; base64 otherwise)
+    duration: float = 0.0  # seconds of the prepared video
+
+
+@dataclass
+class TaskState:
+    task_id: str
+    status: Status
+    message: str = ""  # provider status text (task_status_msg on failure)
+    queue_position: int | None = None
+    progress: float | None = None  # 0..1 where the provider reports it
+    result_url: str = ""
+    result_duration: float | None = None  # seconds, as the provider reports it
+    raw_status: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class BackendError(Exception):
+    """Base of every backend error. `str()` is safe to show a user: it never holds a secret."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, code: int | None = None, fix: str = "", task_id: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.fix = fix
+        self.task_id = task_id
+
+    def user_text(self) -> str:
+        parts = [self.message]
+        if self.code is not None:
+            parts[0] = f"{self.message} (code {self.code})"
+        if self.fix:
+            parts.append(f"What to do: {self.fix}")
+        if self.task_id:
+            parts.append(f"Task id {self.task_id} is kept in History: it can be resumed later.")
+        return " ".join(parts)
+
+
+class NotConfigured(BackendError):
+    """The backend lacks keys or a public URL for the video."""
+
+
+class AuthError(BackendError):
+    """Keys rejected (401 / 1000-1004)."""
+
+
+class QuotaError(BackendError):
+    """Account, arrears, units or permission problems (1100-1103, 1304)."""
+
+
+class InvalidRequest(BackendError):
+    """The provider refused the inputs (1200-1203) or the content (1300/1301)."""
+
+
+class TransientError(BackendError):
+    """Rate limit, concurrency, server trouble or network failure: retry with backoff."""
+
+    retryable = True
+
+
+class TaskFailed(BackendError):
+    """The task was accepted and then ended `failed`."""
+
+
+class DownloadError(BackendError):
+    """The result could not be fetched; the task id is kept so it can be fetched later."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str  # registry key: local / kling / kling2 / fal / replicate
+    label: str  # shown in the selector
+    needs_video_url: bool  # True when the provider can only read the video from a URL
+
+    def ready(self) -> tuple[bool, str]:
+        """(usable now, why not / how to configure). Never mentions key values."""
+        ...
+
+    def submit(self, request: JobRequest) -> str:
+        """Create the task and return its id. Raises BackendError."""
+        ...
+
+    def poll(self, task_id: str) -> TaskState: ...
+
+    def download(self, state: TaskState, dest: Path) -> Path: ...
+
+    def cancel(self, task_id: str) -> bool:
+        """Ask the provider to stop the task. False when the provider cannot cancel."""
+        ...

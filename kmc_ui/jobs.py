@@ -1,0 +1,238 @@
+"""Run one job through a backend and yield progress. Long work is a generator so Stop works.
+
+submit -> record task id in history -> poll (adaptive interval) -> download -> done.
+Transient errors are retried here, in one place, with exponential backoff and jitter;
+final errors end the run with the provider's reason and what to do.
+Closing the generator (Gradio's Stop) stops waiting at once and asks the provider to
+cancel where it can; a task that cannot be cancelled stays in History to be resumed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kmc_ui.backends.base import (
+    AuthError,
+    Backend,
+    BackendError,
+    DownloadError,
+    JobRequest,
+    TaskState,
+    TransientError,
+)
+from kmc_ui.history import History
+
+T = TypeVar("T")
+TICK = 0.25  # seconds between progress yields while waiting (Stop reacts within this)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_delay: float = 1.0  # provider docs: first backoff delay >= 1 s
+    factor: float = 2.0
+    max_delay: float = 30.0
+    attempts: int = 6  # attempts in all, including the first
+    jitter: float = 0.25  # +- share of the delay
+    spurious_auth_tolerance: int = 3  # 401s in a row tolerated while polling (re-signed each time)
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.max_delay, self.first_delay * self.factor ** (attempt - 1))
+        return max(self.first_delay, base * (1 + rng.uniform(-self.jitter, self.jitter)))
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Adaptive polling: slow while queued far back, at most `running` apart once running.
+
+    A task can only finish while running, so the finish is noticed within `running`
+    seconds, and the average stays at or below one request every `running` seconds.
+    """
+
+    first: float = 2.0
+    running: float = 2.0
+    queued: float = 4.0
+    queued_far: float = 8.0  # queue position >= 5
+
+    def next_delay(self, state: TaskState | None) -> float:
+        if state is None:
+            return self.first
+        if state.status == "queued":
+            return self.queued_far if (state.queue_position or 0) >= 5 else self.queued
+        return self.running
+
+
+@dataclass
+class Progress:
+    stage: str  # preparing / submitting / queued / running / retrying / downloading / done / failed / stopped
+    text: str
+    elapsed: float = 0.0
+    task_id: str = ""
+    run_id: str = ""
+    queue_position: int | None = None
+    result_path: Path | None = None
+    result_duration: float | None = None
+    error: str = ""
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.stage in ("done", "failed", "stopped")
+
+
+@dataclass
+class Clock:
+    """Injected so tests and benchmarks control time without mocking the network."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def run_job(
+    backend: Backend,
+    request: JobRequest,
+    history: History,
+    owner: str,
+    *,
+    resume_task_id: str = "",
+    retry: RetryPolicy = RetryPolicy(),
+    poll: PollPolicy = PollPolicy(),
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Iterator[Progress]:
+    rng = rng or random.Random()
+    clock = clock or Clock()
+    start = clock.now()
+    run_id = request.run_id
+    events: list[str] = []
+    task_id = resume_task_id
+    finished = False
+
+    def progress(stage: str, text: str, **kw: Any) -> Progress:
+        return Progress(stage, text, clock.now() - start, task_id, run_id, events=list(events), **kw)
+
+    def wait(seconds: float, stage: str, text: str, **kw: Any) -> Iterator[Progress]:
+        end = clock.now() + seconds
+        while True:
+            left = end - clock.now()
+            if left <= 0:
+                return
+            yield progress(stage, text, **kw)
+            clock.sleep(min(TICK, left))
+
+    def attempt(what: str, fn: Callable[[], T], auth_tolerance: int = 0) -> Iterator[Progress | T]:
+        """Call fn, retrying transient failures; yields progress, then the result last."""
+        auth_failures = 0
+        for n in range(1, retry.attempts + 1):
+            try:
+                yield fn()
+                return
+            except AuthError as exc:
+                auth_failures += 1
+                if auth_failures > auth_tolerance:
+                    raise
+                reason = f"{exc.message} (re-signing)"
+            except TransientError as exc:
+                if n == retry.attempts:
+                    raise
+                reason = exc.message
+            delay = retry.delay(n, rng)
+            note = f"{what}: {reason}; retry {n}/{retry.attempts - 1} in {delay:.1f} s"
+            events.append(note)
+            yield from wait(delay, "retrying", note)
+        raise TransientError(f"{what} kept failing")  # pragma: no cover - loop always returns or raises
+
+    try:
+        if not task_id:
+            history.update(owner, run_id, status="submitting", provider=backend.name)
+            yield progress("submitting", f"Submitting to {backend.label}…")
+            for item in attempt("Submit", lambda: backend.submit(request)):
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    task_id = str(item)
+            # The task id is on disk before the first poll: a paid task is never lost.
+            history.update(owner, run_id, task_id=task_id, status="submitted", submitted_at=time.time())
+        state: TaskState | None = None
+        while True:
+            label = _status_text(backend, state)
+            yield from wait(
+                poll.next_delay(state),
+                state.status if state else "queued",
+                label,
+                queue_position=state.queue_position if state else None,
+            )
+            for item in attempt("Status check", lambda: backend.poll(task_id), retry.spurious_auth_tolerance):
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    state = item  # type: ignore[assignment]
+            assert state is not None
+            if state.status != "queued" or state.queue_position is not None:
+                history.update(owner, run_id, status=state.status, provider_status=state.raw_status)
+            if state.done:
+                break
+        if state.status != "succeeded":
+            history.update(owner, run_id, status=state.status, error=state.message)
+            finished = True
+            reason = state.message or state.raw_status or state.status
+            yield progress("failed", f"The task ended '{state.raw_status or state.status}': {reason}", error=reason)
+            return
+        history.update(owner, run_id, status="downloading", result_duration=state.result_duration)
+        yield progress("downloading", "Downloading the result…")
+        target = history.run_dir(owner, run_id) / "output.mp4"
+        dest = target
+        try:
+            for item in attempt("Download", lambda: backend.download(state, target)):
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    dest = Path(item)  # type: ignore[arg-type]
+        except BackendError as exc:
+            raise DownloadError(f"The result could not be downloaded: {exc.message}", task_id=task_id) from exc
+        finished = True
+        history.update(
+            owner,
+            run_id,
+            status="succeeded",
+            output=str(dest),
+            finished_at=time.time(),
+            result_duration=state.result_duration,
+        )
+        yield progress("done", "Done.", result_path=dest, result_duration=state.result_duration)
+    except BackendError as exc:
+        finished = True
+        if task_id and not exc.task_id:
+            exc.task_id = task_id
+        status = "submit_failed" if not task_id else ("download_failed" if isinstance(exc, DownloadError) else "failed")
+        history.update(owner, run_id, status=status, error=exc.user_text())
+        yield progress("failed", exc.user_text(), error=exc.user_text())
+    finally:
+        if not finished:  # closed from outside: the user pressed Stop (or the page went away)
+            _stop(backend, history, owner, run_id, task_id)
+
+
+def _status_text(backend: Backend, state: TaskState | None) -> str:
+    if state is None:
+        return f"Waiting for {backend.label}…"
+    if state.status == "queued":
+        pos = f" (position {state.queue_position})" if state.queue_position is not None else ""
+        return f"Queued at {backend.label}{pos}…"
+    pct = f" {state.progress:.0%}" if state.progress is not None else ""
+    return f"Generating{pct}…"
+
+
+def _stop(backend: Backend, history: History, owner: str, run_id: str, task_id: str) -> None:
+    if not task_id:
+        history.update(owner, run_id, status="stopped")
+        return
+    cancelled = False
+    try:
+        cancelled = backend.cancel(task_id)
+    except BackendError:
+        cancelled = False
+    history.update(owner, run_id, status="canceled" if cancelled else "stopped_waiting")

@@ -1,0 +1,169 @@
+"""Every provider limit, price and error-code meaning, as data, in one place.
+
+Source: ../shared/kling-motion-control-facts.md (stored copies of the providers'
+public documentation, late 2026). Where the sources conflict the safe value is used and
+the conflict is noted next to it. The checks, the preparation step, the cost estimate and
+the backends all read these tables; nothing else should hold a limit as a literal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MB = 1024 * 1024
+
+ORIENTATIONS = ("video", "image")
+TIERS = ("std", "pro")
+MODELS = ("v2.6", "v3")
+
+ORIENTATION_LABELS = {
+    "video": "video: follow the video, up to 30 s",
+    "image": "image: keep the picture's orientation, up to 10 s",
+}
+TIER_LABELS = {"std": "Standard 720p", "pro": "Pro 1080p"}
+TIER_RESOLUTION = {"std": "720p", "pro": "1080p"}
+TIER_HEIGHT = {"std": 720, "pro": 1080}
+MODEL_LABELS = {"v2.6": "Kling 2.6 Motion Control", "v3": "Kling 3.0 Motion Control"}
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Input limits of the official API (the strictest provider; aggregators accept more)."""
+
+    image_extensions: tuple[str, ...] = (".jpg", ".jpeg", ".png")
+    image_formats: tuple[str, ...] = ("JPEG", "PNG")  # PIL format names accepted as-is
+    # conflict: legacy v1 doc says 10 MB, API 2.0 doc says 50 MB -> 10 MB is safe.
+    image_max_bytes: int = 10 * MB
+    image_min_side: int = 300
+    # conflict: ComfyUI's node and Runway demand >= 340 px -> 300..339 is a warning.
+    image_warn_below_side: int = 340
+    image_hint_below_short_side: int = 720  # quality hint only
+    image_max_side: int = 65536
+    image_aspect_min: float = 0.4  # 1:2.5
+    image_aspect_max: float = 2.5  # 2.5:1
+    video_extensions: tuple[str, ...] = (".mp4", ".mov")
+    video_codecs: tuple[str, ...] = ("h264",)  # what we send; others are transcoded
+    video_max_bytes: int = 100 * MB
+    video_min_side: int = 340
+    video_max_side: int = 3850
+    video_min_seconds: float = 3.0
+    video_max_seconds: dict[str, float] = field(default_factory=lambda: {"video": 30.0, "image": 10.0})
+    prompt_max_chars: int = 2500
+    # Our own soft thresholds (not provider limits), used for warnings and hints.
+    pair_aspect_warn_ratio: float = 1.5  # image vs video aspect differ by more than this
+    video_fps_min_hint: float = 15.0
+    video_fps_max_hint: float = 60.0
+
+
+LIMITS = InputLimits()
+
+
+@dataclass(frozen=True)
+class Price:
+    usd_per_second: float
+    units_per_second: float | None = None  # official resource-pack units; None elsewhere
+
+
+# provider -> model -> tier -> price per second of *output*. None = not published.
+PRICES: dict[str, dict[str, dict[str, Price | None]]] = {
+    "kling": {
+        "v2.6": {"std": Price(0.07, 0.5), "pro": Price(0.112, 0.8)},
+        "v3": {"std": Price(0.126, 0.9), "pro": Price(0.168, 1.2)},
+    },
+    "kling2": {
+        "v2.6": {"std": Price(0.07, 0.5), "pro": Price(0.112, 0.8)},
+        "v3": {"std": Price(0.126, 0.9), "pro": Price(0.168, 1.2)},
+    },
+    "fal": {
+        "v2.6": {"std": Price(0.070), "pro": Price(0.112)},
+        "v3": {"std": Price(0.126), "pro": Price(0.168)},
+    },
+    # Replicate's per-second price is not in our facts file: shown as unknown.
+    "replicate": {"v2.6": {"std": None, "pro": None}, "v3": {"std": None, "pro": None}},
+    "local": {"v2.6": {"std": Price(0.0), "pro": Price(0.0)}, "v3": {"std": Price(0.0), "pro": Price(0.0)}},
+}
+USD_PER_UNIT = 0.14
+
+# Provider-specific request vocabularies.
+KLING_MODEL_NAMES = {"v2.6": "kling-v2-6", "v3": "kling-v3"}
+KLING2_PATHS = {"v2.6": "/motion-control/kling-2.6", "v3": "/motion-control/kling-3.0"}
+FAL_MODEL_IDS = {
+    ("v2.6", "std"): "fal-ai/kling-video/v2.6/standard/motion-control",
+    ("v2.6", "pro"): "fal-ai/kling-video/v2.6/pro/motion-control",
+    ("v3", "std"): "fal-ai/kling-video/v3/standard/motion-control",
+    ("v3", "pro"): "fal-ai/kling-video/v3/pro/motion-control",
+}
+REPLICATE_MODELS = {"v2.6": "kwaivgi/kling-v2.6-motion-control", "v3": "kwaivgi/kling-v3-motion-control"}
+
+# Status vocabularies, mapped onto our own: queued / running / succeeded / failed / canceled.
+STATUS_MAP: dict[str, dict[str, str]] = {
+    "kling": {"submitted": "queued", "processing": "running", "succeed": "succeeded", "failed": "failed"},
+    "kling2": {"submitted": "queued", "processing": "running", "succeeded": "succeeded", "failed": "failed"},
+    "fal": {"IN_QUEUE": "queued", "IN_PROGRESS": "running", "COMPLETED": "succeeded"},
+    "replicate": {
+        "starting": "queued",
+        "processing": "running",
+        "succeeded": "succeeded",
+        "failed": "failed",
+        "canceled": "canceled",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    http: int
+    meaning: str
+    advice: str
+    retry: bool = False  # transient: retry with backoff
+
+
+# Official Kling error codes (both API designs).
+KLING_ERRORS: dict[int, ErrorCode] = {
+    1000: ErrorCode(401, "authentication failed", "Check KLING_ACCESS_KEY / KLING_SECRET_KEY (or KLING_API_KEY)."),
+    1001: ErrorCode(401, "authorization header is empty", "Set the API keys in .env or the key box."),
+    1002: ErrorCode(401, "authorization is invalid", "Check the keys; regenerate them in the Kling console if needed."),
+    1003: ErrorCode(401, "token not yet valid", "This machine's clock is ahead or behind: sync it (NTP) and retry."),
+    1004: ErrorCode(401, "token expired", "The token expired; it is re-signed on the next request. Check the clock."),
+    1100: ErrorCode(429, "account exception", "Check the account status in the Kling console."),
+    1101: ErrorCode(429, "account in arrears", "Top up the account, then retry."),
+    1102: ErrorCode(429, "resource pack exhausted or expired", "Buy more units (resource pack) in the Kling console."),
+    1103: ErrorCode(
+        403,
+        "no access to this API or model",
+        "Check the account's permissions for Motion Control and the chosen model.",
+    ),
+    1200: ErrorCode(400, "invalid request parameters", "Fix the input named in the message."),
+    1201: ErrorCode(400, "invalid request parameters", "Fix the input named in the message."),
+    1202: ErrorCode(404, "wrong request method", "Report this: the app used a wrong method."),
+    1203: ErrorCode(404, "requested resource (e.g. model) does not exist", "Pick another model or check the API host."),
+    1300: ErrorCode(400, "platform policy triggered", "Change the inputs (image, video or prompt)."),
+    1301: ErrorCode(
+        400, "content safety check failed", "Change the image, the video or the prompt; the content was refused."
+    ),
+    1302: ErrorCode(429, "rate limit", "Too many requests: retried automatically with backoff.", retry=True),
+    1303: ErrorCode(
+        429,
+        "concurrency over the resource-pack limit",
+        "Wait for running tasks to finish: retried with backoff.",
+        retry=True,
+    ),
+    1304: ErrorCode(429, "IP not in the whitelist", "Add this server's IP to the account's whitelist."),
+    5000: ErrorCode(500, "provider internal error", "Retried automatically with backoff.", retry=True),
+    5001: ErrorCode(503, "provider under maintenance", "Retried automatically; try later if it persists.", retry=True),
+    5002: ErrorCode(504, "provider backlog timeout", "Retried automatically; try later if it persists.", retry=True),
+}
+
+# Known task_status_msg texts (failed tasks) -> what to do.
+TASK_FAILURE_HINTS: tuple[tuple[str, str], ...] = (
+    ("moderation", "The content was refused by moderation: change the image, video or prompt."),
+    ("risk", "The content was refused by moderation: change the image, video or prompt."),
+    ("image pixel", "The provider rejected the image size: use an image with each side 340 px or more."),
+    ("aspect", "The provider rejected the aspect ratio: crop the image to between 1:2.5 and 2.5:1."),
+    ("duration", "The provider rejected the video length: trim it to 3 s .. the orientation's maximum."),
+    ("person", "No usable person was found: use a clear, unobstructed single person in image and video."),
+    ("human", "No usable person was found: use a clear, unobstructed single person in image and video."),
+)
+
+# Provider result links expire (Kling: deleted after 30 days): always download at once.
+RESULT_URL_LIFETIME_DAYS = 30

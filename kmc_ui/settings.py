@@ -1,0 +1,83 @@
+"""Settings: one dataclass read from the environment and an optional .env file.
+
+Names are fixed by ../shared/interfaces.md. `moviepy` calls load_dotenv on import by itself,
+so settings are loaded explicitly here and never depend on import order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+HOSTED_BACKENDS = ("kling", "kling2", "fal", "replicate")
+ALL_BACKENDS = ("local", *HOSTED_BACKENDS)
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "local"
+    kling_access_key: str = field(default="", repr=False)
+    kling_secret_key: str = field(default="", repr=False)
+    kling_api_key: str = field(default="", repr=False)
+    kling_api_base: str = "https://api-singapore.klingai.com"
+    fal_key: str = field(default="", repr=False)
+    fal_queue_base: str = "https://queue.fal.run"
+    replicate_api_token: str = field(default="", repr=False)
+    replicate_api_base: str = "https://api.replicate.com"
+    public_base_url: str = ""
+    allow_private_urls: bool = False
+    data_dir: Path = Path("data")
+
+    def configured(self) -> dict[str, bool]:
+        """Which backends have what they need (keys are never returned, only a yes/no)."""
+        return {
+            "local": True,
+            "kling": bool(self.kling_access_key and self.kling_secret_key),
+            "kling2": bool(self.kling_api_key),
+            "fal": bool(self.fal_key),
+            "replicate": bool(self.replicate_api_token),
+        }
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for redaction."""
+        values = [self.kling_access_key, self.kling_secret_key, self.kling_api_key, self.fal_key]
+        values.append(self.replicate_api_token)
+        return [v for v in values if v]
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dict[str, str] | None = None) -> Settings:
+    """Environment variables win over the .env file; the .env file never changes os.environ."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str = "") -> str:
+        return (values.get(name) or default).strip()
+
+    base = Settings()
+    settings = Settings(
+        kling_access_key=get("KLING_ACCESS_KEY"),
+        kling_secret_key=get("KLING_SECRET_KEY"),
+        kling_api_key=get("KLING_API_KEY"),
+        kling_api_base=get("KLING_API_BASE", base.kling_api_base).rstrip("/"),
+        fal_key=get("FAL_KEY"),
+        fal_queue_base=get("FAL_QUEUE_BASE", base.fal_queue_base).rstrip("/"),
+        replicate_api_token=get("REPLICATE_API_TOKEN"),
+        replicate_api_base=get("REPLICATE_API_BASE", base.replicate_api_base).rstrip("/"),
+        public_base_url=get("KMC_PUBLIC_BASE_URL").rstrip("/"),
+        allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),
+        data_dir=Path(get("KMC_DATA_DIR", "data")),
+    )
+    wanted = get("KMC_BACKEND").lower()
+    if wanted not in ALL_BACKENDS:
+        ready = [name for name in HOSTED_BACKENDS if settings.configured()[name]]
+        wanted = ready[0] if ready else "local"
+    return replace(settings, backend=wanted)
