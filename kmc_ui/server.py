@@ -1,0 +1,63 @@
+"""Build the studio from settings and serve it (Gradio + the media route providers fetch from)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import gradio as gr
+
+from kmc_ui.backends.base import Backend
+from kmc_ui.backends.local import LocalBackend
+from kmc_ui.settings import Settings, load_settings
+from kmc_ui.studio import Studio
+from kmc_ui.ui.blocks import build_demo
+from kmc_ui.ui.render import CSS
+
+log = logging.getLogger("kmc")
+
+
+def make_backends(settings: Settings, media_host: object | None = None) -> dict[str, Backend]:
+    backends: dict[str, Backend] = {"local": LocalBackend()}
+    try:
+        from kmc_ui.backends.registry import build_backends
+    except ImportError:
+        return backends
+    backends.update(build_backends(settings, media_host))
+    return backends
+
+
+def make_media_host(settings: Settings) -> object | None:
+    try:
+        from kmc_ui.media.hosting import MediaHost
+    except ImportError:
+        return None
+    return MediaHost(settings.public_base_url, [settings.data_dir])
+
+
+def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, object | None]:
+    settings = settings or load_settings()
+    host = make_media_host(settings)
+    studio = Studio(settings, make_backends(settings, host))
+    return build_demo(studio), studio, host
+
+
+def launch(settings: Settings | None = None, *, block: bool = True, **kwargs: object) -> gr.Blocks:
+    settings = settings or load_settings()
+    demo, studio, host = build(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    demo.queue(default_concurrency_limit=4)
+    kwargs.setdefault("server_name", os.environ.get("GRADIO_SERVER_NAME") or None)
+    demo.launch(
+        prevent_thread_lock=True,
+        allowed_paths=[str(settings.data_dir.resolve())],
+        css=CSS,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    if host is not None:
+        from kmc_ui.media.hosting import add_media_routes
+
+        add_media_routes(demo.app, host)  # type: ignore[arg-type]
+    if block:
+        demo.block_thread()
+    return demo

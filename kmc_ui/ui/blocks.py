@@ -1,0 +1,298 @@
+"""build_demo(studio) -> gr.Blocks. Widgets and wiring only; decisions live in kmc_ui.studio."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from kmc_ui.findings import Finding, for_input
+from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
+from kmc_ui.studio import Inputs, Studio
+from kmc_ui.ui import render, text
+
+
+class FileImage(gr.Image):
+    """gr.Image that hands over the uploaded file untouched (no Pillow decode before our checks).
+
+    The stock preprocess opens every upload with Pillow, which raises on broken files and on
+    decompression-bomb sizes before our own checks can explain the problem.
+    """
+
+    def preprocess(self, payload: Any) -> str | None:  # type: ignore[override]
+        if payload is None:
+            return None
+        path = getattr(payload, "path", None)
+        if path:
+            return str(path)
+        return super().preprocess(payload)  # data: URLs (clipboard) go the normal way
+
+
+def backend_choices(studio: Studio) -> list[tuple[str, str]]:
+    out = []
+    for name, (ok, _why) in studio.backend_status().items():
+        label = studio.backends[name].label
+        out.append((f"{label} · {'ready' if ok else 'not configured'}", name))
+    return out
+
+
+def backend_note(studio: Studio, name: str) -> str:
+    backend = studio.backends.get(name)
+    if backend is None:
+        return ""
+    ok, why = backend.ready()
+    return f"{'✅' if ok else '⚙️'} {why}"
+
+
+def _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start) -> Inputs:
+    return Inputs(
+        image=image or None,
+        video=video or None,
+        prompt=prompt or "",
+        orientation=orientation or "video",
+        tier=tier or "std",
+        model=model or "v2.6",
+        keep_sound=bool(keep_sound),
+        backend=backend or "local",
+        trim_start=float(trim_start or 0.0),
+    )
+
+
+def _validations(findings: list[Finding], prepared_ok: bool) -> dict[str, Any]:
+    """One gr.validate per input: errors that block Generate, drawn on the input they belong to."""
+    out = {}
+    for name in ("image", "video", "prompt"):
+        errors = [f for f in for_input(findings, name) if f.level == "error" and not (f.auto_fix and prepared_ok)]
+        out[name] = gr.validate(not errors, " ".join(f.message + " " + f.fix for f in errors))
+    return out
+
+
+def build_demo(studio: Studio) -> gr.Blocks:
+    default_backend = studio.settings.backend if studio.settings.backend in studio.backends else "local"
+    with gr.Blocks(title="kmc · Kling Motion Control Studio") as demo:
+        owner = gr.BrowserState("", storage_key="kmc_owner")
+        prepared_key = gr.State("")
+        gr.Markdown(text.TITLE)
+        gr.Markdown(text.INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                with gr.Row(equal_height=False):
+                    with gr.Column():
+                        image = FileImage(
+                            label=text.IMAGE_LABEL,
+                            type="filepath",
+                            sources=["upload", "clipboard", "webcam"],
+                            height=360,
+                            elem_id="kmc-image",
+                        )
+                        image_findings = gr.HTML(elem_id="kmc-image-findings")
+                    with gr.Column():
+                        video = gr.Video(
+                            label=text.VIDEO_LABEL, sources=["upload", "webcam"], height=360, elem_id="kmc-video"
+                        )
+                        video_findings = gr.HTML(elem_id="kmc-video-findings")
+                prompt = gr.Textbox(
+                    label=f"Prompt (optional, up to {LIMITS.prompt_max_chars} characters)",
+                    placeholder=text.PROMPT_PLACEHOLDER,
+                    lines=3,
+                    elem_id="kmc-prompt",
+                )
+                count = gr.Markdown(f"0 / {LIMITS.prompt_max_chars}", elem_id="kmc-count")
+                prompt_findings = gr.HTML(elem_id="kmc-prompt-findings")
+            with gr.Column(scale=2):
+                orientation = gr.Radio(
+                    [(label, key) for key, label in ORIENTATION_LABELS.items()],
+                    value="video",
+                    label="Character orientation",
+                    elem_id="kmc-orientation",
+                )
+                tier = gr.Radio(
+                    [(label, key) for key, label in TIER_LABELS.items()], value="std", label="Tier", elem_id="kmc-tier"
+                )
+                model = gr.Radio(
+                    [(label, key) for key, label in MODEL_LABELS.items()],
+                    value="v2.6",
+                    label="Model",
+                    elem_id="kmc-model",
+                )
+                keep_sound = gr.Checkbox(value=True, label="Keep the video's original sound", elem_id="kmc-sound")
+                backend = gr.Dropdown(
+                    backend_choices(studio), value=default_backend, label="Backend", elem_id="kmc-backend"
+                )
+                backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
+                cost = gr.Markdown(elem_id="kmc-cost")
+                panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
+        with gr.Accordion("What will be sent", open=True):
+            gr.Markdown(text.PREPARE_INTRO)
+            trim_start = gr.Slider(0, 1, value=0, step=0.1, label=text.TRIM_LABEL, visible=False, elem_id="kmc-trim")
+            prepare_btn = gr.Button("Prepare files (apply fixes and show them)", elem_id="kmc-prepare")
+            with gr.Row():
+                prepared_image = gr.Image(label="Image that will be sent", interactive=False, height=240)
+                prepared_video = gr.Video(label="Video that will be sent", interactive=False, height=240)
+            prepared_info = gr.Markdown(elem_id="kmc-prepared-info")
+        with gr.Row():
+            generate_btn = gr.Button("Generate", variant="primary", elem_id="kmc-generate")
+            stop_btn = gr.Button("Stop", variant="stop", elem_id="kmc-stop")
+        status = gr.Markdown(elem_id="kmc-status")
+        with gr.Row(equal_height=True):
+            reference_out = gr.Video(label="Reference", interactive=False, elem_id="kmc-reference", autoplay=False)
+            result_out = gr.Video(label="Result", interactive=False, elem_id="kmc-result", autoplay=False)
+        download = gr.File(label="Download the result", interactive=False, elem_id="kmc-download")
+
+        all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
+
+        # ------------------------------------------------------------ checks
+        def refresh(*values: Any) -> tuple[Any, ...]:
+            inputs = _inputs(*values)
+            report = studio.check(inputs)
+            f = report.findings
+            img_html = render.findings_html(for_input(f, "image"), "Image fits every limit." if report.image else "")
+            vid_html = render.findings_html(
+                for_input(f, "video") + for_input(f, "pair"), "Video fits every limit." if report.video else ""
+            )
+            if report.image or report.video:
+                facts = [render.image_facts(report.image), render.video_facts(report.video)]
+                panel_html = render.summary_html(f) or "<p>✅ No findings: both inputs fit every limit.</p>"
+                panel_html += "<p><small>" + " · ".join(x for x in facts if x) + "</small></p>"
+            else:
+                panel_html = text.NO_INPUTS
+            cost_md = ""
+            if report.estimate:
+                from kmc_ui.cost import BILLING_NOTE
+
+                cost_md = f"**Cost estimate**: {report.estimate.text()}  \n<small>{BILLING_NOTE}</small>"
+            max_s = LIMITS.video_max_seconds.get(inputs.orientation, 30.0)
+            over = report.video is not None and report.video.ok and report.video.duration > max_s + 0.005
+            slider = gr.update(
+                visible=over,
+                maximum=max(0.1, round(report.video.duration - max_s, 1)) if over and report.video else 1,
+            )
+            blocked = any(x.level == "error" and not x.auto_fix for x in f)
+            gen = gr.update(interactive=not blocked)
+            return img_html, vid_html, render.findings_html(for_input(f, "prompt")), panel_html, cost_md, slider, gen
+
+        refresh_outputs = [image_findings, video_findings, prompt_findings, panel, cost, trim_start, generate_btn]
+        gr.on(
+            [
+                image.change,
+                video.change,
+                orientation.change,
+                tier.change,
+                model.change,
+                keep_sound.change,
+                backend.change,
+                prompt.blur,
+                demo.load,
+            ],
+            refresh,
+            inputs=all_inputs,
+            outputs=refresh_outputs,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        prompt.input(
+            None,
+            inputs=prompt,
+            outputs=count,
+            js=f"(t) => `${{(t||'').length}} / {LIMITS.prompt_max_chars}` + "
+            f"((t||'').length > {LIMITS.prompt_max_chars} ? ' ⛔ too long' : '')",
+            api_visibility="private",
+        )
+        backend.change(lambda b: backend_note(studio, b), backend, backend_info, api_visibility="private")
+
+        # ------------------------------------------------------- what is sent
+        def key_of(*values: Any) -> str:
+            return repr(_inputs(*values).__dict__ | {"backend": ""})
+
+        def do_prepare(*values: Any) -> tuple[Any, ...]:
+            inputs = _inputs(*values)
+            if not inputs.image and not inputs.video:
+                return None, None, "Upload the inputs first.", ""
+            rep = studio.prepare(inputs)
+            lines = []
+            if rep.error:
+                lines.append(f"⛔ {rep.error}")
+            if rep.image:
+                lines.append(render.actions_md("Image", rep.image_actions, render.image_facts(rep.image)))
+            if rep.video:
+                lines.append(render.actions_md("Video", rep.video_actions, render.video_facts(rep.video)))
+            remaining = [f for f in rep.findings if f.level == "error"]
+            if remaining:
+                lines.append("Still blocking: " + " ".join(f.text() for f in remaining))
+            return rep.image_path, rep.video_path, "\n\n".join(lines), key_of(*values)
+
+        prepare_btn.click(
+            do_prepare,
+            inputs=all_inputs,
+            outputs=[prepared_image, prepared_video, prepared_info, prepared_key],
+            api_visibility="private",
+        )
+
+        # -------------------------------------------------------- generation
+        def validate_generate(image, video, prompt, orientation, tier, keep_sound, model, backend, trim, key, _own):
+            values = (image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
+            report = studio.check(_inputs(*values))
+            prepared_ok = key == key_of(*values)
+            v = _validations(report.findings, prepared_ok)
+            needs_prepare = any(f.auto_fix and f.level == "error" for f in report.findings) and not prepared_ok
+            if needs_prepare:
+                msg = "This input needs a fix first: press 'Prepare files' to see what will be sent."
+                for name in ("image", "video"):
+                    if any(f.auto_fix and f.level == "error" for f in for_input(report.findings, name)):
+                        v[name] = gr.validate(False, msg)
+            if not image:
+                v["image"] = gr.validate(False, "Add a character image.")
+            if not video:
+                v["video"] = gr.validate(False, "Add a motion video.")
+            ok = gr.validate(True, "")
+            return [v["image"], v["video"], v["prompt"], ok, ok, ok, ok, ok, ok, ok, ok]
+
+        def do_generate(*values: Any):
+            *fields, _key, own = values
+            inputs = _inputs(*fields)
+            own = own or "anonymous"
+            last = None
+            for p in studio.generate(inputs, own):
+                last = p
+                yield render.progress_md(p), gr.skip(), gr.skip(), gr.skip()
+            if last and last.stage == "done" and last.result_path:
+                prepared = studio.history.get(own, last.run_id) or {}
+                ref = (prepared.get("inputs") or {}).get("video") or inputs.video
+                out = str(last.result_path)
+                yield render.progress_md(last), ref, out, out
+
+        gen_event = generate_btn.click(
+            do_generate,
+            inputs=[*all_inputs, prepared_key, owner],
+            outputs=[status, reference_out, result_out, download],
+            validator=validate_generate,
+            api_name="generate",
+        )
+        stop_btn.click(lambda: text.STOPPED, None, status, cancels=[gen_event], api_visibility="private")
+
+        # --------------------------------------------------------------- API
+        def api_check(image, video, prompt, orientation, tier, keep_sound, model, backend) -> dict[str, Any]:
+            return studio.check(
+                _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, 0)
+            ).to_dict()
+
+        check_btn = gr.Button("Check", visible=False)
+        check_json = gr.JSON(visible=False)
+        check_btn.click(
+            api_check,
+            inputs=[image, video, prompt, orientation, tier, keep_sound, model, backend],
+            outputs=check_json,
+            api_name="check",
+        )
+
+        def ensure_owner(current: str) -> str:
+            return current or secrets.token_hex(8)
+
+        demo.load(ensure_owner, owner, owner, api_visibility="private")
+    return demo
+
+
+def allowed_paths(studio: Studio) -> list[str]:
+    return [str(Path(studio.settings.data_dir).resolve())]

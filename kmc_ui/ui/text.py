@@ -1,0 +1,22 @@
+"""UI copy in one place (English; the Chinese table arrives with the i18n work)."""
+
+TITLE = "# 🕺 kmc · Kling Motion Control Studio"
+INTRO = (
+    "Give a **character image** (who), a **motion video** (what they do: skeleton, timing, physics) and, "
+    "optionally, a **prompt** (scene, light, style, camera; never the motion). Every provider limit is checked "
+    "as you upload, so you know *before paying* whether your inputs will work."
+)
+PROMPT_PLACEHOLDER = (
+    "Describe the scene, light, style and camera, e.g. 'on a neon-lit rooftop at night, cinematic, "
+    "shallow depth of field'. Do not describe the motion: it comes from the video."
+)
+IMAGE_LABEL = "Character image (who)"
+VIDEO_LABEL = "Motion reference video (what they do)"
+PREPARE_INTRO = (
+    "When an input breaks a limit that can be fixed without guessing (format, size, length, codec), the app "
+    "fixes it here and shows you the exact files that will be sent. Files that already conform are sent as they "
+    "are, without re-encoding."
+)
+TRIM_LABEL = "Trim window start (s): the clip is cut to the orientation's maximum from here"
+NO_INPUTS = "Upload a character image and a motion video to see the checks."
+STOPPED = "Stopped waiting. A submitted task keeps running at the provider: it stays in History to be resumed."
