@@ -44,7 +44,7 @@ def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, object |
 
 def launch(settings: Settings | None = None, *, block: bool = True, **kwargs: object) -> gr.Blocks:
     settings = settings or load_settings()
-    demo, studio, host = build(settings)
+    demo, _studio, host = build(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     demo.queue(default_concurrency_limit=4)
     kwargs.setdefault("server_name", os.environ.get("GRADIO_SERVER_NAME") or None)

@@ -14,20 +14,21 @@ from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render, text
 
 
-class FileImage(gr.Image):
-    """gr.Image that hands over the uploaded file untouched (no Pillow decode before our checks).
+def raw_upload(component: gr.Image) -> gr.Image:
+    """Make gr.Image hand over the uploaded file untouched (no Pillow decode before our checks).
 
     The stock preprocess opens every upload with Pillow, which raises on broken files and on
-    decompression-bomb sizes before our own checks can explain the problem.
+    decompression-bomb sizes before our own checks can explain the problem. (Set on the instance:
+    a gr.Image subclass would make Gradio write a .pyi stub next to this module.)
     """
+    stock = component.preprocess
 
-    def preprocess(self, payload: Any) -> str | None:  # type: ignore[override]
-        if payload is None:
-            return None
+    def preprocess(payload: Any) -> Any:
         path = getattr(payload, "path", None)
-        if path:
-            return str(path)
-        return super().preprocess(payload)  # data: URLs (clipboard) go the normal way
+        return str(path) if path else stock(payload)
+
+    component.preprocess = preprocess  # type: ignore[method-assign]
+    return component
 
 
 def backend_choices(studio: Studio) -> list[tuple[str, str]]:
@@ -80,12 +81,14 @@ def build_demo(studio: Studio) -> gr.Blocks:
             with gr.Column(scale=3):
                 with gr.Row(equal_height=False):
                     with gr.Column():
-                        image = FileImage(
-                            label=text.IMAGE_LABEL,
-                            type="filepath",
-                            sources=["upload", "clipboard", "webcam"],
-                            height=360,
-                            elem_id="kmc-image",
+                        image = raw_upload(
+                            gr.Image(
+                                label=text.IMAGE_LABEL,
+                                type="filepath",
+                                sources=["upload", "clipboard", "webcam"],
+                                height=360,
+                                elem_id="kmc-image",
+                            )
                         )
                         image_findings = gr.HTML(elem_id="kmc-image-findings")
                     with gr.Column():
