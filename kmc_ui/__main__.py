@@ -1,0 +1,135 @@
+"""Command line: `python -m kmc_ui check|generate|serve` (see ../shared/interfaces.md).
+
+IMAGE and VIDEO are file paths or http(s) URLs (URLs pass the private-address guard).
+`check` exits 1 when any finding is an error; `generate` exits 0 only when a result was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kmc_ui.limits import LIMITS, MODELS, ORIENTATIONS, TIERS
+from kmc_ui.settings import ALL_BACKENDS, Settings, load_settings
+
+if TYPE_CHECKING:
+    from kmc_ui.studio import Inputs, Studio
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kmc_ui", description="Kling Motion Control Studio")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("image", help="character image: a file path or an http(s) URL")
+        sp.add_argument("video", help="motion reference video: a file path or an http(s) URL")
+        sp.add_argument("--orientation", choices=ORIENTATIONS, default="video")
+        sp.add_argument("--tier", choices=TIERS, default="std")
+        sp.add_argument("--model", choices=MODELS, default="v2.6")
+        sp.add_argument("--prompt", default="")
+        sp.add_argument("--json", action="store_true", help="print one JSON object")
+
+    check = sub.add_parser("check", help="print the findings; exit 1 when any is an error")
+    common(check)
+    check.add_argument("--no-sound", action="store_true", help="drop the original sound")
+    check.add_argument("--backend", choices=ALL_BACKENDS, default=None)
+    gen = sub.add_parser("generate", help="run one job and write the result video")
+    common(gen)
+    gen.add_argument("--out", required=True, help="where to write the result video")
+    gen.add_argument("--backend", choices=ALL_BACKENDS, default=None)
+    gen.add_argument("--no-sound", action="store_true", help="drop the original sound")
+    gen.add_argument("--trim-start", type=float, default=0.0, help="start of the trim window (s)")
+    serve = sub.add_parser("serve", help="start the web app")
+    serve.add_argument("--port", type=int, default=None)
+    return p
+
+
+def _local(path_or_url: str, settings: Settings, tmp: Path, max_bytes: int) -> str:
+    if path_or_url.startswith(("http://", "https://")):
+        from kmc_ui.media.remote import download_url
+
+        return str(download_url(path_or_url, tmp, max_bytes=max_bytes, allow_private=settings.allow_private_urls))
+    return path_or_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    if args.command == "serve":
+        from kmc_ui.server import launch
+
+        launch(settings, server_port=args.port)
+        return 0
+
+    from kmc_ui.media.remote import UrlRefused
+    from kmc_ui.server import make_backends, make_media_host
+    from kmc_ui.studio import Inputs, Studio
+
+    studio = Studio(settings, make_backends(settings, make_media_host(settings)))
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            image = _local(args.image, settings, Path(tmp) / "image", LIMITS.image_max_bytes * 5)
+            video = _local(args.video, settings, Path(tmp) / "video", LIMITS.video_max_bytes * 3)
+        except UrlRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        inputs = Inputs(
+            image=image,
+            video=video,
+            prompt=args.prompt,
+            orientation=args.orientation,
+            tier=args.tier,
+            model=args.model,
+            keep_sound=not args.no_sound,
+            backend=args.backend or settings.backend,
+            trim_start=getattr(args, "trim_start", 0.0),
+        )
+        if args.command == "check":
+            return _check(studio, inputs, args.json)
+        return _generate(studio, inputs, Path(args.out), args.json)
+
+
+def _check(studio: Studio, inputs: Inputs, as_json: bool) -> int:
+    report = studio.check(inputs)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=1, default=str))
+    else:
+        for f in report.findings:
+            print(f"{f.level.upper():7} {f.input:6} {f.code}: {f.text()}")
+        if not report.findings:
+            print("OK: both inputs fit every limit.")
+        if report.estimate:
+            print(f"Cost: {report.estimate.text()}")
+    return 1 if report.blocking else 0
+
+
+def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool) -> int:
+    last = None
+    width = shutil.get_terminal_size((80, 20)).columns
+    for p in studio.generate(inputs, owner="cli"):
+        last = p
+        line = f"[{p.elapsed:6.1f}s] {p.stage:<11} {p.text}"
+        print("\r" + line[: width - 1].ljust(width - 1), end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    if last is None or last.stage != "done" or not last.result_path:
+        print(f"error: {last.text if last else 'nothing happened'}", file=sys.stderr)
+        if as_json and last is not None:
+            print(json.dumps(studio.history.get("cli", last.run_id) or {}, indent=1, default=str))
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(last.result_path, out)
+    record = studio.history.get("cli", last.run_id) or {}
+    if as_json:
+        print(json.dumps(record, indent=1, default=str))
+    else:
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
