@@ -1,0 +1,80 @@
+"""`python -m kmc_ui check`: findings, JSON shape and exit codes, as outside scripts use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.media_factory import make_image, make_video
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KLING_", "FAL_", "REPLICATE_", "KMC_"))}
+    env["KMC_DATA_DIR"] = str(tmp_path / "data")
+    return subprocess.run(
+        [sys.executable, "-m", "kmc_ui", *args],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    d = tmp_path_factory.mktemp("cli")
+    return (
+        make_image(d / "char.png", 720, 1280),
+        make_video(d / "ok.mp4", 360, 640, seconds=4),
+        make_video(d / "long.mp4", 360, 640, seconds=12, fps=12),
+    )
+
+
+def test_check_ok_exits_zero_with_json(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    image, video, _ = pair
+    res = run_cli("check", str(image), str(video), "--json", tmp_path=tmp_path)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["blocking"] is False
+    for f in data["findings"]:
+        assert set(f) >= {"level", "input", "code", "message"}
+        assert f["level"] != "error"
+
+
+def test_check_error_exits_one_and_names_the_input(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    image, _, long_video = pair
+    res = run_cli("check", str(image), str(long_video), "--orientation", "image", "--json", tmp_path=tmp_path)
+    assert res.returncode == 1
+    codes = {(f["level"], f["input"], f["code"]) for f in json.loads(res.stdout)["findings"]}
+    assert ("error", "video", "video_too_long") in codes
+    text = run_cli("check", str(image), str(long_video), "--orientation", "image", tmp_path=tmp_path)
+    assert text.returncode == 1 and "video_too_long" in text.stdout and "12 s" in text.stdout
+
+
+def test_check_video_orientation_allows_twelve_seconds(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    image, _, long_video = pair
+    res = run_cli("check", str(image), str(long_video), "--orientation", "video", "--json", tmp_path=tmp_path)
+    assert res.returncode == 0
+    assert "video_too_long" not in res.stdout
+
+
+def test_check_refuses_private_urls_with_a_clear_message(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    image, video, _ = pair
+    res = run_cli("check", str(image), "http://127.0.0.1:9/clip.mp4", tmp_path=tmp_path)
+    assert res.returncode == 2
+    assert "private or local address" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_missing_file_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    res = run_cli("check", str(tmp_path / "nope.png"), str(tmp_path / "nope.mp4"), "--json", tmp_path=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    codes = {f["code"] for f in json.loads(res.stdout)["findings"]}
+    assert codes == {"image_missing", "video_missing"}
