@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kmc_ui.backends.base import (
+    AmbiguousSubmit,
     AuthError,
     Backend,
     BackendError,
     DownloadError,
+    FindsTasks,
     JobRequest,
     TaskState,
     TransientError,
@@ -133,11 +135,11 @@ def run_job(
                 return
             except AuthError as exc:
                 auth_failures += 1
-                if auth_failures > auth_tolerance:
+                if auth_failures > auth_tolerance or n == retry.attempts:
                     raise
                 reason = f"{exc.message} (re-signing)"
-            except TransientError as exc:
-                if n == retry.attempts:
+            except BackendError as exc:
+                if not exc.retryable or n == retry.attempts:
                     raise
                 reason = exc.message
             delay = retry.delay(n, rng)
@@ -150,7 +152,7 @@ def run_job(
         if not task_id:
             history.update(owner, run_id, status="submitting", provider=backend.name)
             yield progress("submitting", f"Submitting to {backend.label}…")
-            for item in attempt("Submit", lambda: backend.submit(request)):
+            for item in attempt("Submit", _submitter(backend, request)):
                 if isinstance(item, Progress):
                     yield item
                 else:
@@ -193,7 +195,11 @@ def run_job(
                 else:
                     dest = Path(item)  # type: ignore[arg-type]
         except BackendError as exc:
-            raise DownloadError(f"The result could not be downloaded: {exc.message}", task_id=task_id) from exc
+            raise DownloadError(
+                f"The result could not be downloaded: {exc.message}",
+                fix=exc.fix or "Resume the run from History to download it again.",
+                task_id=task_id,
+            ) from exc
         finished = True
         history.update(
             owner,
@@ -214,6 +220,30 @@ def run_job(
     finally:
         if not finished:  # closed from outside: the user pressed Stop (or the page went away)
             _stop(backend, history, owner, run_id, task_id)
+
+
+def _submitter(backend: Backend, request: JobRequest) -> Callable[[], str]:
+    """backend.submit, made safe to retry after an ambiguous failure.
+
+    When a create request may have reached the provider (connection reset or timeout after
+    sending), the next attempt first asks the provider for a task with our run id
+    (external_task_id) and takes it instead of paying for a second one.
+    """
+    maybe_created = False
+
+    def submit() -> str:
+        nonlocal maybe_created
+        if maybe_created and request.run_id and isinstance(backend, FindsTasks):
+            found = backend.find_task(request.run_id)
+            if found:
+                return found
+        try:
+            return backend.submit(request)
+        except AmbiguousSubmit:
+            maybe_created = True
+            raise
+
+    return submit
 
 
 def _status_text(backend: Backend, state: TaskState | None) -> str:

@@ -94,12 +94,29 @@ class TransientError(BackendError):
     retryable = True
 
 
+class AmbiguousSubmit(TransientError):
+    """The create request may have reached the provider and its answer was lost (reset, timeout).
+
+    Before submitting again the runner asks the backend's `find_task(run_id)` (see `FindsTasks`),
+    so a task the provider did create is picked up instead of paid for twice.
+    """
+
+
 class TaskFailed(BackendError):
     """The task was accepted and then ended `failed`."""
 
 
 class DownloadError(BackendError):
-    """The result could not be fetched; the task id is kept so it can be fetched later."""
+    """The result could not be fetched; the task id is kept so it can be fetched later.
+
+    `retryable=True` on an instance (a short or broken transfer) lets the runner try again.
+    """
+
+    def __init__(
+        self, message: str, *, code: int | None = None, fix: str = "", task_id: str = "", retryable: bool = False
+    ) -> None:
+        super().__init__(message, code=code, fix=fix, task_id=task_id)
+        self.retryable = retryable
 
 
 @runtime_checkable
@@ -122,4 +139,13 @@ class Backend(Protocol):
 
     def cancel(self, task_id: str) -> bool:
         """Ask the provider to stop the task. False when the provider cannot cancel."""
+        ...
+
+
+@runtime_checkable
+class FindsTasks(Protocol):
+    """Optional: backends whose provider can look a task up by our own id (external_task_id)."""
+
+    def find_task(self, external_id: str) -> str | None:
+        """The provider's task id for `external_id`, or None when the provider has no such task."""
         ...

@@ -1,0 +1,331 @@
+"""Official Kling API, legacy design ("v1"): AccessKey + SecretKey, a fresh HS256 JWT per request.
+
+    POST /v1/videos/motion-control            create (image as URL or raw base64, video as URL)
+    GET  /v1/videos/motion-control/{task_id}  status
+    GET  /v1/videos/motion-control?pageNum=&pageSize=   list (used to find a task by external_task_id)
+
+Error codes, statuses and hints come from kmc_ui.limits. The keys go into the Authorization
+header and nowhere else: not into exceptions, logs, reprs or history.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jwt
+
+from kmc_ui.backends.base import (
+    AmbiguousSubmit,
+    AuthError,
+    BackendError,
+    DownloadError,
+    InvalidRequest,
+    JobRequest,
+    NotConfigured,
+    QuotaError,
+    TaskState,
+    TransientError,
+)
+from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, RESULT_URL_LIFETIME_DAYS, STATUS_MAP, TASK_FAILURE_HINTS
+from kmc_ui.media.hosting import HostingError, MediaHost
+
+log = logging.getLogger(__name__)
+
+PATH = "/v1/videos/motion-control"
+TOKEN_LIFETIME = 1800  # seconds, as the provider's docs sign it
+TOKEN_NOT_BEFORE = 5  # seconds of clock-skew allowance
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
+DOWNLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
+LIST_PAGE_SIZE = 30
+LIST_MAX_PAGES = 5  # the newest 150 tasks: a lost submit is always among the newest
+CHUNK = 1 << 16
+MAX_PROVIDER_TEXT = 500
+_JWT_LIKE = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
+VIDEO_URL_FIX = (
+    "The Kling API reads the reference video only from a public URL. Run the app where the provider can "
+    "reach it and set KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), "
+    "or paste a public URL of the video."
+)
+
+
+def _error_class(code: int) -> type[BackendError]:
+    """Typed error for a provider code, derived from the limits table (retry flag and HTTP status)."""
+    spec = KLING_ERRORS[code]
+    if spec.retry:
+        return TransientError
+    if spec.http == 401:
+        return AuthError  # 1000-1004
+    if spec.http in (403, 429):
+        return QuotaError  # 1100-1103, 1304
+    return InvalidRequest  # 1200-1203, 1300-1301
+
+
+def failure_advice(text: str) -> str:
+    """What to do about a failed task's task_status_msg (limits.TASK_FAILURE_HINTS), or ''."""
+    low = text.lower()
+    return next((advice for key, advice in TASK_FAILURE_HINTS if key in low), "")
+
+
+class KlingLegacyBackend:
+    name = "kling"
+    label = "Kling official API (AccessKey + SecretKey)"
+    needs_video_url = True
+
+    def __init__(
+        self,
+        settings: Any,
+        media_host: MediaHost | None,
+        http_client: httpx.Client | None = None,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        download_timeout: httpx.Timeout = DOWNLOAD_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._access_key: str = settings.kling_access_key
+        self._secret_key: str = settings.kling_secret_key
+        self._secrets = [s for s in (self._access_key, self._secret_key) if s]
+        self.api_base: str = (settings.kling_api_base or "").rstrip("/")
+        self.media_host = media_host
+        self._own_client = http_client is None
+        self.client = http_client or httpx.Client(timeout=timeout, follow_redirects=True)
+        self.download_timeout = download_timeout
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"KlingLegacyBackend(api_base={self.api_base!r}, keys_set={self.ready()[0]})"
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    # -- Backend protocol ---------------------------------------------------------------------
+    def ready(self) -> tuple[bool, str]:
+        if not (self._access_key and self._secret_key):
+            return False, "Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) in .env."
+        if not self.api_base.startswith(("http://", "https://")):
+            return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
+        hosting_ok, why = self.media_host.usable() if self.media_host else (False, "KMC_PUBLIC_BASE_URL is not set")
+        if not hosting_ok:
+            return True, f"Paste a public video URL: local videos cannot be handed to Kling ({why})."
+        return True, ""
+
+    def submit(self, request: JobRequest) -> str:
+        self._require_keys()
+        body: dict[str, Any] = {
+            "model_name": KLING_MODEL_NAMES[request.model],
+            "image_url": request.image_url or self._image_base64(request.image_path),
+            "video_url": request.video_url or self._video_url(request.video_path),
+            "character_orientation": request.orientation,
+            "mode": request.tier,
+            "keep_original_sound": "yes" if request.keep_sound else "no",
+        }
+        if request.prompt:
+            body["prompt"] = request.prompt
+        if request.run_id:
+            body["external_task_id"] = request.run_id
+        data = self._call("POST", PATH, json=body, creating=True)
+        task_id = data.get("task_id") if isinstance(data, dict) else None
+        if not task_id:
+            raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")
+        log.info("kling task created: %s", task_id)
+        return str(task_id)
+
+    def poll(self, task_id: str) -> TaskState:
+        self._require_keys()
+        data = self._call("GET", f"{PATH}/{quote(task_id, safe='')}")
+        return self._state(data, task_id)
+
+    def download(self, state: TaskState, dest: Path) -> Path:
+        if not state.result_url:
+            raise DownloadError("The provider sent no result link", task_id=state.task_id)
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        expected: int | None = None
+        written = 0
+        try:
+            # The result link is a CDN URL: it gets no Authorization header.
+            with self.client.stream("GET", state.result_url, timeout=self.download_timeout) as response:
+                status = response.status_code
+                if status in (401, 403, 404, 410):
+                    raise DownloadError(
+                        f"The result link answered HTTP {status}: it has expired or was refused",
+                        fix=f"Results are kept by the provider for {RESULT_URL_LIFETIME_DAYS} days; resume from "
+                        "History soon after the task ends.",
+                        task_id=state.task_id,
+                    )
+                if status == 429 or status >= 500:
+                    raise TransientError(f"The result link answered HTTP {status}")
+                if not response.is_success:
+                    raise DownloadError(f"The result link answered HTTP {status}", task_id=state.task_id)
+                length = response.headers.get("content-length", "")
+                expected = int(length) if length.isdigit() else None
+                with part.open("wb") as fh:
+                    for chunk in response.iter_bytes(CHUNK):
+                        fh.write(chunk)
+                    written = response.num_bytes_downloaded
+        except httpx.HTTPError as exc:
+            part.unlink(missing_ok=True)
+            raise DownloadError(
+                f"The download broke off ({type(exc).__name__})", task_id=state.task_id, retryable=True
+            ) from None
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        if (expected is not None and written != expected) or written == 0:
+            part.unlink(missing_ok=True)
+            what = f"{written} of {expected} bytes" if expected is not None else "an empty file"
+            raise DownloadError(f"The download was incomplete ({what})", task_id=state.task_id, retryable=True)
+        os.replace(part, dest)
+        log.info("kling result downloaded: task %s, %d bytes", state.task_id, written)
+        return dest
+
+    def cancel(self, task_id: str) -> bool:
+        return False  # the provider has no cancel endpoint
+
+    def find_task(self, external_id: str) -> str | None:
+        """The provider's task id created with external_task_id == external_id, or None."""
+        self._require_keys()
+        for page in range(1, LIST_MAX_PAGES + 1):
+            data = self._call("GET", PATH, params={"pageNum": page, "pageSize": LIST_PAGE_SIZE})
+            if not isinstance(data, list):
+                raise TransientError("The Kling API sent an unreadable task list")
+            for item in data:
+                info = item.get("task_info") if isinstance(item, dict) else None
+                if isinstance(info, dict) and info.get("external_task_id") == external_id and item.get("task_id"):
+                    return str(item["task_id"])
+            if len(data) < LIST_PAGE_SIZE:
+                return None
+        return None
+
+    # -- internals ----------------------------------------------------------------------------
+    def _require_keys(self) -> None:
+        ok, why = self.ready()
+        if not ok:
+            raise NotConfigured("The Kling API is not configured", fix=why)
+
+    def _token(self) -> str:
+        now = int(self.clock())
+        claims = {"iss": self._access_key, "exp": now + TOKEN_LIFETIME, "nbf": now - TOKEN_NOT_BEFORE}
+        return jwt.encode(claims, self._secret_key, algorithm="HS256", headers={"typ": "JWT"})
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _JWT_LIKE.sub("***", text)[:MAX_PROVIDER_TEXT]
+
+    def _image_base64(self, path: Path) -> str:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            raise InvalidRequest(
+                f"The image {Path(path).name} cannot be read", fix="Choose the character image again."
+            ) from None
+        return base64.b64encode(data).decode("ascii")  # raw base64: the API refuses a data: prefix
+
+    def _video_url(self, path: Path) -> str:
+        if self.media_host is None:
+            raise NotConfigured(
+                "The reference video has no public URL: KMC_PUBLIC_BASE_URL is not set", fix=VIDEO_URL_FIX
+            )
+        try:
+            return self.media_host.register(path)
+        except HostingError as exc:
+            raise NotConfigured(f"The reference video has no public URL: {exc}", fix=VIDEO_URL_FIX) from None
+
+    def _call(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, creating: bool = False
+    ) -> Any:
+        """One authenticated API call; returns `data` or raises a typed BackendError."""
+        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+        lost = AmbiguousSubmit if creating else TransientError
+        try:
+            response = self.client.request(method, self.api_base + path, json=json, params=params, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise TransientError(
+                f"Could not connect to the Kling API ({type(exc).__name__})",
+                fix="Check the network and KLING_API_BASE; retried automatically.",
+            ) from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            raise NotConfigured(
+                "KLING_API_BASE is not a usable URL", fix="Set KLING_API_BASE to https://api-singapore.klingai.com."
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise lost(f"The Kling API did not answer in time ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise lost(f"The connection to the Kling API broke ({type(exc).__name__})") from None
+        log.debug("kling %s %s -> HTTP %s", method, path.split("?")[0], response.status_code)
+        return self._parse(response, lost)
+
+    def _parse(self, response: httpx.Response, lost: type[TransientError]) -> Any:
+        status = response.status_code
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            if status == 401:
+                raise AuthError("The Kling API refused the keys (HTTP 401)", fix=KLING_ERRORS[1000].advice)
+            if response.is_success or status == 429 or status >= 500:
+                raise lost(f"The Kling API sent an unreadable answer (HTTP {status})")
+            raise InvalidRequest(f"The Kling API answered HTTP {status}", fix="Check KLING_API_BASE.")
+        code = payload.get("code")
+        provider_text = self._redact(str(payload.get("message") or ""))
+        if code == 0 and response.is_success:
+            return payload.get("data")
+        if isinstance(code, int) and code in KLING_ERRORS:
+            spec = KLING_ERRORS[code]
+            text = f"Kling API: {spec.meaning}"
+            if provider_text and provider_text.lower() != spec.meaning.lower():
+                text += f": {provider_text}"
+            raise _error_class(code)(text, code=code, fix=spec.advice)
+        code_num = code if isinstance(code, int) else None
+        text = f"Kling API error (HTTP {status}){': ' + provider_text if provider_text else ''}"
+        if status == 401:
+            raise AuthError(text, code=code_num, fix=KLING_ERRORS[1000].advice)
+        if status == 429 or status >= 500:
+            raise TransientError(text, code=code_num)
+        raise InvalidRequest(text, code=code_num)
+
+    def _state(self, data: Any, task_id: str) -> TaskState:
+        if not isinstance(data, dict) or "task_status" not in data:
+            raise TransientError("The Kling API sent an unreadable task status")
+        raw = str(data.get("task_status") or "")
+        status = STATUS_MAP[self.name].get(raw, "running")
+        state = TaskState(
+            task_id=str(data.get("task_id") or task_id),
+            status=status,  # type: ignore[arg-type]
+            raw_status=raw,
+            extra={"external_task_id": (data.get("task_info") or {}).get("external_task_id", "")},
+        )
+        if status == "failed":
+            provider_text = self._redact(str(data.get("task_status_msg") or "")).strip()
+            advice = failure_advice(provider_text)
+            state.extra.update(provider_message=provider_text, advice=advice)
+            state.message = provider_text or "The provider gave no reason"
+            if advice:
+                state.message = f"{state.message.rstrip('.')}. What to do: {advice}"
+        elif status == "succeeded":
+            result = data.get("task_result") if isinstance(data.get("task_result"), dict) else {}
+            videos = result.get("videos") or []
+            video = videos[0] if videos and isinstance(videos[0], dict) else {}
+            if not video.get("url"):
+                state.status = "failed"
+                state.message = "The provider reported success but sent no video. Resume later or contact support."
+                return state
+            state.result_url = str(video["url"])
+            try:
+                state.result_duration = float(video.get("duration"))
+            except (TypeError, ValueError):
+                state.result_duration = None
+            state.extra.update(video_id=video.get("id", ""), watermark_url=video.get("watermark_url", ""))
+        return state
