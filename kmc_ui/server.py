@@ -9,6 +9,8 @@ import gradio as gr
 
 from kmc_ui.backends.base import Backend
 from kmc_ui.backends.local import LocalBackend
+from kmc_ui.backends.registry import build_backends
+from kmc_ui.media.hosting import MediaHost, add_media_routes
 from kmc_ui.settings import Settings, load_settings
 from kmc_ui.studio import Studio
 from kmc_ui.ui.blocks import build_demo
@@ -17,25 +19,17 @@ from kmc_ui.ui.render import CSS
 log = logging.getLogger("kmc")
 
 
-def make_backends(settings: Settings, media_host: object | None = None) -> dict[str, Backend]:
+def make_backends(settings: Settings, media_host: MediaHost | None = None) -> dict[str, Backend]:
     backends: dict[str, Backend] = {"local": LocalBackend()}
-    try:
-        from kmc_ui.backends.registry import build_backends
-    except ImportError:
-        return backends
     backends.update(build_backends(settings, media_host))
     return backends
 
 
-def make_media_host(settings: Settings) -> object | None:
-    try:
-        from kmc_ui.media.hosting import MediaHost
-    except ImportError:
-        return None
-    return MediaHost(settings.public_base_url, [settings.data_dir])
+def make_media_host(settings: Settings) -> MediaHost:
+    return MediaHost.from_settings(settings, [settings.data_dir])
 
 
-def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, object | None]:
+def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, MediaHost]:
     settings = settings or load_settings()
     host = make_media_host(settings)
     studio = Studio(settings, make_backends(settings, host))
@@ -54,10 +48,7 @@ def launch(settings: Settings | None = None, *, block: bool = True, **kwargs: ob
         css=CSS,
         **kwargs,  # type: ignore[arg-type]
     )
-    if host is not None:
-        from kmc_ui.media.hosting import add_media_routes
-
-        add_media_routes(demo.app, host)  # type: ignore[arg-type]
+    add_media_routes(demo.app, host)  # type: ignore[arg-type]
     if block:
         demo.block_thread()
     return demo

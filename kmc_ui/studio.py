@@ -5,6 +5,8 @@ The UI only renders what this returns; every user-facing decision lives here or 
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -145,6 +147,10 @@ class Studio:
             return
         assert prepared.image_path and prepared.video_path and prepared.video
         run_id = new_id()
+        # The exact files sent live in the run's folder: served from there, kept for History.
+        inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
+        image_path = keep_copy(Path(prepared.image_path), inputs_dir)
+        video_path = keep_copy(Path(prepared.video_path), inputs_dir)
         seconds = billed_seconds(prepared.video, inputs.orientation)
         est = estimate(backend.name, inputs.model, inputs.tier, seconds)
         self.history.create(
@@ -160,15 +166,15 @@ class Studio:
                     "keep_sound": inputs.keep_sound,
                     "trim_start": inputs.trim_start,
                 },
-                "inputs": {"image": prepared.image_path, "video": prepared.video_path},
+                "inputs": {"image": str(image_path), "video": str(video_path)},
                 "estimate_usd": est.usd,
                 "estimate_units": est.units,
                 "billed_seconds_estimate": seconds,
             },
         )
         request = JobRequest(
-            image_path=Path(prepared.image_path),
-            video_path=Path(prepared.video_path),
+            image_path=image_path,
+            video_path=video_path,
             prompt=inputs.prompt,
             orientation=inputs.orientation,
             tier=inputs.tier,
@@ -179,6 +185,18 @@ class Studio:
             duration=prepared.video.duration,
         )
         yield from run_job(backend, request, self.history, owner)
+
+
+def keep_copy(src: Path, folder: Path) -> Path:
+    """Hard-link (or copy) a file into folder, keeping its name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / src.name
+    if not dest.exists():
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copyfile(src, dest)
+    return dest
 
 
 def billed_seconds(video: VideoInfo | None, orientation: str) -> float:

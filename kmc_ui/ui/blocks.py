@@ -31,6 +31,12 @@ def raw_upload(component: gr.Image) -> gr.Image:
     return component
 
 
+def session_owner(request: gr.Request | None) -> str:
+    """History scope for callers without a browser id (API clients): their Gradio session."""
+    session = getattr(request, "session_hash", None) or secrets.token_hex(8)
+    return "api-" + "".join(c for c in session if c.isalnum())[:32]
+
+
 def backend_choices(studio: Studio) -> list[tuple[str, str]]:
     out = []
     for name, (ok, _why) in studio.backend_status().items():
@@ -252,10 +258,11 @@ def build_demo(studio: Studio) -> gr.Blocks:
             ok = gr.validate(True, "")
             return [v["image"], v["video"], v["prompt"], ok, ok, ok, ok, ok, ok, ok, ok]
 
-        def do_generate(*values: Any):
-            *fields, _key, own = values
-            inputs = _inputs(*fields)
-            own = own or "anonymous"
+        def do_generate(
+            image, video, prompt, orientation, tier, keep_sound, model, backend, trim, _key, own, request: gr.Request
+        ):
+            inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
+            own = own or session_owner(request)
             last = None
             for p in studio.generate(inputs, own):
                 last = p

@@ -1,0 +1,139 @@
+"""The Blocks app launched on localhost and driven with gradio_client, as an outside script would.
+
+The official Kling backend runs against the loopback fake; the app serves the prepared video
+to the fake through its own media route (KMC_PUBLIC_BASE_URL = the app's own URL).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import ValidationError
+
+from kmc_ui.media.probe import probe_video
+from kmc_ui.settings import Settings
+from tests.fakes.kling import FakeKling
+
+pytest_plugins = ["tests.fakes.fixtures"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, Settings]]:
+    from kmc_ui.server import launch
+
+    port = free_port()
+    settings = Settings(
+        backend="kling",
+        kling_access_key=kling_server.access_key,
+        kling_secret_key=kling_server.secret_key,
+        kling_api_base=kling_server.base_url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        allow_private_urls=True,
+        data_dir=tmp_path_factory.mktemp("ui") / "data",
+    )
+    demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
+    client = Client(demo.local_url, verbose=False)
+    yield client, settings
+    client.close()
+    demo.close()
+
+
+GEN_ARGS = ("", "video", "std", True, "v2.6", "kling", 0, "")
+
+
+def test_api_lists_only_public_endpoints(app: tuple[Client, Settings]) -> None:
+    client, _ = app
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert names == {"/check", "/generate"}
+
+
+def test_check_reports_findings_and_cost(
+    app: tuple[Client, Settings], character_image: Path, reference_video: Path, short_video: Path
+) -> None:
+    client, _ = app
+    ok = client.predict(
+        handle_file(str(character_image)),
+        handle_file(str(reference_video)),
+        "",
+        "video",
+        "pro",
+        True,
+        "v3",
+        "kling",
+        api_name="/check",
+    )
+    assert ok["blocking"] is False
+    assert ok["estimate"]["usd"] == pytest.approx(3.5 * 0.168)
+    assert ok["estimate"]["units"] == pytest.approx(3.5 * 1.2)
+    bad = client.predict(
+        handle_file(str(character_image)),
+        handle_file(str(short_video)),
+        "",
+        "video",
+        "std",
+        True,
+        "v2.6",
+        "kling",
+        api_name="/check",
+    )
+    codes = {(f["level"], f["input"], f["code"]) for f in bad["findings"]}
+    assert ("error", "video", "video_too_short") in codes
+    assert ("hint", "video", "video_no_audio") in codes
+    assert bad["blocking"] is True
+
+
+def test_generate_valid_pair_through_to_a_result(
+    app: tuple[Client, Settings], kling_server: FakeKling, character_image: Path, reference_video: Path
+) -> None:
+    client, settings = app
+    kling_server.reset()
+    status, reference, result, download = client.predict(
+        handle_file(str(character_image)),
+        handle_file(str(reference_video)),
+        *GEN_ARGS,
+        "owner1",
+        api_name="/generate",
+    )
+    assert "Done" in status, status
+    info = probe_video(result["video"] if isinstance(result, dict) else result)
+    assert info.ok and info.codec == "h264"
+    assert Path(download).is_file()
+    # The fake fetched our prepared video from the app's own media route, and got a valid JWT.
+    creates = [r for r in kling_server.requests if r.method == "POST"]
+    assert len(creates) == 1
+    body = creates[0].json
+    assert body["video_url"].startswith(settings.public_base_url + "/kmc-media/")
+    assert body["keep_original_sound"] == "yes" and body["mode"] == "std" and body["model_name"] == "kling-v2-6"
+    assert not body["image_url"].startswith("data:")
+    # The run is on disk with the task id, scoped to this API session (the browser id is not an API input).
+    runs = list((settings.data_dir / "runs").glob("api-*/*/record.json"))
+    assert len(runs) == 1 and '"task_id"' in runs[0].read_text()
+
+
+def test_invalid_input_is_rejected_on_the_right_input(
+    app: tuple[Client, Settings], character_image: Path, short_video: Path
+) -> None:
+    client, _ = app
+    with pytest.raises(ValidationError) as err:
+        client.predict(
+            handle_file(str(character_image)), handle_file(str(short_video)), *GEN_ARGS, "owner2", api_name="/generate"
+        )
+    text = str(err.value)
+    assert "- video: Motion video lasts 2 s" in text  # drawn on the video input
+    assert "at least 3 s" in text and "2" in text
+
+
+def test_missing_image_is_rejected(app: tuple[Client, Settings], reference_video: Path) -> None:
+    client, _ = app
+    with pytest.raises(ValidationError, match="Add a character image"):
+        client.predict(None, handle_file(str(reference_video)), *GEN_ARGS, "owner3", api_name="/generate")
