@@ -41,6 +41,9 @@ class InputLimits:
     image_max_side: int = 65536
     image_aspect_min: float = 0.4  # 1:2.5
     image_aspect_max: float = 2.5  # 2.5:1
+    # Our own safety limit, not the provider's: Pillow refuses to open more pixels than this
+    # (2 x Image.MAX_IMAGE_PIXELS), so such a picture cannot be converted or previewed.
+    image_max_pixels: int = 178_956_970
     video_extensions: tuple[str, ...] = (".mp4", ".mov")
     video_codecs: tuple[str, ...] = ("h264",)  # what we send; others are transcoded
     video_max_bytes: int = 100 * MB
@@ -167,3 +170,70 @@ TASK_FAILURE_HINTS: tuple[tuple[str, str], ...] = (
 
 # Provider result links expire (Kling: deleted after 30 days): always download at once.
 RESULT_URL_LIFETIME_DAYS = 30
+
+
+@dataclass(frozen=True)
+class PoseThresholds:
+    """Thresholds of the body pre-flight checks (kmc_ui/checks/pose.py).
+
+    Provider guidance (../shared/kling-motion-control-facts.md) says *what* ruins a result;
+    the numbers are ours. "Measured" values were set between what the sample media gave for
+    good clips and for the broken ones made in tests/test_pose.py (figures in docs/pose.md).
+    Each threshold has a test just above and just below it.
+    """
+
+    # mediapipe's own default for drawing a landmark as visible (solutions.drawing_utils).
+    min_visibility: float = 0.5
+    # Landmarks sit inside the body's outline (hair, clothes, the top of the head reach past
+    # them): the subject's box is the landmarks' box grown by this share of its size.
+    subject_box_pad: float = 0.1
+    # fal's guidance: the character should cover more than 5% of the image area.
+    image_subject_min_area: float = 0.05
+    # The same guidance for the person in the video (median over the samples).
+    video_subject_min_area: float = 0.05
+    # With no body found, a face at least this tall (share of the picture's height) makes the
+    # picture a close-up rather than "no person" (the body detector misses close-ups).
+    face_close_up_min_height: float = 0.15
+    # Torso (hips -> shoulders) this many degrees from upright: lying flat / upside down.
+    lying_angle: float = 60.0
+    upside_down_angle: float = 135.0
+    # Share of video samples in an extreme orientation before the motion is flagged
+    # (a short roll or cartwheel is fine, a floor routine is not).
+    video_extreme_fraction: float = 0.25
+    # Share of people-counted frames showing 2+ people (measured: side-by-side copies give
+    # 100%, the single dancer 0%); a passer-by in one frame is not worth a warning.
+    people_fraction: float = 0.3
+    # Share of pose samples with nobody found before "the person is lost" is reported.
+    person_lost_fraction: float = 0.25
+    # Cuts: change score (grey frame difference + colour histogram distance, each 0..1)
+    # above an absolute floor AND this many times the mean of its neighbours. Measured: the
+    # sample dance peaks at 0.10 (a caption change), a spliced hard cut scores 0.44 and 20x
+    # its neighbours. The ratio test follows PySceneDetect's AdaptiveDetector (default 3.0).
+    cut_min_score: float = 0.15
+    cut_ratio: float = 4.0
+    cut_window_s: float = 0.5  # neighbours: frames within this many seconds either side
+    # Camera: travel of the background (range of the accumulated shift) as a share of the
+    # frame, and zoom (range of accumulated log scale). Measured: static clips < 0.01, a
+    # 80 px/s pan over 480 px reaches 0.5 in 3 s.
+    camera_pan: float = 0.10
+    camera_zoom: float = 0.10
+    # Speed: the second-fastest body joint (one glitchy landmark cannot trigger it) in torso
+    # lengths per second, measured over one frame step. Measured p90: sample dance 2.0,
+    # the same 4x faster 5.2, 8x faster 9.7. A torso is ~0.5 m: 4 torso/s ~ 2 m/s.
+    fast_speed: float = 4.0
+    fast_fraction: float = 0.15  # share of speed pairs above fast_speed
+    # Clipping: a retargeted joint beyond the picture's edge by more than this share of the
+    # picture, in at least clip_fraction of the samples.
+    clip_margin: float = 0.02
+    clip_fraction: float = 0.10
+    # Hidden limbs: an arm the picture hides matters when the motion shows that wrist in this
+    # share of the samples and moves it by this many torso lengths (range relative to the neck).
+    limb_seen_fraction: float = 0.3
+    limb_motion: float = 0.5
+    # Turning: signed shoulder width / torso below this = back to the camera; in this share
+    # of the samples = "the subject turns around" (sample dance: always >= 0.5, front on).
+    back_facing: float = -0.25
+    turn_fraction: float = 0.15
+
+
+POSE = PoseThresholds()

@@ -111,7 +111,13 @@ class Studio:
                     out_dir=self.work_dir,
                     keep_sound=inputs.keep_sound,
                 )
-                out.video_path, out.video, out.video_actions = str(vid.path), vid.info, list(vid.actions)
+                # The file that will be sent is decoded once (its first keyframe): corrupt picture
+                # data is caught here, while the instant checks stay header-only.
+                out.video_path, out.video, out.video_actions = (
+                    str(vid.path),
+                    probe_video(vid.path, decode=True),
+                    list(vid.actions),
+                )
         except PreparationError as exc:
             out.error = str(exc)
         findings = check_all(out.image, out.video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)

@@ -67,7 +67,7 @@ def test_check_video_orientation_allows_twelve_seconds(pair: tuple[Path, Path, P
 
 
 def test_check_refuses_private_urls_with_a_clear_message(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
-    image, video, _ = pair
+    image, _, _ = pair
     res = run_cli("check", str(image), "http://127.0.0.1:9/clip.mp4", tmp_path=tmp_path)
     assert res.returncode == 2
     assert "private or local address" in res.stderr and "Traceback" not in res.stderr

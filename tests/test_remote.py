@@ -18,7 +18,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path == "/clip.mp4":
             self.send_response(200)
             self.send_header("Content-Length", str(len(BODY)))

@@ -108,6 +108,8 @@ def test_generate_valid_pair_through_to_a_result(
     info = probe_video(result["video"] if isinstance(result, dict) else result)
     assert info.ok and info.codec == "h264"
     assert Path(download).is_file()
+    ref = probe_video(reference["video"] if isinstance(reference, dict) else reference)
+    assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)  # the reference plays beside the result
     # The fake fetched our prepared video from the app's own media route, and got a valid JWT.
     creates = [r for r in kling_server.requests if r.method == "POST"]
     assert len(creates) == 1

@@ -10,18 +10,43 @@ from kmc_ui.media.probe import ImageInfo, VideoInfo
 
 _MB = 1024 * 1024
 _CONVERTIBLE_IMAGE_FORMATS = {"WEBP", "AVIF", "GIF", "BMP", "HEIF", "TIFF", "MPO", "ICO"}
+# Verb forms only: "runway", "wavy hair" or "a moving train" in a scene description are not motion.
 _MOTION_WORDS = re.compile(
-    r"\b(danc\w*|jump\w*|run\w*|walk\w*|spin\w*|wav\w*|kick\w*|raise\w*|turn\w*|move\w*|moving|step\w*)\b",
+    r"\b(danc(?:e|es|ed|ing)|jump(?:s|ed|ing)?|run(?:s|ning)?|ran|walk(?:s|ed|ing)?|spin(?:s|ning)?|spun|"
+    r"wav(?:e|es|ed|ing)|kick(?:s|ed|ing)?|rais(?:e|es|ed|ing)|turn(?:s|ed|ing)?|mov(?:e|es|ed)|"
+    r"step(?:s|ped|ping)?|twirl(?:s|ed|ing)?|clap(?:s|ped|ping)?)\b",
     re.IGNORECASE,
 )
+_CONTAINER_NAMES = {
+    "matroska,webm": "WebM/Matroska",
+    "avi": "AVI",
+    "mpegts": "MPEG-TS",
+    "flv": "FLV",
+    "asf": "WMV/ASF",
+    "mpeg": "MPEG-PS",
+    "ogg": "Ogg",
+    "gif": "GIF",
+}
+_HIGH_BIT_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
 
 
-def _mb(n: int) -> str:
-    return f"{n / _MB:.1f} MB"
+def _size(n: int, limit: int) -> tuple[str, str]:
+    """Both byte counts in one readable unit; exact bytes when the rounded values would look equal."""
+    unit, div = ("MB", _MB) if limit >= _MB else ("KB", 1024) if limit >= 1024 else ("bytes", 1)
+    a, b = (f"{n / div:.1f} {unit}", f"{limit / div:.1f} {unit}") if div > 1 else (f"{n} bytes", f"{limit} bytes")
+    if a == b or div == 1:
+        return f"{n:,} bytes", f"{limit:,} bytes"
+    return a, b
+
+
+def _num(x: float, digits: int = 3) -> str:
+    """Up to `digits` decimals, trailing zeros dropped: 3 -> "3", 2.99 -> "2.99", 0.3996 -> "0.3996"."""
+    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def _s(x: float) -> str:
-    return f"{x:.2f} s"
+    return f"{_num(x)} s"
 
 
 def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS) -> list[Finding]:
@@ -31,7 +56,7 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         out.append(Finding(level, "image", code, message, fix, auto_fix))  # type: ignore[arg-type]
 
     if info.error:
-        code = "image_empty" if info.size_bytes == 0 else "image_unreadable"
+        code = "image_missing" if info.missing else "image_empty" if info.size_bytes == 0 else "image_unreadable"
         add("error", code, f"Character image: {info.error}.", "Upload a JPEG or PNG picture of the character.")
         return out
 
@@ -41,12 +66,17 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
             add(
                 "error",
                 "image_format",
-                f"Character image is {fmt}; the official API takes only JPEG or PNG.",
+                f"Character image is a {fmt} file; the official API takes only JPEG or PNG.",
                 "Convert it to PNG or JPEG.",
                 auto_fix=True,
             )
         else:
-            add("error", "image_format", f"Character image format {fmt} is not supported.", "Save it as JPEG or PNG.")
+            add(
+                "error",
+                "image_format",
+                f"Character image is a {fmt or 'unknown'} file; the official API takes only JPEG or PNG.",
+                "Save it as JPEG or PNG in an image editor.",
+            )
     elif info.extension not in limits.image_extensions or _ext_format(info.extension) != fmt:
         add(
             "hint",
@@ -75,20 +105,27 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
             auto_fix=True,
         )
 
-    if info.mode in ("CMYK", "I;16", "I;16B", "I;16L", "I", "F", "LAB", "YCbCr"):
+    if info.mode in ("CMYK", "LAB", "YCbCr", *_HIGH_BIT_MODES) or info.bit_depth > 8:
+        what = (
+            f"{info.bit_depth}-bit {info.mode}"
+            if info.bit_depth > 8 and info.mode not in _HIGH_BIT_MODES
+            else info.mode
+        )
         add(
             "warning",
             "image_color_mode",
-            f"Character image uses the {info.mode} colour mode, which providers may reject or show wrongly.",
+            f"Character image uses the {what} colour mode; providers expect 8-bit RGB and may reject it or show "
+            "wrong colours.",
             "It is converted to 8-bit RGB before sending.",
             auto_fix=True,
         )
 
     if info.size_bytes > limits.image_max_bytes:
+        measured, limit = _size(info.size_bytes, limits.image_max_bytes)
         add(
             "error",
             "image_file_size",
-            f"Character image is {_mb(info.size_bytes)}; the limit is {_mb(limits.image_max_bytes)}.",
+            f"Character image is {measured}; the limit is {limit}.",
             "Re-save it smaller (JPEG quality 90 or a smaller size).",
             auto_fix=True,
         )
@@ -103,27 +140,28 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
             "Downscale it.",
             auto_fix=True,
         )
-    elif pixels > 178_956_970:  # Pillow's decompression-bomb limit (2 x MAX_IMAGE_PIXELS)
+    elif pixels > limits.image_max_pixels:
         add(
             "error",
             "image_too_many_pixels",
-            f"Character image is {info.width}x{info.height} px ({pixels / 1e6:.0f} megapixels): too large to "
-            "open safely.",
-            "Downscale it below 100 megapixels in an image editor (the face and body need far fewer).",
+            f"Character image is {info.width}x{info.height} px ({pixels / 1e6:.0f} megapixels); this app opens at "
+            f"most {limits.image_max_pixels / 1e6:.0f} megapixels safely.",
+            "Downscale it in an image editor (a few megapixels are plenty for the face and body).",
         )
     if short < limits.image_min_side:
         add(
             "error",
             "image_too_small",
             f"Character image is {info.width}x{info.height} px; each side must be at least {limits.image_min_side} px.",
-            f"Use a larger picture (at least {limits.image_warn_below_side} px a side, ideally 720 px or more).",
+            f"Use a larger picture (at least {limits.image_warn_below_side} px a side, ideally "
+            f"{limits.image_hint_below_short_side} px or more).",
         )
     elif short < limits.image_warn_below_side:
         add(
             "warning",
             "image_small_side",
-            f"Character image's short side is {short} px: the official API allows 300 px, but some providers "
-            f"(ComfyUI, Runway) demand {limits.image_warn_below_side} px.",
+            f"Character image's short side is {short} px: the official API allows {limits.image_min_side} px, "
+            f"but some providers (ComfyUI, Runway) demand {limits.image_warn_below_side} px.",
             f"Use a picture with each side at least {limits.image_warn_below_side} px.",
         )
     elif short < limits.image_hint_below_short_side:
@@ -138,8 +176,8 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "hint",
             "image_below_output",
-            f"Character image's short side is {short} px, below Pro's 1080p output.",
-            "A picture of 1080 px or more on the short side keeps Pro's extra detail.",
+            f"Character image's short side is {short} px, below Pro's {TIER_HEIGHT['pro']}p output.",
+            f"A picture of {TIER_HEIGHT['pro']} px or more on the short side keeps Pro's extra detail.",
         )
 
     aspect = info.aspect
@@ -147,7 +185,7 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "error",
             "image_aspect",
-            f"Character image aspect ratio is {aspect:.2f} ({info.width}x{info.height}); it must be between "
+            f"Character image aspect ratio is {_num(aspect, 4)} ({info.width}x{info.height}); it must be between "
             f"{limits.image_aspect_min} (1:2.5) and {limits.image_aspect_max} (2.5:1).",
             "Crop the picture closer to the character.",
         )
@@ -171,14 +209,15 @@ def check_video(
         out.append(Finding(level, "video", code, message, fix, auto_fix))  # type: ignore[arg-type]
 
     if info.error:
-        code = "video_empty" if info.size_bytes == 0 else "video_unreadable"
+        code = "video_missing" if info.missing else "video_empty" if info.size_bytes == 0 else "video_unreadable"
         add("error", code, f"Motion video: {info.error}.", "Upload an MP4 or MOV video of one person moving.")
         return out
     if not info.has_video:
+        sound = f" ({info.audio_codec.upper()} audio only)" if info.audio_codec else ""
         add(
             "error",
             "video_no_stream",
-            "Motion video has no picture (audio only).",
+            f"Motion video has no picture track{sound}.",
             "Upload a video that shows the person moving.",
         )
         return out
@@ -191,14 +230,33 @@ def check_video(
         )
         return out
 
+    if info.expected_bytes and info.size_bytes < info.expected_bytes:
+        measured, limit = _size(info.size_bytes, info.expected_bytes)
+        add(
+            "error",
+            "video_truncated",
+            f"Motion video is cut short: its index describes {_s(info.duration)} of media in {limit}, but the file "
+            f"holds only {measured}.",
+            "Download or export the video again; the upload or recording was interrupted.",
+        )
+
     max_s = limits.video_max_seconds.get(orientation, limits.video_max_seconds["video"])
-    container_ok = info.is_mp4_family and info.extension in limits.video_extensions
-    if not container_ok:
+    allowed = " or ".join(e.lstrip(".").upper() for e in limits.video_extensions)
+    if not info.is_mp4_family:
         add(
             "error",
             "video_container",
-            f"Motion video is a {_container_name(info)} file; the official API takes only MP4 or MOV.",
+            f"Motion video is a {_container_name(info)} file; the official API takes only {allowed}.",
             "Convert it to an H.264 MP4.",
+            auto_fix=True,
+        )
+    elif info.extension not in limits.video_extensions:
+        add(
+            "error",
+            "video_container",
+            f"Motion video is named '{info.extension or '(no extension)'}'; the official API takes only "
+            f"{', '.join(limits.video_extensions)} files.",
+            "It is sent as .mp4 (same content, new name).",
             auto_fix=True,
         )
     if info.codec not in limits.video_codecs:
@@ -214,7 +272,7 @@ def check_video(
         add(
             "error",
             "video_file_size",
-            f"Motion video is {_mb(info.size_bytes)}; the limit is {_mb(limits.video_max_bytes)}.",
+            "Motion video is {}; the limit is {}.".format(*_size(info.size_bytes, limits.video_max_bytes)),
             "Re-encode it at a lower bit rate or trim it.",
             auto_fix=True,
         )
@@ -231,7 +289,7 @@ def check_video(
             "error",
             "video_too_large",
             f"Motion video is {info.width}x{info.height} px; each side must be at most {limits.video_max_side} px.",
-            "Downscale it (to 1080p).",
+            f"Downscale it (to {TIER_HEIGHT['pro']}p).",
             auto_fix=True,
         )
     if info.rotation:
@@ -244,26 +302,32 @@ def check_video(
         )
     duration = info.duration
     if duration < limits.video_min_seconds:
+        frames = f" ({info.frames} frame{'s' if info.frames != 1 else ''})" if 0 < info.frames < 10 else ""
         add(
             "error",
             "video_too_short",
-            f"Motion video lasts {_s(duration)}; it must be at least {limits.video_min_seconds:.0f} s.",
-            "Use a longer clip (3 s or more of continuous motion).",
+            f"Motion video lasts {_s(duration)}{frames}; it must be at least {_s(limits.video_min_seconds)}.",
+            f"Use a longer clip ({_s(limits.video_min_seconds)} or more of continuous motion).",
         )
     elif round(duration, 2) > max_s:
         add(
             "error",
             "video_too_long",
-            f"Motion video lasts {_s(duration)}; with orientation '{orientation}' the limit is {max_s:.0f} s.",
-            f"Trim it to {max_s:.0f} s (pick the window below)"
-            + (", or switch orientation to 'video' (up to 30 s)." if orientation == "image" else "."),
+            f"Motion video lasts {_s(duration)}; with orientation '{orientation}' the limit is {_s(max_s)}.",
+            f"Trim it to {_s(max_s)} (pick the window below)"
+            + (
+                f", or switch orientation to 'video' (up to {_s(limits.video_max_seconds['video'])})."
+                if orientation == "image"
+                else "."
+            ),
             auto_fix=True,
         )
     if info.variable_fps:
         add(
             "warning",
             "video_variable_fps",
-            f"Motion video has a variable frame rate (average {info.fps:.2f} fps): timing may drift.",
+            f"Motion video has a variable frame rate (average {_num(info.fps, 2)} fps); a constant rate is "
+            "expected, or the timing may drift.",
             "It is re-encoded at a constant frame rate.",
             auto_fix=True,
         )
@@ -271,14 +335,16 @@ def check_video(
         add(
             "hint",
             "video_low_fps",
-            f"Motion video runs at {info.fps:.1f} fps (under {limits.video_fps_min_hint:.0f}): fast moves will look jerky.",
+            f"Motion video runs at {_num(info.fps, 2)} fps (under {_num(limits.video_fps_min_hint)}): fast moves "
+            "will look jerky.",
             "Record at 24-30 fps if you can.",
         )
     elif info.fps and info.fps > limits.video_fps_max_hint:
         add(
             "hint",
             "video_high_fps",
-            f"Motion video runs at {info.fps:.1f} fps; the output is generated at a normal frame rate.",
+            f"Motion video runs at {_num(info.fps, 2)} fps (over {_num(limits.video_fps_max_hint)}); the output is "
+            "generated at a normal frame rate.",
             "Nothing to do; 24-30 fps sources upload faster.",
         )
     if keep_sound and not info.has_audio:
@@ -295,19 +361,20 @@ def check_video(
             "The motion video has sound, and 'Keep original sound' is off: the result will be silent.",
             "Turn 'Keep original sound' on to keep it.",
         )
-    if tier == "pro" and 0 < short < 720:
+    if tier == "pro" and 0 < short < TIER_HEIGHT["std"]:
         add(
             "hint",
             "video_below_output",
-            f"Motion video's short side is {short} px; Pro renders 1080p.",
-            "A 720p or larger reference tracks hands and feet better.",
+            f"Motion video's short side is {short} px (under {TIER_HEIGHT['std']} px); Pro renders "
+            f"{TIER_HEIGHT['pro']}p.",
+            f"A {TIER_HEIGHT['std']}p or larger reference tracks hands and feet better.",
         )
     return out
 
 
 def _container_name(info: VideoInfo) -> str:
-    ext = info.extension.lstrip(".").upper()
-    return ext or info.container.split(",")[0].upper() or "unknown"
+    """The container the content really is (a WebM renamed .mp4 is still a WebM)."""
+    return _CONTAINER_NAMES.get(info.container) or info.container.split(",")[0].upper() or "unknown"
 
 
 def check_prompt(prompt: str, limits: InputLimits = LIMITS) -> list[Finding]:
@@ -350,8 +417,9 @@ def check_pair(image: ImageInfo | None, video: VideoInfo | None, limits: InputLi
                 "warning",
                 "pair",
                 "pair_aspect_mismatch",
-                f"Image ({_shape(ia)}, {ia:.2f}) and video ({_shape(va)}, {va:.2f}) have different shapes "
-                f"({ratio:.1f}x apart): the character may be cropped or squeezed.",
+                f"Image ({_shape(ia)}, {image.width}x{image.height}, aspect {ia:.2f}) and video ({_shape(va)}, "
+                f"{video.width}x{video.height}, aspect {va:.2f}) have different shapes: {ratio:.2f}x apart, more "
+                f"than {_num(limits.pair_aspect_warn_ratio)}x. The character may be cropped or squeezed.",
                 "Use an image and a video of similar shape (both portrait or both landscape).",
             )
         ]

@@ -1,17 +1,28 @@
-"""Header-only probes: facts about a file without decoding it.
+"""Header-only probes: facts about a file without decoding its pixels (videos: one keyframe).
 
 Images: Pillow reads the header (size, format, mode, EXIF orientation, frame count) and
-never the pixels. Videos: PyAV opens the container header (a 100 MB file in a few ms);
-no frame is decoded. A probe never raises for a bad file: it returns `error` set instead.
+never the pixels, so a 20000x20000 "decompression bomb" is measured without being decoded.
+Videos: PyAV opens the container header (for MP4/MOV without FFmpeg's stream analysis, so
+a 100 MB file opens as fast as a 1 MB one) and decodes only the first keyframe (the display
+rotation and the true pixel format live there in PyAV 18). A probe never raises for a bad
+file: it returns `error` set instead.
+
+Uploaded files are untrusted: the video demuxers are limited to real video containers and
+to local file access (no playlists, no concat lists that would read other files or URLs).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import stat
+import struct
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from PIL import Image
@@ -20,11 +31,21 @@ try:  # HEIC/HEIF support (optional wheel); AVIF is built into Pillow >= 11.2.
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is in requirements
+except ImportError:  # pragma: no cover - optional, not in requirements.txt
     pass
 
 EXIF_ORIENTATION_TAG = 0x0112
 ROTATING_EXIF = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+# Demuxers a motion video may use (names as FFmpeg's format whitelist matches them). Anything
+# else (concat lists, HLS/DASH playlists, image sequences, raw streams) is refused unread.
+VIDEO_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,asf,mpeg,ogg,gif"
+_AV_OPTIONS = {"format_whitelist": VIDEO_DEMUXERS, "protocol_whitelist": "file"}
+_MOOV_MISSING = (
+    "the MP4 index (moov box) is missing or incomplete: the file was cut short (an interrupted "
+    "download, upload or recording)"
+)
+_FIRST_FRAME_MAX_PACKETS = 256  # give up looking for a decodable first frame after this many
 
 
 @dataclass(frozen=True)
@@ -39,8 +60,10 @@ class ImageInfo:
     stored_height: int = 0
     exif_orientation: int = 1
     mode: str = ""
+    bit_depth: int = 8  # bits per channel where the header says (PNG); 8 otherwise
     frames: int = 1
     error: str = ""  # non-empty when the file cannot be read as an image
+    missing: bool = False  # the path does not exist (or is not a file)
 
     @property
     def ok(self) -> bool:
@@ -76,7 +99,11 @@ class VideoInfo:
     has_audio: bool = False
     audio_codec: str = ""
     decodable: bool = True  # the first video frame decodes
+    # Where the last packet listed in the container's index ends (0 without an index). A file
+    # shorter than this was cut short after its header: the end of the clip is missing.
+    expected_bytes: int = 0
     error: str = ""
+    missing: bool = False  # the path does not exist (or is not a file)
 
     @property
     def ok(self) -> bool:
@@ -94,42 +121,65 @@ class VideoInfo:
         return asdict(self)
 
 
+def _stat(path: Path) -> tuple[int, str, bool]:
+    """(size, error, missing) for a path that should be a regular file."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return 0, "the file does not exist (it may have been moved or deleted)", True
+    except OSError as exc:
+        return 0, f"cannot read the file ({exc.strerror or type(exc).__name__})", True
+    if not stat.S_ISREG(st.st_mode):
+        return 0, "the path is not a regular file (a folder or a device)", True
+    if st.st_size == 0:
+        return 0, "the file is empty (0 bytes)", False
+    return st.st_size, "", False
+
+
 def probe_image(path: str | Path) -> ImageInfo:
     path = Path(path)
     base = {"path": str(path), "extension": path.suffix.lower()}
+    size, error, missing = _stat(path)
+    if error:
+        return ImageInfo(size_bytes=size, error=error, missing=missing, **base)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return ImageInfo(size_bytes=0, error=f"cannot read the file ({exc.strerror})", **base)
-    if size == 0:
-        return ImageInfo(size_bytes=0, error="the file is empty (0 bytes)", **base)
-    try:
+        # Pillow warns about bomb-sized headers and corrupt EXIF: both are handled here, not logged.
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = _open_header(path)
-        with im:
-            stored_w, stored_h = im.size
-            orientation = 1
-            try:
-                orientation = int(im.getexif().get(EXIF_ORIENTATION_TAG, 1) or 1)
-            except Exception:  # a broken EXIF block is not a broken image
-                orientation = 1
-            w, h = (stored_h, stored_w) if orientation in ROTATING_EXIF else (stored_w, stored_h)
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            return ImageInfo(
-                size_bytes=size,
-                format=str(im.format or ""),
-                width=w,
-                height=h,
-                stored_width=stored_w,
-                stored_height=stored_h,
-                exif_orientation=orientation,
-                mode=str(im.mode),
-                frames=frames,
-                **base,
-            )
+            warnings.simplefilter("ignore")
+            with _open_header(path) as im:
+                return _image_facts(im, size, base)
     except Exception as exc:  # Pillow raises many types for bad files
         return ImageInfo(size_bytes=size, error=_image_error_text(exc), **base)
+
+
+def _image_facts(im: Image.Image, size: int, base: dict[str, str]) -> ImageInfo:
+    stored_w, stored_h = im.size
+    try:
+        # The base-class method reads the EXIF already parsed from the header. PNG's own
+        # getexif() decodes every pixel looking for a late eXIf chunk: never call it here.
+        orientation = int(Image.Image.getexif(im).get(EXIF_ORIENTATION_TAG, 1) or 1)
+    except Exception:  # a broken EXIF block is not a broken image
+        orientation = 1
+    if not 1 <= orientation <= 8:  # out-of-range values are ignored by every viewer
+        orientation = 1
+    w, h = (stored_h, stored_w) if orientation in ROTATING_EXIF else (stored_w, stored_h)
+    try:
+        frames = int(getattr(im, "n_frames", 1) or 1)
+    except Exception:  # a damaged later frame: the first one is still a picture
+        frames = 1
+    return ImageInfo(
+        size_bytes=size,
+        format=str(im.format or ""),
+        width=w,
+        height=h,
+        stored_width=stored_w,
+        stored_height=stored_h,
+        exif_orientation=orientation,
+        mode=str(im.mode),
+        bit_depth=_bit_depth(im),
+        frames=frames,
+        **base,
+    )
 
 
 def _open_header(path: Path) -> Image.Image:
@@ -142,17 +192,30 @@ def _open_header(path: Path) -> Image.Image:
         return Image.open(path)
     except Image.DecompressionBombError:
         Image.init()
+        with open(path, "rb") as fh:
+            prefix = fh.read(16)
         for fmt in Image.ID:
             factory, accept = Image.OPEN[fmt]
-            with open(path, "rb") as fh:
-                prefix = fh.read(16)
             if accept and not accept(prefix):
                 continue
             try:
-                return factory(open(path, "rb"), str(path))
+                # A path (not an open file) makes Pillow own the handle: `with im` closes it.
+                return factory(str(path))  # type: ignore[call-arg]
             except Exception:
                 continue
         raise
+
+
+def _bit_depth(im: Image.Image) -> int:
+    """Bits per channel. Pillow reads 16-bit RGB PNGs as 8-bit "RGB", so ask the header."""
+    if im.mode.startswith("I;16"):
+        return 16
+    if im.format == "PNG":
+        rawmode = im.tile[0][3] if im.tile and len(im.tile[0]) > 3 else ""
+        raw = rawmode[0] if isinstance(rawmode, tuple) else rawmode
+        if isinstance(raw, str) and raw.endswith(";16B"):
+            return 16
+    return 8
 
 
 def _image_error_text(exc: Exception) -> str:
@@ -161,63 +224,106 @@ def _image_error_text(exc: Exception) -> str:
     return f"the image cannot be read ({type(exc).__name__})"
 
 
-def probe_video(path: str | Path) -> VideoInfo:
+def probe_video(path: str | Path, decode: bool = False) -> VideoInfo:
+    """Header-only facts. An H.264 MP4/MOV is described from its index alone (no frame decoded,
+    so the time does not grow with the file). `decode=True` also decodes the first keyframe to
+    prove the picture data is readable (done once on the file that will be sent)."""
     path = Path(path)
     base = {"path": str(path), "extension": path.suffix.lower()}
+    size, error, missing = _stat(path)
+    if error:
+        return VideoInfo(size_bytes=size, error=error, missing=missing, **base)
+    iso = _is_iso_bmff(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return VideoInfo(size_bytes=0, error=f"cannot read the file ({exc.strerror})", **base)
-    if size == 0:
-        return VideoInfo(size_bytes=0, error="the file is empty (0 bytes)", **base)
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = _open_video(path, fast=iso)
     except Exception as exc:
-        return VideoInfo(size_bytes=size, error=_video_error_text(exc), **base)
+        return VideoInfo(size_bytes=size, error=_video_error_text(exc, path), **base)
     with container:
-        fmt = container.format.name if container.format else ""
-        vstreams = list(container.streams.video)
-        astreams = list(container.streams.audio)
-        duration = container.duration / av.time_base if container.duration else 0.0
-        facts: dict[str, object] = {
-            "container": fmt,
-            "has_audio": bool(astreams),
-            "audio_codec": astreams[0].codec_context.name if astreams else "",
-            "bit_rate": int(container.bit_rate or 0),
-        }
-        if not vstreams:
-            return VideoInfo(size_bytes=size, duration=duration, **facts, **base)  # type: ignore[arg-type]
-        vs = vstreams[0]
-        cc = vs.codec_context
-        coded_w, coded_h = int(cc.width or 0), int(cc.height or 0)
-        rotation = _first_frame_rotation(container, vs)
-        decodable = rotation >= 0
-        rotation = max(rotation, 0)
-        w, h = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
-        if vs.duration and vs.time_base:
-            duration = float(vs.duration * vs.time_base) or duration
-        avg = _rate(vs.average_rate)
-        base_rate = _rate(vs.base_rate) or _rate(vs.guessed_rate)
-        fps = avg or base_rate
-        variable = bool(avg and base_rate and abs(avg - base_rate) / base_rate > 0.02)
-        return VideoInfo(
-            size_bytes=size,
-            has_video=True,
-            codec=cc.name or "",
-            pix_fmt=str(cc.pix_fmt or ""),
-            width=w,
-            height=h,
-            coded_width=coded_w,
-            coded_height=coded_h,
-            rotation=rotation,
-            fps=round(fps, 3),
-            variable_fps=variable,
-            duration=round(duration, 3),
-            frames=int(vs.frames or 0),
-            decodable=decodable,
-            **facts,  # type: ignore[arg-type]
-            **base,
-        )
+        try:
+            info = _video_facts(container, size, base, decode)
+        except Exception as exc:  # a header PyAV can open but not describe
+            return VideoInfo(size_bytes=size, error=f"the video cannot be read ({type(exc).__name__})", **base)
+    if iso and _mp4_without_index(path):  # FFmpeg also opens an index cut part-way
+        return VideoInfo(size_bytes=size, error=_MOOV_MISSING, **base)
+    return info
+
+
+def _open_video(path: Path, fast: bool) -> av.container.InputContainer:
+    """Open the container. MP4/MOV describe every stream in their index (moov), so `fast` skips
+    FFmpeg's stream analysis, which decodes about 7 frames and grows with the bit rate.
+    Formats without such an index (or an MP4 the fast path could not fully describe) get it.
+    """
+    if fast:
+        options = {**_AV_OPTIONS, "probesize": "32", "analyzeduration": "0"}
+        container = av.open(str(path), metadata_errors="ignore", options=options)
+        if all(s.codec_context.width and s.codec_context.height for s in container.streams.video):
+            return container
+        container.close()
+    return av.open(str(path), metadata_errors="ignore", options=dict(_AV_OPTIONS))
+
+
+def _is_iso_bmff(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp"
+
+
+def _video_facts(
+    container: av.container.InputContainer, size: int, base: dict[str, str], decode: bool = False
+) -> VideoInfo:
+    fmt = container.format.name if container.format else ""
+    vstreams = list(container.streams.video)
+    astreams = list(container.streams.audio)
+    duration = container.duration / av.time_base if container.duration else 0.0
+    facts: dict[str, object] = {
+        "container": fmt,
+        "has_audio": bool(astreams),
+        "audio_codec": astreams[0].codec_context.name if astreams else "",
+        "bit_rate": int(container.bit_rate or 0),
+        "expected_bytes": _indexed_end(container),
+    }
+    if not vstreams:
+        return VideoInfo(size_bytes=size, duration=duration, **facts, **base)  # type: ignore[arg-type]
+    vs = vstreams[0]
+    cc = vs.codec_context
+    coded_w, coded_h = int(cc.width or 0), int(cc.height or 0)
+    header_pix_fmt = str(cc.pix_fmt or "") or _avcc_pix_fmt(cc.extradata if cc.name == "h264" else None)
+    header_rotation = _mp4_rotation(Path(container.name)) if "mp4" in fmt and header_pix_fmt else None
+    if header_rotation is not None and not decode:  # MP4/MOV: everything comes from the index, no frame is decoded
+        rotation, pix_fmt, decodable = header_rotation, header_pix_fmt, True
+    else:
+        frame = _first_frame(container, vs)
+        rotation = round(float(frame.rotation) / 90.0) % 4 * 90 if frame is not None else 0
+        pix_fmt = frame.format.name if frame is not None else str(cc.pix_fmt or "")
+        decodable = frame is not None
+    w, h = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
+    if vs.duration and vs.time_base:
+        duration = float(vs.duration * vs.time_base) or duration
+    avg = _rate(vs.average_rate)
+    base_rate = _rate(vs.base_rate) or _rate(vs.guessed_rate)
+    fps = avg or base_rate
+    variable = bool(avg and base_rate and abs(avg - base_rate) / base_rate > 0.02)
+    return VideoInfo(
+        size_bytes=size,
+        has_video=True,
+        codec=cc.name or "",
+        pix_fmt=pix_fmt,
+        width=w,
+        height=h,
+        coded_width=coded_w,
+        coded_height=coded_h,
+        rotation=rotation,
+        fps=round(fps, 3),
+        variable_fps=variable,
+        duration=round(duration, 3),
+        frames=int(vs.frames or 0),
+        decodable=decodable,
+        **facts,  # type: ignore[arg-type]
+        **base,
+    )
 
 
 def _rate(value: Fraction | None) -> float:
@@ -228,25 +334,195 @@ def _rate(value: Fraction | None) -> float:
     return rate if math.isfinite(rate) and 0 < rate < 1000 else 0.0
 
 
-def _first_frame_rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
-    """Display rotation in degrees (0/90/180/270, as ffprobe reports it) from the first frame.
+def _mp4_rotation(path: Path) -> int | None:
+    """Display rotation (0/90/180/270, as FFmpeg reports it) from the video track's tkhd matrix.
 
-    PyAV 18 exposes the display matrix only on decoded frames, so one frame is decoded
-    (a few ms even for 1080p); the container's packets are not otherwise read.
-    Returns -1 when no frame can be decoded.
+    Reads box headers only: top-level boxes are skipped by their sizes to reach `moov`
+    (wherever it is), and only `moov` (the index, small) is read. None when not found.
     """
     try:
-        for frame in container.decode(stream):
-            return round(float(frame.rotation) / 90.0) % 4 * 90
+        with open(path, "rb") as fh:
+            moov = _find_box(fh, b"moov", os.fstat(fh.fileno()).st_size)
+            if moov is None or moov[1] > 64 * 1024 * 1024:
+                return None
+            fh.seek(moov[0])
+            data = fh.read(moov[1])
+    except OSError:
+        return None
+    for trak in _boxes(data, b"trak"):
+        mdia = next(_boxes(trak, b"mdia"), b"")
+        hdlr = next(_boxes(mdia, b"hdlr"), b"")
+        if hdlr[8:12] != b"vide":
+            continue
+        tkhd = next(_boxes(trak, b"tkhd"), b"")
+        offset = 52 if tkhd[:1] == b"\x01" else 40  # after version/flags, times, ids, layer, volume
+        if len(tkhd) < offset + 36:
+            return None
+        a, b, _u, c, d = struct.unpack(">iiiii", tkhd[offset : offset + 20])
+        if (a, b, c, d) == (0, 0, 0, 0):
+            return None
+        degrees = -math.degrees(math.atan2(b / 65536.0, a / 65536.0))  # FFmpeg reports the inverse
+        return round(degrees / 90.0) % 4 * 90
+    return None
+
+
+_AVCC_CHROMA = {1: "yuv420p", 2: "yuv422p", 3: "yuv444p"}
+
+
+def _avcc_pix_fmt(avcc: bytes | None) -> str:
+    """Pixel format from an H.264 avcC record (ISO 14496-15), or "" when it does not say.
+
+    Baseline/Main/Extended profiles are always 8-bit 4:2:0; High profiles carry chroma format
+    and bit depth after the parameter sets.
+    """
+    if not avcc or len(avcc) < 7 or avcc[0] != 1:
+        return ""
+    profile = avcc[1]
+    if profile in (66, 77, 88):
+        return "yuv420p"
+    try:
+        pos = 5
+        sps_count = avcc[pos] & 0x1F
+        pos += 1
+        for _ in range(sps_count):
+            pos += 2 + int.from_bytes(avcc[pos : pos + 2], "big")
+        pps_count = avcc[pos]
+        pos += 1
+        for _ in range(pps_count):
+            pos += 2 + int.from_bytes(avcc[pos : pos + 2], "big")
+        chroma, depth = avcc[pos] & 0x03, (avcc[pos + 1] & 0x07) + 8
+    except IndexError:
+        return ""
+    name = _AVCC_CHROMA.get(chroma, "")
+    if not name or depth not in (8, 10):
+        return ""
+    return name if depth == 8 else name + "10le"
+
+
+def _find_box(fh: BinaryIO, kind: bytes, file_size: int) -> tuple[int, int] | None:
+    """(payload offset, payload size) of the first top-level box of `kind`."""
+    pos = 0
+    while pos + 8 <= file_size:
+        fh.seek(pos)
+        head = fh.read(16)
+        size, box = struct.unpack(">I4s", head[:8])
+        header = 8
+        if size == 1 and len(head) >= 16:
+            size, header = struct.unpack(">Q", head[8:16])[0], 16
+        elif size == 0:
+            size = file_size - pos
+        if size < header:
+            return None
+        if box == kind:
+            return pos + header, min(size, file_size - pos) - header
+        pos += size
+    return None
+
+
+def _boxes(data: bytes, kind: bytes) -> Iterator[bytes]:
+    """Payloads of the child boxes of `kind` in an in-memory box payload."""
+    pos = 0
+    while pos + 8 <= len(data):
+        size, box = struct.unpack(">I4s", data[pos : pos + 8])
+        header = 8
+        if size == 1 and pos + 16 <= len(data):
+            size, header = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+        elif size == 0:
+            size = len(data) - pos
+        if size < header:
+            return
+        if box == kind:
+            yield data[pos + header : pos + size]
+        pos += size
+
+
+def _first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> av.VideoFrame | None:
+    """The first picture, or None when it cannot be decoded.
+
+    PyAV 18 exposes the display matrix (rotation) only on decoded frames, and the true pixel
+    format comes from the decoder, so exactly one frame is decoded: the first keyframe is fed
+    to a single-threaded decoder, which is then flushed (no waiting for reordered frames).
+    Nothing else of the file is read. Packets before the first keyframe are skipped.
+    """
+    try:
+        stream.codec_context.thread_count = 1  # one frame: thread start-up would cost more than it saves
+        for count, packet in enumerate(container.demux(stream)):
+            if count >= _FIRST_FRAME_MAX_PACKETS:
+                return None
+            if packet.size == 0:  # end of the stream without a keyframe
+                return None
+            if not packet.is_keyframe:
+                continue
+            frames = list(stream.codec_context.decode(packet)) + list(stream.codec_context.decode(None))
+            return frames[0] if frames else None
     except Exception:
-        return -1
-    return -1
+        return None
+    return None
 
 
-def _video_error_text(exc: Exception) -> str:
+def _indexed_end(container: av.container.InputContainer) -> int:
+    """Byte offset where the last packet the index lists ends (0 when there is no index).
+
+    A complete file is at least this long. A "faststart" MP4 cut short keeps a perfect
+    header, so this is the only header-level sign that its end is missing.
+    """
+    end = 0
+    for st in container.streams:
+        try:
+            entries = st.index_entries
+        except Exception:
+            continue
+        for entry in entries[-16:] if entries else ():  # the last packets lie near the end
+            if entry.pos >= 0:
+                end = max(end, int(entry.pos) + max(int(entry.size), 0))
+    return end
+
+
+def _video_error_text(exc: Exception, path: Path) -> str:
+    if _mp4_without_index(path):
+        return _MOOV_MISSING
     text = str(exc).lower()
+    if isinstance(exc, av.error.ArgumentError) or "invalid argument" in text:
+        return "the file is not in a video format we accept (MP4, MOV, WebM, MKV, AVI)"
     if "invalid data" in text:
         return "the file is not a video we can read (invalid or corrupt data)"
     if "end of file" in text:
         return "the file ends too early (truncated or still uploading)"
     return f"the video cannot be read ({type(exc).__name__})"
+
+
+def _mp4_without_index(path: Path, max_boxes: int = 64) -> bool:
+    """An ISO-BMFF file (starts with an `ftyp` box) whose `moov` box is absent or cut off.
+
+    Walks the top-level box headers only (8 or 16 bytes each, seeking over the payloads).
+    """
+    try:
+        with open(path, "rb") as fh:
+            end = fh.seek(0, 2)
+            pos, first = 0, True
+            for _ in range(max_boxes):
+                fh.seek(pos)
+                head = fh.read(8)
+                if len(head) < 8:
+                    return not first
+                box_size, box_type = int.from_bytes(head[:4], "big"), head[4:8]
+                if first and box_type != b"ftyp":
+                    return False
+                first = False
+                if box_size == 1:
+                    big = fh.read(8)
+                    if len(big) < 8:
+                        return True
+                    box_size = int.from_bytes(big, "big")
+                elif box_size == 0:  # the box runs to the end of the file
+                    box_size = end - pos
+                if box_size < 8:
+                    return True  # corrupt box header
+                if box_type == b"moov":
+                    return pos + box_size > end  # an index cut off part-way is as bad as none
+                pos += box_size
+                if pos >= end:
+                    return True
+    except OSError:
+        return False
+    return False

@@ -1,0 +1,579 @@
+"""Body pre-flight findings: do the character picture and the motion video fit together?
+
+`pose_findings(image_path, video_path, orientation)` analyses both files (cached by content,
+so a re-check after changing orientation or tier costs a few ms) and returns findings in the
+same format as checks/rules.py. `findings_from(image_analysis, video_analysis, ...)` is the
+pure part: analyses in, findings out; `image_facts` / `video_facts` give the measured
+numbers (for tests, the UI's summary and the CLI's --json).
+
+Codes (stable): pose_image_no_person, pose_image_subject_hidden, pose_image_hidden_limbs,
+pose_subject_small_image, pose_subject_small_video, pose_extreme_orientation,
+pose_framing_mismatch, pose_motion_clipping, pose_video_no_person, pose_video_person_lost,
+pose_video_people, pose_video_cut, pose_camera_motion, pose_fast_motion,
+pose_orientation_advice, pose_check_skipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kmc_ui.findings import Finding, sort_findings
+from kmc_ui.limits import POSE, PoseThresholds
+from kmc_ui.pose import landmarks as L
+from kmc_ui.pose.detect import ImageAnalysis, VideoAnalysis, VideoSampling, analyse_image, analyse_video
+from kmc_ui.pose.retarget import retarget
+
+Add = Callable[[str, str, str, str, str], None]  # level, input, code, message, fix
+MAX_PAIR_DT = 0.25  # two samples this close (s) form a speed pair (a frame and the next one looked at)
+
+
+# ---------------------------------------------------------------- measured facts
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    found: bool  # a body (or a close-up face) was found
+    face_only: bool = False
+    framing: str = ""  # close_up / upper_body / full_body, "" when nobody was found
+    area: float = 0.0  # subject box / picture area
+    angle: float = 0.0  # torso from upright, degrees
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(33, dtype=bool))
+    people: int = 0
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    samples: int
+    found: np.ndarray  # (K,) bool
+    framing: str = ""
+    area: float = 0.0  # median subject box / frame area
+    extreme_fraction: float = 0.0  # share of found samples lying or upside down
+    upside_down_fraction: float = 0.0
+    people_fraction: float = 0.0  # share of counted frames with 2+ people
+    max_people: int = 0
+    cuts: tuple[float, ...] = ()
+    pan: float = 0.0  # background travel, share of the frame (largest axis)
+    pan_dx: float = 0.0  # signed accumulated horizontal travel (content moving right > 0)
+    zoom: float = 0.0  # accumulated log-zoom range
+    camera_known: float = 0.0  # share of sample pairs where the background could be measured
+    speeds: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (pairs,) torso lengths / s
+    speed_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fast_fraction: float = 0.0
+    back_fraction: float = 0.0  # share of found samples with the back to the camera
+    lost_spans: tuple[tuple[float, float], ...] = ()
+
+
+def image_facts(a: ImageAnalysis, th: PoseThresholds = POSE) -> ImageFacts:
+    pose = a.pose
+    if pose is None:
+        if (
+            a.face_box is not None
+            and a.height
+            and (a.face_box[3] - a.face_box[1]) / a.height >= th.face_close_up_min_height
+        ):
+            area = L.box_area_fraction(a.face_box, a.width, a.height)
+            return ImageFacts(True, face_only=True, framing="close_up", area=area, people=1)
+        return ImageFacts(False)
+    seen = pose.seen(th.min_visibility)
+    box = L.subject_box(pose.landmarks, seen, a.width, a.height, th.subject_box_pad)
+    return ImageFacts(
+        True,
+        framing=L.framing(seen),
+        area=L.box_area_fraction(box, a.width, a.height),
+        angle=L.torso_angle(pose.landmarks),
+        seen=seen,
+        people=len(a.people),
+    )
+
+
+def _spans(times: np.ndarray, flags: np.ndarray) -> tuple[tuple[float, float], ...]:
+    spans: list[tuple[float, float]] = []
+    start = None
+    for t, f in zip(times, flags, strict=True):
+        if f and start is None:
+            start = float(t)
+        if not f and start is not None:
+            spans.append((start, float(t)))
+            start = None
+    if start is not None:
+        spans.append((start, float(times[-1])))
+    return tuple(spans)
+
+
+def detect_cuts(v: VideoAnalysis, th: PoseThresholds = POSE) -> tuple[float, ...]:
+    """Times of hard cuts: a change score above the floor and `cut_ratio` x its neighbours."""
+    score = np.asarray(v.frame_diff, dtype=np.float64) + np.asarray(v.hist_diff, dtype=np.float64)
+    t = np.asarray(v.frame_times, dtype=np.float64)
+    if len(score) < 2:
+        return ()
+    cuts: list[float] = []
+    for i in np.nonzero(score >= th.cut_min_score)[0]:
+        if i == 0:
+            continue
+        lo, hi = np.searchsorted(t, t[i] - th.cut_window_s), np.searchsorted(t, t[i] + th.cut_window_s, "right")
+        nbrs = [j for j in range(max(1, lo), hi) if j != i]
+        ref = float(np.mean(score[nbrs])) if nbrs else 0.0
+        if score[i] >= th.cut_ratio * ref and not (cuts and t[i] - cuts[-1] < th.cut_window_s):
+            cuts.append(float(t[i]))
+    return tuple(cuts)
+
+
+def pair_speeds(v: VideoAnalysis, th: PoseThresholds = POSE) -> tuple[np.ndarray, np.ndarray]:
+    """Per speed pair: the second-fastest seen body joint, in torso lengths per second."""
+    speeds, times = [], []
+    lms, t = v.landmarks, v.times
+    for k in range(1, len(t)):
+        dt = float(t[k] - t[k - 1])
+        a, b = lms[k - 1], lms[k]
+        if not (0 < dt <= MAX_PAIR_DT) or not (L.is_pose(a) and L.is_pose(b)):
+            continue
+        both = L.seen(a, v.width, v.height, th.min_visibility) & L.seen(b, v.width, v.height, th.min_visibility)
+        joints = [j for j in L.BODY_JOINTS if both[j]]
+        if len(joints) < 2:
+            continue
+        scale = (L.body_scale(a) + L.body_scale(b)) / 2.0
+        d = np.sort(np.linalg.norm(b[joints, :2] - a[joints, :2], axis=1)) / scale / dt
+        speeds.append(float(d[-2]))
+        times.append(float(t[k - 1]))
+    return np.asarray(speeds), np.asarray(times)
+
+
+def camera_travel(v: VideoAnalysis, cuts: tuple[float, ...] = ()) -> tuple[float, float, float, float]:
+    """(pan range, signed horizontal travel, zoom range, share of pairs measured).
+
+    Shifts are accumulated over the samples (pairs across a cut are left out); the range of
+    the accumulated path is how far the background travelled.
+    """
+    bg = np.asarray(v.bg_motion, dtype=np.float64)
+    if len(bg) < 2:
+        return 0.0, 0.0, 0.0, 0.0
+    steps = bg[1:].copy()
+    t = np.asarray(v.times)
+    for c in cuts:
+        across = (t[:-1] < c) & (t[1:] >= c)
+        steps[across] = 0.0
+    known = np.isfinite(steps[:, 0])
+    steps[~known] = 0.0
+    path = np.vstack([np.zeros((1, 3)), np.cumsum(steps, axis=0)])
+    rng = path.max(axis=0) - path.min(axis=0)
+    return float(max(rng[0], rng[1])), float(path[-1, 0]), float(rng[2]), float(known.mean())
+
+
+def video_facts(v: VideoAnalysis, th: PoseThresholds = POSE) -> VideoFacts:
+    k = len(v.times)
+    found = np.array([L.is_pose(lm) for lm in v.landmarks], dtype=bool) if k else np.zeros(0, dtype=bool)
+    cuts = detect_cuts(v, th)
+    pan, pan_dx, zoom, known = camera_travel(v, cuts)
+    counts = np.asarray(v.people_counts)
+    people_fraction = float((counts >= 2).mean()) if len(counts) else 0.0
+    max_people = int(counts.max()) if len(counts) else 0
+    if not found.any():
+        return VideoFacts(
+            k,
+            found,
+            cuts=cuts,
+            pan=pan,
+            pan_dx=pan_dx,
+            zoom=zoom,
+            camera_known=known,
+            people_fraction=people_fraction,
+            max_people=max_people,
+        )
+    framings, areas, angles, facing = [], [], [], []
+    for lm in v.landmarks[found]:
+        seen = L.seen(lm, v.width, v.height, th.min_visibility)
+        framings.append(L.framing(seen))
+        areas.append(
+            L.box_area_fraction(L.subject_box(lm, seen, v.width, v.height, th.subject_box_pad), v.width, v.height)
+        )
+        angles.append(L.torso_angle(lm))
+        facing.append(L.facing(lm))
+    ang = np.asarray(angles)
+    speeds, speed_times = pair_speeds(v, th)
+    return VideoFacts(
+        samples=k,
+        found=found,
+        framing=_widest_common(framings),
+        area=float(np.median(areas)),
+        extreme_fraction=float((ang >= th.lying_angle).mean()),
+        upside_down_fraction=float((ang >= th.upside_down_angle).mean()),
+        people_fraction=people_fraction,
+        max_people=max_people,
+        cuts=cuts,
+        pan=pan,
+        pan_dx=pan_dx,
+        zoom=zoom,
+        camera_known=known,
+        speeds=speeds,
+        speed_times=speed_times,
+        fast_fraction=float((speeds > th.fast_speed).mean()) if len(speeds) else 0.0,
+        back_fraction=float((np.asarray(facing) < th.back_facing).mean()),
+        lost_spans=_spans(np.asarray(v.times), ~found),
+    )
+
+
+def _widest_common(framings: list[str]) -> str:
+    """The most common framing (ties go to the wider one)."""
+    counts = Counter(framings)
+    return max(L.FRAMINGS, key=lambda f: (counts.get(f, 0), L.FRAMINGS.index(f)))
+
+
+# ---------------------------------------------------------------- findings
+
+
+def _times(ts: tuple[float, ...] | list[float], limit: int = 4) -> str:
+    shown = ", ".join(f"{t:.1f} s" for t in ts[:limit])
+    return shown + (f" and {len(ts) - limit} more" if len(ts) > limit else "")
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def findings_from(
+    image: ImageAnalysis | None,
+    video: VideoAnalysis | None,
+    orientation: str = "video",
+    th: PoseThresholds = POSE,
+) -> list[Finding]:
+    """Pure: analyses in, findings out (sorted like the other checks)."""
+    out: list[Finding] = []
+
+    def add(level: str, where: str, code: str, message: str, fix: str) -> None:
+        out.append(Finding(level, where, code, message, fix))  # type: ignore[arg-type]
+
+    img = vid = None
+    if image is not None and image.error:
+        add(
+            "hint",
+            "image",
+            "pose_check_skipped",
+            f"Body checks of the character image were skipped: {image.error}.",
+            "Fix the image problem above; the body checks run again by themselves.",
+        )
+    elif image is not None:
+        img = image_facts(image, th)
+        _image_findings(img, image, add, th)
+    if video is not None and video.error:
+        add(
+            "hint",
+            "video",
+            "pose_check_skipped",
+            f"Body checks of the motion video were skipped: {video.error}.",
+            "Fix the video problem above; the body checks run again by themselves.",
+        )
+    elif video is not None:
+        vid = video_facts(video, th)
+        _video_findings(vid, video, add, th)
+    if img is not None and vid is not None and image is not None and video is not None:
+        _pair_findings(img, vid, image, video, orientation, add, th)
+    if vid is not None and orientation == "image":
+        reasons = []
+        if vid.back_fraction >= th.turn_fraction:
+            reasons.append("the person turns around")
+        if vid.pan >= th.camera_pan or vid.zoom >= th.camera_zoom:
+            reasons.append("the camera moves")
+        if reasons:
+            add(
+                "hint",
+                "pair",
+                "pose_orientation_advice",
+                f"In the motion video {' and '.join(reasons)}, but orientation is 'image', which keeps the picture's "
+                "facing and a still camera.",
+                "Switch orientation to 'video' so the character turns and the camera moves as in the video "
+                "(it also allows clips up to 30 s).",
+            )
+    return sort_findings(out)
+
+
+def _image_findings(f: ImageFacts, a: ImageAnalysis, add: Add, th: PoseThresholds) -> None:
+    if not f.found:
+        add(
+            "warning",
+            "image",
+            "pose_image_no_person",
+            "No person was found in the character image.",
+            "Use a picture with one clearly visible person (head and upper body at least). Stylised art can fool "
+            "the detector: if the picture does show a character, you can go ahead.",
+        )
+        return
+    if f.face_only:
+        return
+    missing = []
+    if not f.seen[[L.NOSE, *L.EYES]].any():
+        missing.append("the face")
+    if not f.seen[list(L.SHOULDERS)].all():
+        missing.append("a shoulder")
+    if missing:
+        add(
+            "warning",
+            "image",
+            "pose_image_subject_hidden",
+            f"In the character image {' and '.join(missing)} is hidden or outside the picture.",
+            "Use a picture where the head and both shoulders are clearly visible and unobstructed.",
+        )
+    if f.area < th.image_subject_min_area:
+        add(
+            "warning",
+            "image",
+            "pose_subject_small_image",
+            f"The character covers only {_pct(f.area)} of the image (aim for over {_pct(th.image_subject_min_area)}).",
+            "Crop the picture closer around the character.",
+        )
+    if f.angle >= th.upside_down_angle:
+        add(
+            "warning",
+            "image",
+            "pose_extreme_orientation",
+            f"The character in the image is upside down (torso {f.angle:.0f}° from upright).",
+            "Rotate the picture so the character stands upright.",
+        )
+    elif f.angle >= th.lying_angle:
+        add(
+            "warning",
+            "image",
+            "pose_extreme_orientation",
+            f"The character in the image is lying down or on its side (torso {f.angle:.0f}° from upright).",
+            "Use a picture of the character standing or sitting upright (or rotate the picture).",
+        )
+
+
+def _video_findings(f: VideoFacts, v: VideoAnalysis, add: Add, th: PoseThresholds) -> None:
+    if f.samples and not f.found.any():
+        add(
+            "warning",
+            "video",
+            "pose_video_no_person",
+            f"No person was found in the motion video ({f.samples} frames checked).",
+            "Use a video of one clearly visible person; the motion is read from their body.",
+        )
+    elif f.samples:
+        lost = 1.0 - float(f.found.mean())
+        if lost >= th.person_lost_fraction:
+            add(
+                "warning",
+                "video",
+                "pose_video_person_lost",
+                f"No person was found in {_pct(lost)} of the motion video "
+                f"({', '.join(f'{a:.1f}-{b:.1f} s' for a, b in f.lost_spans[:3])}).",
+                "Trim the video to the part where the person is fully in view.",
+            )
+        if f.area < th.video_subject_min_area:
+            add(
+                "warning",
+                "video",
+                "pose_subject_small_video",
+                f"The person covers only {_pct(f.area)} of the video frame (aim for over "
+                f"{_pct(th.video_subject_min_area)}): the motion of hands and feet is read poorly.",
+                "Use a video where the person fills more of the frame (crop it, or film closer).",
+            )
+        if f.extreme_fraction >= th.video_extreme_fraction:
+            what = "upside down" if f.upside_down_fraction >= f.extreme_fraction / 2 else "lying down or on the side"
+            add(
+                "warning",
+                "video",
+                "pose_extreme_orientation",
+                f"The person in the motion video is {what} for {_pct(f.extreme_fraction)} of the clip.",
+                "Use motion where the person stays mostly upright; floor work and flips often fail.",
+            )
+        if len(f.speeds) and f.fast_fraction >= th.fast_fraction:
+            peak = int(np.argmax(f.speeds))
+            add(
+                "warning",
+                "video",
+                "pose_fast_motion",
+                f"Very fast motion: limbs move faster than {th.fast_speed:g} torso lengths a second in "
+                f"{_pct(f.fast_fraction)} of the checks (peak {f.speeds[peak]:.1f} at {f.speed_times[peak]:.1f} s).",
+                "Kling may return a shorter video for very fast motion, and bills what comes back: use a slower "
+                "take, or trim the fastest part.",
+            )
+    if f.people_fraction >= th.people_fraction:
+        add(
+            "warning",
+            "video",
+            "pose_video_people",
+            f"The motion video shows {f.max_people} people (in {_pct(f.people_fraction)} of the frames checked); "
+            "only the one taking up the most space is used.",
+            "Crop or trim the video so it shows one person.",
+        )
+    if f.cuts:
+        add(
+            "warning",
+            "video",
+            "pose_video_cut",
+            f"The motion video has {len(f.cuts)} cut{'s' if len(f.cuts) > 1 else ''} (at {_times(f.cuts)}); it should "
+            "be one continuous take.",
+            "Trim the video to one shot (the provider may trim it, or the character may jump).",
+        )
+    if f.pan >= th.camera_pan or f.zoom >= th.camera_zoom:
+        parts = []
+        if f.pan >= th.camera_pan:
+            direction = " (panning left)" if f.pan_dx > 0 else " (panning right)" if f.pan_dx < 0 else ""
+            parts.append(f"the background travels {_pct(f.pan)} of the frame{direction}")
+        if f.zoom >= th.camera_zoom:
+            parts.append(f"the view zooms by {_pct(float(np.expm1(f.zoom)))}")
+        add(
+            "warning",
+            "video",
+            "pose_camera_motion",
+            f"The camera moves in the motion video: {' and '.join(parts)}.",
+            "Use a video shot from a fixed camera (tripod); camera moves are copied or the video may be trimmed.",
+        )
+
+
+def _pair_findings(
+    img: ImageFacts,
+    vid: VideoFacts,
+    image: ImageAnalysis,
+    video: VideoAnalysis,
+    orientation: str,
+    add: Add,
+    th: PoseThresholds,
+) -> None:
+    if img.found and vid.found.any() and img.framing and vid.framing and img.framing != vid.framing:
+        il, vl = L.FRAMING_LABELS[img.framing], L.FRAMING_LABELS[vid.framing]
+        wider_motion = L.FRAMINGS.index(vid.framing) > L.FRAMINGS.index(img.framing)
+        consequence = (
+            "the body parts the picture does not show will be invented, or the motion cropped"
+            if wider_motion
+            else "the character's unseen-in-motion body parts get little or made-up motion"
+        )
+        add(
+            "warning",
+            "pair",
+            "pose_framing_mismatch",
+            f"Framing differs: the character image is {il}, the motion video {vl}; {consequence}.",
+            f"Use a {vl} picture of the character, or a motion video framed like the picture ({il}).",
+        )
+    pose = image.pose
+    if pose is None or img.face_only or not vid.found.any():
+        return
+    _hidden_limbs(img, video, add, th)
+    _clipping(img, image, video, add, th)
+
+
+def _hidden_limbs(img: ImageFacts, video: VideoAnalysis, add: Add, th: PoseThresholds) -> None:
+    if img.framing == "close_up":
+        return
+    hidden = []
+    for name, (elbow, wrist) in L.ARMS.items():
+        if img.seen[wrist] and img.seen[elbow]:
+            continue
+        seen_frac, travel = _limb_use(video, wrist, th)
+        if seen_frac >= th.limb_seen_fraction and travel >= th.limb_motion:
+            hidden.append((name, travel))
+    if hidden:
+        names = "both hands" if len(hidden) == 2 else f"the {hidden[0][0].replace(' arm', ' hand')}"
+        add(
+            "warning",
+            "image",
+            "pose_image_hidden_limbs",
+            f"The character image does not show {names} (hidden or outside the picture), but the motion moves "
+            f"{'it' if len(hidden) == 1 else 'them'} (by {', '.join(f'{t:.1f}' for _, t in hidden)} torso lengths): "
+            "the hands will be invented.",
+            "Use a picture with both arms and hands visible (not in pockets, behind the body or cut off).",
+        )
+
+
+def _limb_use(v: VideoAnalysis, wrist: int, th: PoseThresholds) -> tuple[float, float]:
+    """Share of samples showing the wrist, and its travel relative to the neck (torso lengths)."""
+    rel, n = [], 0
+    for lm in v.landmarks:
+        if not L.is_pose(lm):
+            continue
+        n += 1
+        if L.seen(lm, v.width, v.height, th.min_visibility)[wrist]:
+            rel.append((lm[wrist, :2] - L.midpoint(lm, *L.SHOULDERS)) / L.body_scale(lm))
+    if not n or not rel:
+        return 0.0, 0.0
+    arr = np.asarray(rel)
+    return len(rel) / n, float(np.ptp(arr, axis=0).max())
+
+
+def clip_overshoot(target: np.ndarray, joints: list[int], width: int, height: int) -> tuple[np.ndarray, list[set[str]]]:
+    """Per sample: how far (share of the picture) the joints reach past its edges, and which edges."""
+    over = np.zeros(len(target))
+    edges: list[set[str]] = []
+    for k, lm in enumerate(target):
+        e: set[str] = set()
+        if L.is_pose(lm) and joints:
+            x, y = lm[joints, 0], lm[joints, 1]
+            parts = {
+                "left": float(np.max(-x)) / width,
+                "right": float(np.max(x - (width - 1))) / width,
+                "top": float(np.max(-y)) / height,
+                "bottom": float(np.max(y - (height - 1))) / height,
+            }
+            over[k] = max(0.0, *parts.values())
+            e = {name for name, val in parts.items() if val > 0}
+        edges.append(e)
+    return over, edges
+
+
+def _clipping(img: ImageFacts, image: ImageAnalysis, video: VideoAnalysis, add: Add, th: PoseThresholds) -> None:
+    pose = image.pose
+    assert pose is not None
+    target = retarget(video.landmarks, pose, img.seen)
+    joints = [j for j in L.BODY_JOINTS if img.seen[j]]
+    found = np.array([L.is_pose(lm) for lm in video.landmarks])
+    if not found.any() or not joints:
+        return
+    # only joints the motion itself shows in that frame count
+    over = np.zeros(len(target))
+    edges: list[set[str]] = [set() for _ in target]
+    for k, lm in enumerate(video.landmarks):
+        if not found[k]:
+            continue
+        src_seen = L.seen(lm, video.width, video.height, th.min_visibility)
+        js = [j for j in joints if src_seen[j]]
+        o, e = clip_overshoot(target[k : k + 1], js, image.width, image.height)
+        over[k], edges[k] = o[0], e[0]
+    clipped = over > th.clip_margin
+    frac = float(clipped[found].mean())
+    if frac >= th.clip_fraction:
+        sides = Counter(s for k in np.nonzero(clipped)[0] for s in edges[k])
+        names = [s for s, _ in sides.most_common()]
+        where = " and ".join(names) + (" edges" if len(names) > 1 else " edge")
+        add(
+            "warning",
+            "pair",
+            "pose_motion_clipping",
+            f"The motion reaches past the character image's {where} in {_pct(frac)} of the clip (up to "
+            f"{_pct(float(over.max()))} of the picture beyond it): hands or feet may be cut off.",
+            f"Use a picture with more room around the character ({' and '.join(names)}), or a motion with smaller "
+            "moves.",
+        )
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def pose_findings(
+    image_path: str | Path | None,
+    video_path: str | Path | None,
+    orientation: str = "video",
+    *,
+    cache_dir: str | Path | None = None,
+    thresholds: PoseThresholds = POSE,
+    sampling: VideoSampling | None = None,
+) -> list[Finding]:
+    """Analyse (cached) and check. Never raises; safe to call from any thread."""
+    try:
+        image = analyse_image(image_path, cache_dir=cache_dir) if image_path else None
+        video = analyse_video(video_path, sampling=sampling, cache_dir=cache_dir) if video_path else None
+        return findings_from(image, video, orientation, thresholds)
+    except Exception as exc:  # last line of defence: the page must never see a traceback
+        return [
+            Finding(
+                "hint",
+                "pair",
+                "pose_check_skipped",
+                f"Body checks could not run ({type(exc).__name__}).",
+                "The other checks still apply; try again or report this.",
+            )
+        ]

@@ -1,0 +1,60 @@
+"""Shared fixtures: generated media cached once per test session, and the shared sample media."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.media_factory import make_image, make_video
+
+# ../shared/media beside the repository (CI clones the repo with shared/ next to it).
+SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+
+
+class MediaCache:
+    """Makes each named file once per session: `media.video("clip.mp4", seconds=3)`.
+
+    Asking for the same name with other arguments is a test bug and raises.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def _remember(self, name: str, kind: str, kwargs: dict[str, Any]) -> Path | None:
+        known = self._made.get(name)
+        if known is not None:
+            if known != (kind, kwargs):
+                raise ValueError(f"{name} was already made with other arguments: {known}")
+            return self.root / name
+        self._made[name] = (kind, kwargs)
+        return None
+
+    def image(self, name: str, width: int = 720, height: int = 1280, **kwargs: Any) -> Path:
+        args = {"width": width, "height": height, **kwargs}
+        return self._remember(name, "image", args) or make_image(self.root / name, **args)
+
+    def video(self, name: str, **kwargs: Any) -> Path:
+        return self._remember(name, "video", kwargs) or make_video(self.root / name, **kwargs)
+
+    def file(self, name: str, data: bytes) -> Path:
+        """Arbitrary bytes (fake headers, truncations, junk)."""
+        path = self._remember(name, "file", {"data": data})
+        if path is None:
+            path = self.root / name
+            path.write_bytes(data)
+        return path
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> MediaCache:
+    return MediaCache(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(scope="session")
+def shared_media() -> Path:
+    if not SHARED_MEDIA.is_dir():
+        pytest.skip(f"shared sample media not found at {SHARED_MEDIA}")
+    return SHARED_MEDIA
