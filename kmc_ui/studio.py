@@ -99,11 +99,15 @@ class Studio:
         report = self.check(inputs)
         out = PrepareReport(inputs.image, inputs.video, report.image, report.video)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            if report.image and report.image.ok:
+        errors = []
+        if report.image and report.image.ok:
+            try:
                 img = prepare_image(report.image, self.work_dir)
                 out.image_path, out.image, out.image_actions = str(img.path), img.info, list(img.actions)
-            if report.video and report.video.ok and report.video.has_video:
+            except PreparationError as exc:
+                errors.append(str(exc))
+        if report.video and report.video.ok and report.video.has_video:
+            try:
                 vid = prepare_video(
                     report.video,
                     inputs.orientation,
@@ -113,13 +117,11 @@ class Studio:
                 )
                 # The file that will be sent is decoded once (its first keyframe): corrupt picture
                 # data is caught here, while the instant checks stay header-only.
-                out.video_path, out.video, out.video_actions = (
-                    str(vid.path),
-                    probe_video(vid.path, decode=True),
-                    list(vid.actions),
-                )
-        except PreparationError as exc:
-            out.error = str(exc)
+                out.video_path, out.video = str(vid.path), probe_video(vid.path, decode=True)
+                out.video_actions = list(vid.actions)
+            except PreparationError as exc:
+                errors.append(str(exc))
+        out.error = " ".join(errors)
         findings = check_all(out.image, out.video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
         out.findings = sort_findings(findings)
         return out

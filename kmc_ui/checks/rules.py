@@ -268,6 +268,15 @@ def check_video(
             "Transcode it to H.264.",
             auto_fix=True,
         )
+    elif info.pix_fmt and info.pix_fmt != "yuv420p":
+        add(
+            "warning",
+            "video_pixel_format",
+            f"Motion video's H.264 uses the {info.pix_fmt} pixel format; browsers and some providers only "
+            "play yuv420p.",
+            "Re-encode it as 8-bit yuv420p.",
+            auto_fix=True,
+        )
     if info.size_bytes > limits.video_max_bytes:
         add(
             "error",

@@ -1,0 +1,304 @@
+"""Image side of the preparation step: what a character image needs, and the Pillow work to do it.
+
+Decoding is bounded: huge JPEGs are decoded at 1/2, 1/4 or 1/8 size by the decoder itself
+(Pillow's draft), other formats over the pixel budget are refused with a clear message. Only the
+first frame of an animation is kept; EXIF orientation is applied; colour modes become 8-bit
+RGB, RGBA or L; the result is PNG (JPEG for JPEG sources, or when PNG would be over the limit).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, JpegImagePlugin
+
+from kmc_ui.limits import InputLimits
+from kmc_ui.media.prepare_common import PreparationError, mb
+from kmc_ui.media.probe import ImageInfo
+
+CONFORMING_IMAGE_MODES = ("RGB", "RGBA", "L")
+DECODE_MAX_PIXELS = 50_000_000  # in-memory budget for one decoded picture (about 150 MB as RGB)
+JPEG_QUALITY = 90
+JPEG_FORMATS = ("JPEG", "MPO")  # MPO: camera JPEGs with extra pictures appended
+LOSSY_FORMATS = (*JPEG_FORMATS, "HEIF", "AVIF", "WEBP")
+EXT_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+EXIF_TRANSPOSE = {  # the same mapping as PIL.ImageOps.exif_transpose
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True)
+class ImageNeeds:
+    convert: bool  # a format other than JPEG/PNG, or animated
+    rename: bool  # JPEG/PNG content under the wrong extension
+    rotate: bool  # EXIF orientation other than 1
+    mode: bool  # colour mode other than 8-bit RGB / RGBA / L
+    too_large: bool  # a side over the limit
+    too_heavy: bool  # file over the size limit
+
+    @property
+    def decode(self) -> bool:
+        return self.convert or self.rotate or self.mode or self.too_large or self.too_heavy
+
+    @property
+    def any(self) -> bool:
+        return self.decode or self.rename
+
+
+def image_needs(info: ImageInfo, limits: InputLimits) -> ImageNeeds:
+    fmt = info.format.upper()
+    ok_format = fmt in limits.image_formats
+    return ImageNeeds(
+        convert=not ok_format or info.frames > 1,
+        rename=ok_format and EXT_FORMAT.get(info.extension) != fmt,
+        rotate=info.exif_orientation not in (0, 1),
+        mode=info.mode not in CONFORMING_IMAGE_MODES or getattr(info, "bit_depth", 8) > 8,
+        too_large=max(info.width, info.height) > limits.image_max_side,
+        too_heavy=info.size_bytes > limits.image_max_bytes,
+    )
+
+
+def plan_steps(info: ImageInfo, needs: ImageNeeds, limits: InputLimits) -> list[str]:
+    """The planned changes in words (before doing them)."""
+    steps: list[str] = []
+    fmt = info.format.upper()
+    if needs.convert:
+        first = f"take the first of {info.frames} pictures, " if info.frames > 1 else ""
+        if fmt in JPEG_FORMATS:
+            steps.append(f"{first}save it as a plain JPEG")
+        else:
+            steps.append(f"{first}convert {fmt} to PNG (JPEG if PNG would be over {mb(limits.image_max_bytes)})")
+    elif needs.rename and not needs.decode:
+        steps.append(f"send it as {ext_for(fmt)} (the content is {fmt}, the name says '{info.extension or '-'}')")
+    if needs.rotate:
+        steps.append(f"apply EXIF orientation {info.exif_orientation} (send the picture upright)")
+    if needs.mode:
+        steps.append(f"convert the {info.mode} colour mode to 8-bit")
+    if needs.too_large:
+        steps.append(f"downscale {info.width}x{info.height} so each side is at most {limits.image_max_side} px")
+    if needs.too_heavy:
+        steps.append(f"re-encode as JPEG quality {JPEG_QUALITY}, downscaling until under {mb(limits.image_max_bytes)}")
+    return steps
+
+
+def ext_for(fmt: str) -> str:
+    return ".jpg" if fmt in JPEG_FORMATS else ".png"
+
+
+def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, list[str]]:
+    """Decode, fix and encode: (file bytes, extension, actions in words)."""
+    im, icc, jpeg_tables, actions = _decode(info, limits)
+    fmt = info.format.upper()
+    extra = {"icc_profile": icc} if icc else {}
+    limit = limits.image_max_bytes
+    # First choice: the source's own family (JPEG stays JPEG; everything else becomes PNG).
+    if fmt in JPEG_FORMATS:
+        data, ext = _encode_jpeg(im, jpeg_tables or {"quality": 95}, extra), ".jpg"
+    elif fmt in LOSSY_FORMATS and im.width * im.height * len(im.getbands()) * 0.5 > limit:
+        data, ext = b"", ".png"  # a photo this big will not fit as PNG: go straight to JPEG
+    else:
+        data, ext = _encode_png(im, extra, compress_level=9 if info.size_bytes > limit else 6), ".png"
+    if data and len(data) <= limit:
+        return data, ext, actions
+
+    # Over the limit: JPEG quality 90, then downscale until it fits.
+    why = f"a {ext.lstrip('.').upper()} would be {mb(len(data))}" if data else "a PNG would be far too large"
+    if "A" in im.getbands() or im.mode == "P":
+        im = _flatten(im)
+        actions.append("flattened transparency onto white (JPEG has no alpha)")
+    base = im
+    data = _encode_jpeg(im, {"quality": JPEG_QUALITY}, extra)
+    for _ in range(8):
+        if len(data) <= limit:
+            break
+        factor = min(0.9, math.sqrt(limit * 0.95 / len(data))) * (im.width / base.width)
+        size = (max(1, round(base.width * factor)), max(1, round(base.height * factor)))
+        if min(size) < limits.image_min_side:
+            break
+        im = base.resize(size, Image.Resampling.LANCZOS)
+        data = _encode_jpeg(im, {"quality": JPEG_QUALITY}, extra)
+    if len(data) > limit:
+        raise PreparationError(
+            f"Character image cannot be made smaller than {mb(limit)} without going under "
+            f"{limits.image_min_side} px a side. Fix: crop it closer to the character."
+        )
+    actions = [a.replace("to PNG", "to JPEG") for a in actions]
+    actions.append(f"saved as JPEG quality {JPEG_QUALITY} ({why}, over the {mb(limit)} limit)")
+    if im is not base:
+        actions.append(f"downscaled {base.width}x{base.height} -> {im.width}x{im.height} to fit under {mb(limit)}")
+    return data, ".jpg", actions
+
+
+def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | None, dict[str, object], list[str]]:
+    """The upright 8-bit picture, its ICC profile, the source's JPEG tables, and the actions so far."""
+    actions: list[str] = []
+    fmt = info.format.upper()
+    tables: dict[str, object] = {}
+    try:
+        with open(info.path, "rb") as fh, _open_unchecked(fh) as im:
+            if info.frames > 1:
+                im.seek(0)
+                kind = "a multi-picture camera JPEG" if fmt == "MPO" else f"animated {fmt}"
+                actions.append(f"kept the first of {info.frames} pictures ({kind})")
+            if fmt not in limits.image_formats:
+                to = "JPEG" if fmt in JPEG_FORMATS else "PNG"  # PNG may still become JPEG later
+                actions.append(f"converted {fmt} to {to}")
+            stored = im.size
+            target = _decode_target(stored, limits)
+            if target != stored:
+                if isinstance(im, JpegImagePlugin.JpegImageFile):
+                    im.draft(im.mode, _draft_size(stored, target))
+                elif stored[0] * stored[1] > DECODE_MAX_PIXELS:
+                    raise PreparationError(
+                        f"Character image is {info.width}x{info.height} px: too large to convert safely here "
+                        f"(at most {DECODE_MAX_PIXELS // 1_000_000} megapixels). Fix: downscale it in an image editor."
+                    )
+            if fmt in JPEG_FORMATS and im.mode in ("RGB", "L"):
+                sampling = JpegImagePlugin.get_sampling(im)
+                tables = {"qtables": im.quantization, **({"subsampling": sampling} if sampling >= 0 else {})}
+            icc = im.info.get("icc_profile")
+            im.load()
+            if im.width > target[0] or im.height > target[1]:
+                im = im.resize(target, Image.Resampling.LANCZOS)
+            if im.size != stored:
+                w, h = (im.height, im.width) if info.exif_orientation in (5, 6, 7, 8) else im.size
+                actions.append(f"downscaled {info.width}x{info.height} -> {w}x{h}")
+            if info.exif_orientation in EXIF_TRANSPOSE:
+                im = im.transpose(EXIF_TRANSPOSE[info.exif_orientation])
+                actions.append(f"applied EXIF orientation {info.exif_orientation} (the picture is sent upright)")
+            im, mode_action = _to_8bit(im)
+            depth = getattr(info, "bit_depth", 8)
+            if not mode_action and depth > 8:  # Pillow already holds the top 8 bits of each channel
+                mode_action = f"converted {depth}-bit {info.mode} to 8-bit"
+            if mode_action:
+                actions.append(mode_action)
+                if info.mode == "CMYK":
+                    icc = None  # a CMYK profile does not describe the RGB pixels
+            return im, icc, tables, actions
+    except PreparationError:
+        raise
+    except MemoryError:
+        raise PreparationError(
+            f"Character image ({info.width}x{info.height}) is too large to convert here. "
+            "Fix: downscale it in an image editor."
+        ) from None
+    except Exception as exc:  # Pillow raises many types for damaged files
+        raise PreparationError(
+            f"Character image could not be decoded ({_failure(exc)}). Fix: export or download it again "
+            "as a JPEG or PNG."
+        ) from None
+
+
+def _open_unchecked(fh: BinaryIO) -> Image.Image:
+    """Image.open without the decompression-bomb refusal (sizes are checked before decoding)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            return Image.open(fh)
+        except Image.DecompressionBombError:
+            Image.init()
+            fh.seek(0)
+            prefix = fh.read(16)
+            for fmt in Image.ID:
+                factory, accept = Image.OPEN[fmt]
+                if accept and not accept(prefix):
+                    continue
+                fh.seek(0)
+                try:
+                    return factory(fh, getattr(fh, "name", ""))
+                except Exception:
+                    continue
+            raise
+
+
+def _decode_target(stored: tuple[int, int], limits: InputLimits) -> tuple[int, int]:
+    """The largest size within the side limit and the in-memory pixel budget."""
+    w, h = stored
+    f = min(1.0, limits.image_max_side / max(w, h), math.sqrt(DECODE_MAX_PIXELS / (w * h)))
+    return (w, h) if f >= 1.0 else (max(1, int(w * f)), max(1, int(h * f)))
+
+
+def _draft_size(stored: tuple[int, int], target: tuple[int, int]) -> tuple[int, int]:
+    """The size for the JPEG decoder to reduce to (1/2, 1/4 or 1/8): the largest that is not under
+    the target, unless decoding that would pass the pixel budget; then the next smaller one."""
+    ratio = max(stored[0] / target[0], 1.0)
+    shrink = 2 ** math.floor(math.log2(ratio))
+    if stored[0] * stored[1] / shrink**2 > DECODE_MAX_PIXELS:
+        shrink *= 2
+    shrink = min(8, shrink)
+    return math.ceil(stored[0] / shrink), math.ceil(stored[1] / shrink)
+
+
+def _to_8bit(im: Image.Image) -> tuple[Image.Image, str]:
+    mode = im.mode
+    if mode in CONFORMING_IMAGE_MODES:
+        return im, ""
+    if mode == "CMYK":
+        return im.convert("RGB"), "converted CMYK colours to RGB"
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        arr = np.asarray(im)
+        if mode.startswith("I;16"):
+            out = (arr.astype(np.uint32) // 257).astype(np.uint8)
+        elif mode == "F":
+            scale = 255.0 if float(np.nanmax(arr)) <= 1.0 else 1.0
+            out = np.clip(np.nan_to_num(arr) * scale, 0, 255).astype(np.uint8)
+        else:
+            top = int(arr.max()) if arr.size else 0
+            div = 1 if top <= 255 else 257 if top <= 65535 else math.ceil(top / 255)
+            out = np.clip(arr // div, 0, 255).astype(np.uint8)
+        bits = "16-bit" if mode.startswith("I;16") else "32-bit" if mode == "I" else "floating-point"
+        return Image.fromarray(out), f"converted {bits} greyscale to 8-bit"
+    if mode in ("P", "PA"):
+        alpha = mode == "PA" or "transparency" in im.info
+        return im.convert("RGBA" if alpha else "RGB"), f"expanded the colour palette to {'RGBA' if alpha else 'RGB'}"
+    if mode in ("LA", "La"):
+        return im.convert("RGBA"), "converted grey + alpha to RGBA"
+    if mode == "RGBa":
+        return im.convert("RGBA"), "converted premultiplied alpha to RGBA"
+    if mode == "1":
+        return im.convert("L"), "converted 1-bit black and white to 8-bit grey"
+    return im.convert("RGB"), f"converted the {mode} colour mode to RGB"
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    rgba = im.convert("RGBA")
+    bg = Image.new("RGB", rgba.size, (255, 255, 255))
+    bg.paste(rgba, mask=rgba.getchannel("A"))
+    return bg
+
+
+def _encode_jpeg(im: Image.Image, params: dict[str, object], extra: dict[str, object]) -> bytes:
+    if im.mode not in ("RGB", "L"):
+        im = _flatten(im) if "A" in im.getbands() else im.convert("RGB")
+    buf = io.BytesIO()
+    try:
+        im.save(buf, "JPEG", optimize=True, **params, **extra)
+    except (ValueError, OSError):  # e.g. source tables that do not fit this picture: plain quality
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", optimize=True, quality=95, **extra)
+    return buf.getvalue()
+
+
+def _encode_png(im: Image.Image, extra: dict[str, object], compress_level: int = 6) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=compress_level, **extra)
+    return buf.getvalue()
+
+
+def _failure(exc: Exception) -> str:
+    if "truncated" in str(exc).lower():
+        return "the file is truncated"
+    if isinstance(exc, Image.UnidentifiedImageError):
+        return "unknown or corrupt content"
+    return type(exc).__name__

@@ -1,0 +1,227 @@
+"""Video side of the preparation step, part 1: deciding what to do (no file is written here).
+
+A plan says whether the motion video is sent as-is, cut or remuxed by stream copy (no
+re-encode), or re-encoded, and why, in words. Keyframes come from the container's index via
+PyAV (a seek and one packet read); nothing is decoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from kmc_ui.limits import InputLimits
+from kmc_ui.media.prepare_common import mb
+from kmc_ui.media.probe import VideoInfo
+
+CONFORMING_PIX_FMTS = ("yuv420p", "yuvj420p")
+KEYFRAME_TOLERANCE_S = 0.5  # a stream copy may start at most this much before the wanted start
+TARGET_LONG_SIDE = 3840  # downscale target when a side is over the limit (4K UHD)
+STANDARD_RATES = tuple(
+    Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "48", "50", "60000/1001", "60")
+)
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    """How the source becomes what is sent. `actions` says it in words; empty = sent as-is."""
+
+    source: VideoInfo
+    orientation: str
+    max_seconds: float
+    actions: list[str]
+    trim_start: float | None = None  # where the kept window starts in the source (None: no trim)
+    trim_length: float | None = None  # its length (the orientation's maximum)
+    copy: bool = False  # stream copy: trim and/or remux, the H.264 stream is kept as it is
+    encode: bool = False  # re-encode with libx264
+    keep_audio: bool = True
+    audio_copy: bool = False
+    width: int = 0  # output size as displayed (re-encode only)
+    height: int = 0
+    scale: bool = False  # resample (downscale) rather than crop one pixel for even sizes
+    rate: Fraction = Fraction(30)  # constant output frame rate (re-encode only)
+    container_ext: str = ".mp4"
+
+    @property
+    def needed(self) -> bool:
+        return self.copy or self.encode
+
+    @property
+    def out_length(self) -> float:
+        return self.trim_length if self.trim_length is not None else self.source.duration
+
+
+def build_plan(
+    info: VideoInfo,
+    orientation: str,
+    start: float,
+    keep_sound: bool,
+    limits: InputLimits,
+    force_reason: str = "",
+) -> VideoPlan:
+    """The plan for a probed, readable video. `force_reason` forces a re-encode (and says why)."""
+    max_s = limits.video_max_seconds.get(orientation, limits.video_max_seconds["video"])
+    reasons: list[str] = []  # why the picture must be re-encoded
+
+    if info.codec not in limits.video_codecs:
+        reasons.append(f"transcoded {info.codec.upper() or 'the video'} to H.264")
+    elif info.pix_fmt not in CONFORMING_PIX_FMTS:
+        reasons.append(f"converted pixel format {info.pix_fmt or 'unknown'} to yuv420p")
+    if info.variable_fps:
+        rate = snap_rate(source_rate(info))
+        reasons.append(
+            f"made the frame rate constant at {_fps_text(rate)} fps (the source varies, average {info.fps:.2f} fps)"
+        )
+    else:
+        rate = snap_rate(Fraction(info.fps).limit_denominator(1001) if info.fps else Fraction(0))
+    width, height, scale = even_size(info.width, info.height, limits)
+    if scale:
+        reasons.append(f"downscaled {info.width}x{info.height} -> {width}x{height}")
+    if force_reason:
+        reasons.append(force_reason)
+
+    trim_start: float | None = None
+    trim_length: float | None = None
+    if round(info.duration, 2) > max_s:
+        trim_length = max_s
+        trim_start = min(max(0.0, start), max(0.0, info.duration - max_s))
+        if not reasons:
+            key = keyframe_at_or_before(info.path, trim_start)
+            if key is not None and trim_start - key <= KEYFRAME_TOLERANCE_S:
+                trim_start = key
+            else:
+                where = f"the nearest keyframe is at {key:.2f} s" if key is not None else "no keyframe was found"
+                reasons.append(f"re-encoded to start exactly at {trim_start:.2f} s ({where})")
+
+    over_size = info.size_bytes > limits.video_max_bytes
+    if over_size and not reasons:
+        share = (trim_length / info.duration) if (trim_length and info.duration) else 1.0
+        if info.size_bytes * share > limits.video_max_bytes * 0.95:
+            reasons.append(f"re-encoded at a capped bit rate to fit under {mb(limits.video_max_bytes)}")
+
+    container_ok = info.is_mp4_family and info.extension in limits.video_extensions
+    encode = bool(reasons)
+    copy = not encode and (trim_length is not None or not container_ok or over_size)
+    keep_audio = info.has_audio and keep_sound
+    audio_copy = keep_audio and copy and info.audio_codec == "aac"
+
+    actions: list[str] = []
+    if trim_start is not None and trim_length is not None:
+        how = "cut at keyframes, no re-encode" if copy else "re-encoded"
+        actions.append(f"trimmed to {trim_start:.2f}-{trim_start + trim_length:.2f} s ({how})")
+    if copy and not container_ok:
+        actions.append(f"remuxed {_container_label(info)} to MP4 (H.264 kept, no re-encode)")
+    actions += reasons
+    if encode:
+        if not scale and (width, height) != (info.width, info.height):
+            actions.append(f"cropped {info.width}x{info.height} -> {width}x{height} (H.264 needs even sizes)")
+        if info.rotation:
+            actions.append(f"applied the {info.rotation}° rotation: the result is upright (rotation 0)")
+    if (copy or encode) and info.has_audio:
+        if not keep_sound:
+            actions.append("left out the audio track ('Keep original sound' is off)")
+        elif not audio_copy and info.audio_codec != "aac":
+            actions.append(f"audio {info.audio_codec.upper() or 'track'} -> AAC")
+
+    return VideoPlan(
+        source=info,
+        orientation=orientation,
+        max_seconds=max_s,
+        actions=actions,
+        trim_start=trim_start,
+        trim_length=trim_length,
+        copy=copy,
+        encode=encode,
+        keep_audio=keep_audio,
+        audio_copy=audio_copy,
+        width=width,
+        height=height,
+        scale=scale,
+        rate=rate or Fraction(30),
+        container_ext=info.extension if (copy and info.extension in limits.video_extensions) else ".mp4",
+    )
+
+
+def keyframe_at_or_before(path: str | Path, t: float) -> float | None:
+    """Time (s, from the file's start) of the last keyframe at or before t, from the index.
+
+    PyAV seeks backward to a keyframe with the container's index and reads one packet;
+    nothing is decoded. When the seek lands wrong, packet flags are scanned instead (reads
+    packets, still decodes nothing). None when no keyframe is found.
+    """
+    try:
+        with av.open(str(path)) as c:
+            vs = c.streams.video[0]
+            tb = vs.time_base
+            base = (c.start_time or 0) / av.time_base
+            if t > 0:
+                c.seek(int((t + base) / tb), stream=vs, backward=True, any_frame=False)
+            for pkt in c.demux(vs):
+                if pkt.pts is None or not pkt.size:
+                    continue
+                k = float(pkt.pts * tb) - base
+                if pkt.is_keyframe and k <= t + 1e-3:
+                    return max(0.0, k)
+                break
+        with av.open(str(path)) as c:
+            vs = c.streams.video[0]
+            tb = vs.time_base
+            base = (c.start_time or 0) / av.time_base
+            best: float | None = None
+            for pkt in c.demux(vs):
+                if pkt.pts is None or not pkt.is_keyframe:
+                    continue
+                k = float(pkt.pts * tb) - base
+                if k > t + 1e-3:
+                    break
+                best = max(0.0, k)
+            return best
+    except Exception:
+        return None
+
+
+def source_rate(info: VideoInfo) -> Fraction:
+    """The nominal (regular, usually highest) frame rate of a variable-rate source, from the header."""
+    try:
+        with av.open(info.path) as c:
+            vs = c.streams.video[0]
+            for rate in (vs.base_rate, vs.guessed_rate, vs.average_rate):
+                if rate and 1 <= float(rate) <= 240:
+                    return Fraction(rate)
+    except Exception:
+        pass
+    return Fraction(info.fps).limit_denominator(1001) if info.fps else Fraction(30)
+
+
+def snap_rate(rate: Fraction) -> Fraction:
+    """The nearest standard frame rate when within 0.5 % (23.976 stays 23.976, 24 stays 24)."""
+    if not rate or rate <= 0:
+        return Fraction(0)
+    best = min(STANDARD_RATES, key=lambda std: abs(float(rate) - float(std)))
+    if abs(float(rate) - float(best)) / float(best) < 0.005:
+        return best
+    return Fraction(rate).limit_denominator(1001)
+
+
+def even_size(w: int, h: int, limits: InputLimits) -> tuple[int, int, bool]:
+    """Output size: long side within the limit (downscaled to TARGET_LONG_SIDE), both sides even."""
+    long_ = max(w, h)
+    if long_ > limits.video_max_side:
+        f = min(TARGET_LONG_SIDE, limits.video_max_side) / long_
+        return _even(w * f), _even(h * f), True
+    return max(2, w - w % 2), max(2, h - h % 2), False
+
+
+def _even(x: float) -> int:
+    return max(2, round(x) // 2 * 2)
+
+
+def _fps_text(rate: Fraction) -> str:
+    return f"{float(rate):g}" if rate.denominator == 1 else f"{float(rate):.3f}"
+
+
+def _container_label(info: VideoInfo) -> str:
+    return (info.extension.lstrip(".") or info.container.split(",")[0]).upper()
