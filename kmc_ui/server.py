@@ -46,6 +46,8 @@ def launch(settings: Settings | None = None, *, block: bool = True, **kwargs: ob
         prevent_thread_lock=True,
         allowed_paths=[str(settings.data_dir.resolve())],
         css=CSS,
+        run_history=False,  # Gradio's own run log would keep users' photos: off
+        footer_links=["api", "gradio", "settings"],
         **kwargs,  # type: ignore[arg-type]
     )
     add_media_routes(demo.app, host)  # type: ignore[arg-type]

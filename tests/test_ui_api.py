@@ -97,7 +97,7 @@ def test_generate_valid_pair_through_to_a_result(
 ) -> None:
     client, settings = app
     kling_server.reset()
-    status, reference, result, download = client.predict(
+    status, player, download, record = client.predict(
         handle_file(str(character_image)),
         handle_file(str(reference_video)),
         *GEN_ARGS,
@@ -105,11 +105,13 @@ def test_generate_valid_pair_through_to_a_result(
         api_name="/generate",
     )
     assert "Done" in status, status
-    info = probe_video(result["video"] if isinstance(result, dict) else result)
+    info = probe_video(download)
     assert info.ok and info.codec == "h264"
-    assert Path(download).is_file()
-    ref = probe_video(reference["video"] if isinstance(reference, dict) else reference)
-    assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)  # the reference plays beside the result
+    # The side-by-side player gets both files, served from this run's folder.
+    assert player["ref"].startswith("/gradio_api/file=") and player["out"].startswith("/gradio_api/file=")
+    assert record["status"] == "succeeded" and record["task_id"] and record["provider"] == "kling"
+    ref = probe_video(record["inputs"]["video"])
+    assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)
     # The fake fetched our prepared video from the app's own media route, and got a valid JWT.
     creates = [r for r in kling_server.requests if r.method == "POST"]
     assert len(creates) == 1

@@ -12,6 +12,7 @@ from kmc_ui.findings import Finding, for_input
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render, text
+from kmc_ui.ui.player import player_value, sync_player
 
 
 def raw_upload(component: gr.Image) -> gr.Image:
@@ -29,6 +30,16 @@ def raw_upload(component: gr.Image) -> gr.Image:
 
     component.preprocess = preprocess  # type: ignore[method-assign]
     return component
+
+
+def describe_result(inputs: Inputs, seconds: float | None) -> str:
+    """A text description of what was generated (for screen readers and the page)."""
+    length = f"{seconds:.1f} s " if seconds else ""
+    scene = f" Scene: {inputs.prompt[:160]}." if inputs.prompt else ""
+    return (
+        f"A {length}video of the character from the uploaded image performing the motion of the reference video "
+        f"({TIER_LABELS.get(inputs.tier, inputs.tier)}, orientation '{inputs.orientation}').{scene}"
+    )
 
 
 def session_owner(request: gr.Request | None) -> str:
@@ -145,10 +156,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             generate_btn = gr.Button("Generate", variant="primary", elem_id="kmc-generate")
             stop_btn = gr.Button("Stop", variant="stop", elem_id="kmc-stop")
         status = gr.Markdown(elem_id="kmc-status")
-        with gr.Row(equal_height=True):
-            reference_out = gr.Video(label="Reference", interactive=False, elem_id="kmc-reference", autoplay=False)
-            result_out = gr.Video(label="Result", interactive=False, elem_id="kmc-result", autoplay=False)
-        download = gr.File(label="Download the result", interactive=False, elem_id="kmc-download")
+        player = sync_player(elem_id="kmc-player")
+        with gr.Row():
+            download = gr.File(label="Download the result", interactive=False, elem_id="kmc-download", height=80)
+            run_record = gr.JSON(label="Run record", visible=False)
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
@@ -267,16 +278,19 @@ def build_demo(studio: Studio) -> gr.Blocks:
             for p in studio.generate(inputs, own):
                 last = p
                 yield render.progress_md(p), gr.skip(), gr.skip(), gr.skip()
+            record = studio.history.get(own, last.run_id) if last and last.run_id else None
             if last and last.stage == "done" and last.result_path:
-                prepared = studio.history.get(own, last.run_id) or {}
-                ref = (prepared.get("inputs") or {}).get("video") or inputs.video
+                ref = ((record or {}).get("inputs") or {}).get("video") or inputs.video
                 out = str(last.result_path)
-                yield render.progress_md(last), ref, out, out
+                value = player_value(ref, out, description=describe_result(inputs, last.result_duration))
+                yield render.progress_md(last), value, out, record
+            elif record:
+                yield gr.skip(), gr.skip(), gr.skip(), record
 
         gen_event = generate_btn.click(
             do_generate,
             inputs=[*all_inputs, prepared_key, owner],
-            outputs=[status, reference_out, result_out, download],
+            outputs=[status, player, download, run_record],
             validator=validate_generate,
             api_name="generate",
         )
