@@ -12,6 +12,7 @@ from kmc_ui.findings import Finding, for_input
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render, text
+from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.player import player_value, sync_player
 
 
@@ -61,7 +62,7 @@ def backend_note(studio: Studio, name: str) -> str:
     if backend is None:
         return ""
     ok, why = backend.ready()
-    return f"{'✅' if ok else '⚙️'} {why}"
+    return f"{'✅' if ok else '⚙️'} {why or 'Ready.'}"
 
 
 def _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start) -> Inputs:
@@ -94,72 +95,89 @@ def build_demo(studio: Studio) -> gr.Blocks:
         prepared_key = gr.State("")
         gr.Markdown(text.TITLE)
         gr.Markdown(text.INTRO)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+        with gr.Tabs() as tabs:
+            with gr.Tab("Studio", id="studio"):
                 with gr.Row(equal_height=False):
-                    with gr.Column():
-                        image = raw_upload(
-                            gr.Image(
-                                label=text.IMAGE_LABEL,
-                                type="filepath",
-                                sources=["upload", "clipboard", "webcam"],
-                                height=360,
-                                elem_id="kmc-image",
-                            )
+                    with gr.Column(scale=3):
+                        with gr.Row(equal_height=False):
+                            with gr.Column():
+                                image = raw_upload(
+                                    gr.Image(
+                                        label=text.IMAGE_LABEL,
+                                        type="filepath",
+                                        sources=["upload", "clipboard", "webcam"],
+                                        height=360,
+                                        elem_id="kmc-image",
+                                    )
+                                )
+                                image_findings = gr.HTML(elem_id="kmc-image-findings")
+                            with gr.Column():
+                                video = gr.Video(
+                                    label=text.VIDEO_LABEL,
+                                    sources=["upload", "webcam"],
+                                    height=360,
+                                    elem_id="kmc-video",
+                                )
+                                video_findings = gr.HTML(elem_id="kmc-video-findings")
+                        prompt = gr.Textbox(
+                            label=f"Prompt (optional, up to {LIMITS.prompt_max_chars} characters)",
+                            placeholder=text.PROMPT_PLACEHOLDER,
+                            lines=3,
+                            elem_id="kmc-prompt",
                         )
-                        image_findings = gr.HTML(elem_id="kmc-image-findings")
-                    with gr.Column():
-                        video = gr.Video(
-                            label=text.VIDEO_LABEL, sources=["upload", "webcam"], height=360, elem_id="kmc-video"
+                        count = gr.Markdown(f"0 / {LIMITS.prompt_max_chars}", elem_id="kmc-count")
+                        prompt_findings = gr.HTML(elem_id="kmc-prompt-findings")
+                    with gr.Column(scale=2):
+                        orientation = gr.Radio(
+                            [(label, key) for key, label in ORIENTATION_LABELS.items()],
+                            value="video",
+                            label="Character orientation",
+                            elem_id="kmc-orientation",
                         )
-                        video_findings = gr.HTML(elem_id="kmc-video-findings")
-                prompt = gr.Textbox(
-                    label=f"Prompt (optional, up to {LIMITS.prompt_max_chars} characters)",
-                    placeholder=text.PROMPT_PLACEHOLDER,
-                    lines=3,
-                    elem_id="kmc-prompt",
-                )
-                count = gr.Markdown(f"0 / {LIMITS.prompt_max_chars}", elem_id="kmc-count")
-                prompt_findings = gr.HTML(elem_id="kmc-prompt-findings")
-            with gr.Column(scale=2):
-                orientation = gr.Radio(
-                    [(label, key) for key, label in ORIENTATION_LABELS.items()],
-                    value="video",
-                    label="Character orientation",
-                    elem_id="kmc-orientation",
-                )
-                tier = gr.Radio(
-                    [(label, key) for key, label in TIER_LABELS.items()], value="std", label="Tier", elem_id="kmc-tier"
-                )
-                model = gr.Radio(
-                    [(label, key) for key, label in MODEL_LABELS.items()],
-                    value="v2.6",
-                    label="Model",
-                    elem_id="kmc-model",
-                )
-                keep_sound = gr.Checkbox(value=True, label="Keep the video's original sound", elem_id="kmc-sound")
-                backend = gr.Dropdown(
-                    backend_choices(studio), value=default_backend, label="Backend", elem_id="kmc-backend"
-                )
-                backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
-                cost = gr.Markdown(elem_id="kmc-cost")
-                panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
-        with gr.Accordion("What will be sent", open=True):
-            gr.Markdown(text.PREPARE_INTRO)
-            trim_start = gr.Slider(0, 1, value=0, step=0.1, label=text.TRIM_LABEL, visible=False, elem_id="kmc-trim")
-            prepare_btn = gr.Button("Prepare files (apply fixes and show them)", elem_id="kmc-prepare")
-            with gr.Row():
-                prepared_image = gr.Image(label="Image that will be sent", interactive=False, height=240)
-                prepared_video = gr.Video(label="Video that will be sent", interactive=False, height=240)
-            prepared_info = gr.Markdown(elem_id="kmc-prepared-info")
-        with gr.Row():
-            generate_btn = gr.Button("Generate", variant="primary", elem_id="kmc-generate")
-            stop_btn = gr.Button("Stop", variant="stop", elem_id="kmc-stop")
-        status = gr.Markdown(elem_id="kmc-status")
-        player = sync_player(elem_id="kmc-player")
-        with gr.Row():
-            download = gr.File(label="Download the result", interactive=False, elem_id="kmc-download", height=80)
-            run_record = gr.JSON(label="Run record", visible=False)
+                        tier = gr.Radio(
+                            [(label, key) for key, label in TIER_LABELS.items()],
+                            value="std",
+                            label="Tier",
+                            elem_id="kmc-tier",
+                        )
+                        model = gr.Radio(
+                            [(label, key) for key, label in MODEL_LABELS.items()],
+                            value="v2.6",
+                            label="Model",
+                            elem_id="kmc-model",
+                        )
+                        keep_sound = gr.Checkbox(
+                            value=True, label="Keep the video's original sound", elem_id="kmc-sound"
+                        )
+                        backend = gr.Dropdown(
+                            backend_choices(studio), value=default_backend, label="Backend", elem_id="kmc-backend"
+                        )
+                        backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
+                        cost = gr.Markdown(elem_id="kmc-cost")
+                        panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
+                with gr.Accordion("What will be sent", open=True):
+                    gr.Markdown(text.PREPARE_INTRO)
+                    trim_start = gr.Slider(
+                        0, 1, value=0, step=0.1, label=text.TRIM_LABEL, visible=False, elem_id="kmc-trim"
+                    )
+                    prepare_btn = gr.Button("Prepare files (apply fixes and show them)", elem_id="kmc-prepare")
+                    with gr.Row():
+                        prepared_image = gr.Image(label="Image that will be sent", interactive=False, height=240)
+                        prepared_video = gr.Video(label="Video that will be sent", interactive=False, height=240)
+                    prepared_info = gr.Markdown(elem_id="kmc-prepared-info")
+                with gr.Row():
+                    generate_btn = gr.Button("Generate", variant="primary", elem_id="kmc-generate")
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="kmc-stop")
+                status = gr.Markdown(elem_id="kmc-status")
+                player = sync_player(elem_id="kmc-player")
+                with gr.Row():
+                    download = gr.File(
+                        label="Download the result", interactive=False, elem_id="kmc-download", height=80
+                    )
+                    run_record = gr.JSON(label="Run record", visible=False)
+
+            with gr.Tab("History", id="history"):
+                history_ui = build_history_tab(studio)
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
@@ -315,6 +333,14 @@ def build_demo(studio: Studio) -> gr.Blocks:
             return current or secrets.token_hex(8)
 
         demo.load(ensure_owner, owner, owner, api_visibility="private")
+        wire_history(
+            studio,
+            history_ui,
+            owner=owner,
+            tabs=tabs,
+            studio_inputs=[image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start],
+            after_run=gen_event,
+        )
     return demo
 
 

@@ -1,0 +1,44 @@
+"""Real-browser helpers: Debian's chromium (/usr/bin/chromium) driven by Playwright.
+
+Never `playwright install`: the browser comes from `apt-get install chromium` (scripts/install.sh).
+Screenshots go under test-output/ at the repository root, one folder per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+
+
+def need_chromium() -> None:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (bash scripts/install.sh --dev installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def shots_dir(name: str) -> Path:
+    folder = OUTPUT / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,138 @@
+"""The studio in a real Chromium: inline findings, orientation switch, what will be sent,
+generate through the (loopback fake) official API, synchronized side by side, history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kmc_ui.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.fakes.kling import FakeKling
+from tests.media_factory import make_video
+
+pytest_plugins = ["tests.fakes.fixtures"]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def studio_page(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from kmc_ui.server import launch
+
+    port = free_port()
+    settings = Settings(
+        backend="kling",
+        kling_access_key=kling_server.access_key,
+        kling_secret_key=kling_server.secret_key,
+        kling_api_base=kling_server.base_url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        allow_private_urls=True,
+        data_dir=tmp_path_factory.mktemp("browser") / "data",
+    )
+    demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(demo.local_url)
+        yield page
+        browser.close()
+    demo.close()
+
+
+def codes(page: Any, selector: str) -> set[str]:
+    return set(page.eval_on_selector_all(f"{selector} li", "els => els.map(e => e.dataset.code)"))
+
+
+def wait_codes(page: Any, selector: str, present: str | None = None, absent: str | None = None) -> None:
+    page.wait_for_function(
+        """([sel, present, absent]) => {
+            const got = [...document.querySelectorAll(sel + ' li')].map(e => e.dataset.code);
+            return (!present || got.includes(present)) && (!absent || !got.includes(absent));
+        }""",
+        arg=[selector, present, absent],
+        timeout=30000,
+    )
+
+
+def video_times(page: Any, player: str) -> list[float]:
+    return page.evaluate(f"""[...document.querySelectorAll('{player} video')].map(v => v.currentTime)""")
+
+
+def test_studio_flow_in_a_real_browser(
+    studio_page: Any, character_image: Path, tmp_path: Path, kling_server: FakeKling
+) -> None:
+    page = studio_page
+    shots = shots_dir("browser-studio")
+    kling_server.reset()
+    long_clip = make_video(tmp_path / "dance12.mp4", 360, 640, seconds=12, fps=12)
+
+    # 1. Upload: findings appear inline on the input they belong to.
+    page.locator("#kmc-image input[type=file]").set_input_files(str(character_image))
+    page.locator("#kmc-video input[type=file]").set_input_files(str(long_clip))
+    page.get_by_label("image: keep the picture's orientation, up to 10 s").check()
+    wait_codes(page, "#kmc-video-findings", present="video_too_long")
+    assert "video_too_long" not in codes(page, "#kmc-image-findings")
+    assert "12 s" in page.inner_text("#kmc-video-findings")
+    page.screenshot(path=str(shots / "1-findings-image-orientation.png"), full_page=True)
+
+    # 2. Switching orientation to 'video' (30 s) clears the duration error.
+    page.get_by_label("video: follow the video, up to 30 s").check()
+    wait_codes(page, "#kmc-video-findings", absent="video_too_long")
+    page.screenshot(path=str(shots / "2-findings-video-orientation.png"), full_page=True)
+
+    # 3. Back to 'image': Generate needs the fix to be reviewed; Prepare shows what will be sent.
+    page.get_by_label("image: keep the picture's orientation, up to 10 s").check()
+    wait_codes(page, "#kmc-video-findings", present="video_too_long")
+    page.click("#kmc-prepare")
+    page.wait_for_function(
+        "document.querySelector('#kmc-prepared-info') && "
+        "document.querySelector('#kmc-prepared-info').innerText.includes('trimmed')",
+        timeout=60000,
+    )
+    assert "no changes needed" in page.inner_text("#kmc-prepared-info").lower()  # the PNG is sent as it is
+    page.screenshot(path=str(shots / "3-what-will-be-sent.png"), full_page=True)
+
+    # 4. Generate through the fake official API; the result plays beside the reference.
+    page.click("#kmc-generate")
+    page.wait_for_function(
+        "document.querySelector('#kmc-status') && document.querySelector('#kmc-status').innerText.includes('Done')",
+        timeout=60000,
+    )
+    page.wait_for_function(
+        """[...document.querySelectorAll('#kmc-player video')].length === 2 &&
+           [...document.querySelectorAll('#kmc-player video')].every(v => v.readyState >= 2)""",
+        timeout=30000,
+    )
+    assert len(kling_server.requests_at("create")) == 1
+    body = kling_server.requests_at("create")[0].json
+    assert body["character_orientation"] == "image"
+
+    # 5. One control drives both videos: play, then seek one timeline and the other follows.
+    page.click("#kmc-player .kmc-play")
+    page.wait_for_timeout(800)
+    ref_t, out_t = video_times(page, "#kmc-player")
+    assert ref_t > 0.2 and abs(ref_t - out_t) < 0.15
+    page.click("#kmc-player .kmc-play")  # pause
+    page.fill("#kmc-player .kmc-seek", "0.6")
+    page.dispatch_event("#kmc-player .kmc-seek", "input")
+    page.wait_for_timeout(400)
+    ref_t, out_t = video_times(page, "#kmc-player")
+    assert ref_t == pytest.approx(0.6, abs=0.05) and out_t == pytest.approx(0.6, abs=0.05)
+    page.screenshot(path=str(shots / "4-side-by-side.png"), full_page=True)
+
+    # 6. The run is in History with its task id.
+    page.get_by_role("tab", name="History").click()
+    page.wait_for_function(
+        "document.querySelector('#kmc-history-table') && "
+        "document.querySelector('#kmc-history-table').innerText.includes('succeeded')",
+        timeout=20000,
+    )
+    task_id = kling_server.requests_at("create")[0]
+    assert task_id is not None
+    page.screenshot(path=str(shots / "5-history.png"), full_page=True)
