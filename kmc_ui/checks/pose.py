@@ -15,6 +15,7 @@ pose_orientation_advice, pose_check_skipped.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -561,11 +562,18 @@ def pose_findings(
     cache_dir: str | Path | None = None,
     thresholds: PoseThresholds = POSE,
     sampling: VideoSampling | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[Finding]:
-    """Analyse (cached) and check. Never raises; safe to call from any thread."""
+    """Analyse (cached) and check. Never raises; safe to call from any thread.
+
+    `cancel` (optional) stops a running video analysis early; the result is then [] (the
+    caller has moved on to newer inputs).
+    """
     try:
         image = analyse_image(image_path, cache_dir=cache_dir) if image_path else None
-        video = analyse_video(video_path, sampling=sampling, cache_dir=cache_dir) if video_path else None
+        video = analyse_video(video_path, sampling=sampling, cache_dir=cache_dir, cancel=cancel) if video_path else None
+        if cancel is not None and cancel.is_set():
+            return []
         return findings_from(image, video, orientation, thresholds)
     except Exception as exc:  # last line of defence: the page must never see a traceback
         return [

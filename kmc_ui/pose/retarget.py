@@ -1,0 +1,147 @@
+"""Retargeting: the motion's skeleton with the character's proportions, placed on the character.
+
+`retarget(source_seq, character)` walks a kinematic tree rooted at the hip midpoint. For
+every bone it keeps the source's direction (and its foreshortening relative to the source
+bone's typical length) and uses the character's bone length; the root follows the source's
+root displacement scaled by the ratio of the two torsos. The offline engine reuses it.
+
+All arrays are (33, 4) / (T, 33, 4): x_px, y_px, z, visibility. Output is in the
+character image's pixel coordinates; a source frame without a pose gives a NaN row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kmc_ui.pose import landmarks as L
+
+ROOT, NECK = 33, 34  # virtual joints: hip midpoint, shoulder midpoint
+PARENT: dict[int, int] = {
+    L.L_HIP: ROOT,
+    L.R_HIP: ROOT,
+    L.L_KNEE: L.L_HIP,
+    L.R_KNEE: L.R_HIP,
+    L.L_ANKLE: L.L_KNEE,
+    L.R_ANKLE: L.R_KNEE,
+    29: L.L_ANKLE,
+    30: L.R_ANKLE,
+    31: L.L_ANKLE,
+    32: L.R_ANKLE,
+    NECK: ROOT,
+    L.L_SHOULDER: NECK,
+    L.R_SHOULDER: NECK,
+    L.L_ELBOW: L.L_SHOULDER,
+    L.R_ELBOW: L.R_SHOULDER,
+    L.L_WRIST: L.L_ELBOW,
+    L.R_WRIST: L.R_ELBOW,
+    17: L.L_WRIST,
+    19: L.L_WRIST,
+    21: L.L_WRIST,
+    18: L.R_WRIST,
+    20: L.R_WRIST,
+    22: L.R_WRIST,
+    L.NOSE: NECK,
+    **{i: L.NOSE for i in range(1, 11)},
+}
+
+
+def _order() -> tuple[int, ...]:
+    done, out = {ROOT}, []
+    while len(out) < len(PARENT):
+        for child, parent in PARENT.items():
+            if child not in done and parent in done:
+                done.add(child)
+                out.append(child)
+    return tuple(out)
+
+
+ORDER: tuple[int, ...] = _order()  # parents before children
+MIN_TRUSTED = 0.6  # a character bone shorter than this share of its expected length is foreshortened
+MAX_STRETCH = 1.2  # a source bone may look at most this much longer than its typical length
+
+
+def _extended(lm: np.ndarray) -> np.ndarray:
+    """(..., 35, 2): the 33 points plus the root and the neck."""
+    xy = lm[..., :2]
+    root = (xy[..., L.L_HIP, :] + xy[..., L.R_HIP, :]) / 2.0
+    neck = (xy[..., L.L_SHOULDER, :] + xy[..., L.R_SHOULDER, :]) / 2.0
+    return np.concatenate([xy, root[..., None, :], neck[..., None, :]], axis=-2)
+
+
+def bone_lengths(lm: np.ndarray) -> dict[int, float]:
+    """Length (px) of the bone ending at each joint (keyed by the child joint)."""
+    ext = _extended(lm)
+    return {c: float(np.linalg.norm(ext[c] - ext[p])) for c, p in PARENT.items()}
+
+
+def _as_array(seq: Any) -> np.ndarray:
+    if isinstance(seq, np.ndarray):
+        arr = seq.astype(np.float32, copy=False)
+        return arr[None] if arr.ndim == 2 else arr
+    rows = []
+    for item in seq:
+        if item is None:
+            rows.append(L.empty())
+        elif isinstance(item, np.ndarray):
+            rows.append(item.astype(np.float32))
+        else:
+            rows.append(np.asarray(item.landmarks, dtype=np.float32))
+    return np.stack(rows) if rows else np.zeros((0, 33, 4), np.float32)
+
+
+def retarget(
+    source_seq: Sequence[Any] | np.ndarray,
+    character: Any,
+    character_seen: np.ndarray | None = None,
+) -> np.ndarray:
+    """Motion landmarks (T,33,4) -> the same motion on the character, in its pixel coordinates.
+
+    source_seq: (T,33,4) array, or a sequence of Pose / (33,4) arrays / None.
+    character: the character's Pose or (33,4) array. character_seen: optional (33,) mask of
+    the character's landmarks that are really visible; unseen bones take the source's length
+    scaled by the torso ratio instead of the character's (guessed) length.
+    """
+    src = _as_array(source_seq)
+    char = np.asarray(getattr(character, "landmarks", character), dtype=np.float32)
+    if character_seen is None and hasattr(character, "seen"):
+        character_seen = character.seen()
+    seen_ext = np.ones(35, dtype=bool)
+    if character_seen is not None:
+        seen_ext[:33] = character_seen
+        seen_ext[ROOT] = bool(character_seen[L.L_HIP] or character_seen[L.R_HIP])
+        seen_ext[NECK] = bool(character_seen[L.L_SHOULDER] or character_seen[L.R_SHOULDER])
+    out = np.full(src.shape, np.nan, dtype=np.float32)
+    valid = np.isfinite(src[:, :, 0]).all(axis=1)
+    if not valid.any() or not np.isfinite(char[:, :2]).all():
+        return out
+    s_ext = _extended(src[valid])  # (V,35,2)
+    c_ext = _extended(char)  # (35,2)
+    parents = np.array([PARENT[c] for c in ORDER])
+    children = np.array(ORDER)
+    s_vec = s_ext[:, children] - s_ext[:, parents]  # (V,B,2)
+    s_len = np.linalg.norm(s_vec, axis=2)  # (V,B)
+    s_ref = np.maximum(np.median(s_len, axis=0), 1e-6)  # typical length of each source bone
+    c_len = np.linalg.norm(c_ext[children] - c_ext[parents], axis=1)  # (B,)
+    torso_i = ORDER.index(NECK)
+    scale = float(max(c_len[torso_i], 1e-6) / s_ref[torso_i])  # character torso / source torso
+    expected = s_ref * scale
+    trusted = seen_ext[children] & seen_ext[parents] & (c_len >= MIN_TRUSTED * expected)
+    target_len = np.where(trusted, c_len, expected)
+    ratio = np.minimum(s_len / s_ref, MAX_STRETCH)  # keep the source's foreshortening
+    unit = s_vec / np.maximum(s_len, 1e-6)[..., None]
+    bone = unit * (target_len * ratio)[..., None]  # (V,B,2)
+
+    res = np.zeros_like(s_ext)
+    first = s_ext[0, ROOT]
+    res[:, ROOT] = c_ext[ROOT] + (s_ext[:, ROOT] - first) * scale
+    for b, (c, p) in enumerate(zip(children, parents, strict=True)):
+        res[:, c] = res[:, p] + bone[:, b]
+    tgt = np.empty((int(valid.sum()), 33, 4), dtype=np.float32)
+    tgt[:, :, :2] = res[:, :33]
+    tgt[:, :, 2] = src[valid][:, :, 2] * scale
+    tgt[:, :, 3] = src[valid][:, :, 3]
+    out[valid] = tgt
+    return out
