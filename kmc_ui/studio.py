@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from kmc_ui.backends.base import Backend, JobRequest
 from kmc_ui.checks.rules import check_all
 from kmc_ui.cost import BILLING_NOTE, Estimate, estimate
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id
-from kmc_ui.jobs import Progress, run_job
+from kmc_ui.jobs import PollPolicy, Progress, run_job
 from kmc_ui.limits import LIMITS
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
@@ -61,6 +66,13 @@ class CheckReport:
 
 
 @dataclass
+class BodyReport:
+    findings: list[Finding]
+    character_preview: str | None = None  # the character image with its skeleton (PNG)
+    motion_preview: str | None = None  # the motion's skeleton retargeted onto the character (MP4)
+
+
+@dataclass
 class PrepareReport:
     image_path: str | None
     video_path: str | None
@@ -77,11 +89,21 @@ class PrepareReport:
 
 
 class Studio:
-    def __init__(self, settings: Settings, backends: dict[str, Backend], history: History | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backends: dict[str, Backend],
+        history: History | None = None,
+        poll: PollPolicy | None = None,
+    ) -> None:
         self.settings = settings
         self.backends = backends
         self.history = history or History(settings.data_dir)
+        self.poll = poll or PollPolicy()  # how often a running task is checked (tests pass a faster one)
         self.work_dir = Path(settings.data_dir) / "prepared"
+        self.cache_dir = Path(settings.data_dir) / "cache"
+        self._pose_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-pose")
+        self._body_cache: dict[tuple[str, str, str], BodyReport] = {}
 
     # ----------------------------------------------------------------- checks
     def check(self, inputs: Inputs) -> CheckReport:
@@ -91,6 +113,74 @@ class Studio:
         seconds = billed_seconds(video, inputs.orientation)
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
+
+    # ------------------------------------------------------------ body checks
+    def body_check(self, inputs: Inputs, cancel: threading.Event | None = None) -> BodyReport:
+        """Pose pre-flight (kmc_ui/checks/pose.py) on one worker thread, cached by file content.
+
+        mediapipe graphs are per thread, so every body check runs on the same worker; the UI's
+        handler thread only waits for it. Never raises: problems come back as findings.
+        """
+        if not inputs.image and not inputs.video:
+            return BodyReport([])
+        return self._pose_pool.submit(self._body_check, inputs, cancel).result()
+
+    def body_cached(self, inputs: Inputs) -> BodyReport | None:
+        """The last body check for exactly these files and orientation, if one has run."""
+        return self._body_cache.get(_body_key(inputs))
+
+    def _body_check(self, inputs: Inputs, cancel: threading.Event | None) -> BodyReport:
+        from kmc_ui.checks.pose import pose_findings
+        from kmc_ui.pose.preview import skeleton_preview
+
+        cache = self.cache_dir
+        findings = pose_findings(inputs.image, inputs.video, inputs.orientation, cache_dir=cache, cancel=cancel)
+        character = motion = None
+        if inputs.image and inputs.video and not (cancel and cancel.is_set()):
+            try:
+                png, mp4 = skeleton_preview(inputs.image, inputs.video, self.work_dir / "previews", cache_dir=cache)
+                character, motion = str(png), (str(mp4) if mp4 else None)
+            except Exception:  # the preview is evidence, never a blocker: findings already say why
+                character = motion = None
+        report = BodyReport(findings, character, motion)
+        if not (cancel and cancel.is_set()):
+            self._body_cache[_body_key(inputs)] = report
+        return report
+
+    def skeleton_track(self, video: str | None) -> dict[str, Any] | None:
+        """The reference's skeleton per sampled time, normalised to 0..1, for the player's overlay."""
+        if not video:
+            return None
+        from kmc_ui.pose.detect import analyse_video
+
+        def run() -> dict[str, Any] | None:
+            analysis = analyse_video(video, cache_dir=self.cache_dir)
+            if analysis.error or not analysis.width or not len(analysis.times):
+                return None
+            lm = analysis.landmarks
+            points = []
+            for k in range(len(analysis.times)):
+                frame = lm[k]
+                if np.isnan(frame[:, 0]).all():
+                    points.append(None)
+                    continue
+                xy = np.nan_to_num(frame[:, :2] / [analysis.width, analysis.height], nan=-1.0)
+                vis = np.nan_to_num(frame[:, 3], nan=0.0)
+                points.append(
+                    [
+                        [round(float(x), 4), round(float(y), 4), round(float(v), 2)]
+                        for (x, y), v in zip(xy, vis, strict=True)
+                    ]
+                )
+            return {"times": [round(float(t), 3) for t in analysis.times], "points": points}
+
+        return self._pose_pool.submit(run).result()
+
+    def warm_up(self) -> None:
+        """Load the pose models on the worker in the background, so the first check is quick."""
+        from kmc_ui.pose import warm_up
+
+        self._pose_pool.submit(warm_up, self.cache_dir)
 
     # ------------------------------------------------------------ preparation
     def prepare(self, inputs: Inputs) -> PrepareReport:
@@ -192,7 +282,70 @@ class Studio:
             video_url=video_url,
             duration=prepared.video.duration,
         )
-        yield from run_job(backend, request, self.history, owner)
+        yield from run_job(backend, request, self.history, owner, poll=self.poll)
+
+    # ----------------------------------------------------------------- resume
+    def pending(self, owner: str) -> list[dict[str, Any]]:
+        """Runs whose task the provider accepted and whose result is not on disk: they can be resumed."""
+        return [r for r in self.history.pending(owner) if r.get("status") != "canceled"]
+
+    def resume(self, owner: str, run_id: str, backend: Backend | None = None, **run_kw: Any) -> Iterator[Progress]:
+        """Poll a recorded task again and download its result. Never submits, so nothing is paid twice.
+
+        `backend` replaces the configured one (e.g. a per-session backend built with the user's keys);
+        `run_kw` goes to run_job (tests pass a clock).
+        """
+        try:
+            record = self.history.get(owner, run_id)
+        except ValueError:  # not a run id at all
+            record = None
+        if not record:
+            text = f"There is no run '{run_id}' in your History."
+            yield Progress("failed", text, run_id=run_id, error=text)
+            return
+        task_id = str(record.get("task_id") or "")
+        if not task_id:
+            text = (
+                "The provider never accepted this run (it has no task id), so nothing can be resumed: generate again."
+            )
+            yield Progress("failed", text, run_id=run_id, error=text)
+            return
+        output = Path(str(record.get("output") or ""))
+        if record.get("status") == "succeeded" and output.is_file():
+            yield Progress("done", "Done.", task_id=task_id, run_id=run_id, result_path=output)
+            return
+        if record.get("status") == "canceled":
+            text = "This run was canceled at the provider, so it has no result: generate again."
+            yield Progress("failed", text, task_id=task_id, run_id=run_id, error=text)
+            return
+        name = str(record.get("provider") or "")
+        backend = backend or self.backends.get(name)
+        if backend is None or backend.name != name:
+            text = f"This run was made with the '{name}' backend, which is not available here now."
+            yield Progress("failed", text, task_id=task_id, run_id=run_id, error=text)
+            return
+        ok, why = backend.ready()
+        if not ok:
+            yield Progress("failed", why, task_id=task_id, run_id=run_id, error=why)
+            return
+        settings = record.get("settings") or {}
+        inputs = record.get("inputs") or {}
+        request = JobRequest(
+            image_path=Path(str(inputs.get("image") or "")),
+            video_path=Path(str(inputs.get("video") or "")),
+            prompt=str(settings.get("prompt") or ""),
+            orientation=str(settings.get("orientation") or "video"),
+            tier=str(settings.get("tier") or "std"),
+            model=str(settings.get("model") or "v2.6"),
+            keep_sound=bool(settings.get("keep_sound", True)),
+            run_id=run_id,
+        )
+        run_kw.setdefault("poll", self.poll)
+        yield from run_job(backend, request, self.history, owner, resume_task_id=task_id, **run_kw)
+
+
+def _body_key(inputs: Inputs) -> tuple[str, str, str]:
+    return (inputs.image or "", inputs.video or "", inputs.orientation)
 
 
 def keep_copy(src: Path, folder: Path) -> Path:

@@ -36,7 +36,8 @@ def main(image: str, video: str, out: str, orientation: str = "image") -> None:
             if orientation == "image":
                 page.get_by_label("image: keep the picture's orientation, up to 10 s").check()
             page.locator("#kmc-video-findings li").first.wait_for(timeout=30000)
-            page.wait_for_timeout(1500)
+            page.locator("#kmc-character-skeleton img").first.wait_for(timeout=90000)  # body checks done
+            page.wait_for_timeout(2500)
             page.screenshot(path=out, full_page=True)
             browser.close()
     finally:

@@ -8,9 +8,10 @@ from typing import Any
 
 import gradio as gr
 
-from kmc_ui.findings import Finding, for_input
+from kmc_ui.cost import BILLING_NOTE
+from kmc_ui.findings import Finding, for_input, sort_findings
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
-from kmc_ui.studio import Inputs, Studio
+from kmc_ui.studio import BodyReport, Inputs, Studio
 from kmc_ui.ui import render, text
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.player import player_value, sync_player
@@ -155,6 +156,24 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
                         cost = gr.Markdown(elem_id="kmc-cost")
                         panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
+                        with (
+                            gr.Accordion("Skeleton preview: how the motion will sit on the body", open=True),
+                            gr.Row(),
+                        ):
+                            character_preview = gr.Image(
+                                label="Character's detected skeleton",
+                                interactive=False,
+                                height=220,
+                                elem_id="kmc-character-skeleton",
+                            )
+                            motion_preview = gr.Video(
+                                label="Motion retargeted onto the character",
+                                interactive=False,
+                                height=220,
+                                autoplay=True,
+                                loop=True,
+                                elem_id="kmc-motion-skeleton",
+                            )
                 with gr.Accordion("What will be sent", open=True):
                     gr.Markdown(text.PREPARE_INTRO)
                     trim_start = gr.Slider(
@@ -182,10 +201,9 @@ def build_demo(studio: Studio) -> gr.Blocks:
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
         # ------------------------------------------------------------ checks
-        def refresh(*values: Any) -> tuple[Any, ...]:
-            inputs = _inputs(*values)
+        def render_checks(inputs: Inputs, body: BodyReport | None) -> tuple[Any, ...]:
             report = studio.check(inputs)
-            f = report.findings
+            f = sort_findings(report.findings + (body.findings if body else []))
             img_html = render.findings_html(for_input(f, "image"), "Image fits every limit." if report.image else "")
             vid_html = render.findings_html(
                 for_input(f, "video") + for_input(f, "pair"), "Video fits every limit." if report.video else ""
@@ -194,12 +212,12 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 facts = [render.image_facts(report.image), render.video_facts(report.video)]
                 panel_html = render.summary_html(f) or "<p>✅ No findings: both inputs fit every limit.</p>"
                 panel_html += "<p><small>" + " · ".join(x for x in facts if x) + "</small></p>"
+                if body is None and report.image and report.video:
+                    panel_html += f"<p class='kmc-pending'>⏳ {text.BODY_PENDING}</p>"
             else:
                 panel_html = text.NO_INPUTS
             cost_md = ""
             if report.estimate:
-                from kmc_ui.cost import BILLING_NOTE
-
                 cost_md = f"**Cost estimate**: {report.estimate.text()}  \n<small>{BILLING_NOTE}</small>"
             max_s = LIMITS.video_max_seconds.get(inputs.orientation, 30.0)
             over = report.video is not None and report.video.ok and report.video.duration > max_s + 0.005
@@ -210,6 +228,16 @@ def build_demo(studio: Studio) -> gr.Blocks:
             blocked = any(x.level == "error" and not x.auto_fix for x in f)
             gen = gr.update(interactive=not blocked)
             return img_html, vid_html, render.findings_html(for_input(f, "prompt")), panel_html, cost_md, slider, gen
+
+        def refresh(*values: Any) -> tuple[Any, ...]:
+            inputs = _inputs(*values)
+            return render_checks(inputs, studio.body_cached(inputs))
+
+        def body(*values: Any) -> tuple[Any, ...]:
+            inputs = _inputs(*values)
+            report = studio.body_check(inputs)
+            previews = (report.character_preview, report.motion_preview)
+            return (*render_checks(inputs, report), *previews)
 
         refresh_outputs = [image_findings, video_findings, prompt_findings, panel, cost, trim_start, generate_btn]
         gr.on(
@@ -229,6 +257,14 @@ def build_demo(studio: Studio) -> gr.Blocks:
             outputs=refresh_outputs,
             show_progress="hidden",
             api_visibility="private",
+            trigger_mode="always_last",
+        ).then(
+            body,
+            inputs=all_inputs,
+            outputs=[*refresh_outputs, character_preview, motion_preview],
+            show_progress="hidden",
+            api_visibility="private",
+            trigger_mode="always_last",
         )
         prompt.input(
             None,
