@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     common(check)
     check.add_argument("--no-sound", action="store_true", help="drop the original sound")
     check.add_argument("--backend", choices=ALL_BACKENDS, default=None)
+    check.add_argument("--no-pose", action="store_true", help="skip the body (pose) checks: limits only, instant")
     gen = sub.add_parser("generate", help="run one job and write the result video")
     common(gen)
     gen.add_argument("--out", required=True, help="where to write the result video")
@@ -90,12 +91,16 @@ def main(argv: list[str] | None = None) -> int:
             trim_start=getattr(args, "trim_start", 0.0),
         )
         if args.command == "check":
-            return _check(studio, inputs, args.json)
+            return _check(studio, inputs, args.json, pose=not args.no_pose)
         return _generate(studio, inputs, Path(args.out), args.json)
 
 
-def _check(studio: Studio, inputs: Inputs, as_json: bool) -> int:
+def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> int:
     report = studio.check(inputs)
+    if pose:
+        from kmc_ui.findings import sort_findings
+
+        report.findings = sort_findings(report.findings + studio.body_check(inputs, previews=False).findings)
     if as_json:
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:

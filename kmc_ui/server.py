@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
-
-import gradio as gr
+from typing import TYPE_CHECKING
 
 from kmc_ui.backends.base import Backend
-from kmc_ui.backends.local import LocalBackend
 from kmc_ui.backends.registry import build_backends
 from kmc_ui.media.hosting import MediaHost, add_media_routes
 from kmc_ui.settings import Settings, load_settings
 from kmc_ui.studio import Studio
-from kmc_ui.ui.blocks import build_demo
-from kmc_ui.ui.render import CSS
+
+if TYPE_CHECKING:  # Gradio is imported only when a page is built: the CLI stays quick to start
+    import gradio as gr
 
 log = logging.getLogger("kmc")
 
 
 def make_backends(settings: Settings, media_host: MediaHost | None = None) -> dict[str, Backend]:
-    backends: dict[str, Backend] = {"local": LocalBackend()}
-    backends.update(build_backends(settings, media_host))
-    return backends
+    """Every backend, local first (the offline default), each saying whether it is ready."""
+    return build_backends(settings, media_host)
 
 
 def make_media_host(settings: Settings) -> MediaHost:
@@ -30,6 +28,8 @@ def make_media_host(settings: Settings) -> MediaHost:
 
 
 def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, MediaHost]:
+    from kmc_ui.ui.blocks import build_demo
+
     settings = settings or load_settings()
     host = make_media_host(settings)
     studio = Studio(settings, make_backends(settings, host))
@@ -37,6 +37,8 @@ def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, MediaHos
 
 
 def launch(settings: Settings | None = None, *, block: bool = True, **kwargs: object) -> gr.Blocks:
+    from kmc_ui.ui.render import CSS
+
     settings = settings or load_settings()
     demo, _studio, host = build(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

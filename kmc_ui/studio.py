@@ -115,7 +115,9 @@ class Studio:
         return CheckReport(findings, image, video, est, seconds)
 
     # ------------------------------------------------------------ body checks
-    def body_check(self, inputs: Inputs, cancel: threading.Event | None = None) -> BodyReport:
+    def body_check(
+        self, inputs: Inputs, cancel: threading.Event | None = None, previews: bool = True
+    ) -> BodyReport:
         """Pose pre-flight (kmc_ui/checks/pose.py) on one worker thread, cached by file content.
 
         mediapipe graphs are per thread, so every body check runs on the same worker; the UI's
@@ -123,27 +125,27 @@ class Studio:
         """
         if not inputs.image and not inputs.video:
             return BodyReport([])
-        return self._pose_pool.submit(self._body_check, inputs, cancel).result()
+        return self._pose_pool.submit(self._body_check, inputs, cancel, previews).result()
 
     def body_cached(self, inputs: Inputs) -> BodyReport | None:
         """The last body check for exactly these files and orientation, if one has run."""
         return self._body_cache.get(_body_key(inputs))
 
-    def _body_check(self, inputs: Inputs, cancel: threading.Event | None) -> BodyReport:
+    def _body_check(self, inputs: Inputs, cancel: threading.Event | None, previews: bool = True) -> BodyReport:
         from kmc_ui.checks.pose import pose_findings
         from kmc_ui.pose.preview import skeleton_preview
 
         cache = self.cache_dir
         findings = pose_findings(inputs.image, inputs.video, inputs.orientation, cache_dir=cache, cancel=cancel)
         character = motion = None
-        if inputs.image and inputs.video and not (cancel and cancel.is_set()):
+        if previews and inputs.image and inputs.video and not (cancel and cancel.is_set()):
             try:
                 png, mp4 = skeleton_preview(inputs.image, inputs.video, self.work_dir / "previews", cache_dir=cache)
                 character, motion = str(png), (str(mp4) if mp4 else None)
             except Exception:  # the preview is evidence, never a blocker: findings already say why
                 character = motion = None
         report = BodyReport(findings, character, motion)
-        if not (cancel and cancel.is_set()):
+        if previews and not (cancel and cancel.is_set()):
             self._body_cache[_body_key(inputs)] = report
         return report
 
