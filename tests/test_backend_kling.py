@@ -237,7 +237,7 @@ def test_no_reachable_video_url_is_not_configured(
 
 def test_ready_without_keys_and_registry(tmp_path: Path) -> None:
     backends = build_backends(Settings(), None)
-    assert list(backends) == ["kling"]
+    assert {"kling", "kling2", "fal", "replicate"} <= set(backends)
     kling = backends["kling"]
     assert isinstance(kling, Backend) and isinstance(kling, FindsTasks)
     assert kling.needs_video_url is True
@@ -534,7 +534,7 @@ def test_truncated_download_retried_through_run_job(
 
 
 @pytest.mark.parametrize("status", [403, 404])
-def test_refused_result_link_is_a_final_download_error(
+def test_refused_result_link_is_retried_then_a_clear_download_error(
     fake_kling: FakeKling,
     backend: KlingLegacyBackend,
     character_image: Path,
@@ -547,7 +547,8 @@ def test_refused_result_link_is_a_final_download_error(
     request = request_for(character_image, reference_video)
     steps = run_all(backend, request, history, fake_clock)
     assert steps[-1].stage == "failed"
-    assert len(fake_kling.requests_at("result")) == 1
+    # a CDN link can answer 403/404 for a moment after success: RetryPolicy.download_attempts tries
+    assert len(fake_kling.requests_at("result")) == 3
     record = history.get(OWNER, request.run_id)
     assert record["status"] == "download_failed"
     assert record["task_id"] == steps[-1].task_id != ""

@@ -68,15 +68,15 @@ def test_progress_stages_in_order_and_adaptive_polling(
     fake_kling.scenario = Scenario(submitted_s=3, processing_s=5)
     steps = list(start(backend, job, history, fake_clock))
     assert stages(steps) == ["submitting", "queued", "running", "downloading", "done"]
-    # first poll after 2 s; queued -> 4 s later; running -> every 2 s
-    assert [r.at for r in fake_kling.requests_at("poll")] == [2.0, 6.0, 8.0]
+    # first poll after 2 s; queued -> 4 s later; running, first 45 s -> 4 s (PollPolicy.warmup)
+    assert [r.at for r in fake_kling.requests_at("poll")] == [2.0, 6.0, 10.0]
     assert all(0 < s <= TICK for s in fake_clock.sleeps)
     last = steps[-1]
     assert last.finished and last.task_id and last.result_path is not None
     assert last.result_path == history.run_dir(OWNER, job.run_id) / "output.mp4"
     assert last.result_path.read_bytes() == result_video.read_bytes()
     assert last.result_duration == pytest.approx(3.5, abs=0.1)
-    assert last.elapsed == 8.0
+    assert last.elapsed == 10.0
     record = history.get(OWNER, job.run_id)
     assert (record["status"], record["task_id"], record["provider"]) == ("succeeded", last.task_id, "kling")
     assert record["output"] == str(last.result_path)
@@ -235,4 +235,6 @@ def test_poll_policy_slows_down_far_in_the_queue() -> None:
     assert policy.next_delay(None) == 2.0
     assert policy.next_delay(TaskState("t", "queued", queue_position=9)) == 8.0
     assert policy.next_delay(TaskState("t", "queued", queue_position=1)) == 4.0
-    assert policy.next_delay(TaskState("t", "running")) == 2.0
+    assert policy.next_delay(TaskState("t", "running")) == 4.0  # warm-up: a render does not end in seconds
+    assert policy.next_delay(TaskState("t", "running"), running_for=43.0) == 2.0  # up to the warm-up's end
+    assert policy.next_delay(TaskState("t", "running"), running_for=60.0) == 1.8  # then under 2 s

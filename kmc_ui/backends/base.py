@@ -5,6 +5,12 @@ A backend turns one prepared request into a provider task:
     poll(task id)   -> TaskState    (queued / running / succeeded / failed / canceled)
     download(state, dest) -> Path   (the result, streamed to disk)
     cancel(task id) -> bool         (optional; False when the provider has none)
+
+Optional extras a backend may implement (checked with isinstance on the runtime protocols):
+    FindsTasks      find_task(run id) -> task id: a lost create answer is looked up, never paid twice
+    KeepsTaskData   task_data / restore_task: provider links (fal's status_url...) kept in History
+                    beside the task id, so a run can be resumed by another process
+    video_transport(video_url) -> Transport: how the reference video reaches the provider
 """
 
 from __future__ import annotations
@@ -102,6 +108,13 @@ class AmbiguousSubmit(TransientError):
     """
 
 
+class SubmitUncertain(BackendError):
+    """The create request may have reached the provider, and the provider cannot look it up by our id.
+
+    Not retried: sending it again could pay twice. The text tells the user where to look.
+    """
+
+
 class TaskFailed(BackendError):
     """The task was accepted and then ended `failed`."""
 
@@ -117,6 +130,23 @@ class DownloadError(BackendError):
     ) -> None:
         super().__init__(message, code=code, fix=fix, task_id=task_id)
         self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How the reference video (and the image) reach the provider, in words the UI can show.
+
+    kind: user_url (a public URL the user pasted) / media_host (this app serves the prepared file at
+    KMC_PUBLIC_BASE_URL) / provider_upload (uploaded to the provider's own storage with the key) /
+    none (no way: `text` says what to set before anyone pays).
+    """
+
+    kind: str
+    text: str
+
+    @property
+    def ok(self) -> bool:
+        return self.kind != "none"
 
 
 @runtime_checkable
@@ -149,3 +179,17 @@ class FindsTasks(Protocol):
     def find_task(self, external_id: str) -> str | None:
         """The provider's task id for `external_id`, or None when the provider has no such task."""
         ...
+
+
+@runtime_checkable
+class KeepsTaskData(Protocol):
+    """Optional: backends that need more than the task id to poll, download or cancel (returned URLs).
+
+    The runner stores `task_data(task_id)` in the history record together with the task id (before
+    the first poll) and hands it back through `restore_task` when a run is resumed. The data holds
+    links only, never a secret.
+    """
+
+    def task_data(self, task_id: str) -> dict[str, str]: ...
+
+    def restore_task(self, task_id: str, data: dict[str, str]) -> None: ...

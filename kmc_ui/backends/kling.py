@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,15 +25,16 @@ from kmc_ui.backends.base import (
     AmbiguousSubmit,
     AuthError,
     BackendError,
-    DownloadError,
     InvalidRequest,
     JobRequest,
     NotConfigured,
     QuotaError,
     TaskState,
     TransientError,
+    Transport,
 )
-from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, RESULT_URL_LIFETIME_DAYS, STATUS_MAP, TASK_FAILURE_HINTS
+from kmc_ui.backends.common import DEFAULT_TIMEOUT, DOWNLOAD_TIMEOUT, Redactor, send, stream_download
+from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, STATUS_MAP, TASK_FAILURE_HINTS
 from kmc_ui.media.hosting import HostingError, MediaHost
 
 log = logging.getLogger(__name__)
@@ -43,13 +42,8 @@ log = logging.getLogger(__name__)
 PATH = "/v1/videos/motion-control"
 TOKEN_LIFETIME = 1800  # seconds, as the provider's docs sign it
 TOKEN_NOT_BEFORE = 5  # seconds of clock-skew allowance
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
-DOWNLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 LIST_PAGE_SIZE = 30
 LIST_MAX_PAGES = 5  # the newest 150 tasks: a lost submit is always among the newest
-CHUNK = 1 << 16
-MAX_PROVIDER_TEXT = 500
-_JWT_LIKE = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
 VIDEO_URL_FIX = (
     "The Kling API reads the reference video only from a public URL. Run the app where the provider can "
     "reach it and set KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), "
@@ -92,7 +86,7 @@ class KlingLegacyBackend:
     ) -> None:
         self._access_key: str = settings.kling_access_key
         self._secret_key: str = settings.kling_secret_key
-        self._secrets = [s for s in (self._access_key, self._secret_key) if s]
+        self._redact = Redactor([self._access_key, self._secret_key])
         self.api_base: str = (settings.kling_api_base or "").rstrip("/")
         self.media_host = media_host
         self._own_client = http_client is None
@@ -113,10 +107,29 @@ class KlingLegacyBackend:
             return False, "Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) in .env."
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
-        hosting_ok, why = self.media_host.usable() if self.media_host else (False, "KMC_PUBLIC_BASE_URL is not set")
+        hosting_ok, why = (
+            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+        )
         if not hosting_ok:
             return True, f"Paste a public video URL: local videos cannot be handed to Kling ({why})."
         return True, ""
+
+    def video_transport(self, video_url: str = "") -> Transport:
+        """How the reference video reaches Kling: the user's URL, else this app's public URL, else none."""
+        if video_url:
+            return Transport("user_url", "The video is sent as the public URL you gave; Kling downloads it.")
+        hosting_ok, why = (
+            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+        )
+        if hosting_ok:
+            return Transport(
+                "media_host",
+                "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link "
+                "valid for 2 hours; Kling downloads it from there.",
+            )
+        return Transport(
+            "none", f"Kling reads the video only from a public URL and this app has none ({why}). " + VIDEO_URL_FIX
+        )
 
     def submit(self, request: JobRequest) -> str:
         self._require_keys()
@@ -145,49 +158,12 @@ class KlingLegacyBackend:
         return self._state(data, task_id)
 
     def download(self, state: TaskState, dest: Path) -> Path:
-        if not state.result_url:
-            raise DownloadError("The provider sent no result link", task_id=state.task_id)
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        part = dest.with_name(dest.name + ".part")
-        expected: int | None = None
-        written = 0
-        try:
-            # The result link is a CDN URL: it gets no Authorization header.
-            with self.client.stream("GET", state.result_url, timeout=self.download_timeout) as response:
-                status = response.status_code
-                if status in (401, 403, 404, 410):
-                    raise DownloadError(
-                        f"The result link answered HTTP {status}: it has expired or was refused",
-                        fix=f"Results are kept by the provider for {RESULT_URL_LIFETIME_DAYS} days; resume from "
-                        "History soon after the task ends.",
-                        task_id=state.task_id,
-                    )
-                if status == 429 or status >= 500:
-                    raise TransientError(f"The result link answered HTTP {status}")
-                if not response.is_success:
-                    raise DownloadError(f"The result link answered HTTP {status}", task_id=state.task_id)
-                length = response.headers.get("content-length", "")
-                expected = int(length) if length.isdigit() else None
-                with part.open("wb") as fh:
-                    for chunk in response.iter_bytes(CHUNK):
-                        fh.write(chunk)
-                    written = response.num_bytes_downloaded
-        except httpx.HTTPError as exc:
-            part.unlink(missing_ok=True)
-            raise DownloadError(
-                f"The download broke off ({type(exc).__name__})", task_id=state.task_id, retryable=True
-            ) from None
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-        if (expected is not None and written != expected) or written == 0:
-            part.unlink(missing_ok=True)
-            what = f"{written} of {expected} bytes" if expected is not None else "an empty file"
-            raise DownloadError(f"The download was incomplete ({what})", task_id=state.task_id, retryable=True)
-        os.replace(part, dest)
-        log.info("kling result downloaded: task %s, %d bytes", state.task_id, written)
-        return dest
+        # The result link is a CDN URL: it gets no Authorization header.
+        path = stream_download(
+            self.client, state.result_url, dest, task_id=state.task_id, timeout=self.download_timeout
+        )
+        log.info("%s result downloaded: task %s, %d bytes", self.name, state.task_id, path.stat().st_size)
+        return path
 
     def cancel(self, task_id: str) -> bool:
         return False  # the provider has no cancel endpoint
@@ -218,10 +194,8 @@ class KlingLegacyBackend:
         claims = {"iss": self._access_key, "exp": now + TOKEN_LIFETIME, "nbf": now - TOKEN_NOT_BEFORE}
         return jwt.encode(claims, self._secret_key, algorithm="HS256", headers={"typ": "JWT"})
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return _JWT_LIKE.sub("***", text)[:MAX_PROVIDER_TEXT]
+    def _authorization(self) -> str:
+        return f"Bearer {self._token()}"  # a fresh JWT for every request
 
     def _image_base64(self, path: Path) -> str:
         try:
@@ -246,24 +220,19 @@ class KlingLegacyBackend:
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, creating: bool = False
     ) -> Any:
         """One authenticated API call; returns `data` or raises a typed BackendError."""
-        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+        headers = {"Authorization": self._authorization(), "Accept": "application/json"}
         lost = AmbiguousSubmit if creating else TransientError
-        try:
-            response = self.client.request(method, self.api_base + path, json=json, params=params, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise TransientError(
-                f"Could not connect to the Kling API ({type(exc).__name__})",
-                fix="Check the network and KLING_API_BASE; retried automatically.",
-            ) from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-            raise NotConfigured(
-                "KLING_API_BASE is not a usable URL", fix="Set KLING_API_BASE to https://api-singapore.klingai.com."
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise lost(f"The Kling API did not answer in time ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise lost(f"The connection to the Kling API broke ({type(exc).__name__})") from None
-        log.debug("kling %s %s -> HTTP %s", method, path.split("?")[0], response.status_code)
+        response = send(
+            self.client,
+            method,
+            self.api_base + path,
+            provider="the Kling API",
+            base_setting="KLING_API_BASE",
+            creating=creating,
+            json=json,
+            params=params,
+            headers=headers,
+        )
         return self._parse(response, lost)
 
     def _parse(self, response: httpx.Response, lost: type[TransientError]) -> Any:

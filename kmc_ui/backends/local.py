@@ -1,36 +1,199 @@
-"""The offline engine backend (CPU motion transfer). Until the engine lands it is not ready,
-and it says which hosted backend to configure instead: no result is ever faked."""
+"""The offline engine as a backend: CPU motion transfer, no keys, the default with no provider.
+
+submit() starts a render in a background thread and returns its task id at once; poll()
+reports progress per frame; cancel() stops the render within one frame; download() moves the
+finished MP4 to where the runner wants it. Renders run one at a time (the machine has few
+cores): later tasks wait, reported as queued with their position.
+
+Tasks live in memory: after a restart an unknown task id polls as failed with a plain
+explanation (the render is cheap to run again, nothing was paid for).
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from kmc_ui.backends.base import JobRequest, NotConfigured, TaskState
+from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskState
+from kmc_ui.engine.common import EngineCancelled, EngineError
+from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
+from kmc_ui.jobs import PollPolicy
 
-HOW_TO_CONFIGURE = (
-    "The offline engine is not available in this version. To generate, configure a hosted backend in .env "
-    "(or the environment): KLING_ACCESS_KEY + KLING_SECRET_KEY for the official Kling API, and "
-    "KMC_PUBLIC_BASE_URL so the provider can fetch the video (see README, Configuration). "
-    "Every check and the preparation work without keys."
+READY_TEXT = (
+    "Offline engine (runs on this machine, no key needed). It cannot follow the prompt: the text is "
+    "ignored offline. The result is a preview-quality 2D puppet of your character (cut out, rigged "
+    "and moved along the motion video's pose), not a generated video like Kling's."
 )
+LOST_TEXT = (
+    "This offline render is no longer known (the app restarted while it ran or before it was saved). Run it again."
+)
+_ids = itertools.count(1)
+
+
+@dataclass
+class _Task:
+    task_id: str
+    job: EngineJob
+    out_path: Path
+    cancel: threading.Event = field(default_factory=threading.Event)
+    status: str = "queued"
+    progress: float = 0.0
+    message: str = ""
+    result: EngineResult | None = None
+    submitted: float = field(default_factory=time.monotonic)
+    thread: threading.Thread | None = None
+
+
+# Shared by every LocalBackend object (the UI may build one per session): one render at a time
+# on this machine, and any object can poll, cancel or download any task.
+_TASKS: dict[str, _Task] = {}
+_LOCK = threading.Lock()
+_SLOT = threading.Semaphore(1)
+_WAITING: list[str] = []
 
 
 class LocalBackend:
     name = "local"
     label = "Offline engine (CPU, preview quality)"
     needs_video_url = False
+    # Renders take seconds and report every frame: poll often (cheap, in-process).
+    poll_policy = PollPolicy(first=0.2, running=0.25, warmup=0.0, warmup_interval=0.25, queued=0.5, queued_far=1.0)
 
+    def __init__(self, settings: Any = None, media_host: Any = None, *, work_dir: Path | None = None) -> None:
+        data_dir = Path(getattr(settings, "data_dir", "") or tempfile.gettempdir())
+        self.work_dir = Path(work_dir) if work_dir is not None else data_dir / "engine"
+        self.cache_dir: Path | None = data_dir / "cache" if settings is not None else None
+        self._tasks = _TASKS
+        self._lock = _LOCK
+        self._slot = _SLOT
+        self._waiting = _WAITING
+
+    # ------------------------------------------------------------------ protocol
     def ready(self) -> tuple[bool, str]:
-        return False, HOW_TO_CONFIGURE
+        return True, READY_TEXT
 
     def submit(self, request: JobRequest) -> str:
-        raise NotConfigured(HOW_TO_CONFIGURE)
+        for what, path in (("character image", request.image_path), ("motion video", request.video_path)):
+            if not Path(path).is_file():
+                raise NotConfigured(f"The {what} is missing ({Path(path).name}): prepare the inputs again.")
+        task_id = f"local-{int(time.time())}-{os.getpid()}-{next(_ids)}"
+        try:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NotConfigured(f"The offline engine cannot write its work folder ({exc.strerror or exc}).") from None
+        job = EngineJob(
+            Path(request.image_path), Path(request.video_path), request.orientation, request.tier, request.keep_sound
+        )
+        task = _Task(task_id, job, self.work_dir / f"{task_id}.mp4")
+        with self._lock:
+            self._tasks[task_id] = task
+            self._waiting.append(task_id)
+        task.thread = threading.Thread(target=self._run, args=(task,), name=f"kmc-local-{task_id}", daemon=True)
+        task.thread.start()
+        return task_id
 
     def poll(self, task_id: str) -> TaskState:
-        raise NotConfigured(HOW_TO_CONFIGURE)
+        with self._lock:
+            task = self._tasks.get(task_id)
+            position = self._waiting.index(task_id) if task is not None and task_id in self._waiting else None
+        if task is None:
+            return TaskState(task_id, "failed", message=LOST_TEXT, raw_status="unknown")
+        state = TaskState(
+            task_id,
+            task.status,  # type: ignore[arg-type]
+            message=task.message,
+            queue_position=position if task.status == "queued" else None,
+            progress=task.progress,
+            raw_status=task.status,
+        )
+        if task.result is not None:
+            state.result_duration = task.result.duration
+            state.result_url = str(task.out_path)
+            state.extra = {"engine": task.result.summary()}
+        return state
 
     def download(self, state: TaskState, dest: Path) -> Path:
-        raise NotConfigured(HOW_TO_CONFIGURE)
+        with self._lock:
+            task = self._tasks.get(state.task_id)
+        if task is None or task.result is None or not task.out_path.is_file():
+            raise DownloadError("The offline render's file is gone: run it again.", task_id=state.task_id)
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(task.out_path, dest)
+        except OSError:
+            shutil.copyfile(task.out_path, dest)
+            task.out_path.unlink(missing_ok=True)
+        task.out_path = dest
+        return dest
 
     def cancel(self, task_id: str) -> bool:
-        return False
+        """Stop a render: it ends before the next frame is drawn. True when the task existed."""
+        with self._lock:
+            task = self._tasks.get(task_id)
+        if task is None:
+            return False
+        task.cancel.set()
+        return True
+
+    # ------------------------------------------------------------------ extras
+    def result(self, task_id: str) -> EngineResult | None:
+        """The engine's own figures for a finished task (size, torn frames, timings, targets)."""
+        task = self._tasks.get(task_id)
+        return task.result if task is not None else None
+
+    def wait(self, task_id: str, timeout: float | None = None) -> TaskState:
+        """Block until the task ends (tests, CLI)."""
+        task = self._tasks.get(task_id)
+        if task is not None and task.thread is not None:
+            task.thread.join(timeout)
+        return self.poll(task_id)
+
+    # ------------------------------------------------------------------ worker
+    def _run(self, task: _Task) -> None:
+        try:
+            while not self._slot.acquire(timeout=0.1):
+                if task.cancel.is_set():
+                    self._finish(task, "canceled", "Stopped before it started.")
+                    return
+            try:
+                with self._lock:
+                    if task.task_id in self._waiting:
+                        self._waiting.remove(task.task_id)
+                task.status = "running"
+                if task.cancel.is_set():
+                    raise EngineCancelled("Stopped before it started.")
+
+                def progress(fraction: float, text: str) -> None:
+                    task.progress = fraction
+                    task.message = text
+
+                task.result = run_engine(
+                    task.job, task.out_path, progress=progress, cancel=task.cancel, cache_dir=self.cache_dir
+                )
+                task.progress = 1.0
+                task.message = " ".join(task.result.notes)
+                task.status = "succeeded"
+            finally:
+                self._slot.release()
+        except EngineCancelled as exc:
+            self._finish(task, "canceled", str(exc))
+        except EngineError as exc:
+            self._finish(task, "failed", str(exc))
+        except Exception as exc:  # a bug must still end the task with a readable reason
+            self._finish(task, "failed", f"The offline engine failed unexpectedly ({type(exc).__name__}: {exc}).")
+
+    def _finish(self, task: _Task, status: str, message: str) -> None:
+        with self._lock:
+            if task.task_id in self._waiting:
+                self._waiting.remove(task.task_id)
+        task.out_path.unlink(missing_ok=True)
+        task.message = message
+        task.status = status

@@ -1,20 +1,74 @@
-"""Every backend the app offers, built from settings. Adding a provider is one line here."""
+"""Every backend the app offers, built from settings. Adding a provider is one line here.
+
+Keys come from settings (.env / environment) or, for a public Space, from a per-session key box:
+`build_backends(settings, host, overrides={"fal_key": typed})` builds backends that hold the typed
+key in memory only (the settings object and the environment are not touched), so the UI can
+make one per session and drop it after the run. Only the key fields in KEY_FIELDS may be
+overridden: hosts stay what the operator configured.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from kmc_ui.backends.base import Backend
+from kmc_ui.backends.fal import FalBackend
 from kmc_ui.backends.kling import KlingLegacyBackend
+from kmc_ui.backends.kling2 import Kling2Backend
+from kmc_ui.backends.local import LocalBackend
+from kmc_ui.backends.replicate import ReplicateBackend
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.settings import Settings
 
 # name -> factory(settings, media_host). Order is the selector's order.
 FACTORIES: dict[str, Callable[[Settings, MediaHost | None], Backend]] = {
+    "local": lambda settings, host: LocalBackend(settings, host),
     "kling": lambda settings, host: KlingLegacyBackend(settings, host),
+    "kling2": lambda settings, host: Kling2Backend(settings, host),
+    "fal": lambda settings, host: FalBackend(settings, host),
+    "replicate": lambda settings, host: ReplicateBackend(settings, host),
+}
+
+# name -> the Settings fields holding its keys (what a per-session key box may fill in).
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "kling": ("kling_access_key", "kling_secret_key"),
+    "kling2": ("kling_api_key",),
+    "fal": ("fal_key",),
+    "replicate": ("replicate_api_token",),
+}
+# Settings field -> the environment variable it comes from (for labels and messages).
+KEY_ENV_NAMES: dict[str, str] = {
+    "kling_access_key": "KLING_ACCESS_KEY",
+    "kling_secret_key": "KLING_SECRET_KEY",
+    "kling_api_key": "KLING_API_KEY",
+    "fal_key": "FAL_KEY",
+    "replicate_api_token": "REPLICATE_API_TOKEN",
 }
 
 
-def build_backends(settings: Settings, media_host: MediaHost | None) -> dict[str, Backend]:
+def with_keys(settings: Settings, overrides: Mapping[str, str] | None) -> Settings:
+    """A copy of settings with the non-empty per-session keys filled in. Other fields are refused."""
+    if not overrides:
+        return settings
+    allowed = set(KEY_ENV_NAMES)
+    unknown = sorted(set(overrides) - allowed)
+    if unknown:
+        raise ValueError(f"only key fields can be overridden per session, not {', '.join(unknown)}")
+    keys = {name: value.strip() for name, value in overrides.items() if value and value.strip()}
+    return replace(settings, **keys) if keys else settings
+
+
+def build_backend(
+    name: str, settings: Settings, media_host: MediaHost | None, overrides: Mapping[str, str] | None = None
+) -> Backend:
+    """One backend, with optional per-session keys (never stored beyond the returned object)."""
+    return FACTORIES[name](with_keys(settings, overrides), media_host)
+
+
+def build_backends(
+    settings: Settings, media_host: MediaHost | None, overrides: Mapping[str, str] | None = None
+) -> dict[str, Backend]:
     """All known backends, configured or not: each one's ready() says what it still needs."""
-    return {name: factory(settings, media_host) for name, factory in FACTORIES.items()}
+    effective = with_keys(settings, overrides)
+    return {name: factory(effective, media_host) for name, factory in FACTORIES.items()}

@@ -4,6 +4,7 @@
     fake.inject("create", Fault.reset(after=True))          # task created, then the response is lost
     fake.inject("result", Fault.truncate(0.5))             # half the video, then the connection closes
     fake.inject("*", Fault.delay(0.2), times=None)          # every request slow, until reset()
+    fake.inject("create", Fault.json(422, {"detail": [...]}))  # a provider's own error shape, verbatim
 
 Every kind is provider-neutral: an HTTP error uses the provider's own error envelope
 (`FakeProvider.error_body`), everything else acts on the raw connection. A new fault is one
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import struct
 import threading
@@ -31,7 +33,7 @@ MALFORMED_JSON = b'{"code": 0, "message": "SUCCEED", "data": {"task_id": '
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # http / reset / timeout / delay / malformed / truncate / observe
+    kind: str  # http / json / reset / timeout / delay / malformed / truncate / observe
     status: int = 0
     code: int | None = None
     message: str = ""
@@ -60,6 +62,11 @@ class Fault:
     def delay(cls, seconds: float) -> Fault:
         """Answer normally, `seconds` late."""
         return cls("delay", seconds=seconds)
+
+    @classmethod
+    def json(cls, status: int, payload: Any) -> Fault:
+        """Answer with this HTTP status and this exact JSON body (a provider-specific error shape)."""
+        return cls("json", status=status, body=json.dumps(payload).encode())
 
     @classmethod
     def malformed(cls, status: int = 200, body: bytes = MALFORMED_JSON) -> Fault:
@@ -164,7 +171,7 @@ async def apply_fault(
     if kind == "http":
         content_type, body = provider.error_body(point, fault.status, fault.code, fault.message)
         await _send_json(send, fault.status, content_type, body)
-    elif kind == "malformed":
+    elif kind in ("malformed", "json"):
         await _send_json(send, fault.status, "application/json", fault.body)
     elif kind == "observe":
         assert fault.fn is not None

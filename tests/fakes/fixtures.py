@@ -12,7 +12,11 @@ from starlette.applications import Starlette
 from kmc_ui.media.hosting import MediaHost, add_media_routes
 from kmc_ui.settings import Settings
 from tests.fakes.clock import FakeClock
+from tests.fakes.fal import FakeFal
 from tests.fakes.kling import FakeKling
+from tests.fakes.kling2 import FakeKling2
+from tests.fakes.providers import KITS, NAMES, Kit
+from tests.fakes.replicate import FakeReplicate
 from tests.fakes.server import ServerThread
 from tests.media_factory import make_image, make_video
 
@@ -50,6 +54,44 @@ def kling_server(result_video: Path) -> Iterator[FakeKling]:
     fake = FakeKling(result_file=result_video).start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def kling2_server(result_video: Path) -> Iterator[FakeKling2]:
+    fake = FakeKling2(result_file=result_video).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fal_server(result_video: Path) -> Iterator[FakeFal]:
+    fake = FakeFal(result_file=result_video).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def replicate_server(result_video: Path) -> Iterator[FakeReplicate]:
+    fake = FakeReplicate(result_file=result_video).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(params=NAMES)
+def kit(request: pytest.FixtureRequest) -> Iterator[Kit]:
+    """Each hosted provider in turn (kling, kling2, fal, replicate): its fake reset, no faults."""
+    fake = request.getfixturevalue(f"{request.param}_server")
+    fake.reset()
+    yield KITS[request.param](fake)
+    fake.reset()
+
+
+@pytest.fixture
+def kit_clock(kit: Kit) -> FakeClock:
+    """A fake clock shared by run_job and the kit's fake provider timeline."""
+    clock = FakeClock()
+    kit.fake.clock = clock.now
+    return clock
 
 
 @pytest.fixture

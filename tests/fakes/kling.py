@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,9 @@ class FakeKling(FakeProvider):
         self.secret_key = "sk-" + secrets.token_hex(16)
         self.accounts: dict[str, str] = {self.access_key: self.secret_key}
         self.scenario = Scenario()
+        # Per-request scenario: called with each accepted create body; a Scenario it returns
+        # replaces `scenario` for that task (e.g. fail the task whose image or prompt matches).
+        self.scenario_for: Callable[[dict[str, Any]], Scenario | None] | None = None
         self.tasks: dict[str, Task] = {}
         self._ids = itertools.count(1)
         self._task_lock = threading.Lock()
@@ -148,6 +152,7 @@ class FakeKling(FakeProvider):
         with self._task_lock:
             self.tasks.clear()
         self.scenario = Scenario()
+        self.scenario_for = None
         self.accounts = {self.access_key: self.secret_key}
 
     # -- helpers for tests ------------------------------------------------------------------
@@ -355,7 +360,7 @@ class FakeKling(FakeProvider):
                 created=self.clock(),
                 created_at=int(time.time() * 1000),
                 body=body,
-                scenario=replace(self.scenario),
+                scenario=replace((self.scenario_for and self.scenario_for(body)) or self.scenario),
                 video_id=f"{n:04d}-{secrets.token_hex(6)}",
             )
             self.tasks[task.task_id] = task

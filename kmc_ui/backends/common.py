@@ -1,0 +1,144 @@
+"""Plumbing every hosted backend shares: one HTTP call with typed network errors, a streamed
+download to disk, JSON reading and redaction of secrets from provider text.
+
+Nothing here knows a provider's error vocabulary: each backend maps statuses and bodies itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kmc_ui.backends.base import AmbiguousSubmit, DownloadError, NotConfigured, TransientError
+from kmc_ui.limits import RESULT_URL_LIFETIME_DAYS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
+DOWNLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
+UPLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=300.0, pool=10.0)
+CHUNK = 1 << 16
+MAX_PROVIDER_TEXT = 500
+_JWT_LIKE = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
+_AUTH_LIKE = re.compile(r"(?i)\b(Bearer|Key|Token)\s+[\w.:/+=-]{8,}")
+
+
+class Redactor:
+    """Removes known secrets, JWT-like tokens and `Bearer/Key/Token <value>` from provider text."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # fal keys are "<id>:<secret>": either half alone is secret too.
+        for secret in list(self._secrets):
+            self._secrets.extend(part for part in secret.split(":") if len(part) >= 8 and part != secret)
+
+    def __call__(self, text: str, limit: int = MAX_PROVIDER_TEXT) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        text = _AUTH_LIKE.sub(lambda m: f"{m.group(1)} ***", text)
+        return _JWT_LIKE.sub("***", text)[:limit]
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    base_setting: str,
+    creating: bool = False,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One request; network failures become typed errors (never with a header or key in them).
+
+    A failure after the request may have been sent (read timeout, reset) is `AmbiguousSubmit` when
+    `creating`: the provider may have created the task.
+    """
+    lost = AmbiguousSubmit if creating else TransientError
+    try:
+        response = client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise TransientError(
+            f"Could not connect to {provider} ({type(exc).__name__})",
+            fix=f"Check the network and {base_setting}; retried automatically.",
+        ) from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        raise NotConfigured(
+            f"{base_setting} is not a usable URL", fix=f"Set {base_setting} to an https:// URL."
+        ) from None
+    except httpx.TimeoutException as exc:
+        raise lost(f"{provider} did not answer in time ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        raise lost(f"The connection to {provider} broke ({type(exc).__name__})") from None
+    log.debug("%s %s %s -> HTTP %s", provider, method, url.split("?")[0], response.status_code)
+    return response
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def stream_download(
+    client: httpx.Client,
+    url: str,
+    dest: Path,
+    *,
+    task_id: str,
+    timeout: httpx.Timeout,
+    headers: dict[str, str] | None = None,
+    lifetime_days: int = RESULT_URL_LIFETIME_DAYS,
+) -> Path:
+    """GET `url` into `dest` through `dest.part` and a rename; memory stays flat (64 kB chunks).
+
+    401/403/404/410 (a link not live yet, refused or expired) and a short transfer are retryable
+    DownloadErrors that keep the task id; 429/5xx are TransientErrors.
+    """
+    if not url:
+        raise DownloadError("The provider sent no result link", task_id=task_id)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    expected: int | None = None
+    written = 0
+    try:
+        with client.stream("GET", url, timeout=timeout, headers=headers) as response:
+            status = response.status_code
+            if status in (401, 403, 404, 410):
+                raise DownloadError(
+                    f"The result link answered HTTP {status}: it has expired or was refused",
+                    fix=f"Results are kept by the provider for about {lifetime_days} days; resume from "
+                    "History soon after the task ends.",
+                    task_id=task_id,
+                    retryable=True,
+                )
+            if status == 429 or status >= 500:
+                raise TransientError(f"The result link answered HTTP {status}")
+            if not response.is_success:
+                raise DownloadError(f"The result link answered HTTP {status}", task_id=task_id)
+            length = response.headers.get("content-length", "")
+            expected = int(length) if length.isdigit() else None
+            with part.open("wb") as fh:
+                for chunk in response.iter_bytes(CHUNK):
+                    fh.write(chunk)
+                written = response.num_bytes_downloaded  # bytes on the wire, as Content-Length counts
+    except httpx.HTTPError as exc:
+        part.unlink(missing_ok=True)
+        raise DownloadError(f"The download broke off ({type(exc).__name__})", task_id=task_id, retryable=True) from None
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    if (expected is not None and written != expected) or written == 0:
+        part.unlink(missing_ok=True)
+        what = f"{written} of {expected} bytes" if expected is not None else "an empty file"
+        raise DownloadError(f"The download was incomplete ({what})", task_id=task_id, retryable=True)
+    os.replace(part, dest)
+    return dest

@@ -1,0 +1,136 @@
+"""Official Kling API, new design ("API 2.0"): one API key sent as `Authorization: Bearer <key>`.
+
+    POST /motion-control/kling-2.6 (v3: /motion-control/kling-3.0)   create, body:
+         contents [prompt?, image (URL or raw base64), video (URL)], settings, options
+    GET  /tasks?task_ids=<id>                                       status (data is an array)
+    GET  /tasks?external_task_ids=<run id>                          find a task by our own id
+
+Statuses submitted / processing / succeeded / failed; the result is `outputs[]` of type video.
+The answer envelope and the error codes are the legacy design's (kmc_ui.limits.KLING_ERRORS), so
+everything but the request and answer shapes is inherited from KlingLegacyBackend.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
+from kmc_ui.backends.common import Redactor
+from kmc_ui.backends.kling import KlingLegacyBackend, failure_advice
+from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
+
+log = logging.getLogger(__name__)
+
+TASKS_PATH = "/tasks"
+
+
+class Kling2Backend(KlingLegacyBackend):
+    name = "kling2"
+    label = "Kling official API 2.0 (API key)"
+    needs_video_url = True
+
+    def __init__(self, settings: Any, media_host: Any, http_client: Any = None, **kwargs: Any) -> None:
+        super().__init__(settings, media_host, http_client, **kwargs)
+        self._access_key = self._secret_key = ""  # the legacy keys are not used here
+        self._api_key: str = settings.kling_api_key
+        self._redact = Redactor([self._api_key])
+
+    def __repr__(self) -> str:
+        return f"Kling2Backend(api_base={self.api_base!r}, key_set={bool(self._api_key)})"
+
+    def ready(self) -> tuple[bool, str]:
+        if not self._api_key:
+            return False, "Set KLING_API_KEY (an API 2.0 key from the Kling developer console) in .env or the key box."
+        if not self.api_base.startswith(("http://", "https://")):
+            return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
+        hosting_ok, why = (
+            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+        )
+        if not hosting_ok:
+            return True, f"Paste a public video URL: local videos cannot be handed to Kling ({why})."
+        return True, ""
+
+    def _authorization(self) -> str:
+        return f"Bearer {self._api_key}"
+
+    def submit(self, request: JobRequest) -> str:
+        self._require_keys()
+        contents: list[dict[str, str]] = []
+        if request.prompt:
+            contents.append({"type": "prompt", "text": request.prompt})
+        contents.append({"type": "image", "url": request.image_url or self._image_base64(request.image_path)})
+        contents.append({"type": "video", "url": request.video_url or self._video_url(request.video_path)})
+        body: dict[str, Any] = {
+            "contents": contents,
+            "settings": {
+                "character_orientation": request.orientation,
+                "audio": "original" if request.keep_sound else "off",
+                "resolution": TIER_RESOLUTION[request.tier],
+            },
+        }
+        if request.run_id:
+            body["options"] = {"external_task_id": request.run_id}
+        data = self._call("POST", KLING2_PATHS[request.model], json=body, creating=True)
+        task_id = data.get("id") if isinstance(data, dict) else None
+        if not task_id:
+            raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")
+        log.info("kling2 task created: %s", task_id)
+        return str(task_id)
+
+    def poll(self, task_id: str) -> TaskState:
+        self._require_keys()
+        data = self._call("GET", TASKS_PATH, params={"task_ids": task_id})
+        item = self._pick(data, task_id)
+        if item is None:
+            raise TransientError(f"The Kling API does not list task {task_id} (yet)")
+        return self._state(item, task_id)
+
+    def find_task(self, external_id: str) -> str | None:
+        self._require_keys()
+        data = self._call("GET", TASKS_PATH, params={"external_task_ids": external_id})
+        if not isinstance(data, list):
+            raise TransientError("The Kling API sent an unreadable task list")
+        for item in data:
+            if isinstance(item, dict) and item.get("external_id", external_id) == external_id and item.get("id"):
+                return str(item["id"])
+        return None
+
+    @staticmethod
+    def _pick(data: Any, task_id: str) -> dict[str, Any] | None:
+        if not isinstance(data, list):
+            raise TransientError("The Kling API sent an unreadable task status")
+        return next((i for i in data if isinstance(i, dict) and str(i.get("id")) == task_id), None)
+
+    def _state(self, data: Any, task_id: str) -> TaskState:
+        if not isinstance(data, dict) or "status" not in data:
+            raise TransientError("The Kling API sent an unreadable task status")
+        raw = str(data.get("status") or "")
+        status = STATUS_MAP[self.name].get(raw, "running")
+        state = TaskState(
+            task_id=str(data.get("id") or task_id),
+            status=status,  # type: ignore[arg-type]
+            raw_status=raw,
+            extra={"external_task_id": str(data.get("external_id") or "")},
+        )
+        if status == "failed":
+            provider_text = self._redact(str(data.get("message") or "")).strip()
+            advice = failure_advice(provider_text)
+            state.extra.update(provider_message=provider_text, advice=advice)
+            state.message = provider_text or "The provider gave no reason"
+            if advice:
+                state.message = f"{state.message.rstrip('.')}. What to do: {advice}"
+        elif status == "succeeded":
+            outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
+            video = next((o for o in outputs if isinstance(o, dict) and o.get("type") == "video" and o.get("url")), {})
+            if not video:
+                state.status = "failed"
+                state.message = "The provider reported success but sent no video. Resume later or contact support."
+                return state
+            state.result_url = str(video["url"])
+            try:
+                state.result_duration = float(video.get("duration"))
+            except (TypeError, ValueError):
+                state.result_duration = None
+            state.extra.update(video_id=video.get("id", ""), watermark_url=video.get("watermark_url", ""))
+        return state

@@ -1,0 +1,308 @@
+"""Replicate's predictions API, `Authorization: Bearer <REPLICATE_API_TOKEN>`.
+
+    POST {base}/v1/models/<owner>/<model>/predictions  {"input": {image, video, prompt?, mode,
+                                                         character_orientation, keep_original_sound}}
+    GET  urls.get       status: starting / processing / succeeded / failed / canceled
+    POST urls.cancel    cancel (Stop)
+
+Inputs are URLs. The image goes as a data URL when it is small (DATA_URL_MAX_BYTES), else by the
+app's public URL; the video always needs a URL: the one the user gave or the app's own
+(KMC_PUBLIC_BASE_URL, MediaHost). The returned urls.get / urls.cancel are used as given and kept
+in History beside the prediction id (KeepsTaskData).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import mimetypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from kmc_ui.backends.base import (
+    AmbiguousSubmit,
+    AuthError,
+    BackendError,
+    InvalidRequest,
+    JobRequest,
+    NotConfigured,
+    QuotaError,
+    TaskState,
+    TransientError,
+    Transport,
+)
+from kmc_ui.backends.common import (
+    DEFAULT_TIMEOUT,
+    DOWNLOAD_TIMEOUT,
+    Redactor,
+    json_or_none,
+    send,
+    stream_download,
+)
+from kmc_ui.backends.kling import failure_advice
+from kmc_ui.limits import REPLICATE_MODELS, STATUS_MAP
+from kmc_ui.media.hosting import HostingError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE = "https://api.replicate.com"
+# Replicate's docs advise data URLs only for small files; above this the image goes by URL.
+DATA_URL_MAX_BYTES = 256 * 1024
+TASK_KEYS = ("get", "cancel")
+TOKEN_FIX = (
+    "Check REPLICATE_API_TOKEN: create a token at replicate.com/account/api-tokens and set it in .env "
+    "(or paste it in the key box)."
+)
+CREDIT_FIX = "Add credit at replicate.com/account/billing, wait a few minutes, then try again."
+ACCESS_FIX = "Check that this token's account may run the kwaivgi Kling Motion Control models."
+INPUT_FIX = "Fix the input named in the message (the checks panel shows the limits)."
+VIDEO_URL_FIX = (
+    "Replicate reads the reference video from a URL. Run the app where Replicate can reach it and set "
+    "KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), or paste a public "
+    "URL of the video."
+)
+
+
+def problem_text(body: Any) -> str:
+    """Replicate's error body (`title`, `detail`, `invalid_fields`) as one line."""
+    if not isinstance(body, dict):
+        return ""
+    detail = str(body.get("detail") or body.get("title") or "").strip()
+    fields = body.get("invalid_fields")
+    if isinstance(fields, list):
+        named = [f"{f.get('field')}: {f.get('description')}" for f in fields if isinstance(f, dict)]
+        named = [n for n in named if n.split(":")[0].strip() and n not in detail]
+        if named:
+            detail = "; ".join([detail, *named]) if detail else "; ".join(named)
+    return " ".join(detail.lstrip("- ").split())
+
+
+class ReplicateBackend:
+    name = "replicate"
+    label = "Replicate"
+    needs_video_url = True
+
+    def __init__(
+        self,
+        settings: Any,
+        media_host: Any = None,
+        http_client: httpx.Client | None = None,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        download_timeout: httpx.Timeout = DOWNLOAD_TIMEOUT,
+    ) -> None:
+        self._token: str = settings.replicate_api_token
+        self._redact = Redactor([self._token])
+        self.api_base: str = (settings.replicate_api_base or DEFAULT_BASE).rstrip("/")
+        self.media_host = media_host
+        self._own_client = http_client is None
+        self.client = http_client or httpx.Client(timeout=timeout, follow_redirects=True)
+        self.download_timeout = download_timeout
+        self._tasks: dict[str, dict[str, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"ReplicateBackend(api_base={self.api_base!r}, token_set={bool(self._token)})"
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    # -- Backend protocol ---------------------------------------------------------------------
+    def ready(self) -> tuple[bool, str]:
+        if not self._token:
+            return False, "Set REPLICATE_API_TOKEN (from replicate.com/account/api-tokens) in .env or the key box."
+        if not self.api_base.startswith(("http://", "https://")):
+            return False, "REPLICATE_API_BASE must be an http(s) URL, e.g. https://api.replicate.com."
+        hosting_ok, why = (
+            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+        )
+        if not hosting_ok:
+            return True, f"Paste a public video URL: local videos cannot be handed to Replicate ({why})."
+        return True, ""
+
+    def video_transport(self, video_url: str = "") -> Transport:
+        if video_url:
+            return Transport("user_url", "The video is sent as the public URL you gave; Replicate downloads it.")
+        hosting_ok, why = (
+            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+        )
+        if hosting_ok:
+            return Transport(
+                "media_host",
+                "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link valid for "
+                "2 hours; Replicate downloads it from there. A small image goes inline as a data URL.",
+            )
+        return Transport("none", f"Replicate needs the video as a URL and this app has none ({why}). {VIDEO_URL_FIX}")
+
+    def submit(self, request: JobRequest) -> str:
+        self._require_token()
+        model_input: dict[str, Any] = {
+            "image": request.image_url or self._image_input(Path(request.image_path)),
+            "video": request.video_url or self._hosted(Path(request.video_path), "video"),
+            "mode": request.tier,
+            "character_orientation": request.orientation,
+            "keep_original_sound": bool(request.keep_sound),
+        }
+        if request.prompt:
+            model_input["prompt"] = request.prompt
+        url = f"{self.api_base}/v1/models/{REPLICATE_MODELS[request.model]}/predictions"
+        data = self._json(self._send("POST", url, creating=True, json={"input": model_input}), AmbiguousSubmit)
+        prediction_id = data.get("id")
+        urls = data.get("urls") if isinstance(data.get("urls"), dict) else {}
+        if not prediction_id:
+            raise AmbiguousSubmit("Replicate accepted the request but sent no prediction id")
+        links = {k: str(urls.get(k) or "") for k in TASK_KEYS}
+        self._tasks[str(prediction_id)] = self._checked_links(str(prediction_id), links)
+        log.info("replicate prediction created: %s", prediction_id)
+        return str(prediction_id)
+
+    def task_data(self, task_id: str) -> dict[str, str]:
+        return dict(self._tasks.get(task_id, {}))
+
+    def restore_task(self, task_id: str, data: dict[str, str]) -> None:
+        self._tasks[task_id] = self._checked_links(task_id, {k: data.get(k, "") for k in TASK_KEYS})
+
+    def poll(self, task_id: str) -> TaskState:
+        self._require_token()
+        data = self._json(self._send("GET", self._links(task_id)["get"]), TransientError)
+        raw = str(data.get("status") or "")
+        if raw not in STATUS_MAP[self.name]:
+            raise TransientError(f"Replicate sent an unknown status {raw[:40]!r}")
+        state = TaskState(task_id=task_id, status=STATUS_MAP[self.name][raw], raw_status=raw)  # type: ignore[arg-type]
+        if state.status == "failed":
+            text = self._redact(str(data.get("error") or "")).strip() or "Replicate gave no reason"
+            advice = failure_advice(text)
+            state.extra.update(provider_message=text, advice=advice)
+            state.message = f"{text.rstrip('.')}. What to do: {advice}" if advice else text
+        elif state.status == "canceled":
+            state.message = "The prediction was canceled."
+        elif state.status == "succeeded":
+            output = data.get("output")
+            if isinstance(output, list):
+                output = next((o for o in output if isinstance(o, str) and o), None)
+            if not isinstance(output, str) or not output.startswith(("http://", "https://")):
+                state.status = "failed"
+                state.message = "Replicate reported success but sent no video. Resume later or contact support."
+                return state
+            state.result_url = output
+            metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
+            state.extra.update(predict_time=metrics.get("predict_time"))
+        return state
+
+    def download(self, state: TaskState, dest: Path) -> Path:
+        # replicate.delivery links are public; a file link on the API host itself needs the token.
+        headers = {"Authorization": f"Bearer {self._token}"} if state.result_url.startswith(self.api_base) else None
+        path = stream_download(
+            self.client, state.result_url, dest, task_id=state.task_id, timeout=self.download_timeout, headers=headers
+        )
+        log.info("replicate result downloaded: prediction %s, %d bytes", state.task_id, path.stat().st_size)
+        return path
+
+    def cancel(self, task_id: str) -> bool:
+        """POST urls.cancel; True when Replicate accepted it."""
+        if not self._token:
+            return False
+        try:
+            url = self._links(task_id)["cancel"]
+            response = self.client.post(url, headers=self._headers())
+        except (httpx.HTTPError, BackendError):
+            return False
+        body = json_or_none(response)
+        status = body.get("status") if isinstance(body, dict) else None
+        log.info("replicate cancel %s -> HTTP %s %s", task_id, response.status_code, status)
+        return response.is_success and status in (None, "canceled", "canceling")
+
+    # -- internals ----------------------------------------------------------------------------
+    def _require_token(self) -> None:
+        ok, why = self.ready()
+        if not ok:
+            raise NotConfigured("Replicate is not configured", fix=why)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+
+    def _checked_links(self, task_id: str, links: dict[str, str]) -> dict[str, str]:
+        """The links as given; a missing one falls back to the documented /v1/predictions/{id} paths."""
+        fallback = {
+            "get": f"{self.api_base}/v1/predictions/{quote(task_id, safe='')}",
+            "cancel": f"{self.api_base}/v1/predictions/{quote(task_id, safe='')}/cancel",
+        }
+        return {k: v if v.startswith(("http://", "https://")) else fallback[k] for k, v in links.items()}
+
+    def _links(self, task_id: str) -> dict[str, str]:
+        if task_id not in self._tasks:
+            self._tasks[task_id] = self._checked_links(task_id, {"get": "", "cancel": ""})
+        return self._tasks[task_id]
+
+    def _send(self, method: str, url: str, *, creating: bool = False, **kwargs: Any) -> httpx.Response:
+        return send(
+            self.client,
+            method,
+            url,
+            provider="Replicate",
+            base_setting="REPLICATE_API_BASE",
+            creating=creating,
+            headers=self._headers(),
+            **kwargs,
+        )
+
+    def _json(self, response: httpx.Response, lost: type[TransientError]) -> dict[str, Any]:
+        body = json_or_none(response)
+        if response.is_success:
+            if not isinstance(body, dict):
+                raise lost(f"Replicate sent an unreadable answer (HTTP {response.status_code})")
+            return body
+        raise self._error(response.status_code, body)
+
+    def _error(self, status: int, body: Any) -> BackendError:
+        text = self._redact(problem_text(body))
+        said = f": {text}" if text else ""
+        if status == 401:
+            return AuthError(f"Replicate refused the token (HTTP 401){said}", fix=TOKEN_FIX)
+        if status == 402:
+            return QuotaError(f"Replicate refused the request: not enough credit (HTTP 402){said}", fix=CREDIT_FIX)
+        if status == 403:
+            return QuotaError(f"Replicate refused access (HTTP 403){said}", fix=ACCESS_FIX)
+        if status == 429:
+            return TransientError(f"Replicate is rate limiting (HTTP 429){said}", fix="Retried automatically.")
+        if status >= 500:
+            return TransientError(f"Replicate had a server error (HTTP {status}){said}", fix="Retried automatically.")
+        if status in (400, 422):
+            return InvalidRequest(f"Replicate refused the inputs (HTTP {status}){said}", fix=INPUT_FIX)
+        if status == 404:
+            return InvalidRequest(
+                f"Replicate does not know this model or prediction (HTTP 404){said}",
+                fix="Check REPLICATE_API_BASE and the model name.",
+            )
+        return InvalidRequest(f"Replicate answered HTTP {status}{said}", fix="Report this: the app used a wrong URL.")
+
+    def _image_input(self, path: Path) -> str:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise InvalidRequest(
+                f"The image {path.name} cannot be read", fix="Choose the character image again."
+            ) from None
+        if size > DATA_URL_MAX_BYTES:
+            return self._hosted(path, "image")
+        content_type = mimetypes.guess_type(path.name)[0] or "image/png"
+        return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+    def _hosted(self, path: Path, what: str) -> str:
+        why = "KMC_PUBLIC_BASE_URL is not set"
+        if self.media_host is not None:
+            try:
+                return str(self.media_host.register(path))
+            except HostingError as exc:
+                why = str(exc)
+        if what == "image":
+            fix = (
+                f"The image is over {DATA_URL_MAX_BYTES // 1024} kB, so Replicate needs it as a URL: set "
+                "KMC_PUBLIC_BASE_URL, or use a smaller image."
+            )
+            return_text = f"The character image has no public URL: {why}"
+            raise NotConfigured(return_text, fix=fix)
+        raise NotConfigured(f"The reference video has no public URL: {why}", fix=VIDEO_URL_FIX)
