@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     from kmc_ui.server import make_backends, make_media_host
     from kmc_ui.studio import Inputs, Studio
 
-    studio = Studio(settings, make_backends(settings, make_media_host(settings)))
+    host = make_media_host(settings)
+    studio = Studio(settings, make_backends(settings, host), media_host=host)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             image = _local(args.image, settings, Path(tmp) / "image", LIMITS.image_max_bytes * 5)

@@ -32,7 +32,7 @@ def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, MediaHos
 
     settings = settings or load_settings()
     host = make_media_host(settings)
-    studio = Studio(settings, make_backends(settings, host))
+    studio = Studio(settings, make_backends(settings, host), media_host=host)
     return build_demo(studio), studio, host
 
 

@@ -24,6 +24,7 @@ from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id
 from kmc_ui.jobs import PollPolicy, Progress, run_job
 from kmc_ui.limits import LIMITS
+from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
 
@@ -95,10 +96,12 @@ class Studio:
         backends: dict[str, Backend],
         history: History | None = None,
         poll: PollPolicy | None = None,
+        media_host: MediaHost | None = None,
     ) -> None:
         self.settings = settings
         self.backends = backends
         self.history = history or History(settings.data_dir)
+        self.media_host = media_host  # for backends built with a session's own keys
         self.poll = poll or PollPolicy()  # how often a running task is checked (tests pass a faster one)
         self.work_dir = Path(settings.data_dir) / "prepared"
         self.cache_dir = Path(settings.data_dir) / "cache"
@@ -222,10 +225,21 @@ class Studio:
     def backend_status(self) -> dict[str, tuple[bool, str]]:
         return {name: backend.ready() for name, backend in self.backends.items()}
 
-    def generate(self, inputs: Inputs, owner: str, video_url: str = "") -> Iterator[Progress]:
+    def backend_for(self, name: str, keys: dict[str, str] | None = None) -> Backend | None:
+        """The configured backend, or one built with this session's keys (held in memory only)."""
+        from kmc_ui.backends.registry import FACTORIES, KEY_FIELDS, build_backend
+
+        typed = {k: v for k, v in (keys or {}).items() if v and v.strip() and k in KEY_FIELDS.get(name, ())}
+        if not typed or name not in FACTORIES:
+            return self.backends.get(name)
+        return build_backend(name, self.settings, self.media_host, typed)
+
+    def generate(
+        self, inputs: Inputs, owner: str, video_url: str = "", backend: Backend | None = None
+    ) -> Iterator[Progress]:
         """Prepare, record, submit, poll, download. Yields Progress; ends with done/failed."""
         start = time.monotonic()
-        backend = self.backends.get(inputs.backend)
+        backend = backend or self.backends.get(inputs.backend)
         if backend is None:
             yield Progress("failed", f"Unknown backend '{inputs.backend}'.", error="unknown backend")
             return
@@ -246,6 +260,8 @@ class Studio:
             yield Progress("failed", text, time.monotonic() - start, error=text)
             return
         assert prepared.image_path and prepared.video_path and prepared.video
+        if prepared.video_actions:  # a pasted URL points at the original, not at the fixed file
+            video_url = ""
         run_id = new_id()
         # The exact files sent live in the run's folder: served from there, kept for History.
         inputs_dir = self.history.run_dir(owner, run_id) / "inputs"

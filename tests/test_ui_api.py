@@ -48,7 +48,7 @@ def app(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> It
     demo.close()
 
 
-GEN_ARGS = ("", "video", "std", True, "v2.6", "kling", 0, "")
+GEN = {"prompt": "", "own": "", "backend": "kling", "api_name": "/generate"}  # the rest keep defaults
 
 
 def test_api_lists_only_public_endpoints(app: tuple[Client, Settings]) -> None:
@@ -98,11 +98,7 @@ def test_generate_valid_pair_through_to_a_result(
     client, settings = app
     kling_server.reset()
     status, player, download, record = client.predict(
-        handle_file(str(character_image)),
-        handle_file(str(reference_video)),
-        *GEN_ARGS,
-        "owner1",
-        api_name="/generate",
+        image=handle_file(str(character_image)), video=handle_file(str(reference_video)), **GEN
     )
     assert "Done" in status, status
     info = probe_video(download)
@@ -129,9 +125,7 @@ def test_invalid_input_is_rejected_on_the_right_input(
 ) -> None:
     client, _ = app
     with pytest.raises(ValidationError) as err:
-        client.predict(
-            handle_file(str(character_image)), handle_file(str(short_video)), *GEN_ARGS, "owner2", api_name="/generate"
-        )
+        client.predict(image=handle_file(str(character_image)), video=handle_file(str(short_video)), **GEN)
     text = str(err.value)
     assert "- video: Motion video lasts 2 s" in text  # drawn on the video input
     assert "at least 3 s" in text and "2" in text
@@ -140,4 +134,4 @@ def test_invalid_input_is_rejected_on_the_right_input(
 def test_missing_image_is_rejected(app: tuple[Client, Settings], reference_video: Path) -> None:
     client, _ = app
     with pytest.raises(ValidationError, match="Add a character image"):
-        client.predict(None, handle_file(str(reference_video)), *GEN_ARGS, "owner3", api_name="/generate")
+        client.predict(image=None, video=handle_file(str(reference_video)), **GEN)

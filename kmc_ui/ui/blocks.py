@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from kmc_ui.backends.registry import KEY_ENV_NAMES
 from kmc_ui.cost import BILLING_NOTE
 from kmc_ui.findings import Finding, for_input, sort_findings
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
@@ -50,20 +51,28 @@ def session_owner(request: gr.Request | None) -> str:
     return "api-" + "".join(c for c in session if c.isalnum())[:32]
 
 
-def backend_choices(studio: Studio) -> list[tuple[str, str]]:
+def backend_choices(studio: Studio, keys: dict[str, str] | None = None) -> list[tuple[str, str]]:
     out = []
-    for name, (ok, _why) in studio.backend_status().items():
-        label = studio.backends[name].label
-        out.append((f"{label} · {'ready' if ok else 'not configured'}", name))
+    for name, configured in studio.backends.items():
+        backend = studio.backend_for(name, keys) or configured
+        ok, _why = backend.ready()
+        typed = backend is not configured
+        state = ("ready (session key)" if typed else "ready") if ok else "not configured"
+        out.append((f"{configured.label} · {state}", name))
     return out
 
 
-def backend_note(studio: Studio, name: str) -> str:
-    backend = studio.backends.get(name)
+def backend_note(studio: Studio, name: str, keys: dict[str, str] | None = None, video_url: str = "") -> str:
+    backend = studio.backend_for(name, keys)
     if backend is None:
         return ""
     ok, why = backend.ready()
-    return f"{'✅' if ok else '⚙️'} {why or 'Ready.'}"
+    note = f"{'✅' if ok else '⚙️'} {why or 'Ready.'}"
+    transport = getattr(backend, "video_transport", None)
+    if ok and transport is not None:
+        t = transport(video_url)
+        note += f"  \n{'📦' if t.ok else '⛔'} **How the video gets there**: {t.text}"
+    return note
 
 
 def _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start) -> Inputs:
@@ -94,6 +103,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="kmc · Kling Motion Control Studio") as demo:
         owner = gr.BrowserState("", storage_key="kmc_owner")
         prepared_key = gr.State("")
+        pasted_url = gr.State("")  # the URL the current video was fetched from, if any
         gr.Markdown(text.TITLE)
         gr.Markdown(text.INTRO)
         with gr.Tabs() as tabs:
@@ -119,6 +129,15 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                     height=360,
                                     elem_id="kmc-video",
                                 )
+                                with gr.Row():
+                                    video_url = gr.Textbox(
+                                        label="…or a public video URL",
+                                        placeholder="https://… (checked here, then sent to the provider as it is)",
+                                        max_lines=1,
+                                        scale=4,
+                                        elem_id="kmc-video-url",
+                                    )
+                                    fetch_btn = gr.Button("Fetch", size="sm", scale=1, elem_id="kmc-fetch")
                                 video_findings = gr.HTML(elem_id="kmc-video-findings")
                         prompt = gr.Textbox(
                             label=f"Prompt (optional, up to {LIMITS.prompt_max_chars} characters)",
@@ -154,6 +173,12 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             backend_choices(studio), value=default_backend, label="Backend", elem_id="kmc-backend"
                         )
                         backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
+                        with gr.Accordion("API keys for this session (optional, never stored)", open=False):
+                            gr.Markdown(text.KEYS_NOTE)
+                            key_boxes = [
+                                gr.Textbox("", label=env, type="password", max_lines=1, elem_id=f"kmc-key-{field}")
+                                for field, env in KEY_ENV_NAMES.items()
+                            ]
                         cost = gr.Markdown(elem_id="kmc-cost")
                         panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
                         with (
@@ -274,7 +299,35 @@ def build_demo(studio: Studio) -> gr.Blocks:
             f"((t||'').length > {LIMITS.prompt_max_chars} ? ' ⛔ too long' : '')",
             api_visibility="private",
         )
-        backend.change(lambda b: backend_note(studio, b), backend, backend_info, api_visibility="private")
+
+        def on_backend(b: str, url: str, *keys: str) -> tuple[Any, str]:
+            typed = dict(zip(KEY_ENV_NAMES, keys, strict=True))
+            return gr.update(choices=backend_choices(studio, typed)), backend_note(studio, b, typed, url)
+
+        gr.on(
+            [backend.change, pasted_url.change, *(box.change for box in key_boxes)],
+            on_backend,
+            [backend, pasted_url, *key_boxes],
+            [backend, backend_info],
+            show_progress="hidden",
+            api_visibility="private",
+        )
+
+        def fetch(url: str, own: str) -> tuple[Any, str, str]:
+            from kmc_ui.media.remote import UrlRefused, download_url
+
+            folder = Path(studio.settings.data_dir) / "downloads" / secrets.token_hex(8)
+            try:
+                path = download_url(
+                    url, folder, max_bytes=LIMITS.video_max_bytes * 3, allow_private=studio.settings.allow_private_urls
+                )
+            except UrlRefused as exc:
+                return gr.skip(), "", f"⛔ Video URL: {exc}"
+            return str(path), url.strip(), "Fetched: the checks below are on the downloaded copy."
+
+        fetch_note = gr.Markdown(visible=True, elem_id="kmc-fetch-note")
+        fetch_btn.click(fetch, [video_url, owner], [video, pasted_url, fetch_note], api_visibility="private")
+        video.upload(lambda: "", None, pasted_url, api_visibility="private")
 
         # ------------------------------------------------------- what is sent
         def key_of(*values: Any) -> str:
@@ -305,7 +358,25 @@ def build_demo(studio: Studio) -> gr.Blocks:
         )
 
         # -------------------------------------------------------- generation
-        def validate_generate(image, video, prompt, orientation, tier, keep_sound, model, backend, trim, key, _own):
+        def validate_generate(
+            image,
+            video,
+            prompt,
+            orientation,
+            tier,
+            keep_sound,
+            model,
+            backend,
+            trim,
+            url,
+            kling_access_key,
+            kling_secret_key,
+            kling_api_key,
+            fal_key,
+            replicate_api_token,
+            key,
+            own,
+        ):
             values = (image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
             report = studio.check(_inputs(*values))
             prepared_ok = key == key_of(*values)
@@ -321,15 +392,34 @@ def build_demo(studio: Studio) -> gr.Blocks:
             if not video:
                 v["video"] = gr.validate(False, "Add a motion video.")
             ok = gr.validate(True, "")
-            return [v["image"], v["video"], v["prompt"], ok, ok, ok, ok, ok, ok, ok, ok]
+            return [v["image"], v["video"], v["prompt"], *([ok] * 14)]
 
         def do_generate(
-            image, video, prompt, orientation, tier, keep_sound, model, backend, trim, _key, own, request: gr.Request
+            image,
+            video,
+            prompt,
+            orientation,
+            tier,
+            keep_sound,
+            model,
+            backend,
+            trim,
+            url,
+            kling_access_key,
+            kling_secret_key,
+            kling_api_key,
+            fal_key,
+            replicate_api_token,
+            _key,
+            own,
+            request: gr.Request,
         ):
+            keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
             inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
             own = own or session_owner(request)
+            chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             last = None
-            for p in studio.generate(inputs, own):
+            for p in studio.generate(inputs, own, video_url=url or "", backend=chosen):
                 last = p
                 yield render.progress_md(p), gr.skip(), gr.skip(), gr.skip()
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
@@ -343,7 +433,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
 
         gen_event = generate_btn.click(
             do_generate,
-            inputs=[*all_inputs, prepared_key, owner],
+            inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key, owner],
             outputs=[status, player, download, run_record],
             validator=validate_generate,
             api_name="generate",
