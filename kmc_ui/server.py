@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from kmc_ui import cleanup
 from kmc_ui.backends.base import Backend
 from kmc_ui.backends.registry import build_backends
+from kmc_ui.jobs import PollPolicy
+from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost, add_media_routes
 from kmc_ui.settings import Settings, load_settings
 from kmc_ui.studio import Studio
@@ -16,6 +20,20 @@ if TYPE_CHECKING:  # Gradio is imported only when a page is built: the CLI stays
     import gradio as gr
 
 log = logging.getLogger("kmc")
+
+# Events of one kind (one /generate, one /check, ...) running at once; more wait in Gradio's queue.
+# Each generate prepares its files on this machine (2 CPU cores on a basic Space) and holds a
+# provider task slot, which providers also limit per account.
+QUEUE_CONCURRENCY = 4
+# The largest upload accepted, before preparation. The providers' largest input is the 100 MB
+# video (images: 10 MB); preparation transcodes an over-large video down to that, so a phone clip
+# a few times bigger is still usable. 3x is also the cap on a video fetched from a pasted URL
+# (kmc_ui/ui/blocks.py). Anything bigger is refused by Gradio before it is written to disk.
+MAX_UPLOAD_BYTES = 3 * LIMITS.video_max_bytes
+# Gradio's own temporary files (uploads, the copies of outputs it serves): every hour, delete the
+# ones older than 6 hours (Gradio also deletes them all when the server stops). Ours under the
+# data folder are pruned by kmc_ui/cleanup.py on the same schedule.
+GRADIO_DELETE_CACHE = (int(cleanup.EVERY), int(cleanup.MAX_AGE))
 
 
 def make_backends(settings: Settings, media_host: MediaHost | None = None) -> dict[str, Backend]:
@@ -27,30 +45,63 @@ def make_media_host(settings: Settings) -> MediaHost:
     return MediaHost.from_settings(settings, [settings.data_dir])
 
 
-def build(settings: Settings | None = None) -> tuple[gr.Blocks, Studio, MediaHost]:
+def file_access(data_dir: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
+    """(allowed_paths, blocked_paths) for Gradio: only the folders whose files the page is given.
+
+    - runs/: the side-by-side player links a run's own files by path (/gradio_api/file=...).
+    - prepared/, downloads/: handed to components, which copy them into Gradio's cache (a folder
+      outside the working and temp directories must be allowed for that copy to be made).
+    - cache/ (pose landmarks of users' files) and engine/ (unfinished offline renders, named by
+      time) are never handed to the page: blocked, which also wins over anything allowed.
+    Everything else (the data folder itself, the working directory with .env, app code) is not
+    served. A file is reachable only by its exact path: run folders are named by the owner's
+    random id (a browser's 64-bit token, an API caller's Gradio session id) and a random run id.
+    """
+    root = Path(data_dir).resolve()
+    allowed = [str(root / name) for name in ("runs", "prepared", "downloads")]
+    blocked = [str(root / name) for name in ("cache", "engine")]
+    return allowed, blocked
+
+
+def build(settings: Settings | None = None, poll: PollPolicy | None = None) -> tuple[gr.Blocks, Studio, MediaHost]:
+    """The Blocks, the Studio behind it and the media host. `poll`: how often running tasks are
+    checked (default PollPolicy(); load tests and benchmarks pass a faster one)."""
     from kmc_ui.ui.blocks import build_demo
 
     settings = settings or load_settings()
     host = make_media_host(settings)
-    studio = Studio(settings, make_backends(settings, host), media_host=host)
+    studio = Studio(settings, make_backends(settings, host), media_host=host, poll=poll)
     return build_demo(studio), studio, host
 
 
-def launch(settings: Settings | None = None, *, block: bool = True, **kwargs: object) -> gr.Blocks:
+def launch(
+    settings: Settings | None = None, *, block: bool = True, poll: PollPolicy | None = None, **kwargs: Any
+) -> gr.Blocks:
+    """Build and serve the app. Binds where Gradio's GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say
+    (a Space sets 0.0.0.0:7860); `kwargs` go to gr.Blocks.launch and win over the defaults here."""
+    from kmc_ui.ui.i18n import I18N
     from kmc_ui.ui.render import CSS
 
     settings = settings or load_settings()
-    demo, _studio, host = build(settings)
+    demo, _studio, host = build(settings, poll=poll)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
+    demo.delete_cache = GRADIO_DELETE_CACHE  # read by launch(); gr.Blocks(delete_cache=...) equivalent
+    allowed, blocked = file_access(settings.data_dir)
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs.setdefault("lifespan", cleanup.lifespan(settings.data_dir))
     kwargs.setdefault("server_name", os.environ.get("GRADIO_SERVER_NAME") or None)
+    kwargs.setdefault("max_file_size", MAX_UPLOAD_BYTES)
+    kwargs.setdefault("allowed_paths", allowed)
+    kwargs.setdefault("blocked_paths", blocked)
     demo.launch(
         prevent_thread_lock=True,
-        allowed_paths=[str(settings.data_dir.resolve())],
         css=CSS,
+        i18n=I18N,
         run_history=False,  # Gradio's own run log would keep users' photos: off
         footer_links=["api", "gradio", "settings"],
-        **kwargs,  # type: ignore[arg-type]
+        app_kwargs=app_kwargs,
+        **kwargs,
     )
     add_media_routes(demo.app, host)  # type: ignore[arg-type]
     if block:

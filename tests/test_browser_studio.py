@@ -136,3 +136,17 @@ def test_studio_flow_in_a_real_browser(
     task_id = kling_server.requests_at("create")[0]
     assert task_id is not None
     page.screenshot(path=str(shots / "5-history.png"), full_page=True)
+
+
+def test_chinese_ui_text_follows_the_browser_language(studio_page: Any) -> None:
+    page = studio_page
+    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+    zh = context.new_page()
+    try:
+        zh.goto(page.url)
+        zh.get_by_role("button", name="生成").wait_for(timeout=20000)
+        assert zh.get_by_role("tab", name="历史记录").count() == 1
+        assert zh.get_by_text("角色图片（谁）").count() >= 1
+        zh.screenshot(path=str(shots_dir("browser-studio") / "6-chinese.png"))
+    finally:
+        context.close()

@@ -15,6 +15,7 @@ from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import BodyReport, Inputs, Studio
 from kmc_ui.ui import render, text
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
+from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
 
 
@@ -104,17 +105,17 @@ def build_demo(studio: Studio) -> gr.Blocks:
         owner = gr.BrowserState("", storage_key="kmc_owner")
         prepared_key = gr.State("")
         pasted_url = gr.State("")  # the URL the current video was fetched from, if any
-        gr.Markdown(text.TITLE)
-        gr.Markdown(text.INTRO)
+        gr.Markdown(t("title"))
+        gr.Markdown(t("intro"))
         with gr.Tabs() as tabs:
-            with gr.Tab("Studio", id="studio"):
+            with gr.Tab(t("tab_studio"), id="studio"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Row(equal_height=False):
                             with gr.Column():
                                 image = raw_upload(
                                     gr.Image(
-                                        label=text.IMAGE_LABEL,
+                                        label=t("image_label"),
                                         type="filepath",
                                         sources=["upload", "clipboard", "webcam"],
                                         height=360,
@@ -124,24 +125,24 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                 image_findings = gr.HTML(elem_id="kmc-image-findings")
                             with gr.Column():
                                 video = gr.Video(
-                                    label=text.VIDEO_LABEL,
+                                    label=t("video_label"),
                                     sources=["upload", "webcam"],
                                     height=360,
                                     elem_id="kmc-video",
                                 )
                                 with gr.Row():
                                     video_url = gr.Textbox(
-                                        label="…or a public video URL",
-                                        placeholder="https://… (checked here, then sent to the provider as it is)",
+                                        label=t("video_url_label"),
+                                        placeholder=t("video_url_placeholder"),
                                         max_lines=1,
                                         scale=4,
                                         elem_id="kmc-video-url",
                                     )
-                                    fetch_btn = gr.Button("Fetch", size="sm", scale=1, elem_id="kmc-fetch")
+                                    fetch_btn = gr.Button(t("fetch"), size="sm", scale=1, elem_id="kmc-fetch")
                                 video_findings = gr.HTML(elem_id="kmc-video-findings")
                         prompt = gr.Textbox(
-                            label=f"Prompt (optional, up to {LIMITS.prompt_max_chars} characters)",
-                            placeholder=text.PROMPT_PLACEHOLDER,
+                            label=t("prompt_label"),
+                            placeholder=t("prompt_placeholder"),
                             lines=3,
                             elem_id="kmc-prompt",
                         )
@@ -149,32 +150,33 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         prompt_findings = gr.HTML(elem_id="kmc-prompt-findings")
                     with gr.Column(scale=2):
                         orientation = gr.Radio(
-                            [(label, key) for key, label in ORIENTATION_LABELS.items()],
+                            [(t(f"orientation_{key}"), key) for key in ORIENTATION_LABELS],
                             value="video",
-                            label="Character orientation",
+                            label=t("orientation_label"),
                             elem_id="kmc-orientation",
                         )
                         tier = gr.Radio(
-                            [(label, key) for key, label in TIER_LABELS.items()],
+                            [(t(f"tier_{key}"), key) for key in TIER_LABELS],
                             value="std",
-                            label="Tier",
+                            label=t("tier_label"),
                             elem_id="kmc-tier",
                         )
                         model = gr.Radio(
-                            [(label, key) for key, label in MODEL_LABELS.items()],
+                            [(t(f"model_{key}"), key) for key in MODEL_LABELS],
                             value="v2.6",
-                            label="Model",
+                            label=t("model_label"),
                             elem_id="kmc-model",
                         )
-                        keep_sound = gr.Checkbox(
-                            value=True, label="Keep the video's original sound", elem_id="kmc-sound"
-                        )
+                        keep_sound = gr.Checkbox(value=True, label=t("keep_sound"), elem_id="kmc-sound")
                         backend = gr.Dropdown(
-                            backend_choices(studio), value=default_backend, label="Backend", elem_id="kmc-backend"
+                            backend_choices(studio),
+                            value=default_backend,
+                            label=t("backend_label"),
+                            elem_id="kmc-backend",
                         )
                         backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
-                        with gr.Accordion("API keys for this session (optional, never stored)", open=False):
-                            gr.Markdown(text.KEYS_NOTE)
+                        with gr.Accordion(t("keys_title"), open=False):
+                            gr.Markdown(t("keys_note"))
                             key_boxes = [
                                 gr.Textbox("", label=env, type="password", max_lines=1, elem_id=f"kmc-key-{field}")
                                 for field, env in KEY_ENV_NAMES.items()
@@ -182,45 +184,43 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         cost = gr.Markdown(elem_id="kmc-cost")
                         panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
                         with (
-                            gr.Accordion("Skeleton preview: how the motion will sit on the body", open=True),
+                            gr.Accordion(t("skeleton_title"), open=True),
                             gr.Row(),
                         ):
                             character_preview = gr.Image(
-                                label="Character's detected skeleton",
+                                label=t("character_skeleton"),
                                 interactive=False,
                                 height=220,
                                 elem_id="kmc-character-skeleton",
                             )
                             motion_preview = gr.Video(
-                                label="Motion retargeted onto the character",
+                                label=t("motion_skeleton"),
                                 interactive=False,
                                 height=220,
                                 autoplay=True,
                                 loop=True,
                                 elem_id="kmc-motion-skeleton",
                             )
-                with gr.Accordion("What will be sent", open=True):
-                    gr.Markdown(text.PREPARE_INTRO)
+                with gr.Accordion(t("sent_title"), open=True):
+                    gr.Markdown(t("sent_intro"))
                     trim_start = gr.Slider(
-                        0, 1, value=0, step=0.1, label=text.TRIM_LABEL, visible=False, elem_id="kmc-trim"
+                        0, 1, value=0, step=0.1, label=t("trim_label"), visible=False, elem_id="kmc-trim"
                     )
-                    prepare_btn = gr.Button("Prepare files (apply fixes and show them)", elem_id="kmc-prepare")
+                    prepare_btn = gr.Button(t("prepare"), elem_id="kmc-prepare")
                     with gr.Row():
-                        prepared_image = gr.Image(label="Image that will be sent", interactive=False, height=240)
-                        prepared_video = gr.Video(label="Video that will be sent", interactive=False, height=240)
+                        prepared_image = gr.Image(label=t("prepared_image"), interactive=False, height=240)
+                        prepared_video = gr.Video(label=t("prepared_video"), interactive=False, height=240)
                     prepared_info = gr.Markdown(elem_id="kmc-prepared-info")
                 with gr.Row():
-                    generate_btn = gr.Button("Generate", variant="primary", elem_id="kmc-generate")
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="kmc-stop")
+                    generate_btn = gr.Button(t("generate"), variant="primary", elem_id="kmc-generate")
+                    stop_btn = gr.Button(t("stop"), variant="stop", elem_id="kmc-stop")
                 status = gr.Markdown(elem_id="kmc-status")
                 player = sync_player(elem_id="kmc-player")
                 with gr.Row():
-                    download = gr.File(
-                        label="Download the result", interactive=False, elem_id="kmc-download", height=80
-                    )
-                    run_record = gr.JSON(label="Run record", visible=False)
+                    download = gr.File(label=t("download"), interactive=False, elem_id="kmc-download", height=80)
+                    run_record = gr.JSON(label=t("run_record"), visible=False)
 
-            with gr.Tab("History", id="history"):
+            with gr.Tab(t("tab_history"), id="history"):
                 history_ui = build_history_tab(studio)
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]

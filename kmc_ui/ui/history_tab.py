@@ -15,6 +15,7 @@ import gradio as gr
 
 from kmc_ui.studio import Studio
 from kmc_ui.ui import render
+from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
 
 COLUMNS = ["When", "Status", "Backend", "Settings", "Cost (USD)", "Task id", "Run id"]
@@ -38,25 +39,22 @@ class HistoryUI:
 
 
 def build_history_tab(studio: Studio) -> HistoryUI:
-    gr.Markdown(
-        "Every run is recorded before it is submitted. Runs belong to this browser only; results are "
-        "downloaded at once (provider links expire after 30 days)."
-    )
+    gr.Markdown(t("history_intro"))
     with gr.Row():
-        refresh = gr.Button("Refresh", size="sm", elem_id="kmc-history-refresh")
-        pick = gr.Dropdown([], label="Open a run", elem_id="kmc-history-pick", scale=4)
+        refresh = gr.Button(t("refresh"), size="sm", elem_id="kmc-history-refresh")
+        pick = gr.Dropdown([], label=t("open_run"), elem_id="kmc-history-pick", scale=4)
     table = gr.Dataframe(headers=COLUMNS, interactive=False, elem_id="kmc-history-table", wrap=True)
     status = gr.Markdown(elem_id="kmc-history-status")
     with gr.Row():
-        resume = gr.Button("Resume (poll again and download)", elem_id="kmc-history-resume")
-        stop = gr.Button("Stop", variant="stop", size="sm", elem_id="kmc-history-stop")
-        rerun = gr.Button("Re-run with changes", elem_id="kmc-history-rerun")
-        delete = gr.Button("Delete run and files", variant="stop", elem_id="kmc-history-delete")
+        resume = gr.Button(t("resume"), elem_id="kmc-history-resume")
+        stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="kmc-history-stop")
+        rerun = gr.Button(t("rerun"), elem_id="kmc-history-rerun")
+        delete = gr.Button(t("delete"), variant="stop", elem_id="kmc-history-delete")
     player = sync_player(elem_id="kmc-history-player")
     with gr.Row():
-        image = gr.Image(label="Character image sent", interactive=False, height=200, elem_id="kmc-history-image")
-        download = gr.File(label="Result", interactive=False, elem_id="kmc-history-download", height=80)
-        record = gr.JSON(label="Run record", elem_id="kmc-history-record")
+        image = gr.Image(label=t("sent_image"), interactive=False, height=200, elem_id="kmc-history-image")
+        download = gr.File(label=t("result"), interactive=False, elem_id="kmc-history-download", height=80)
+        record = gr.JSON(label=t("run_record"), elem_id="kmc-history-record")
     return HistoryUI(refresh, table, pick, player, image, record, download, resume, stop, rerun, delete, status)
 
 

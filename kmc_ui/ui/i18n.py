@@ -1,0 +1,92 @@
+"""English and Chinese UI text through Gradio's i18n (the browser's language picks one).
+
+Static labels, buttons, tabs and help texts are translated here. Findings, progress and
+provider messages are composed at run time and stay in English (they quote measured
+values, limits and provider reasons verbatim).
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from kmc_ui.ui import text
+
+# key -> (English, 中文)
+STRINGS: dict[str, tuple[str, str]] = {
+    "title": (text.TITLE, "# 🕺 kmc · 可灵动作控制工作室"),
+    "intro": (
+        text.INTRO,
+        "上传一张**角色图片**（谁）、一段**动作参考视频**（做什么：骨架、节奏、物理），以及可选的**提示词**"
+        "（场景、光线、风格、镜头；不要描述动作）。上传时即按服务商的每一项限制检查，付费之前就知道输入能否使用。",
+    ),
+    "tab_studio": ("Studio", "工作室"),
+    "tab_history": ("History", "历史记录"),
+    "image_label": (text.IMAGE_LABEL, "角色图片（谁）"),
+    "video_label": (text.VIDEO_LABEL, "动作参考视频（做什么）"),
+    "video_url_label": ("…or a public video URL", "……或公开视频链接"),
+    "video_url_placeholder": (
+        "https://… (checked here, then sent to the provider as it is)",
+        "https://…（先在这里检查，再原样发送给服务商）",
+    ),
+    "fetch": ("Fetch", "获取"),
+    "prompt_label": ("Prompt (optional, up to 2500 characters)", "提示词（可选，最多 2500 字符）"),
+    "prompt_placeholder": (
+        text.PROMPT_PLACEHOLDER,
+        "描述场景、光线、风格和镜头，例如“夜晚霓虹灯下的屋顶，电影感，浅景深”。不要描述动作：动作来自视频。",
+    ),
+    "orientation_label": ("Character orientation", "角色朝向"),
+    "orientation_video": ("video: follow the video, up to 30 s", "video：跟随视频，最长 30 秒"),
+    "orientation_image": ("image: keep the picture's orientation, up to 10 s", "image：保持图片朝向，最长 10 秒"),
+    "tier_label": ("Tier", "档位"),
+    "tier_std": ("Standard 720p", "标准 720p"),
+    "tier_pro": ("Pro 1080p", "专业 1080p"),
+    "model_label": ("Model", "模型"),
+    "model_v2.6": ("Kling 2.6 Motion Control", "可灵 2.6 动作控制"),
+    "model_v3": ("Kling 3.0 Motion Control", "可灵 3.0 动作控制"),
+    "keep_sound": ("Keep the video's original sound", "保留视频原声"),
+    "backend_label": ("Backend", "后端"),
+    "keys_title": ("API keys for this session (optional, never stored)", "本次会话的 API 密钥（可选，从不保存）"),
+    "keys_note": (
+        text.KEYS_NOTE,
+        "这里输入的密钥只用于当前浏览器会话：仅在运行时保存在内存中，从不写入磁盘、记录日志或再次显示。"
+        "留空则使用服务器配置的密钥。",
+    ),
+    "skeleton_title": ("Skeleton preview: how the motion will sit on the body", "骨架预览：动作将如何落在角色身上"),
+    "character_skeleton": ("Character's detected skeleton", "检测到的角色骨架"),
+    "motion_skeleton": ("Motion retargeted onto the character", "重定向到角色上的动作"),
+    "sent_title": ("What will be sent", "将要发送的内容"),
+    "sent_intro": (
+        text.PREPARE_INTRO,
+        "当输入超出某项可以无需猜测即可修复的限制（格式、大小、时长、编码）时，应用会在这里修复，"
+        "并展示将要发送的确切文件。已经符合要求的文件原样发送，不会重新编码。",
+    ),
+    "trim_label": (text.TRIM_LABEL, "裁剪起点（秒）：从这里开始截取该朝向允许的最大时长"),
+    "prepare": ("Prepare files (apply fixes and show them)", "准备文件（应用修复并展示）"),
+    "prepared_image": ("Image that will be sent", "将要发送的图片"),
+    "prepared_video": ("Video that will be sent", "将要发送的视频"),
+    "generate": ("Generate", "生成"),
+    "stop": ("Stop", "停止"),
+    "download": ("Download the result", "下载结果"),
+    "run_record": ("Run record", "运行记录"),
+    "history_intro": (
+        "Every run is recorded before it is submitted. Runs belong to this browser only; results are "
+        "downloaded at once (provider links expire after 30 days).",
+        "每次运行在提交前都会记录。记录只属于当前浏览器；结果会立即下载（服务商链接 30 天后失效）。",
+    ),
+    "refresh": ("Refresh", "刷新"),
+    "open_run": ("Open a run", "打开一次运行"),
+    "resume": ("Resume (poll again and download)", "继续（重新查询并下载）"),
+    "rerun": ("Re-run with changes", "修改后重新运行"),
+    "delete": ("Delete run and files", "删除运行及文件"),
+    "sent_image": ("Character image sent", "已发送的角色图片"),
+    "result": ("Result", "结果"),
+}
+
+I18N = gr.I18n(en={k: v[0] for k, v in STRINGS.items()}, zh={k: v[1] for k, v in STRINGS.items()})
+
+
+def t(key: str) -> gr.i18n.I18nData:  # type: ignore[name-defined]
+    """The translatable text for `key` (rendered in the browser's language)."""
+    if key not in STRINGS:
+        raise KeyError(f"no UI text named {key!r}")
+    return I18N(key)
