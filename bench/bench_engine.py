@@ -1,0 +1,264 @@
+"""Offline engine benchmark: motion agreement, tears, speed, memory. Prints figures; asserts nothing.
+
+    python bench/bench_engine.py            # everything (about 3 minutes on 2 cores)
+    python bench/bench_engine.py --quick    # skip the memory series
+
+Figures:
+- PCK@0.1 of the engine's own output against the targets it drew (pose re-detected on the
+  encoded MP4, joints inside the frame; "swap-tolerant": a frame the detector labelled
+  left/right the other way round is scored with the labels swapped), on the shared sample pair
+  (../shared/media) and on a fixture pair (tests/figures.py). Target >= 0.9.
+- The detector's own repeatability on the same output (pose on each frame vs pose on the
+  mirrored frame, mirrored back): PCK@0.1 between the two. A floor for the figure above.
+- Torn frames: frames where more than 1% of the body's core points (material points along the
+  middle of each bone, carried by the deformed mesh) show background instead of the character,
+  measured during rendering on the coverage of all layers. Target < 1% of frames.
+- Speed at 720p: wall time of a 10 s, 24 fps clip end to end (cut-out, pose of every frame,
+  rig, render, encode). Target < 25 s (>= 10 frames/s). Also CPU seconds and the load average:
+  the machine's 2 cores are shared.
+- Peak memory (RSS of a fresh process) against clip length: flat when frames are streamed.
+- Three frames of the sample result saved as PNG under docs/engine/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kmc_ui.engine import EngineJob, agreement_report, run_engine  # noqa: E402
+from kmc_ui.engine.agreement import MIRROR  # noqa: E402
+from kmc_ui.engine.motion import track_motion  # noqa: E402
+from kmc_ui.engine.pipeline import SMOOTHING  # noqa: E402
+from kmc_ui.engine.smoothing import fill_gaps, jitter, smooth_offline  # noqa: E402
+from kmc_ui.pose import landmarks as L  # noqa: E402
+from tests.figures import make_character, make_dance  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "media"
+DOCS = ROOT / "docs" / "engine"
+JOINTS = list(L.BODY_JOINTS)
+
+
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def pck_vs_targets(video: Path, targets: np.ndarray, width: int, height: int) -> dict[str, float]:
+    det = track_motion(video, cache_dir=None).landmarks
+    n = min(len(det), len(targets))
+    det, targets = det[:n], targets[:n]
+    torso = np.array([max(L.torso_length(t), 1.0) for t in targets])
+    inside = (
+        (targets[:, JOINTS, 0] >= 0)
+        & (targets[:, JOINTS, 0] < width)
+        & (targets[:, JOINTS, 1] >= 0)
+        & (targets[:, JOINTS, 1] < height)
+    )
+    found = np.isfinite(det[:, 0, 0])
+    d_raw = np.linalg.norm(det[:, JOINTS, :2] - targets[:, JOINTS, :2], axis=2) / torso[:, None]
+    d_mir = np.linalg.norm(det[:, MIRROR][:, JOINTS, :2] - targets[:, JOINTS, :2], axis=2) / torso[:, None]
+    swap = np.nanmean(d_mir, axis=1) < np.nanmean(d_raw, axis=1)
+    d = np.where(swap[:, None], d_mir, d_raw)
+    ok = inside & found[:, None]
+    per_joint = {L.NAMES[j]: round(float(np.mean(d[:, k][ok[:, k]] <= 0.1)), 3) for k, j in enumerate(JOINTS)}
+    return {
+        "pck": float(np.mean(d[ok] <= 0.1)),
+        "pck_raw_labels": float(np.mean(d_raw[ok] <= 0.1)),
+        "pck_at_0.2": float(np.mean(d[ok] <= 0.2)),
+        "frames_detected": float(found.mean()),
+        "swapped_frames": int(swap.sum()),
+        "joints_inside_frame": float(inside.mean()),
+        "worst_joints": dict(sorted(per_joint.items(), key=lambda kv: kv[1])[:4]),
+    }
+
+
+def detector_repeatability(video: Path, stride: int = 2) -> float:
+    """PCK@0.1 between the pose on each frame and the pose on the mirrored frame (mirrored back)."""
+    import av
+    import mediapipe as mp
+
+    from kmc_ui.engine.motion import _fresh_landmarker
+
+    frames = []
+    with av.open(str(video)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i % stride == 0:
+                frames.append(f.to_ndarray(width=f.width // 2, height=f.height // 2, format="rgb24"))
+    results = []
+    for flip in (False, True):
+        lmk = _fresh_landmarker(None)
+        out = []
+        for i, img in enumerate(frames):
+            data = np.ascontiguousarray(img[:, ::-1] if flip else img)
+            r = lmk.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=data), i * 42)
+            lm = np.full((33, 2), np.nan)
+            if r.pose_landmarks:
+                lm = np.array([[p.x, p.y] for p in r.pose_landmarks[0]]) * [img.shape[1], img.shape[0]]
+                if flip:
+                    lm[:, 0] = img.shape[1] - lm[:, 0]
+                    lm = lm[MIRROR]
+            out.append(lm)
+        lmk.close()
+        results.append(np.array(out))
+    a, b = results
+    torso = np.array([np.linalg.norm((x[11] + x[12]) / 2 - (x[23] + x[24]) / 2) for x in a])
+    d = np.linalg.norm(a[:, JOINTS] - b[:, JOINTS], axis=2) / np.maximum(torso, 1)[:, None]
+    d_sw = np.linalg.norm(a[:, JOINTS] - b[:, MIRROR][:, JOINTS], axis=2) / np.maximum(torso, 1)[:, None]
+    d = np.where((np.nanmean(d_sw, 1) < np.nanmean(d, 1))[:, None], d_sw, d)
+    return float(np.nanmean(d <= 0.1))
+
+
+def render(pair: tuple[Path, Path], orientation: str, out: Path, save: dict[int, Path] | None = None):
+    frames: dict[int, np.ndarray] = {}
+
+    def on_frame(i: int, frame: np.ndarray, _stats: object) -> None:
+        if save and i in save:
+            frames[i] = frame.copy()
+
+    cpu0 = time.process_time()
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall0 = time.perf_counter()
+    result = run_engine(EngineJob(pair[0], pair[1], orientation, "std", True), out, on_frame=on_frame)
+    wall = time.perf_counter() - wall0
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu0 + (child1.ru_utime + child1.ru_stime) - (child0.ru_utime + child0.ru_stime)
+    for i, path in (save or {}).items():
+        if i in frames:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), frames[i])
+    return result, wall, cpu
+
+
+def report_quality(name: str, pair: tuple[Path, Path], tmp: Path, save: bool = False) -> dict[str, object]:
+    out = tmp / f"{name.split()[0]}.mp4"
+    picks = None
+    if save:
+        n = track_motion(pair[1], max_seconds=30.0).frames  # kept in memory: the render reuses it
+        picks = {int(n * f): DOCS / f"sample_frame_{int(n * f):03d}.png" for f in (0.2, 0.5, 0.8)}
+    result, wall, cpu = render(pair, "video", out, picks)
+    q = pck_vs_targets(result.path, result.targets, result.width, result.height)
+    torn = result.torn_frames
+    print(f"\n== {name}: {result.frames} frames {result.width}x{result.height} @ {result.fps:g} fps")
+    print(f"PCK@0.1 output vs drawn targets (swap-tolerant, in-frame joints): {q['pck']:.3f}  (target >= 0.9)")
+    print(f"   with the detector's own left/right labels: {q['pck_raw_labels']:.3f}; PCK@0.2: {q['pck_at_0.2']:.3f}")
+    print(f"   frames with a pose: {q['frames_detected']:.0%}; frames the detector mirrored: {q['swapped_frames']}")
+    print(
+        f"   joints inside the frame: {q['joints_inside_frame']:.0%}; weakest joints: {json.dumps(q['worst_joints'])}"
+    )
+    print(
+        f"detector repeatability on this output (frame vs mirrored frame), PCK@0.1: {detector_repeatability(out):.3f}"
+    )
+    print(
+        f"torn frames (>1% of core points show background): {torn} of {result.frames} = {torn / result.frames:.2%}"
+        f"  (target < 1%); core holes mean {result.holes.mean():.4f} p95 {np.percentile(result.holes, 95):.4f}"
+        f" max {result.holes.max():.4f}; folded mesh area p95 {np.percentile(result.flipped, 95):.3f}"
+    )
+    if save and picks:
+        print("saved frames: " + ", ".join(str(p.relative_to(ROOT)) for p in picks.values()))
+    return {"result": result, "pck": q, "wall": wall, "cpu": cpu}
+
+
+def speed(pair: tuple[Path, Path], tmp: Path) -> None:
+    print(f"\n== speed at 720p (load average before: {load()})")
+    from kmc_ui.pose import cache
+
+    cache.clear_memory()  # cold: the motion pass runs
+    result, wall, cpu = render(pair, "image", tmp / "speed.mp4")
+    t = result.timings
+    print(
+        f"{result.frames} frames ({result.duration:.1f} s @ {result.fps:g} fps, {result.width}x{result.height}) "
+        f"in {wall:.1f} s wall = {result.frames / wall:.1f} frames/s  (target: 10 s clip < 25 s)"
+    )
+    print(
+        f"   phases: cut-out {t['cut_out']:.1f} s, pose of every frame {t['motion']:.1f} s, rig {t['rig']:.1f} s, "
+        f"render+encode {t['render']:.1f} s ({1000 * t['render'] / result.frames:.0f} ms/frame)"
+    )
+    print(f"   CPU {cpu:.1f} s (this process + ffmpeg) for {wall:.1f} s wall; load average after: {load()}")
+
+
+# VmHWM (this process's own peak resident set): ru_maxrss would report the parent's peak too, as
+# Linux carries it across fork and exec.
+MEMORY_SCRIPT = """
+import re, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from kmc_ui.engine import EngineJob, run_engine
+t = time.perf_counter()
+r = run_engine(EngineJob(Path({image!r}), Path({video!r}), "video", "std", False), Path({out!r}))
+hwm = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+print(r.frames, hwm, time.perf_counter() - t)
+"""
+
+
+def peak(image: Path, video: Path, out: Path) -> tuple[str, float, float]:
+    code = MEMORY_SCRIPT.format(root=str(ROOT), image=str(image), video=str(video), out=str(out))
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    frames, rss_kb, wall = got.stdout.split()[-3:]
+    return frames, int(rss_kb) / 1024, float(wall)
+
+
+def memory(tmp: Path, character: Path) -> None:
+    print("\n== peak memory against clip length (fresh process each, 720p output)")
+    for seconds in (3, 10, 20):
+        video = make_dance(tmp / f"mem_{seconds}.mp4", 360, 640, seconds=float(seconds), fps=24, audio=False)
+        frames, mb, wall = peak(character, video, tmp / "m.mp4")
+        print(f"{seconds:>3} s clip: {frames:>4} frames, peak RSS {mb:.0f} MB, {wall:.1f} s")
+    if SHARED.is_dir():
+        image, video = SHARED / "character_anime_fullbody.jpg", SHARED / "dance_fullbody_12s.mp4"
+        frames, mb, wall = peak(image, video, tmp / "m.mp4")
+        print(f"shared sample pair (12 s, 1080x1920 source): {frames} frames, peak RSS {mb:.0f} MB, {wall:.1f} s")
+
+
+def smoothing_figures(video: Path) -> None:
+    track = track_motion(video, cache_dir=None)
+    filled, _ = fill_gaps(track.landmarks)
+    scale = float(np.median([L.body_scale(m) for m in filled]))
+    raw = filled[:, JOINTS, :2] / scale
+    smooth = smooth_offline(raw, track.times, SMOOTHING)
+    print(
+        f"\n== smoothing on the reference ({track.frames} frames): jitter (RMS frame-to-frame acceleration, torso "
+        f"units) raw {jitter(raw):.4f} -> smoothed {jitter(smooth):.4f}; mean move {np.abs(smooth - raw).mean():.4f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the memory series")
+    args = parser.parse_args()
+    print(f"kmc offline engine benchmark; {os.cpu_count()} cores; load average {load()}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        character = make_character(tmp / "fixture_character.png", 360, 640)
+        dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)
+        report_quality("fixture pair (drawn character, drawn dancer, 6 s)", (character, dance), tmp)
+        if SHARED.is_dir():
+            sample = (SHARED / "character_anime_fullbody.jpg", SHARED / "dance_fullbody_12s.mp4")
+            got = report_quality("shared sample pair (anime character, dance 12 s)", sample, tmp, save=True)
+            result = got["result"]
+            print(f"detector repeatability on the reference video itself: {detector_repeatability(sample[1]):.3f}")
+            rep = agreement_report(sample[1], result.path, sample[0], plot_path=DOCS / "sample_agreement.png")
+            print(f"agreement report on the sample result ({rep.elapsed:.1f} s): {rep.summary()}")
+            print(f"   plot: {Path(rep.plot_path).relative_to(ROOT)}")
+            smoothing_figures(sample[1])
+            speed(sample, tmp)
+        else:
+            print(f"\n(shared sample media not found at {SHARED}: sample figures skipped)")
+            speed((character, make_dance(tmp / "ten.mp4", 360, 640, seconds=10.0, fps=24)), tmp)
+        if not args.quick:
+            memory(tmp, character)
+
+
+if __name__ == "__main__":
+    main()

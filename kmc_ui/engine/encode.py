@@ -1,0 +1,116 @@
+"""Streaming frames to ffmpeg: H.264 (yuv420p, even sizes), AAC audio, +faststart.
+
+Frames go to ffmpeg's stdin as raw BGR as they are drawn, so memory stays flat whatever the
+clip's length (a full pipe blocks the renderer: back-pressure, not buffering). The binary is
+the one kmc_ui/media/ffmpeg.py picks (Debian's, else imageio-ffmpeg's). kmc_ui/media's
+`run_ffmpeg` runs a finished command with no stdin, so the pipe is managed here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import threading
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from kmc_ui.engine.common import EngineError
+from kmc_ui.media.ffmpeg import FFmpegError, ffmpeg_exe
+
+CRF = 20
+AUDIO_BITRATE = "128k"
+
+
+def preset_for(width: int, height: int) -> str:
+    """x264 preset: veryfast up to 1.5 MP a frame (720p), superfast above (1080p) so the
+    encoder keeps up with the renderer on two cores."""
+    return "veryfast" if width * height <= 1_500_000 else "superfast"
+
+
+class VideoWriter:
+    """`write(frame)` BGR uint8 frames of one size, then `close()`; `abort()` on failure or stop."""
+
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        rate: str,
+        duration: float,
+        audio_from: Path | None = None,
+        threads: int = 2,
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"frame size must be even, got {width}x{height}")
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self.frames = 0
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-y"]
+        cmd += ["-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-framerate", rate, "-i", "pipe:0"]
+        if audio_from is not None:
+            cmd += ["-i", str(audio_from)]
+        cmd += ["-map", "0:v:0"]
+        if audio_from is not None:
+            cmd += ["-map", "1:a:0?", "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "2"]
+        cmd += ["-c:v", "libx264", "-preset", preset_for(width, height), "-crf", str(CRF), "-threads", str(threads)]
+        cmd += ["-pix_fmt", "yuv420p", "-profile:v", "high", "-r", rate, "-t", f"{duration:.6f}"]
+        cmd += ["-sn", "-dn", "-movflags", "+faststart", "-f", "mp4", str(self.path)]
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except (OSError, FFmpegError) as exc:
+            raise EngineError(f"The video encoder (ffmpeg) could not be started ({exc}).") from None
+        self._tail: deque[str] = deque(maxlen=20)
+        self._reader = threading.Thread(target=self._drain, name="kmc-engine-ffmpeg-err", daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in iter(self.proc.stderr.readline, b""):
+            self._tail.append(raw.decode("utf-8", "replace").rstrip())
+
+    def _why(self) -> str:
+        lines = [ln for ln in self._tail if ln.strip()]
+        text = (lines[-1] if lines else "").replace(str(self.path), self.path.name)
+        return text[:300]
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise ValueError(f"expected {self.width}x{self.height} BGR uint8, got {frame.shape} {frame.dtype}")
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+        except (BrokenPipeError, ValueError, OSError):
+            self.proc.wait(timeout=10)
+            self._reader.join(timeout=2)
+            raise EngineError(f"The video encoder stopped early ({self._why() or 'no message'}).") from None
+        self.frames += 1
+
+    def close(self, timeout: float = 120.0) -> None:
+        assert self.proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.abort()
+            raise EngineError("The video encoder did not finish in time.") from None
+        self._reader.join(timeout=2)
+        if code != 0:
+            self.path.unlink(missing_ok=True)
+            raise EngineError(f"The video encoder failed ({self._why() or f'exit code {code}'}).")
+
+    def abort(self) -> None:
+        """Kill the encoder and delete the partial file."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        self._reader.join(timeout=2)
+        self.path.unlink(missing_ok=True)

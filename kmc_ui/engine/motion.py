@@ -1,0 +1,267 @@
+"""The motion: the reference video's pose on every frame, cached by content.
+
+kmc_ui/pose's `analyse_video` samples a few frames a second for the pre-flight checks (and
+skips non-reference frames); the engine needs a pose for every output frame, so this is one
+full decode (PyAV, threaded, frames scaled down by swscale in the decoder thread) feeding
+mediapipe's tracking landmarker (VIDEO mode, the graph kmc_ui/pose/model.py builds offline).
+Each clip gets its own landmarker graph (see _fresh_landmarker). The result is cached with
+kmc_ui/pose/cache (content hash + parameters), in memory and on
+disk, so a second render or the motion-agreement report reads it back at once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kmc_ui.engine.common import EngineCancelled, EngineError
+from kmc_ui.pose import cache as _cache
+from kmc_ui.pose import landmarks as L
+from kmc_ui.pose import model as _model
+
+TRACK_VERSION = 1
+POSE_MAX_SIDE = 640  # frames handed to mediapipe (its models work at 224-256 px)
+
+
+@dataclass(frozen=True)
+class MotionTrack:
+    """Pose on every frame of a video, in the video's displayed pixels (rotation applied)."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    rate: str  # exact frame rate as "num/den" (for the encoder)
+    times: np.ndarray  # (T,) seconds from the first frame
+    landmarks: np.ndarray  # (T, 33, 4); NaN rows: nobody found
+    duration: float  # seconds covered (T / fps)
+    has_audio: bool
+
+    @property
+    def frames(self) -> int:
+        return len(self.times)
+
+    @property
+    def found(self) -> np.ndarray:
+        return np.isfinite(self.landmarks[:, :, 0]).all(axis=1)
+
+
+def _from_disk(cache_dir: Path | None, key: str, path: Path) -> MotionTrack | None:
+    got = _cache.disk_get(cache_dir, key)
+    if got is None:
+        return None
+    arrays, meta = got
+    return MotionTrack(
+        str(path),
+        int(meta["w"]),
+        int(meta["h"]),
+        float(meta["fps"]),
+        str(meta["rate"]),
+        arrays["times"],
+        arrays["landmarks"].astype(np.float32),
+        float(meta["duration"]),
+        bool(meta["audio"]),
+    )
+
+
+def _rotation(frame: Any) -> int:
+    return round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
+
+
+def track_motion(
+    path: str | Path,
+    max_seconds: float | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    stride: int = 1,
+) -> MotionTrack:
+    """Pose on every frame (or every `stride`-th frame) up to max_seconds. Raises EngineError
+    for unreadable videos, EngineCancelled when `cancel` is set (checked every frame)."""
+    stride = max(1, int(stride))
+    import av
+
+    path = Path(path)
+    try:
+        digest = _cache.content_hash(path)
+    except OSError as exc:
+        raise EngineError(f"The motion video cannot be read ({exc.strerror or exc}).") from None
+    import mediapipe
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except Exception as exc:
+        raise EngineError(f"The motion video cannot be opened ({_reason(exc)}).") from None
+    with container:
+        if not container.streams.video:
+            raise EngineError("The motion video has no video stream.")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate or 25
+        fps = float(rate)
+        rate_text = f"{rate.numerator}/{rate.denominator}" if hasattr(rate, "numerator") else f"{fps:.3f}"
+        has_audio = bool(container.streams.audio)
+        duration = 0.0
+        if stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / 1_000_000
+        limit = duration if duration > 0 else float("inf")
+        if max_seconds is not None:
+            limit = min(limit, max_seconds)
+        max_frames = int(np.floor(limit * fps + 1e-6)) if np.isfinite(limit) else 10**9
+        # keyed by the frames actually wanted, so a 12 s clip read with a 30 s cap (the engine) and
+        # with none (the agreement report) shares one entry
+        params = {"v": TRACK_VERSION, "mp": mediapipe.__version__, "frames": max_frames, "side": POSE_MAX_SIDE}
+        key = _cache.make_key("track", digest, {**params, "stride": stride})
+        hit = _cache.memory_get(key) or _from_disk(cache_dir, key, path)
+        if hit is not None:
+            _cache.memory_put(key, hit)
+            if progress is not None:
+                progress(hit.frames, hit.frames)
+            return hit if hit.path == str(path) else replace(hit, path=str(path))
+        expected = max_frames if max_frames < 10**9 else max(1, round(duration * fps))
+        times, lms, size = _run(container, stream, fps, max_frames, expected, progress, cancel, cache_dir, stride)
+    if not times:
+        raise EngineError("No frame of the motion video could be decoded.")
+    track = MotionTrack(
+        str(path),
+        size[0],
+        size[1],
+        fps,
+        rate_text,
+        np.asarray(times, np.float64),
+        np.stack(lms).astype(np.float32),
+        len(times) * stride / fps,
+        has_audio,
+    )
+    _cache.memory_put(key, track)
+    meta = {
+        "w": track.width,
+        "h": track.height,
+        "fps": fps,
+        "rate": rate_text,
+        "duration": track.duration,
+        "audio": has_audio,
+    }
+    _cache.disk_put(cache_dir, key, {"times": track.times, "landmarks": track.landmarks}, meta)
+    return track
+
+
+def _run(
+    container: Any,
+    stream: Any,
+    fps: float,
+    max_frames: int,
+    expected: int,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    cache_dir: Path | None,
+    stride: int = 1,
+) -> tuple[list[float], list[np.ndarray], tuple[int, int]]:
+    import mediapipe as mp
+
+    q: queue.Queue[tuple[float, np.ndarray, float] | BaseException | None] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+    size: list[int] = [0, 0]
+
+    def produce() -> None:
+        try:
+            n = 0
+            t0: float | None = None
+            for frame in container.decode(stream):
+                if stop.is_set() or n >= max_frames:
+                    break
+                if n % stride:
+                    n += 1
+                    continue
+                rot = _rotation(frame)
+                cw, ch = int(frame.width), int(frame.height)
+                w, h = (ch, cw) if rot % 2 else (cw, ch)
+                if n == 0:
+                    size[0], size[1] = w, h
+                k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
+                rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
+                if rot:
+                    rgb = np.rot90(rgb, rot)
+                raw_t = frame.time if frame.time is not None else n / fps
+                t0 = raw_t if t0 is None else t0
+                q.put((max(0.0, raw_t - t0), np.ascontiguousarray(rgb), k))
+                n += 1
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+            return
+        q.put(None)
+
+    producer = threading.Thread(target=produce, name="kmc-engine-decode", daemon=True)
+    producer.start()
+    landmarker = _fresh_landmarker(cache_dir)
+    ts_base = 0
+    last_ts = -1
+    times: list[float] = []
+    lms: list[np.ndarray] = []
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise EngineCancelled("stopped while reading the motion")
+            item = q.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                if times:  # a broken tail: keep what was read
+                    break
+                raise EngineError(f"The motion video cannot be decoded ({_reason(item)}).")
+            t, rgb, k = item
+            last_ts = max(last_ts + 1, ts_base + round(t * 1000))
+            result = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), last_ts)
+            lm = L.empty()
+            if result.pose_landmarks:
+                h, w = rgb.shape[:2]
+                person = result.pose_landmarks[0]
+                lm = np.array(
+                    [[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in person], np.float32
+                )
+            times.append(t)
+            lms.append(lm)
+            if progress is not None:
+                progress(len(times), max(1, -(-expected // stride)))
+    finally:
+        landmarker.close()
+        stop.set()
+        while producer.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                producer.join(0.05)
+    return times, lms, (size[0], size[1])
+
+
+def _fresh_landmarker(cache_dir: Path | None) -> Any:
+    """A new tracking landmarker (VIDEO mode, one person) for one clip.
+
+    Not the per-thread graph kmc_ui/pose/model.py keeps for the pre-flight checks: its temporal
+    filters carry over between clips (measured: after a clip whose left wrist was hidden, the
+    next clip started with that wrist's visibility at 0.22, rising over 0.7 s), which is harmless
+    for sampled checks but wrong for per-frame motion. A graph costs ~0.1 s to create."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_buffer=_model.bundle_bytes(cache_dir)),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=1,
+        min_pose_detection_confidence=0.5,
+        min_pose_presence_confidence=0.5,
+        min_tracking_confidence=0.5,
+    )
+    return vision.PoseLandmarker.create_from_options(options)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.split("; last error log")[0][:160]

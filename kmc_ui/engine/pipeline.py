@@ -1,0 +1,329 @@
+"""The offline engine end to end: character picture + motion video -> a rendered MP4.
+
+    cut out the character (segment) -> pose of every motion frame (motion, cached)
+    -> smooth it (One Euro) -> retarget it to the character's bones (kmc_ui/pose/retarget)
+    -> place it in the output frame (orientation) -> rig (layers, meshes, weights)
+    -> for each frame: skin, warp, composite over the background plate -> ffmpeg (streamed)
+
+Nothing is downloaded: every model comes from the mediapipe wheel. Long work checks `cancel`
+once per frame, and `progress(fraction, text)` is called once per frame.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kmc_ui.engine.common import EngineCancelled, EngineError
+from kmc_ui.engine.deform import GRID, FrameStats, Renderer
+from kmc_ui.engine.encode import VideoWriter
+from kmc_ui.engine.inpaint import background_plate
+from kmc_ui.engine.motion import MotionTrack, track_motion
+from kmc_ui.engine.rig import Rig, build_rig, torso_length
+from kmc_ui.engine.segment import Cutout, cut_out
+from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
+from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
+from kmc_ui.pose import landmarks as L
+from kmc_ui.pose.retarget import retarget
+
+WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
+# in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
+# error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
+SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
+MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is refused
+PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class EngineJob:
+    image: Path
+    video: Path
+    orientation: str = "video"
+    tier: str = "std"
+    keep_sound: bool = True
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Output frame and where the character goes in it: out = k * working_px + offset."""
+
+    width: int
+    height: int
+    k: float
+    offset: np.ndarray  # (2,)
+    work_scale: float  # working px per original picture px
+
+
+@dataclass
+class EngineResult:
+    path: Path
+    width: int
+    height: int
+    fps: float
+    rate: str
+    frames: int
+    duration: float
+    has_audio: bool
+    orientation: str
+    tier: str
+    targets: np.ndarray  # (T, 33, 4) the pose drawn on each frame, output pixels
+    holes: np.ndarray  # (T,) share of the body's core showing background
+    flipped: np.ndarray  # (T,) share of mesh area folded over
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def torn_frames(self) -> int:
+        stats = [FrameStats(float(h), float(f)) for h, f in zip(self.holes, self.flipped, strict=True)]
+        return sum(s.torn for s in stats)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "size": f"{self.width}x{self.height}",
+            "fps": round(self.fps, 3),
+            "frames": self.frames,
+            "duration": round(self.duration, 3),
+            "audio": self.has_audio,
+            "torn_frames": self.torn_frames,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "notes": list(self.notes),
+        }
+
+
+def even(x: float) -> int:
+    return max(2, round(x / 2.0) * 2)
+
+
+def output_size(aspect: float, tier: str) -> tuple[int, int]:
+    """Short side = the tier's height (720 / 1080), long side from the aspect, both even."""
+    short = TIER_HEIGHT.get(tier, TIER_HEIGHT["std"])
+    if aspect >= 1.0:
+        return even(short * aspect), even(short)
+    return even(short), even(short / aspect)
+
+
+def load_picture(path: Path) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im) or im
+            return np.asarray(im.convert("RGB"))
+    except Exception as exc:
+        raise EngineError(f"The character picture cannot be decoded ({type(exc).__name__}).") from None
+
+
+def source_motion(track: MotionTrack) -> np.ndarray:
+    """The motion's landmarks with gaps filled and smoothed (One Euro in torso units, run
+    forward and backward: no lag)."""
+    found = track.found
+    if found.sum() < max(1, MIN_FOUND_SHARE * track.frames):
+        share = 100.0 * found.sum() / max(1, track.frames)
+        raise EngineError(
+            f"A person was found in only {share:.0f}% of the motion video's frames. "
+            "Use a clip where one person is fully visible most of the time."
+        )
+    filled, _ = fill_gaps(track.landmarks)
+    scale = float(np.median([L.body_scale(lm) for lm in track.landmarks[found]]))
+    smoothed = filled.copy()
+    smoothed[:, :, :3] = smooth_offline(filled[:, :, :3] / scale, track.times, SMOOTHING) * scale
+    return smoothed.astype(np.float32)
+
+
+def place(
+    orientation: str, tier: str, cut: Cutout, motion: np.ndarray, track: MotionTrack
+) -> tuple[Placement, np.ndarray]:
+    """Output size and the picture -> output transform; also the motion's root at frame 0."""
+    ih, iw = cut.alpha.shape
+    if orientation == "video":
+        out_w, out_h = output_size(track.width / max(1, track.height), tier)
+        sv = out_h / max(1, track.height)
+        src_torso = float(
+            np.median([np.linalg.norm(L.midpoint(m, *L.SHOULDERS) - L.midpoint(m, *L.HIPS)) for m in motion])
+        )
+        char_torso = float(np.linalg.norm(L.midpoint(cut.landmarks, *L.SHOULDERS) - L.midpoint(cut.landmarks, *L.HIPS)))
+        k_orig = sv * src_torso / max(char_torso, 1.0)
+        root_out = L.midpoint(motion[0], *L.HIPS) * sv
+        offset = root_out - k_orig * L.midpoint(cut.landmarks, *L.HIPS)
+    else:
+        out_w, out_h = output_size(iw / max(1, ih), tier)
+        k_orig = out_w / iw
+        offset = np.zeros(2)
+    work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
+    k = k_orig / work_scale
+    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale), offset
+
+
+def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, root_work: np.ndarray) -> np.ndarray:
+    """The background plate in the output frame. For `image` it is the picture scaled. For
+    `video` the picture moves with the character; where that would leave part of the frame
+    uncovered it is zoomed about the character's hips (kept under the character) just enough
+    to cover the frame, so the character stays on its own ground."""
+    if orientation != "video":
+        return cv2.resize(
+            plate_work, (p.width, p.height), interpolation=cv2.INTER_AREA if p.k < 1 else cv2.INTER_LINEAR
+        )
+    h, w = plate_work.shape[:2]
+    anchor = p.k * root_work + p.offset  # the hips, in output pixels
+    k = max(p.k, p.width / w, p.height / h)
+    offset = anchor - k * root_work
+    # slide (never past the picture's edges) so the plate covers the frame
+    offset[0] = float(np.clip(offset[0], p.width - k * w, 0.0))
+    offset[1] = float(np.clip(offset[1], p.height - k * h, 0.0))
+    m = np.array([[k, 0, offset[0]], [0, k, offset[1]]], np.float32)
+    return cv2.warpAffine(plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+class _Progress:
+    def __init__(self, fn: ProgressFn | None) -> None:
+        self.fn = fn
+
+    def __call__(self, phase: str, done: float, text: str) -> None:
+        if self.fn is None:
+            return
+        lo, hi = PHASES[phase]
+        self.fn(lo + (hi - lo) * min(1.0, max(0.0, done)), text)
+
+
+def run_engine(
+    job: EngineJob,
+    out_path: Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    cache_dir: Path | None = None,
+    on_frame: Callable[[int, np.ndarray, FrameStats], None] | None = None,
+) -> EngineResult:
+    """Render `job` to `out_path` (MP4). Raises EngineError (clear text) or EngineCancelled."""
+    if job.orientation not in ORIENTATIONS:
+        raise EngineError(f"Unknown orientation '{job.orientation}' (use one of {', '.join(ORIENTATIONS)}).")
+    report = _Progress(progress)
+    cancel = cancel or threading.Event()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    started = time.perf_counter()
+
+    rgb = load_picture(job.image)
+    cut = cut_out(rgb)
+    if cut is None:
+        raise EngineError(
+            "No person was found in the character picture. Use a picture where the character's head, "
+            "body and limbs are clearly visible."
+        )
+    timings["cut_out"] = time.perf_counter() - started
+
+    t0 = time.perf_counter()
+    max_seconds = LIMITS.video_max_seconds[job.orientation]
+    track = track_motion(
+        job.video,
+        max_seconds=max_seconds,
+        cache_dir=cache_dir,
+        progress=lambda i, n: report("motion", i / max(1, n), f"Reading the motion: frame {i} of {n}"),
+        cancel=cancel,
+    )
+    timings["motion"] = time.perf_counter() - t0
+    motion = source_motion(track)
+
+    t0 = time.perf_counter()
+    report("rig", 0.0, "Building the puppet…")
+    placement, _ = place(job.orientation, job.tier, cut, motion, track)
+    rig, work = _rig(cut, placement)
+    plate_work = background_plate(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), work[1], work[2])
+    plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
+    targets = retarget(motion, rig.landmarks, rig.seen)
+    targets[:, :, :2] = targets[:, :, :2] * placement.k + placement.offset
+    targets[:, :, 2] *= placement.k
+    timings["rig"] = time.perf_counter() - t0
+    report("rig", 1.0, "Puppet ready.")
+
+    audio = job.video if (job.keep_sound and track.has_audio) else None
+    if job.keep_sound and not track.has_audio:
+        notes.append("The motion video has no sound, so the result is silent.")
+    if _header_duration(track) > track.duration + 0.5 / track.fps:
+        notes.append(
+            f"Only the first {track.duration:.1f} s of the motion are used (the limit for '{job.orientation}')."
+        )
+    notes.append("Offline engine: the prompt is not used; this is a preview-quality 2D puppet.")
+
+    t0 = time.perf_counter()
+    renderer = Renderer(rig, plate, placement.k, GRID)
+    frame = np.empty((placement.height, placement.width, 3), np.uint8)
+    n = track.frames
+    holes = np.zeros(n, np.float32)
+    flipped = np.zeros(n, np.float32)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
+    try:
+        for i in range(n):
+            if cancel.is_set():
+                raise EngineCancelled("Rendering was stopped.")
+            renderer.render(targets[i], out=frame)
+            stats = renderer.last_stats
+            holes[i], flipped[i] = stats.holes, stats.flipped
+            writer.write(frame)
+            if on_frame is not None:
+                on_frame(i, frame, stats)
+            report("render", (i + 1) / n, f"Rendering frame {i + 1} of {n}")
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    timings["render"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - started
+    return EngineResult(
+        out_path,
+        placement.width,
+        placement.height,
+        track.fps,
+        track.rate,
+        n,
+        n / track.fps,
+        audio is not None,
+        job.orientation,
+        job.tier,
+        targets,
+        holes,
+        flipped,
+        timings,
+        notes,
+    )
+
+
+def _header_duration(track: MotionTrack) -> float:
+    try:
+        from kmc_ui.media.probe import probe_video
+
+        return probe_video(track.path).duration or track.duration
+    except Exception:
+        return track.duration
+
+
+def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The rig in working pixels (the picture scaled by p.work_scale)."""
+    s = p.work_scale
+    if s < 0.999:
+        h, w = cut.alpha.shape
+        size = (max(8, round(w * s)), max(8, round(h * s)))
+        rgb = cv2.resize(cut.rgb, size, interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(cut.alpha, size, interpolation=cv2.INTER_AREA)
+        prob = cv2.resize(cut.prob, size, interpolation=cv2.INTER_AREA)
+    else:
+        rgb, alpha, prob = cut.rgb, cut.alpha, cut.prob
+    lm = cut.landmarks.copy()
+    lm[:, :3] *= s
+    margin = 2.0 * GRID / p.k + 2.0
+    if torso_length(lm) < 8:
+        raise EngineError("The character is too small in the picture to be animated (its torso is a few pixels).")
+    rig = build_rig(rgb, alpha, lm, cut.seen, margin)
+    if not rig.layers:
+        raise EngineError("The character could not be cut out of the picture (its mask is empty).")
+    return rig, (rgb, alpha >= 0.5, prob)

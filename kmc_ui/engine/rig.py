@@ -1,0 +1,664 @@
+"""The character's rig: bones, body-part layers, a triangle mesh per layer and skinning weights.
+
+Layers (drawn back to front): the body (torso, head, legs) and one layer per arm. Arms get
+their own layers because they move across the body: with one sheet, a raised arm would drag
+the torso along or tear it. Where an arm covered the body in the picture, the body layer is
+filled in (inpainted) so nothing shows a ghost arm when the arm moves away. The arm layer
+fades out over the shoulder, where the body layer carries the same pixels, so the seam is
+soft.
+
+Each layer gets a mesh: Delaunay triangles over points on its (slightly grown) outline and a
+grid inside it, with joints as vertices. Vertices are bound to the layer's bones with linear
+blend skinning weights from inverse distance (power 4), so neighbouring bones blend smoothly
+at elbows, knees, hips, the neck and the shoulders.
+
+Coordinates are the working picture's pixels (x right, y down); "left" is the person's left
+(mediapipe's landmarks 11, 13, 15, ...), usually on the picture's right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from kmc_ui.engine.inpaint import fill_inside
+from kmc_ui.pose import landmarks as L
+
+# name -> (kind, a, b, radius range as shares of the torso length)
+# kinds: torso (affine from the shoulder/hip quad), head (similarity from the face points),
+# segment (rotates and stretches along the bone), rigid (rotates, keeps its length).
+BONES: dict[str, tuple[str, str, str, tuple[float, float]]] = {
+    "torso": ("torso", "neck", "root", (0.0, 0.0)),
+    "head": ("head", "neck", "head_c", (0.0, 0.0)),
+    "l_upper": ("segment", "11", "13", (0.05, 0.15)),
+    "l_fore": ("segment", "13", "15", (0.04, 0.12)),
+    "l_hand": ("rigid", "15", "l_tip", (0.05, 0.14)),
+    "r_upper": ("segment", "12", "14", (0.05, 0.15)),
+    "r_fore": ("segment", "14", "16", (0.04, 0.12)),
+    "r_hand": ("rigid", "16", "r_tip", (0.05, 0.14)),
+    "l_thigh": ("segment", "23", "25", (0.08, 0.22)),
+    "l_shin": ("segment", "25", "27", (0.05, 0.16)),
+    "l_foot": ("rigid", "27", "31", (0.04, 0.12)),
+    "r_thigh": ("segment", "24", "26", (0.08, 0.22)),
+    "r_shin": ("segment", "26", "28", (0.05, 0.16)),
+    "r_foot": ("rigid", "28", "32", (0.04, 0.12)),
+}
+BONE_NAMES = tuple(BONES)
+ARM_BONES = {"left_arm": ("l_upper", "l_fore", "l_hand"), "right_arm": ("r_upper", "r_fore", "r_hand")}
+LAYER_BONES: dict[str, tuple[str, ...]] = {
+    "body": ("torso", "head", "l_thigh", "l_shin", "l_foot", "r_thigh", "r_shin", "r_foot"),
+    "left_arm": ("torso", "l_upper", "l_fore", "l_hand"),
+    "right_arm": ("torso", "r_upper", "r_fore", "r_hand"),
+}
+# Triangles are drawn in this order inside a layer (later wins where a layer folds over itself).
+DRAW_RANK = {
+    "l_foot": 0,
+    "r_foot": 0,
+    "l_shin": 1,
+    "r_shin": 1,
+    "l_thigh": 2,
+    "r_thigh": 2,
+    "torso": 3,
+    "head": 4,
+    "l_upper": 5,
+    "r_upper": 5,
+    "l_fore": 6,
+    "r_fore": 6,
+    "l_hand": 7,
+    "r_hand": 7,
+}
+HEAD_POINTS = (0, 2, 5, 7, 8)
+SHOULDER_FADE = (-0.05, 0.12)  # the arm layer fades in over these shares of the upper arm
+WEIGHT_POWER = 4.0
+
+
+def named_points(lm: np.ndarray) -> dict[str, np.ndarray]:
+    """The 33 landmarks by index (as strings) plus the virtual points the bones use."""
+    xy = np.asarray(lm, dtype=np.float64)[:, :2]
+    pts = {str(i): xy[i] for i in range(33)}
+    pts["neck"] = (xy[L.L_SHOULDER] + xy[L.R_SHOULDER]) / 2
+    pts["root"] = (xy[L.L_HIP] + xy[L.R_HIP]) / 2
+    pts["l_tip"] = (xy[17] + xy[19]) / 2
+    pts["r_tip"] = (xy[18] + xy[20]) / 2
+    pts["head_c"] = head_centre(xy)
+    return pts
+
+
+def head_centre(xy: np.ndarray) -> np.ndarray:
+    return (xy[0] + xy[7] + xy[8]) / 3
+
+
+def torso_length(lm: np.ndarray) -> float:
+    return max(float(L.body_scale(np.asarray(lm, dtype=np.float64))), 1.0)
+
+
+@dataclass
+class Layer:
+    name: str
+    bones: tuple[str, ...]
+    texture: np.ndarray  # (H, W, 4) float32, premultiplied BGR + alpha, working picture size
+    rest: np.ndarray  # (N, 2) vertices, working picture pixels
+    triangles: np.ndarray  # (M, 3) int32, in draw order
+    weights: np.ndarray  # (N, len(bones)) float32, rows sum to 1
+    area: float = 0.0  # rest area of the mesh (px^2)
+    tri_area: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,) signed rest areas
+    opaque: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (M,) mostly opaque texture
+
+
+@dataclass
+class Rig:
+    width: int
+    height: int
+    landmarks: np.ndarray  # (33, 4) rest pose in working pixels
+    seen: np.ndarray  # (33,) bool
+    layers: list[Layer]
+    radii: dict[str, float]  # bone -> capsule radius (px)
+    torso: float  # torso length (px)
+    alpha: np.ndarray  # (H, W) float32 soft mask of the whole character
+    # hole check: per layer, points of the character along its bones' middles that must stay
+    # covered (working px), with their skinning weights; bones the picture does not show have none
+    core_points: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # layer -> (tri, bary)
+
+    def layer(self, name: str) -> Layer | None:
+        return next((layer for layer in self.layers if layer.name == name), None)
+
+
+# ---------------------------------------------------------------- geometry helpers
+
+
+def segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of points p (N,2) to the segment a-b, and the projection parameter t (unclipped)."""
+    ab = b - a
+    denom = max(float(ab @ ab), 1e-9)
+    t = ((p - a) @ ab) / denom
+    closest = a + np.clip(t, 0.0, 1.0)[:, None] * ab
+    return np.linalg.norm(p - closest, axis=1), t
+
+
+def polygon_distance(p: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """0 inside the convex polygon, else the distance to its outline."""
+    inside = np.ones(len(p), bool)
+    dist = np.full(len(p), np.inf)
+    n = len(poly)
+    area = 0.5 * sum(poly[i, 0] * poly[(i + 1) % n, 1] - poly[(i + 1) % n, 0] * poly[i, 1] for i in range(n))
+    sign = 1.0 if area >= 0 else -1.0
+    for i in range(n):
+        a, b = poly[i], poly[(i + 1) % n]
+        d, _ = segment_distance(p, a, b)
+        dist = np.minimum(dist, d)
+        cross = (b[0] - a[0]) * (p[:, 1] - a[1]) - (b[1] - a[1]) * (p[:, 0] - a[0])
+        inside &= sign * cross >= 0
+    return np.where(inside, 0.0, dist)
+
+
+def torso_quad(pts: dict[str, np.ndarray]) -> np.ndarray:
+    return np.array([pts["11"], pts["12"], pts["24"], pts["23"]], dtype=np.float64)
+
+
+def head_radius(pts: dict[str, np.ndarray], torso: float) -> float:
+    ears = float(np.linalg.norm(pts["7"] - pts["8"]))
+    return max(0.5 * ears, 0.18 * torso)
+
+
+def bone_distance(name: str, p: np.ndarray, pts: dict[str, np.ndarray], torso: float) -> np.ndarray:
+    kind, a, b, _ = BONES[name]
+    if kind == "torso":
+        return polygon_distance(p, torso_quad(pts))
+    if kind == "head":
+        centre = pts["head_c"]
+        return np.maximum(np.linalg.norm(p - centre, axis=1) - head_radius(pts, torso), 0.0)
+    d, _ = segment_distance(p, pts[a], pts[b])
+    return d
+
+
+# ---------------------------------------------------------------- building
+
+
+def limb_radii(mask: np.ndarray, pts: dict[str, np.ndarray], torso: float) -> dict[str, float]:
+    """Capsule radius of each limb bone: the mask's half width along the bone's middle, clamped."""
+    dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    h, w = mask.shape
+    out: dict[str, float] = {}
+    for name, (kind, a, b, (lo, hi)) in BONES.items():
+        if kind in ("torso", "head"):
+            continue
+        ts = np.linspace(0.3, 0.7, 9)
+        samples = pts[a][None] + ts[:, None] * (pts[b] - pts[a])[None]
+        xs = np.clip(np.round(samples[:, 0]).astype(int), 0, w - 1)
+        ys = np.clip(np.round(samples[:, 1]).astype(int), 0, h - 1)
+        measured = float(np.median(dt[ys, xs]))
+        out[name] = float(np.clip(measured * 1.1, lo * torso, hi * torso))
+    return out
+
+
+def capsule_mask(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    r = max(1, round(radius))
+    cv2.line(m, _pt(a), _pt(b), 1, 2 * r + 1, cv2.LINE_8)
+    cv2.circle(m, _pt(a), r, 1, -1)
+    cv2.circle(m, _pt(b), r, 1, -1)
+    return m.astype(bool)
+
+
+def hand_circle(pts: dict[str, np.ndarray], side: str, forearm: float) -> tuple[np.ndarray, float]:
+    idx = (15, 17, 19, 21) if side == "l" else (16, 18, 20, 22)
+    hp = np.array([pts[str(i)] for i in idx])
+    centre = hp.mean(axis=0)
+    reach = float(np.max(np.linalg.norm(hp - hp[0], axis=1)))
+    return centre, max(1.3 * reach, 0.28 * forearm)
+
+
+def arm_region(
+    shape: tuple[int, int],
+    pts: dict[str, np.ndarray],
+    radii: dict[str, float],
+    side: str,
+    torso: float,
+    hull: np.ndarray,
+) -> np.ndarray:
+    """Pixels that move with an arm: its capsules and hand, plus (outside the body) whatever is
+    nearer to this arm's bones than to any other bone, up to 2.2 limb radii (sleeves, cuffs)."""
+    s = "11" if side == "l" else "12"
+    e = "13" if side == "l" else "14"
+    wr = "15" if side == "l" else "16"
+    region = capsule_mask(shape, pts[s], pts[e], radii[f"{side}_upper"])
+    region |= capsule_mask(shape, pts[e], pts[wr], radii[f"{side}_fore"])
+    forearm = float(np.linalg.norm(pts[wr] - pts[e]))
+    centre, r = hand_circle(pts, side, forearm)
+    hand = np.zeros(shape, np.uint8)
+    cv2.circle(hand, _pt(centre), max(1, round(r)), 1, -1)
+    region |= capsule_mask(shape, pts[wr], centre, radii[f"{side}_fore"])
+    region |= hand.astype(bool)
+    # nearest-bone test, only around the arm and outside the body
+    own = (f"{side}_upper", f"{side}_fore", f"{side}_hand")
+    reach = capsule_mask(shape, pts[s], pts[e], 2.2 * radii[own[0]]) | capsule_mask(
+        shape, pts[e], pts[wr], 2.2 * radii[own[1]]
+    )
+    reach &= ~hull
+    ys, xs = np.nonzero(reach)
+    if len(ys):
+        p = np.stack([xs, ys], axis=1).astype(np.float64)
+        best_own = np.full(len(p), np.inf)
+        best_other = np.full(len(p), np.inf)
+        for name in BONE_NAMES:
+            kind = BONES[name][0]
+            scale = radii.get(name, 0.15 * torso) if kind not in ("torso", "head") else 0.15 * torso
+            q = bone_distance(name, p, pts, torso) / max(scale, 1.0)
+            if name in own:
+                best_own = np.minimum(best_own, q)
+            else:
+                best_other = np.minimum(best_other, q)
+        near = (best_own < best_other) & (best_own <= 2.2)
+        region[ys[near], xs[near]] = True
+    return region
+
+
+def body_hull(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[str, float], torso: float) -> np.ndarray:
+    """Where the body is behind an arm: the torso (grown), the head and the legs."""
+    hull = np.zeros(shape, np.uint8)
+    quad = torso_quad(pts)
+    centre = quad.mean(axis=0)
+    cv2.fillConvexPoly(hull, np.round(centre + 1.2 * (quad - centre)).astype(np.int32), 1)
+    cv2.circle(hull, _pt(pts["head_c"]), max(1, round(2.0 * head_radius(pts, torso))), 1, -1)
+    cv2.line(hull, _pt(pts["neck"]), _pt(pts["head_c"]), 1, max(1, round(0.3 * torso)))
+    out = hull.astype(bool)
+    for side in ("l", "r"):
+        hip, knee, ankle = ("23", "25", "27") if side == "l" else ("24", "26", "28")
+        out |= capsule_mask(shape, pts[hip], pts[knee], 1.2 * radii[f"{side}_thigh"])
+        out |= capsule_mask(shape, pts[knee], pts[ankle], 1.2 * radii[f"{side}_shin"])
+    return out
+
+
+def shoulder_fade(region: np.ndarray, pts: dict[str, np.ndarray], radii: dict[str, float], side: str) -> np.ndarray:
+    """Opacity of an arm layer: 0 just inside the shoulder joint rising to 1 an eighth of the way down the
+    upper arm, for the pixels that belong to the upper arm; 1 for the rest of the arm (a hand
+    raised beside the head projects 'before' the shoulder but must stay opaque)."""
+    out = region.astype(np.float32)
+    ys, xs = np.nonzero(region)
+    if len(ys) == 0:
+        return out
+    p = np.stack([xs, ys], axis=1).astype(np.float64)
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+    d_up, t = segment_distance(p, pts[s], pts[e])
+    d_fore, _ = segment_distance(p, pts[e], pts[wr])
+    d_hand, _ = segment_distance(p, pts[wr], pts[f"{side}_tip"])
+    upper = (d_up <= d_fore) & (d_up <= d_hand)
+    lo, hi = SHOULDER_FADE
+    x = np.clip((t - lo) / (hi - lo), 0.0, 1.0)
+    out[ys, xs] = np.where(upper, x * x * (3 - 2 * x), 1.0)
+    return out
+
+
+def assign_islands(mask: np.ndarray, regions: dict[str, np.ndarray], hull: np.ndarray, torso: float) -> None:
+    """Pieces of the character left floating once the arms are taken out (a sleeve's far edge, a
+    cuff, a held object) go with the nearest arm, when one is within a torso length. Thin lines
+    (glow, outlines) are cut off the body first by a morphological opening."""
+    arms = np.zeros(mask.shape, bool)
+    for r in regions.values():
+        arms |= r
+    rest = (mask & ~arms).astype(np.uint8)
+    if not rest.any():
+        return
+    k = max(3, round(0.05 * torso) | 1)
+    opened = cv2.morphologyEx(rest, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, lab = cv2.connectedComponents(opened, connectivity=8)
+    body = np.zeros(n, bool)
+    inside = hull & (opened > 0)
+    ids, counts = np.unique(lab[opened > 0], return_counts=True)
+    in_hull = np.bincount(lab[inside], minlength=n)
+    for i, c in zip(ids, counts, strict=True):
+        body[i] = i > 0 and in_hull[i] >= 0.3 * c
+    # grow the body parts back over what the opening shaved off them
+    body_mask = cv2.dilate(body[lab].astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k + 2, k + 2)))
+    loose = (rest > 0) & ~(body_mask > 0) & ~hull
+    if not loose.any():
+        return
+    names = [name for name, r in regions.items() if r.any()]
+    if not names:
+        return
+    dts = np.stack([cv2.distanceTransform((~regions[n]).astype(np.uint8), cv2.DIST_L2, 3) for n in names])
+    nearest = np.argmin(dts, axis=0)
+    near_enough = np.min(dts, axis=0) <= torso
+    for i, name in enumerate(names):
+        regions[name] |= loose & near_enough & (nearest == i)
+
+
+def refine_arm(
+    rgb: np.ndarray, region: np.ndarray, mask: np.ndarray, pts: dict[str, np.ndarray], side: str, torso: float
+) -> np.ndarray:
+    """Split an arm from what lies under it by colour (grabCut in a crop around the arm): the
+    arm's bones are sure arm, the body's core (face, torso middle) sure not, the geometric arm
+    region probable arm. Keeps hair beside a raised hand with the head, the hand with the arm."""
+    ys, xs = np.nonzero(region)
+    if len(ys) < 50:
+        return region
+    h, w = mask.shape
+    pad = round(0.15 * torso)
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+    crop = np.ascontiguousarray(cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2BGR))
+    labels = np.full((y1 - y0, x1 - x0), cv2.GC_PR_BGD, np.uint8)
+    labels[~mask[y0:y1, x0:x1]] = cv2.GC_BGD
+    labels[region[y0:y1, x0:x1]] = cv2.GC_PR_FGD
+    off = np.array([x0, y0], np.float64)
+    sure_bg = np.zeros(labels.shape, np.uint8)
+    cv2.circle(sure_bg, _pt(pts["head_c"] - off), max(1, round(1.6 * head_radius(pts, torso))), 1, -1)
+    quad = torso_quad(pts)
+    centre = quad.mean(axis=0)
+    cv2.fillConvexPoly(sure_bg, np.round(centre + 0.5 * (quad - centre) - off).astype(np.int32), 1)
+    labels[sure_bg > 0] = cv2.GC_BGD
+    sure_fg = np.zeros(labels.shape, np.uint8)
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+    thick = max(1, round(0.03 * torso))
+    for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr]), (pts[wr], pts[f"{side}_tip"])):
+        cv2.line(sure_fg, _pt(a - off), _pt(b - off), 1, thick)
+    labels[(sure_fg > 0) & mask[y0:y1, x0:x1]] = cv2.GC_FGD
+    fg = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    if fg.sum() < 30 or (~fg).sum() < 30:
+        return region
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(crop, labels, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return region
+    out = np.zeros_like(region)
+    got = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)) & region[y0:y1, x0:x1]
+    # keep the part connected to the arm's bones (grabCut may leave specks)
+    _, lab = cv2.connectedComponents(got.astype(np.uint8), connectivity=8)
+    keep = np.unique(lab[(sure_fg > 0) & got])
+    keep = keep[keep > 0]
+    out[y0:y1, x0:x1] = np.isin(lab, keep) if len(keep) else got
+    return out
+
+
+def build_rig(rgb: np.ndarray, alpha: np.ndarray, lm: np.ndarray, seen: np.ndarray, margin: float) -> Rig:
+    """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels).
+
+    margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
+    cuts the character's outline.
+    """
+    h, w = alpha.shape
+    mask = alpha >= 0.5
+    pts = named_points(lm)
+    torso = torso_length(lm)
+    radii = limb_radii(mask, pts, torso)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
+    hull = body_hull((h, w), pts, radii, torso)
+
+    regions: dict[str, np.ndarray] = {}
+    covered = np.zeros((h, w), bool)
+    for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        region = arm_region((h, w), pts, radii, side, torso, hull) & mask
+        region = refine_arm(rgb, region, mask, pts, side, torso)
+        # what the other arm already claimed stays with it (arms crossing in the picture)
+        region &= ~covered
+        covered |= region
+        regions[name] = region
+    assign_islands(mask, regions, hull, torso)
+    arm_alpha: dict[str, np.ndarray] = {}
+    solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
+    for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        grown = _dilate(regions[name], 1) > 0
+        fade = shoulder_fade(grown, pts, radii, side)
+        arm_alpha[name] = grown * alpha * fade
+        solid |= grown & (fade > 0.999)
+
+    # The body: everything but the arms; where an arm lay over the body, the body is filled in.
+    # Over the shoulder the body stays opaque with its own pixels and the arm fades in over it
+    # ("over" compositing of an opaque body and an arm of opacity a is a true cross-fade; a body
+    # of opacity 1 - a would let the background through at the seam). Elsewhere the body has no
+    # thin leftover rim around the arm (it would stay behind as an outline when the arm moves).
+    arm_max = np.maximum(arm_alpha["left_arm"], arm_alpha["right_arm"])
+    arms = arm_max > 0.5
+    behind = arms & hull
+    body_alpha = np.where(solid & ~behind, 0.0, alpha).astype(np.float32)
+    body_bgr = fill_inside(bgr, behind, mask & ~arms)
+
+    layers: list[Layer] = []
+    specs = [("body", body_bgr, body_alpha)] + [(n, bgr, a) for n, a in arm_alpha.items()]
+    for name, colour, a in specs:
+        if float(a.sum()) < 16.0:
+            continue
+        layer = _make_layer(name, colour, a, pts, torso, margin, radii)
+        if layer is not None:
+            layers.append(layer)
+    owners = {"left_arm": ARM_BONES["left_arm"], "right_arm": ARM_BONES["right_arm"]}
+    layer_alpha = {layer.name: layer.texture[..., 3] for layer in layers}
+    found: dict[str, list[np.ndarray]] = {}
+    for name in BONE_NAMES:
+        owner = next((lay for lay, bones in owners.items() if name in bones), "body")
+        if owner not in layer_alpha:
+            continue
+        got = core_points(name, pts, radii, torso, layer_alpha[owner], seen)
+        if got is not None:
+            found.setdefault(owner, []).append(got)
+    core: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for owner, chunks in found.items():
+        layer = next(layer for layer in layers if layer.name == owner)
+        bound = bind_points(layer, np.vstack(chunks).astype(np.float64))
+        if bound is not None:
+            core[owner] = bound
+    return Rig(w, h, np.asarray(lm, np.float32), seen, layers, radii, torso, alpha.astype(np.float32), core)
+
+
+def _make_layer(
+    name: str,
+    bgr: np.ndarray,
+    alpha: np.ndarray,
+    pts: dict[str, np.ndarray],
+    torso: float,
+    margin: float,
+    radii: dict[str, float],
+) -> Layer | None:
+    """One layer's texture and mesh. The mesh covers every visible pixel plus `margin` px around
+    them (checked by rasterising it), and triangles that cover nothing visible are dropped, so a
+    gap between two limbs bridged by the mesh can never hide a limb when the mesh folds."""
+    bones = LAYER_BONES[name]
+    visible = (alpha > 0.02).astype(np.uint8)
+    need_px = max(1, round(margin))
+    step = max(4.0, torso / (9.0 if name == "body" else 14.0))  # arms bend more: a finer mesh
+    needed = _dilate(visible, need_px)
+    region = _dilate(visible, need_px + round(0.6 * step))
+    extra = [pts[BONES[b][1]] for b in bones] + [pts[BONES[b][2]] for b in bones]
+    rest, tris = np.zeros((0, 2)), np.zeros((0, 3), np.int32)
+    for _attempt in range(4):
+        rest, tris = triangulate(region, step, extra)
+        if len(tris) == 0:
+            return None
+        ids = rasterise_ids(rest, tris, region.shape)
+        missing = (needed > 0) & (ids < 0)
+        if not missing.any():
+            break
+        ys, xs = np.nonzero(missing)
+        cells = _dedupe_points(np.stack([xs, ys], axis=1).astype(np.float64), max(2.0, step / 4))
+        extra = extra + [p for p in cells]
+    ids = rasterise_ids(rest, tris, region.shape)
+    inside = ids >= 0
+    count = np.bincount(ids[inside], minlength=len(tris))
+    touched = np.bincount(ids[inside & (needed > 0)], minlength=len(tris)) > 0
+    centroid_ok = _lookup(needed, rest[tris].mean(axis=1)) > 0
+    keep = touched | ((count == 0) & centroid_ok)
+    alpha_sum = np.bincount(ids[inside], weights=alpha[inside], minlength=len(tris))
+    mean_alpha = alpha_sum / np.maximum(count, 1)
+    tris, mean_alpha = tris[keep], mean_alpha[keep]
+    weights = skin_weights(rest, bones, pts, torso)
+    # draw order: mostly transparent triangles first (they must never hide an opaque one), then by
+    # the dominant bone (hands over forearms over upper arms; head over torso over legs)
+    dom = np.argmax(weights[tris].mean(axis=1), axis=1)
+    key = np.array([(mean_alpha[i] >= 0.5) * 100 + DRAW_RANK[bones[d]] for i, d in enumerate(dom)])
+    order = np.argsort(key, kind="stable")
+    tris, mean_alpha = tris[order], mean_alpha[order]
+    texture = np.empty((*alpha.shape, 4), np.float32)
+    texture[..., :3] = bgr * alpha[..., None]
+    texture[..., 3] = alpha
+    signed = _signed_areas(rest, tris)
+    return Layer(
+        name,
+        bones,
+        texture,
+        rest.astype(np.float32),
+        tris.astype(np.int32),
+        weights,
+        float(abs(signed).sum()),
+        signed,
+        mean_alpha >= 0.5,
+    )
+
+
+def _dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
+    k = 2 * max(0, pixels) + 1
+    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+
+
+def _lookup(img: np.ndarray, p: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    xi = np.clip(np.round(p[:, 0]).astype(int), 0, w - 1)
+    yi = np.clip(np.round(p[:, 1]).astype(int), 0, h - 1)
+    return img[yi, xi]
+
+
+def rasterise_ids(verts: np.ndarray, tris: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Triangle index per pixel (-1 outside the mesh); later triangles win where they overlap."""
+    ids = np.full(shape, -1, np.int32)
+    fixed = np.round(verts[tris] * 16).astype(np.int32)
+    for t in range(len(tris)):
+        cv2.fillConvexPoly(ids, fixed[t], t, cv2.LINE_8, 4)
+    return ids
+
+
+def triangulate(region: np.ndarray, step: float, extra: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Delaunay mesh of a binary region: outline points every ~0.6 step px, an interior grid
+    every `step` px, and extra points (joints, patches). Triangles outside the region go."""
+    h, w = region.shape
+    points: list[np.ndarray] = []
+    contours, _ = cv2.findContours(region, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    for c in contours:
+        c = c[:, 0, :].astype(np.float64)
+        if len(c) < 3:
+            continue
+        seg = np.linalg.norm(np.diff(np.vstack([c, c[:1]]), axis=0), axis=1)
+        arc = np.concatenate([[0.0], np.cumsum(seg)])[:-1]
+        n = max(3, int(arc[-1] // (0.6 * step)))
+        picks = np.searchsorted(arc, np.linspace(0, arc[-1], n, endpoint=False)) if arc[-1] > 0 else np.zeros(1, int)
+        points.append(c[np.unique(np.clip(picks, 0, len(c) - 1))])
+    inner = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)), iterations=max(1, round(step / 3)))
+    ys, xs = np.mgrid[step / 2 : h : step, step / 2 : w : step]
+    grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    points.append(grid[_lookup(inner, grid) > 0])
+    for p in extra:
+        if 0 <= p[0] < w and 0 <= p[1] < h and region[int(p[1]), int(p[0])]:
+            points.append(np.asarray(p, np.float64)[None])
+    pts = np.vstack(points) if points else np.zeros((0, 2))
+    pts = _dedupe_points(pts, 0.2 * step)
+    if len(pts) < 3:
+        return pts, np.zeros((0, 3), np.int32)
+    subdiv = cv2.Subdiv2D((-1, -1, w + 2, h + 2))
+    as32 = pts.astype(np.float32)
+    subdiv.insert([(float(x), float(y)) for x, y in as32])
+    tri_list = subdiv.getTriangleList().reshape(-1, 3, 2)
+    index = {(float(x), float(y)): i for i, (x, y) in enumerate(as32)}
+    tris = []
+    for t in tri_list.astype(np.float32):
+        ids = [index.get((float(x), float(y))) for x, y in t]
+        if None not in ids:
+            tris.append(ids)
+    tris_arr = np.array(tris, dtype=np.int32).reshape(-1, 3)
+    if len(tris_arr):
+        p = pts[tris_arr]
+        edges = np.stack([np.linalg.norm(p[:, i] - p[:, (i + 1) % 3], axis=1) for i in range(3)], axis=1)
+        ok = (_lookup(region, p.mean(axis=1)) > 0) & (edges.max(axis=1) <= 3.0 * step)
+        ok &= np.abs(_signed_areas(pts, tris_arr)) > 1e-3
+        tris_arr = tris_arr[ok]
+    used = np.unique(tris_arr)
+    remap = np.full(len(pts), -1, np.int32)
+    remap[used] = np.arange(len(used))
+    return pts[used], remap[tris_arr]
+
+
+def _dedupe_points(pts: np.ndarray, min_dist: float) -> np.ndarray:
+    if len(pts) == 0:
+        return pts
+    cell = np.floor(pts / max(min_dist, 1e-6)).astype(np.int64)
+    _, keep = np.unique(cell, axis=0, return_index=True)
+    return pts[np.sort(keep)]
+
+
+def _signed_areas(pts: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    if len(tris) == 0:
+        return np.zeros(0)
+    a, b, c = pts[tris[:, 0]], pts[tris[:, 1]], pts[tris[:, 2]]
+    return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+
+def skin_weights(verts: np.ndarray, bones: tuple[str, ...], pts: dict[str, np.ndarray], torso: float) -> np.ndarray:
+    """(N, B) linear blend skinning weights: inverse distance to each bone, power 4, normalised."""
+    eps = 0.04 * torso
+    d = np.stack([bone_distance(b, verts, pts, torso) for b in bones], axis=1)
+    wts = 1.0 / (d + eps) ** WEIGHT_POWER
+    wts /= wts.sum(axis=1, keepdims=True)
+    return wts.astype(np.float32)
+
+
+def bind_points(layer: Layer, points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each point's rest triangle and barycentric coordinates (points outside the mesh dropped),
+    so it moves exactly as the rendered mesh moves it."""
+    h, w = layer.texture.shape[:2]
+    ids = rasterise_ids(layer.rest.astype(np.float64), layer.triangles, (h, w))
+    t = _lookup(ids, points)
+    keep = t >= 0
+    if keep.sum() < 10:
+        return None
+    t, p = t[keep], points[keep]
+    v = layer.rest.astype(np.float64)[layer.triangles[t]]  # (P,3,2)
+    m = np.stack([v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]], axis=2)  # (P,2,2)
+    b12 = np.linalg.solve(m, (p - v[:, 0])[..., None])[..., 0]
+    bary = np.c_[1.0 - b12.sum(axis=1), b12]
+    return t.astype(np.int32), bary.astype(np.float32)
+
+
+def core_points(
+    name: str, pts: dict[str, np.ndarray], radii: dict[str, float], torso: float, alpha: np.ndarray, seen: np.ndarray
+) -> np.ndarray | None:
+    """Sample points of a bone's core (see core_mask) where its own layer is opaque at rest, or
+    None when the picture does not show the bone (joints unseen, or under 10 points)."""
+    kind, a, b, _ = BONES[name]
+    joints = [int(x) for x in (a, b) if x.isdigit()]
+    if kind == "torso":
+        joints = [11, 12, 23, 24]
+    if kind == "head":
+        joints = [0, 7, 8]
+    if not all(seen[j] for j in joints):
+        return None
+    core = core_mask(alpha.shape, name, pts, radii, torso) & (alpha > 0.9)
+    ys, xs = np.nonzero(core)
+    if len(ys) == 0:
+        return None
+    step = max(2.0, torso / 40.0)
+    p = _dedupe_points(np.stack([xs, ys], axis=1).astype(np.float64), step)
+    return p.astype(np.float32) if len(p) >= 10 else None
+
+
+def core_mask(
+    shape: tuple[int, int], name: str, pts: dict[str, np.ndarray], radii: dict[str, float], torso: float
+) -> np.ndarray:
+    """The thin middle of a bone where the character must always cover the background."""
+    kind, a, b, _ = BONES[name]
+    if kind == "torso":
+        quad = torso_quad(pts)
+        centre = quad.mean(axis=0)
+        m = np.zeros(shape, np.uint8)
+        cv2.fillConvexPoly(m, np.round(centre + 0.6 * (quad - centre)).astype(np.int32), 1)
+        return m.astype(bool)
+    if kind == "head":
+        m = np.zeros(shape, np.uint8)
+        cv2.circle(m, _pt(pts["head_c"]), max(1, round(0.5 * head_radius(pts, torso))), 1, -1)
+        return m.astype(bool)
+    pa, pb = pts[a], pts[b]
+    # leave the joints out: the middle 60% of the bone, half the limb's radius
+    return capsule_mask(shape, pa + 0.2 * (pb - pa), pa + 0.8 * (pb - pa), 0.5 * radii[name])
+
+
+def _pt(p: np.ndarray) -> tuple[int, int]:
+    return round(float(np.clip(p[0], -1e5, 1e5))), round(float(np.clip(p[1], -1e5, 1e5)))

@@ -1,0 +1,140 @@
+"""The motion-agreement report: alignment in time, PCK, lost limbs, the plot, JSON for history.
+
+Outputs are made here: the offline engine's result on a synthetic pair, the same result with the
+left arm painted over (background colour) on every frame, and the reference itself cut later or
+shorter (as a hosted result can come back).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from kmc_ui.engine import AgreementReport, EngineJob, agreement_report, run_engine
+from kmc_ui.engine.encode import VideoWriter
+from kmc_ui.engine.rig import named_points
+from tests.figures import make_character, make_dance
+from tests.media_factory import ffmpeg_exe
+
+SECONDS = 2.0
+FPS = 24
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("agreement")
+    character = make_character(d / "character.png", 360, 640)
+    dance = make_dance(d / "dance.mp4", 360, 640, seconds=SECONDS, fps=FPS, audio=True)
+    result = run_engine(EngineJob(character, dance, "video", "std", False), d / "result.mp4")
+    painted = paint_over_left_arm(result.path, result.targets, d / "no_left_arm.mp4")
+    later = d / "later.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-ss", "0.5", "-i", str(dance), "-c:v", "libx264", "-an", str(later)],
+        check=True,
+    )
+    shorter = d / "shorter.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(dance), "-t", "1.5", "-c:v", "libx264", "-an", str(shorter)],
+        check=True,
+    )
+    return {
+        "dir": d,
+        "character": character,
+        "dance": dance,
+        "result": result.path,
+        "painted": painted,
+        "later": later,
+        "shorter": shorter,
+    }
+
+
+def paint_over_left_arm(src: Path, targets: np.ndarray, dest: Path) -> Path:
+    """Every frame of `src` with the figure's left arm (shoulder to hand) painted in the colour of
+    the background at the same height (the background is a vertical gradient)."""
+    with av.open(str(src)) as c:
+        stream = c.streams.video[0]
+        rate = f"{stream.average_rate.numerator}/{stream.average_rate.denominator}"
+        frames = [f.to_ndarray(format="bgr24") for f in c.decode(stream)]
+    h, w = frames[0].shape[:2]
+    writer = VideoWriter(dest, w, h, rate, len(frames) / FPS)
+    for frame, lm in zip(frames, targets, strict=False):
+        pts = named_points(lm)
+        mask = np.zeros((h, w), np.uint8)
+        thick = max(4, round(0.28 * np.linalg.norm(pts["11"] - pts["23"])))
+        chain = [pts["11"] + 0.15 * (pts["13"] - pts["11"]), pts["13"], pts["15"], pts["l_tip"]]
+        for a, b in itertools.pairwise(chain):
+            cv2.line(mask, tuple(int(v) for v in a), tuple(int(v) for v in b), 1, thick)
+        cv2.circle(mask, tuple(int(v) for v in pts["l_tip"]), thick, 1, -1)
+        rows = np.repeat(frame[:, 3:4, :], w, axis=1)  # the background colour of each row
+        frame[mask > 0] = rows[mask > 0]
+        writer.write(np.ascontiguousarray(frame))
+    writer.close()
+    return dest
+
+
+def test_the_engines_own_result_follows_its_reference(made: dict[str, Path]) -> None:
+    report = agreement_report(made["dance"], made["result"], made["character"], plot_path=made["dir"] / "ok.png")
+    assert report.ok, report.error
+    assert report.pck >= 0.85
+    assert report.following >= 0.8
+    assert abs(report.offset_s) < 0.1  # the engine keeps the reference's timing
+    assert report.limb_lost.get("left arm", 0) <= 0.2 * report.aligned_frames
+    assert report.no_pose_frames == 0
+
+
+def test_a_limb_painted_out_is_reported_lost(made: dict[str, Path]) -> None:
+    intact = agreement_report(made["dance"], made["result"], made["character"])
+    report = agreement_report(made["dance"], made["painted"], made["character"], plot_path=made["dir"] / "arm.png")
+    assert report.ok, report.error
+    lost = report.limb_lost["left arm"]
+    assert lost >= 0.5 * report.aligned_frames
+    assert lost >= 3 * max(1, intact.limb_lost["left arm"])
+    assert report.limb_lost["right arm"] <= 0.3 * report.aligned_frames  # the other arm is fine
+    assert report.lost_frames >= lost and report.lost_times
+    assert "left arm" in report.summary() and "Limbs lost" in report.summary()
+    # the plot marks the lost frames in red
+    plot = cv2.imread(report.plot_path)
+    red = (plot[:, :, 2] > 180) & (plot[:, :, 1] < 80) & (plot[:, :, 0] < 80)
+    assert red.sum() > 50
+
+
+def test_a_result_that_starts_later_is_aligned(made: dict[str, Path]) -> None:
+    report = agreement_report(made["dance"], made["later"])
+    assert report.ok, report.error
+    assert report.offset_s == pytest.approx(0.5, abs=0.1)
+    assert report.pck >= 0.9  # the same clip, once aligned
+
+
+def test_a_shorter_result_is_compared_over_its_own_length(made: dict[str, Path]) -> None:
+    report = agreement_report(made["dance"], made["shorter"])
+    assert report.ok, report.error
+    assert abs(report.offset_s) < 0.1
+    assert report.times[-1] < 1.6 and report.aligned_frames == len(report.times)
+    assert report.pck >= 0.9
+
+
+def test_report_round_trips_through_json(made: dict[str, Path]) -> None:
+    report = agreement_report(made["dance"], made["result"], made["character"], plot_path=made["dir"] / "j.png")
+    text = report.to_json()
+    back = AgreementReport.from_dict(json.loads(text))
+    assert back.pck == pytest.approx(report.pck, abs=1e-3)
+    assert back.limb_lost == report.limb_lost
+    assert back.plot_path == report.plot_path and Path(back.plot_path).is_file()
+    assert len(back.per_frame) == len(report.times)
+
+
+def test_bad_media_gives_a_report_with_an_error_not_an_exception(made: dict[str, Path], tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00" * 1000)
+    report = agreement_report(made["dance"], junk, plot_path=tmp_path / "err.png")
+    assert not report.ok and "cannot" in report.error
+    assert "could not be measured" in report.summary()
+    missing = agreement_report(tmp_path / "nope.mp4", made["dance"])
+    assert not missing.ok

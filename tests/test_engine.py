@@ -1,0 +1,322 @@
+"""The offline engine: end to end on a synthetic pair, retargeting, smoothing, cancel, backend.
+
+The pair is made here (tests/figures.py): a drawn character and a drawn dancer clip that
+mediapipe's bundled pose model detects. Results are probed as a browser would need them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kmc_ui.backends.base import JobRequest
+from kmc_ui.backends.local import READY_TEXT, LocalBackend
+from kmc_ui.engine import EngineCancelled, EngineError, EngineJob, run_engine
+from kmc_ui.engine.encode import VideoWriter
+from kmc_ui.engine.pipeline import output_size
+from kmc_ui.engine.smoothing import OneEuro, fill_gaps, jitter, smooth_offline
+from kmc_ui.history import History
+from kmc_ui.jobs import run_job
+from kmc_ui.media.probe import probe_video
+from kmc_ui.pose import landmarks as L
+from kmc_ui.pose.retarget import PARENT, bone_lengths, retarget
+from tests.figures import V, make_character, make_dance
+from tests.media_factory import make_image
+
+SECONDS = 1.5
+FPS = 24
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    d = tmp_path_factory.mktemp("engine-pair")
+    character = make_character(d / "character.png", 360, 640)
+    dance = make_dance(d / "dance.mp4", 360, 640, seconds=SECONDS, fps=FPS, audio=True)
+    silent = make_dance(d / "dance_silent.mp4", 360, 640, seconds=SECONDS, fps=FPS, audio=False)
+    return character, dance, silent
+
+
+@pytest.fixture(scope="module")
+def rendered(pair: tuple[Path, Path, Path], tmp_path_factory: pytest.TempPathFactory):
+    character, dance, _ = pair
+    out = tmp_path_factory.mktemp("engine-out") / "result.mp4"
+    seen: list[float] = []
+    result = run_engine(EngineJob(character, dance, "video", "std", True), out, progress=lambda f, _t: seen.append(f))
+    return result, seen
+
+
+def _moov_before_mdat(path: Path) -> bool:
+    data = path.read_bytes()
+    return 0 <= data.find(b"moov") < data.find(b"mdat")
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def test_result_is_a_browser_ready_mp4_with_the_reference_timing(rendered) -> None:
+    result, _ = rendered
+    info = probe_video(result.path)
+    assert info.ok, info.error
+    assert (info.codec, info.pix_fmt) == ("h264", "yuv420p")
+    assert info.width % 2 == 0 and info.height % 2 == 0
+    assert (info.width, info.height) == (720, 1280)  # std tier, the 9:16 video's framing
+    assert info.fps == pytest.approx(FPS, abs=0.01)
+    assert info.duration == pytest.approx(SECONDS, abs=1.0 / FPS + 0.01)
+    assert info.has_audio and info.audio_codec == "aac"  # kept when asked
+    assert _moov_before_mdat(result.path)  # +faststart
+    assert result.frames == round(SECONDS * FPS)
+    assert result.torn_frames == 0
+
+
+def test_progress_is_reported_per_frame_and_ends_at_the_end(rendered) -> None:
+    result, seen = rendered
+    assert len(seen) >= result.frames  # at least one call per rendered frame
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(0.995, abs=0.01)
+
+
+def test_no_audio_when_not_asked_and_image_orientation_keeps_the_picture_frame(
+    pair: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    character, dance, _ = pair
+    result = run_engine(EngineJob(character, dance, "image", "std", keep_sound=False), tmp_path / "out.mp4")
+    info = probe_video(result.path)
+    assert not info.has_audio
+    assert (info.width, info.height) == output_size(360 / 640, "std") == (720, 1280)
+    # `image` keeps the character where the picture has it: its hips start where they are drawn
+    hips = L.midpoint(result.targets[0], *L.HIPS)
+    assert hips[0] == pytest.approx(720 / 2, abs=0.08 * 720)
+
+
+def test_silent_reference_gives_a_silent_result_and_says_so(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    character, _, silent = pair
+    result = run_engine(EngineJob(character, silent, "video", "std", keep_sound=True), tmp_path / "out.mp4")
+    assert not probe_video(result.path).has_audio
+    assert any("no sound" in note for note in result.notes)
+
+
+def test_output_size_is_even_and_follows_the_tier() -> None:
+    assert output_size(16 / 9, "std") == (1280, 720)
+    assert output_size(9 / 16, "pro") == (1080, 1920)
+    w, h = output_size(704 / 1216, "std")
+    assert (w, h) == (720, 1244) and w % 2 == 0 and h % 2 == 0
+
+
+def test_encoder_refuses_odd_sizes(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="even"):
+        VideoWriter(tmp_path / "x.mp4", 721, 1280, "24/1", 1.0)
+
+
+def test_picture_without_a_person_is_a_clear_error(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, dance, _ = pair
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (400, 600), (120, 160, 200)).save(blank)
+    with pytest.raises(EngineError, match="No person was found in the character picture"):
+        run_engine(EngineJob(blank, dance), tmp_path / "out.mp4")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_unreadable_video_is_a_clear_error(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    character, _, _ = pair
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00" * 4096)
+    with pytest.raises(EngineError, match="motion video cannot be"):
+        run_engine(EngineJob(character, junk), tmp_path / "out.mp4")
+
+
+# ---------------------------------------------------------------- retargeting
+
+
+def _skeleton(scale: float, arm: float, leg: float) -> np.ndarray:
+    """A standing skeleton (33,4): torso `scale`, arms and legs as multiples of it."""
+    lm = np.zeros((33, 4), np.float32)
+    lm[:, 3] = 1.0
+    root, neck = np.array([200.0, 400.0]), np.array([200.0, 400.0 - scale])
+    pts = {
+        11: neck + V(0.4 * scale, 0),
+        12: neck + V(-0.4 * scale, 0),
+        23: root + V(0.25 * scale, 0),
+        24: root + V(-0.25 * scale, 0),
+        0: neck + V(0, -0.5 * scale),
+    }
+    for side, s in ((1, 11), (-1, 12)):
+        pts[s + 2] = pts[s] + V(side * 0.2 * arm * scale, 0.5 * arm * scale)
+        pts[s + 4] = pts[s + 2] + V(side * 0.1 * arm * scale, 0.45 * arm * scale)
+    for side, h in ((1, 23), (-1, 24)):
+        pts[h + 2] = pts[h] + V(side * 0.05 * scale, 0.9 * leg * scale)
+        pts[h + 4] = pts[h + 2] + V(0, 0.85 * leg * scale)
+    for i in range(33):
+        if i not in pts:  # face details, hands and feet: near their parent joint
+            parent = PARENT.get(i, 0)
+            base = pts.get(parent, pts[0])
+            pts[i] = base + V(3.0 * ((i % 3) - 1), 3.0)
+    for i, p in pts.items():
+        lm[i, :2] = p
+    return lm
+
+
+def _rotate_limbs(lm: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate each forearm and lower leg about its elbow/knee (2D lengths unchanged)."""
+    out = lm.copy()
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.array([[c, -s], [s, c]])
+    for joint, children in ((13, (15, 17, 19, 21)), (14, (16, 18, 20, 22)), (25, (27, 29, 31)), (26, (28, 30, 32))):
+        for ch in children:
+            out[ch, :2] = lm[joint, :2] + rot @ (lm[ch, :2] - lm[joint, :2])
+    return out
+
+
+def test_retargeting_keeps_the_characters_bone_lengths() -> None:
+    source = np.stack([_rotate_limbs(_skeleton(100.0, 1.0, 1.0), a) for a in np.linspace(-1.2, 1.2, 30)])
+    character = _skeleton(160.0, 1.3, 0.8)  # bigger, longer arms, shorter legs
+    out = retarget(source, character)
+    want = bone_lengths(character)
+    body = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+    for t in range(len(out)):
+        got = bone_lengths(out[t])
+        for joint in body:
+            assert got[joint] == pytest.approx(want[joint], rel=0.01), (t, joint)
+    # ... while the directions are the motion's: the forearm turns with the source
+    src_dir = source[:, 15, :2] - source[:, 13, :2]
+    out_dir = out[:, 15, :2] - out[:, 13, :2]
+    cos = (src_dir * out_dir).sum(1) / np.linalg.norm(src_dir, axis=1) / np.linalg.norm(out_dir, axis=1)
+    assert cos.min() > 0.999
+
+
+def test_engine_targets_have_the_characters_proportions(rendered, pair: tuple[Path, Path, Path]) -> None:
+    """Through detection, smoothing and placement: the drawn frames have the character's limb
+    proportions (forearm / upper arm, shin / thigh), not the dancer's."""
+    from kmc_ui.engine.pipeline import load_picture
+    from kmc_ui.engine.segment import cut_out
+
+    result, _ = rendered
+    character, _, _ = pair
+    rest = bone_lengths(cut_out(load_picture(character)).landmarks)
+    drawn = [bone_lengths(t) for t in result.targets]
+    for fore, upper in ((15, 13), (16, 14), (27, 25), (28, 26)):
+        want = rest[fore] / rest[upper]
+        got = float(np.median([d[fore] / d[upper] for d in drawn]))
+        assert got == pytest.approx(want, rel=0.05), (fore, upper)
+
+
+# ---------------------------------------------------------------- smoothing
+
+
+def test_one_euro_bounds_jitter_without_lag() -> None:
+    from kmc_ui.engine.pipeline import SMOOTHING
+
+    rng = np.random.default_rng(3)
+    fps = 24.0
+    t = np.arange(0, 8, 1 / fps)
+    for freq, amp in ((0.3, 1.0), (0.8, 1.0), (1.5, 0.6)):  # slow sway .. quick arm swing (torso units)
+        clean = np.stack([amp * np.sin(2 * np.pi * freq * t), 0.5 * np.cos(2 * np.pi * 0.5 * t)], axis=1)
+        noisy = clean + rng.normal(0, 0.03, clean.shape)  # detector jitter: 3% of a torso
+        smooth = smooth_offline(noisy, t, SMOOTHING)
+        # jitter: frame-to-frame acceleration of the error (the motion's own acceleration left out)
+        assert jitter(smooth - clean) < jitter(noisy - clean) / 2.5, freq
+        assert np.abs(smooth - clean).mean() < np.abs(noisy - clean).mean(), freq  # closer than the raw track
+        assert np.abs(smooth - clean).max() < 0.12, freq  # within 4 sigma everywhere: reach kept, ends included
+        lags = range(-4, 5)
+        errors = [np.abs(np.roll(smooth, k, axis=0)[8:-8] - clean[8:-8]).mean() for k in lags]
+        assert list(lags)[int(np.argmin(errors))] == 0, freq  # zero lag (forward + backward)
+    causal = OneEuro(min_cutoff=3.0, beta=1.0).filter(noisy, t)
+    assert jitter(causal - clean) < jitter(noisy - clean) / 1.5  # the live (causal) filter helps too
+
+
+def test_gaps_are_filled_between_detections() -> None:
+    track = np.array([[0.0, 0.0], [np.nan, np.nan], [2.0, 4.0], [np.nan, np.nan]])
+    filled, measured = fill_gaps(track)
+    assert filled.tolist() == [[0.0, 0.0], [1.0, 2.0], [2.0, 4.0], [2.0, 4.0]]
+    assert measured.tolist() == [True, False, True, False]
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def test_cancel_stops_rendering_within_one_frame(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    character, dance, _ = pair
+    cancel = threading.Event()
+    drawn: list[int] = []
+
+    def on_frame(i: int, _frame: np.ndarray, _stats: object) -> None:
+        drawn.append(i)
+        if i == 5:
+            cancel.set()
+
+    out = tmp_path / "cancelled.mp4"
+    with pytest.raises(EngineCancelled):
+        run_engine(EngineJob(character, dance), out, cancel=cancel, on_frame=on_frame)
+    assert drawn == list(range(6))  # frame 5 set the flag; frame 6 was never drawn
+    assert not out.exists()  # the partial file is removed
+
+
+# ---------------------------------------------------------------- the backend
+
+
+def test_local_backend_is_ready_without_keys_and_says_what_it_cannot_do(tmp_path: Path) -> None:
+    ok, text = LocalBackend(work_dir=tmp_path).ready()
+    assert ok
+    assert "prompt" in text and "ignored" in text and "preview-quality" in text
+    assert text == READY_TEXT
+
+
+def test_local_backend_runs_through_the_job_runner(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    character, dance, _ = pair
+    backend = LocalBackend(work_dir=tmp_path / "work")
+    history = History(tmp_path / "data")
+    request = JobRequest(character, dance, orientation="video", tier="std", keep_sound=True, run_id="run-local-1")
+    history.create("me", {"run_id": request.run_id, "status": "created"})
+    steps = list(run_job(backend, request, history, "me"))
+    assert steps[-1].stage == "done", steps[-1].text
+    info = probe_video(steps[-1].result_path)
+    assert info.codec == "h264" and info.has_audio
+    assert any(s.stage == "running" and "%" in s.text for s in steps)  # progress shown while rendering
+    assert steps[-1].result_duration == pytest.approx(SECONDS, abs=0.05)
+
+
+def test_local_backend_cancel_stops_the_render(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    character, dance, _ = pair
+    backend = LocalBackend(work_dir=tmp_path / "work")
+    task = backend.submit(JobRequest(character, dance, run_id="run-local-2"))
+    deadline = time.monotonic() + 60
+    while backend.poll(task).progress is not None and backend.poll(task).progress < 0.45:  # rendering frames
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert backend.cancel(task)
+    asked = time.monotonic()
+    state = backend.wait(task, timeout=30)
+    assert state.status == "canceled"
+    assert time.monotonic() - asked < 1.0  # a frame takes ~30 ms; the encoder is killed at once
+    assert not list((tmp_path / "work").glob("*.mp4"))
+
+
+def test_local_backend_failure_is_a_readable_task_state(tmp_path: Path) -> None:
+    backend = LocalBackend(work_dir=tmp_path / "work")
+    picture = make_image(tmp_path / "blank.png", 400, 600)
+    video = tmp_path / "junk.mp4"
+    video.write_bytes(b"\x00" * 2048)
+    state = backend.wait(backend.submit(JobRequest(picture, video)), timeout=60)
+    assert state.status == "failed"
+    assert "Traceback" not in state.message and state.message
+    assert backend.poll("local-unknown").status == "failed"
+
+
+# ---------------------------------------------------------------- the shared sample
+
+
+@pytest.mark.slow
+def test_sample_pair_renders_without_tears(shared_media: Path, tmp_path: Path) -> None:
+    character = shared_media / "character_anime_fullbody.jpg"
+    dance = shared_media / "dance_fullbody_12s.mp4"
+    result = run_engine(EngineJob(character, dance, "image", "std", True), tmp_path / "sample.mp4")
+    info = probe_video(result.path)
+    assert (info.codec, info.pix_fmt, info.has_audio) == ("h264", "yuv420p", True)
+    assert info.duration == pytest.approx(10.0, abs=0.05)  # `image` caps the motion at 10 s
+    assert result.torn_frames <= 0.01 * result.frames
+    assert any("first 10.0 s" in note for note in result.notes)
