@@ -118,9 +118,7 @@ class Studio:
         return CheckReport(findings, image, video, est, seconds)
 
     # ------------------------------------------------------------ body checks
-    def body_check(
-        self, inputs: Inputs, cancel: threading.Event | None = None, previews: bool = True
-    ) -> BodyReport:
+    def body_check(self, inputs: Inputs, cancel: threading.Event | None = None, previews: bool = True) -> BodyReport:
         """Pose pre-flight (kmc_ui/checks/pose.py) on one worker thread, cached by file content.
 
         mediapipe graphs are per thread, so every body check runs on the same worker; the UI's
@@ -180,6 +178,32 @@ class Studio:
             return {"times": [round(float(t), 3) for t in analysis.times], "points": points}
 
         return self._pose_pool.submit(run).result()
+
+    def report(self, owner: str, run_id: str) -> dict[str, Any] | None:
+        """Motion-agreement report for a finished run (any backend), stored in its history record.
+
+        Pose is re-detected in the output on the pose worker; the plot is saved in the run folder.
+        """
+        record = self.history.get(owner, run_id)
+        if not record or not record.get("output"):
+            return None
+        if record.get("report"):
+            return record["report"]
+        from kmc_ui.engine import agreement_report
+
+        inputs = record.get("inputs") or {}
+        plot = self.history.run_dir(owner, run_id) / "agreement.png"
+        rep = self._pose_pool.submit(
+            agreement_report,
+            inputs.get("video"),
+            record["output"],
+            character_image=inputs.get("image"),
+            plot_path=plot,
+            cache_dir=self.cache_dir,
+        ).result()
+        data = rep.to_dict() | {"summary": rep.summary()}
+        self.history.update(owner, run_id, report=data)
+        return data
 
     def warm_up(self) -> None:
         """Load the pose models on the worker in the background, so the first check is quick."""

@@ -97,7 +97,7 @@ def test_generate_valid_pair_through_to_a_result(
 ) -> None:
     client, settings = app
     kling_server.reset()
-    status, player, download, record = client.predict(
+    status, player, download, record, report_md, _plot = client.predict(
         image=handle_file(str(character_image)), video=handle_file(str(reference_video)), **GEN
     )
     assert "Done" in status, status
@@ -106,6 +106,9 @@ def test_generate_valid_pair_through_to_a_result(
     # The side-by-side player gets both files, served from this run's folder.
     assert player["ref"].startswith("/gradio_api/file=") and player["out"].startswith("/gradio_api/file=")
     assert record["status"] == "succeeded" and record["task_id"] and record["provider"] == "kling"
+    # Every result gets a motion-agreement report (the fake's test pattern has nobody in it: measured as such).
+    assert set(record["report"]) >= {"pck", "offset_s", "lost_frames", "per_frame", "summary"}
+    assert report_md == record["report"]["summary"] and report_md
     ref = probe_video(record["inputs"]["video"])
     assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)
     # The fake fetched our prepared video from the app's own media route, and got a valid JWT.

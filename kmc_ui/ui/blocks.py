@@ -36,6 +36,9 @@ def raw_upload(component: gr.Image) -> gr.Image:
     return component
 
 
+RESULT_LABELS = {"local": "Result · offline engine, preview-quality puppet (the prompt is not used)"}
+
+
 def describe_result(inputs: Inputs, seconds: float | None) -> str:
     """A text description of what was generated (for screen readers and the page)."""
     length = f"{seconds:.1f} s " if seconds else ""
@@ -216,6 +219,15 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     stop_btn = gr.Button(t("stop"), variant="stop", elem_id="kmc-stop")
                 status = gr.Markdown(elem_id="kmc-status")
                 player = sync_player(elem_id="kmc-player")
+                with gr.Row(equal_height=False):
+                    report_md = gr.Markdown(elem_id="kmc-report")
+                    report_plot = gr.Image(
+                        label="Agreement per frame",
+                        interactive=False,
+                        visible=False,
+                        height=200,
+                        elem_id="kmc-report-plot",
+                    )
                 with gr.Row():
                     download = gr.File(label=t("download"), interactive=False, elem_id="kmc-download", height=80)
                     run_record = gr.JSON(label=t("run_record"), visible=False)
@@ -419,22 +431,35 @@ def build_demo(studio: Studio) -> gr.Blocks:
             own = own or session_owner(request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             last = None
+            skip = (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
             for p in studio.generate(inputs, own, video_url=url or "", backend=chosen):
                 last = p
-                yield render.progress_md(p), gr.skip(), gr.skip(), gr.skip()
+                yield render.progress_md(p), *skip
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
-            if last and last.stage == "done" and last.result_path:
-                ref = ((record or {}).get("inputs") or {}).get("video") or inputs.video
-                out = str(last.result_path)
-                value = player_value(ref, out, description=describe_result(inputs, last.result_duration))
-                yield render.progress_md(last), value, out, record
-            elif record:
-                yield gr.skip(), gr.skip(), gr.skip(), record
+            if not (last and last.stage == "done" and last.result_path):
+                if record:  # the final values stand alone for API clients
+                    yield (render.progress_md(last) if last else ""), gr.skip(), None, record, "", gr.skip()
+                return
+            ref = ((record or {}).get("inputs") or {}).get("video") or inputs.video
+            out = str(last.result_path)
+            labels = ("Reference", RESULT_LABELS.get(inputs.backend, "Result"))
+            describe = describe_result(inputs, last.result_duration)
+            value = player_value(ref, out, description=describe, labels=labels)
+            yield render.progress_md(last), value, out, record, text.REPORT_PENDING, gr.skip()
+            report = studio.report(own, last.run_id) or {}
+            skeleton = studio.skeleton_track(ref)
+            value = player_value(
+                ref, out, offset=report.get("offset_s", 0.0), skeleton=skeleton, description=describe, labels=labels
+            )
+            plot = report.get("plot_path") or None
+            record = studio.history.get(own, last.run_id)
+            shown = gr.update(value=plot, visible=bool(plot))
+            yield render.progress_md(last), value, out, record, report.get("summary", ""), shown
 
         gen_event = generate_btn.click(
             do_generate,
             inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key, owner],
-            outputs=[status, player, download, run_record],
+            outputs=[status, player, download, run_record, report_md, report_plot],
             validator=validate_generate,
             api_name="generate",
         )

@@ -25,3 +25,4 @@ KEYS_NOTE = (
     "Keys typed here are used for this browser session only: they are kept in memory for the run, never "
     "written to disk, logged or shown again. Leave a box empty to use the server's configured key."
 )
+REPORT_PENDING = "⏳ Measuring how closely the result follows the reference (motion-agreement report)…"
