@@ -1,0 +1,96 @@
+"""The offline default in a real Chromium: no keys, generate on the CPU engine, both videos side by
+side and playing, the motion-agreement report, Stop a running job, reload and find the run in History."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kmc_ui.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.figures import make_character, make_dance
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def offline_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from kmc_ui.server import launch
+
+    data = tmp_path_factory.mktemp("offline") / "data"
+    settings = Settings(data_dir=data)  # no keys at all: the offline engine is the default
+    assert settings.backend == "local"
+    demo = launch(settings, block=False, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1700})
+        page.goto(demo.local_url)
+        yield page, data
+        browser.close()
+    demo.close()
+
+
+def status_text(page: Any) -> str:
+    return page.inner_text("#kmc-status")
+
+
+def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tmp_path: Path) -> None:
+    page, data = offline_page
+    shots = shots_dir("browser-offline")
+    image = make_character(tmp_path / "character.png")
+    clip = make_dance(tmp_path / "dance.mp4", seconds=3.2)
+
+    page.locator("#kmc-image input[type=file]").set_input_files(str(image))
+    page.locator("#kmc-video input[type=file]").set_input_files(str(clip))
+    page.wait_for_function("document.querySelector('#kmc-video-findings .kmc-ok, #kmc-video-findings li')")
+    assert "prompt" in page.inner_text("#kmc-backend-info").lower()  # says the prompt is not used offline
+
+    # Generate on the engine: the result plays beside the reference, then the report arrives.
+    page.click("#kmc-generate")
+    page.wait_for_function(
+        "document.querySelector('#kmc-status').innerText.includes('Done')", timeout=180000, polling=500
+    )
+    page.wait_for_function(
+        """[...document.querySelectorAll('#kmc-player video')].every(v => v.readyState >= 2)""", timeout=30000
+    )
+    assert "preview-quality puppet" in page.inner_text("#kmc-player")
+    page.wait_for_function(
+        "document.querySelector('#kmc-report').innerText.includes('Motion agreement')", timeout=120000
+    )
+    page.click("#kmc-player .kmc-play")
+    page.wait_for_timeout(700)
+    times = page.evaluate("[...document.querySelectorAll('#kmc-player video')].map(v => v.currentTime)")
+    assert times[0] > 0.2 and abs(times[0] - times[1]) < 0.2, times
+    page.click("#kmc-player .kmc-play")
+    page.screenshot(path=str(shots / "1-offline-result.png"), full_page=True)
+
+    # Stop a running job: the page says so at once and the run is recorded as stopped/canceled.
+    page.click("#kmc-generate")
+    page.wait_for_function(
+        "['Rendering', 'Submitting', 'Queued', 'Generating', 'Running', 'Waiting']"
+        ".some(w => document.querySelector('#kmc-status').innerText.includes(w))",
+        timeout=60000,
+        polling=200,
+    )
+    page.click("#kmc-stop")
+    page.wait_for_function("document.querySelector('#kmc-status').innerText.includes('Stopped')", timeout=10000)
+    page.screenshot(path=str(shots / "2-stopped.png"), full_page=True)
+
+    # Reload: the runs are still there, in this browser's History.
+    page.reload()
+    page.get_by_role("tab", name="History").click()
+    page.click("#kmc-history-refresh")
+    page.wait_for_function(
+        "document.querySelector('#kmc-history-table').innerText.includes('succeeded')", timeout=20000
+    )
+    table = page.inner_text("#kmc-history-table")
+    assert "local" in table
+    page.screenshot(path=str(shots / "3-history-after-reload.png"), full_page=True)
+    records = list((data / "runs").glob("*/*/record.json"))
+    assert len(records) == 2
