@@ -55,6 +55,9 @@ class InputLimits:
     # Our own soft thresholds (not provider limits), used for warnings and hints.
     pair_aspect_warn_ratio: float = 1.5  # image vs video aspect differ by more than this
     video_fps_min_hint: float = 15.0
+    # Under 1 frame a second the index's timing is broken (all frame durations 0, a zero
+    # timescale), not a slow clip: players and the provider cannot time the motion -> error.
+    video_fps_min_valid: float = 1.0
     video_fps_max_hint: float = 60.0
 
 
@@ -237,3 +240,23 @@ class PoseThresholds:
 
 
 POSE = PoseThresholds()
+
+
+# Tasks one account may have running at once, per backend: a batch never submits more than this
+# at a time (an explicit `concurrency=` to kmc_ui.batch.run_batch overrides it). Each running item
+# also prepares its files on this machine, so a lower number is also kinder to 2 CPU cores.
+CONCURRENCY: dict[str, int] = {
+    # Official docs: concurrency is per account ("resource pack"), a task holds a slot from
+    # `submitted` until it ends, and one over the limit is refused with 1303. The number itself is
+    # not published (third-party summaries give 1 for trial accounts, 3-5 for paid packs): 1 is the
+    # value every account has, so a batch never pays retries or fails on 1303.
+    "kling": 1,
+    "kling2": 1,  # the same accounts and the same rule (API 2.0 design)
+    # fal FAQ: new accounts start at 2 concurrent requests (up to 40 as credits are bought); more
+    # are queued by fal, never refused, so 2 only keeps our own queue readable.
+    "fal": 2,
+    # Replicate publishes a rate (600 prediction creates a minute; 6 a minute without a payment
+    # method), no concurrency limit: 2 is our own choice, not the provider's.
+    "replicate": 2,
+    "local": 1,  # the offline engine runs on this machine's CPU: one render at a time
+}

@@ -1,0 +1,438 @@
+"""Batch: one motion with several characters, or one character with several motions, as one request.
+
+    plan = plan_batch(studio, images=[a, b, c], videos=[dance], common=Inputs(backend="kling"))
+    plan.total_text()                       # "3 videos, 10.5 s in all: $0.74 (5.25 units) at most"
+    for p in run_batch(studio, plan, owner):    # Iterator[BatchProgress]
+        show(p.items)                       # per item: stage, text, task id, run id, result path
+
+Every item is checked with Studio.check before anything is paid. An item with an error the
+preparation step cannot fix (or a duplicate of another item) is listed with its reason and
+skipped; the others still run. The batch costs the sum of the runnable items' estimates.
+
+Items run in worker threads, each driving Studio.generate (prepare, record in History, submit,
+poll, download), at most `concurrency` at a time: the provider's per-account limit from
+limits.CONCURRENCY unless told otherwise. A failure, an exception or a refused item never stops
+the others. Closing the iterator (the UI's Stop) stops the batch: items not yet started are never
+submitted, and each running item stops waiting the way a single run does (its task stays in
+History to be resumed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from kmc_ui.backends.base import Backend
+from kmc_ui.cost import Estimate
+from kmc_ui.findings import Finding, sort_findings
+from kmc_ui.jobs import Progress
+from kmc_ui.limits import CONCURRENCY
+from kmc_ui.studio import CheckReport, Inputs, Studio
+
+MAX_ITEMS = 20  # one request; more is a job for the CLI in a loop, not one click
+REFRESH = 0.5  # seconds between progress yields when nothing changes (elapsed times move on)
+
+BatchKind = Literal["characters", "motions", "single"]
+FINISHED = ("done", "failed", "stopped", "skipped")
+
+
+class BatchError(ValueError):
+    """The batch as a whole cannot be planned (no inputs, too many, both lists long). Show as-is."""
+
+
+@dataclass
+class BatchItem:
+    index: int  # 1-based position in the batch
+    label: str  # "Character 2: alice.png"
+    inputs: Inputs
+    report: CheckReport
+    skip_reason: str = ""  # "" = it will run
+
+    @property
+    def runnable(self) -> bool:
+        return not self.skip_reason
+
+    @property
+    def estimate(self) -> Estimate | None:
+        return self.report.estimate
+
+    @property
+    def blocking_findings(self) -> list[Finding]:
+        """Errors the preparation step cannot fix: they make the item skipped."""
+        return [f for f in self.report.findings if f.level == "error" and not f.auto_fix]
+
+    def to_dict(self) -> dict[str, object]:
+        est = self.estimate
+        return {
+            "index": self.index,
+            "label": self.label,
+            "image": self.inputs.image,
+            "video": self.inputs.video,
+            "runnable": self.runnable,
+            "skip_reason": self.skip_reason,
+            "findings": [f.to_dict() for f in self.report.findings],
+            "estimate_usd": est.usd if est else None,
+            "estimate_units": est.units if est else None,
+            "billed_seconds": self.report.billed_seconds,
+        }
+
+
+@dataclass
+class BatchPlan:
+    kind: BatchKind  # what varies: characters (one motion) / motions (one character) / single
+    common: Inputs  # the settings every item shares (its image/video fields are not used)
+    items: list[BatchItem]
+    concurrency: int  # the backend's limit (limits.CONCURRENCY)
+    backend_ready: tuple[bool, str] = (True, "")
+
+    @property
+    def runnable(self) -> list[BatchItem]:
+        return [i for i in self.items if i.runnable]
+
+    @property
+    def skipped(self) -> list[BatchItem]:
+        return [i for i in self.items if not i.runnable]
+
+    @property
+    def blocking(self) -> bool:
+        """Nothing can run: every item is skipped, or the backend is not set up."""
+        return not self.runnable or not self.backend_ready[0]
+
+    @property
+    def shared_findings(self) -> list[Finding]:
+        """Findings on the input every item shares (the one motion, or the one character), once."""
+        shared = {"characters": "video", "motions": "image"}.get(self.kind)
+        if not shared or not self.items:
+            return []
+        return [f for f in self.items[0].report.findings if f.input == shared]
+
+    @property
+    def total_seconds(self) -> float:
+        return round(sum(i.report.billed_seconds for i in self.runnable), 2)
+
+    @property
+    def total_usd(self) -> float | None:
+        """Sum of the runnable items' estimates; None when a price is not published."""
+        values = [i.estimate.usd if i.estimate else None for i in self.runnable]
+        return None if any(v is None for v in values) else round(sum(v for v in values if v is not None), 4)
+
+    @property
+    def total_units(self) -> float | None:
+        values = [i.estimate.units if i.estimate else None for i in self.runnable]
+        return None if any(v is None for v in values) else round(sum(v for v in values if v is not None), 4)
+
+    def total_text(self) -> str:
+        n = len(self.runnable)
+        if not n:
+            return "Nothing to generate: every item has a problem to fix first."
+        videos = f"{n} video{'s' if n != 1 else ''}, {self.total_seconds:.1f} s in all"
+        skipped = f" ({len(self.skipped)} skipped)" if self.skipped else ""
+        if self.common.backend == "local":
+            return f"{videos}{skipped}: free (offline engine)."
+        usd = self.total_usd
+        if usd is None:
+            return f"{videos}{skipped}: price not published for this provider; see its pricing page."
+        units = f" ({self.total_units:.2f} units)" if self.total_units is not None else ""
+        return f"{videos}{skipped}: ${usd:.2f}{units} at most."
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "items": [i.to_dict() for i in self.items],
+            "runnable": len(self.runnable),
+            "skipped": len(self.skipped),
+            "total_seconds": self.total_seconds,
+            "total_usd": self.total_usd,
+            "total_units": self.total_units,
+            "total_text": self.total_text(),
+            "shared_findings": [f.to_dict() for f in self.shared_findings],
+            "concurrency": self.concurrency,
+            "backend_ready": list(self.backend_ready),
+            "blocking": self.blocking,
+        }
+
+
+@dataclass
+class ItemProgress:
+    index: int
+    label: str
+    stage: str  # waiting / skipped / preparing / submitting / queued / running / retrying / downloading / done / ...
+    text: str
+    task_id: str = ""
+    run_id: str = ""
+    result_path: Path | None = None
+    error: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.stage in FINISHED
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "result_path": str(self.result_path) if self.result_path else None}
+
+
+@dataclass
+class BatchProgress:
+    items: list[ItemProgress]  # a snapshot: safe to keep
+    elapsed: float
+    running: int  # items holding a slot now (preparing .. downloading)
+    peak_running: int  # the most that ever held a slot at once
+    concurrency: int
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return all(i.finished for i in self.items)
+
+    def count(self, stage: str) -> int:
+        return sum(1 for i in self.items if i.stage == stage)
+
+    @property
+    def results(self) -> list[ItemProgress]:
+        return [i for i in self.items if i.stage == "done" and i.result_path is not None]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "items": [i.to_dict() for i in self.items],
+            "elapsed": round(self.elapsed, 2),
+            "running": self.running,
+            "peak_running": self.peak_running,
+            "concurrency": self.concurrency,
+            "finished": self.finished,
+            "text": self.text(),
+        }
+
+    def text(self) -> str:
+        parts = [f"{self.count('done')} done"]
+        for stage, word in (("failed", "failed"), ("stopped", "stopped"), ("skipped", "skipped")):
+            if self.count(stage):
+                parts.append(f"{self.count(stage)} {word}")
+        waiting = self.count("waiting")
+        if self.running:
+            parts.append(f"{self.running} running")
+        if waiting:
+            parts.append(f"{waiting} waiting")
+        return f"{', '.join(parts)} (of {len(self.items)}; at most {self.concurrency} at a time)"
+
+
+# ------------------------------------------------------------------------------------ plan
+def plan_batch(
+    studio: Studio,
+    images: Sequence[str],
+    videos: Sequence[str],
+    common: Inputs,
+    *,
+    body: bool = False,
+    backend: Backend | None = None,
+) -> BatchPlan:
+    """Check every item of the batch before anything is paid. Raises BatchError for a batch that
+    cannot be planned at all; per-item problems make that item skipped, not the batch fail.
+
+    body=True adds the pose pre-flight findings (Studio.body_check, no previews) to each item's
+    report: seconds per item, the shared file's analysis is cached by content. `backend` replaces
+    the configured one (a per-session backend holding the user's own key), as in Studio.generate."""
+    images = [str(p) for p in images if p and str(p).strip()]
+    videos = [str(p) for p in videos if p and str(p).strip()]
+    if not images or not videos:
+        missing = "character image" if not images else "motion video"
+        raise BatchError(f"Add at least one {missing}.")
+    if len(images) > 1 and len(videos) > 1:
+        raise BatchError(
+            f"A batch is one motion with several characters, or one character with several motions "
+            f"(got {len(images)} characters and {len(videos)} motions). Fix: keep one of the two lists to one file."
+        )
+    kind: BatchKind = "characters" if len(images) > 1 else "motions" if len(videos) > 1 else "single"
+    count = max(len(images), len(videos))
+    if count > MAX_ITEMS:
+        raise BatchError(f"A batch holds at most {MAX_ITEMS} items (got {count}). Fix: split it into smaller ones.")
+
+    items: list[BatchItem] = []
+    seen: dict[tuple[int, str], int] = {}
+    for n in range(count):
+        image = images[n] if kind == "characters" else images[0]
+        video = videos[n] if kind == "motions" else videos[0]
+        inputs = replace(common, image=image, video=video)
+        varying = video if kind == "motions" else image
+        what = "Motion" if kind == "motions" else "Character"
+        report = studio.check(inputs)
+        if body:
+            report.findings = sort_findings(report.findings + studio.body_check(inputs, previews=False).findings)
+        item = BatchItem(n + 1, f"{what} {n + 1}: {Path(varying).name}", inputs, report)
+        blocking = item.blocking_findings
+        if blocking:
+            item.skip_reason = " ".join(f.text() for f in blocking)
+        elif kind != "single":
+            key = _content_key(varying)
+            if key is not None and key in seen:
+                item.skip_reason = (
+                    f"The same file as item {seen[key]}: it would pay twice for the same result. "
+                    "Fix: remove one of them."
+                )
+            elif key is not None:
+                seen[key] = item.index
+        items.append(item)
+
+    backend = backend or studio.backends.get(common.backend)
+    ready = backend.ready() if backend is not None else (False, f"Unknown backend '{common.backend}'.")
+    return BatchPlan(kind, common, items, CONCURRENCY.get(common.backend, 1), ready)
+
+
+def _content_key(path: str, sample: int = 1 << 20) -> tuple[int, str] | None:
+    """(size, digest of the first and last MiB): equal for copies of one file, cheap for 100 MB videos."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(0)
+            digest = hashlib.sha256(fh.read(sample))
+            if size > sample:
+                fh.seek(max(sample, size - sample))
+                digest.update(fh.read(sample))
+    except OSError:
+        return None
+    return size, digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------------- run
+def run_batch(
+    studio: Studio,
+    plan: BatchPlan,
+    owner: str,
+    concurrency: int | None = None,
+    *,
+    video_url: str = "",
+    backend: Backend | None = None,
+) -> Iterator[BatchProgress]:
+    """Run the plan's runnable items, at most `concurrency` at a time (default: the backend's
+    limit from limits.CONCURRENCY). Yields aggregated progress; ends when every item is finished.
+    Closing the iterator stops the batch (see the module docstring).
+
+    video_url (a public URL the user gave for the one motion) and backend (a per-session backend)
+    go to every item's Studio.generate. Raises BatchError for a URL in a several-motions batch."""
+    if video_url and plan.kind == "motions":
+        raise BatchError(
+            "A pasted video URL stands for one motion, and this batch has several. Fix: leave the URL empty "
+            "(the app serves each motion itself), or run one motion at a time."
+        )
+    limit = max(1, int(concurrency if concurrency is not None else plan.concurrency))
+    start = time.monotonic()
+    state = {
+        item.index: ItemProgress(
+            item.index,
+            item.label,
+            "waiting" if item.runnable else "skipped",
+            "Waiting for a free slot…" if item.runnable else item.skip_reason,
+        )
+        for item in plan.items
+    }
+    runnable = plan.runnable
+    events: list[str] = []
+    updates: queue.Queue[tuple[int, Progress | None]] = queue.Queue()
+    stop = threading.Event()
+    lock = threading.Lock()
+    running = 0
+    peak = 0
+
+    def snapshot() -> BatchProgress:
+        with lock:
+            items = [replace(state[i.index]) for i in plan.items]
+            return BatchProgress(items, time.monotonic() - start, running, peak, limit, list(events))
+
+    def work(item: BatchItem) -> None:
+        nonlocal running, peak
+        if stop.is_set():
+            updates.put((item.index, Progress("stopped", "Not started: the batch was stopped.")))
+            updates.put((item.index, None))
+            return
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        steps = studio.generate(item.inputs, owner, video_url=video_url, backend=backend)
+        last: Progress | None = None
+        try:
+            for last in steps:
+                updates.put((item.index, last))
+                if stop.is_set() and not last.finished:
+                    break
+        except Exception as exc:  # a bug in one item must not stop the others
+            text = f"This item stopped on an unexpected error ({type(exc).__name__}: {exc})."
+            last = Progress("failed", text, error=text)
+            updates.put((item.index, last))
+        finally:
+            steps.close()  # a task still waiting is handled like a single run's Stop
+            with lock:
+                running -= 1
+            if last is None or not last.finished:
+                task_id = last.task_id if last else ""
+                text = "Stopped: the task stays in History, where it can be resumed." if task_id else "Stopped."
+                updates.put((item.index, Progress("stopped", text, task_id=task_id)))
+            updates.put((item.index, None))  # this worker is done
+
+    def apply(index: int, p: Progress | None) -> None:
+        if p is None:
+            return
+        with lock:
+            cur = state[index]
+            cur.stage, cur.text, cur.elapsed = p.stage, p.text, p.elapsed
+            cur.task_id = p.task_id or cur.task_id
+            cur.run_id = p.run_id or cur.run_id
+            cur.result_path = p.result_path or cur.result_path
+            cur.error = p.error or cur.error
+            if p.stage in ("done", "failed", "stopped"):
+                events.append(f"{cur.label}: {p.stage}" + (f" ({p.error})" if p.error else ""))
+
+    if not plan.backend_ready[0]:
+        why = plan.backend_ready[1]
+        for item in runnable:
+            state[item.index].stage, state[item.index].text, state[item.index].error = "failed", why, why
+        yield snapshot()
+        return
+
+    pool = ThreadPoolExecutor(max_workers=min(limit, max(1, len(runnable))), thread_name_prefix="kmc-batch")
+    left = len(runnable)
+    try:
+        yield snapshot()
+        if plan.kind == "characters" and runnable:
+            # Every item sends the same motion: prepare it once (transcode/trim) before the items
+            # start, so N workers do not convert the same video N times at once.
+            with lock:
+                for item in runnable:
+                    state[item.index].stage = "preparing"
+                    state[item.index].text = "Preparing the motion video shared by every item…"
+            warm = pool.submit(studio.prepare, runnable[0].inputs)
+            while True:
+                try:
+                    warm.result(timeout=REFRESH)
+                    break
+                except TimeoutError:
+                    yield snapshot()
+                except Exception:  # each item prepares again and reports its own problem
+                    break
+            with lock:
+                for item in runnable:
+                    state[item.index].stage, state[item.index].text = "waiting", "Waiting for a free slot…"
+        for item in runnable:
+            pool.submit(work, item)
+        while left:
+            changed = False
+            try:
+                index, p = updates.get(timeout=REFRESH)
+                while True:
+                    apply(index, p)
+                    changed = True
+                    left -= p is None
+                    index, p = updates.get_nowait()
+            except queue.Empty:
+                pass
+            if changed or left:
+                yield snapshot()
+    finally:
+        stop.set()  # closed early: workers stop at their next step and close their own runs
+        pool.shutdown(wait=False, cancel_futures=True)
