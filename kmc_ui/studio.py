@@ -307,6 +307,8 @@ class Studio:
                     "trim_start": inputs.trim_start,
                 },
                 "inputs": {"image": str(image_path), "video": str(video_path)},
+                "source_image": inputs.image,  # the uploads as given (the body-check cache is keyed by them)
+                "source_video": inputs.video,
                 "estimate_usd": est.usd,
                 "estimate_units": est.units,
                 "billed_seconds_estimate": seconds,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from kmc_ui.media.probe import probe_video
 from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
 from tests.figures import make_character, make_dance
@@ -69,6 +70,18 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     assert times[0] > 0.2 and abs(times[0] - times[1]) < 0.2, times
     page.click("#kmc-player .kmc-play")
     page.screenshot(path=str(shots / "1-offline-result.png"), full_page=True)
+
+    # Export reference | result as one video (one ffmpeg filter graph), probed.
+    page.get_by_text("Export a comparison video").click()
+    page.click("#kmc-export")
+    page.wait_for_function(
+        "document.querySelector('#kmc-export-file') && document.querySelector('#kmc-export-file a')", timeout=60000
+    )
+    exports = list((data / "runs").glob("*/*/comparison.mp4"))
+    assert len(exports) == 1
+    info = probe_video(exports[0])
+    assert info.codec == "h264" and info.pix_fmt == "yuv420p" and info.has_audio
+    assert info.width > info.height  # two portrait panels side by side
 
     # Stop a running job: the page says so at once and the run is recorded as stopped/canceled.
     page.click("#kmc-generate")

@@ -14,6 +14,7 @@ from kmc_ui.findings import Finding, for_input, sort_findings
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import BodyReport, Inputs, Studio
 from kmc_ui.ui import render, text
+from kmc_ui.ui.batch_tab import build_batch_tab, wire_batch
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
@@ -231,9 +232,21 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 with gr.Row():
                     download = gr.File(label=t("download"), interactive=False, elem_id="kmc-download", height=80)
                     run_record = gr.JSON(label=t("run_record"), visible=False)
+                with gr.Accordion(t("export_title"), open=False), gr.Row():
+                    export_audio = gr.Radio(
+                        [(t("audio_reference"), "reference"), (t("audio_output"), "output"), (t("audio_none"), "none")],
+                        value="output",
+                        label=t("export_audio"),
+                        elem_id="kmc-export-audio",
+                    )
+                    export_skeleton = gr.Checkbox(False, label=t("export_skeleton"), elem_id="kmc-export-skeleton")
+                    export_btn = gr.Button(t("export"), elem_id="kmc-export")
+                    export_file = gr.File(label=t("export_file"), interactive=False, elem_id="kmc-export-file")
 
             with gr.Tab(t("tab_history"), id="history"):
                 history_ui = build_history_tab(studio)
+            with gr.Tab(t("tab_batch"), id="batch"):
+                batch_ui = build_batch_tab()
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
@@ -480,10 +493,35 @@ def build_demo(studio: Studio) -> gr.Blocks:
             api_name="check",
         )
 
+        def export(record: dict[str, Any] | None, audio: str, skeleton: bool) -> Any:
+            from kmc_ui.media.compose import ComposeError, export_comparison
+
+            if not record or not record.get("output"):
+                raise gr.Error("Generate a result first: the export puts the reference and the result side by side.")
+            inputs = record.get("inputs") or {}
+            body = studio.body_cached(
+                Inputs(
+                    image=record.get("source_image"),
+                    video=record.get("source_video"),
+                    orientation=(record.get("settings") or {}).get("orientation", "video"),
+                )
+            )
+            skel = body.motion_preview if (skeleton and body) else None
+            dest = studio.history.run_dir(record["owner"], record["run_id"]) / "comparison.mp4"
+            try:
+                return str(export_comparison(inputs.get("video"), record["output"], dest, skeleton=skel, audio=audio))
+            except ComposeError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        export_btn.click(export, [run_record, export_audio, export_skeleton], export_file, api_visibility="private")
+
         def ensure_owner(current: str) -> str:
             return current or secrets.token_hex(8)
 
         demo.load(ensure_owner, owner, owner, api_visibility="private")
+        wire_batch(
+            studio, batch_ui, owner=owner, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend]
+        )
         wire_history(
             studio,
             history_ui,
