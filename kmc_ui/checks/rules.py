@@ -221,6 +221,14 @@ def check_video(
             "Upload a video that shows the person moving.",
         )
         return out
+    if not info.decodable and not info.codec:  # a picture track in a codec FFmpeg does not know
+        add(
+            "error",
+            "video_undecodable",
+            "Motion video's picture track uses a codec this app cannot decode (or its header is corrupt).",
+            "Convert it to an H.264 MP4 in a video editor or converter.",
+        )
+        return out
     if not info.decodable:
         add(
             "error",
@@ -331,7 +339,16 @@ def check_video(
             ),
             auto_fix=True,
         )
-    if info.variable_fps:
+    broken_timing = info.fps < limits.video_fps_min_valid
+    if broken_timing:
+        add(
+            "error",
+            "video_frame_rate",
+            f"Motion video's index gives {_num(info.fps, 3)} fps (under {_num(limits.video_fps_min_valid)}): its "
+            "frame timing is broken (frames without durations or a zero timescale), so the motion cannot be timed.",
+            "Export the video again from the camera or editor.",
+        )
+    if info.variable_fps and not broken_timing:
         add(
             "warning",
             "video_variable_fps",
@@ -340,7 +357,7 @@ def check_video(
             "It is re-encoded at a constant frame rate.",
             auto_fix=True,
         )
-    if info.fps and info.fps < limits.video_fps_min_hint:
+    if not broken_timing and info.fps < limits.video_fps_min_hint:
         add(
             "hint",
             "video_low_fps",

@@ -110,6 +110,9 @@ def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, lis
     else:
         data, ext = _encode_png(im, extra, compress_level=9 if info.size_bytes > limit else 6), ".png"
     if data and len(data) <= limit:
+        if info.size_bytes > limit:  # e.g. a PNG heavy with metadata: re-saving alone was enough
+            sizes = f"{mb(info.size_bytes)} -> {mb(len(data))}"
+            actions.append(f"re-saved as {ext.lstrip('.').upper()} ({sizes}, under the {mb(limit)} limit)")
         return data, ext, actions
 
     # Over the limit: JPEG quality 90, then downscale until it fits.
@@ -193,6 +196,25 @@ def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | 
             f"Character image ({info.width}x{info.height}) is too large to convert here. "
             "Fix: downscale it in an image editor."
         ) from None
+    except Exception as exc:  # Pillow raises many types for damaged files
+        raise PreparationError(
+            f"Character image could not be decoded ({_failure(exc)}). Fix: export or download it again "
+            "as a JPEG or PNG."
+        ) from None
+
+
+def verify_decodes(info: ImageInfo) -> None:
+    """Decode a JPEG/PNG that is sent without conversion, so a file cut short is caught here and not
+    by the provider (the checks read headers only). JPEGs decode at 1/8 scale (every scan is still
+    read); pictures over the pixel budget get Pillow's chunk walk (CRCs, no pixels) instead."""
+    try:
+        with open(info.path, "rb") as fh, _open_unchecked(fh) as im:
+            if isinstance(im, JpegImagePlugin.JpegImageFile):
+                im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+            elif im.width * im.height > DECODE_MAX_PIXELS:
+                im.verify()
+                return
+            im.load()
     except Exception as exc:  # Pillow raises many types for damaged files
         raise PreparationError(
             f"Character image could not be decoded ({_failure(exc)}). Fix: export or download it again "
@@ -301,4 +323,6 @@ def _failure(exc: Exception) -> str:
         return "the file is truncated"
     if isinstance(exc, Image.UnidentifiedImageError):
         return "unknown or corrupt content"
-    return type(exc).__name__
+    # Pillow raises OSError, SyntaxError, ValueError, IndexError, struct.error, zlib.error ... for damaged
+    # data: the type name tells the user nothing.
+    return "its picture data is damaged or uses a feature we cannot read"

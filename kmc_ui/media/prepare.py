@@ -157,6 +157,8 @@ def prepare_image(info: ImageInfo, out_dir: Path | str | None = None, limits: In
     refuse_unfixable(check_image(info, limits=limits))
     needs = image_convert.image_needs(info, limits)
     source = Path(info.path)
+    if not needs.decode:  # sent with its own bytes: make sure they decode (the checks read headers only)
+        image_convert.verify_decodes(info)
     if not needs.any:
         return PreparedImage(source, source, info, [], elapsed_ms(t0))
 

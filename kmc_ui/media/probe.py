@@ -17,6 +17,7 @@ import math
 import os
 import stat
 import struct
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -45,7 +46,9 @@ _MOOV_MISSING = (
     "the MP4 index (moov box) is missing or incomplete: the file was cut short (an interrupted "
     "download, upload or recording)"
 )
+_HEIF_PICTURE = "the file is a HEIF/AVIF picture (an image format), not a video"
 _FIRST_FRAME_MAX_PACKETS = 256  # give up looking for a decodable first frame after this many
+_SCAN_BUDGET_S = 0.3  # at most this long reading packet timestamps when the header gives no duration
 
 
 @dataclass(frozen=True)
@@ -221,13 +224,23 @@ def _bit_depth(im: Image.Image) -> int:
 def _image_error_text(exc: Exception) -> str:
     if isinstance(exc, Image.UnidentifiedImageError):
         return "the file is not an image we can read (unknown or corrupt content)"
+    if isinstance(exc, ValueError) and ("MAX_TEXT_CHUNK" in str(exc) or "text chunks" in str(exc)):
+        # Pillow refuses PNG text chunks that inflate past 1 MB (64 MB in all): a text bomb.
+        return (
+            "the PNG carries a text (metadata) chunk over the safe size (it inflates past 1 MB, like a "
+            "decompression bomb), so it is not opened: re-save the picture without its metadata"
+        )
+    if "truncated" in str(exc).lower():  # Pillow: "Truncated File Read", "APNG contains truncated ... chunk"
+        return "the file is cut short or damaged (its header or data ends early; truncated or still uploading)"
     return f"the image cannot be read ({type(exc).__name__})"
 
 
 def probe_video(path: str | Path, decode: bool = False) -> VideoInfo:
     """Header-only facts. An H.264 MP4/MOV is described from its index alone (no frame decoded,
     so the time does not grow with the file). `decode=True` also decodes the first keyframe to
-    prove the picture data is readable (done once on the file that will be sent)."""
+    prove the picture data is readable (done once on the file that will be sent). A WebM/MKV whose
+    header gives no duration (a browser's MediaRecorder recording) is measured from its packets'
+    timestamps (read, not decoded, within _SCAN_BUDGET_S)."""
     path = Path(path)
     base = {"path": str(path), "extension": path.suffix.lower()}
     size, error, missing = _stat(path)
@@ -243,8 +256,8 @@ def probe_video(path: str | Path, decode: bool = False) -> VideoInfo:
             info = _video_facts(container, size, base, decode)
         except Exception as exc:  # a header PyAV can open but not describe
             return VideoInfo(size_bytes=size, error=f"the video cannot be read ({type(exc).__name__})", **base)
-    if iso and _mp4_without_index(path):  # FFmpeg also opens an index cut part-way
-        return VideoInfo(size_bytes=size, error=_MOOV_MISSING, **base)
+    if iso and _mp4_without_index(path):  # FFmpeg also opens an index cut part-way (and HEIF pictures)
+        return VideoInfo(size_bytes=size, error=_HEIF_PICTURE if _heif_brand(path) else _MOOV_MISSING, **base)
     return info
 
 
@@ -256,7 +269,8 @@ def _open_video(path: Path, fast: bool) -> av.container.InputContainer:
     if fast:
         options = {**_AV_OPTIONS, "probesize": "32", "analyzeduration": "0"}
         container = av.open(str(path), metadata_errors="ignore", options=options)
-        if all(s.codec_context.width and s.codec_context.height for s in container.streams.video):
+        contexts = [s.codec_context for s in container.streams.video]  # None: a codec FFmpeg does not know
+        if all(cc is not None and cc.width and cc.height for cc in contexts):
             return container
         container.close()
     return av.open(str(path), metadata_errors="ignore", options=dict(_AV_OPTIONS))
@@ -277,11 +291,11 @@ def _video_facts(
     fmt = container.format.name if container.format else ""
     vstreams = list(container.streams.video)
     astreams = list(container.streams.audio)
-    duration = container.duration / av.time_base if container.duration else 0.0
+    duration = _seconds(container.duration / av.time_base) if container.duration else 0.0
     facts: dict[str, object] = {
         "container": fmt,
         "has_audio": bool(astreams),
-        "audio_codec": astreams[0].codec_context.name if astreams else "",
+        "audio_codec": _codec_name(astreams[0].codec_context) if astreams else "",
         "bit_rate": int(container.bit_rate or 0),
         "expected_bytes": _indexed_end(container),
     }
@@ -289,6 +303,9 @@ def _video_facts(
         return VideoInfo(size_bytes=size, duration=duration, **facts, **base)  # type: ignore[arg-type]
     vs = vstreams[0]
     cc = vs.codec_context
+    if cc is None:  # a codec FFmpeg does not know (e.g. H.266/VVC): the track exists but cannot be decoded
+        unknown: dict[str, object] = {"has_video": True, "decodable": False, "duration": duration}
+        return VideoInfo(size_bytes=size, **unknown, **facts, **base)  # type: ignore[arg-type]
     coded_w, coded_h = int(cc.width or 0), int(cc.height or 0)
     header_pix_fmt = str(cc.pix_fmt or "") or _avcc_pix_fmt(cc.extradata if cc.name == "h264" else None)
     header_rotation = _mp4_rotation(Path(container.name)) if "mp4" in fmt and header_pix_fmt else None
@@ -301,7 +318,9 @@ def _video_facts(
         decodable = frame is not None
     w, h = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
     if vs.duration and vs.time_base:
-        duration = float(vs.duration * vs.time_base) or duration
+        duration = _seconds(float(vs.duration * vs.time_base)) or duration
+    if not duration and "mp4" not in fmt:  # no duration in the header (a browser's MediaRecorder WebM)
+        duration = _duration_from_packets(container, vs)
     avg = _rate(vs.average_rate)
     base_rate = _rate(vs.base_rate) or _rate(vs.guessed_rate)
     fps = avg or base_rate
@@ -309,7 +328,7 @@ def _video_facts(
     return VideoInfo(
         size_bytes=size,
         has_video=True,
-        codec=cc.name or "",
+        codec=_codec_name(cc),
         pix_fmt=pix_fmt,
         width=w,
         height=h,
@@ -324,6 +343,47 @@ def _video_facts(
         **facts,  # type: ignore[arg-type]
         **base,
     )
+
+
+def _codec_name(cc: av.CodecContext | None) -> str:
+    """The format's name ("av1"), not the decoder's ("libdav1d"); "" for a codec FFmpeg does not know."""
+    if cc is None:
+        return ""
+    try:
+        return str(cc.codec.canonical_name or cc.name or "")
+    except Exception:
+        return str(cc.name or "")
+
+
+def _duration_from_packets(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, budget_s: float = _SCAN_BUDGET_S
+) -> float:
+    """The stream's length from its packets' timestamps, for files whose header has no duration.
+
+    Reads packets without decoding them (a 128 MB WebM/MKV in about 60 ms), within a time budget.
+    """
+    if not stream.time_base:
+        return 0.0
+    first, end = stream.start_time, None
+    deadline = time.perf_counter() + budget_s
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                first = packet.pts if first is None else min(first, packet.pts)
+                tail = packet.pts + max(int(packet.duration or 0), 0)
+                end = tail if end is None else max(end, tail)
+            if time.perf_counter() > deadline:
+                break
+    except Exception:  # damaged data after the header: keep what was read
+        pass
+    if first is None or end is None:
+        return 0.0
+    return _seconds(round(float((end - first) * stream.time_base), 3))
+
+
+def _seconds(value: float) -> float:
+    """A duration from the index, or 0 when a damaged index makes it negative or infinite."""
+    return value if math.isfinite(value) and value >= 0 else 0.0
 
 
 def _rate(value: Fraction | None) -> float:
@@ -479,8 +539,14 @@ def _indexed_end(container: av.container.InputContainer) -> int:
 
 
 def _video_error_text(exc: Exception, path: Path) -> str:
+    if _heif_brand(path):
+        return _HEIF_PICTURE
     if _mp4_without_index(path):
         return _MOOV_MISSING
+    if isinstance(exc, MemoryError):  # FFmpeg refused an allocation the index asked for
+        return "the file's index is damaged (it declares impossible sizes)"
+    if isinstance(exc, av.error.PatchWelcomeError):
+        return "the file uses a variant of its format that FFmpeg cannot read"
     text = str(exc).lower()
     if isinstance(exc, av.error.ArgumentError) or "invalid argument" in text:
         return "the file is not in a video format we accept (MP4, MOV, WebM, MKV, AVI)"
@@ -489,6 +555,19 @@ def _video_error_text(exc: Exception, path: Path) -> str:
     if "end of file" in text:
         return "the file ends too early (truncated or still uploading)"
     return f"the video cannot be read ({type(exc).__name__})"
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+
+
+def _heif_brand(path: Path) -> bool:
+    """An ISO-BMFF file whose major brand says HEIF/AVIF: a (still or animated) picture, not a video."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
 def _mp4_without_index(path: Path, max_boxes: int = 64) -> bool:
