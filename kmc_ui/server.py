@@ -30,15 +30,14 @@ QUEUE_CONCURRENCY = 4
 # a few times bigger is still usable. 3x is also the cap on a video fetched from a pasted URL
 # (kmc_ui/ui/blocks.py). Anything bigger is refused by Gradio before it is written to disk.
 MAX_UPLOAD_BYTES = 3 * LIMITS.video_max_bytes
-# Gradio's own temporary files (uploads, the copies of outputs it serves): every hour, delete the
-# ones older than 6 hours (Gradio also deletes them all when the server stops). Ours under the
-# data folder are pruned by kmc_ui/cleanup.py on the same schedule.
-GRADIO_DELETE_CACHE = (int(cleanup.EVERY), int(cleanup.MAX_AGE))
 
 
 def make_backends(settings: Settings, media_host: MediaHost | None = None) -> dict[str, Backend]:
     """Every backend, local first (the offline default), each saying whether it is ready."""
     return build_backends(settings, media_host)
+
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 
 
 def make_media_host(settings: Settings) -> MediaHost:
@@ -59,6 +58,7 @@ def file_access(data_dir: str | os.PathLike[str]) -> tuple[list[str], list[str]]
     """
     root = Path(data_dir).resolve()
     allowed = [str(root / name) for name in ("runs", "prepared", "downloads")]
+    allowed.append(str(ASSETS_DIR))  # the project's own examples (pre-rendered results, Motion Library)
     blocked = [str(root / name) for name in ("cache", "engine")]
     return allowed, blocked
 
@@ -86,10 +86,13 @@ def launch(
     demo, _studio, host = build(settings, poll=poll)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
-    demo.delete_cache = GRADIO_DELETE_CACHE  # read by launch(); gr.Blocks(delete_cache=...) equivalent
     allowed, blocked = file_access(settings.data_dir)
     app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
-    app_kwargs.setdefault("lifespan", cleanup.lifespan(settings.data_dir))
+    # Temporary files, ours and Gradio's (uploads, copies it serves), older than 6 h are deleted at
+    # start and every hour (kmc_ui/cleanup.py says why this replaces Gradio's delete_cache).
+    app_kwargs.setdefault(
+        "lifespan", cleanup.lifespan(settings.data_dir, demo.GRADIO_CACHE, max_age=cleanup.MAX_AGE, every=cleanup.EVERY)
+    )
     kwargs.setdefault("server_name", os.environ.get("GRADIO_SERVER_NAME") or None)
     kwargs.setdefault("max_file_size", MAX_UPLOAD_BYTES)
     kwargs.setdefault("allowed_paths", allowed)

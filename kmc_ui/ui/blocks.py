@@ -15,6 +15,7 @@ from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import BodyReport, Inputs, Studio
 from kmc_ui.ui import render, text
 from kmc_ui.ui.batch_tab import build_batch_tab, wire_batch
+from kmc_ui.ui.examples_tab import build_examples_tab, wire_examples
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
@@ -247,6 +248,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 history_ui = build_history_tab(studio)
             with gr.Tab(t("tab_batch"), id="batch"):
                 batch_ui = build_batch_tab()
+            with gr.Tab(t("tab_examples"), id="examples"):
+                examples_ui = build_examples_tab()
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
@@ -519,6 +522,19 @@ def build_demo(studio: Studio) -> gr.Blocks:
             return current or secrets.token_hex(8)
 
         demo.load(ensure_owner, owner, owner, api_visibility="private")
+        wire_examples(
+            examples_ui,
+            tabs=tabs,
+            image=image,
+            video=video,
+            orientation=orientation,
+            tier=tier,
+            keep_sound=keep_sound,
+            player=player,
+            status=status,
+            report_md=report_md,
+            report_plot=report_plot,
+        )
         wire_batch(
             studio, batch_ui, owner=owner, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend]
         )

@@ -22,6 +22,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab_studio": ("Studio", "工作室"),
     "tab_history": ("History", "历史记录"),
     "tab_batch": ("Batch", "批量"),
+    "tab_examples": ("Examples & Motion Library", "示例与动作库"),
     "export_title": ("Export a comparison video", "导出对比视频"),
     "audio_reference": ("reference", "参考视频"),
     "audio_output": ("result", "结果"),

@@ -1,0 +1,100 @@
+"""Examples in a real Chromium: a click shows the pre-rendered result at once, with zero backend calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kmc_ui.examples import load_examples
+from kmc_ui.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+
+pytestmark = pytest.mark.browser
+
+
+class CountingBackend:
+    """Wraps the real offline backend and counts every call a generation would make."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.name, self.label, self.needs_video_url = inner.name, inner.label, inner.needs_video_url
+
+    def ready(self) -> tuple[bool, str]:
+        return self.inner.ready()
+
+    def submit(self, request: Any) -> str:
+        self.calls += 1
+        return self.inner.submit(request)
+
+    def poll(self, task_id: str) -> Any:
+        self.calls += 1
+        return self.inner.poll(task_id)
+
+    def download(self, state: Any, dest: Path) -> Path:
+        self.calls += 1
+        return self.inner.download(state, dest)
+
+    def cancel(self, task_id: str) -> bool:
+        self.calls += 1
+        return self.inner.cancel(task_id)
+
+
+@pytest.fixture(scope="module")
+def examples_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, CountingBackend, Path]]:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from kmc_ui.server import build, launch  # noqa: F401 - launch builds through build()
+    from kmc_ui.ui.blocks import build_demo
+    from kmc_ui.ui.i18n import I18N
+    from kmc_ui.ui.render import CSS
+
+    data = tmp_path_factory.mktemp("examples") / "data"
+    _, studio, _ = build(Settings(data_dir=data))
+    counting = CountingBackend(studio.backends["local"])
+    studio.backends["local"] = counting
+    demo = build_demo(studio)
+    from kmc_ui.server import file_access
+
+    allowed, blocked = file_access(data)
+    demo.launch(
+        prevent_thread_lock=True,
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        quiet=True,
+        css=CSS,
+        i18n=I18N,
+        allowed_paths=allowed,
+        blocked_paths=blocked,
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(demo.local_url)
+        yield page, counting, data
+        browser.close()
+    demo.close()
+
+
+def test_example_click_shows_the_prerendered_result_without_backend_calls(examples_page: Any) -> None:
+    page, counting, data = examples_page
+    examples = load_examples()
+    assert examples, "assets/examples is empty: run scripts/make_assets.py"
+    page.get_by_role("tab", name="Examples & Motion Library").click()
+    page.locator("#kmc-examples tbody tr").first.click()
+    page.wait_for_function(
+        """[...document.querySelectorAll('#kmc-player video')].length === 2 &&
+           [...document.querySelectorAll('#kmc-player video')].every(v => v.readyState >= 2)""",
+        timeout=30000,
+    )
+    src = page.get_attribute("#kmc-player video.kmc-out", "src") or ""
+    assert "/assets/examples/results/" in src
+    assert "Motion agreement" in page.inner_text("#kmc-report")
+    page.wait_for_timeout(1500)  # let the input change events (checks) settle
+    page.screenshot(path=str(shots_dir("browser-examples") / "1-example.png"), full_page=True)
+    assert counting.calls == 0
+    assert not (data / "runs").exists() or not list((data / "runs").glob("*/*/record.json"))
