@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
-from kmc_ui.backends.base import AmbiguousSubmit, DownloadError, NotConfigured, TransientError
+from kmc_ui.backends.base import AmbiguousSubmit, DownloadError, NotConfigured, TransientError, Transport
 from kmc_ui.limits import RESULT_URL_LIFETIME_DAYS
+from kmc_ui.media.hosting import MediaHost
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +143,33 @@ def stream_download(
         raise DownloadError(f"The download was incomplete ({what})", task_id=task_id, retryable=True)
     os.replace(part, dest)
     return dest
+
+
+def hosting_state(media_host: MediaHost | None) -> tuple[bool, str]:
+    """(this app can hand files out by public URL, why not)."""
+    return media_host.usable() if media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+
+
+def url_only_ready(provider: str, media_host: MediaHost | None) -> tuple[bool, str]:
+    """ready() tail for providers that read the video only from a URL (keys already checked)."""
+    ok, why = hosting_state(media_host)
+    if not ok:
+        return True, f"Paste a public video URL: local videos cannot be handed to {provider} ({why})."
+    return True, ""
+
+
+def url_only_transport(
+    provider: str, media_host: MediaHost | None, video_url: str, fix: str, extra: str = ""
+) -> Transport:
+    """How the video reaches a provider that reads it only from a URL: the user's URL, else this
+    app's public URL, else none (`fix` says what to set before anyone pays)."""
+    if video_url:
+        return Transport("user_url", f"The video is sent as the public URL you gave; {provider} downloads it.")
+    ok, why = hosting_state(media_host)
+    if ok:
+        return Transport(
+            "media_host",
+            "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link valid for "
+            f"2 hours; {provider} downloads it from there.{extra}",
+        )
+    return Transport("none", f"{provider} reads the video only from a public URL and this app has none ({why}). {fix}")

@@ -33,7 +33,15 @@ from kmc_ui.backends.base import (
     TransientError,
     Transport,
 )
-from kmc_ui.backends.common import DEFAULT_TIMEOUT, DOWNLOAD_TIMEOUT, Redactor, send, stream_download
+from kmc_ui.backends.common import (
+    DEFAULT_TIMEOUT,
+    DOWNLOAD_TIMEOUT,
+    Redactor,
+    send,
+    stream_download,
+    url_only_ready,
+    url_only_transport,
+)
 from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, STATUS_MAP, TASK_FAILURE_HINTS
 from kmc_ui.media.hosting import HostingError, MediaHost
 
@@ -107,29 +115,11 @@ class KlingLegacyBackend:
             return False, "Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) in .env."
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
-        hosting_ok, why = (
-            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
-        )
-        if not hosting_ok:
-            return True, f"Paste a public video URL: local videos cannot be handed to Kling ({why})."
-        return True, ""
+        return url_only_ready("Kling", self.media_host)
 
     def video_transport(self, video_url: str = "") -> Transport:
         """How the reference video reaches Kling: the user's URL, else this app's public URL, else none."""
-        if video_url:
-            return Transport("user_url", "The video is sent as the public URL you gave; Kling downloads it.")
-        hosting_ok, why = (
-            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
-        )
-        if hosting_ok:
-            return Transport(
-                "media_host",
-                "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link "
-                "valid for 2 hours; Kling downloads it from there.",
-            )
-        return Transport(
-            "none", f"Kling reads the video only from a public URL and this app has none ({why}). " + VIDEO_URL_FIX
-        )
+        return url_only_transport("Kling", self.media_host, video_url, VIDEO_URL_FIX)
 
     def submit(self, request: JobRequest) -> str:
         self._require_keys()

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
-from kmc_ui.backends.common import Redactor
+from kmc_ui.backends.common import Redactor, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, failure_advice
 from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
 
@@ -44,12 +44,7 @@ class Kling2Backend(KlingLegacyBackend):
             return False, "Set KLING_API_KEY (an API 2.0 key from the Kling developer console) in .env or the key box."
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
-        hosting_ok, why = (
-            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
-        )
-        if not hosting_ok:
-            return True, f"Paste a public video URL: local videos cannot be handed to Kling ({why})."
-        return True, ""
+        return url_only_ready("Kling", self.media_host)
 
     def _authorization(self) -> str:
         return f"Bearer {self._api_key}"

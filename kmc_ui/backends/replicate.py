@@ -41,6 +41,8 @@ from kmc_ui.backends.common import (
     json_or_none,
     send,
     stream_download,
+    url_only_ready,
+    url_only_transport,
 )
 from kmc_ui.backends.kling import failure_advice
 from kmc_ui.limits import REPLICATE_MODELS, STATUS_MAP
@@ -116,26 +118,11 @@ class ReplicateBackend:
             return False, "Set REPLICATE_API_TOKEN (from replicate.com/account/api-tokens) in .env or the key box."
         if not self.api_base.startswith(("http://", "https://")):
             return False, "REPLICATE_API_BASE must be an http(s) URL, e.g. https://api.replicate.com."
-        hosting_ok, why = (
-            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
-        )
-        if not hosting_ok:
-            return True, f"Paste a public video URL: local videos cannot be handed to Replicate ({why})."
-        return True, ""
+        return url_only_ready("Replicate", self.media_host)
 
     def video_transport(self, video_url: str = "") -> Transport:
-        if video_url:
-            return Transport("user_url", "The video is sent as the public URL you gave; Replicate downloads it.")
-        hosting_ok, why = (
-            self.media_host.usable() if self.media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
-        )
-        if hosting_ok:
-            return Transport(
-                "media_host",
-                "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link valid for "
-                "2 hours; Replicate downloads it from there. A small image goes inline as a data URL.",
-            )
-        return Transport("none", f"Replicate needs the video as a URL and this app has none ({why}). {VIDEO_URL_FIX}")
+        extra = " A small image goes inline as a data URL."
+        return url_only_transport("Replicate", self.media_host, video_url, VIDEO_URL_FIX, extra)
 
     def submit(self, request: JobRequest) -> str:
         self._require_token()
