@@ -7,6 +7,7 @@ so settings are loaded explicitly here and never depend on import order.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def space_url(values: Mapping[str, str]) -> str:
+    """The app's own public URL when it runs as a Hugging Face Space, else "".
+
+    Spaces set SPACE_ID (owner/name) and SPACE_HOST (e.g. owner-name.hf.space) in the
+    environment. With no KMC_PUBLIC_BASE_URL, https://<SPACE_HOST> is where providers can
+    fetch the prepared video from (the official Kling API takes the video only by URL). This
+    only works for a public Space: a private Space's URL needs a login the providers do not
+    have, so set KMC_PUBLIC_BASE_URL (or use fal's upload or a pasted URL) there.
+    """
+    host = (values.get("SPACE_HOST") or "").strip().strip("/")
+    if not (values.get("SPACE_ID") or "").strip() or not host:
+        return ""
+    return host if host.startswith(("http://", "https://")) else f"https://{host}"
+
+
 def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dict[str, str] | None = None) -> Settings:
     """Environment variables win over the .env file; the .env file never changes os.environ."""
     values: dict[str, str] = {}
@@ -72,7 +88,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         fal_queue_base=get("FAL_QUEUE_BASE", base.fal_queue_base).rstrip("/"),
         replicate_api_token=get("REPLICATE_API_TOKEN"),
         replicate_api_base=get("REPLICATE_API_BASE", base.replicate_api_base).rstrip("/"),
-        public_base_url=get("KMC_PUBLIC_BASE_URL").rstrip("/"),
+        # unset on a Hugging Face Space: the Space's own https://<SPACE_HOST> (see space_url)
+        public_base_url=(get("KMC_PUBLIC_BASE_URL") or space_url(values)).rstrip("/"),
         allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),
         data_dir=Path(get("KMC_DATA_DIR", "data")),
     )
