@@ -94,6 +94,9 @@ def launch(
         "lifespan", cleanup.lifespan(settings.data_dir, demo.GRADIO_CACHE, max_age=cleanup.MAX_AGE, every=cleanup.EVERY)
     )
     kwargs.setdefault("server_name", os.environ.get("GRADIO_SERVER_NAME") or None)
+    # Read at launch, not at import: Gradio reads GRADIO_SERVER_PORT once, when it is first imported.
+    port = os.environ.get("GRADIO_SERVER_PORT", "").strip()
+    kwargs.setdefault("server_port", int(port) if port.isdigit() else None)
     kwargs.setdefault("max_file_size", MAX_UPLOAD_BYTES)
     kwargs.setdefault("allowed_paths", allowed)
     kwargs.setdefault("blocked_paths", blocked)

@@ -31,6 +31,7 @@ from kmc_ui.backends.base import (
     QuotaError,
     TransientError,
 )
+from kmc_ui.backends.common import KEYS_WHERE
 from kmc_ui.backends.kling import KlingLegacyBackend
 from kmc_ui.backends.registry import build_backends
 from kmc_ui.history import History
@@ -243,7 +244,7 @@ def test_ready_without_keys_and_registry(tmp_path: Path) -> None:
     assert kling.needs_video_url is True
     assert kling.ready() == (
         False,
-        "Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) in .env.",
+        f"Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) {KEYS_WHERE}.",
     )
     with pytest.raises(NotConfigured):
         kling.submit(request_for(tmp_path / "i.png", tmp_path / "v.mp4", video_url="https://x.test/v.mp4"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from kmc_ui.backends.common import KEYS_WHERE
 from kmc_ui.backends.registry import build_backends
 from kmc_ui.history import History
 from kmc_ui.settings import Settings
@@ -121,5 +122,5 @@ def test_resume_explains_what_cannot_be_resumed(tmp_path: Path) -> None:
     history.create(OWNER, {"run_id": "r3", "provider": "gone", "task_id": "t3", "status": "running"})
     assert texts("r3") == ["This run was made with the 'gone' backend, which is not available here now."]
     history.create(OWNER, {"run_id": "r4", "provider": "fal", "task_id": "t4", "status": "stopped_waiting"})
-    assert texts("r4") == ["Set FAL_KEY (from fal.ai/dashboard/keys) in .env or the key box."]
+    assert texts("r4") == [f"Set FAL_KEY (from fal.ai/dashboard/keys) {KEYS_WHERE}."]
     assert [r["run_id"] for r in studio.pending(OWNER)] == ["r4", "r3"]

@@ -54,7 +54,7 @@ GEN = {"prompt": "", "own": "", "backend": "kling", "api_name": "/generate"}  # 
 def test_api_lists_only_public_endpoints(app: tuple[Client, Settings]) -> None:
     client, _ = app
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert names == {"/check", "/generate"}
+    assert names == {"/check", "/generate", "/report"}
 
 
 def test_check_reports_findings_and_cost(
@@ -97,9 +97,10 @@ def test_generate_valid_pair_through_to_a_result(
 ) -> None:
     client, settings = app
     kling_server.reset()
-    status, player, download, record, report_md, _plot = client.predict(
+    status, player, download, record, pending = client.predict(
         image=handle_file(str(character_image)), video=handle_file(str(reference_video)), **GEN
     )
+    assert "Measuring" in pending  # the report follows in its own event (/report), not holding a slot
     assert "Done" in status, status
     info = probe_video(download)
     assert info.ok and info.codec == "h264"
@@ -107,8 +108,10 @@ def test_generate_valid_pair_through_to_a_result(
     assert player["ref"].startswith("/gradio_api/file=") and player["out"].startswith("/gradio_api/file=")
     assert record["status"] == "succeeded" and record["task_id"] and record["provider"] == "kling"
     # Every result gets a motion-agreement report (the fake's test pattern has nobody in it: measured as such).
+    player2, report_md, _plot, record = client.predict(record, api_name="/report")
     assert set(record["report"]) >= {"pck", "offset_s", "lost_frames", "per_frame", "summary"}
     assert report_md == record["report"]["summary"] and report_md
+    assert player2["out"] == player["out"]
     ref = probe_video(record["inputs"]["video"])
     assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)
     # The fake fetched our prepared video from the app's own media route, and got a valid JWT.

@@ -145,6 +145,9 @@ def stream_download(
     return dest
 
 
+KEYS_WHERE = "as environment variables (Space secrets on a Hugging Face Space), in .env, or in the key box"
+
+
 def hosting_state(media_host: MediaHost | None) -> tuple[bool, str]:
     """(this app can hand files out by public URL, why not)."""
     return media_host.usable() if media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")

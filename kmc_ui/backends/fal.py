@@ -43,6 +43,7 @@ from kmc_ui.backends.base import (
 from kmc_ui.backends.common import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_TIMEOUT,
+    KEYS_WHERE,
     UPLOAD_TIMEOUT,
     Redactor,
     json_or_none,
@@ -131,7 +132,10 @@ class FalBackend:
     # -- Backend protocol ---------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
         if not self._key:
-            return False, "Set FAL_KEY (from fal.ai/dashboard/keys) in .env or the key box."
+            return (
+                False,
+                f"Set FAL_KEY (from fal.ai/dashboard/keys) {KEYS_WHERE}.",
+            )
         if not self.queue_base.startswith(("http://", "https://")):
             return False, "FAL_QUEUE_BASE must be an http(s) URL, e.g. https://queue.fal.run."
         return True, ""

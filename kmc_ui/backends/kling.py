@@ -36,6 +36,7 @@ from kmc_ui.backends.base import (
 from kmc_ui.backends.common import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_TIMEOUT,
+    KEYS_WHERE,
     Redactor,
     send,
     stream_download,
@@ -112,7 +113,10 @@ class KlingLegacyBackend:
     # -- Backend protocol ---------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
         if not (self._access_key and self._secret_key):
-            return False, "Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) in .env."
+            return (
+                False,
+                f"Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) {KEYS_WHERE}.",
+            )
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
         return url_only_ready("Kling", self.media_host)

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
-from kmc_ui.backends.common import Redactor, url_only_ready
+from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, failure_advice
 from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
 
@@ -41,7 +41,10 @@ class Kling2Backend(KlingLegacyBackend):
 
     def ready(self) -> tuple[bool, str]:
         if not self._api_key:
-            return False, "Set KLING_API_KEY (an API 2.0 key from the Kling developer console) in .env or the key box."
+            return (
+                False,
+                f"Set KLING_API_KEY (an API 2.0 key from the Kling developer console) {KEYS_WHERE}.",
+            )
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
         return url_only_ready("Kling", self.media_host)

@@ -37,6 +37,7 @@ from kmc_ui.backends.base import (
 from kmc_ui.backends.common import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_TIMEOUT,
+    KEYS_WHERE,
     Redactor,
     json_or_none,
     send,
@@ -115,7 +116,10 @@ class ReplicateBackend:
     # -- Backend protocol ---------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
         if not self._token:
-            return False, "Set REPLICATE_API_TOKEN (from replicate.com/account/api-tokens) in .env or the key box."
+            return (
+                False,
+                f"Set REPLICATE_API_TOKEN (from replicate.com/account/api-tokens) {KEYS_WHERE}.",
+            )
         if not self.api_base.startswith(("http://", "https://")):
             return False, "REPLICATE_API_BASE must be an http(s) URL, e.g. https://api.replicate.com."
         return url_only_ready("Replicate", self.media_host)

@@ -38,6 +38,24 @@ def raw_upload(component: gr.Image) -> gr.Image:
     return component
 
 
+def result_player(
+    record: dict[str, Any],
+    description: str,
+    report: dict[str, Any] | None = None,
+    skeleton: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The side-by-side player for a run record: the sent reference beside the result."""
+    labels = ("Reference", RESULT_LABELS.get(record.get("provider", ""), "Result"))
+    return player_value(
+        (record.get("inputs") or {}).get("video"),
+        record.get("output"),
+        offset=(report or {}).get("offset_s", 0.0),
+        skeleton=skeleton,
+        description=description,
+        labels=labels,
+    )
+
+
 RESULT_LABELS = {"local": "Result · offline engine, preview-quality puppet (the prompt is not used)"}
 
 
@@ -447,37 +465,54 @@ def build_demo(studio: Studio) -> gr.Blocks:
             own = own or session_owner(request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             last = None
-            skip = (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
             for p in studio.generate(inputs, own, video_url=url or "", backend=chosen):
                 last = p
-                yield render.progress_md(p), *skip
+                yield render.progress_md(p), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
+            status_md = render.progress_md(last) if last else ""
             if not (last and last.stage == "done" and last.result_path):
-                if record:  # the final values stand alone for API clients
-                    yield (render.progress_md(last) if last else ""), gr.skip(), None, record, "", gr.skip()
+                # the final values stand alone for API clients
+                yield status_md, gr.skip(), None, record, ""
                 return
-            ref = ((record or {}).get("inputs") or {}).get("video") or inputs.video
-            out = str(last.result_path)
-            labels = ("Reference", RESULT_LABELS.get(inputs.backend, "Result"))
-            describe = describe_result(inputs, last.result_duration)
-            value = player_value(ref, out, description=describe, labels=labels)
-            yield render.progress_md(last), value, out, record, text.REPORT_PENDING, gr.skip()
-            report = studio.report(own, last.run_id) or {}
-            skeleton = studio.skeleton_track(ref)
-            value = player_value(
-                ref, out, offset=report.get("offset_s", 0.0), skeleton=skeleton, description=describe, labels=labels
+            value = result_player(record or {}, describe_result(inputs, last.result_duration))
+            yield status_md, value, str(last.result_path), record, text.REPORT_PENDING
+
+        def do_report(record: dict[str, Any] | None) -> tuple[Any, ...]:
+            """Motion-agreement report for the run just finished: a follow-up event with its own
+            concurrency, so it never holds a generation slot (API: /report with the run record)."""
+            if not record or not record.get("output") or not record.get("owner") or not record.get("run_id"):
+                return gr.skip(), "", gr.update(visible=False), record
+            report = studio.report(record["owner"], record["run_id"]) or {}
+            fresh = studio.history.get(record["owner"], record["run_id"]) or record
+            settings = fresh.get("settings") or {}
+            description = describe_result(
+                Inputs(
+                    prompt=settings.get("prompt", ""),
+                    orientation=settings.get("orientation", "video"),
+                    tier=settings.get("tier", "std"),
+                ),
+                fresh.get("result_duration"),
+            )
+            value = result_player(
+                fresh, description, report, studio.skeleton_track((fresh.get("inputs") or {}).get("video"))
             )
             plot = report.get("plot_path") or None
-            record = studio.history.get(own, last.run_id)
-            shown = gr.update(value=plot, visible=bool(plot))
-            yield render.progress_md(last), value, out, record, report.get("summary", ""), shown
+            return value, report.get("summary", ""), gr.update(value=plot, visible=bool(plot)), fresh
 
         gen_event = generate_btn.click(
             do_generate,
             inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key, owner],
-            outputs=[status, player, download, run_record, report_md, report_plot],
+            outputs=[status, player, download, run_record, report_md],
             validator=validate_generate,
             api_name="generate",
+        )
+        gen_event.then(
+            do_report,
+            run_record,
+            [player, report_md, report_plot, run_record],
+            api_name="report",
+            concurrency_limit=1,
+            concurrency_id="report",
         )
         stop_btn.click(lambda: text.STOPPED, None, status, cancels=[gen_event], api_visibility="private")
 
@@ -547,7 +582,3 @@ def build_demo(studio: Studio) -> gr.Blocks:
             after_run=gen_event,
         )
     return demo
-
-
-def allowed_paths(studio: Studio) -> list[str]:
-    return [str(Path(studio.settings.data_dir).resolve())]
