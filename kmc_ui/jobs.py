@@ -293,7 +293,8 @@ def _status_text(backend: Backend, state: TaskState | None) -> str:
         pos = f" (position {state.queue_position})" if state.queue_position is not None else ""
         return f"Queued at {backend.label}{pos}…"
     pct = f" {state.progress:.0%}" if state.progress is not None else ""
-    return f"Generating{pct}…"
+    detail = f" ({state.message})" if state.message else ""  # e.g. the offline engine's "Rendering frame 12 of 96"
+    return f"Generating{pct}{detail}…"
 
 
 def _stop(backend: Backend, history: History, owner: str, run_id: str, task_id: str) -> None:

@@ -80,3 +80,35 @@ def test_missing_file_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
     assert {f["code"] for f in findings if f["level"] == "error"} == {"image_missing", "video_missing"}
     # the body checks cannot run on missing files: they say so as a hint, never an error
     assert {f["code"] for f in findings if f["level"] != "error"} <= {"pose_check_skipped"}
+
+
+@pytest.mark.slow
+def test_generate_writes_the_result_and_its_record(tmp_path: Path) -> None:
+    """`generate` on the offline engine: progress on stderr, the result at --out, the run record as JSON."""
+    from tests.figures import make_character, make_dance
+
+    image = make_character(tmp_path / "character.png")
+    video = make_dance(tmp_path / "dance.mp4", seconds=3.1)
+    out = tmp_path / "out" / "result.mp4"
+    res = run_cli(
+        "generate", str(image), str(video), "--out", str(out), "--backend", "local", "--json", tmp_path=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    record = json.loads(res.stdout)
+    assert record["status"] == "succeeded" and record["provider"] == "local" and record["task_id"]
+    assert "Rendering frame" in res.stderr and "Traceback" not in res.stderr
+    from kmc_ui.media.probe import probe_video
+
+    info = probe_video(out)
+    assert info.codec == "h264" and info.pix_fmt == "yuv420p" and info.duration == pytest.approx(3.1, abs=0.15)
+
+
+def test_generate_failure_exits_one_with_the_reason(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    image, _, _ = pair
+    short = make_video(tmp_path / "short.mp4", 360, 640, seconds=2)
+    res = run_cli(
+        "generate", str(image), str(short), "--out", str(tmp_path / "x.mp4"), "--backend", "local", tmp_path=tmp_path
+    )
+    assert res.returncode == 1
+    assert "at least 3 s" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "x.mp4").exists()
