@@ -117,6 +117,24 @@ class Studio:
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
 
+    def browser_secret(self) -> str:
+        """The key Gradio encrypts each browser's stored id with, kept in the data folder so a
+        browser keeps its History across app restarts (a random key per launch would lose it)."""
+        path = Path(self.settings.data_dir) / ".browser-secret"
+        try:
+            value = path.read_text("utf-8").strip()
+        except OSError:
+            value = ""
+        if len(value) < 32:
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            value = secrets.token_urlsafe(32)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(value)
+        return value
+
     # ------------------------------------------------------------ body checks
     def body_check(self, inputs: Inputs, cancel: threading.Event | None = None, previews: bool = True) -> BodyReport:
         """Pose pre-flight (kmc_ui/checks/pose.py) on one worker thread, cached by file content.

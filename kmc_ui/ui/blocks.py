@@ -125,7 +125,7 @@ def _validations(findings: list[Finding], prepared_ok: bool) -> dict[str, Any]:
 def build_demo(studio: Studio) -> gr.Blocks:
     default_backend = studio.settings.backend if studio.settings.backend in studio.backends else "local"
     with gr.Blocks(title="kmc · Kling Motion Control Studio") as demo:
-        owner = gr.BrowserState("", storage_key="kmc_owner")
+        owner = gr.BrowserState("", storage_key="kmc_owner", secret=studio.browser_secret())
         prepared_key = gr.State("")
         pasted_url = gr.State("")  # the URL the current video was fetched from, if any
         gr.Markdown(t("title"))
