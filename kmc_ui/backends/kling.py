@@ -60,6 +60,31 @@ VIDEO_URL_FIX = (
 )
 
 
+def set_failure(state: TaskState, provider_text: str) -> None:
+    """A failed task: the provider's reason (already redacted) and what to do about it."""
+    provider_text = provider_text.strip()
+    advice = failure_advice(provider_text)
+    state.extra.update(provider_message=provider_text, advice=advice)
+    state.message = provider_text or "The provider gave no reason"
+    if advice:
+        state.message = f"{state.message.rstrip('.')}. What to do: {advice}"
+
+
+def set_video(state: TaskState, video: dict[str, Any]) -> None:
+    """A succeeded task: its result video ({id, url, watermark_url, duration}), or a failure when
+    the provider reported success without one."""
+    if not video.get("url"):
+        state.status = "failed"
+        state.message = "The provider reported success but sent no video. Resume later or contact support."
+        return
+    state.result_url = str(video["url"])
+    try:
+        state.result_duration = float(video.get("duration"))  # a string of seconds in the docs
+    except (TypeError, ValueError):
+        state.result_duration = None
+    state.extra.update(video_id=video.get("id", ""), watermark_url=video.get("watermark_url", ""))
+
+
 def _error_class(code: int) -> type[BackendError]:
     """Typed error for a provider code, derived from the limits table (retry flag and HTTP status)."""
     spec = KLING_ERRORS[code]
@@ -271,24 +296,9 @@ class KlingLegacyBackend:
             extra={"external_task_id": (data.get("task_info") or {}).get("external_task_id", "")},
         )
         if status == "failed":
-            provider_text = self._redact(str(data.get("task_status_msg") or "")).strip()
-            advice = failure_advice(provider_text)
-            state.extra.update(provider_message=provider_text, advice=advice)
-            state.message = provider_text or "The provider gave no reason"
-            if advice:
-                state.message = f"{state.message.rstrip('.')}. What to do: {advice}"
+            set_failure(state, self._redact(str(data.get("task_status_msg") or "")))
         elif status == "succeeded":
             result = data.get("task_result") if isinstance(data.get("task_result"), dict) else {}
             videos = result.get("videos") or []
-            video = videos[0] if videos and isinstance(videos[0], dict) else {}
-            if not video.get("url"):
-                state.status = "failed"
-                state.message = "The provider reported success but sent no video. Resume later or contact support."
-                return state
-            state.result_url = str(video["url"])
-            try:
-                state.result_duration = float(video.get("duration"))
-            except (TypeError, ValueError):
-                state.result_duration = None
-            state.extra.update(video_id=video.get("id", ""), watermark_url=video.get("watermark_url", ""))
+            set_video(state, videos[0] if videos and isinstance(videos[0], dict) else {})
         return state

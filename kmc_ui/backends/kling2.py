@@ -17,7 +17,7 @@ from typing import Any
 
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
 from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
-from kmc_ui.backends.kling import KlingLegacyBackend, failure_advice
+from kmc_ui.backends.kling import KlingLegacyBackend, set_failure, set_video
 from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
 
 log = logging.getLogger(__name__)
@@ -112,23 +112,8 @@ class Kling2Backend(KlingLegacyBackend):
             extra={"external_task_id": str(data.get("external_id") or "")},
         )
         if status == "failed":
-            provider_text = self._redact(str(data.get("message") or "")).strip()
-            advice = failure_advice(provider_text)
-            state.extra.update(provider_message=provider_text, advice=advice)
-            state.message = provider_text or "The provider gave no reason"
-            if advice:
-                state.message = f"{state.message.rstrip('.')}. What to do: {advice}"
+            set_failure(state, self._redact(str(data.get("message") or "")))
         elif status == "succeeded":
             outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
-            video = next((o for o in outputs if isinstance(o, dict) and o.get("type") == "video" and o.get("url")), {})
-            if not video:
-                state.status = "failed"
-                state.message = "The provider reported success but sent no video. Resume later or contact support."
-                return state
-            state.result_url = str(video["url"])
-            try:
-                state.result_duration = float(video.get("duration"))
-            except (TypeError, ValueError):
-                state.result_duration = None
-            state.extra.update(video_id=video.get("id", ""), watermark_url=video.get("watermark_url", ""))
+            set_video(state, next((o for o in outputs if isinstance(o, dict) and o.get("type") == "video"), {}))
         return state
