@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from kmc_ui.backends.base import AmbiguousSubmit, DownloadError, NotConfigured, TransientError, Transport
+from kmc_ui.backends.base import AmbiguousSubmit, BackendError, DownloadError, NotConfigured, TransientError, Transport
 from kmc_ui.limits import RESULT_URL_LIFETIME_DAYS
 from kmc_ui.media.hosting import MediaHost
 
@@ -176,3 +176,19 @@ def url_only_transport(
             f"2 hours; {provider} downloads it from there.{extra}",
         )
     return Transport("none", f"{provider} reads the video only from a public URL and this app has none ({why}). {fix}")
+
+
+def json_object(
+    response: httpx.Response,
+    lost: type[TransientError],
+    provider: str,
+    error: Callable[[int, Any], BackendError],
+) -> dict[str, Any]:
+    """The JSON object of a 2xx answer; an unreadable one raises `lost` (retried, or looked up when a
+    create's answer was lost); a non-2xx answer raises the provider's typed error from `error`."""
+    body = json_or_none(response)
+    if response.is_success:
+        if not isinstance(body, dict):
+            raise lost(f"{provider} sent an unreadable answer (HTTP {response.status_code})")
+        return body
+    raise error(response.status_code, body)

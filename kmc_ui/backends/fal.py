@@ -46,6 +46,7 @@ from kmc_ui.backends.common import (
     KEYS_WHERE,
     UPLOAD_TIMEOUT,
     Redactor,
+    json_object,
     json_or_none,
     send,
     stream_download,
@@ -251,13 +252,7 @@ class FalBackend:
         )
 
     def _json(self, response: httpx.Response, lost: type[TransientError]) -> dict[str, Any]:
-        """The JSON object of a 2xx answer; anything else a typed error."""
-        body = json_or_none(response)
-        if response.is_success:
-            if not isinstance(body, dict):
-                raise lost(f"fal sent an unreadable answer (HTTP {response.status_code})")
-            return body
-        raise self._error(response.status_code, body)
+        return json_object(response, lost, "fal", self._error)
 
     def _error(self, status: int, body: Any) -> BackendError:
         text, kind = detail_text(body.get("detail") if isinstance(body, dict) else None)

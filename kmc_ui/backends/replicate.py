@@ -39,6 +39,7 @@ from kmc_ui.backends.common import (
     DOWNLOAD_TIMEOUT,
     KEYS_WHERE,
     Redactor,
+    json_object,
     json_or_none,
     send,
     stream_download,
@@ -241,12 +242,7 @@ class ReplicateBackend:
         )
 
     def _json(self, response: httpx.Response, lost: type[TransientError]) -> dict[str, Any]:
-        body = json_or_none(response)
-        if response.is_success:
-            if not isinstance(body, dict):
-                raise lost(f"Replicate sent an unreadable answer (HTTP {response.status_code})")
-            return body
-        raise self._error(response.status_code, body)
+        return json_object(response, lost, "Replicate", self._error)
 
     def _error(self, status: int, body: Any) -> BackendError:
         text = self._redact(problem_text(body))
