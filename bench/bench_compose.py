@@ -5,7 +5,8 @@
 For each 10 s 1080p pair below, prints the export's wall time (median and best of --runs), its
 speed as x real time (target >= 5x on this 2-core machine), the CPU seconds ffmpeg used (and the
 speed they allow when both cores are free: the machine is shared, so wall times vary), the layout and
-the bit rate written; then the same realistic pair through moviepy frame piping (clips_array,
+the bit rate written, and the decode floor (both inputs decoded to nothing with the same flags:
+no export of that pair can beat it); then the same realistic pair through moviepy frame piping (clips_array,
 resized, write_videofile at the same height with preset ultrafast and 2 threads) for comparison,
 with what each file turned out to be (pixel format, audio codec, faststart).
 
@@ -34,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kmc_ui.media.compose import export_plan, moov_first, plan_comparison
+from kmc_ui.media.compose import SKIP_DEBLOCK_BELOW, ComparisonPlan, export_plan, moov_first, plan_comparison
 from kmc_ui.media.probe import probe_video
 from tests.media_factory import ffmpeg_exe
 
@@ -129,7 +130,29 @@ def bench_ours(name: str, ref: Path, out: Path, dest: Path, runs: int) -> float:
         f"cores free (load average now {os.getloadavg()[0]:.2f})"
     )
     print(f"{'':9s} -> {describe(dest)}")
+    floor = decode_floor(plan)
+    print(
+        f"{'':9s} decoding the two inputs alone (same flags, frames thrown away): {floor:.2f} s wall = "
+        f"{SECONDS / floor:.1f}x real time, the ceiling for any export of this pair"
+    )
     return speed
+
+
+def decode_floor(plan: ComparisonPlan) -> float:
+    """Wall time of decoding every panel's input to nothing, with the export's decode flags."""
+    args = [ffmpeg_exe(), "-v", "error"]
+    for panel in plan.panels:
+        if panel.info.codec == "h264" and panel.height <= panel.info.height * SKIP_DEBLOCK_BELOW:
+            args += ["-skip_loop_filter", "all"]
+        args += ["-t", f"{SECONDS:g}", "-i", panel.info.path]
+    for i in range(len(plan.panels)):
+        args += ["-map", f"{i}:v:0", "-f", "null", "-"]
+    walls = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        subprocess.run(args, check=True)
+        walls.append(time.perf_counter() - t0)
+    return min(walls)
 
 
 def bench_moviepy(ref: Path, out: Path, dest: Path, height: int) -> float:
