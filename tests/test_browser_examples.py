@@ -98,3 +98,23 @@ def test_example_click_shows_the_prerendered_result_without_backend_calls(exampl
     page.screenshot(path=str(shots_dir("browser-examples") / "1-example.png"), full_page=True)
     assert counting.calls == 0
     assert not (data / "runs").exists() or not list((data / "runs").glob("*/*/record.json"))
+
+
+def test_example_in_a_chinese_browser_shows_its_report_in_chinese(examples_page: Any) -> None:
+    page, counting, _data = examples_page
+    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1600})
+    zh = context.new_page()
+    try:
+        zh.goto(page.url)
+        zh.get_by_role("tab", name="示例与动作库").click()
+        zh.locator("#kmc-examples tbody tr").first.click()
+        zh.wait_for_function(
+            "document.querySelector('#kmc-report') && "
+            "document.querySelector('#kmc-report').innerText.includes('动作一致度')",
+            timeout=30000,
+        )
+        assert "示例" in zh.inner_text("#kmc-status")
+        assert "预先渲染" in zh.inner_text("#kmc-player .kmc-desc")
+        assert counting.calls == 0
+    finally:
+        context.close()

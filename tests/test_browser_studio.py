@@ -138,15 +138,84 @@ def test_studio_flow_in_a_real_browser(
     page.screenshot(path=str(shots / "5-history.png"), full_page=True)
 
 
-def test_chinese_ui_text_follows_the_browser_language(studio_page: Any) -> None:
+def test_chinese_ui_text_follows_the_browser_language(
+    studio_page: Any, character_image: Path, tmp_path: Path, kling_server: FakeKling
+) -> None:
+    """Static labels (gr.I18n) and run-time text (findings, what is sent, progress, the result's
+    description) are Chinese for a zh-CN browser, computed on the server from Accept-Language."""
     page = studio_page
-    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+    kling_server.reset()
+    long_clip = make_video(tmp_path / "dance12-zh.mp4", 360, 640, seconds=12, fps=12)
+    context = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1600})
     zh = context.new_page()
     try:
         zh.goto(page.url)
         zh.get_by_role("button", name="生成").wait_for(timeout=20000)
         assert zh.get_by_role("tab", name="历史记录").count() == 1
         assert zh.get_by_text("角色图片（谁）").count() >= 1
-        zh.screenshot(path=str(shots_dir("browser-studio") / "6-chinese.png"))
+        # a bad input: its finding is in Chinese, under the input it belongs to
+        zh.locator("#kmc-image input[type=file]").set_input_files(str(character_image))
+        zh.locator("#kmc-video input[type=file]").set_input_files(str(long_clip))
+        zh.get_by_label("image：保持图片朝向，最长 10 秒").check()
+        wait_codes(zh, "#kmc-video-findings", present="video_too_long")
+        findings = zh.inner_text("#kmc-video-findings")
+        assert "错误" in findings and "动作视频时长 12 秒；朝向为“image”时上限为 10 秒。" in findings, findings
+        assert "修复：请截取到 10 秒" in findings and "Motion video" not in findings
+        panel = zh.inner_text("#kmc-findings")
+        assert "检查结果" in panel and "像素" in panel, panel
+        zh.screenshot(path=str(shots_dir("browser-studio") / "6-chinese-findings.png"), full_page=True)
+        # what will be sent, then a run through the fake official API: the progress box is Chinese
+        zh.click("#kmc-prepare")
+        zh.wait_for_function(
+            "document.querySelector('#kmc-prepared-info') && "
+            "document.querySelector('#kmc-prepared-info').innerText.includes('截取到')",
+            timeout=60000,
+        )
+        assert "无需修改" in zh.inner_text("#kmc-prepared-info")
+        zh.click("#kmc-generate")
+        zh.wait_for_function(
+            "document.querySelector('#kmc-status') && document.querySelector('#kmc-status').innerText.includes('完成')",
+            timeout=60000,
+        )
+        status = zh.inner_text("#kmc-status")
+        assert "结果已就绪。" in status and "已用时间" in status and "任务 ID" in status, status
+        assert "Done" not in status and "Elapsed" not in status
+        zh.wait_for_function(
+            "document.querySelector('#kmc-player .kmc-desc') && "
+            "document.querySelector('#kmc-player .kmc-desc').innerText.includes('视频')",
+            timeout=30000,
+        )
+        assert "上传图片中的角色" in zh.inner_text("#kmc-player .kmc-desc")
+        assert len(kling_server.requests_at("create")) == 1
+        zh.screenshot(path=str(shots_dir("browser-studio") / "6-chinese.png"), full_page=True)
+        # History: the run's status and the table's headers in Chinese
+        zh.get_by_role("tab", name="历史记录").click()
+        zh.wait_for_function(
+            "document.querySelector('#kmc-history-table') && "
+            "document.querySelector('#kmc-history-table').innerText.includes('成功')",
+            timeout=20000,
+        )
+        assert "状态" in zh.inner_text("#kmc-history-table")
+    finally:
+        context.close()
+
+
+def test_english_browser_keeps_the_english_run_time_text(
+    studio_page: Any, character_image: Path, tmp_path: Path
+) -> None:
+    long_clip = make_video(tmp_path / "dance12-en.mp4", 360, 640, seconds=12, fps=12)
+    context = studio_page.context.browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1600})
+    en = context.new_page()
+    try:
+        en.goto(studio_page.url)
+        en.get_by_role("button", name="Generate").wait_for(timeout=20000)
+        en.locator("#kmc-image input[type=file]").set_input_files(str(character_image))
+        en.locator("#kmc-video input[type=file]").set_input_files(str(long_clip))
+        en.get_by_label("image: keep the picture's orientation, up to 10 s").check()
+        wait_codes(en, "#kmc-video-findings", present="video_too_long")
+        findings = en.inner_text("#kmc-video-findings")
+        assert "Error: Motion video lasts 12 s; with orientation 'image' the limit is 10 s." in findings, findings
+        assert "Fix: Trim it to 10 s" in findings and "动作视频" not in findings
+        assert "Findings" in en.inner_text("#kmc-findings")
     finally:
         context.close()

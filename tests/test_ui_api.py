@@ -141,3 +141,53 @@ def test_missing_image_is_rejected(app: tuple[Client, Settings], reference_video
     client, _ = app
     with pytest.raises(ValidationError, match="Add a character image"):
         client.predict(image=None, video=handle_file(str(reference_video)), **GEN)
+
+
+def test_api_parameters_are_unchanged_by_the_language_wiring(app: tuple[Client, Settings]) -> None:
+    """Handlers take gr.Request for the reader's language; it is never an API parameter."""
+    client, _ = app
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    params = {name: [p["parameter_name"] for p in info["parameters"]] for name, info in named.items()}
+    assert params == {
+        "/check": ["image", "video", "prompt", "orientation", "tier", "keep_sound", "model", "backend"],
+        "/generate": [
+            "image",
+            "video",
+            "prompt",
+            "orientation",
+            "tier",
+            "keep_sound",
+            "model",
+            "backend",
+            "trim",
+            "kling_access_key",
+            "kling_secret_key",
+            "kling_api_key",
+            "fal_key",
+            "replicate_api_token",
+            "own",
+        ],
+        "/report": ["record"],
+    }
+
+
+def test_check_and_validation_answer_in_chinese_only_when_asked(
+    app: tuple[Client, Settings], character_image: Path, short_video: Path
+) -> None:
+    client, _ = app
+    args = (handle_file(str(character_image)), handle_file(str(short_video)), "", "video", "std", True, "v2.6", "kling")
+    english = client.predict(*args, api_name="/check")
+    zh_client = Client(client.src, headers={"Accept-Language": "zh-CN,zh;q=0.9"}, verbose=False)
+    try:
+        chinese = zh_client.predict(*args, api_name="/check")
+        with pytest.raises(ValidationError) as err:
+            zh_client.predict(image=handle_file(str(character_image)), video=handle_file(str(short_video)), **GEN)
+    finally:
+        zh_client.close()
+    assert [f["code"] for f in chinese["findings"]] == [f["code"] for f in english["findings"]]
+    short = next(f for f in english["findings"] if f["code"] == "video_too_short")
+    assert short["message"] == "Motion video lasts 2 s; it must be at least 3 s."  # English by default
+    short_zh = next(f for f in chinese["findings"] if f["code"] == "video_too_short")
+    assert short_zh["message"] == "动作视频时长 2 秒；至少需要 3 秒。"
+    assert short_zh["fix"] == "请使用更长的片段（至少 3 秒的连续动作）。"
+    assert "- video: 动作视频时长 2 秒" in str(err.value)

@@ -14,11 +14,14 @@ from typing import Any
 
 import gradio as gr
 
-from kmc_ui.batch import BatchError, BatchPlan, plan_batch, run_batch
+from kmc_ui.batch import BatchError, BatchPlan, BatchProgress, plan_batch, run_batch
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
+from kmc_ui.ui.i18n import t
+from kmc_ui.ui.runtime_text import lang_of, pick, translate
 
 COLUMNS = ["#", "Item", "Stage", "Details", "Task id"]
+COLUMNS_ZH = ["#", "项目", "阶段", "详情", "任务 ID"]
 
 
 @dataclass
@@ -36,23 +39,18 @@ class BatchUI:
 
 
 def build_batch_tab() -> BatchUI:
-    gr.Markdown(
-        "Run **one motion with several characters**, or **one character with several motions**, as one "
-        "request. Every item is checked first and the cost is shown for the whole batch; items run within "
-        "the provider's concurrency, and one failure does not stop the others. Orientation, tier, model, "
-        "sound, backend and prompt come from the Studio tab."
-    )
+    gr.Markdown(t("batch_intro"))
     with gr.Row():
-        images = gr.File(label="Character images", file_count="multiple", file_types=["image"], elem_id="kmc-b-img")
-        videos = gr.File(label="Motion videos", file_count="multiple", file_types=["video"], elem_id="kmc-b-vid")
-    plan_btn = gr.Button("Check the batch and show its cost", elem_id="kmc-b-plan")
+        images = gr.File(label=t("batch_images"), file_count="multiple", file_types=["image"], elem_id="kmc-b-img")
+        videos = gr.File(label=t("batch_videos"), file_count="multiple", file_types=["video"], elem_id="kmc-b-vid")
+    plan_btn = gr.Button(t("batch_plan"), elem_id="kmc-b-plan")
     plan_md = gr.HTML(elem_id="kmc-b-plan-out")
     with gr.Row():
-        run_btn = gr.Button("Run the batch", variant="primary", elem_id="kmc-b-run")
-        stop_btn = gr.Button("Stop", variant="stop", elem_id="kmc-b-stop")
+        run_btn = gr.Button(t("batch_run"), variant="primary", elem_id="kmc-b-run")
+        stop_btn = gr.Button(t("stop"), variant="stop", elem_id="kmc-b-stop")
     status = gr.Markdown(elem_id="kmc-b-status")
     table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, elem_id="kmc-b-table")
-    gallery = gr.Gallery(label="Results", columns=3, height="auto", elem_id="kmc-b-gallery")
+    gallery = gr.Gallery(label=t("batch_results"), columns=3, height="auto", elem_id="kmc-b-gallery")
     reports = gr.Markdown(elem_id="kmc-b-reports")
     return BatchUI(images, videos, plan_btn, plan_md, run_btn, stop_btn, status, table, gallery, reports)
 
@@ -63,17 +61,36 @@ def _paths(files: Any) -> list[str]:
     return [str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files])]
 
 
-def plan_html(plan: BatchPlan) -> str:
+def plan_html(plan: BatchPlan, lang: str = "en") -> str:
     rows = []
     for item in plan.items:
-        est = item.estimate.text() if item.estimate else ""
-        state = f"⛔ skipped: {html.escape(item.skip_reason)}" if item.skip_reason else "✅ will run"
-        rows.append(
-            f"<li><b>{html.escape(item.label)}</b>: {state}. {html.escape(est)}"
-            f"{render.findings_html([f for f in item.report.findings if f.level != 'hint'])}</li>"
-        )
-    shared = render.findings_html(plan.shared_findings) if plan.shared_findings else ""
-    return f"<p><b>{html.escape(plan.total_text())}</b></p>{shared}<ol>{''.join(rows)}</ol>"
+        est = translate(item.estimate.text(), lang) if item.estimate else ""
+        reason = html.escape(translate(item.skip_reason, lang))
+        if lang == "zh":
+            state = f"⛔ 已跳过：{reason}" if item.skip_reason else "✅ 将会运行"
+            head = f"<b>{html.escape(translate(item.label, lang))}</b>：{state}。{html.escape(est)}"
+        else:
+            state = f"⛔ skipped: {reason}" if item.skip_reason else "✅ will run"
+            head = f"<b>{html.escape(item.label)}</b>: {state}. {html.escape(est)}"
+        findings = render.findings_html([f for f in item.report.findings if f.level != "hint"], lang=lang)
+        rows.append(f"<li>{head}{findings}</li>")
+    shared = render.findings_html(plan.shared_findings, lang=lang) if plan.shared_findings else ""
+    return f"<p><b>{html.escape(translate(plan.total_text(), lang))}</b></p>{shared}<ol>{''.join(rows)}</ol>"
+
+
+def table_value(progress: BatchProgress, lang: str = "en") -> Any:
+    """The item table: English rows as they always were; for "zh" translated rows and headers."""
+    rows = [
+        [
+            i.index,
+            translate(i.label, lang),
+            render.stage_word(i.stage, lang) if lang == "zh" else i.stage,
+            translate(i.error or i.text, lang),
+            i.task_id,
+        ]
+        for i in progress.items
+    ]
+    return {"data": rows, "headers": COLUMNS_ZH} if lang == "zh" else rows
 
 
 def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_inputs: list[Any]) -> None:
@@ -92,36 +109,39 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
     def make_plan(images: Any, videos: Any, *settings: Any) -> BatchPlan:
         return plan_batch(studio, _paths(images), _paths(videos), common(*settings))
 
-    def on_plan(images: Any, videos: Any, *settings: Any) -> str:
+    def on_plan(request: gr.Request, images: Any, videos: Any, *settings: Any) -> str:
+        lang = lang_of(request)
         try:
-            return plan_html(make_plan(images, videos, *settings))
+            return plan_html(make_plan(images, videos, *settings), lang)
         except BatchError as exc:
-            return f"<p>⛔ {html.escape(str(exc))}</p>"
+            return f"<p>⛔ {html.escape(translate(str(exc), lang))}</p>"
 
     ui.plan_btn.click(on_plan, [ui.images, ui.videos, *settings_inputs], ui.plan_md, api_visibility="private")
 
-    def on_run(images: Any, videos: Any, *rest: Any) -> Iterator[tuple[Any, ...]]:
+    def on_run(request: gr.Request, images: Any, videos: Any, *rest: Any) -> Iterator[tuple[Any, ...]]:
         *settings, own = rest
+        lang = lang_of(request)
         try:
             plan = make_plan(images, videos, *settings)
             progress = run_batch(studio, plan, own or "batch")
             last = None
             for p in progress:
                 last = p
-                rows = [[i.index, i.label, i.stage, i.error or i.text, i.task_id] for i in p.items]
-                yield f"⏳ {p.text()}", rows, gr.skip(), gr.skip()
+                yield f"⏳ {translate(p.text(), lang)}", table_value(p, lang), gr.skip(), gr.skip()
         except BatchError as exc:
-            yield f"⛔ {exc}", gr.skip(), gr.skip(), gr.skip()
+            yield f"⛔ {translate(str(exc), lang)}", gr.skip(), gr.skip(), gr.skip()
             return
         if last is None:
             return
         gallery, notes = [], []
+        sep = pick(lang, ": ", "：")
         for item in last.results:
             report = studio.report(own or "batch", item.run_id) or {}
-            gallery.append((str(item.result_path), item.label))
-            notes.append(f"- **{item.label}**: {report.get('summary', 'no report')}")
-        rows = [[i.index, i.label, i.stage, i.error or i.text, i.task_id] for i in last.items]
-        yield f"✅ {last.text()}", rows, gallery, "\n".join(notes)
+            label = translate(item.label, lang)
+            gallery.append((str(item.result_path), label))
+            summary = translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
+            notes.append(f"- **{label}**{sep}{summary}")
+        yield f"✅ {translate(last.text(), lang)}", table_value(last, lang), gallery, "\n".join(notes)
 
     ev = ui.run_btn.click(
         on_run,
@@ -129,8 +149,12 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
         [ui.status, ui.table, ui.gallery, ui.reports],
         api_visibility="private",
     )
+
+    def stopped(request: gr.Request) -> str:
+        return translate("⏹️ Batch stopped: items not started were not sent.", lang_of(request))
+
     ui.stop_btn.click(
-        lambda: "⏹️ Batch stopped: items not started were not sent.",
+        stopped,
         None,
         ui.status,
         cancels=[ev],

@@ -19,6 +19,7 @@ from kmc_ui.ui.examples_tab import build_examples_tab, wire_examples
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
+from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
 
 
 def raw_upload(component: gr.Image) -> gr.Image:
@@ -43,29 +44,42 @@ def result_player(
     description: str,
     report: dict[str, Any] | None = None,
     skeleton: dict[str, Any] | None = None,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """The side-by-side player for a run record: the sent reference beside the result."""
-    labels = ("Reference", RESULT_LABELS.get(record.get("provider", ""), "Result"))
+    labels_in = RESULT_LABELS_ZH if lang == "zh" else RESULT_LABELS
+    result = labels_in.get(record.get("provider", ""), pick(lang, "Result", "结果"))
     return player_value(
         (record.get("inputs") or {}).get("video"),
         record.get("output"),
         offset=(report or {}).get("offset_s", 0.0),
         skeleton=skeleton,
         description=description,
-        labels=labels,
+        labels=(pick(lang, "Reference", "参考视频"), result),
+        lang=lang,
     )
 
 
 RESULT_LABELS = {"local": "Result · offline engine, preview-quality puppet (the prompt is not used)"}
 
+RESULT_LABELS_ZH = {"local": "结果 · 离线引擎，预览级木偶动画（不使用提示词）"}
 
-def describe_result(inputs: Inputs, seconds: float | None) -> str:
+
+def describe_result(inputs: Inputs, seconds: float | None, lang: str = "en") -> str:
     """A text description of what was generated (for screen readers and the page)."""
+    tier = TIER_LABELS.get(inputs.tier, inputs.tier)
+    if lang == "zh":
+        length = f" {seconds:.1f} 秒的" if seconds else ""
+        scene = f"场景：{inputs.prompt[:160]}。" if inputs.prompt else ""
+        return (
+            f"一段{length}视频：上传图片中的角色在表演参考视频中的动作"
+            f"（{word(tier, lang)}，朝向“{inputs.orientation}”）。{scene}"
+        )
     length = f"{seconds:.1f} s " if seconds else ""
     scene = f" Scene: {inputs.prompt[:160]}." if inputs.prompt else ""
     return (
         f"A {length}video of the character from the uploaded image performing the motion of the reference video "
-        f"({TIER_LABELS.get(inputs.tier, inputs.tier)}, orientation '{inputs.orientation}').{scene}"
+        f"({tier}, orientation '{inputs.orientation}').{scene}"
     )
 
 
@@ -75,27 +89,36 @@ def session_owner(request: gr.Request | None) -> str:
     return "api-" + "".join(c for c in session if c.isalnum())[:32]
 
 
-def backend_choices(studio: Studio, keys: dict[str, str] | None = None) -> list[tuple[str, str]]:
+_BACKEND_STATE_ZH = {"ready (session key)": "就绪（会话密钥）", "ready": "就绪", "not configured": "未配置"}
+
+
+def backend_choices(studio: Studio, keys: dict[str, str] | None = None, lang: str = "en") -> list[tuple[str, str]]:
     out = []
     for name, configured in studio.backends.items():
         backend = studio.backend_for(name, keys) or configured
         ok, _why = backend.ready()
         typed = backend is not configured
         state = ("ready (session key)" if typed else "ready") if ok else "not configured"
-        out.append((f"{configured.label} · {state}", name))
+        if lang == "zh":
+            out.append((f"{word(configured.label, lang)} · {_BACKEND_STATE_ZH[state]}", name))
+        else:
+            out.append((f"{configured.label} · {state}", name))
     return out
 
 
-def backend_note(studio: Studio, name: str, keys: dict[str, str] | None = None, video_url: str = "") -> str:
+def backend_note(
+    studio: Studio, name: str, keys: dict[str, str] | None = None, video_url: str = "", lang: str = "en"
+) -> str:
     backend = studio.backend_for(name, keys)
     if backend is None:
         return ""
     ok, why = backend.ready()
-    note = f"{'✅' if ok else '⚙️'} {why or 'Ready.'}"
+    note = f"{'✅' if ok else '⚙️'} {translate(why or 'Ready.', lang)}"
     transport = getattr(backend, "video_transport", None)
     if ok and transport is not None:
         t = transport(video_url)
-        note += f"  \n{'📦' if t.ok else '⛔'} **How the video gets there**: {t.text}"
+        how = pick(lang, "**How the video gets there**: ", "**视频如何送达**：")
+        note += f"  \n{'📦' if t.ok else '⛔'} {how}{translate(t.text, lang)}"
     return note
 
 
@@ -113,13 +136,31 @@ def _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend,
     )
 
 
-def _validations(findings: list[Finding], prepared_ok: bool) -> dict[str, Any]:
+def _validations(findings: list[Finding], prepared_ok: bool, lang: str = "en") -> dict[str, Any]:
     """One gr.validate per input: errors that block Generate, drawn on the input they belong to."""
     out = {}
     for name in ("image", "video", "prompt"):
         errors = [f for f in for_input(findings, name) if f.level == "error" and not (f.auto_fix and prepared_ok)]
-        out[name] = gr.validate(not errors, " ".join(f.message + " " + f.fix for f in errors))
+        text = " ".join(f.message + " " + f.fix for f in errors)
+        if lang == "zh":
+            text = "".join(translate(f.message, lang) + translate(f.fix, lang) for f in errors)
+        out[name] = gr.validate(not errors, text)
     return out
+
+
+def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    """/check's answer. English unless the request asks for Chinese; `code` never changes."""
+    if lang != "zh":
+        return report
+    findings = [
+        f | {"message": translate(str(f["message"]), lang), "fix": translate(str(f["fix"]), lang)}
+        for f in report["findings"]
+    ]
+    return report | {
+        "findings": findings,
+        "estimate_text": translate(str(report["estimate_text"]), lang),
+        "billing_note": translate(str(report["billing_note"]), lang),
+    }
 
 
 def build_demo(studio: Studio) -> gr.Blocks:
@@ -242,7 +283,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     report_md = gr.Markdown(elem_id="kmc-report")
                     report_plot = gr.Image(
-                        label="Agreement per frame",
+                        label=render.PLOT_LABEL,
                         interactive=False,
                         visible=False,
                         height=200,
@@ -272,24 +313,34 @@ def build_demo(studio: Studio) -> gr.Blocks:
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
         # ------------------------------------------------------------ checks
-        def render_checks(inputs: Inputs, body: BodyReport | None) -> tuple[Any, ...]:
+        def render_checks(inputs: Inputs, body: BodyReport | None, lang: str = "en") -> tuple[Any, ...]:
             report = studio.check(inputs)
             f = sort_findings(report.findings + (body.findings if body else []))
-            img_html = render.findings_html(for_input(f, "image"), "Image fits every limit." if report.image else "")
+            img_html = render.findings_html(
+                for_input(f, "image"), "Image fits every limit." if report.image else "", lang
+            )
             vid_html = render.findings_html(
-                for_input(f, "video") + for_input(f, "pair"), "Video fits every limit." if report.video else ""
+                for_input(f, "video") + for_input(f, "pair"), "Video fits every limit." if report.video else "", lang
             )
             if report.image or report.video:
-                facts = [render.image_facts(report.image), render.video_facts(report.video)]
-                panel_html = render.summary_html(f) or "<p>✅ No findings: both inputs fit every limit.</p>"
+                facts = [render.image_facts(report.image, lang), render.video_facts(report.video, lang)]
+                no_findings = pick(
+                    lang,
+                    "<p>✅ No findings: both inputs fit every limit.</p>",
+                    "<p>✅ 没有发现问题：两个输入都符合所有限制。</p>",
+                )
+                panel_html = render.summary_html(f, lang) or no_findings
                 panel_html += "<p><small>" + " · ".join(x for x in facts if x) + "</small></p>"
                 if body is None and report.image and report.video:
-                    panel_html += f"<p class='kmc-pending'>⏳ {text.BODY_PENDING}</p>"
+                    panel_html += f"<p class='kmc-pending'>⏳ {translate(text.BODY_PENDING, lang)}</p>"
             else:
-                panel_html = text.NO_INPUTS
+                panel_html = translate(text.NO_INPUTS, lang)
             cost_md = ""
             if report.estimate:
-                cost_md = f"**Cost estimate**: {report.estimate.text()}  \n<small>{BILLING_NOTE}</small>"
+                head = pick(lang, "**Cost estimate**: ", "**费用估算**：")
+                cost_md = (
+                    f"{head}{translate(report.estimate.text(), lang)}  \n<small>{translate(BILLING_NOTE, lang)}</small>"
+                )
             max_s = LIMITS.video_max_seconds.get(inputs.orientation, 30.0)
             over = report.video is not None and report.video.ok and report.video.duration > max_s + 0.005
             slider = gr.update(
@@ -298,17 +349,19 @@ def build_demo(studio: Studio) -> gr.Blocks:
             )
             blocked = any(x.level == "error" and not x.auto_fix for x in f)
             gen = gr.update(interactive=not blocked)
-            return img_html, vid_html, render.findings_html(for_input(f, "prompt")), panel_html, cost_md, slider, gen
+            prompt_html = render.findings_html(for_input(f, "prompt"), lang=lang)
+            return img_html, vid_html, prompt_html, panel_html, cost_md, slider, gen
 
-        def refresh(*values: Any) -> tuple[Any, ...]:
+        # gr.Request first: Gradio hands it to a positional parameter annotated with it (never an API input)
+        def refresh(request: gr.Request, *values: Any) -> tuple[Any, ...]:
             inputs = _inputs(*values)
-            return render_checks(inputs, studio.body_cached(inputs))
+            return render_checks(inputs, studio.body_cached(inputs), lang_of(request))
 
-        def body(*values: Any) -> tuple[Any, ...]:
+        def body(request: gr.Request, *values: Any) -> tuple[Any, ...]:
             inputs = _inputs(*values)
             report = studio.body_check(inputs)
             previews = (report.character_preview, report.motion_preview)
-            return (*render_checks(inputs, report), *previews)
+            return (*render_checks(inputs, report, lang_of(request)), *previews)
 
         refresh_outputs = [image_findings, video_findings, prompt_findings, panel, cost, trim_start, generate_btn]
         gr.on(
@@ -342,16 +395,19 @@ def build_demo(studio: Studio) -> gr.Blocks:
             inputs=prompt,
             outputs=count,
             js=f"(t) => `${{(t||'').length}} / {LIMITS.prompt_max_chars}` + "
-            f"((t||'').length > {LIMITS.prompt_max_chars} ? ' ⛔ too long' : '')",
+            f"((t||'').length > {LIMITS.prompt_max_chars} ? "
+            "((navigator.language||'').toLowerCase().startsWith('zh') ? ' ⛔ 太长' : ' ⛔ too long') : '')",
             api_visibility="private",
         )
 
-        def on_backend(b: str, url: str, *keys: str) -> tuple[Any, str]:
+        def on_backend(request: gr.Request, b: str, url: str, *keys: str) -> tuple[Any, str]:
             typed = dict(zip(KEY_ENV_NAMES, keys, strict=True))
-            return gr.update(choices=backend_choices(studio, typed)), backend_note(studio, b, typed, url)
+            lang = lang_of(request)
+            choices = backend_choices(studio, typed, lang)
+            return gr.update(choices=choices), backend_note(studio, b, typed, url, lang)
 
         gr.on(
-            [backend.change, pasted_url.change, *(box.change for box in key_boxes)],
+            [backend.change, pasted_url.change, *(box.change for box in key_boxes), demo.load],
             on_backend,
             [backend, pasted_url, *key_boxes],
             [backend, backend_info],
@@ -359,17 +415,18 @@ def build_demo(studio: Studio) -> gr.Blocks:
             api_visibility="private",
         )
 
-        def fetch(url: str, own: str) -> tuple[Any, str, str]:
+        def fetch(url: str, own: str, request: gr.Request) -> tuple[Any, str, str]:
             from kmc_ui.media.remote import UrlRefused, download_url
 
+            lang = lang_of(request)
             folder = Path(studio.settings.data_dir) / "downloads" / secrets.token_hex(8)
             try:
                 path = download_url(
                     url, folder, max_bytes=LIMITS.video_max_bytes * 3, allow_private=studio.settings.allow_private_urls
                 )
             except UrlRefused as exc:
-                return gr.skip(), "", f"⛔ Video URL: {exc}"
-            return str(path), url.strip(), "Fetched: the checks below are on the downloaded copy."
+                return gr.skip(), "", pick(lang, f"⛔ Video URL: {exc}", f"⛔ 视频链接：{translate(str(exc), lang)}")
+            return str(path), url.strip(), translate("Fetched: the checks below are on the downloaded copy.", lang)
 
         fetch_note = gr.Markdown(visible=True, elem_id="kmc-fetch-note")
         fetch_btn.click(fetch, [video_url, owner], [video, pasted_url, fetch_note], api_visibility="private")
@@ -379,21 +436,24 @@ def build_demo(studio: Studio) -> gr.Blocks:
         def key_of(*values: Any) -> str:
             return repr(_inputs(*values).__dict__ | {"backend": ""})
 
-        def do_prepare(*values: Any) -> tuple[Any, ...]:
+        def do_prepare(request: gr.Request, *values: Any) -> tuple[Any, ...]:
             inputs = _inputs(*values)
+            lang = lang_of(request)
             if not inputs.image and not inputs.video:
-                return None, None, "Upload the inputs first.", ""
+                return None, None, translate("Upload the inputs first.", lang), ""
             rep = studio.prepare(inputs)
             lines = []
             if rep.error:
-                lines.append(f"⛔ {rep.error}")
+                lines.append(f"⛔ {translate(rep.error, lang)}")
             if rep.image:
-                lines.append(render.actions_md("Image", rep.image_actions, render.image_facts(rep.image)))
+                label = pick(lang, "Image", "图片")
+                lines.append(render.actions_md(label, rep.image_actions, render.image_facts(rep.image, lang), lang))
             if rep.video:
-                lines.append(render.actions_md("Video", rep.video_actions, render.video_facts(rep.video)))
+                label = pick(lang, "Video", "视频")
+                lines.append(render.actions_md(label, rep.video_actions, render.video_facts(rep.video, lang), lang))
             remaining = [f for f in rep.findings if f.level == "error"]
             if remaining:
-                lines.append("Still blocking: " + " ".join(f.text() for f in remaining))
+                lines.append(translate("Still blocking: " + " ".join(f.text() for f in remaining), lang))
             return rep.image_path, rep.video_path, "\n\n".join(lines), key_of(*values)
 
         prepare_btn.click(
@@ -422,21 +482,23 @@ def build_demo(studio: Studio) -> gr.Blocks:
             replicate_api_token,
             key,
             own,
+            request: gr.Request,
         ):
+            lang = lang_of(request)
             values = (image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
             report = studio.check(_inputs(*values))
             prepared_ok = key == key_of(*values)
-            v = _validations(report.findings, prepared_ok)
+            v = _validations(report.findings, prepared_ok, lang)
             needs_prepare = any(f.auto_fix and f.level == "error" for f in report.findings) and not prepared_ok
             if needs_prepare:
-                msg = "This input needs a fix first: press 'Prepare files' to see what will be sent."
+                msg = translate("This input needs a fix first: press 'Prepare files' to see what will be sent.", lang)
                 for name in ("image", "video"):
                     if any(f.auto_fix and f.level == "error" for f in for_input(report.findings, name)):
                         v[name] = gr.validate(False, msg)
             if not image:
-                v["image"] = gr.validate(False, "Add a character image.")
+                v["image"] = gr.validate(False, translate("Add a character image.", lang))
             if not video:
-                v["video"] = gr.validate(False, "Add a motion video.")
+                v["video"] = gr.validate(False, translate("Add a motion video.", lang))
             ok = gr.validate(True, "")
             return [v["image"], v["video"], v["prompt"], *([ok] * 14)]
 
@@ -462,24 +524,26 @@ def build_demo(studio: Studio) -> gr.Blocks:
         ):
             keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
             inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
+            lang = lang_of(request)
             own = own or session_owner(request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             last = None
             for p in studio.generate(inputs, own, video_url=url or "", backend=chosen):
                 last = p
-                yield render.progress_md(p), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield render.progress_md(p, lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
-            status_md = render.progress_md(last) if last else ""
+            status_md = render.progress_md(last, lang) if last else ""
             if not (last and last.stage == "done" and last.result_path):
                 # the final values stand alone for API clients
                 yield status_md, gr.skip(), None, record, ""
                 return
-            value = result_player(record or {}, describe_result(inputs, last.result_duration))
-            yield status_md, value, str(last.result_path), record, text.REPORT_PENDING
+            value = result_player(record or {}, describe_result(inputs, last.result_duration, lang), lang=lang)
+            yield status_md, value, str(last.result_path), record, translate(text.REPORT_PENDING, lang)
 
-        def do_report(record: dict[str, Any] | None) -> tuple[Any, ...]:
+        def do_report(record: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
             """Motion-agreement report for the run just finished: a follow-up event with its own
             concurrency, so it never holds a generation slot (API: /report with the run record)."""
+            lang = lang_of(request)
             if not record or not record.get("output") or not record.get("owner") or not record.get("run_id"):
                 return gr.skip(), "", gr.update(visible=False), record
             report = studio.report(record["owner"], record["run_id"]) or {}
@@ -492,12 +556,13 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     tier=settings.get("tier", "std"),
                 ),
                 fresh.get("result_duration"),
+                lang,
             )
-            value = result_player(
-                fresh, description, report, studio.skeleton_track((fresh.get("inputs") or {}).get("video"))
-            )
+            skeleton = studio.skeleton_track((fresh.get("inputs") or {}).get("video"))
+            value = result_player(fresh, description, report, skeleton, lang)
             plot = report.get("plot_path") or None
-            return value, report.get("summary", ""), gr.update(value=plot, visible=bool(plot)), fresh
+            summary = translate(report.get("summary", ""), lang)
+            return value, summary, render.plot_update(plot, lang), fresh
 
         gen_event = generate_btn.click(
             do_generate,
@@ -514,13 +579,18 @@ def build_demo(studio: Studio) -> gr.Blocks:
             concurrency_limit=1,
             concurrency_id="report",
         )
-        stop_btn.click(lambda: text.STOPPED, None, status, cancels=[gen_event], api_visibility="private")
+
+        def stopped(request: gr.Request) -> str:
+            return translate(text.STOPPED, lang_of(request))
+
+        stop_btn.click(stopped, None, status, cancels=[gen_event], api_visibility="private")
 
         # --------------------------------------------------------------- API
-        def api_check(image, video, prompt, orientation, tier, keep_sound, model, backend) -> dict[str, Any]:
-            return studio.check(
-                _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, 0)
-            ).to_dict()
+        def api_check(
+            image, video, prompt, orientation, tier, keep_sound, model, backend, request: gr.Request
+        ) -> dict[str, Any]:
+            report = studio.check(_inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, 0))
+            return check_answer(report.to_dict(), lang_of(request))
 
         check_btn = gr.Button("Check", visible=False)
         check_json = gr.JSON(visible=False)
@@ -531,11 +601,16 @@ def build_demo(studio: Studio) -> gr.Blocks:
             api_name="check",
         )
 
-        def export(record: dict[str, Any] | None, audio: str, skeleton: bool) -> Any:
+        def export(record: dict[str, Any] | None, audio: str, skeleton: bool, request: gr.Request) -> Any:
             from kmc_ui.media.compose import ComposeError, export_comparison
 
+            lang = lang_of(request)
             if not record or not record.get("output"):
-                raise gr.Error("Generate a result first: the export puts the reference and the result side by side.")
+                raise gr.Error(
+                    translate(
+                        "Generate a result first: the export puts the reference and the result side by side.", lang
+                    )
+                )
             inputs = record.get("inputs") or {}
             body = studio.body_cached(
                 Inputs(
@@ -549,7 +624,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
             try:
                 return str(export_comparison(inputs.get("video"), record["output"], dest, skeleton=skel, audio=audio))
             except ComposeError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(translate(str(exc), lang)) from exc
 
         export_btn.click(export, [run_record, export_audio, export_skeleton], export_file, api_visibility="private")
 

@@ -14,7 +14,10 @@ from typing import Any
 import gradio as gr
 
 from kmc_ui.examples import AssetsMissing, Character, Example, Motion, load_characters, load_examples, load_library
+from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value
+from kmc_ui.ui.render import plot_update
+from kmc_ui.ui.runtime_text import lang_of, pick, translate
 
 
 @dataclass
@@ -38,23 +41,20 @@ def _load() -> tuple[list[Example], list[Motion], list[Character], str]:
 
 def build_examples_tab() -> ExamplesUI:
     examples, motions, characters, problem = _load()
-    gr.Markdown(
-        "Pick an example to load its character and motion into the Studio and see a **pre-rendered** result "
-        "(made with the offline engine) at once: no credits, no waiting. Or take a motion from the Motion Library "
-        "or one of the example characters. Everything here was made by this project (scripts/make_assets.py)."
-        + (f"\n\n⚠️ {problem}" if problem else "")
-    )
+    gr.Markdown(t("examples_intro"))
+    if problem:
+        gr.Markdown(f"⚠️ {problem}")
     pick = None
     if examples:
         pick = gr.Dataset(
             components=[gr.Image(visible=False), gr.Textbox(visible=False), gr.Textbox(visible=False)],
             samples=[[str(e.character.path), e.title, f"PCK {e.pck:.0%} · {e.orientation}"] for e in examples],
             headers=["Character", "Example", "Result"],
-            label="Examples (click one)",
+            label=t("examples_pick"),
             type="index",
             elem_id="kmc-examples",
         )
-    gr.Markdown("### Motion Library")
+    gr.Markdown(t("library_title"))
     rows = [
         [
             m.title,
@@ -75,12 +75,14 @@ def build_examples_tab() -> ExamplesUI:
         elem_id="kmc-library",
     )
     with gr.Row():
-        motion_pick = gr.Dropdown([(m.title, m.id) for m in motions], label="Motion", elem_id="kmc-library-pick")
-        use_motion = gr.Button("Use this motion", elem_id="kmc-library-use")
-        character_pick = gr.Dropdown(
-            [(c.title, c.id) for c in characters], label="Example character", elem_id="kmc-character-pick"
+        motion_pick = gr.Dropdown(
+            [(m.title, m.id) for m in motions], label=t("library_motion"), elem_id="kmc-library-pick"
         )
-        use_character = gr.Button("Use this character", elem_id="kmc-character-use")
+        use_motion = gr.Button(t("use_motion"), elem_id="kmc-library-use")
+        character_pick = gr.Dropdown(
+            [(c.title, c.id) for c in characters], label=t("example_character"), elem_id="kmc-character-pick"
+        )
+        use_character = gr.Button(t("use_character"), elem_id="kmc-character-use")
     return ExamplesUI(examples, motions, characters, pick, motion_pick, use_motion, character_pick, use_character)
 
 
@@ -100,17 +102,31 @@ def wire_examples(
 ) -> None:
     if ui.example_pick is not None:
 
-        def open_example(index: int) -> tuple[Any, ...]:
+        def open_example(index: int, request: gr.Request) -> tuple[Any, ...]:
+            lang = lang_of(request)
             e = ui.examples[index]
             report = json.loads(e.report_path.read_text("utf-8")) if e.report_path.is_file() else {}
             value = player_value(
                 e.motion.path,
                 e.result,
                 offset=float(report.get("offset_s", 0.0)),
-                description=f"Example '{e.title}': a pre-rendered offline-engine result (no credits were spent).",
-                labels=("Reference", "Result · pre-rendered example (offline engine)"),
+                description=pick(
+                    lang,
+                    f"Example '{e.title}': a pre-rendered offline-engine result (no credits were spent).",
+                    f"示例“{e.title}”：由离线引擎预先渲染的结果（没有消耗积分）。",
+                ),
+                labels=(
+                    pick(lang, "Reference", "参考视频"),
+                    pick(lang, "Result · pre-rendered example (offline engine)", "结果 · 预先渲染的示例（离线引擎）"),
+                ),
+                lang=lang,
             )
-            summary = e.report().summary() if report else ""
+            summary = translate(e.report().summary(), lang) if report else ""
+            status = pick(
+                lang,
+                f"✅ **Example**: {e.title}. Pre-rendered, shown at once; press Generate to render it yourself.",
+                f"✅ **示例**：{e.title}。预先渲染，立即显示；点击“生成”即可自己渲染。",
+            )
             return (
                 str(e.character.path),
                 str(e.motion.path),
@@ -118,9 +134,9 @@ def wire_examples(
                 e.tier,
                 e.keep_sound,
                 value,
-                f"✅ **Example**: {e.title}. Pre-rendered, shown at once; press Generate to render it yourself.",
+                status,
                 summary,
-                gr.update(value=str(e.plot) if e.plot.is_file() else None, visible=e.plot.is_file()),
+                plot_update(str(e.plot) if e.plot.is_file() else None, lang),
                 gr.Tabs(selected="studio"),
             )
 

@@ -17,8 +17,10 @@ from kmc_ui.studio import Studio
 from kmc_ui.ui import render
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
+from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
 
 COLUMNS = ["When", "Status", "Backend", "Settings", "Cost (USD)", "Task id", "Run id"]
+COLUMNS_ZH = ["时间", "状态", "后端", "设置", "费用（美元）", "任务 ID", "运行 ID"]
 PENDING = ("submitted", "queued", "running", "stopped_waiting", "downloading", "download_failed", "submitting")
 
 
@@ -58,14 +60,14 @@ def build_history_tab(studio: Studio) -> HistoryUI:
     return HistoryUI(refresh, table, pick, player, image, record, download, resume, stop, rerun, delete, status)
 
 
-def _row(r: dict[str, Any]) -> list[Any]:
+def _row(r: dict[str, Any], lang: str = "en") -> list[Any]:
     s = r.get("settings") or {}
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(r.get("created_at") or 0)))
     summary = f"{s.get('orientation', '')} · {s.get('tier', '')} · {s.get('model', '')}"
     usd = r.get("estimate_usd")
     return [
         when,
-        r.get("status", ""),
+        word(r.get("status", ""), lang),
         r.get("provider", ""),
         summary,
         "" if usd is None else f"{usd:.2f}",
@@ -74,8 +76,13 @@ def _row(r: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _label(r: dict[str, Any]) -> str:
-    return f"{_row(r)[0]} · {r.get('status', '')} · {r.get('provider', '')} · {r.get('run_id', '')}"
+def _label(r: dict[str, Any], lang: str = "en") -> str:
+    status = word(r.get("status", ""), lang)
+    return f"{_row(r)[0]} · {status} · {r.get('provider', '')} · {r.get('run_id', '')}"
+
+
+def _table(rows: list[list[Any]], lang: str) -> Any:
+    return {"data": rows, "headers": COLUMNS_ZH} if lang == "zh" else rows
 
 
 def wire_history(
@@ -87,21 +94,28 @@ def wire_history(
     studio_inputs: list[gr.components.Component],
     after_run: Any,
 ) -> None:
-    def listing(own: str) -> tuple[Any, Any]:
+    def listing(own: str, request: gr.Request) -> tuple[Any, Any]:
+        lang = lang_of(request)
         runs = studio.history.list(own) if own else []
-        choices = [(_label(r), r["run_id"]) for r in runs]
-        return [_row(r) for r in runs], gr.update(choices=choices, value=choices[0][1] if choices else None)
+        choices = [(_label(r, lang), r["run_id"]) for r in runs]
+        rows = [_row(r, lang) for r in runs]
+        return _table(rows, lang), gr.update(choices=choices, value=choices[0][1] if choices else None)
 
-    def open_run(own: str, run_id: str | None) -> tuple[Any, ...]:
+    def open_run(own: str, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        lang = lang_of(request)
         r = studio.history.get(own, run_id) if own and run_id else None
         if not r:
             return player_value(None, None), None, None, None, ""
         inputs = r.get("inputs") or {}
         out = r.get("output")
-        value = player_value(inputs.get("video"), out, description=f"Run {run_id}: {r.get('status', '')}")
-        note = f"**{r.get('status', '')}**" + (f": {r['error']}" if r.get("error") else "")
+        status = word(r.get("status", ""), lang)
+        description = pick(lang, f"Run {run_id}: {status}", f"运行 {run_id}：{status}")
+        labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Result", "结果"))
+        value = player_value(inputs.get("video"), out, description=description, labels=labels, lang=lang)
+        sep = pick(lang, ": ", "：")
+        note = f"**{status}**" + (f"{sep}{translate(r['error'], lang)}" if r.get("error") else "")
         if r.get("status") in PENDING and r.get("task_id"):
-            note += " · this task can be resumed without paying again."
+            note += pick(lang, " · this task can be resumed without paying again.", " · 此任务可以继续，无需再次付费。")
         return value, inputs.get("image"), r, out, note
 
     detail = [ui.player, ui.image, ui.record, ui.download, ui.status]
@@ -109,22 +123,26 @@ def wire_history(
         trigger(listing, owner, [ui.table, ui.pick], api_visibility="private")
     ui.pick.change(open_run, [owner, ui.pick], detail, api_visibility="private")
 
-    def resume(own: str, run_id: str | None) -> Iterator[tuple[Any, ...]]:
+    def resume(own: str, run_id: str | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        lang = lang_of(request)
         if not own or not run_id:
-            yield "Pick a run first.", gr.skip(), gr.skip()
+            yield translate("Pick a run first.", lang), gr.skip(), gr.skip()
             return
         last = None
         for p in studio.resume(own, run_id):
             last = p
-            yield render.progress_md(p), gr.skip(), gr.skip()
+            yield render.progress_md(p, lang), gr.skip(), gr.skip()
         r = studio.history.get(own, run_id) or {}
-        value = player_value((r.get("inputs") or {}).get("video"), r.get("output"))
-        yield (render.progress_md(last) if last else ""), value, r.get("output")
+        labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Result", "结果"))
+        value = player_value((r.get("inputs") or {}).get("video"), r.get("output"), labels=labels, lang=lang)
+        yield (render.progress_md(last, lang) if last else ""), value, r.get("output")
 
     ev = ui.resume.click(resume, [owner, ui.pick], [ui.status, ui.player, ui.download], api_visibility="private")
-    ui.stop.click(
-        lambda: "Stopped waiting; resume again any time.", None, ui.status, cancels=[ev], api_visibility="private"
-    )
+
+    def stopped(request: gr.Request) -> str:
+        return translate("Stopped waiting; resume again any time.", lang_of(request))
+
+    ui.stop.click(stopped, None, ui.status, cancels=[ev], api_visibility="private")
 
     def rerun(own: str, run_id: str | None) -> tuple[Any, ...]:
         r = studio.history.get(own, run_id) if own and run_id else None
@@ -146,11 +164,12 @@ def wire_history(
 
     ui.rerun.click(rerun, [owner, ui.pick], [*studio_inputs, tabs], api_visibility="private")
 
-    def delete(own: str, run_id: str | None) -> tuple[Any, ...]:
+    def delete(own: str, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         if own and run_id:
             studio.history.delete(own, run_id)
-        rows, choices = listing(own)
-        return rows, choices, f"Deleted run {run_id} and its files." if run_id else "Pick a run first."
+        rows, choices = listing(own, request)
+        text = f"Deleted run {run_id} and its files." if run_id else "Pick a run first."
+        return rows, choices, translate(text, lang_of(request))
 
     ui.delete.click(delete, [owner, ui.pick], [ui.table, ui.pick, ui.status], api_visibility="private")
     tabs.select(listing, owner, [ui.table, ui.pick], api_visibility="private")

@@ -1,8 +1,13 @@
 """English and Chinese UI text through Gradio's i18n (the browser's language picks one).
 
-Static labels, buttons, tabs and help texts are translated here. Findings, progress and
-provider messages are composed at run time and stay in English (they quote measured
-values, limits and provider reasons verbatim).
+Static labels, buttons, tabs and help texts are translated here (gr.I18n, resolved in the
+browser). Text composed at run time (findings, probe facts, "What will be sent", progress,
+provider messages, costs, the result's description, the motion-agreement report, History and
+Batch texts, validation messages) is translated on the server by kmc_ui/ui/runtime_text.py:
+each handler reads the language from the request's Accept-Language header and the English
+sentences are mapped through the catalogue in kmc_ui/ui/zh_catalogue.py, keeping measured
+values, file names and provider reasons verbatim. The CLI and the API stay in English unless
+a request asks for Chinese; finding codes never change.
 """
 
 from __future__ import annotations
@@ -90,6 +95,35 @@ STRINGS: dict[str, tuple[str, str]] = {
     "delete": ("Delete run and files", "删除运行及文件"),
     "sent_image": ("Character image sent", "已发送的角色图片"),
     "result": ("Result", "结果"),
+    # Batch tab
+    "batch_intro": (
+        "Run **one motion with several characters**, or **one character with several motions**, as one "
+        "request. Every item is checked first and the cost is shown for the whole batch; items run within "
+        "the provider's concurrency, and one failure does not stop the others. Orientation, tier, model, "
+        "sound, backend and prompt come from the Studio tab.",
+        "以一次请求运行**一个动作配多个角色**，或**一个角色配多个动作**。每一项都会先检查，并显示整个批次的费用；"
+        "各项在服务商允许的并发数内运行，一项失败不会影响其他项。朝向、档位、模型、声音、后端和提示词沿用工作室标签页的设置。",
+    ),
+    "batch_images": ("Character images", "角色图片"),
+    "batch_videos": ("Motion videos", "动作视频"),
+    "batch_plan": ("Check the batch and show its cost", "检查批次并显示费用"),
+    "batch_run": ("Run the batch", "运行批次"),
+    "batch_results": ("Results", "结果"),
+    # Examples tab
+    "examples_intro": (
+        "Pick an example to load its character and motion into the Studio and see a **pre-rendered** result "
+        "(made with the offline engine) at once: no credits, no waiting. Or take a motion from the Motion Library "
+        "or one of the example characters. Everything here was made by this project (scripts/make_assets.py).",
+        "选择一个示例，即可把它的角色和动作载入工作室，并立即看到**预先渲染**的结果（由离线引擎制作）："
+        "不消耗积分，无需等待。也可以从动作库中选一个动作，或选用一个示例角色。这里的所有内容都由本项目制作"
+        "（scripts/make_assets.py）。",
+    ),
+    "examples_pick": ("Examples (click one)", "示例（点击一个）"),
+    "library_title": ("### Motion Library", "### 动作库"),
+    "library_motion": ("Motion", "动作"),
+    "use_motion": ("Use this motion", "使用这个动作"),
+    "example_character": ("Example character", "示例角色"),
+    "use_character": ("Use this character", "使用这个角色"),
 }
 
 I18N = gr.I18n(en={k: v[0] for k, v in STRINGS.items()}, zh={k: v[1] for k, v in STRINGS.items()})

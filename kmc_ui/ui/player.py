@@ -47,16 +47,18 @@ TEMPLATE = """
       <figcaption>${(value && value.out_label) || 'Result'}</figcaption>
       <div class="kmc-stage">
         <video class="kmc-out" preload="auto" playsinline src="${(value && value.out) || ''}"
-               aria-label="${(value && value.description) || 'Generated video'}"></video>
+               aria-label="${value?.description || value?.ui?.generated || 'Generated video'}"></video>
       </div>
     </figure>
   </div>
-  <div class="kmc-sync-bar" role="group" aria-label="Playback of both videos">
-    <button type="button" class="kmc-play" aria-label="Play both">▶</button>
-    <input type="range" class="kmc-seek" min="0" max="1" step="0.01" value="0" aria-label="Position (s)">
+  <div class="kmc-sync-bar" role="group" aria-label="${value?.ui?.bar || 'Playback of both videos'}">
+    <button type="button" class="kmc-play" aria-label="${value?.ui?.play || 'Play both'}">▶</button>
+    <input type="range" class="kmc-seek" min="0" max="1" step="0.01" value="0"
+           aria-label="${value?.ui?.position || 'Position (s)'}">
     <span class="kmc-time" aria-live="off">0.00 / 0.00 s</span>
-    <label><input type="checkbox" class="kmc-skel-toggle"> skeleton</label>
-    <label>speed <select class="kmc-speed" aria-label="Speed">
+    <label><input type="checkbox" class="kmc-skel-toggle"> ${value?.ui?.skeleton || 'skeleton'}</label>
+    <label>${value?.ui?.speed || 'speed'}
+      <select class="kmc-speed" aria-label="${value?.ui?.speed_label || 'Speed'}">
       <option value="0.25">0.25x</option><option value="0.5">0.5x</option><option value="1" selected>1x</option>
     </select></label>
   </div>
@@ -128,7 +130,8 @@ function show(p) {
   p.seek.value = p.ref.currentTime.toFixed(2);
   p.time.textContent = p.ref.currentTime.toFixed(2) + ' / ' + (isNaN(d) ? 0 : d).toFixed(2) + ' s';
   p.play.textContent = p.ref.paused ? '▶' : '⏸';
-  p.play.setAttribute('aria-label', p.ref.paused ? 'Play both' : 'Pause both');
+  const ui = (props.value && props.value.ui) || {};
+  p.play.setAttribute('aria-label', p.ref.paused ? (ui.play || 'Play both') : (ui.pause || 'Pause both'));
   drawSkeleton(p);
 }
 function loop() {
@@ -185,8 +188,11 @@ def player_value(
     skeleton: dict[str, Any] | None = None,
     description: str = "",
     labels: tuple[str, str] = ("Reference", "Result"),
+    lang: str = "en",
 ) -> dict[str, Any]:
-    return {
+    """The player's value. `description` and `labels` are given in `lang`; for "zh" the control
+    bar's own words (aria labels, "skeleton", "speed") come along as `ui`."""
+    value = {
         "ref": file_url(reference),
         "out": file_url(output),
         "offset": round(float(offset), 3),
@@ -195,6 +201,21 @@ def player_value(
         "ref_label": labels[0],
         "out_label": labels[1],
     }
+    if lang == "zh":
+        value["ui"] = UI_ZH
+    return value
+
+
+UI_ZH = {
+    "bar": "同时播放两段视频",
+    "play": "同时播放",
+    "pause": "同时暂停",
+    "position": "位置（秒）",
+    "skeleton": "骨架",
+    "speed": "速度",
+    "speed_label": "播放速度",
+    "generated": "生成的视频",
+}
 
 
 def sync_player(**kwargs: Any) -> gr.HTML:

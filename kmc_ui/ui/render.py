@@ -1,15 +1,26 @@
-"""Pure rendering helpers: findings, probe facts, progress and costs as HTML/Markdown."""
+"""Pure rendering helpers: findings, probe facts, progress and costs as HTML/Markdown.
+
+Every helper takes `lang` ("en" by default, byte-for-byte the English the tests and the API
+know; "zh" for a Chinese page): words composed here come in both languages, and the text the
+checks, jobs and backends composed goes through kmc_ui.ui.runtime_text.translate.
+"""
 
 from __future__ import annotations
 
 import html
+from typing import Any
+
+import gradio as gr
 
 from kmc_ui.findings import LEVEL_ICON, Finding
 from kmc_ui.jobs import Progress
 from kmc_ui.media.probe import ImageInfo, VideoInfo
+from kmc_ui.ui.runtime_text import pick, translate, word
 
+PLOT_LABEL = "Agreement per frame"  # a plain string: the /report API's description stays as it was
 _LEVEL_CLASS = {"error": "kmc-error", "warning": "kmc-warning", "hint": "kmc-hint"}
 _LEVEL_WORD = {"error": "Error", "warning": "Warning", "hint": "Hint"}
+_COUNT_ZH = {"error": "个错误", "warning": "个警告", "hint": "个提示"}
 
 CSS = """
 .kmc-findings {margin: 4px 0 8px 0; padding: 0; list-style: none; font-size: 0.92em;}
@@ -24,47 +35,61 @@ CSS = """
 """
 
 
-def findings_html(findings: list[Finding], empty: str = "") -> str:
+def findings_html(findings: list[Finding], empty: str = "", lang: str = "en") -> str:
     if not findings:
-        return f'<div class="kmc-ok">✅ {html.escape(empty)}</div>' if empty else ""
+        return f'<div class="kmc-ok">✅ {html.escape(translate(empty, lang))}</div>' if empty else ""
     items = []
+    fix_word = pick(lang, "Fix: ", "修复：")
+    auto_text = pick(
+        lang,
+        'The app can do this for you: see "What will be sent".',
+        "应用可以替你完成：见“将要发送的内容”。",
+    )
     for f in findings:
-        fix = f'<span class="kmc-fix">Fix: {html.escape(f.fix)}</span>' if f.fix else ""
-        auto = (
-            '<span class="kmc-fix kmc-auto">The app can do this for you: see "What will be sent".</span>'
-            if f.auto_fix
-            else ""
-        )
+        fix = f'<span class="kmc-fix">{fix_word}{html.escape(translate(f.fix, lang))}</span>' if f.fix else ""
+        auto = f'<span class="kmc-fix kmc-auto">{auto_text}</span>' if f.auto_fix else ""
+        level = pick(lang, _LEVEL_WORD[f.level], word(f.level, "zh"))
+        sep = pick(lang, ": ", "：")
         items.append(
             f'<li class="{_LEVEL_CLASS[f.level]}" data-code="{f.code}" data-level="{f.level}">'
-            f"{LEVEL_ICON[f.level]} <b>{_LEVEL_WORD[f.level]}</b>: {html.escape(f.message)}{fix}{auto}</li>"
+            f"{LEVEL_ICON[f.level]} <b>{level}</b>{sep}{html.escape(translate(f.message, lang))}{fix}{auto}</li>"
         )
     return f'<ul class="kmc-findings">{"".join(items)}</ul>'
 
 
-def summary_html(findings: list[Finding]) -> str:
+def summary_html(findings: list[Finding], lang: str = "en") -> str:
     if not findings:
         return ""
     counts = {lvl: sum(1 for f in findings if f.level == lvl) for lvl in ("error", "warning", "hint")}
+    if lang == "zh":
+        head = "，".join(f"{n} {_COUNT_ZH[lvl]}" for lvl, n in counts.items() if n)
+        return f"<p><b>检查结果</b>：{head}。</p>" + findings_html(findings, lang=lang)
     head = ", ".join(f"{n} {lvl}{'s' if n != 1 else ''}" for lvl, n in counts.items() if n)
     return f"<p><b>Findings</b>: {head}.</p>" + findings_html(findings)
 
 
-def image_facts(info: ImageInfo | None) -> str:
+def image_facts(info: ImageInfo | None, lang: str = "en") -> str:
     if info is None:
         return ""
     if not info.ok:
-        return f"Image: {info.error}"
+        return pick(lang, f"Image: {info.error}", f"图片：{translate(info.error, lang)}")
+    if lang == "zh":
+        rot = f"，EXIF 方向 {info.exif_orientation}" if info.exif_orientation not in (0, 1) else ""
+        frames = f"，{info.frames} 帧" if info.frames > 1 else ""
+        size = f"{info.size_bytes / 1048576:.2f} MB"
+        return f"{info.format} {info.width}x{info.height} 像素，{info.mode}，{size}{rot}{frames}"
     rot = f", EXIF orientation {info.exif_orientation}" if info.exif_orientation not in (0, 1) else ""
     frames = f", {info.frames} frames" if info.frames > 1 else ""
     return f"{info.format} {info.width}x{info.height} px, {info.mode}, {info.size_bytes / 1048576:.2f} MB{rot}{frames}"
 
 
-def video_facts(info: VideoInfo | None) -> str:
+def video_facts(info: VideoInfo | None, lang: str = "en") -> str:
     if info is None:
         return ""
     if not info.ok:
-        return f"Video: {info.error}"
+        return pick(lang, f"Video: {info.error}", f"视频：{translate(info.error, lang)}")
+    if lang == "zh":
+        return _video_facts_zh(info)
     if not info.has_video:
         return f"{info.container.split(',')[0]} file, no video stream, {info.duration:.2f} s"
     audio = f"audio {info.audio_codec}" if info.has_audio else "no audio"
@@ -76,13 +101,43 @@ def video_facts(info: VideoInfo | None) -> str:
     )
 
 
-def actions_md(label: str, actions: list[str], facts: str) -> str:
+def _video_facts_zh(info: VideoInfo) -> str:
+    if not info.has_video:
+        return f"{info.container.split(',')[0]} 文件，没有视频流，{info.duration:.2f} 秒"
+    audio = f"音频 {info.audio_codec}" if info.has_audio else "无音频"
+    rot = f"，旋转 {info.rotation}°" if info.rotation else ""
+    vfr = "，可变帧率" if info.variable_fps else ""
+    return (
+        f"{info.codec.upper()} {info.width}x{info.height} 像素，{info.fps:g} fps{vfr}，{info.duration:.2f} 秒，"
+        f"{info.size_bytes / 1048576:.2f} MB，{audio}{rot}"
+    )
+
+
+def actions_md(label: str, actions: list[str], facts: str, lang: str = "en") -> str:
+    """`label` and `facts` are given in `lang` already; the actions are the preparation's English."""
+    if lang == "zh":
+        what = "；".join(translate(a, lang) for a in actions) if actions else "无需修改：文件将原样发送"
+        return f"**{label}**：{what}。  \n*发送：* {facts}"
     what = "; ".join(actions) if actions else "no changes needed: the file is sent as it is"
     return f"**{label}**: {what}.  \n*Sent:* {facts}"
 
 
-def progress_md(p: Progress) -> str:
+def stage_word(stage: str, lang: str = "en") -> str:
+    """The progress stage as a heading: "Queued" / "排队中"."""
+    return word(stage, lang) if lang == "zh" else stage.capitalize()
+
+
+def progress_md(p: Progress, lang: str = "en") -> str:
     icon = {"done": "✅", "failed": "⛔", "stopped": "⏹️", "retrying": "🔁"}.get(p.stage, "⏳")
+    if lang == "zh":
+        lines = [f"{icon} **{stage_word(p.stage, lang)}**：{translate(p.text, lang)}", f"已用时间：{p.elapsed:.0f} 秒"]
+        if p.queue_position is not None:
+            lines.append(f"排队位置：{p.queue_position}")
+        if p.task_id:
+            lines.append(f"任务 ID：`{p.task_id}`")
+        if p.events:
+            lines.append("重试：" + " · ".join(translate(e, lang) for e in p.events[-3:]))
+        return "  \n".join(lines)
     lines = [f"{icon} **{p.stage.capitalize()}**: {p.text}", f"Elapsed: {p.elapsed:.0f} s"]
     if p.queue_position is not None:
         lines.append(f"Queue position: {p.queue_position}")
@@ -91,3 +146,9 @@ def progress_md(p: Progress) -> str:
     if p.events:
         lines.append("Retries: " + " · ".join(p.events[-3:]))
     return "  \n".join(lines)
+
+
+def plot_update(plot: str | None, lang: str = "en") -> Any:
+    """The motion-agreement plot shown (or hidden); for "zh" with its label in Chinese."""
+    label = {"label": translate(PLOT_LABEL, lang)} if lang == "zh" else {}
+    return gr.update(value=plot, visible=bool(plot), **label)

@@ -1,0 +1,1459 @@
+"""The Chinese catalogue of run-time text: (English template, Chinese template) pairs.
+
+Read by kmc_ui/ui/runtime_text.py, which explains the slot syntax. In short: `{name}` is a value
+carried over as it is (a number, a file name, a provider's own words), `{t_name}` is translated
+in turn, `{w_name}` goes through WORDS, and `{name:kind}` uses one of the slot kinds below
+(a regular expression and, for some, a rewrite: "12.0 s, 3.5 s and 2 more" -> "12.0 秒、3.5 秒，另外还有 2 处";
+`gloss` matches only a WORDS entry).
+Only an `{m_name}` slot (translated, like `t_`) may hold several sentences.
+
+Entries are tried in order and the first whole-text match wins: put a specific entry before a
+general one. Keep the English exactly as the code writes it (tests/test_runtime_text.py checks
+that every finding, progress text and report sentence the app produces is covered).
+
+Terms: 分辨率 resolution, 帧率 frame rate, 时长 duration, 像素 px, 宽高比 aspect ratio,
+码率 bit rate, 编码 codec, 封装格式 container, 关键帧 keyframe, 服务商 provider, 任务 ID task id,
+朝向 orientation, 提示词 prompt, 角色图片 character image, 动作视频 motion video, 参考视频 reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+NUM = r"[-+]?\d[\d,]*(?:\.\d+)?"
+
+
+def _seconds(text: str) -> str:
+    return re.sub(r"(\d) s\b", r"\1 秒", text)
+
+
+def _times(text: str) -> str:
+    """ "1.0 s, 2.5 s and 3 more" -> "1.0 秒、2.5 秒，另外还有 3 处"."""
+    text = re.sub(r" and (\d+) more$", r"，另外还有 \1 处", text)
+    return _seconds(text).replace(", ", "、")
+
+
+_SIDES = {"left": "左", "right": "右", "top": "上", "bottom": "下"}
+
+
+def _sides(text: str) -> str:
+    """ "left and top" -> "左侧和上方"."""
+    names = text.split(" and ")
+    out = [_SIDES.get(n, n) + ("方" if n in ("top", "bottom") else "侧") for n in names]
+    return "和".join(out)
+
+
+def _edges(text: str) -> str:
+    """ "right edge" / "left and top edges" -> "右边缘" / "左边缘和上边缘"."""
+    names = re.sub(r" edges?$", "", text).split(" and ")
+    return "和".join(_SIDES.get(n, n) + "边缘" for n in names)
+
+
+_LIMBS = {"left arm": "左臂", "right arm": "右臂", "left leg": "左腿", "right leg": "右腿"}
+
+
+def _limbs(text: str) -> str:
+    """ "left arm in 3, right leg in 2" -> "左臂 3 帧，右腿 2 帧"."""
+    out = []
+    for part in text.split(", "):
+        name, _, n = part.rpartition(" in ")
+        out.append(f"{_LIMBS.get(name, name)} {n} 帧" if name else part)
+    return "，".join(out)
+
+
+_BATCH_WORDS = {
+    "done": "完成",
+    "failed": "失败",
+    "stopped": "已停止",
+    "skipped": "已跳过",
+    "running": "运行中",
+    "waiting": "等待中",
+}
+
+
+def _batch_parts(text: str) -> str:
+    """ "2 done, 1 running" -> "完成 2 个，运行中 1 个"."""
+    out = []
+    for part in text.split(", "):
+        n, _, what = part.partition(" ")
+        out.append(f"{_BATCH_WORDS.get(what, what)} {n} 个")
+    return "，".join(out)
+
+
+def _size(text: str) -> str:
+    return text.replace(" bytes", " 字节")
+
+
+def _list(text: str) -> str:
+    """An English list of values ("MP4, MOV or WebM") -> "MP4、MOV 或 WebM"."""
+    return text.replace(", ", "、").replace(" or ", " 或 ").replace(" and ", " 和 ")
+
+
+def slot_kinds() -> dict[str, tuple[str, Callable[[str], str] | None]]:
+    """Slot kind -> (regular expression, rewrite or None)."""
+    return {
+        "num": (NUM, None),
+        "int": (r"\d+", None),
+        "pct": (r"\d+%", None),
+        "pl": (r"s?", lambda _: ""),  # an English plural "s": nothing in Chinese
+        "size": (NUM + r" (?:MB|KB|bytes)", _size),
+        "times": (r".+?", _times),
+        "spans": (r".+?", _times),
+        "edges": (r"(?:left|right|top|bottom)(?: and (?:left|right|top|bottom))* edges?", _edges),
+        "sides": (r"(?:left|right|top|bottom)(?: and (?:left|right|top|bottom))*", _sides),
+        "limbs": (r".+?", _limbs),
+        "parts": (r"\d+ \w+(?:, \d+ \w+)*", _batch_parts),
+        "list": (r".+?", _list),
+        "gloss": ("|".join(re.escape(k) for k in sorted(WORDS, key=len, reverse=True)), WORDS.__getitem__),
+    }
+
+
+# ---------------------------------------------------------------- glossary (w_ slots, word())
+
+WORDS: dict[str, str] = {
+    # finding levels and inputs
+    "error": "错误",
+    "warning": "警告",
+    "hint": "提示",
+    "image": "图片",
+    "video": "视频",
+    "prompt": "提示词",
+    "pair": "图片与视频",
+    # progress stages
+    "preparing": "准备中",
+    "submitting": "提交中",
+    "queued": "排队中",
+    "running": "生成中",
+    "retrying": "重试中",
+    "downloading": "下载中",
+    "done": "完成",
+    "failed": "失败",
+    "stopped": "已停止",
+    "waiting": "等待中",
+    "skipped": "已跳过",
+    # history statuses
+    "submitted": "已提交",
+    "succeeded": "成功",
+    "canceled": "已取消",
+    "stopped_waiting": "已停止等待",
+    "download_failed": "下载失败",
+    "submit_failed": "提交失败",
+    "submit_uncertain": "提交结果不明",
+    # tiers, shapes, framings
+    "Standard 720p": "标准 720p",
+    "Pro 1080p": "专业 1080p",
+    "portrait": "竖版",
+    "landscape": "横版",
+    "square": "方形",
+    "close-up (head and shoulders)": "特写（头和肩）",
+    "upper body": "上半身",
+    "full body": "全身",
+    "upside down": "倒立",
+    "lying down or on the side": "躺卧或侧卧",
+    "the face": "脸部",
+    "a shoulder": "一侧肩膀",
+    "the face and a shoulder": "脸部和一侧肩膀",
+    "both hands": "双手",
+    "the left hand": "左手",
+    "the right hand": "右手",
+    "it": "它",
+    "them": "它们",
+    # file facts
+    "unknown": "未知",
+    # operating-system reasons (strerror) inside "cannot read the file (...)"
+    "No such file or directory": "没有该文件或目录",
+    "Permission denied": "权限不足",
+    "Is a directory": "这是一个目录",
+    "Not a directory": "不是目录",
+    "Input/output error": "输入/输出错误",
+    "No space left on device": "设备上没有剩余空间",
+    "Read-only file system": "文件系统为只读",
+    "(no extension)": "（无扩展名）",
+    "character image": "角色图片",
+    "motion video": "动作视频",
+    "Character image": "角色图片",
+    "Motion video": "动作视频",
+    # backends and providers
+    "Offline engine (CPU, preview quality)": "离线引擎（CPU，预览质量）",
+    "Kling official API (AccessKey + SecretKey)": "可灵官方 API（AccessKey + SecretKey）",
+    "Kling official API 2.0 (API key)": "可灵官方 API 2.0（API 密钥）",
+    "the Kling API": "可灵 API",
+    "Kling": "可灵",
+    "fal storage": "fal 存储",
+    "The Kling API": "可灵 API",
+    "the provider": "服务商",
+    # retry steps
+    "Submit": "提交",
+    "Status check": "状态查询",
+    "Download": "下载",
+    # Kling error-code meanings (kmc_ui.limits.KLING_ERRORS)
+    "authentication failed": "认证失败",
+    "authorization header is empty": "授权头为空",
+    "authorization is invalid": "授权无效",
+    "token not yet valid": "令牌尚未生效",
+    "token expired": "令牌已过期",
+    "account exception": "账户异常",
+    "account in arrears": "账户欠费",
+    "resource pack exhausted or expired": "资源包已用完或已过期",
+    "no access to this API or model": "无权使用此 API 或模型",
+    "invalid request parameters": "请求参数无效",
+    "wrong request method": "请求方法错误",
+    "requested resource (e.g. model) does not exist": "请求的资源（如模型）不存在",
+    "platform policy triggered": "触发了平台策略",
+    "content safety check failed": "内容安全检查未通过",
+    "rate limit": "请求频率超限",
+    "concurrency over the resource-pack limit": "并发数超过资源包限制",
+    "IP not in the whitelist": "IP 不在白名单中",
+    "provider internal error": "服务商内部错误",
+    "provider under maintenance": "服务商维护中",
+    "provider backlog timeout": "服务商积压超时",
+}
+
+
+# ---------------------------------------------------------------- entries
+
+_PROBE = [
+    # kmc_ui.media.probe: why a file cannot be read (inside "Character image: ..." / "Motion video: ...")
+    ("the file does not exist (it may have been moved or deleted)", "文件不存在（可能已被移动或删除）"),
+    ("cannot read the file ({w_why})", "无法读取文件（{w_why}）"),
+    ("the path is not a regular file (a folder or a device)", "该路径不是普通文件（而是文件夹或设备）"),
+    ("the file is empty (0 bytes)", "文件为空（0 字节）"),
+    ("the file is not an image we can read (unknown or corrupt content)", "该文件不是可读取的图片（内容未知或已损坏）"),
+    (
+        "the PNG carries a text (metadata) chunk over the safe size (it inflates past 1 MB, like a decompression "
+        "bomb), so it is not opened: re-save the picture without its metadata",
+        "该 PNG 含有超过安全大小的文本（元数据）块（解压后超过 1 MB，类似解压炸弹），因此不会打开："
+        "请去掉元数据后重新保存图片",
+    ),
+    (
+        "the file is cut short or damaged (its header or data ends early; truncated or still uploading)",
+        "文件不完整或已损坏（文件头或数据提前结束；可能被截断或仍在上传）",
+    ),
+    ("the image cannot be read ({exc})", "无法读取图片（{exc}）"),
+    ("the video cannot be read ({exc})", "无法读取视频（{exc}）"),
+    (
+        "the MP4 index (moov box) is missing or incomplete: the file was cut short (an interrupted download, "
+        "upload or recording)",
+        "MP4 索引（moov box）缺失或不完整：文件被截断了（下载、上传或录制中断）",
+    ),
+    (
+        "the file is a HEIF/AVIF picture (an image format), not a video",
+        "该文件是 HEIF/AVIF 图片（一种图片格式），不是视频",
+    ),
+    ("the file's index is damaged (it declares impossible sizes)", "文件索引已损坏（声明了不可能的尺寸）"),
+    ("the file uses a variant of its format that FFmpeg cannot read", "文件使用了 FFmpeg 无法读取的格式变体"),
+    (
+        "the file is not in a video format we accept (MP4, MOV, WebM, MKV, AVI)",
+        "文件不是可接受的视频格式（MP4、MOV、WebM、MKV、AVI）",
+    ),
+    ("the file is not a video we can read (invalid or corrupt data)", "该文件不是可读取的视频（数据无效或已损坏）"),
+    ("the file ends too early (truncated or still uploading)", "文件提前结束（可能被截断或仍在上传）"),
+    # kmc_ui.pose.detect: why a body check was skipped
+    ("the picture cannot be decoded ({exc})", "图片无法解码（{exc}）"),
+    ("the picture is not an RGB image of at least 8x8 px", "该图片不是至少 8x8 像素的 RGB 图片"),
+    ("pose detection failed ({exc})", "姿态检测失败（{exc}）"),
+    ("the video cannot be opened ({exc})", "视频无法打开（{exc}）"),
+    ("the file has no video stream", "文件没有视频流"),
+    ("the video could not be analysed ({exc})", "无法分析视频（{exc}）"),
+    ("the video cannot be decoded ({exc})", "视频无法解码（{exc}）"),
+    ("cancelled", "已取消"),
+]
+
+_IMAGE_RULES = [
+    ("Character image: {t_err}.", "角色图片：{t_err}。"),
+    ("Upload a JPEG or PNG picture of the character.", "请上传角色的 JPEG 或 PNG 图片。"),
+    (
+        "Character image is a {w_fmt} file; the official API takes only JPEG or PNG.",
+        "角色图片是 {w_fmt} 文件；官方 API 只接受 JPEG 或 PNG。",
+    ),
+    (
+        "Character image is a unknown file; the official API takes only JPEG or PNG.",
+        "角色图片的格式未知；官方 API 只接受 JPEG 或 PNG。",
+    ),
+    ("Convert it to PNG or JPEG.", "请将其转换为 PNG 或 JPEG。"),
+    ("Save it as JPEG or PNG in an image editor.", "请在图片编辑器中将其另存为 JPEG 或 PNG。"),
+    ("The file is named '{w_ext}' but holds a {fmt} image.", "文件扩展名为“{w_ext}”，但内容是 {fmt} 图片。"),
+    ("The file is named '(no extension)' but holds a {fmt} image.", "文件没有扩展名，但内容是 {fmt} 图片。"),
+    (
+        "It is sent with the right type ({fmt}); rename it to avoid confusion elsewhere.",
+        "发送时会使用正确的类型（{fmt}）；建议重命名，以免在别处造成混淆。",
+    ),
+    (
+        "Character image is animated ({n:int} frames); only one still picture is used.",
+        "角色图片是动图（{n} 帧）；只会使用一张静态图片。",
+    ),
+    (
+        "The first frame is sent as a still PNG; pick a still image if another frame shows the character better.",
+        "将发送第一帧作为静态 PNG；如果其他帧更能展现角色，请改用一张静态图片。",
+    ),
+    (
+        "The photo carries EXIF orientation {o}; it was measured as displayed ({size}, stored {stored}).",
+        "照片带有 EXIF 方向标记 {o}；已按显示方向测量（{size}，存储为 {stored}）。",
+    ),
+    (
+        "The upright picture is sent, so the provider sees it as you do.",
+        "发送的是摆正后的图片，服务商看到的与你看到的一致。",
+    ),
+    (
+        "Character image uses the {bits:int}-bit {mode} colour mode; providers expect 8-bit RGB and may reject it "
+        "or show wrong colours.",
+        "角色图片使用 {bits} 位 {mode} 颜色模式；服务商要求 8 位 RGB，可能会拒绝该图片或显示错误的颜色。",
+    ),
+    (
+        "Character image uses the {mode} colour mode; providers expect 8-bit RGB and may reject it or show "
+        "wrong colours.",
+        "角色图片使用 {mode} 颜色模式；服务商要求 8 位 RGB，可能会拒绝该图片或显示错误的颜色。",
+    ),
+    ("It is converted to 8-bit RGB before sending.", "发送前会转换为 8 位 RGB。"),
+    ("Character image is {m:size}; the limit is {l:size}.", "角色图片大小为 {m}；上限为 {l}。"),
+    (
+        "Re-save it smaller (JPEG quality 90 or a smaller size).",
+        "请重新保存为更小的文件（JPEG 质量 90 或更小的尺寸）。",
+    ),
+    (
+        "Character image is {size} px; each side must be at most {max:int} px.",
+        "角色图片为 {size} 像素；每边最多 {max} 像素。",
+    ),
+    ("Downscale it.", "请缩小尺寸。"),
+    (
+        "Character image is {size} px ({mp:num} megapixels); this app opens at most {max:num} megapixels safely.",
+        "角色图片为 {size} 像素（{mp} 百万像素）；本应用最多只能安全打开 {max} 百万像素的图片。",
+    ),
+    (
+        "Downscale it in an image editor (a few megapixels are plenty for the face and body).",
+        "请在图片编辑器中缩小尺寸（几百万像素就足以表现脸部和身体）。",
+    ),
+    (
+        "Character image is {size} px; each side must be at least {min:int} px.",
+        "角色图片为 {size} 像素；每边至少需要 {min} 像素。",
+    ),
+    (
+        "Use a larger picture (at least {a:int} px a side, ideally {b:int} px or more).",
+        "请使用更大的图片（每边至少 {a} 像素，最好 {b} 像素或以上）。",
+    ),
+    (
+        "Character image's short side is {s:int} px: the official API allows {a:int} px, but some providers "
+        "(ComfyUI, Runway) demand {b:int} px.",
+        "角色图片的短边为 {s} 像素：官方 API 允许 {a} 像素，但部分服务商（ComfyUI、Runway）要求 {b} 像素。",
+    ),
+    ("Use a picture with each side at least {b:int} px.", "请使用每边至少 {b} 像素的图片。"),
+    (
+        "Character image's short side is {s:int} px (under {h:int} px): details of the face and clothes will be "
+        "invented.",
+        "角色图片的短边为 {s} 像素（低于 {h} 像素）：脸部和服装的细节将由模型自行补全。",
+    ),
+    ("A sharper, larger picture gives a better likeness.", "更清晰、更大的图片能让结果更像本人。"),
+    (
+        "Character image's short side is {s:int} px, below Pro's {p:int}p output.",
+        "角色图片的短边为 {s} 像素，低于专业档的 {p}p 输出。",
+    ),
+    (
+        "A picture of {p:int} px or more on the short side keeps Pro's extra detail.",
+        "短边达到 {p} 像素或以上的图片才能保留专业档的额外细节。",
+    ),
+    (
+        "Character image aspect ratio is {a:num} ({size}); it must be between {lo:num} (1:2.5) and {hi:num} (2.5:1).",
+        "角色图片的宽高比为 {a}（{size}）；必须在 {lo}（1:2.5）到 {hi}（2.5:1）之间。",
+    ),
+    ("Crop the picture closer to the character.", "请裁剪图片，让角色占据更多画面。"),
+]
+
+_VIDEO_RULES = [
+    ("Motion video: {t_err}.", "动作视频：{t_err}。"),
+    ("Upload an MP4 or MOV video of one person moving.", "请上传一段单人运动的 MP4 或 MOV 视频。"),
+    ("Motion video has no picture track ({codec} audio only).", "动作视频没有画面轨道（只有 {codec} 音频）。"),
+    ("Motion video has no picture track.", "动作视频没有画面轨道。"),
+    ("Upload a video that shows the person moving.", "请上传能看到人物动作的视频。"),
+    (
+        "Motion video's picture track uses a codec this app cannot decode (or its header is corrupt).",
+        "动作视频的画面轨道使用了本应用无法解码的编码（或文件头已损坏）。",
+    ),
+    ("Convert it to an H.264 MP4 in a video editor or converter.", "请用视频编辑器或转换工具将其转换为 H.264 MP4。"),
+    (
+        "Motion video's video stream cannot be decoded (corrupt or truncated).",
+        "动作视频的视频流无法解码（已损坏或被截断）。",
+    ),
+    (
+        "Motion video's {codec} stream cannot be decoded (corrupt or truncated).",
+        "动作视频的 {codec} 视频流无法解码（已损坏或被截断）。",
+    ),
+    ("Export or download the video again.", "请重新导出或下载视频。"),
+    (
+        "Motion video is cut short: its index describes {d:num} s of media in {l:size}, but the file holds only "
+        "{m:size}.",
+        "动作视频不完整：其索引记录了 {d} 秒的媒体、共 {l}，但文件只有 {m}。",
+    ),
+    (
+        "Download or export the video again; the upload or recording was interrupted.",
+        "请重新下载或导出视频；上传或录制过程被中断了。",
+    ),
+    (
+        "Motion video is a {w_name} file; the official API takes only {allowed:list}.",
+        "动作视频是 {w_name} 文件；官方 API 只接受 {allowed}。",
+    ),
+    ("Convert it to an H.264 MP4.", "请将其转换为 H.264 MP4。"),
+    (
+        "Motion video is named '{w_ext}'; the official API takes only {exts:list} files.",
+        "动作视频的扩展名为“{w_ext}”；官方 API 只接受 {exts} 文件。",
+    ),
+    (
+        "Motion video is named '(no extension)'; the official API takes only {exts:list} files.",
+        "动作视频没有扩展名；官方 API 只接受 {exts} 文件。",
+    ),
+    ("It is sent as .mp4 (same content, new name).", "将以 .mp4 发送（内容不变，只改扩展名）。"),
+    (
+        "Motion video is encoded as {w_codec}; H.264 is the safe choice for every provider and browser.",
+        "动作视频的编码为 {w_codec}；H.264 是所有服务商和浏览器都支持的稳妥选择。",
+    ),
+    (
+        "Motion video is encoded as unknown; H.264 is the safe choice for every provider and browser.",
+        "动作视频的编码未知；H.264 是所有服务商和浏览器都支持的稳妥选择。",
+    ),
+    (
+        "Motion video is a unknown file; the official API takes only {allowed:list}.",
+        "动作视频的封装格式未知；官方 API 只接受 {allowed}。",
+    ),
+    ("Transcode it to H.264.", "请将其转码为 H.264。"),
+    (
+        "Motion video's H.264 uses the {pf} pixel format; browsers and some providers only play yuv420p.",
+        "动作视频的 H.264 使用 {pf} 像素格式；浏览器和部分服务商只能播放 yuv420p。",
+    ),
+    ("Re-encode it as 8-bit yuv420p.", "请重新编码为 8 位 yuv420p。"),
+    ("Motion video is {m:size}; the limit is {l:size}.", "动作视频大小为 {m}；上限为 {l}。"),
+    ("Re-encode it at a lower bit rate or trim it.", "请以更低的码率重新编码，或截短视频。"),
+    (
+        "Motion video is {size} px; each side must be at least {min:int} px.",
+        "动作视频为 {size} 像素；每边至少需要 {min} 像素。",
+    ),
+    ("Use a higher-resolution recording (720p or more).", "请使用更高分辨率的录像（720p 或以上）。"),
+    (
+        "Motion video is {size} px; each side must be at most {max:int} px.",
+        "动作视频为 {size} 像素；每边最多 {max} 像素。",
+    ),
+    ("Downscale it (to {p:int}p).", "请降低分辨率（到 {p}p）。"),
+    (
+        "Motion video carries a {r:int}° rotation; it was measured as displayed ({size}, stored {stored}).",
+        "动作视频带有 {r}° 旋转标记；已按显示方向测量（{size}，存储为 {stored}）。",
+    ),
+    ("Nothing to do: sizes and previews follow the rotation.", "无需处理：尺寸和预览均已按旋转方向处理。"),
+    (
+        "Motion video lasts {d:num} s ({n:int} frame{pl:pl}); it must be at least {m:num} s.",
+        "动作视频时长 {d} 秒（{n} 帧）；至少需要 {m} 秒。",
+    ),
+    ("Motion video lasts {d:num} s; it must be at least {m:num} s.", "动作视频时长 {d} 秒；至少需要 {m} 秒。"),
+    (
+        "Use a longer clip ({m:num} s or more of continuous motion).",
+        "请使用更长的片段（至少 {m} 秒的连续动作）。",
+    ),
+    (
+        "Motion video lasts {d:num} s; with orientation '{o}' the limit is {m:num} s.",
+        "动作视频时长 {d} 秒；朝向为“{o}”时上限为 {m} 秒。",
+    ),
+    (
+        "Trim it to {m:num} s (pick the window below), or switch orientation to 'video' (up to {v:num} s).",
+        "请截取到 {m} 秒（在下方选择截取范围），或将朝向切换为“video”（最长 {v} 秒）。",
+    ),
+    ("Trim it to {m:num} s (pick the window below).", "请截取到 {m} 秒（在下方选择截取范围）。"),
+    (
+        "Motion video's index gives {f:num} fps (under {m:num}): its frame timing is broken (frames without "
+        "durations or a zero timescale), so the motion cannot be timed.",
+        "动作视频的索引给出的帧率为 {f} fps（低于 {m}）：帧时间信息已损坏（帧没有时长或时间基为零），"
+        "无法确定动作的时间。",
+    ),
+    ("Export the video again from the camera or editor.", "请从相机或编辑软件重新导出视频。"),
+    (
+        "Motion video has a variable frame rate (average {f:num} fps); a constant rate is expected, or the timing "
+        "may drift.",
+        "动作视频为可变帧率（平均 {f} fps）；需要恒定帧率，否则时间可能会漂移。",
+    ),
+    ("It is re-encoded at a constant frame rate.", "将以恒定帧率重新编码。"),
+    (
+        "Motion video runs at {f:num} fps (under {m:num}): fast moves will look jerky.",
+        "动作视频的帧率为 {f} fps（低于 {m}）：快速动作会显得卡顿。",
+    ),
+    ("Record at 24-30 fps if you can.", "如果可以，请以 24-30 fps 录制。"),
+    (
+        "Motion video runs at {f:num} fps (over {m:num}); the output is generated at a normal frame rate.",
+        "动作视频的帧率为 {f} fps（高于 {m}）；输出将以常规帧率生成。",
+    ),
+    ("Nothing to do; 24-30 fps sources upload faster.", "无需处理；24-30 fps 的素材上传更快。"),
+    (
+        "'Keep original sound' is on, but the motion video has no audio track: the result will be silent.",
+        "已开启“保留原声”，但动作视频没有音轨：结果将没有声音。",
+    ),
+    ("Turn 'Keep original sound' off, or use a clip with sound.", "请关闭“保留原声”，或使用有声音的片段。"),
+    (
+        "The motion video has sound, and 'Keep original sound' is off: the result will be silent.",
+        "动作视频有声音，但“保留原声”已关闭：结果将没有声音。",
+    ),
+    ("Turn 'Keep original sound' on to keep it.", "开启“保留原声”即可保留声音。"),
+    (
+        "Motion video's short side is {s:int} px (under {std:int} px); Pro renders {p:int}p.",
+        "动作视频的短边为 {s} 像素（低于 {std} 像素）；专业档输出 {p}p。",
+    ),
+    (
+        "A {std:int}p or larger reference tracks hands and feet better.",
+        "{std}p 或更高分辨率的参考视频能更好地跟踪手脚。",
+    ),
+]
+
+_PROMPT_AND_PAIR = [
+    ("Prompt has {n:int} characters; the limit is {l:int}.", "提示词有 {n} 个字符；上限为 {l}。"),
+    ("Shorten it by {n:int} characters.", "请删减 {n} 个字符。"),
+    (
+        "The prompt seems to describe motion ({words:list}); the motion comes from the video.",
+        "提示词似乎在描述动作（{words}）；动作来自视频。",
+    ),
+    ("Describe scene, light, style and camera instead.", "请改为描述场景、光线、风格和镜头。"),
+    (
+        "Image ({w_s1}, {size1}, aspect {a1:num}) and video ({w_s2}, {size2}, aspect {a2:num}) have different "
+        "shapes: {r:num}x apart, more than {lim:num}x. The character may be cropped or squeezed.",
+        "图片（{w_s1}，{size1}，宽高比 {a1}）与视频（{w_s2}，{size2}，宽高比 {a2}）的形状不同：相差 {r} 倍，"
+        "超过 {lim} 倍。角色可能会被裁切或挤压变形。",
+    ),
+    (
+        "Use an image and a video of similar shape (both portrait or both landscape).",
+        "请使用形状相近的图片和视频（都是竖版或都是横版）。",
+    ),
+]
+
+_POSE = [
+    ("Body checks of the character image were skipped: {t_err}.", "已跳过角色图片的身体检查：{t_err}。"),
+    (
+        "Fix the image problem above; the body checks run again by themselves.",
+        "请先修复上面的图片问题；身体检查会自动重新运行。",
+    ),
+    ("Body checks of the motion video were skipped: {t_err}.", "已跳过动作视频的身体检查：{t_err}。"),
+    (
+        "Fix the video problem above; the body checks run again by themselves.",
+        "请先修复上面的视频问题；身体检查会自动重新运行。",
+    ),
+    (
+        "In the motion video the person turns around and the camera moves, but orientation is 'image', which "
+        "keeps the picture's facing and a still camera.",
+        "动作视频中人物会转身，镜头也在移动，但朝向为“image”，会保持图片中的朝向和固定镜头。",
+    ),
+    (
+        "In the motion video the person turns around, but orientation is 'image', which keeps the picture's "
+        "facing and a still camera.",
+        "动作视频中人物会转身，但朝向为“image”，会保持图片中的朝向和固定镜头。",
+    ),
+    (
+        "In the motion video the camera moves, but orientation is 'image', which keeps the picture's facing and "
+        "a still camera.",
+        "动作视频中镜头在移动，但朝向为“image”，会保持图片中的朝向和固定镜头。",
+    ),
+    (
+        "Switch orientation to 'video' so the character turns and the camera moves as in the video (it also "
+        "allows clips up to 30 s).",
+        "请将朝向切换为“video”，让角色像视频中那样转身、镜头也随之移动（该模式还允许最长 30 秒的片段）。",
+    ),
+    ("No person was found in the character image.", "角色图片中没有找到人物。"),
+    (
+        "Use a picture with one clearly visible person (head and upper body at least). Stylised art can fool "
+        "the detector: if the picture does show a character, you can go ahead.",
+        "请使用一张能清楚看到一个人的图片（至少包含头部和上半身）。风格化的画作可能会干扰检测：如果图片中确实有角色，可以继续。",
+    ),
+    (
+        "In the character image {w_part} is hidden or outside the picture.",
+        "角色图片中{w_part}被遮挡或在画面之外。",
+    ),
+    (
+        "Use a picture where the head and both shoulders are clearly visible and unobstructed.",
+        "请使用头部和双肩都清晰可见、没有遮挡的图片。",
+    ),
+    (
+        "The character covers only {p:pct} of the image (aim for over {q:pct}).",
+        "角色只占图片面积的 {p}（建议超过 {q}）。",
+    ),
+    ("Crop the picture closer around the character.", "请裁剪图片，让角色占据更多画面。"),
+    (
+        "The character in the image is upside down (torso {a:num}° from upright).",
+        "图片中的角色是倒立的（躯干偏离竖直方向 {a}°）。",
+    ),
+    ("Rotate the picture so the character stands upright.", "请旋转图片，让角色正立。"),
+    (
+        "The character in the image is lying down or on its side (torso {a:num}° from upright).",
+        "图片中的角色是躺着或侧卧的（躯干偏离竖直方向 {a}°）。",
+    ),
+    (
+        "Use a picture of the character standing or sitting upright (or rotate the picture).",
+        "请使用角色站立或端坐的图片（或旋转图片）。",
+    ),
+    (
+        "No person was found in the motion video ({n:int} frames checked).",
+        "动作视频中没有找到人物（已检查 {n} 帧）。",
+    ),
+    (
+        "Use a video of one clearly visible person; the motion is read from their body.",
+        "请使用一个人清晰可见的视频；动作是从这个人的身体上读取的。",
+    ),
+    (
+        "No person was found in {p:pct} of the motion video ({spans:spans}).",
+        "动作视频中有 {p} 的时间没有找到人物（{spans}）。",
+    ),
+    (
+        "Trim the video to the part where the person is fully in view.",
+        "请把视频截取到人物完整出现在画面中的部分。",
+    ),
+    (
+        "The person covers only {p:pct} of the video frame (aim for over {q:pct}): the motion of hands and feet is "
+        "read poorly.",
+        "人物只占视频画面的 {p}（建议超过 {q}）：难以准确读取手脚的动作。",
+    ),
+    (
+        "Use a video where the person fills more of the frame (crop it, or film closer).",
+        "请使用人物占据更多画面的视频（裁剪视频，或靠近拍摄）。",
+    ),
+    (
+        "The person in the motion video is {w_what} for {p:pct} of the clip.",
+        "动作视频中的人物在 {p} 的时间里处于{w_what}状态。",
+    ),
+    (
+        "Use motion where the person stays mostly upright; floor work and flips often fail.",
+        "请使用人物大部分时间保持直立的动作；地面动作和翻转动作经常失败。",
+    ),
+    (
+        "Very fast motion: limbs move faster than {s:num} torso lengths a second in {p:pct} of the checks "
+        "(peak {pk:num} at {t:num} s).",
+        "动作非常快：在 {p} 的检测中，四肢每秒移动超过 {s} 个躯干长度（峰值 {pk}，位于 {t} 秒）。",
+    ),
+    (
+        "Kling may return a shorter video for very fast motion, and bills what comes back: use a slower take, or "
+        "trim the fastest part.",
+        "动作过快时，可灵可能返回更短的视频，并按实际返回的时长计费：请换用更慢的版本，或剪掉最快的部分。",
+    ),
+    (
+        "The motion video shows {n:int} people (in {p:pct} of the frames checked); only the one taking up the most "
+        "space is used.",
+        "动作视频中出现了 {n} 个人（占已检查帧的 {p}）；只会使用在画面中所占面积最大的那个人。",
+    ),
+    ("Crop or trim the video so it shows one person.", "请裁剪或截取视频，使画面中只有一个人。"),
+    (
+        "The motion video has {n:int} cut{pl:pl} (at {at:times}); it should be one continuous take.",
+        "动作视频有 {n} 处镜头切换（位于 {at}）；应为一个连续镜头。",
+    ),
+    (
+        "Trim the video to one shot (the provider may trim it, or the character may jump).",
+        "请将视频截取为单个镜头（否则服务商可能会截掉一部分，或角色会出现跳变）。",
+    ),
+    (
+        "The camera moves in the motion video: {t_pan} and the view zooms by {z:pct}.",
+        "动作视频中镜头在移动：{t_pan}，并且画面缩放了 {z}。",
+    ),
+    ("The camera moves in the motion video: {t_part}.", "动作视频中镜头在移动：{t_part}。"),
+    ("the background travels {p:pct} of the frame (panning left)", "背景移动了画面的 {p}（向左平移）"),
+    ("the background travels {p:pct} of the frame (panning right)", "背景移动了画面的 {p}（向右平移）"),
+    ("the background travels {p:pct} of the frame", "背景移动了画面的 {p}"),
+    ("the view zooms by {z:pct}", "画面缩放了 {z}"),
+    (
+        "Use a video shot from a fixed camera (tripod); camera moves are copied or the video may be trimmed.",
+        "请使用固定机位（三脚架）拍摄的视频；镜头运动会被复制，或者视频可能会被截短。",
+    ),
+    (
+        "Framing differs: the character image is {w_il}, the motion video {w_vl}; {t_why}.",
+        "取景不同：角色图片是{w_il}，动作视频是{w_vl}；{t_why}。",
+    ),
+    (
+        "the body parts the picture does not show will be invented, or the motion cropped",
+        "图片中没有的身体部位将由模型补全，或者动作会被裁切",
+    ),
+    (
+        "the character's unseen-in-motion body parts get little or made-up motion",
+        "角色在动作视频中看不到的身体部位只会有很少或臆造的动作",
+    ),
+    (
+        "Use a {w_vl} picture of the character, or a motion video framed like the picture ({w_il}).",
+        "请使用{w_vl}取景的角色图片，或与图片取景相同（{w_il}）的动作视频。",
+    ),
+    (
+        "The character image does not show {w_names} (hidden or outside the picture), but the motion moves "
+        "{w_it} (by {travel:list} torso lengths): the hands will be invented.",
+        "角色图片中看不到{w_names}（被遮挡或在画面之外），但动作会移动{w_it}（幅度 {travel} 个躯干长度）："
+        "手部将由模型自行补全。",
+    ),
+    (
+        "Use a picture with both arms and hands visible (not in pockets, behind the body or cut off).",
+        "请使用双臂和双手都可见的图片（不要插在口袋里、藏在身后或被画面截断）。",
+    ),
+    (
+        "The motion reaches past the character image's {where:edges} in {p:pct} of the clip (up to {q:pct} of the "
+        "picture beyond it): hands or feet may be cut off.",
+        "在 {p} 的片段中，动作超出了角色图片的{where}（最多超出图片的 {q}）：手或脚可能会被截断。",
+    ),
+    (
+        "Use a picture with more room around the character ({s:sides}), or a motion with smaller moves.",
+        "请使用角色周围（{s}）留有更多空间的图片，或动作幅度更小的视频。",
+    ),
+    ("Body checks could not run ({exc}).", "身体检查无法运行（{exc}）。"),
+    ("The other checks still apply; try again or report this.", "其他检查仍然有效；请重试或报告此问题。"),
+]
+
+_FINDING_TEXT = [
+    # Finding.text() and PreparationError texts join a message and its fix
+    ("Fix: {m_fix}", "修复：{m_fix}"),
+    ("(the app can do this for you: see 'What will be sent')", "（应用可以替你完成：见“将要发送的内容”）"),
+    ("Fix these first: {m_rest}", "请先修复这些问题：{m_rest}"),
+    ("Still blocking: {m_rest}", "仍有阻止生成的问题：{m_rest}"),
+]
+
+_PREPARE = [
+    # kmc_ui.media.prepare / image_convert / video_plan / video_encode: what was done, in words
+    ("No changes needed: the file is sent as-is.", "无需修改：文件将原样发送。"),
+    ("no changes needed: the file is sent as it is", "无需修改：文件将原样发送"),
+    (
+        "re-saved as {fmt} ({a:size} -> {b:size}, under the {l:size} limit)",
+        "重新保存为 {fmt}（{a} -> {b}，低于 {l} 的上限）",
+    ),
+    ("flattened transparency onto white (JPEG has no alpha)", "将透明部分合成到白色背景上（JPEG 不支持透明通道）"),
+    (
+        "saved as JPEG quality {q:int} (a {fmt} would be {s:size}, over the {l:size} limit)",
+        "保存为质量 {q} 的 JPEG（保存为 {fmt} 将有 {s}，超过 {l} 的上限）",
+    ),
+    (
+        "saved as JPEG quality {q:int} (a PNG would be far too large, over the {l:size} limit)",
+        "保存为质量 {q} 的 JPEG（保存为 PNG 会大得多，超过 {l} 的上限）",
+    ),
+    ("downscaled {a} -> {b} to fit under {l:size}", "从 {a} 缩小到 {b}，以低于 {l}"),
+    ("downscaled {a} -> {b}", "从 {a} 缩小到 {b}"),
+    (
+        "kept the first of {n:int} pictures (a multi-picture camera JPEG)",
+        "保留了 {n} 张图片中的第一张（相机多图 JPEG）",
+    ),
+    ("kept the first of {n:int} pictures (animated {fmt})", "保留了 {n} 张图片中的第一张（{fmt} 动图）"),
+    ("converted {a} to {b}", "将 {a} 转换为 {b}"),
+    (
+        "applied EXIF orientation {o:int} (the picture is sent upright)",
+        "应用了 EXIF 方向 {o}（发送的图片是正向的）",
+    ),
+    ("converted {bits:int}-bit {mode} to 8-bit", "将 {bits} 位 {mode} 转换为 8 位"),
+    ("converted CMYK colours to RGB", "将 CMYK 颜色转换为 RGB"),
+    ("converted 16-bit greyscale to 8-bit", "将 16 位灰度转换为 8 位"),
+    ("converted 32-bit greyscale to 8-bit", "将 32 位灰度转换为 8 位"),
+    ("converted floating-point greyscale to 8-bit", "将浮点灰度转换为 8 位"),
+    ("expanded the colour palette to {mode}", "将调色板展开为 {mode}"),
+    ("converted grey + alpha to RGBA", "将灰度 + 透明通道转换为 RGBA"),
+    ("converted premultiplied alpha to RGBA", "将预乘透明通道转换为 RGBA"),
+    ("converted 1-bit black and white to 8-bit grey", "将 1 位黑白转换为 8 位灰度"),
+    ("converted the {mode} colour mode to RGB", "将 {mode} 颜色模式转换为 RGB"),
+    (
+        "trimmed to {a:num}-{b:num} s (cut at keyframes, no re-encode)",
+        "截取到 {a}-{b} 秒（在关键帧处切分，未重新编码）",
+    ),
+    ("trimmed to {a:num}-{b:num} s (re-encoded)", "截取到 {a}-{b} 秒（已重新编码）"),
+    ("remuxed {c} to MP4 (H.264 kept, no re-encode)", "将 {c} 重新封装为 MP4（保留 H.264，未重新编码）"),
+    ("transcoded the video to H.264", "将视频转码为 H.264"),
+    ("transcoded {c} to H.264", "将 {c} 转码为 H.264"),
+    ("converted pixel format {pf} to yuv420p", "将像素格式 {pf} 转换为 yuv420p"),
+    (
+        "made the frame rate constant at {f:num} fps (the source varies, average {a:num} fps)",
+        "将帧率固定为 {f} fps（源视频帧率不固定，平均 {a} fps）",
+    ),
+    (
+        "re-encoded to start exactly at {s:num} s (the nearest keyframe is at {k:num} s)",
+        "重新编码，以便精确地从 {s} 秒开始（最近的关键帧在 {k} 秒）",
+    ),
+    (
+        "re-encoded to start exactly at {s:num} s (no keyframe was found)",
+        "重新编码，以便精确地从 {s} 秒开始（没有找到关键帧）",
+    ),
+    ("re-encoded at a capped bit rate to fit under {l:size}", "以限定的码率重新编码，使文件小于 {l}"),
+    ("re-encoded to fit under {l:size} (a stream copy was {c:size})", "重新编码以小于 {l}（直接复制流为 {c}）"),
+    (
+        "re-encoded because a stream copy did not conform ({t_why})",
+        "重新编码，因为直接复制流不符合要求（{t_why}）",
+    ),
+    (
+        "re-encoded because a stream copy could not end within {s:num} s",
+        "重新编码，因为直接复制流无法在 {s} 秒内结束",
+    ),
+    ("cropped {a} -> {b} (H.264 needs even sizes)", "从 {a} 裁切为 {b}（H.264 要求尺寸为偶数）"),
+    (
+        "applied the {r:int}° rotation: the result is upright (rotation 0)",
+        "应用了 {r}° 旋转：结果为正向（旋转 0）",
+    ),
+    ("left out the audio track ('Keep original sound' is off)", "去掉了音轨（“保留原声”已关闭）"),
+    ("audio track -> AAC", "音轨 -> AAC"),
+    ("audio {c} -> AAC", "音频 {c} -> AAC"),
+    (
+        "the first encode was {s:size}: encoded again at {r:num} Mb/s",
+        "第一次编码后为 {s}：以 {r} Mb/s 重新编码",
+    ),
+    (
+        "note: only {a:num} s of the expected {b:num} s could be read (the file may be damaged or truncated)",
+        "注意：预期 {b} 秒中只能读取 {a} 秒（文件可能已损坏或被截断）",
+    ),
+    ("the video is {c}, not H.264", "视频编码为 {c}，不是 H.264"),
+    ("the audio track was lost", "音轨丢失了"),
+    ("the audio is {c}, not AAC", "音频编码为 {c}，不是 AAC"),
+    ("got {pf} {size}, rotation {r}", "得到 {pf} {size}，旋转 {r}"),
+    ("the rotation changed from {a}° to {b}°", "旋转从 {a}° 变成了 {b}°"),
+    # PreparationError texts (each ends with its own "Fix: ...")
+    (
+        "Character image: the prepared file still does not conform ({t_why}).",
+        "角色图片：准备后的文件仍不符合要求（{t_why}）。",
+    ),
+    ("convert it to an RGB JPEG or PNG in an image editor.", "请在图片编辑器中将其转换为 RGB 的 JPEG 或 PNG。"),
+    ("{w_what}: cannot read the file ({w_why}).", "{w_what}：无法读取文件（{w_why}）。"),
+    ("upload it again.", "请重新上传。"),
+    (
+        "Character image cannot be made smaller than {l:size} without going under {m:int} px a side.",
+        "角色图片无法在每边不低于 {m} 像素的前提下缩小到 {l} 以内。",
+    ),
+    ("crop it closer to the character.", "请裁剪图片，让角色占据更多画面。"),
+    (
+        "Character image is {size} px: too large to convert safely here (at most {m:int} megapixels).",
+        "角色图片为 {size} 像素：太大，无法在这里安全转换（最多 {m} 百万像素）。",
+    ),
+    ("downscale it in an image editor.", "请在图片编辑器中缩小尺寸。"),
+    ("Character image ({size}) is too large to convert here.", "角色图片（{size}）太大，无法在这里转换。"),
+    ("Character image could not be decoded ({t_why}).", "角色图片无法解码（{t_why}）。"),
+    ("export or download it again as a JPEG or PNG.", "请重新导出或下载为 JPEG 或 PNG。"),
+    ("the file is truncated", "文件被截断了"),
+    ("unknown or corrupt content", "内容未知或已损坏"),
+    ("its picture data is damaged or uses a feature we cannot read", "图片数据已损坏，或使用了无法读取的特性"),
+    (
+        "Motion video cannot fit in {l:size} at a watchable quality ({s:num} s).",
+        "动作视频无法在保证可观看质量的前提下压缩到 {l} 以内（{s} 秒）。",
+    ),
+    ("trim it shorter or lower its resolution.", "请截短视频或降低分辨率。"),
+    (
+        "Motion video: only {a:num} s of the {b:num} s its header announces could be read; the file is damaged or "
+        "cut short.",
+        "动作视频：文件头声明了 {b} 秒，但只能读取 {a} 秒；文件已损坏或被截断。",
+    ),
+    ("download or export it again.", "请重新下载或导出。"),
+    ("Motion video: the converted file does not conform ({t_why}).", "动作视频：转换后的文件不符合要求（{t_why}）。"),
+    (
+        "export the video again as an H.264 MP4, or try another file.",
+        "请将视频重新导出为 H.264 MP4，或换一个文件。",
+    ),
+    ("Motion video: preparing was stopped.", "动作视频：准备已停止。"),
+    ("Motion video: converting {t_why}.", "动作视频：转换{t_why}。"),
+    ("trim the clip or lower its resolution, then try again.", "请截短片段或降低分辨率，然后重试。"),
+    ("Motion video could not be converted ({why}).", "动作视频无法转换（{why}）。"),
+    ("export it again as an H.264 MP4, or try another file.", "请重新导出为 H.264 MP4，或换一个文件。"),
+]
+
+_PROGRESS = [
+    # kmc_ui.studio
+    ("Unknown backend '{b}'.", "未知的后端“{b}”。"),
+    ("Add a character image first.", "请先添加角色图片。"),
+    ("Add a motion video first.", "请先添加动作视频。"),
+    ("Checking and preparing the files…", "正在检查并准备文件…"),
+    ("There is no run '{r}' in your History.", "你的历史记录中没有运行“{r}”。"),
+    (
+        "The provider never accepted this run (it has no task id), so nothing can be resumed: generate again.",
+        "服务商从未接受这次运行（没有任务 ID），因此无法继续：请重新生成。",
+    ),
+    ("Done.", "完成。"),
+    (
+        "This run was canceled at the provider, so it has no result: generate again.",
+        "这次运行已在服务商处取消，没有结果：请重新生成。",
+    ),
+    (
+        "This run was made with the '{b}' backend, which is not available here now.",
+        "这次运行使用的是“{b}”后端，当前在这里不可用。",
+    ),
+    # kmc_ui.jobs
+    ("Submitting to {w_label}…", "正在提交到 {w_label}…"),
+    ("{w_what}: {m_reason}; retry {n:int}/{m:int} in {d:num} s", "{w_what}：{m_reason}；{d} 秒后进行第 {n}/{m} 次重试"),
+    ("{m_msg} (re-signing)", "{m_msg}（正在重新签名）"),
+    ("{w_what} kept failing", "{w_what}一直失败"),
+    ("The task ended '{w_s}': {m_reason}", "任务以“{w_s}”结束：{m_reason}"),
+    ("Downloading the result…", "正在下载结果…"),
+    ("The result could not be downloaded: {m_msg}", "无法下载结果：{m_msg}"),
+    ("Resume the run from History to download it again.", "请在历史记录中继续这次运行，重新下载。"),
+    ("The result is ready.", "结果已就绪。"),
+    (
+        "{m_msg}: the request may have reached {w_label} and created a paid task",
+        "{m_msg}：请求可能已到达 {w_label} 并创建了付费任务",
+    ),
+    (
+        "It was not sent again, so you are not charged twice. Check your {w_label} dashboard for a new task before "
+        "you press Generate again.",
+        "请求没有重复发送，因此不会被重复收费。再次点击“生成”之前，请先在 {w_label} 控制台查看是否有新任务。",
+    ),
+    ("Waiting for {w_label}…", "正在等待 {w_label}…"),
+    ("Queued at {w_label} (position {n:int})…", "正在 {w_label} 排队（第 {n} 位）…"),
+    ("Queued at {w_label}…", "正在 {w_label} 排队…"),
+    ("Generating {p:int}% ({t_detail})…", "正在生成 {p}%（{t_detail}）…"),
+    ("Generating {p:int}%…", "正在生成 {p}%…"),
+    ("Generating ({t_detail})…", "正在生成（{t_detail}）…"),
+    ("Generating…", "正在生成…"),
+    # kmc_ui.backends.base: BackendError.user_text()
+    ("{m_msg} (code {c:int})", "{m_msg}（错误码 {c}）"),
+    ("What to do: {m_fix}", "处理办法：{m_fix}"),
+    (
+        "Task id {task} is kept in History: it can be resumed later.",
+        "任务 ID {task} 已保存在历史记录中：之后可以继续。",
+    ),
+    # UI messages
+    (
+        "Stopped waiting. A submitted task keeps running at the provider: it stays in History to be resumed.",
+        "已停止等待。已提交的任务仍在服务商处运行：它会保留在历史记录中，可以继续。",
+    ),
+    ("Stopped waiting; resume again any time.", "已停止等待；随时可以再次继续。"),
+    ("Pick a run first.", "请先选择一次运行。"),
+    ("Deleted run {r} and its files.", "已删除运行 {r} 及其文件。"),
+]
+
+_BACKENDS = [
+    # kmc_ui.backends.common
+    ("Could not connect to {w_p} ({exc})", "无法连接到 {w_p}（{exc}）"),
+    ("Check the network and {s}; retried automatically.", "请检查网络和 {s}；会自动重试。"),
+    ("{s} is not a usable URL", "{s} 不是可用的 URL"),
+    ("Set {s} to an https:// URL.", "请将 {s} 设置为 https:// URL。"),
+    ("{w_p} did not answer in time ({exc})", "{w_p} 没有及时响应（{exc}）"),
+    ("The connection to {w_p} broke ({exc})", "与 {w_p} 的连接中断了（{exc}）"),
+    ("The provider sent no result link", "服务商没有发送结果链接"),
+    (
+        "The result link answered HTTP {s:int}: it has expired or was refused",
+        "结果链接返回 HTTP {s}：链接已过期或被拒绝",
+    ),
+    (
+        "Results are kept by the provider for about {d:int} days; resume from History soon after the task ends.",
+        "服务商只保留结果约 {d} 天；请在任务结束后尽快从历史记录中继续。",
+    ),
+    ("The result link answered HTTP {s:int}", "结果链接返回 HTTP {s}"),
+    ("The download broke off ({exc})", "下载中断了（{exc}）"),
+    ("The download was incomplete ({a:int} of {b:int} bytes)", "下载不完整（{a}/{b} 字节）"),
+    ("The download was incomplete (an empty file)", "下载不完整（文件为空）"),
+    (
+        "Set {t_what} as environment variables (Space secrets on a Hugging Face Space), in .env, or in the key box.",
+        "请设置 {t_what}：可设为环境变量（在 Hugging Face Space 上为 Space secrets）、写入 .env，或填入密钥框。",
+    ),
+    (
+        "KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console)",
+        "KLING_ACCESS_KEY 和 KLING_SECRET_KEY（在可灵开发者控制台获取）",
+    ),
+    (
+        "KLING_API_KEY (an API 2.0 key from the Kling developer console)",
+        "KLING_API_KEY（可灵开发者控制台中的 API 2.0 密钥）",
+    ),
+    ("FAL_KEY (from fal.ai/dashboard/keys)", "FAL_KEY（在 fal.ai/dashboard/keys 获取）"),
+    (
+        "REPLICATE_API_TOKEN (from replicate.com/account/api-tokens)",
+        "REPLICATE_API_TOKEN（在 replicate.com/account/api-tokens 获取）",
+    ),
+    ("KMC_PUBLIC_BASE_URL is not set", "未设置 KMC_PUBLIC_BASE_URL"),
+    (
+        "KMC_PUBLIC_BASE_URL must be an http(s) URL such as https://you-app.hf.space",
+        "KMC_PUBLIC_BASE_URL 必须是 http(s) URL，例如 https://you-app.hf.space",
+    ),
+    (
+        "KMC_PUBLIC_BASE_URL points at a private address ({h}) that a provider cannot reach; use the public URL "
+        "(set KMC_ALLOW_PRIVATE_URLS=1 only for tests and LAN demos)",
+        "KMC_PUBLIC_BASE_URL 指向服务商无法访问的私有地址（{h}）；请使用公开网址（仅在测试和局域网演示时设置 "
+        "KMC_ALLOW_PRIVATE_URLS=1）",
+    ),
+    ("{f} does not exist or is not a file", "{f} 不存在或不是文件"),
+    ("{f} is outside the folders this app serves", "{f} 不在本应用提供的文件夹中"),
+    (
+        "Paste a public video URL: local videos cannot be handed to {w_p} ({t_why}).",
+        "请粘贴公开的视频链接：本地视频无法交给 {w_p}（{t_why}）。",
+    ),
+    (
+        "The video is sent as the public URL you gave; {w_p} downloads it.",
+        "视频以你提供的公开链接发送；由 {w_p} 下载。",
+    ),
+    (
+        "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link valid for 2 hours; "
+        "{w_p} downloads it from there.",
+        "准备好的视频由本应用在 KMC_PUBLIC_BASE_URL 下通过私密链接提供（有效期 2 小时）；{w_p} 从那里下载。",
+    ),
+    ("A small image goes inline as a data URL.", "较小的图片以 data URL 内嵌发送。"),
+    (
+        "{w_p} reads the video only from a public URL and this app has none ({t_why}).",
+        "{w_p} 只能从公开链接读取视频，而本应用没有公开链接（{t_why}）。",
+    ),
+    ("{w_p} sent an unreadable answer (HTTP {s:int})", "{w_p} 返回了无法解析的响应（HTTP {s}）"),
+    # official Kling API
+    (
+        "The Kling API reads the reference video only from a public URL.",
+        "可灵 API 只能从公开链接读取参考视频。",
+    ),
+    ("Replicate reads the reference video from a URL.", "Replicate 从链接读取参考视频。"),
+    (
+        "Run the app where {w_p} can reach it and set KMC_PUBLIC_BASE_URL to that address (for example a public "
+        "Hugging Face Space URL), or paste a public URL of the video.",
+        "请在 {w_p} 能访问到的地方运行本应用，并将 KMC_PUBLIC_BASE_URL 设为该地址"
+        "（例如公开的 Hugging Face Space 网址），"
+        "或粘贴视频的公开链接。",
+    ),
+    ("The provider gave no reason", "服务商没有给出原因"),
+    ("Replicate gave no reason", "Replicate 没有给出原因"),
+    ("The provider reported success but sent no video.", "服务商报告成功，但没有发送视频。"),
+    ("Replicate reported success but sent no video.", "Replicate 报告成功，但没有发送视频。"),
+    ("Resume later or contact support.", "请稍后继续，或联系技术支持。"),
+    (
+        "{v} must be an http(s) URL, e.g. {url}.",
+        "{v} 必须是 http(s) URL，例如 {url}。",
+    ),
+    ("The Kling API accepted the request but sent no task id", "可灵 API 接受了请求，但没有返回任务 ID"),
+    ("The Kling API sent an unreadable task list", "可灵 API 返回了无法解析的任务列表"),
+    ("The Kling API sent an unreadable task status", "可灵 API 返回了无法解析的任务状态"),
+    ("The Kling API is not configured", "可灵 API 未配置"),
+    ("The Kling API does not list task {task} (yet)", "可灵 API（暂时）没有列出任务 {task}"),
+    ("The image {f} cannot be read", "无法读取图片 {f}"),
+    ("Choose the character image again.", "请重新选择角色图片。"),
+    ("The reference video has no public URL: {t_why}", "参考视频没有公开链接：{t_why}"),
+    ("The character image has no public URL: {t_why}", "角色图片没有公开链接：{t_why}"),
+    (
+        "The image is over {k:int} kB, so Replicate needs it as a URL: set KMC_PUBLIC_BASE_URL, or use a smaller "
+        "image.",
+        "图片超过 {k} kB，因此 Replicate 需要以链接形式获取：请设置 KMC_PUBLIC_BASE_URL，或使用更小的图片。",
+    ),
+    ("The Kling API refused the keys (HTTP 401)", "可灵 API 拒绝了密钥（HTTP 401）"),
+    ("The Kling API answered HTTP {s:int}", "可灵 API 返回 HTTP {s}"),
+    ("Check KLING_API_BASE.", "请检查 KLING_API_BASE。"),
+    ("Kling API: {meaning:gloss}: {reason}", "可灵 API：{meaning}：{reason}"),
+    ("Kling API: {meaning:gloss}", "可灵 API：{meaning}"),
+    ("Kling API error (HTTP {s:int}): {reason}", "可灵 API 错误（HTTP {s}）：{reason}"),
+    ("Kling API error (HTTP {s:int})", "可灵 API 错误（HTTP {s}）"),
+    # what to do about a Kling error code (kmc_ui.limits.KLING_ERRORS)
+    (
+        "Check KLING_ACCESS_KEY / KLING_SECRET_KEY (or KLING_API_KEY).",
+        "请检查 KLING_ACCESS_KEY / KLING_SECRET_KEY（或 KLING_API_KEY）。",
+    ),
+    ("Set the API keys in .env or the key box.", "请在 .env 或密钥框中设置 API 密钥。"),
+    ("Check the keys; regenerate them in the Kling console if needed.", "请检查密钥；必要时在可灵控制台重新生成。"),
+    (
+        "This machine's clock is ahead or behind: sync it (NTP) and retry.",
+        "本机时钟偏快或偏慢：请同步时间（NTP）后重试。",
+    ),
+    (
+        "The token expired; it is re-signed on the next request. Check the clock.",
+        "令牌已过期；下次请求时会重新签名。请检查时钟。",
+    ),
+    ("Check the account status in the Kling console.", "请在可灵控制台检查账户状态。"),
+    ("Top up the account, then retry.", "请为账户充值，然后重试。"),
+    ("Buy more units (resource pack) in the Kling console.", "请在可灵控制台购买更多资源包。"),
+    (
+        "Check the account's permissions for Motion Control and the chosen model.",
+        "请检查账户是否有权使用动作控制和所选模型。",
+    ),
+    ("Fix the input named in the message.", "请修复消息中提到的输入。"),
+    ("Report this: the app used a wrong method.", "请报告此问题：应用使用了错误的请求方法。"),
+    ("Pick another model or check the API host.", "请选择其他模型，或检查 API 主机地址。"),
+    ("Change the inputs (image, video or prompt).", "请更换输入（图片、视频或提示词）。"),
+    (
+        "Change the image, the video or the prompt; the content was refused.",
+        "请更换图片、视频或提示词；内容被拒绝了。",
+    ),
+    ("Too many requests: retried automatically with backoff.", "请求过多：会以退避方式自动重试。"),
+    ("Wait for running tasks to finish: retried with backoff.", "请等待运行中的任务结束：会以退避方式重试。"),
+    ("Add this server's IP to the account's whitelist.", "请将本服务器的 IP 加入账户白名单。"),
+    ("Retried automatically with backoff.", "会以退避方式自动重试。"),
+    ("Retried automatically; try later if it persists.", "会自动重试；如果问题持续，请稍后再试。"),
+    ("Retried automatically.", "会自动重试。"),
+    # what to do about a failed task (kmc_ui.limits.TASK_FAILURE_HINTS)
+    (
+        "The content was refused by moderation: change the image, video or prompt.",
+        "内容未通过审核：请更换图片、视频或提示词。",
+    ),
+    (
+        "The provider rejected the image size: use an image with each side 340 px or more.",
+        "服务商拒绝了图片尺寸：请使用每边 340 像素或以上的图片。",
+    ),
+    (
+        "The provider rejected the aspect ratio: crop the image to between 1:2.5 and 2.5:1.",
+        "服务商拒绝了宽高比：请将图片裁剪到 1:2.5 到 2.5:1 之间。",
+    ),
+    (
+        "The provider rejected the video length: trim it to 3 s .. the orientation's maximum.",
+        "服务商拒绝了视频时长：请截取到 3 秒至该朝向的上限之间。",
+    ),
+    (
+        "No usable person was found: use a clear, unobstructed single person in image and video.",
+        "没有找到可用的人物：请在图片和视频中使用清晰、无遮挡的单个人物。",
+    ),
+    # fal
+    (
+        "Check FAL_KEY: create a key at fal.ai/dashboard/keys and set FAL_KEY in .env (or paste it in the key box).",
+        "请检查 FAL_KEY：在 fal.ai/dashboard/keys 创建密钥，并在 .env 中设置 FAL_KEY（或粘贴到密钥框）。",
+    ),
+    (
+        "Top up the fal balance (fal.ai/dashboard/billing), then try again.",
+        "请为 fal 余额充值（fal.ai/dashboard/billing），然后重试。",
+    ),
+    (
+        "Check that this fal key may use the Kling Motion Control endpoints.",
+        "请确认此 fal 密钥有权使用可灵动作控制接口。",
+    ),
+    (
+        "Fix the input named in the message (the checks panel shows the limits).",
+        "请修复消息中提到的输入（检查面板中列出了各项限制）。",
+    ),
+    (
+        "The prepared image and video are uploaded to fal's own storage with your key (fal keeps them on its CDN); "
+        "no public URL of this app is needed.",
+        "准备好的图片和视频会用你的密钥上传到 fal 自己的存储（fal 将其保存在 CDN 上）；不需要本应用的公开网址。",
+    ),
+    (
+        "fal accepted the request but its answer had no request id or links",
+        "fal 接受了请求，但响应中没有请求 ID 或链接",
+    ),
+    ("fal sent an unknown status {s}", "fal 返回了未知状态 {s}"),
+    ("fal is not configured", "fal 未配置"),
+    ("The links of fal request {task} are not known", "fal 请求 {task} 的链接未知"),
+    (
+        "This run's record has no status link; generate again (fal's own dashboard lists the request).",
+        "这次运行的记录中没有状态链接；请重新生成（fal 自己的控制台中可以看到该请求）。",
+    ),
+    ("fal refused the key (HTTP 401): {reason}", "fal 拒绝了密钥（HTTP 401）：{reason}"),
+    ("fal refused the key (HTTP 401)", "fal 拒绝了密钥（HTTP 401）"),
+    (
+        "fal refused the request: no balance left (HTTP {s:int}): {reason}",
+        "fal 拒绝了请求：余额不足（HTTP {s}）：{reason}",
+    ),
+    ("fal refused the request: no balance left (HTTP {s:int})", "fal 拒绝了请求：余额不足（HTTP {s}）"),
+    ("fal refused access (HTTP {s:int}): {reason}", "fal 拒绝访问（HTTP {s}）：{reason}"),
+    ("fal refused access (HTTP {s:int})", "fal 拒绝访问（HTTP {s}）"),
+    ("fal is rate limiting (HTTP 429): {reason}", "fal 正在限流（HTTP 429）：{reason}"),
+    ("fal is rate limiting (HTTP 429)", "fal 正在限流（HTTP 429）"),
+    ("fal had a server error (HTTP {s:int}): {reason}", "fal 服务器出错（HTTP {s}）：{reason}"),
+    ("fal had a server error (HTTP {s:int})", "fal 服务器出错（HTTP {s}）"),
+    ("fal refused the content (HTTP {s:int}): {reason}", "fal 拒绝了内容（HTTP {s}）：{reason}"),
+    ("fal refused the content (HTTP {s:int})", "fal 拒绝了内容（HTTP {s}）"),
+    ("fal refused the inputs (HTTP {s:int}): {reason}", "fal 拒绝了输入（HTTP {s}）：{reason}"),
+    ("fal refused the inputs (HTTP {s:int})", "fal 拒绝了输入（HTTP {s}）"),
+    (
+        "fal does not know this endpoint or request (HTTP 404): {reason}",
+        "fal 不认识此接口或请求（HTTP 404）：{reason}",
+    ),
+    ("fal does not know this endpoint or request (HTTP 404)", "fal 不认识此接口或请求（HTTP 404）"),
+    (
+        "Check FAL_QUEUE_BASE; a request is kept by fal for a limited time only.",
+        "请检查 FAL_QUEUE_BASE；fal 只会在有限时间内保留请求。",
+    ),
+    ("fal answered HTTP {s:int}: {reason}", "fal 返回 HTTP {s}：{reason}"),
+    ("fal answered HTTP {s:int}", "fal 返回 HTTP {s}"),
+    ("Report this: the app used a wrong URL or method.", "请报告此问题：应用使用了错误的 URL 或请求方法。"),
+    ("fal reported COMPLETED but the result has no video", "fal 报告 COMPLETED，但结果中没有视频"),
+    ("fal's result link answered HTTP {s:int}", "fal 的结果链接返回 HTTP {s}"),
+    ("fal sent an unreadable result", "fal 返回了无法解析的结果"),
+    ("{f} cannot be read", "无法读取 {f}"),
+    ("Choose the file again.", "请重新选择文件。"),
+    ("fal storage sent no upload link", "fal 存储没有返回上传链接"),
+    ("fal storage answered HTTP {s:int} to the upload", "fal 存储对上传返回 HTTP {s}"),
+    ("fal storage refused the upload of {f} (HTTP {s:int})", "fal 存储拒绝了 {f} 的上传（HTTP {s}）"),
+    (
+        "Try again; if it persists paste a public URL of the video instead.",
+        "请重试；如果问题持续，请改为粘贴视频的公开链接。",
+    ),
+    # Replicate
+    (
+        "Check REPLICATE_API_TOKEN: create a token at replicate.com/account/api-tokens and set it in .env (or paste "
+        "it in the key box).",
+        "请检查 REPLICATE_API_TOKEN：在 replicate.com/account/api-tokens 创建令牌，"
+        "并在 .env 中设置（或粘贴到密钥框）。",
+    ),
+    (
+        "Add credit at replicate.com/account/billing, wait a few minutes, then try again.",
+        "请在 replicate.com/account/billing 充值，等待几分钟后重试。",
+    ),
+    (
+        "Check that this token's account may run the kwaivgi Kling Motion Control models.",
+        "请确认此令牌所属账户有权运行 kwaivgi 的可灵动作控制模型。",
+    ),
+    ("Replicate accepted the request but sent no prediction id", "Replicate 接受了请求，但没有返回预测 ID"),
+    ("Replicate sent an unknown status {s}", "Replicate 返回了未知状态 {s}"),
+    ("The prediction was canceled.", "预测已取消。"),
+    ("Replicate is not configured", "Replicate 未配置"),
+    ("Replicate refused the token (HTTP 401): {reason}", "Replicate 拒绝了令牌（HTTP 401）：{reason}"),
+    ("Replicate refused the token (HTTP 401)", "Replicate 拒绝了令牌（HTTP 401）"),
+    (
+        "Replicate refused the request: not enough credit (HTTP 402): {reason}",
+        "Replicate 拒绝了请求：余额不足（HTTP 402）：{reason}",
+    ),
+    ("Replicate refused the request: not enough credit (HTTP 402)", "Replicate 拒绝了请求：余额不足（HTTP 402）"),
+    ("Replicate refused access (HTTP 403): {reason}", "Replicate 拒绝访问（HTTP 403）：{reason}"),
+    ("Replicate refused access (HTTP 403)", "Replicate 拒绝访问（HTTP 403）"),
+    ("Replicate is rate limiting (HTTP 429): {reason}", "Replicate 正在限流（HTTP 429）：{reason}"),
+    ("Replicate is rate limiting (HTTP 429)", "Replicate 正在限流（HTTP 429）"),
+    ("Replicate had a server error (HTTP {s:int}): {reason}", "Replicate 服务器出错（HTTP {s}）：{reason}"),
+    ("Replicate had a server error (HTTP {s:int})", "Replicate 服务器出错（HTTP {s}）"),
+    ("Replicate refused the inputs (HTTP {s:int}): {reason}", "Replicate 拒绝了输入（HTTP {s}）：{reason}"),
+    ("Replicate refused the inputs (HTTP {s:int})", "Replicate 拒绝了输入（HTTP {s}）"),
+    (
+        "Replicate does not know this model or prediction (HTTP 404): {reason}",
+        "Replicate 不认识此模型或预测（HTTP 404）：{reason}",
+    ),
+    ("Replicate does not know this model or prediction (HTTP 404)", "Replicate 不认识此模型或预测（HTTP 404）"),
+    ("Check REPLICATE_API_BASE and the model name.", "请检查 REPLICATE_API_BASE 和模型名称。"),
+    ("Replicate answered HTTP {s:int}: {reason}", "Replicate 返回 HTTP {s}：{reason}"),
+    ("Replicate answered HTTP {s:int}", "Replicate 返回 HTTP {s}"),
+    ("Report this: the app used a wrong URL.", "请报告此问题：应用使用了错误的 URL。"),
+    # offline engine (kmc_ui.backends.local, kmc_ui.engine)
+    ("Offline engine (runs on this machine, no key needed).", "离线引擎（在本机运行，无需密钥）。"),
+    ("It cannot follow the prompt: the text is ignored offline.", "它无法遵循提示词：离线时会忽略这段文字。"),
+    (
+        "The result is a preview-quality 2D puppet of your character (cut out, rigged and moved along the motion "
+        "video's pose), not a generated video like Kling's.",
+        "结果是角色的预览级 2D 木偶动画（把角色抠出、绑定骨骼，并按动作视频的姿态驱动），而不是可灵那样的生成视频。",
+    ),
+    (
+        "This offline render is no longer known (the app restarted while it ran or before it was saved).",
+        "这次离线渲染已无记录（应用在渲染过程中或保存之前重启了）。",
+    ),
+    ("Run it again.", "请重新运行。"),
+    ("The {w_what} is missing ({f}): prepare the inputs again.", "{w_what}缺失（{f}）：请重新准备输入。"),
+    ("The offline engine cannot write its work folder ({w_why}).", "离线引擎无法写入工作文件夹（{w_why}）。"),
+    ("The offline render's file is gone: run it again.", "离线渲染的文件已不存在：请重新运行。"),
+    ("Stopped before it started.", "在开始之前已停止。"),
+    ("The offline engine failed unexpectedly ({exc}).", "离线引擎意外失败（{exc}）。"),
+    ("Reading the motion: frame {i:int} of {n:int}", "正在读取动作：第 {i}/{n} 帧"),
+    ("Building the puppet…", "正在构建木偶…"),
+    ("Calibrating the puppet's joints…", "正在校准木偶的关节…"),
+    ("Puppet ready.", "木偶已就绪。"),
+    ("Rendering frame {i:int} of {n:int}", "正在渲染第 {i}/{n} 帧"),
+    ("Rendering was stopped.", "渲染已停止。"),
+    ("stopped while reading the motion", "读取动作时已停止"),
+    ("The motion video has no sound, so the result is silent.", "动作视频没有声音，因此结果是无声的。"),
+    (
+        "Only the first {d:num} s of the motion are used (the limit for '{o}').",
+        "只使用动作的前 {d} 秒（“{o}”朝向的上限）。",
+    ),
+    (
+        "Offline engine: the prompt is not used; this is a preview-quality 2D puppet.",
+        "离线引擎：不使用提示词；这是预览级的 2D 木偶动画。",
+    ),
+    ("The character picture cannot be decoded ({exc}).", "角色图片无法解码（{exc}）。"),
+    (
+        "A person was found in only {p:int}% of the motion video's frames.",
+        "只在 {p}% 的动作视频帧中找到了人物。",
+    ),
+    (
+        "Use a clip where one person is fully visible most of the time.",
+        "请使用一个人在大部分时间里完整可见的片段。",
+    ),
+    ("Unknown orientation '{o}' (use one of {l}).", "未知的朝向“{o}”（请使用 {l} 之一）。"),
+    ("No person was found in the character picture.", "角色图片中没有找到人物。"),
+    (
+        "Use a picture where the character's head, body and limbs are clearly visible.",
+        "请使用角色的头部、身体和四肢都清晰可见的图片。",
+    ),
+    (
+        "The character is too small in the picture to be animated (its torso is a few pixels).",
+        "角色在图片中太小，无法制作动画（躯干只有几个像素）。",
+    ),
+    (
+        "The character could not be cut out of the picture (its mask is empty).",
+        "无法从图片中抠出角色（蒙版为空）。",
+    ),
+    ("The motion video cannot be read ({w_why}).", "无法读取动作视频（{w_why}）。"),
+    ("The motion video cannot be opened ({why}).", "无法打开动作视频（{why}）。"),
+    ("The motion video has no video stream.", "动作视频没有视频流。"),
+    ("No frame of the motion video could be decoded.", "动作视频中没有任何一帧可以解码。"),
+    ("The motion video cannot be decoded ({why}).", "无法解码动作视频（{why}）。"),
+    ("The video encoder (ffmpeg) could not be started ({why}).", "无法启动视频编码器（ffmpeg）（{why}）。"),
+    ("The video encoder stopped early ({why}).", "视频编码器提前停止（{why}）。"),
+    ("The video encoder did not finish in time.", "视频编码器没有按时完成。"),
+    ("The video encoder failed ({why}).", "视频编码器失败（{why}）。"),
+]
+
+_REPORT = [
+    # kmc_ui.engine.agreement.AgreementReport.summary()
+    ("Motion agreement could not be measured: {m_err}", "无法测量动作一致度：{m_err}"),
+    ("no person was found anywhere in the result", "结果中任何位置都没有找到人物"),
+    ("no person was found in the reference video", "参考视频中没有找到人物"),
+    ("the plot could not be written to {f}", "无法将图表写入 {f}"),
+    (
+        "**Motion agreement: {pck:pct}** of body joints within {thr:pct} of a torso of the reference's pose "
+        "(PCK@{g:num}); {f:pct} of frames follow the motion (at least {fp:pct} of joints in place).",
+        "**动作一致度：{pck}** 的身体关节与参考姿态的偏差在躯干长度的 {thr} 以内（PCK@{g}）；"
+        "{f} 的帧跟上了动作（至少 {fp} 的关节到位）。",
+    ),
+    (
+        "Each frame's pose is the median of three readings (tracking, the frame alone, the frame mirrored); with "
+        "the tracking reading alone: {p:pct}.",
+        "每一帧的姿态取三次读取的中位数（跟踪读取、单独读取该帧、读取镜像后的帧）；只用跟踪读取时为 {p}。",
+    ),
+    ("The result is shifted by {o:num} s against the reference.", "结果相对参考视频偏移了 {o} 秒。"),
+    (
+        "Limbs lost in {n:int} of {m:int} frames ({limbs:limbs}); first at {t:num} s.",
+        "{m} 帧中有 {n} 帧丢失了肢体（{limbs}）；首次出现在 {t} 秒。",
+    ),
+    ("No limb was lost.", "没有丢失任何肢体。"),
+    ("No person found in {n:int} frames of the result.", "结果中有 {n} 帧没有找到人物。"),
+    # motion-agreement plot label
+    ("Agreement per frame", "逐帧一致度"),
+]
+
+_COST = [
+    # kmc_ui.cost
+    (
+        "Offline engine: free ({s:num} s, runs on this machine).",
+        "离线引擎：免费（{s} 秒，在本机运行）。",
+    ),
+    (
+        "{s:num} s x {w_tier} on {p}: price not published in our facts; see the provider's pricing page.",
+        "{s} 秒 × {w_tier}，服务商 {p}：我们的资料中没有该价格；请查看服务商的价格页面。",
+    ),
+    (
+        "{s:num} s x {w_tier} ({model}) on {p}: ${usd:num} = {u:num} units, at most.",
+        "{s} 秒 × {w_tier}（{model}），服务商 {p}：最多 ${usd} = {u} 单位。",
+    ),
+    (
+        "{s:num} s x {w_tier} ({model}) on {p}: ${usd:num} (~{u:num} units), at most.",
+        "{s} 秒 × {w_tier}（{model}），服务商 {p}：最多 ${usd}（约 {u} 单位）。",
+    ),
+    (
+        "Billing follows the output's duration: with fast or hard motion the output can come back shorter than the "
+        "reference, and you pay for what comes back.",
+        "按输出时长计费：动作快或难度大时，输出可能比参考视频短，你只需为实际返回的时长付费。",
+    ),
+]
+
+_BATCH = [
+    # kmc_ui.batch
+    ("Nothing to generate: every item has a problem to fix first.", "没有可生成的内容：每一项都有需要先修复的问题。"),
+    (
+        "{n:int} video{pl:pl}, {s:num} s in all ({k:int} skipped): {t_rest}",
+        "{n} 个视频，共 {s} 秒（跳过 {k} 个）：{t_rest}",
+    ),
+    ("{n:int} video{pl:pl}, {s:num} s in all: {t_rest}", "{n} 个视频，共 {s} 秒：{t_rest}"),
+    ("free (offline engine).", "免费（离线引擎）。"),
+    ("price not published for this provider; see its pricing page.", "该服务商未公布价格；请查看其价格页面。"),
+    ("${usd:num} ({u:num} units) at most.", "最多 ${usd}（{u} 单位）。"),
+    ("${usd:num} at most.", "最多 ${usd}。"),
+    (
+        "{parts:parts} (of {n:int}; at most {c:int} at a time)",
+        "{parts}（共 {n} 个；最多同时运行 {c} 个）",
+    ),
+    ("Add at least one {w_what}.", "请至少添加一个{w_what}。"),
+    (
+        "A batch is one motion with several characters, or one character with several motions (got {a:int} "
+        "characters and {b:int} motions).",
+        "一个批次是一个动作配多个角色，或一个角色配多个动作（当前有 {a} 个角色和 {b} 个动作）。",
+    ),
+    ("keep one of the two lists to one file.", "请把其中一个列表减少到只有一个文件。"),
+    ("A batch holds at most {m:int} items (got {c:int}).", "一个批次最多 {m} 项（当前有 {c} 项）。"),
+    ("split it into smaller ones.", "请拆分成更小的批次。"),
+    (
+        "The same file as item {n:int}: it would pay twice for the same result.",
+        "与第 {n} 项是同一个文件：会为相同的结果付两次费用。",
+    ),
+    ("remove one of them.", "请删除其中一个。"),
+    (
+        "A pasted video URL stands for one motion, and this batch has several.",
+        "粘贴的视频链接只代表一个动作，而这个批次有多个动作。",
+    ),
+    (
+        "leave the URL empty (the app serves each motion itself), or run one motion at a time.",
+        "请将链接留空（应用会自行提供每个动作），或一次只运行一个动作。",
+    ),
+    ("Waiting for a free slot…", "正在等待空闲名额…"),
+    ("Not started: the batch was stopped.", "未开始：批次已停止。"),
+    ("This item stopped on an unexpected error ({exc}).", "此项因意外错误而停止（{exc}）。"),
+    (
+        "Stopped: the task stays in History, where it can be resumed.",
+        "已停止：任务保留在历史记录中，可以继续。",
+    ),
+    ("Stopped.", "已停止。"),
+    ("Preparing the motion video shared by every item…", "正在准备所有项共用的动作视频…"),
+    ("Motion {n:int}: {f}", "动作 {n}：{f}"),
+    ("Character {n:int}: {f}", "角色 {n}：{f}"),
+    ("⏹️ Batch stopped: items not started were not sent.", "⏹️ 批次已停止：尚未开始的项没有发送。"),
+]
+
+_UI = [
+    # messages composed by the page (kmc_ui/ui/*.py, kmc_ui/ui/text.py)
+    ("Upload a character image and a motion video to see the checks.", "上传角色图片和动作视频即可查看检查结果。"),
+    (
+        "Body checks (pose, framing, cuts, speed) are running; they appear here in a few seconds.",
+        "身体检查（姿态、取景、镜头切换、速度）正在进行；几秒后会显示在这里。",
+    ),
+    (
+        "⏳ Measuring how closely the result follows the reference (motion-agreement report)…",
+        "⏳ 正在测量结果与参考视频的吻合程度（动作一致度报告）…",
+    ),
+    ("Image fits every limit.", "图片符合所有限制。"),
+    ("Video fits every limit.", "视频符合所有限制。"),
+    ("Upload the inputs first.", "请先上传输入文件。"),
+    (
+        "This input needs a fix first: press 'Prepare files' to see what will be sent.",
+        "此输入需要先修复：请点击“准备文件”查看将要发送的内容。",
+    ),
+    ("Add a character image.", "请添加角色图片。"),
+    ("Add a motion video.", "请添加动作视频。"),
+    (
+        "Generate a result first: the export puts the reference and the result side by side.",
+        "请先生成结果：导出时会把参考视频和结果并排放在一起。",
+    ),
+    ("Fetched: the checks below are on the downloaded copy.", "已获取：下方的检查针对下载的副本。"),
+    ("Ready.", "就绪。"),
+    # kmc_ui.media.remote: a pasted video URL refused
+    (
+        "'{u}' is not an http(s) URL: paste a link that starts with https://",
+        "“{u}”不是 http(s) 链接：请粘贴以 https:// 开头的链接",
+    ),
+    (
+        "URLs with a user name or password are not accepted: use a plain public link.",
+        "不接受带用户名或密码的链接：请使用普通的公开链接。",
+    ),
+    ("The host '{h}' could not be found: check the link.", "找不到主机“{h}”：请检查链接。"),
+    (
+        "The link points to a private or local address ({h}), which is refused for safety: use a public link (or "
+        "set KMC_ALLOW_PRIVATE_URLS=1 for a trusted LAN demo).",
+        "该链接指向私有或本地地址（{h}），出于安全考虑被拒绝：请使用公开链接（或在可信的局域网演示中设置 "
+        "KMC_ALLOW_PRIVATE_URLS=1）。",
+    ),
+    (
+        "The link answered HTTP {s:int}: check that it is public and direct.",
+        "链接返回 HTTP {s}：请确认它是公开的直接链接。",
+    ),
+    ("The linked file is {a:num} MB; the limit is {b:num} MB.", "链接的文件大小为 {a} MB；上限为 {b} MB。"),
+    ("The linked file is over the {b:num} MB limit.", "链接的文件超过了 {b} MB 的上限。"),
+    ("The link redirects too many times.", "链接重定向次数过多。"),
+    (
+        "The link did not answer within {s:num} s: try again or use another host.",
+        "链接在 {s} 秒内没有响应：请重试或换一个主机。",
+    ),
+    (
+        "The link could not be fetched ({exc}): check it in a browser.",
+        "无法获取链接（{exc}）：请在浏览器中检查。",
+    ),
+    # kmc_ui.media.compose: the comparison export
+    ("Audio must be one of {l}, not {a}.", "声音必须是 {l} 之一，而不是 {a}。"),
+    ("The export folder cannot be created ({w_why}).", "无法创建导出文件夹（{w_why}）。"),
+    ("choose a writable folder.", "请选择可写入的文件夹。"),
+    ("The comparison export failed ({why}).", "对比视频导出失败（{why}）。"),
+    (
+        "check that both videos play; re-export a damaged one as an H.264 MP4.",
+        "请确认两段视频都能播放；将损坏的那段重新导出为 H.264 MP4。",
+    ),
+    (
+        "export at a lower height, or try again when the machine is less busy.",
+        "请以更低的高度导出，或在机器不太忙时重试。",
+    ),
+    ("The comparison export {why}.", "对比视频导出{why}。"),
+    (
+        "choose the file again; a run deleted from History takes its files with it.",
+        "请重新选择文件；从历史记录中删除的运行会一并删除其文件。",
+    ),
+    (
+        "use an MP4, MOV or WebM video; re-export it if it is damaged.",
+        "请使用 MP4、MOV 或 WebM 视频；如已损坏请重新导出。",
+    ),
+    ("choose a video file.", "请选择视频文件。"),
+    ("{name}: the file has no picture ({f} holds no video stream).", "{name}：文件没有画面（{f} 不含视频流）。"),
+]
+
+ENTRIES: list[tuple[str, str]] = [
+    *_FINDING_TEXT,
+    *_IMAGE_RULES,
+    *_VIDEO_RULES,
+    *_PROMPT_AND_PAIR,
+    *_POSE,
+    *_PREPARE,
+    *_PROGRESS,
+    *_BACKENDS,
+    *_REPORT,
+    *_COST,
+    *_BATCH,
+    *_UI,
+    *_PROBE,
+]
