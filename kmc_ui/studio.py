@@ -106,6 +106,9 @@ class Studio:
         self.work_dir = Path(settings.data_dir) / "prepared"
         self.cache_dir = Path(settings.data_dir) / "cache"
         self._pose_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-pose")
+        # Reports get their own worker: one reads every sample of two videos three ways (~20 s for
+        # a 12 s pair) and must not hold up the body checks of someone's next upload.
+        self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report")
         self._body_cache: dict[tuple[str, str, str], BodyReport] = {}
 
     # ----------------------------------------------------------------- checks
@@ -200,7 +203,7 @@ class Studio:
     def report(self, owner: str, run_id: str) -> dict[str, Any] | None:
         """Motion-agreement report for a finished run (any backend), stored in its history record.
 
-        Pose is re-detected in the output on the pose worker; the plot is saved in the run folder.
+        Pose is re-detected in the output on the report worker; the plot is saved in the run folder.
         """
         record = self.history.get(owner, run_id)
         if not record or not record.get("output"):
@@ -211,7 +214,7 @@ class Studio:
 
         inputs = record.get("inputs") or {}
         plot = self.history.run_dir(owner, run_id) / "agreement.png"
-        rep = self._pose_pool.submit(
+        rep = self._report_pool.submit(
             agreement_report,
             inputs.get("video"),
             record["output"],

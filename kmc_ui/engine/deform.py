@@ -22,6 +22,12 @@ from kmc_ui.engine.rig import BONES, HEAD_POINTS, Layer, Rig, named_points
 GRID = 4  # output pixels between samples of the warp map
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
 HOLE_LIMIT = 0.01  # a frame with more than this share of its core points showing background is "torn"
+# A soft shadow under each arm layer (what a 2D animator draws so a limb reads in front of the
+# body): the arm's warped opacity, blurred by SHADOW_BLUR torso lengths, darkens what lies under
+# it by at most SHADOW_STRENGTH. Measured on the sample pair: a pale arm over the pale skirt is
+# otherwise lost to the pose detector (right wrist found in 56% of frames).
+SHADOW_STRENGTH = 0.45
+SHADOW_BLUR = 0.025
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class Renderer:
             layer.name: np.clip(np.round(layer.texture * scale), 0, 255).astype(np.uint8) for layer in rig.layers
         }
         self.mesh_area = sum(layer.area for layer in rig.layers) or 1.0
+        self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
         self.last_stats = FrameStats(0.0, 0.0)
 
     def layer_order(self, target_lm: np.ndarray) -> list[Layer]:
@@ -222,6 +229,8 @@ class Renderer:
         x1, y1 = min(self.width, x0 + bw), min(self.height, y0 + bh)
         fmap = fmap[: y1 - y0, : x1 - x0]
         warped = cv2.remap(tex, fmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        if layer.name != "body" and SHADOW_STRENGTH > 0:
+            _shade(frame[y0:y1, x0:x1], warped[..., 3], self.shadow_sigma, SHADOW_STRENGTH)
         _blend(frame[y0:y1, x0:x1], warped)
         return flipped
 
@@ -276,6 +285,13 @@ def _coarse_map(
     cmap[ys, xs, 0] = r0[t, 0] + a[:, 0, 0] * dx + a[:, 0, 1] * dy
     cmap[ys, xs, 1] = r0[t, 1] + a[:, 1, 0] * dx + a[:, 1, 1] * dy
     return cmap
+
+
+def _shade(dst: np.ndarray, alpha: np.ndarray, sigma: float, strength: float) -> None:
+    """dst (BGR uint8 view) darkened in place under a blurred copy of `alpha` (uint8)."""
+    soft = cv2.GaussianBlur(alpha, (0, 0), sigma)
+    keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))
+    dst[...] = cv2.multiply(dst, cv2.cvtColor(keep, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 
 
 def _blend(dst: np.ndarray, src_pm: np.ndarray) -> None:

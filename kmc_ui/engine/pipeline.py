@@ -3,6 +3,7 @@
     cut out the character (segment) -> pose of every motion frame (motion, cached)
     -> smooth it (One Euro) -> retarget it to the character's bones (kmc_ui/pose/retarget)
     -> place it in the output frame (orientation) -> rig (layers, meshes, weights)
+    -> calibrate the rig's bind pose by looking at the puppet (bind)
     -> for each frame: skin, warp, composite over the background plate -> ffmpeg (streamed)
 
 Nothing is downloaded: every model comes from the mediapipe wheel. Long work checks `cancel`
@@ -14,12 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
@@ -79,6 +81,8 @@ class EngineResult:
     flipped: np.ndarray  # (T,) share of mesh area folded over
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    calibration: Calibration = field(default_factory=Calibration)  # how the bind pose was moved
+    bind_pose: np.ndarray | None = None  # (33, 4) the calibrated bind pose, character picture px
 
     @property
     def torn_frames(self) -> int:
@@ -95,6 +99,7 @@ class EngineResult:
             "audio": self.has_audio,
             "torn_frames": self.torn_frames,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "bind": self.calibration.summary(),
             "notes": list(self.notes),
         }
 
@@ -239,10 +244,22 @@ def run_engine(
     rig, work = _rig(cut, placement)
     plate_work = background_plate(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), work[1], work[2])
     plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
-    targets = retarget(motion, rig.landmarks, rig.seen)
-    targets[:, :, :2] = targets[:, :, :2] * placement.k + placement.offset
-    targets[:, :, 2] *= placement.k
     timings["rig"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report("rig", 0.5, "Calibrating the puppet's joints…")
+    rig, bind_pose, calibration = calibrate_bind(
+        cut.landmarks,
+        lambda lm: _rig(replace(cut, landmarks=lm), placement)[0],
+        rig,
+        motion,
+        lambda t: to_output(t, placement),
+        plate,
+        placement.k,
+        placement.work_scale,
+    )
+    plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
+    targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
+    timings["bind"] = time.perf_counter() - t0
     report("rig", 1.0, "Puppet ready.")
 
     audio = job.video if (job.keep_sound and track.has_audio) else None
@@ -295,7 +312,16 @@ def run_engine(
         flipped,
         timings,
         notes,
+        calibration,
+        bind_pose,
     )
+
+
+def to_output(targets: np.ndarray, p: Placement) -> np.ndarray:
+    """Retargeted targets (working px) in output pixels (in place; returned)."""
+    targets[:, :, :2] = targets[:, :, :2] * p.k + p.offset
+    targets[:, :, 2] *= p.k
+    return targets
 
 
 def _header_duration(track: MotionTrack) -> float:

@@ -18,7 +18,7 @@ Coordinates are the working picture's pixels (x right, y down); "left" is the pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -71,7 +71,15 @@ DRAW_RANK = {
 }
 HEAD_POINTS = (0, 2, 5, 7, 8)
 SHOULDER_FADE = (-0.05, 0.12)  # the arm layer fades in over these shares of the upper arm
+# An arm layer's cut through the character (a sleeve split from the body) fades out over this
+# share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
+# the warp, a hard binary cut showed as a stair-stepped edge (docs/engine.md, frame 144).
+FEATHER = 0.008
 WEIGHT_POWER = 4.0
+# grabCut seeds its colour models with k-means on OpenCV's global random generator: seeded before
+# each call so a rig does not depend on what ran before it in the process (measured: the sample
+# pair's arm layers, and so its figures, changed when the fixture pair had been rendered first)
+GRABCUT_SEED = 0x6B6D63
 
 
 def named_points(lm: np.ndarray) -> dict[str, np.ndarray]:
@@ -202,12 +210,25 @@ def capsule_mask(shape: tuple[int, int], a: np.ndarray, b: np.ndarray, radius: f
     return m.astype(bool)
 
 
-def hand_circle(pts: dict[str, np.ndarray], side: str, forearm: float) -> tuple[np.ndarray, float]:
+# mediapipe's pose hand points (pinky 17/18, index 19/20, thumb 21/22) sit near the knuckles;
+# the fingertips reach about this many times as far from the wrist (measured on the sample
+# character's open hands: 2.2-2.4; an adult hand is ~1.9x its wrist-to-knuckle length)
+FINGER_REACH = 2.3
+HAND_WIDTH = 0.9  # the hand capsule's radius, as a share of the wrist-to-knuckle length
+HAND_CORE = 0.75  # share of that radius kept as "probably the hand" next to the head
+HAIR_REACH = 2.2  # head radii from the head's centre that hair reaches (the sample character: ~2.1)
+
+
+def hand_shape(pts: dict[str, np.ndarray], side: str, forearm: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(wrist, estimated fingertips, radius): the capsule that holds the whole hand, fingers too."""
     idx = (15, 17, 19, 21) if side == "l" else (16, 18, 20, 22)
     hp = np.array([pts[str(i)] for i in idx])
-    centre = hp.mean(axis=0)
-    reach = float(np.max(np.linalg.norm(hp - hp[0], axis=1)))
-    return centre, max(1.3 * reach, 0.28 * forearm)
+    wrist = hp[0]
+    knuckles = hp[1:3].mean(axis=0)
+    palm = float(np.linalg.norm(knuckles - wrist))
+    spread = float(np.max(np.linalg.norm(hp[1:] - hp[1:].mean(axis=0), axis=1)))
+    tips = wrist + FINGER_REACH * (knuckles - wrist)
+    return wrist, tips, max(HAND_WIDTH * palm, 1.3 * spread, 0.12 * forearm)
 
 
 def arm_region(
@@ -226,11 +247,8 @@ def arm_region(
     region = capsule_mask(shape, pts[s], pts[e], radii[f"{side}_upper"])
     region |= capsule_mask(shape, pts[e], pts[wr], radii[f"{side}_fore"])
     forearm = float(np.linalg.norm(pts[wr] - pts[e]))
-    centre, r = hand_circle(pts, side, forearm)
-    hand = np.zeros(shape, np.uint8)
-    cv2.circle(hand, _pt(centre), max(1, round(r)), 1, -1)
-    region |= capsule_mask(shape, pts[wr], centre, radii[f"{side}_fore"])
-    region |= hand.astype(bool)
+    wrist, tips, r = hand_shape(pts, side, forearm)
+    region |= capsule_mask(shape, wrist, tips, r)
     # nearest-bone test, only around the arm and outside the body
     own = (f"{side}_upper", f"{side}_fore", f"{side}_hand")
     reach = capsule_mask(shape, pts[s], pts[e], 2.2 * radii[own[0]]) | capsule_mask(
@@ -269,6 +287,15 @@ def body_hull(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[st
         out |= capsule_mask(shape, pts[hip], pts[knee], 1.2 * radii[f"{side}_thigh"])
         out |= capsule_mask(shape, pts[knee], pts[ankle], 1.2 * radii[f"{side}_shin"])
     return out
+
+
+def feathered(region: np.ndarray, sigma: float) -> np.ndarray:
+    """float32 opacity: 1 on `region`, falling smoothly to 0 over ~2 sigma outside it (never inside)."""
+    blurred = cv2.GaussianBlur(region.astype(np.float32), (0, 0), sigma)
+    soft = np.clip(2.0 * blurred, 0.0, 1.0)
+    soft[region] = 1.0
+    soft[soft < 1.0 / 255.0] = 0.0
+    return soft
 
 
 def shoulder_fade(region: np.ndarray, pts: dict[str, np.ndarray], radii: dict[str, float], side: str) -> np.ndarray:
@@ -325,6 +352,21 @@ def assign_islands(mask: np.ndarray, regions: dict[str, np.ndarray], hull: np.nd
         regions[name] |= loose & near_enough & (nearest == i)
 
 
+def hair_beside_hand(
+    shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, torso: float, off: np.ndarray
+) -> np.ndarray:
+    """Around the head (HAIR_REACH head radii) everything but the hand's and forearm's core: hair
+    a raised hand lay on stays with the head instead of moving with the hand as a pale patch."""
+    e, wr = ("13", "15") if side == "l" else ("14", "16")
+    near_head = np.zeros(shape, np.uint8)
+    cv2.circle(near_head, _pt(pts["head_c"] - off), max(1, round(HAIR_REACH * head_radius(pts, torso))), 1, -1)
+    forearm = float(np.linalg.norm(pts[wr] - pts[e]))
+    wrist, tips, r = hand_shape(pts, side, forearm)
+    core = capsule_mask(shape, wrist - off, tips - off, HAND_CORE * r)
+    core |= capsule_mask(shape, pts[e] - off, wrist - off, HAND_CORE * r)
+    return (near_head > 0) & ~core
+
+
 def refine_arm(
     rgb: np.ndarray, region: np.ndarray, mask: np.ndarray, pts: dict[str, np.ndarray], side: str, torso: float
 ) -> np.ndarray:
@@ -349,6 +391,7 @@ def refine_arm(
     centre = quad.mean(axis=0)
     cv2.fillConvexPoly(sure_bg, np.round(centre + 0.5 * (quad - centre) - off).astype(np.int32), 1)
     labels[sure_bg > 0] = cv2.GC_BGD
+    labels[hair_beside_hand(labels.shape, pts, side, torso, off)] = cv2.GC_BGD
     sure_fg = np.zeros(labels.shape, np.uint8)
     s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
     thick = max(1, round(0.03 * torso))
@@ -360,6 +403,7 @@ def refine_arm(
         return region
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
+        cv2.setRNGSeed(GRABCUT_SEED)
         cv2.grabCut(crop, labels, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return region
@@ -401,8 +445,9 @@ def build_rig(rgb: np.ndarray, alpha: np.ndarray, lm: np.ndarray, seen: np.ndarr
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         grown = _dilate(regions[name], 1) > 0
-        fade = shoulder_fade(grown, pts, radii, side)
-        arm_alpha[name] = grown * alpha * fade
+        soft = feathered(grown, max(1.0, FEATHER * torso))
+        fade = shoulder_fade(soft > 0.0, pts, radii, side)
+        arm_alpha[name] = soft * alpha * fade
         solid |= grown & (fade > 0.999)
 
     # The body: everything but the arms; where an arm lay over the body, the body is filled in.
@@ -441,6 +486,19 @@ def build_rig(rgb: np.ndarray, alpha: np.ndarray, lm: np.ndarray, seen: np.ndarr
         if bound is not None:
             core[owner] = bound
     return Rig(w, h, np.asarray(lm, np.float32), seen, layers, radii, torso, alpha.astype(np.float32), core)
+
+
+def rebind(rig: Rig, lm: np.ndarray) -> Rig:
+    """The same layers and meshes bound to moved joints: new rest landmarks and skinning weights
+    (what the renderer's bone transforms and blending depend on), without redoing the cut into
+    layers. Cheap (milliseconds); bind-pose calibration uses it between rounds."""
+    pts = named_points(lm)
+    torso = torso_length(lm)
+    layers = [
+        replace(layer, weights=skin_weights(layer.rest.astype(np.float64), layer.bones, pts, torso))
+        for layer in rig.layers
+    ]
+    return replace(rig, landmarks=np.asarray(lm, np.float32), layers=layers, torso=torso)
 
 
 def _make_layer(

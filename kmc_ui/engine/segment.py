@@ -23,6 +23,7 @@ from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import IMAGE_PADS
 
 WORK_MAX_SIDE = 640  # grabCut runs at this size; the result is upsampled and re-thresholded
+GRABCUT_SEED = 0x6B6D63  # see kmc_ui/engine/rig.GRABCUT_SEED
 HAND_POINTS = {"left": (15, 17, 19, 21), "right": (16, 18, 20, 22)}
 
 
@@ -152,6 +153,7 @@ def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray
     if fg.sum() > 50 and bg.sum() > 50:
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         try:
+            cv2.setRNGSeed(GRABCUT_SEED)  # its k-means start: the same cut whatever ran before
             cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), labels, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
             refined = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)
         except cv2.error:
