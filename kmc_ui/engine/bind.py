@@ -20,16 +20,14 @@ calibrated skeleton, so the drawn pose, the rig and the measurement all use it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import cv2
 import numpy as np
 
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
-from kmc_ui.engine.motion import MIRROR
+from kmc_ui.engine.motion import MIRROR, read_pose
 from kmc_ui.engine.rig import Rig, named_points, rebind
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.retarget import retarget
@@ -237,50 +235,10 @@ def moved(lm: np.ndarray, steps: dict[int, np.ndarray]) -> np.ndarray:
 # ---------------------------------------------------------------- looking at the puppet
 
 
-class _Local(threading.local):
-    def __init__(self) -> None:
-        self.landmarker: Any = None
-
-
-_LOCAL = _Local()
-
-
-def _landmarker() -> Any:
-    """This thread's IMAGE-mode landmarker (no segmentation masks: faster)."""
-    if _LOCAL.landmarker is None:
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        from kmc_ui.pose import model as pose_model
-        from kmc_ui.pose.detect import default_cache_dir
-
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=pose_model.bundle_bytes(default_cache_dir())),
-            running_mode=vision.RunningMode.IMAGE,
-            num_poses=1,
-            min_pose_detection_confidence=0.5,
-            min_pose_presence_confidence=0.5,
-        )
-        _LOCAL.landmarker = vision.PoseLandmarker.create_from_options(options)
-    return _LOCAL.landmarker
-
-
 def detect_frame(bgr: np.ndarray, mirrored: bool = False) -> np.ndarray | None:
     """(33, 4) landmarks in the frame's pixels, or None (IMAGE mode, the frame as given, or its
     mirror image with the result mapped back: x mirrored, left/right labels swapped)."""
-    import mediapipe as mp
-
-    h, w = bgr.shape[:2]
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    if mirrored:
-        rgb = rgb[:, ::-1]
-    result = _landmarker().detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
-    if not result.pose_landmarks:
-        return None
-    lm = np.array([[p.x * w, p.y * h, p.z * w, p.visibility or 0.0] for p in result.pose_landmarks[0]], np.float32)
-    if mirrored:
-        lm[:, 0] = w - lm[:, 0]
-        lm = lm[MIRROR]
-    return lm
+    return read_pose(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), mirrored)
 
 
 def sample_indices(frames: int, count: int = CALIBRATION_FRAMES) -> np.ndarray:

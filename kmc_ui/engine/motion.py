@@ -324,18 +324,21 @@ def _label_free_distance(a: np.ndarray, b: np.ndarray, joints: list[int]) -> np.
     return np.fmin(direct, swapped)
 
 
-def _image_landmarker() -> Any:
-    """A per-frame (IMAGE mode) landmarker: no tracking state carried between frames."""
-    from mediapipe.tasks.python import BaseOptions, vision
+def read_pose(rgb: np.ndarray, mirrored: bool = False) -> np.ndarray | None:
+    """(33, 4) landmarks in the RGB frame's pixels, or None: one IMAGE-mode reading (no tracking
+    state) of the frame as given, or of its mirror image mapped back (x mirrored, labels swapped)."""
+    import mediapipe as mp
 
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_buffer=_model.bundle_bytes(None)),
-        running_mode=vision.RunningMode.IMAGE,
-        num_poses=1,
-        min_pose_detection_confidence=0.5,
-        min_pose_presence_confidence=0.5,
-    )
-    return vision.PoseLandmarker.create_from_options(options)
+    h, w = rgb.shape[:2]
+    data = np.ascontiguousarray(rgb[:, ::-1] if mirrored else rgb)
+    result = _model.single_image_landmarker().detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=data))
+    if not result.pose_landmarks:
+        return None
+    lm = np.array([[p.x * w, p.y * h, p.z * w, p.visibility or 0.0] for p in result.pose_landmarks[0]], np.float32)
+    if mirrored:
+        lm[:, 0] = w - lm[:, 0]
+        lm = lm[MIRROR]
+    return lm
 
 
 def frame_readings(path: Path, frames: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -343,45 +346,31 @@ def frame_readings(path: Path, frames: int, stride: int = 1) -> tuple[np.ndarray
     found in the frame, and in its mirror image mapped back (x mirrored, labels swapped). The
     frames are scaled as the tracking pass scales them. Each (N, 33, 4), NaN where nobody was found."""
     import av
-    import mediapipe as mp
 
     direct: list[np.ndarray] = []
     mirrored: list[np.ndarray] = []
-    landmarker = _image_landmarker()
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for n, frame in enumerate(container.decode(stream)):
-                if n >= frames:
-                    break
-                if n % stride:
-                    continue
-                rot = _rotation(frame)
-                cw, ch = int(frame.width), int(frame.height)
-                k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
-                rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
-                if rot:
-                    rgb = np.rot90(rgb, rot)
-                for flip, out in ((False, direct), (True, mirrored)):
-                    data = np.ascontiguousarray(rgb[:, ::-1] if flip else rgb)
-                    result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=data))
-                    out.append(_as_landmarks(result, data.shape, k, flip))
-    finally:
-        landmarker.close()
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for n, frame in enumerate(container.decode(stream)):
+            if n >= frames:
+                break
+            if n % stride:
+                continue
+            rot = _rotation(frame)
+            cw, ch = int(frame.width), int(frame.height)
+            k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
+            rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
+            if rot:
+                rgb = np.rot90(rgb, rot)
+            for flip, out in ((False, direct), (True, mirrored)):
+                lm = read_pose(rgb, mirrored=flip)
+                if lm is None:
+                    lm = L.empty()
+                else:
+                    lm[:, :3] *= k
+                out.append(lm)
     return np.stack(direct), np.stack(mirrored)
-
-
-def _as_landmarks(result: Any, shape: tuple[int, ...], k: float, flip: bool) -> np.ndarray:
-    if not result.pose_landmarks:
-        return L.empty()
-    h, w = shape[:2]
-    lm = np.array([[p.x * w, p.y * h, p.z * w, p.visibility or 0.0] for p in result.pose_landmarks[0]], np.float32)
-    if flip:
-        lm[:, 0] = w - lm[:, 0]
-        lm = lm[MIRROR]
-    lm[:, :3] *= k
-    return lm
 
 
 def fused_track(

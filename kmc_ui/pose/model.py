@@ -119,6 +119,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 class _ThreadModels(threading.local):
     def __init__(self) -> None:
         self.image: Any = None
+        self.single: Any = None
         self.video: Any = None
         self.video_ts_ms = 0
         self.faces: dict[int, Any] = {}
@@ -147,6 +148,15 @@ def image_landmarker(cache_dir: Path | str | None = None) -> Any:
 
         _LOCAL.image = vision.PoseLandmarker.create_from_options(_options(cache_dir, False, MAX_PEOPLE))
     return _LOCAL.image
+
+
+def single_image_landmarker(cache_dir: Path | str | None = None) -> Any:
+    """This thread's one-person landmarker (IMAGE mode: no tracking state between frames)."""
+    if _LOCAL.single is None:
+        from mediapipe.tasks.python import vision
+
+        _LOCAL.single = vision.PoseLandmarker.create_from_options(_options(cache_dir, False, 1))
+    return _LOCAL.single
 
 
 def video_landmarker(cache_dir: Path | str | None = None) -> tuple[Any, int]:
