@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kmc_ui.media.compose import SKIP_DEBLOCK_BELOW, ComparisonPlan, export_plan, moov_first, plan_comparison
+from kmc_ui.media.compose import ComparisonPlan, export_plan, moov_first, plan_comparison
 from kmc_ui.media.probe import probe_video
 from tests.media_factory import ffmpeg_exe
 
@@ -142,9 +142,7 @@ def decode_floor(plan: ComparisonPlan) -> float:
     """Wall time of decoding every panel's input to nothing, with the export's decode flags."""
     args = [ffmpeg_exe(), "-v", "error"]
     for panel in plan.panels:
-        if panel.info.codec == "h264" and panel.height <= panel.info.height * SKIP_DEBLOCK_BELOW:
-            args += ["-skip_loop_filter", "all"]
-        args += ["-t", f"{SECONDS:g}", "-i", panel.info.path]
+        args += [*panel.decode_args(), "-t", f"{SECONDS:g}", "-i", panel.info.path]
     for i in range(len(plan.panels)):
         args += ["-map", f"{i}:v:0", "-f", "null", "-"]
     walls = []

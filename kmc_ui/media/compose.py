@@ -105,6 +105,12 @@ class Panel:
     def name(self) -> str:
         return ROLE_NAMES[self.role]
 
+    def decode_args(self) -> list[str]:
+        """ffmpeg input options for this panel's video (before its -i)."""
+        if self.info.codec == "h264" and self.height <= self.info.height * SKIP_DEBLOCK_BELOW:
+            return ["-skip_loop_filter", "all"]
+        return []
+
 
 @dataclass(frozen=True)
 class ComparisonPlan:
@@ -127,9 +133,7 @@ class ComparisonPlan:
         for panel in self.panels:
             if self.duration > 0:  # stop decoding where the export ends
                 args += ["-t", f"{self.duration:.3f}"]
-            if panel.info.codec == "h264" and panel.height <= panel.info.height * SKIP_DEBLOCK_BELOW:
-                args += ["-skip_loop_filter", "all"]
-            args += ["-i", panel.info.path]
+            args += [*panel.decode_args(), "-i", panel.info.path]
         args += ["-filter_complex", self.filter_graph(), "-map", "[v]"]
         if self.audio_panel is not None and self.audio_copy:
             args += ["-map", f"{self.audio_panel}:a:0", "-c:a", "copy"]
