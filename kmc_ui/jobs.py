@@ -297,6 +297,19 @@ def _status_text(backend: Backend, state: TaskState | None) -> str:
     return f"Generating{pct}{detail}…"
 
 
+def stopped_text(record: dict[str, Any] | None, label: str) -> str:
+    """What Stop did to a run, read from its record as `_stop` left it."""
+    status, task_id = (record or {}).get("status", ""), (record or {}).get("task_id", "")
+    if task_id and status == "canceled":
+        return f"{label} cancelled task {task_id}: it will not run."
+    if task_id:
+        return (
+            f"No longer waiting; task {task_id} keeps running at {label}. "
+            "It stays in History, where it can be resumed without paying again."
+        )
+    return "Nothing was sent, so nothing was charged."
+
+
 def _stop(backend: Backend, history: History, owner: str, run_id: str, task_id: str) -> None:
     if not task_id:
         history.update(owner, run_id, status="stopped")

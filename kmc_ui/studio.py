@@ -22,7 +22,7 @@ from kmc_ui.checks.rules import check_all
 from kmc_ui.cost import BILLING_NOTE, Estimate, estimate
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id
-from kmc_ui.jobs import PollPolicy, Progress, run_job
+from kmc_ui.jobs import PollPolicy, Progress, run_job, stopped_text
 from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
@@ -233,8 +233,10 @@ class Studio:
         self._pose_pool.submit(warm_up, self.cache_dir)
 
     # ------------------------------------------------------------ preparation
-    def prepare(self, inputs: Inputs) -> PrepareReport:
-        from kmc_ui.media.prepare import PreparationError, prepare_image, prepare_video
+    def prepare(self, inputs: Inputs, cancel: threading.Event | None = None) -> PrepareReport:
+        """The files to send, fixed where needed; `cancel` stops a running transcode
+        (PreparationCancelled is raised)."""
+        from kmc_ui.media.prepare import PreparationCancelled, PreparationError, prepare_image, prepare_video
 
         report = self.check(inputs)
         out = PrepareReport(inputs.image, inputs.video, report.image, report.video)
@@ -254,11 +256,14 @@ class Studio:
                     start=inputs.trim_start,
                     out_dir=self.work_dir,
                     keep_sound=inputs.keep_sound,
+                    cancel=cancel,
                 )
                 # The file that will be sent is decoded once (its first keyframe): corrupt picture
                 # data is caught here, while the instant checks stay header-only.
                 out.video_path, out.video = str(vid.path), probe_video(vid.path, decode=True)
                 out.video_actions = list(vid.actions)
+            except PreparationCancelled:
+                raise
             except PreparationError as exc:
                 errors.append(str(exc))
         out.error = " ".join(errors)
@@ -280,9 +285,19 @@ class Studio:
         return build_backend(name, self.settings, self.media_host, typed)
 
     def generate(
-        self, inputs: Inputs, owner: str, video_url: str = "", backend: Backend | None = None
+        self,
+        inputs: Inputs,
+        owner: str,
+        video_url: str = "",
+        backend: Backend | None = None,
+        cancel: threading.Event | None = None,
     ) -> Iterator[Progress]:
-        """Prepare, record, submit, poll, download. Yields Progress; ends with done/failed."""
+        """Prepare, record, submit, poll, download. Yields Progress; ends with done/failed/stopped.
+
+        `cancel` stops the preparing step at once (a transcode); later steps stop when the
+        generator is closed, which cancels or records the task (see jobs.run_job)."""
+        from kmc_ui.media.prepare import PreparationCancelled
+
         start = time.monotonic()
         backend = backend or self.backends.get(inputs.backend)
         if backend is None:
@@ -298,7 +313,11 @@ class Studio:
             yield Progress("failed", text, error=text)
             return
         yield Progress("preparing", "Checking and preparing the files…")
-        prepared = self.prepare(inputs)
+        try:
+            prepared = self.prepare(inputs, cancel)
+        except PreparationCancelled:
+            yield Progress("stopped", stopped_text(None, ""), time.monotonic() - start)
+            return
         if prepared.blocking:
             errors = [f.text() for f in prepared.findings if f.level == "error"]
             text = prepared.error or "Fix these first: " + " ".join(errors)

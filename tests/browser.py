@@ -42,3 +42,13 @@ def shots_dir(name: str) -> Path:
     folder = OUTPUT / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def playing_together(player: str) -> str:
+    """A page.wait_for_function body: both videos of the synchronized `player` play, past 0.2 s,
+    within 0.15 s of each other (polled, because a loaded machine may stall one for a frame)."""
+    return f"""() => {{
+        const v = [...document.querySelectorAll('{player} video')];
+        return v.length === 2 && v.every(x => !x.paused) && v[0].currentTime > 0.2
+            && Math.abs(v[0].currentTime - v[1].currentTime) < 0.15;
+    }}"""

@@ -3,6 +3,7 @@ side and playing, the motion-agreement report, Stop a running job, reload and fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from kmc_ui.media.probe import probe_video
 from kmc_ui.settings import Settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, playing_together, shots_dir
 from tests.figures import make_character, make_dance
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -65,10 +66,10 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
         "document.querySelector('#kmc-report').innerText.includes('Motion agreement')", timeout=120000
     )
     page.click("#kmc-player .kmc-play")
-    page.wait_for_timeout(700)
+    page.wait_for_function(playing_together("#kmc-player"), timeout=10000, polling=50)
+    page.click("#kmc-player .kmc-play")  # pause: both stop on the same frame
     times = page.evaluate("[...document.querySelectorAll('#kmc-player video')].map(v => v.currentTime)")
-    assert times[0] > 0.2 and abs(times[0] - times[1]) < 0.2, times
-    page.click("#kmc-player .kmc-play")
+    assert times[0] > 0.2 and abs(times[0] - times[1]) < 0.05, times
     page.screenshot(path=str(shots / "1-offline-result.png"), full_page=True)
 
     # Export reference | result as one video (one ffmpeg filter graph), probed.
@@ -92,7 +93,9 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
         polling=200,
     )
     page.click("#kmc-stop")
-    page.wait_for_function("document.querySelector('#kmc-status').innerText.includes('Stopped')", timeout=10000)
+    page.wait_for_function("document.querySelector('#kmc-status').innerText.includes('Stopped')", timeout=30000)
+    page.wait_for_timeout(1500)  # nothing overwrites it afterwards
+    assert "cancelled task local-" in status_text(page), status_text(page)
     page.screenshot(path=str(shots / "2-stopped.png"), full_page=True)
 
     # Reload: the runs are still there, in this browser's History.
@@ -107,3 +110,4 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     page.screenshot(path=str(shots / "3-history-after-reload.png"), full_page=True)
     records = list((data / "runs").glob("*/*/record.json"))
     assert len(records) == 2
+    assert sorted(json.loads(r.read_text())["status"] for r in records) == ["canceled", "succeeded"]

@@ -15,10 +15,16 @@ from tests.figures import make_character, make_dance
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def history_text(page: Any) -> str:
+def history_text(page: Any, expect: str = "") -> str:
+    """The History table after a refresh: once it shows `expect`, or after 1.5 s when nothing is expected."""
     page.get_by_role("tab", name="History").click()
     page.click("#kmc-history-refresh")
-    page.wait_for_timeout(1500)
+    if expect:
+        page.wait_for_function(
+            "t => document.querySelector('#kmc-history-table').innerText.includes(t)", arg=expect, timeout=30000
+        )
+    else:
+        page.wait_for_timeout(1500)
     return page.inner_text("#kmc-history-table")
 
 
@@ -56,7 +62,7 @@ def test_history_survives_an_app_restart_and_stays_private(tmp_path: Path) -> No
         demo = launch(Settings(data_dir=data), block=False, server_name="127.0.0.1", server_port=port, quiet=True)
         try:
             page.reload()
-            table = history_text(page)
+            table = history_text(page, expect="succeeded")
             assert "succeeded" in table and records[0].parent.name in table
             page.screenshot(path=str(shots / "1-after-restart.png"), full_page=True)
             other = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kmc_ui.settings import Settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, playing_together, shots_dir
 from tests.fakes.kling import FakeKling
 from tests.media_factory import make_video
 
@@ -115,10 +115,10 @@ def test_studio_flow_in_a_real_browser(
 
     # 5. One control drives both videos: play, then seek one timeline and the other follows.
     page.click("#kmc-player .kmc-play")
-    page.wait_for_timeout(800)
+    page.wait_for_function(playing_together("#kmc-player"), timeout=10000, polling=50)
+    page.click("#kmc-player .kmc-play")  # pause: both stop on the same frame
     ref_t, out_t = video_times(page, "#kmc-player")
-    assert ref_t > 0.2 and abs(ref_t - out_t) < 0.15
-    page.click("#kmc-player .kmc-play")  # pause
+    assert ref_t > 0.2 and abs(ref_t - out_t) < 0.05, (ref_t, out_t)
     page.fill("#kmc-player .kmc-seek", "0.6")
     page.dispatch_event("#kmc-player .kmc-seek", "input")
     page.wait_for_timeout(400)

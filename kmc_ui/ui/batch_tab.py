@@ -19,7 +19,9 @@ from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.runtime_text import lang_of, pick, translate
+from kmc_ui.ui.stops import Stops, session_of, stop_answer
 
+BATCH_STOPPED = "Batch stopped: items not started were not sent."
 COLUMNS = ["#", "Item", "Stage", "Details", "Task id"]
 COLUMNS_ZH = ["#", "项目", "阶段", "详情", "任务 ID"]
 
@@ -118,14 +120,23 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
 
     ui.plan_btn.click(on_plan, [ui.images, ui.videos, *settings_inputs], ui.plan_md, api_visibility="private")
 
+    batches = Stops()  # each page's running batch, so Stop ends it from the server side
+
     def on_run(request: gr.Request, images: Any, videos: Any, *rest: Any) -> Iterator[tuple[Any, ...]]:
         *settings, own = rest
         lang = lang_of(request)
         try:
             plan = make_plan(images, videos, *settings)
-            progress = run_batch(studio, plan, own or "batch")
             last = None
-            for p in progress:
+            for p, closed in batches.run(
+                session_of(request),
+                lambda _stop: run_batch(studio, plan, own or "batch"),
+                lambda p: p.finished,
+                lambda _p: f"⏹️ {translate(BATCH_STOPPED, lang)}",
+            ):
+                if closed:
+                    yield closed, gr.skip(), gr.skip(), gr.skip()
+                    return
                 last = p
                 yield f"⏳ {translate(p.text(), lang)}", table_value(p, lang), gr.skip(), gr.skip()
         except BatchError as exc:
@@ -143,20 +154,19 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
             notes.append(f"- **{label}**{sep}{summary}")
         yield f"✅ {translate(last.text(), lang)}", table_value(last, lang), gallery, "\n".join(notes)
 
-    ev = ui.run_btn.click(
+    def queued(request: gr.Request, *values: Any) -> list[dict[str, Any]]:
+        batches.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
+        return [gr.validate(True, "")] * len(values)  # one per input: the plan reports what is wrong
+
+    ui.run_btn.click(
         on_run,
         [ui.images, ui.videos, *settings_inputs, owner],
         [ui.status, ui.table, ui.gallery, ui.reports],
+        validator=queued,
         api_visibility="private",
     )
 
-    def stopped(request: gr.Request) -> str:
-        return translate("⏹️ Batch stopped: items not started were not sent.", lang_of(request))
+    def stopped(request: gr.Request) -> Any:
+        return stop_answer(batches.stop(session_of(request)), lang_of(request))
 
-    ui.stop_btn.click(
-        stopped,
-        None,
-        ui.status,
-        cancels=[ev],
-        api_visibility="private",
-    )
+    ui.stop_btn.click(stopped, None, ui.status, api_visibility="private")

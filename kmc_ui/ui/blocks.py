@@ -11,6 +11,7 @@ import gradio as gr
 from kmc_ui.backends.registry import KEY_ENV_NAMES
 from kmc_ui.cost import BILLING_NOTE
 from kmc_ui.findings import Finding, for_input, sort_findings
+from kmc_ui.jobs import Progress
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import BodyReport, Inputs, Studio
 from kmc_ui.ui import render, text
@@ -20,6 +21,7 @@ from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
+from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 
 
 def raw_upload(component: gr.Image) -> gr.Image:
@@ -165,6 +167,7 @@ def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
 
 def build_demo(studio: Studio) -> gr.Blocks:
     default_backend = studio.settings.backend if studio.settings.backend in studio.backends else "local"
+    generating = Stops()  # each page's running generation, so Stop ends it from the server side
     with gr.Blocks(title="kmc · Kling Motion Control Studio") as demo:
         owner = gr.BrowserState("", storage_key="kmc_owner", secret=studio.browser_secret())
         prepared_key = gr.State("")
@@ -500,7 +503,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             if not video:
                 v["video"] = gr.validate(False, translate("Add a motion video.", lang))
             ok = gr.validate(True, "")
-            return [v["image"], v["video"], v["prompt"], *([ok] * 14)]
+            answer = [v["image"], v["video"], v["prompt"], *([ok] * 14)]
+            if all(a["is_valid"] for a in answer):
+                generating.expect(session_of(request))  # queued: Stop can take it out before it starts
+            return answer
 
         def do_generate(
             image,
@@ -528,7 +534,15 @@ def build_demo(studio: Studio) -> gr.Blocks:
             own = own or session_owner(request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             last = None
-            for p in studio.generate(inputs, own, video_url=url or "", backend=chosen):
+            for p, closing in generating.run(
+                session_of(request),
+                lambda stop: studio.generate(inputs, own, video_url=url or "", backend=chosen, cancel=stop),
+                ended_by_itself,
+                lambda p: stop_status(chosen, own, p, lang),
+            ):
+                if closing:  # Stopped: the run is closed (task cancelled or kept for resuming)
+                    yield closing, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    return
                 last = p
                 yield render.progress_md(p, lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
@@ -564,6 +578,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             summary = translate(report.get("summary", ""), lang)
             return value, summary, render.plot_update(plot, lang), fresh
 
+        def stop_status(chosen: Any, own: str, last: Progress | None, lang: str) -> str:
+            record = studio.history.get(own, last.run_id) if last and last.run_id else None
+            return render.stopped_md(record, getattr(chosen, "label", "") or "", last, lang)
+
         gen_event = generate_btn.click(
             do_generate,
             inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key, owner],
@@ -580,10 +598,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             concurrency_id="report",
         )
 
-        def stopped(request: gr.Request) -> str:
-            return translate(text.STOPPED, lang_of(request))
+        def stopped(request: gr.Request) -> Any:
+            return stop_answer(generating.stop(session_of(request)), lang_of(request))
 
-        stop_btn.click(stopped, None, status, cancels=[gen_event], api_visibility="private")
+        stop_btn.click(stopped, None, status, api_visibility="private")
 
         # --------------------------------------------------------------- API
         def api_check(

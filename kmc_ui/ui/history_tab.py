@@ -13,11 +13,13 @@ from typing import Any
 
 import gradio as gr
 
+from kmc_ui.jobs import Progress
 from kmc_ui.studio import Studio
 from kmc_ui.ui import render
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
+from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 
 COLUMNS = ["When", "Status", "Backend", "Settings", "Cost (USD)", "Task id", "Run id"]
 COLUMNS_ZH = ["时间", "状态", "后端", "设置", "费用（美元）", "任务 ID", "运行 ID"]
@@ -123,13 +125,26 @@ def wire_history(
         trigger(listing, owner, [ui.table, ui.pick], api_visibility="private")
     ui.pick.change(open_run, [owner, ui.pick], detail, api_visibility="private")
 
+    resuming = Stops()  # each page's running resume, so Stop ends it from the server side
+
     def resume(own: str, run_id: str | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         lang = lang_of(request)
         if not own or not run_id:
             yield translate("Pick a run first.", lang), gr.skip(), gr.skip()
             return
+
+        def closing(p: Progress | None) -> str:
+            record = studio.history.get(own, run_id)
+            backend = studio.backends.get(str((record or {}).get("provider") or ""))
+            return render.stopped_md(record, backend.label if backend else "", p, lang)
+
         last = None
-        for p in studio.resume(own, run_id):
+        for p, closed in resuming.run(
+            session_of(request), lambda _stop: studio.resume(own, run_id), ended_by_itself, closing
+        ):
+            if closed:
+                yield closed, gr.skip(), gr.skip()
+                return
             last = p
             yield render.progress_md(p, lang), gr.skip(), gr.skip()
         r = studio.history.get(own, run_id) or {}
@@ -137,12 +152,18 @@ def wire_history(
         value = player_value((r.get("inputs") or {}).get("video"), r.get("output"), labels=labels, lang=lang)
         yield (render.progress_md(last, lang) if last else ""), value, r.get("output")
 
-    ev = ui.resume.click(resume, [owner, ui.pick], [ui.status, ui.player, ui.download], api_visibility="private")
+    def queued(own: str, run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:
+        resuming.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
+        return [gr.validate(True, "")] * 2  # one per input: nothing here can be wrong
 
-    def stopped(request: gr.Request) -> str:
-        return translate("Stopped waiting; resume again any time.", lang_of(request))
+    ui.resume.click(
+        resume, [owner, ui.pick], [ui.status, ui.player, ui.download], validator=queued, api_visibility="private"
+    )
 
-    ui.stop.click(stopped, None, ui.status, cancels=[ev], api_visibility="private")
+    def stopped(request: gr.Request) -> Any:
+        return stop_answer(resuming.stop(session_of(request)), lang_of(request))
+
+    ui.stop.click(stopped, None, ui.status, api_visibility="private")
 
     def rerun(own: str, run_id: str | None) -> tuple[Any, ...]:
         r = studio.history.get(own, run_id) if own and run_id else None

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from kmc_ui.findings import LEVEL_ICON, Finding
-from kmc_ui.jobs import Progress
+from kmc_ui.jobs import Progress, stopped_text
 from kmc_ui.media.probe import ImageInfo, VideoInfo
 from kmc_ui.ui.runtime_text import pick, translate, word
 
@@ -146,6 +146,12 @@ def progress_md(p: Progress, lang: str = "en") -> str:
     if p.events:
         lines.append("Retries: " + " · ".join(p.events[-3:]))
     return "  \n".join(lines)
+
+
+def stopped_md(record: dict[str, Any] | None, label: str, last: Progress | None, lang: str = "en") -> str:
+    """The status of a run ended by Stop: what happened to its task (see jobs.stopped_text)."""
+    elapsed, task_id, run_id = (last.elapsed, last.task_id, last.run_id) if last else (0.0, "", "")
+    return progress_md(Progress("stopped", stopped_text(record, label), elapsed, task_id, run_id), lang)
 
 
 def plot_update(plot: str | None, lang: str = "en") -> Any:

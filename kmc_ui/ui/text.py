@@ -19,7 +19,6 @@ PREPARE_INTRO = (
 )
 TRIM_LABEL = "Trim window start (s): the clip is cut to the orientation's maximum from here"
 NO_INPUTS = "Upload a character image and a motion video to see the checks."
-STOPPED = "Stopped waiting. A submitted task keeps running at the provider: it stays in History to be resumed."
 BODY_PENDING = "Body checks (pose, framing, cuts, speed) are running; they appear here in a few seconds."
 KEYS_NOTE = (
     "Keys typed here are used for this browser session only: they are kept in memory for the run, never "

@@ -890,11 +890,19 @@ _PROGRESS = [
         "任务 ID {task} 已保存在历史记录中：之后可以继续。",
     ),
     # UI messages
+    # kmc_ui.jobs.stopped_text and kmc_ui.ui.stops: what Stop did
+    ("{w_label} cancelled task {task}: it will not run.", "{w_label} 已取消任务 {task}：它不会再运行。"),
     (
-        "Stopped waiting. A submitted task keeps running at the provider: it stays in History to be resumed.",
-        "已停止等待。已提交的任务仍在服务商处运行：它会保留在历史记录中，可以继续。",
+        "No longer waiting; task {task} keeps running at {w_label}. "
+        "It stays in History, where it can be resumed without paying again.",
+        "已停止等待；任务 {task} 仍在 {w_label} 运行。它保留在历史记录中，可以继续，无需再次付费。",
     ),
-    ("Stopped waiting; resume again any time.", "已停止等待；随时可以再次继续。"),
+    ("Nothing was sent, so nothing was charged.", "没有发送任何内容，因此没有产生费用。"),
+    ("Stopped before it started: nothing was sent.", "在开始之前已停止：没有发送任何内容。"),
+    (
+        "Stopping: the current step finishes first, then the run is recorded as stopped (see History).",
+        "正在停止：当前步骤完成后，这次运行会记录为已停止（见历史记录）。",
+    ),
     ("Pick a run first.", "请先选择一次运行。"),
     ("Deleted run {r} and its files.", "已删除运行 {r} 及其文件。"),
 ]
@@ -1356,7 +1364,7 @@ _BATCH = [
     ("Preparing the motion video shared by every item…", "正在准备所有项共用的动作视频…"),
     ("Motion {n:int}: {f}", "动作 {n}：{f}"),
     ("Character {n:int}: {f}", "角色 {n}：{f}"),
-    ("⏹️ Batch stopped: items not started were not sent.", "⏹️ 批次已停止：尚未开始的项没有发送。"),
+    ("Batch stopped: items not started were not sent.", "批次已停止：尚未开始的项没有发送。"),
 ]
 
 _UI = [
