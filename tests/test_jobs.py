@@ -127,7 +127,7 @@ def test_stop_mid_poll_then_resume_without_second_submit(
     task_id = step.task_id
     assert task_id
     began = time.monotonic()
-    gen.close()  # what Gradio's Stop does to a generator
+    gen.close()  # what Stop (kmc_ui/ui/stops.py) or a page that goes away does to a run
     assert time.monotonic() - began < 1.0
     record = history.get(OWNER, job.run_id)
     assert (record["status"], record["task_id"]) == ("stopped_waiting", task_id)
