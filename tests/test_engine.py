@@ -23,8 +23,8 @@ from kmc_ui.history import History
 from kmc_ui.jobs import run_job
 from kmc_ui.media.probe import probe_video
 from kmc_ui.pose import landmarks as L
-from kmc_ui.pose.retarget import PARENT, bone_lengths, retarget
-from tests.figures import V, make_character, make_dance
+from kmc_ui.pose.retarget import bone_lengths, retarget
+from tests.figures import make_character, make_dance, standing_skeleton
 from tests.media_factory import make_image
 
 SECONDS = 1.5
@@ -133,34 +133,6 @@ def test_unreadable_video_is_a_clear_error(pair: tuple[Path, Path, Path], tmp_pa
 # ---------------------------------------------------------------- retargeting
 
 
-def _skeleton(scale: float, arm: float, leg: float) -> np.ndarray:
-    """A standing skeleton (33,4): torso `scale`, arms and legs as multiples of it."""
-    lm = np.zeros((33, 4), np.float32)
-    lm[:, 3] = 1.0
-    root, neck = np.array([200.0, 400.0]), np.array([200.0, 400.0 - scale])
-    pts = {
-        11: neck + V(0.4 * scale, 0),
-        12: neck + V(-0.4 * scale, 0),
-        23: root + V(0.25 * scale, 0),
-        24: root + V(-0.25 * scale, 0),
-        0: neck + V(0, -0.5 * scale),
-    }
-    for side, s in ((1, 11), (-1, 12)):
-        pts[s + 2] = pts[s] + V(side * 0.2 * arm * scale, 0.5 * arm * scale)
-        pts[s + 4] = pts[s + 2] + V(side * 0.1 * arm * scale, 0.45 * arm * scale)
-    for side, h in ((1, 23), (-1, 24)):
-        pts[h + 2] = pts[h] + V(side * 0.05 * scale, 0.9 * leg * scale)
-        pts[h + 4] = pts[h + 2] + V(0, 0.85 * leg * scale)
-    for i in range(33):
-        if i not in pts:  # face details, hands and feet: near their parent joint
-            parent = PARENT.get(i, 0)
-            base = pts.get(parent, pts[0])
-            pts[i] = base + V(3.0 * ((i % 3) - 1), 3.0)
-    for i, p in pts.items():
-        lm[i, :2] = p
-    return lm
-
-
 def _rotate_limbs(lm: np.ndarray, angle: float) -> np.ndarray:
     """Rotate each forearm and lower leg about its elbow/knee (2D lengths unchanged)."""
     out = lm.copy()
@@ -173,8 +145,9 @@ def _rotate_limbs(lm: np.ndarray, angle: float) -> np.ndarray:
 
 
 def test_retargeting_keeps_the_characters_bone_lengths() -> None:
-    source = np.stack([_rotate_limbs(_skeleton(100.0, 1.0, 1.0), a) for a in np.linspace(-1.2, 1.2, 30)])
-    character = _skeleton(160.0, 1.3, 0.8)  # bigger, longer arms, shorter legs
+    dancer = standing_skeleton(100.0, 200.0, 400.0)
+    source = np.stack([_rotate_limbs(dancer, a) for a in np.linspace(-1.2, 1.2, 30)])
+    character = standing_skeleton(160.0, 200.0, 400.0, arm=1.3, leg=0.8)  # bigger, longer arms, shorter legs
     out = retarget(source, character)
     want = bone_lengths(character)
     body = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)

@@ -20,7 +20,6 @@ from kmc_ui.engine.bind import (
     MAX_STEP,
     along_limb,
     bind_steps,
-    calibrate_bind,
     carry_back,
     moved,
     within_reach,
@@ -29,37 +28,7 @@ from kmc_ui.engine.deform import _shade, bone_transforms
 from kmc_ui.engine.motion import MIRROR, fuse_readings
 from kmc_ui.engine.rig import FINGER_REACH, feathered, hair_beside_hand, hand_shape, named_points
 from kmc_ui.pose import landmarks as L
-from tests.figures import make_character, make_dance
-
-
-def skeleton(scale: float = 100.0, x: float = 300.0, y: float = 400.0) -> np.ndarray:
-    """A frontal standing skeleton (33, 4): arms a little away from the body, legs apart."""
-    lm = np.zeros((33, 4), np.float32)
-    lm[:, 3] = 1.0
-    neck, root = np.array([x, y - scale]), np.array([x, y])
-    pts = {
-        11: neck + V(0.4 * scale, 0),
-        12: neck + V(-0.4 * scale, 0),
-        23: root + V(0.25 * scale, 0),
-        24: root + V(-0.25 * scale, 0),
-        0: neck + V(0, -0.5 * scale),
-    }
-    for side, s in ((1, 11), (-1, 12)):
-        pts[s + 2] = pts[s] + V(side * 0.2 * scale, 0.5 * scale)
-        pts[s + 4] = pts[s + 2] + V(side * 0.1 * scale, 0.45 * scale)
-    for side, h in ((1, 23), (-1, 24)):
-        pts[h + 2] = pts[h] + V(side * 0.05 * scale, 0.9 * scale)
-        pts[h + 4] = pts[h + 2] + V(0, 0.85 * scale)
-    near = {1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0, 10: 0, 17: 15, 19: 15, 21: 15}
-    near |= {18: 16, 20: 16, 22: 16, 29: 27, 31: 27, 30: 28, 32: 28}
-    offsets = {2: (5, -5), 5: (-5, -5), 7: (12, 0), 8: (-12, 0), 1: (3, -5), 4: (-3, -5), 3: (7, -5), 6: (-7, -5)}
-    offsets |= {9: (4, 6), 10: (-4, 6), 17: (4, 12), 19: (0, 14), 21: (-4, 10), 18: (-4, 12), 20: (0, 14)}
-    offsets |= {22: (4, 10), 29: (-4, 6), 31: (10, 8), 30: (4, 6), 32: (-10, 8)}
-    for i, parent in near.items():
-        pts[i] = pts[parent] + np.array(offsets.get(i, (0, 0)), float)
-    for i, p in pts.items():
-        lm[i, :2] = p
-    return lm
+from tests.figures import make_character, make_dance, standing_skeleton
 
 
 def posed(
@@ -99,7 +68,7 @@ def forward(rest: np.ndarray, target: np.ndarray, k: float, points: dict[int, np
 
 
 def test_carry_back_inverts_the_renderers_bone_transforms() -> None:
-    rest = skeleton()
+    rest = standing_skeleton()
     target = posed(rest, 0.9, 0.3)
     back = carry_back(rest, target, 1.5, target)
     for j in CARRIER:  # the drawn joints carried back are the bind joints
@@ -116,7 +85,7 @@ def test_an_off_elbow_moves_to_where_the_detector_sees_it() -> None:
     """The bind elbow is 0.06 torso off the figure's true elbow (along the upper arm, as a puffy
     sleeve's cuff misleads the detector); a detector that sees the true elbow on every rendering
     pulls the bind elbow onto it. Misread frames (the whole figure collapsed) are ignored."""
-    true = skeleton()
+    true = standing_skeleton()
     torso = L.torso_length(true)
     upper = (true[13, :2] - true[11, :2]) / np.linalg.norm(true[13, :2] - true[11, :2])
     bind = true.copy()
@@ -148,7 +117,7 @@ def test_an_off_elbow_moves_to_where_the_detector_sees_it() -> None:
 
 
 def test_limb_joints_move_along_their_bone_and_no_joint_moves_far() -> None:
-    lm = skeleton()
+    lm = standing_skeleton()
     upper = lm[13, :2] - lm[11, :2]
     across = np.array([-upper[1], upper[0]])
     step = along_limb(13, 0.1 * upper + 0.2 * across, lm)
@@ -163,7 +132,7 @@ def test_limb_joints_move_along_their_bone_and_no_joint_moves_far() -> None:
 
 
 def test_followers_move_with_their_joint() -> None:
-    lm = skeleton()
+    lm = standing_skeleton()
     out = moved(lm, {L.L_WRIST: np.array([3.0, -2.0]), L.NOSE: np.array([0.0, 5.0])})
     for i in (15, 17, 19, 21):
         assert out[i, :2] - lm[i, :2] == pytest.approx([3.0, -2.0])
@@ -176,7 +145,7 @@ def test_followers_move_with_their_joint() -> None:
 
 
 def test_fused_readings_outvote_one_misreading_and_relabel_mirrored_ones() -> None:
-    truth = np.stack([posed(skeleton(), a, 0.2, k=1.0, shift=(0, 0)) for a in np.linspace(0, 1.5, 6)])
+    truth = np.stack([posed(standing_skeleton(), a, 0.2, k=1.0, shift=(0, 0)) for a in np.linspace(0, 1.5, 6)])
     noise = np.random.default_rng(1).normal(0, 1.0, truth.shape).astype(np.float32)
     noise[..., 2:] = 0
     tracked = truth + noise
@@ -198,7 +167,7 @@ def test_fused_readings_outvote_one_misreading_and_relabel_mirrored_ones() -> No
 
 
 def test_the_hand_capsule_reaches_the_fingertips() -> None:
-    lm = skeleton()
+    lm = standing_skeleton()
     pts = named_points(lm)
     wrist, tips, radius = hand_shape(pts, "l", 50.0)
     knuckles = (pts["17"] + pts["19"]) / 2
@@ -208,7 +177,7 @@ def test_the_hand_capsule_reaches_the_fingertips() -> None:
 
 
 def test_hair_beside_a_raised_hand_stays_with_the_head() -> None:
-    lm = skeleton()
+    lm = standing_skeleton()
     lm[15, :2] = lm[0, :2] + V(45, 0)  # the left hand raised beside the face
     for i, d in ((17, (4, -12)), (19, (0, -14)), (21, (-4, -10))):
         lm[i, :2] = lm[15, :2] + V(*d)
@@ -258,7 +227,7 @@ def drawn_left_elbow(width: int, height: int) -> np.ndarray:
 def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) -> None:
     from kmc_ui.engine.inpaint import background_plate
     from kmc_ui.engine.motion import track_motion
-    from kmc_ui.engine.pipeline import _rig, load_picture, place, plate_for, source_motion, to_output
+    from kmc_ui.engine.pipeline import _rig, calibrate, load_picture, place, plate_for, source_motion
     from kmc_ui.engine.segment import cut_out
 
     w, h = 360, 640
@@ -279,16 +248,7 @@ def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) ->
     rig, work = _rig(off_cut, placement)
     plate_work = background_plate(np.ascontiguousarray(work[0][..., ::-1]), work[1], work[2])
     plate = plate_for("video", plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
-    _, lm, report = calibrate_bind(
-        off,
-        lambda x: _rig(replace(cut, landmarks=x), placement)[0],
-        rig,
-        motion,
-        lambda t: to_output(t, placement),
-        plate,
-        placement.k,
-        placement.work_scale,
-    )
+    _, lm, report = calibrate(off_cut, placement, rig, motion, plate)
     before = float(np.linalg.norm(off[13, :2] - true))
     after = float(np.linalg.norm(lm[13, :2] - true))
     assert report.rounds and min(report.frames_used) >= 10

@@ -247,16 +247,7 @@ def run_engine(
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, "Calibrating the puppet's joints…")
-    rig, bind_pose, calibration = calibrate_bind(
-        cut.landmarks,
-        lambda lm: _rig(replace(cut, landmarks=lm), placement)[0],
-        rig,
-        motion,
-        lambda t: to_output(t, placement),
-        plate,
-        placement.k,
-        placement.work_scale,
-    )
+    rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate)
     plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     timings["bind"] = time.perf_counter() - t0
@@ -314,6 +305,23 @@ def run_engine(
         notes,
         calibration,
         bind_pose,
+    )
+
+
+def calibrate(
+    cut: Cutout, p: Placement, rig: Rig, motion: np.ndarray, plate: np.ndarray
+) -> tuple[Rig, np.ndarray, Calibration]:
+    """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
+    starting from the cut-out's detected pose, for this placement and background plate."""
+    return calibrate_bind(
+        cut.landmarks,
+        lambda lm: _rig(replace(cut, landmarks=lm), p)[0],
+        rig,
+        motion,
+        lambda t: to_output(t, p),
+        plate,
+        p.k,
+        p.work_scale,
     )
 
 
