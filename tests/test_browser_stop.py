@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling, Scenario
 
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -36,15 +36,7 @@ def app(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> It
 
     port = free_port()
     data = tmp_path_factory.mktemp("stop") / "data"
-    settings = Settings(
-        backend="kling",
-        kling_access_key=kling_server.access_key,
-        kling_secret_key=kling_server.secret_key,
-        kling_api_base=kling_server.base_url,
-        public_base_url=f"http://127.0.0.1:{port}",
-        allow_private_urls=True,
-        data_dir=data,
-    )
+    settings = kling_app_settings(kling_server, f"http://127.0.0.1:{port}", data)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(kmc_ui.server, "QUEUE_CONCURRENCY", 1)
         demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
@@ -53,6 +45,14 @@ def app(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> It
         yield browser, data, demo.local_url
         browser.close()
     demo.close()
+
+
+@pytest.fixture
+def provider(kling_server: FakeKling) -> FakeKling:
+    """The fake Kling, fresh, never finishing a task unless a test says so."""
+    kling_server.reset()
+    kling_server.scenario = FOREVER
+    return kling_server
 
 
 def open_page(browser: Any, url: str) -> Any:
@@ -88,11 +88,9 @@ def records(data: Path) -> list[dict[str, Any]]:
 
 
 def test_stop_a_generation_then_resume_and_stop_again_then_finish(
-    app: tuple[Any, Path, str], kling_server: FakeKling, character_image: Path, reference_video: Path
+    app: tuple[Any, Path, str], provider: FakeKling, character_image: Path, reference_video: Path
 ) -> None:
     browser, data, url = app
-    kling_server.reset()
-    kling_server.scenario = FOREVER
     shots = shots_dir("browser-stop")
     page = open_page(browser, url)
     try:
@@ -103,7 +101,7 @@ def test_stop_a_generation_then_resume_and_stop_again_then_finish(
         wait_text(page, STATUS, "No longer waiting; task")
         stays(page, STATUS, "keeps running at Kling")
         page.screenshot(path=str(shots / "1-generation-stopped.png"), full_page=True)
-        assert kling_server.create_count == 1
+        assert provider.create_count == 1
         (record,) = [r for r in records(data) if r.get("task_id")][-1:]
         assert record["status"] == "stopped_waiting"
         assert record["task_id"] in page.inner_text(STATUS)
@@ -120,11 +118,11 @@ def test_stop_a_generation_then_resume_and_stop_again_then_finish(
         stays(page, "#kmc-history-status", "No longer waiting; task")
         page.screenshot(path=str(shots / "2-resume-stopped.png"), full_page=True)
 
-        task = kling_server.task_by_external(record["run_id"])
+        task = provider.task_by_external(record["run_id"])
         task.scenario = replace(task.scenario, processing_s=0.0)  # the provider finishes now
         page.click("#kmc-history-resume")
         wait_text(page, "#kmc-history-status", "Done", timeout=60000)
-        assert kling_server.create_count == 1  # resumed twice, paid once
+        assert provider.create_count == 1  # resumed twice, paid once
         done = next(r for r in records(data) if r["run_id"] == record["run_id"])
         assert done["status"] == "succeeded" and Path(done["output"]).is_file()
     finally:
@@ -132,11 +130,9 @@ def test_stop_a_generation_then_resume_and_stop_again_then_finish(
 
 
 def test_stop_a_generation_waiting_in_the_queue_sends_nothing(
-    app: tuple[Any, Path, str], kling_server: FakeKling, character_image: Path, reference_video: Path
+    app: tuple[Any, Path, str], provider: FakeKling, character_image: Path, reference_video: Path
 ) -> None:
     browser, _data, url = app
-    kling_server.reset()
-    kling_server.scenario = FOREVER
     first, second = open_page(browser, url), open_page(browser, url)
     try:
         load_inputs(first, character_image, reference_video)
@@ -152,20 +148,18 @@ def test_stop_a_generation_waiting_in_the_queue_sends_nothing(
         wait_text(second, STATUS, "Nothing was sent, so nothing was charged.")
         stays(second, STATUS, "Nothing was sent")
         second.screenshot(path=str(shots_dir("browser-stop") / "3-queued-stopped.png"), full_page=True)
-        assert kling_server.create_count == 1
+        assert provider.create_count == 1
     finally:
         first.close()
         second.close()
 
 
 def test_stop_a_batch(
-    app: tuple[Any, Path, str], kling_server: FakeKling, character_image: Path, reference_video: Path, tmp_path: Path
+    app: tuple[Any, Path, str], provider: FakeKling, character_image: Path, reference_video: Path, tmp_path: Path
 ) -> None:
     from tests.media_factory import make_image
 
     browser, _data, url = app
-    kling_server.reset()
-    kling_server.scenario = FOREVER
     other = make_image(tmp_path / "other.png", 600, 900, fmt="PNG")
     page = open_page(browser, url)
     try:
@@ -178,6 +172,6 @@ def test_stop_a_batch(
         wait_text(page, "#kmc-b-status", "Batch stopped: items not started were not sent.")
         stays(page, "#kmc-b-status", "Batch stopped")
         page.screenshot(path=str(shots_dir("browser-stop") / "4-batch-stopped.png"), full_page=True)
-        assert kling_server.create_count <= 2
+        assert provider.create_count <= 2
     finally:
         page.close()

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, playing_together, shots_dir
+from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling
 from tests.media_factory import make_video
 
@@ -26,15 +26,7 @@ def studio_page(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactor
     from kmc_ui.server import launch
 
     port = free_port()
-    settings = Settings(
-        backend="kling",
-        kling_access_key=kling_server.access_key,
-        kling_secret_key=kling_server.secret_key,
-        kling_api_base=kling_server.base_url,
-        public_base_url=f"http://127.0.0.1:{port}",
-        allow_private_urls=True,
-        data_dir=tmp_path_factory.mktemp("browser") / "data",
-    )
+    settings = kling_app_settings(kling_server, f"http://127.0.0.1:{port}", tmp_path_factory.mktemp("browser") / "data")
     demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -54,12 +54,16 @@ class Consumer(threading.Thread):
                 self.task_on_disk.set()
 
 
-def closing_for(studio: Studio, lang: str = "en"):
+def generation(stops: Stops, studio: Studio, image: Path, video: Path) -> Iterator[tuple[Progress | None, str]]:
+    """A generation of `image` and `video` on PAGE, run the way the Generate button runs it."""
+
     def closing(last: Progress | None) -> str:
         record = studio.history.get(OWNER, last.run_id) if last and last.run_id else None
-        return stopped_md(record, "Kling", last, lang)
+        return stopped_md(record, "Kling", last, "en")
 
-    return closing
+    return stops.run(
+        PAGE, lambda stop: studio.generate(inputs(image, video), OWNER, cancel=stop), ended_by_itself, closing
+    )
 
 
 def test_stop_ends_a_waiting_run_and_answers_with_its_own_closing_text(
@@ -67,14 +71,7 @@ def test_stop_ends_a_waiting_run_and_answers_with_its_own_closing_text(
 ) -> None:
     fake_kling.scenario = Scenario(processing_s=3600)
     stops = Stops()
-    job = Consumer(
-        stops.run(
-            PAGE,
-            lambda stop: studio.generate(inputs(character_image, reference_video), OWNER, cancel=stop),
-            ended_by_itself,
-            closing_for(studio),
-        )
-    )
+    job = Consumer(generation(stops, studio, character_image, reference_video))
     job.start()
     assert job.task_on_disk.wait(60)
     answer = stops.stop(PAGE)
@@ -97,14 +94,7 @@ def test_stop_while_queued_ends_the_job_at_its_first_step_before_anything_is_sen
     stops.expect(PAGE)  # the validator ran: the job waits in Gradio's queue
     assert stops.stop(PAGE) == STOPPED_QUEUED
     assert stop_answer(STOPPED_QUEUED, "zh") == "⏹️ 在开始之前已停止：没有发送任何内容。"
-    pairs = list(
-        stops.run(
-            PAGE,
-            lambda stop: studio.generate(inputs(character_image, reference_video), OWNER, cancel=stop),
-            ended_by_itself,
-            closing_for(studio),
-        )
-    )
+    pairs = list(generation(stops, studio, character_image, reference_video))
     assert pairs[-1][0] is None and "Nothing was sent, so nothing was charged." in pairs[-1][1]
     assert all(p is None or p.stage == "preparing" for p, _ in pairs)
     assert fake_kling.create_count == 0 and studio.history.list(OWNER) == []
@@ -117,14 +107,7 @@ def test_a_new_job_after_a_stop_is_not_stopped(
     stops.expect(PAGE)
     stops.stop(PAGE)
     stops.expect(PAGE)  # the next click, after the Stop
-    pairs = list(
-        stops.run(
-            PAGE,
-            lambda stop: studio.generate(inputs(character_image, reference_video), OWNER, cancel=stop),
-            ended_by_itself,
-            closing_for(studio),
-        )
-    )
+    pairs = list(generation(stops, studio, character_image, reference_video))
     assert pairs[-1][0] is not None and pairs[-1][0].stage == "done" and pairs[-1][1] == ""
     assert fake_kling.create_count == 1
 
@@ -171,12 +154,7 @@ def test_gradio_closing_the_job_still_leaves_the_closing_text(
     """A page that goes away: Gradio closes the generator; the run is recorded as stopped."""
     fake_kling.scenario = Scenario(processing_s=3600)
     stops = Stops()
-    pairs = stops.run(
-        PAGE,
-        lambda stop: studio.generate(inputs(character_image, reference_video), OWNER, cancel=stop),
-        ended_by_itself,
-        closing_for(studio),
-    )
+    pairs = generation(stops, studio, character_image, reference_video)
     for step, _ in pairs:
         if step is not None and step.task_id:
             break

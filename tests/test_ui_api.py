@@ -16,6 +16,7 @@ from gradio_client.exceptions import ValidationError
 
 from kmc_ui.media.probe import probe_video
 from kmc_ui.settings import Settings
+from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling
 
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -32,15 +33,7 @@ def app(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> It
     from kmc_ui.server import launch
 
     port = free_port()
-    settings = Settings(
-        backend="kling",
-        kling_access_key=kling_server.access_key,
-        kling_secret_key=kling_server.secret_key,
-        kling_api_base=kling_server.base_url,
-        public_base_url=f"http://127.0.0.1:{port}",
-        allow_private_urls=True,
-        data_dir=tmp_path_factory.mktemp("ui") / "data",
-    )
+    settings = kling_app_settings(kling_server, f"http://127.0.0.1:{port}", tmp_path_factory.mktemp("ui") / "data")
     demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
     client = Client(demo.local_url, verbose=False)
     yield client, settings

@@ -144,12 +144,18 @@ def media_server(media_server_session: MediaServer, tmp_path: Path, fake_media_d
 
 @pytest.fixture
 def kling_settings(fake_kling: FakeKling, media_server: MediaServer, tmp_path: Path) -> Settings:
+    return kling_app_settings(fake_kling, media_server.url, tmp_path / "data")
+
+
+def kling_app_settings(fake: FakeKling, public_base_url: str, data_dir: Path) -> Settings:
+    """Settings for the app on Kling's official API played by `fake`, serving its media from
+    `public_base_url` (loopback, so private URLs are allowed)."""
     return Settings(
         backend="kling",
-        kling_access_key=fake_kling.access_key,
-        kling_secret_key=fake_kling.secret_key,
-        kling_api_base=fake_kling.base_url,
-        public_base_url=media_server.url,
+        kling_access_key=fake.access_key,
+        kling_secret_key=fake.secret_key,
+        kling_api_base=fake.base_url,
+        public_base_url=public_base_url,
         allow_private_urls=True,
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
     )
