@@ -3,7 +3,7 @@
 submit -> record task id in history -> poll (adaptive interval) -> download -> done.
 Transient errors are retried here, in one place, with exponential backoff and jitter;
 final errors end the run with the provider's reason and what to do.
-Closing the generator (Gradio's Stop) stops waiting at once and asks the provider to
+Closing the generator (Stop, see kmc_ui/ui/stops.py) stops waiting at once and asks the provider to
 cancel where it can; a task that cannot be cancelled stays in History to be resumed.
 """
 
