@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# An old pip (23.x) fails on metadata the index serves today (TypeError in its version parser).
+"$PY" -m pip install -q --upgrade "pip>=24"
 if [ "${1:-}" = "--dev" ]; then
   SUDO=""
   [ "$(id -u)" = "0" ] || SUDO="sudo"
