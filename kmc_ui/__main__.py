@@ -50,11 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _local(path_or_url: str, settings: Settings, tmp: Path, max_bytes: int) -> str:
+def _local(path_or_url: str, settings: Settings, tmp: Path, max_bytes: int, label: str) -> str:
+    """A local path as given, or the URL downloaded (guarded); UrlRefused names the input."""
     if path_or_url.startswith(("http://", "https://")):
-        from kmc_ui.media.remote import download_url
+        from kmc_ui.media.remote import UrlRefused, download_url
 
-        return str(download_url(path_or_url, tmp, max_bytes=max_bytes, allow_private=settings.allow_private_urls))
+        try:
+            return str(download_url(path_or_url, tmp, max_bytes=max_bytes, allow_private=settings.allow_private_urls))
+        except UrlRefused as exc:
+            raise UrlRefused(f"{label} URL: {exc}") from None
     return path_or_url
 
 
@@ -75,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     studio = Studio(settings, make_backends(settings, host), media_host=host)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            image = _local(args.image, settings, Path(tmp) / "image", LIMITS.image_max_bytes * 5)
-            video = _local(args.video, settings, Path(tmp) / "video", LIMITS.video_max_bytes * 3)
+            image = _local(args.image, settings, Path(tmp) / "image", LIMITS.image_max_bytes * 5, "Image")
+            video = _local(args.video, settings, Path(tmp) / "video", LIMITS.video_max_bytes * 3, "Video")
         except UrlRefused as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -18,13 +18,13 @@ import httpx
 from kmc_ui.backends.base import AmbiguousSubmit, BackendError, DownloadError, NotConfigured, TransientError, Transport
 from kmc_ui.limits import RESULT_URL_LIFETIME_DAYS
 from kmc_ui.media.hosting import MediaHost
+from kmc_ui.media.netguard import RESULT_DOWNLOAD_LIMITS, Pace, TooSlow, TransferLimits
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
 DOWNLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 UPLOAD_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=300.0, pool=10.0)
-CHUNK = 1 << 16
 MAX_PROVIDER_TEXT = 500
 _JWT_LIKE = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
 _AUTH_LIKE = re.compile(r"(?i)\b(Bearer|Key|Token)\s+[\w.:/+=-]{8,}")
@@ -97,11 +97,14 @@ def stream_download(
     timeout: httpx.Timeout,
     headers: dict[str, str] | None = None,
     lifetime_days: int = RESULT_URL_LIFETIME_DAYS,
+    limits: TransferLimits = RESULT_DOWNLOAD_LIMITS,
 ) -> Path:
-    """GET `url` into `dest` through `dest.part` and a rename; memory stays flat (64 kB chunks).
+    """GET `url` into `dest` through `dest.part` and a rename; memory stays flat (one network read
+    at a time, at most 64 kB).
 
-    401/403/404/410 (a link not live yet, refused or expired) and a short transfer are retryable
-    DownloadErrors that keep the task id; 429/5xx are TransientErrors.
+    401/403/404/410 (a link not live yet, refused or expired), a short transfer and one past
+    `limits` (overall deadline, minimum average rate) are retryable DownloadErrors that keep the
+    task id; 429/5xx are TransientErrors.
     """
     if not url:
         raise DownloadError("The provider sent no result link", task_id=task_id)
@@ -110,6 +113,10 @@ def stream_download(
     part = dest.with_name(dest.name + ".part")
     expected: int | None = None
     written = 0
+    pace = Pace(limits)
+    # A read may not wait past the deadline: a silent server ends there, a trickling one in pace.chunks.
+    read = pace.read_timeout(timeout.read if timeout.read is not None else limits.deadline)
+    timeout = httpx.Timeout(**(timeout.as_dict() | {"read": read}))
     try:
         with client.stream("GET", url, timeout=timeout, headers=headers) as response:
             status = response.status_code
@@ -128,9 +135,17 @@ def stream_download(
             length = response.headers.get("content-length", "")
             expected = int(length) if length.isdigit() else None
             with part.open("wb") as fh:
-                for chunk in response.iter_bytes(CHUNK):
+                for chunk in pace.chunks(response.iter_bytes()):
                     fh.write(chunk)
                 written = response.num_bytes_downloaded  # bytes on the wire, as Content-Length counts
+    except TooSlow as exc:
+        part.unlink(missing_ok=True)
+        raise DownloadError(
+            f"The result download was stopped: {exc}",
+            fix="It is retried automatically; if it keeps failing, resume from History later.",
+            task_id=task_id,
+            retryable=True,
+        ) from None
     except httpx.HTTPError as exc:
         part.unlink(missing_ok=True)
         raise DownloadError(f"The download broke off ({type(exc).__name__})", task_id=task_id, retryable=True) from None

@@ -10,7 +10,6 @@ and no path from the URL ever reaches the file system (the token selects a regis
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 import threading
@@ -23,6 +22,8 @@ from urllib.parse import quote, urlsplit
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from kmc_ui.media.netguard import is_public_address, parse_ip_literal
 
 ROUTE_PREFIX = "/kmc-media"
 DEFAULT_TTL = 2 * 3600.0
@@ -46,15 +47,19 @@ class Hosted:
 
 
 def is_private_host(host: str) -> bool:
-    """True for loopback, private, link-local and unspecified addresses and local names (no DNS lookup)."""
-    host = host.strip("[]").lower()
+    """True for a local name or a literal address that is not public (no DNS lookup).
+
+    Literals are read as the OS reads them (`2130706433`, `127.1`, `0x7f000001`, `[::1]`) and
+    judged by `netguard.is_public_address`, the rule the URL guard uses; a malformed literal is private.
+    """
+    host = host.strip().strip("[]").lower()
     if host in ("localhost", "") or host.endswith((".localhost", ".local", ".internal")):
         return True
     try:
-        ip = ipaddress.ip_address(host)
+        ip = parse_ip_literal(host)
     except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+        return True
+    return ip is not None and not is_public_address(ip)
 
 
 class MediaHost:
@@ -91,7 +96,10 @@ class MediaHost:
         """(can hand files out by URL, why not). A private base URL is refused unless allowed."""
         if not self.public_base_url:
             return False, "KMC_PUBLIC_BASE_URL is not set"
-        parts = urlsplit(self.public_base_url)
+        try:
+            parts = urlsplit(self.public_base_url)
+        except ValueError:  # e.g. a malformed [IPv6] literal
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return False, "KMC_PUBLIC_BASE_URL must be an http(s) URL such as https://you-app.hf.space"
         if is_private_host(parts.hostname) and not self.allow_private:

@@ -1,46 +1,125 @@
-"""Fetch a user-given media URL for checking, safely: size cap, timeout, private-address guard.
+"""Fetch a user-given media URL for checking, safely: a private-address guard with pinning, a size
+cap, an overall deadline and minimum rate, and a cap on concurrent fetches per visitor.
 
-The guard resolves the host and refuses loopback, link-local, private, multicast, reserved and
-unspecified addresses (and re-checks every redirect hop), unless KMC_ALLOW_PRIVATE_URLS is set.
+The host is resolved once (`netguard.resolve`), every address is vetted (loopback, private,
+link-local, multicast, reserved, unspecified and IPv4-inside-IPv6 forms of those are refused
+unless KMC_ALLOW_PRIVATE_URLS is set) and the request goes to the very address vetted: the URL
+carries the IP, the Host header and TLS SNI/certificate check carry the name. A DNS answer that
+changes between the check and the connection (rebinding) is therefore never used. Every redirect
+hop is parsed, vetted and pinned the same way.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from kmc_ui.media import netguard
+from kmc_ui.media.netguard import FetchSlots, Pace, Resolver, SlotRefused, TooSlow, TransferLimits
+
 MAX_REDIRECTS = 5
+FETCH_SLOTS = FetchSlots()  # shared by every download_url call in this process
+_DNS_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?$")
 
 
 class UrlRefused(ValueError):
     """The URL cannot be used; the text says why and what to do."""
 
 
-def check_url(url: str, allow_private: bool = False) -> str:
-    """Return the URL when it is an http(s) URL to a public address; raise UrlRefused otherwise."""
-    parsed = urlparse((url or "").strip())
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UrlRefused(f"'{_short(url)}' is not an http(s) URL: paste a link that starts with https://")
-    if parsed.username or parsed.password:
-        raise UrlRefused("URLs with a user name or password are not accepted: use a plain public link.")
-    if allow_private:
-        return parsed.geturl()
+@dataclass(frozen=True)
+class Target:
+    """A parsed and vetted URL: requests go to one of `addresses`, never to a fresh look-up."""
+
+    url: httpx.URL
+    host: str  # ASCII (IDNA) host name, or the canonical address of a literal
+    addresses: tuple[str, ...]
+
+
+def parse_url(url: str) -> httpx.URL:
+    """The URL as httpx will send it; UrlRefused (naming the input) for anything malformed."""
+    text = (url or "").strip()
+    short = _short(text)
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise UrlRefused(f"The host '{parsed.hostname}' could not be found: check the link.") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
+        parts = urlsplit(text)
+    except ValueError:
+        raise UrlRefused(f"'{short}' is not a valid link (the address in [brackets] is malformed): check it.") from None
+    if parts.scheme not in ("http", "https"):
+        raise UrlRefused(f"'{short}' is not an http(s) URL: paste a link that starts with https://")
+    if not parts.hostname:
+        raise UrlRefused(f"'{short}' has no host name: paste the full link, such as https://example.com/clip.mp4")
+    if parts.username is not None or parts.password is not None:
+        raise UrlRefused("URLs with a user name or password are not accepted: use a plain public link.")
+    raw_port = parts.netloc.rpartition("]")[2].partition(":")[2]
+    if raw_port and not (raw_port.isdigit() and 1 <= int(raw_port) <= 65535):
+        raise UrlRefused(f"The port {raw_port[:12]} in '{short}' is not valid (1-65535): check the link.")
+    try:
+        literal = netguard.parse_ip_literal(parts.hostname)
+        if isinstance(literal, ipaddress.IPv4Address):  # 0177.0.0.1, 127.1...: written as the OS reads them
+            text = urlunsplit(parts._replace(netloc=str(literal) + (f":{raw_port}" if raw_port else "")))
+        parsed = httpx.URL(text)
+        host = parsed.raw_host.decode("ascii").lower()
+    except (ValueError, httpx.InvalidURL, UnicodeError) as exc:
+        raise UrlRefused(f"The host name in '{short}' is not valid ({_reason(exc)}): check the link.") from None
+    if literal is None and not _DNS_NAME.match(host):
+        raise UrlRefused(f"The host name in '{short}' is not valid: check the link.")
+    return parsed
+
+
+def vet(url: httpx.URL, *, allow_private: bool = False, resolver: Resolver | None = None) -> Target:
+    """Resolve the host once and vet every address; UrlRefused when one is not public (unless allowed)."""
+    name = url.host
+    literal = netguard.parse_ip_literal(url.raw_host.decode("ascii"))
+    if literal is not None:
+        host, addresses = str(literal), [str(literal)]
+    else:
+        host = url.raw_host.decode("ascii").lower()
+        try:
+            answers = (resolver or netguard.resolve)(host, url.port or _default_port(url))
+            addresses = [str(ipaddress.ip_address(a.split("%", 1)[0])) for a in answers]
+        except (OSError, UnicodeError, ValueError):
+            addresses = []
+        if not addresses:
+            raise UrlRefused(f"The host '{name}' could not be found: check the link.")
+    for address in addresses:
+        if not allow_private and not netguard.is_public_address(address):
             raise UrlRefused(
-                f"The link points to a private or local address ({parsed.hostname}), which is refused for safety: "
+                f"The link points to a private or local address ({name}), which is refused for safety: "
                 "use a public link (or set KMC_ALLOW_PRIVATE_URLS=1 for a trusted LAN demo)."
             )
-    return parsed.geturl()
+    return Target(url, host, tuple(addresses))
+
+
+def check_url(url: str, allow_private: bool = False, resolver: Resolver | None = None) -> str:
+    """Return the URL when it is an http(s) URL to a public address; raise UrlRefused otherwise."""
+    return str(vet(parse_url(url), allow_private=allow_private, resolver=resolver).url)
+
+
+def pinned_request(client: httpx.Client, target: Target, address: str, timeout: httpx.Timeout) -> httpx.Request:
+    """A GET to `address` itself, with the Host header and (https) SNI/certificate name of the URL."""
+    extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
+    return client.build_request(
+        "GET",
+        target.url.copy_with(host=address),
+        headers={"Host": target.url.netloc.decode("ascii")},
+        extensions=extensions,
+        timeout=timeout,
+    )
+
+
+def open_pinned(client: httpx.Client, target: Target, timeout: httpx.Timeout) -> httpx.Response:
+    """Send to the vetted addresses in order until one connects; the response is streamed (close it)."""
+    *others, last = target.addresses  # vet() never returns a target without addresses
+    for address in others:
+        try:
+            return client.send(pinned_request(client, target, address, timeout), stream=True, follow_redirects=False)
+        except httpx.ConnectError:
+            continue
+    return client.send(pinned_request(client, target, last, timeout), stream=True, follow_redirects=False)
 
 
 def download_url(
@@ -51,45 +130,95 @@ def download_url(
     allow_private: bool = False,
     timeout: float = 20.0,
     client: httpx.Client | None = None,
+    visitor: str = "",
+    limits: TransferLimits = netguard.PASTED_URL_LIMITS,
+    resolver: Resolver | None = None,
+    slots: FetchSlots | None = None,
 ) -> Path:
-    """Download to dest_dir (streamed), following redirects one guarded hop at a time."""
-    own = client is None
-    client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+    """Download to dest_dir (streamed), one vetted and pinned hop at a time (at most MAX_REDIRECTS).
+
+    `timeout` is per read; `limits` bounds the whole transfer (deadline, minimum average rate).
+    `visitor` (a session or browser id) gets at most `slots.per_visitor` fetches at once.
+    """
     try:
-        current = check_url(url, allow_private)
+        with (slots or FETCH_SLOTS).hold(visitor):
+            return _download(url, dest_dir, max_bytes, allow_private, timeout, client, limits, resolver)
+    except SlotRefused as exc:
+        raise UrlRefused(str(exc)) from None
+
+
+def _download(
+    url: str,
+    dest_dir: Path,
+    max_bytes: int,
+    allow_private: bool,
+    timeout: float,
+    client: httpx.Client | None,
+    limits: TransferLimits,
+    resolver: Resolver | None,
+) -> Path:
+    pace = Pace(limits)
+    own = client is None
+    # trust_env=False: no proxy from the environment, so the connection goes to the pinned address.
+    client = client or httpx.Client(trust_env=False)
+    try:
+        target = vet(parse_url(url), allow_private=allow_private, resolver=resolver)
         for _ in range(MAX_REDIRECTS + 1):
-            with client.stream("GET", current, follow_redirects=False) as resp:
-                if resp.is_redirect:
-                    current = check_url(urljoin(current, resp.headers.get("location", "")), allow_private)
-                    continue
-                if resp.status_code != 200:
-                    raise UrlRefused(f"The link answered HTTP {resp.status_code}: check that it is public and direct.")
-                length = int(resp.headers.get("content-length") or 0)
-                if length > max_bytes:
-                    raise UrlRefused(
-                        f"The linked file is {length / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB."
-                    )
-                name = Path(urlparse(current).path).name or "download"
-                dest_dir.mkdir(parents=True, exist_ok=True)
-                dest = dest_dir / _safe_name(name)
-                size = 0
-                with dest.open("wb") as fh:
-                    for chunk in resp.iter_bytes(1 << 16):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            fh.close()
-                            dest.unlink(missing_ok=True)
-                            raise UrlRefused(f"The linked file is over the {max_bytes / 1048576:.0f} MB limit.")
-                        fh.write(chunk)
-                return dest
+            read = pace.read_timeout(timeout)
+            resp = open_pinned(client, target, httpx.Timeout(read, connect=min(read, 10.0)))
+            try:
+                if not resp.is_redirect:
+                    return _save(resp, target, dest_dir, max_bytes, pace)
+                location = urljoin(str(target.url), resp.headers.get("location", ""))
+            finally:
+                resp.close()
+            target = vet(parse_url(location), allow_private=allow_private, resolver=resolver)
         raise UrlRefused("The link redirects too many times.")
+    except TooSlow as exc:
+        raise UrlRefused(f"The download was stopped: {exc}. Try again later, or upload the file instead.") from None
     except httpx.TimeoutException as exc:
+        if pace.elapsed() >= limits.deadline - 0.5:
+            raise UrlRefused(
+                f"The download was stopped: the transfer did not finish within {limits.deadline:.0f} s. "
+                "Try again later, or upload the file instead."
+            ) from exc
         raise UrlRefused(f"The link did not answer within {timeout:.0f} s: try again or use another host.") from exc
     except httpx.HTTPError as exc:
         raise UrlRefused(f"The link could not be fetched ({type(exc).__name__}): check it in a browser.") from exc
     finally:
         if own:
             client.close()
+
+
+def _save(resp: httpx.Response, target: Target, dest_dir: Path, max_bytes: int, pace: Pace) -> Path:
+    if resp.status_code != 200:
+        raise UrlRefused(f"The link answered HTTP {resp.status_code}: check that it is public and direct.")
+    header = resp.headers.get("content-length", "")
+    length = int(header) if header.isdigit() else 0
+    if length > max_bytes:
+        raise UrlRefused(f"The linked file is {length / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB.")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / _safe_name(Path(target.url.path).name or "download")
+    size = 0
+    try:
+        with dest.open("wb") as fh:
+            for chunk in pace.chunks(resp.iter_bytes()):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UrlRefused(f"The linked file is over the {max_bytes / 1048576:.0f} MB limit.")
+                fh.write(chunk)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _default_port(url: httpx.URL) -> int:
+    return 443 if url.scheme == "https" else 80
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).split(":")[0].strip() or type(exc).__name__
 
 
 def _safe_name(name: str) -> str:
