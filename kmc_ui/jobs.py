@@ -25,6 +25,7 @@ from kmc_ui.backends.base import (
     FindsTasks,
     JobRequest,
     KeepsTaskData,
+    ReleasesFiles,
     SubmitUncertain,
     TaskState,
     TransientError,
@@ -131,6 +132,8 @@ def run_job(
     events: list[str] = []
     task_id = resume_task_id
     finished = False
+    state: TaskState | None = None
+    submit_unsure = False  # a create whose answer was lost: the provider may hold a task needing the files
 
     def progress(stage: str, text: str, **kw: Any) -> Progress:
         return Progress(stage, text, clock.now() - start, task_id, run_id, events=list(events), **kw)
@@ -172,7 +175,17 @@ def run_job(
         if not task_id:
             history.update(owner, run_id, status="submitting", provider=backend.name)
             yield progress("submitting", f"Submitting to {backend.label}…")
-            for item in attempt("Submit", _submitter(backend, request)):
+            submitter = _submitter(backend, request)
+
+            def submit() -> str:
+                nonlocal submit_unsure
+                try:
+                    return submitter()
+                except (AmbiguousSubmit, SubmitUncertain):
+                    submit_unsure = True
+                    raise
+
+            for item in attempt("Submit", submit):
                 if isinstance(item, Progress):
                     yield item
                 else:
@@ -185,7 +198,6 @@ def run_job(
             data = (history.get(owner, run_id) or {}).get("task_data")
             if isinstance(data, dict):
                 backend.restore_task(task_id, {str(k): str(v) for k, v in data.items()})
-        state: TaskState | None = None
         running_since: float | None = None
         while True:
             label = _status_text(backend, state)
@@ -250,8 +262,15 @@ def run_job(
         history.update(owner, run_id, status=status, error=exc.user_text())
         yield progress("failed", exc.user_text(), error=exc.user_text())
     finally:
+        canceled = False
         if not finished:  # closed from outside: the user pressed Stop (or the page went away)
-            _stop(backend, history, owner, run_id, task_id)
+            canceled = _stop(backend, history, owner, run_id, task_id)
+        # The links this app serves the run's files under end once the provider cannot need them:
+        # it reported the task processing or over, canceled it, or never got a task. A task still
+        # waiting in the queue (or a create whose answer was lost) keeps them until they expire.
+        seen_working = state is not None and state.status != "queued"
+        if isinstance(backend, ReleasesFiles) and (seen_working or canceled or not (task_id or submit_unsure)):
+            backend.release(run_id)
 
 
 def _submitter(backend: Backend, request: JobRequest) -> Callable[[], str]:
@@ -310,13 +329,15 @@ def stopped_text(record: dict[str, Any] | None, label: str) -> str:
     return "Nothing was sent, so nothing was charged."
 
 
-def _stop(backend: Backend, history: History, owner: str, run_id: str, task_id: str) -> None:
+def _stop(backend: Backend, history: History, owner: str, run_id: str, task_id: str) -> bool:
+    """Record what Stop did; True when the provider cancelled the task."""
     if not task_id:
         history.update(owner, run_id, status="stopped")
-        return
+        return False
     cancelled = False
     try:
         cancelled = backend.cancel(task_id)
     except BackendError:
         cancelled = False
     history.update(owner, run_id, status="canceled" if cancelled else "stopped_waiting")
+    return cancelled

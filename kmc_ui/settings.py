@@ -6,6 +6,7 @@ so settings are loaded explicitly here and never depend on import order.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,8 +14,35 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+log = logging.getLogger(__name__)
+
 HOSTED_BACKENDS = ("kling", "kling2", "fal", "replicate")
 ALL_BACKENDS = ("local", *HOSTED_BACKENDS)
+# Settings field holding a key -> the environment variable it comes from (for labels and messages).
+KEY_ENV_NAMES: dict[str, str] = {
+    "kling_access_key": "KLING_ACCESS_KEY",
+    "kling_secret_key": "KLING_SECRET_KEY",
+    "kling_api_key": "KLING_API_KEY",
+    "fal_key": "FAL_KEY",
+    "replicate_api_token": "REPLICATE_API_TOKEN",
+}
+MAX_KEY_CHARS = 4096  # no provider key comes near this: a longer one is a wrong paste
+KEY_FIX = "paste the key again from the provider's dashboard"
+
+
+def key_problem(env_name: str, value: str) -> str:
+    """Why `value` (already stripped) cannot be the key named `env_name`, or "" when it can.
+
+    A key is printable ASCII without spaces: anything else (a pasted "ключ", a curly quote, a
+    zero-width space, a newline) could not even be put into an HTTP header. The text names the
+    setting, a position or a length, and never the key or any of its characters.
+    """
+    if len(value) > MAX_KEY_CHARS:
+        return f"{env_name} is too long to be a key ({len(value)} characters, at most {MAX_KEY_CHARS}): {KEY_FIX}"
+    bad = next((i for i, char in enumerate(value, 1) if not "!" <= char <= "~"), 0)
+    if bad:
+        return f"{env_name} contains a character that cannot be part of a key (position {bad}): {KEY_FIX}"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +69,11 @@ class Settings:
             "fal": bool(self.fal_key),
             "replicate": bool(self.replicate_api_token),
         }
+
+    def key_problems(self) -> dict[str, str]:
+        """Environment variable name -> why its value cannot be a key (set keys only; see key_problem)."""
+        problems = {env: key_problem(env, getattr(self, field)) for field, env in KEY_ENV_NAMES.items()}
+        return {env: text for env, text in problems.items() if text}
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
@@ -93,6 +126,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),
         data_dir=Path(get("KMC_DATA_DIR", "data")),
     )
+    for problem in settings.key_problems().values():
+        log.warning("%s", problem)  # names the variable, never the value
     wanted = get("KMC_BACKEND").lower()
     if wanted not in ALL_BACKENDS:
         ready = [name for name in HOSTED_BACKENDS if settings.configured()[name]]

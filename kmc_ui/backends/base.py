@@ -10,6 +10,8 @@ Optional extras a backend may implement (checked with isinstance on the runtime 
     FindsTasks      find_task(run id) -> task id: a lost create answer is looked up, never paid twice
     KeepsTaskData   task_data / restore_task: provider links (fal's status_url...) kept in History
                     beside the task id, so a run can be resumed by another process
+    ReleasesFiles   release(run id): end the links this app serves the run's files under (Kling,
+                    Replicate); the runner calls it once the provider no longer needs them
     video_transport(video_url) -> Transport: how the reference video reaches the provider
 """
 
@@ -193,3 +195,16 @@ class KeepsTaskData(Protocol):
     def task_data(self, task_id: str) -> dict[str, str]: ...
 
     def restore_task(self, task_id: str, data: dict[str, str]) -> None: ...
+
+
+@runtime_checkable
+class ReleasesFiles(Protocol):
+    """Optional: backends that hand the provider files by this app's own links (kmc_ui.media.hosting).
+
+    The runner calls `release(run_id)` when the run ends and the provider can no longer need the
+    files (the task reached a final state or reported it was processing, or the create was refused);
+    a task that may still fetch them keeps its links until they expire. Backends without hosted
+    files need not implement it.
+    """
+
+    def release(self, run_id: str) -> None: ...

@@ -53,6 +53,7 @@ from kmc_ui.backends.common import (
 )
 from kmc_ui.backends.kling import failure_advice
 from kmc_ui.limits import FAL_MODEL_IDS, STATUS_MAP, TASK_FAILURE_HINTS
+from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,8 @@ class FalBackend:
                 False,
                 f"Set FAL_KEY (from fal.ai/dashboard/keys) {KEYS_WHERE}.",
             )
+        if problem := key_problem("FAL_KEY", self._key):
+            return False, problem
         if not self.queue_base.startswith(("http://", "https://")):
             return False, "FAL_QUEUE_BASE must be an http(s) URL, e.g. https://queue.fal.run."
         return True, ""
@@ -210,7 +213,7 @@ class FalBackend:
     def cancel(self, task_id: str) -> bool:
         """PUT cancel_url: 202 CANCELLATION_REQUESTED -> True; ALREADY_COMPLETED / NOT_FOUND -> False."""
         links = self._tasks.get(task_id)
-        if not links or not self._key:
+        if not links or not self.ready()[0]:
             return False
         try:
             response = self.client.put(links["cancel_url"], headers=self._headers())

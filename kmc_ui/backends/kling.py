@@ -45,6 +45,7 @@ from kmc_ui.backends.common import (
 )
 from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, STATUS_MAP, TASK_FAILURE_HINTS
 from kmc_ui.media.hosting import HostingError, MediaHost
+from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,9 @@ class KlingLegacyBackend:
                 False,
                 f"Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) {KEYS_WHERE}.",
             )
+        problem = key_problem("KLING_ACCESS_KEY", self._access_key) or key_problem("KLING_SECRET_KEY", self._secret_key)
+        if problem:
+            return False, problem
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
         return url_only_ready("Kling", self.media_host)
@@ -155,7 +159,7 @@ class KlingLegacyBackend:
         body: dict[str, Any] = {
             "model_name": KLING_MODEL_NAMES[request.model],
             "image_url": request.image_url or self._image_base64(request.image_path),
-            "video_url": request.video_url or self._video_url(request.video_path),
+            "video_url": request.video_url or self._video_url(request.video_path, request.run_id),
             "character_orientation": request.orientation,
             "mode": request.tier,
             "keep_original_sound": "yes" if request.keep_sound else "no",
@@ -186,6 +190,11 @@ class KlingLegacyBackend:
 
     def cancel(self, task_id: str) -> bool:
         return False  # the provider has no cancel endpoint
+
+    def release(self, run_id: str) -> None:
+        """End this run's links to its reference video (see ReleasesFiles)."""
+        if self.media_host is not None:
+            self.media_host.revoke_run(run_id)
 
     def find_task(self, external_id: str) -> str | None:
         """The provider's task id created with external_task_id == external_id, or None."""
@@ -225,13 +234,13 @@ class KlingLegacyBackend:
             ) from None
         return base64.b64encode(data).decode("ascii")  # raw base64: the API refuses a data: prefix
 
-    def _video_url(self, path: Path) -> str:
+    def _video_url(self, path: Path, run_id: str) -> str:
         if self.media_host is None:
             raise NotConfigured(
                 "The reference video has no public URL: KMC_PUBLIC_BASE_URL is not set", fix=VIDEO_URL_FIX
             )
         try:
-            return self.media_host.register(path)
+            return self.media_host.register(path, run_id=run_id)  # one link per run, reused by retries
         except HostingError as exc:
             raise NotConfigured(f"The reference video has no public URL: {exc}", fix=VIDEO_URL_FIX) from None
 

@@ -19,6 +19,7 @@ from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, Transie
 from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, set_failure, set_video
 from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
+from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class Kling2Backend(KlingLegacyBackend):
                 False,
                 f"Set KLING_API_KEY (an API 2.0 key from the Kling developer console) {KEYS_WHERE}.",
             )
+        if problem := key_problem("KLING_API_KEY", self._api_key):
+            return False, problem
         if not self.api_base.startswith(("http://", "https://")):
             return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
         return url_only_ready("Kling", self.media_host)
@@ -58,7 +61,8 @@ class Kling2Backend(KlingLegacyBackend):
         if request.prompt:
             contents.append({"type": "prompt", "text": request.prompt})
         contents.append({"type": "image", "url": request.image_url or self._image_base64(request.image_path)})
-        contents.append({"type": "video", "url": request.video_url or self._video_url(request.video_path)})
+        video_url = request.video_url or self._video_url(request.video_path, request.run_id)
+        contents.append({"type": "video", "url": video_url})
         body: dict[str, Any] = {
             "contents": contents,
             "settings": {

@@ -5,6 +5,11 @@ Keys come from settings (.env / environment) or, for a public Space, from a per-
 key in memory only (the settings object and the environment are not touched), so the UI can
 make one per session and drop it after the run. Only the key fields in KEY_FIELDS may be
 overridden: hosts stay what the operator configured.
+
+Typed keys are stripped of surrounding whitespace here; a key that still cannot be one (a
+character outside printable ASCII, absurd length: kmc_ui.settings.key_problem) makes the built
+backend's ready() False with a reason naming the field, so a run ends with that reason instead
+of an exception deep in the HTTP client. Keys from the environment get the same check.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from kmc_ui.backends.kling2 import Kling2Backend
 from kmc_ui.backends.local import LocalBackend
 from kmc_ui.backends.replicate import ReplicateBackend
 from kmc_ui.media.hosting import MediaHost
-from kmc_ui.settings import Settings
+from kmc_ui.settings import KEY_ENV_NAMES, Settings
 
 # name -> factory(settings, media_host). Order is the selector's order.
 FACTORIES: dict[str, Callable[[Settings, MediaHost | None], Backend]] = {
@@ -37,14 +42,8 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "fal": ("fal_key",),
     "replicate": ("replicate_api_token",),
 }
-# Settings field -> the environment variable it comes from (for labels and messages).
-KEY_ENV_NAMES: dict[str, str] = {
-    "kling_access_key": "KLING_ACCESS_KEY",
-    "kling_secret_key": "KLING_SECRET_KEY",
-    "kling_api_key": "KLING_API_KEY",
-    "fal_key": "FAL_KEY",
-    "replicate_api_token": "REPLICATE_API_TOKEN",
-}
+# KEY_ENV_NAMES (Settings field -> environment variable) lives in kmc_ui.settings, which checks
+# keys at load; it is imported from here by the UI.
 
 
 def with_keys(settings: Settings, overrides: Mapping[str, str] | None) -> Settings:

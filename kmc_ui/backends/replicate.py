@@ -49,6 +49,7 @@ from kmc_ui.backends.common import (
 from kmc_ui.backends.kling import failure_advice
 from kmc_ui.limits import REPLICATE_MODELS, STATUS_MAP
 from kmc_ui.media.hosting import HostingError
+from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ class ReplicateBackend:
                 False,
                 f"Set REPLICATE_API_TOKEN (from replicate.com/account/api-tokens) {KEYS_WHERE}.",
             )
+        if problem := key_problem("REPLICATE_API_TOKEN", self._token):
+            return False, problem
         if not self.api_base.startswith(("http://", "https://")):
             return False, "REPLICATE_API_BASE must be an http(s) URL, e.g. https://api.replicate.com."
         return url_only_ready("Replicate", self.media_host)
@@ -132,8 +135,8 @@ class ReplicateBackend:
     def submit(self, request: JobRequest) -> str:
         self._require_token()
         model_input: dict[str, Any] = {
-            "image": request.image_url or self._image_input(Path(request.image_path)),
-            "video": request.video_url or self._hosted(Path(request.video_path), "video"),
+            "image": request.image_url or self._image_input(Path(request.image_path), request.run_id),
+            "video": request.video_url or self._hosted(Path(request.video_path), "video", request.run_id),
             "mode": request.tier,
             "character_orientation": request.orientation,
             "keep_original_sound": bool(request.keep_sound),
@@ -193,9 +196,14 @@ class ReplicateBackend:
         log.info("replicate result downloaded: prediction %s, %d bytes", state.task_id, path.stat().st_size)
         return path
 
+    def release(self, run_id: str) -> None:
+        """End this run's links to its video (and a large image) (see ReleasesFiles)."""
+        if self.media_host is not None:
+            self.media_host.revoke_run(run_id)
+
     def cancel(self, task_id: str) -> bool:
         """POST urls.cancel; True when Replicate accepted it."""
-        if not self._token:
+        if not self.ready()[0]:
             return False
         try:
             url = self._links(task_id)["cancel"]
@@ -266,7 +274,7 @@ class ReplicateBackend:
             )
         return InvalidRequest(f"Replicate answered HTTP {status}{said}", fix="Report this: the app used a wrong URL.")
 
-    def _image_input(self, path: Path) -> str:
+    def _image_input(self, path: Path, run_id: str) -> str:
         try:
             size = path.stat().st_size
         except OSError:
@@ -274,15 +282,15 @@ class ReplicateBackend:
                 f"The image {path.name} cannot be read", fix="Choose the character image again."
             ) from None
         if size > DATA_URL_MAX_BYTES:
-            return self._hosted(path, "image")
+            return self._hosted(path, "image", run_id)
         content_type = mimetypes.guess_type(path.name)[0] or "image/png"
         return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
-    def _hosted(self, path: Path, what: str) -> str:
+    def _hosted(self, path: Path, what: str, run_id: str) -> str:
         why = "KMC_PUBLIC_BASE_URL is not set"
         if self.media_host is not None:
             try:
-                return str(self.media_host.register(path))
+                return str(self.media_host.register(path, run_id=run_id))
             except HostingError as exc:
                 why = str(exc)
         if what == "image":

@@ -6,6 +6,10 @@ returns `{public_base_url}/kmc-media/{token}/{filename}` and `add_media_routes(a
 serves exactly the registered files on the app (Gradio's FastAPI app after
 `launch(prevent_thread_lock=True)`): range requests work, unknown or expired tokens are 404,
 and no path from the URL ever reaches the file system (the token selects a registered path).
+
+A link belongs to a run: `register(path, run_id=...)` hands every submit attempt of that run the
+same live link, and `revoke_run(run_id)` ends all of them once the provider no longer needs the
+files (the job runner calls it through the backend's `release`, see kmc_ui.jobs).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -44,6 +48,7 @@ class Hosted:
     filename: str
     expires: float
     url: str
+    run_id: str = ""
 
 
 def is_private_host(host: str) -> bool:
@@ -113,8 +118,12 @@ class MediaHost:
     def enabled(self) -> bool:
         return self.usable()[0]
 
-    def register(self, path: str | Path, filename: str | None = None) -> str:
-        """Host one file; returns its URL. Raises HostingError with the reason and the fix."""
+    def register(self, path: str | Path, filename: str | None = None, *, run_id: str = "") -> str:
+        """Host one file; returns its URL. Raises HostingError with the reason and the fix.
+
+        With a `run_id`, a live link of the same run for the same file is handed out again (its
+        lifetime renewed) instead of a new one: a retried submit does not multiply links.
+        """
         ok, why = self.usable()
         if not ok:
             raise HostingError(why)
@@ -124,12 +133,16 @@ class MediaHost:
         if not any(path.is_relative_to(d) for d in self.allow_dirs):
             raise HostingError(f"{path.name} is outside the folders this app serves")
         name = _SAFE_NAME.sub("_", filename or path.name).strip("._") or "media"
-        token = secrets.token_urlsafe(24)
-        url = f"{self.public_base_url}{ROUTE_PREFIX}/{token}/{quote(name)}"
         with self._lock:
             self._purge()
-            self._files[token] = Hosted(token, path, name, self.now() + self.ttl, url)
-        return url
+            key = (run_id, path, name)
+            hosted = next((h for h in self._files.values() if run_id and (h.run_id, h.path, h.filename) == key), None)
+            if hosted is None:
+                token = secrets.token_urlsafe(24)
+                url = f"{self.public_base_url}{ROUTE_PREFIX}/{token}/{quote(name)}"
+                hosted = Hosted(token, path, name, 0.0, url, run_id)
+            self._files[hosted.token] = replace(hosted, expires=self.now() + self.ttl)
+        return hosted.url
 
     def resolve(self, token: str, filename: str) -> Path | None:
         """The registered path for a live token and its exact filename, else None."""
@@ -150,6 +163,16 @@ class MediaHost:
         token = url_or_token.rstrip("/").split("/")[-2] if "/" in url_or_token else url_or_token
         with self._lock:
             return self._files.pop(token, None) is not None
+
+    def revoke_run(self, run_id: str) -> int:
+        """End every link registered for `run_id` (they answer 404 from now on); returns how many."""
+        if not run_id:
+            return 0
+        with self._lock:
+            tokens = [t for t, h in self._files.items() if h.run_id == run_id]
+            for token in tokens:
+                del self._files[token]
+        return len(tokens)
 
     def clear(self) -> None:
         with self._lock:
