@@ -16,6 +16,7 @@ pose_orientation_advice, pose_check_skipped.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,9 +25,16 @@ from pathlib import Path
 import numpy as np
 
 from kmc_ui.findings import Finding, sort_findings
-from kmc_ui.limits import POSE, PoseThresholds
+from kmc_ui.limits import LIMITS, POSE, PoseThresholds
 from kmc_ui.pose import landmarks as L
-from kmc_ui.pose.detect import ImageAnalysis, VideoAnalysis, VideoSampling, analyse_image, analyse_video
+from kmc_ui.pose.detect import (
+    CHECK_BUDGET_S,
+    ImageAnalysis,
+    VideoAnalysis,
+    VideoSampling,
+    analyse_image,
+    analyse_video,
+)
 from kmc_ui.pose.retarget import retarget
 
 Add = Callable[[str, str, str, str, str], None]  # level, input, code, message, fix
@@ -271,6 +279,16 @@ def findings_from(
     elif video is not None:
         vid = video_facts(video, th)
         _video_findings(vid, video, add, th)
+        if video.cut_short:
+            add(
+                "hint",
+                "video",
+                "pose_check_skipped",
+                f"Body checks of the motion video were cut short at {video.analysed_until:.1f} s of the clip: "
+                f"{video.cut_short}. The findings cover only the part checked.",
+                "Trim the video to the part you will send, or use a shorter, smaller or lower-bit-rate clip, so it "
+                "can be checked in full.",
+            )
     if img is not None and vid is not None and image is not None and video is not None:
         _pair_findings(img, vid, image, video, orientation, add, th)
     if vid is not None and orientation == "image":
@@ -554,6 +572,22 @@ def _clipping(img: ImageFacts, image: ImageAnalysis, video: VideoAnalysis, add: 
 # ---------------------------------------------------------------- entry point
 
 
+def window_seconds(orientation: str) -> float:
+    """The longest clip preparation sends for this orientation (the body checks look at no more)."""
+    return LIMITS.video_max_seconds.get(orientation, LIMITS.video_max_seconds["video"])
+
+
+def superseded_finding() -> Finding:
+    """The answer to a body check that a newer one from the same visitor replaced before it ran."""
+    return Finding(
+        "hint",
+        "pair",
+        "pose_check_skipped",
+        "Body checks of these files were skipped: newer files from you replaced them before their turn came.",
+        "Nothing to do: the newer files are checked instead.",
+    )
+
+
 def pose_findings(
     image_path: str | Path | None,
     video_path: str | Path | None,
@@ -563,15 +597,30 @@ def pose_findings(
     thresholds: PoseThresholds = POSE,
     sampling: VideoSampling | None = None,
     cancel: threading.Event | None = None,
+    trim_start: float = 0.0,
+    budget_s: float = CHECK_BUDGET_S,
 ) -> list[Finding]:
     """Analyse (cached) and check. Never raises; safe to call from any thread.
 
-    `cancel` (optional) stops a running video analysis early; the result is then [] (the
+    Only the part of the video preparation would send is analysed: from `trim_start`, at most
+    the orientation's longest clip. The work stops after `budget_s` seconds, with a hint saying
+    so. `cancel` (optional) stops a running video analysis early; the result is then [] (the
     caller has moved on to newer inputs).
     """
+    deadline = time.monotonic() + budget_s
     try:
         image = analyse_image(image_path, cache_dir=cache_dir) if image_path else None
-        video = analyse_video(video_path, sampling=sampling, cache_dir=cache_dir, cancel=cancel) if video_path else None
+        video = None
+        if video_path:
+            video = analyse_video(
+                video_path,
+                sampling=sampling,
+                cache_dir=cache_dir,
+                cancel=cancel,
+                start=trim_start,
+                max_seconds=window_seconds(orientation),
+                deadline=deadline,
+            )
         if cancel is not None and cancel.is_set():
             return []
         return findings_from(image, video, orientation, thresholds)

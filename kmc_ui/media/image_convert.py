@@ -1,9 +1,11 @@
 """Image side of the preparation step: what a character image needs, and the Pillow work to do it.
 
 Decoding is bounded: huge JPEGs are decoded at 1/2, 1/4 or 1/8 size by the decoder itself
-(Pillow's draft), other formats over the pixel budget are refused with a clear message. Only the
-first frame of an animation is kept; EXIF orientation is applied; colour modes become 8-bit
-RGB, RGBA or L; the result is PNG (JPEG for JPEG sources, or when PNG would be over the limit).
+(Pillow's draft), other formats over the pixel budget are refused with a clear message, and a
+picture is held at full size once at most (downscaled before any mode conversion). Only the
+first frame of an animation is decoded (the frame count comes from the probe, capped); EXIF
+orientation is applied; colour modes become 8-bit RGB, RGBA or L; the result is PNG (JPEG for
+JPEG sources, or when PNG would be over the limit).
 """
 
 from __future__ import annotations
@@ -172,8 +174,8 @@ def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | 
                 tables = {"qtables": im.quantization, **({"subsampling": sampling} if sampling >= 0 else {})}
             icc = im.info.get("icc_profile")
             im.load()
-            if im.width > target[0] or im.height > target[1]:
-                im = im.resize(target, Image.Resampling.LANCZOS)
+            if im.width > target[0] or im.height > target[1]:  # reduce() by whole factors first, then Lanczos
+                im = im.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
             if im.size != stored:
                 w, h = (im.height, im.width) if info.exif_orientation in (5, 6, 7, 8) else im.size
                 actions.append(f"downscaled {info.width}x{info.height} -> {w}x{h}")

@@ -41,7 +41,8 @@ ROTATING_EXIF = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 # Demuxers a motion video may use (names as FFmpeg's format whitelist matches them). Anything
 # else (concat lists, HLS/DASH playlists, image sequences, raw streams) is refused unread.
 VIDEO_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,asf,mpeg,ogg,gif"
-_AV_OPTIONS = {"format_whitelist": VIDEO_DEMUXERS, "protocol_whitelist": "file"}
+AV_OPEN_OPTIONS = {"format_whitelist": VIDEO_DEMUXERS, "protocol_whitelist": "file"}  # for every av.open of an upload
+_AV_OPTIONS = AV_OPEN_OPTIONS
 _MOOV_MISSING = (
     "the MP4 index (moov box) is missing or incomplete: the file was cut short (an interrupted "
     "download, upload or recording)"
@@ -49,6 +50,9 @@ _MOOV_MISSING = (
 _HEIF_PICTURE = "the file is a HEIF/AVIF picture (an image format), not a video"
 _FIRST_FRAME_MAX_PACKETS = 256  # give up looking for a decodable first frame after this many
 _SCAN_BUDGET_S = 0.3  # at most this long reading packet timestamps when the header gives no duration
+# Pictures of an animation counted at most: a GIF's frames are counted by walking its blocks
+# (nothing is decoded), and a 10,000-frame GIF stops here. `ImageInfo.frames` is then a lower bound.
+FRAME_COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def probe_image(path: str | Path) -> ImageInfo:
         # Pillow warns about bomb-sized headers and corrupt EXIF: both are handled here, not logged.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with _open_header(path) as im:
+            with open_image_header(path) as im:
                 return _image_facts(im, size, base)
     except Exception as exc:  # Pillow raises many types for bad files
         return ImageInfo(size_bytes=size, error=_image_error_text(exc), **base)
@@ -166,10 +170,7 @@ def _image_facts(im: Image.Image, size: int, base: dict[str, str]) -> ImageInfo:
     if not 1 <= orientation <= 8:  # out-of-range values are ignored by every viewer
         orientation = 1
     w, h = (stored_h, stored_w) if orientation in ROTATING_EXIF else (stored_w, stored_h)
-    try:
-        frames = int(getattr(im, "n_frames", 1) or 1)
-    except Exception:  # a damaged later frame: the first one is still a picture
-        frames = 1
+    frames = frame_count(im)
     return ImageInfo(
         size_bytes=size,
         format=str(im.format or ""),
@@ -185,7 +186,57 @@ def _image_facts(im: Image.Image, size: int, base: dict[str, str]) -> ImageInfo:
     )
 
 
-def _open_header(path: Path) -> Image.Image:
+def frame_count(im: Image.Image, cap: int = FRAME_COUNT_CAP) -> int:
+    """Pictures in the file, at most `cap`, without decoding any.
+
+    Pillow's `n_frames` reads the frame table from the header for APNG, WebP, HEIF, AVIF and MPO;
+    for GIF it walks every frame's blocks, so a GIF is walked here instead, stopping at `cap`.
+    """
+    try:
+        if im.format == "GIF":
+            return _gif_frames(im.fp, cap) if im.fp is not None else 1
+        return max(1, min(cap, int(getattr(im, "n_frames", 1) or 1)))
+    except Exception:  # a damaged later frame: the first one is still a picture
+        return 1
+
+
+def _gif_frames(fh: BinaryIO, cap: int) -> int:
+    """Image descriptors in a GIF (header, colour tables and data sub-blocks are skipped, not decoded)."""
+    where = fh.tell()
+    try:
+        fh.seek(0)
+        head = fh.read(13)
+        pos = 13 + (3 << ((head[10] & 7) + 1) if len(head) == 13 and head[10] & 0x80 else 0)
+        frames = 0
+        while frames < cap:
+            fh.seek(pos)
+            kind = fh.read(1)
+            if kind == b"\x2c":  # image descriptor (+ local colour table), LZW code size, data
+                desc = fh.read(9)
+                if len(desc) < 9:
+                    break
+                frames += 1
+                pos += 10 + (3 << ((desc[8] & 7) + 1) if desc[8] & 0x80 else 0) + 1
+            elif kind == b"\x21":  # extension: label, then data sub-blocks
+                pos += 2
+            else:  # trailer, or damage: stop counting
+                break
+            pos = _skip_sub_blocks(fh, pos)
+        return max(1, frames)
+    finally:
+        fh.seek(where)
+
+
+def _skip_sub_blocks(fh: BinaryIO, pos: int) -> int:
+    while True:
+        fh.seek(pos)
+        size = fh.read(1)
+        if not size or size == b"\x00":
+            return pos + 1
+        pos += 1 + size[0]
+
+
+def open_image_header(path: Path | str) -> Image.Image:
     """Image.open, but a decompression-bomb-sized header still gives its size.
 
     Image.open refuses images over 2x MAX_IMAGE_PIXELS before returning them; we only need

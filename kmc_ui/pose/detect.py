@@ -17,10 +17,16 @@ for H.264/HEVC): a cut can sit between any two frames, so every reference frame 
 at; seeking to each sample would decode the same GOPs again and still miss cuts between
 samples. Thumbnails and the pose frames are cut straight from the decoded YUV planes
 (strided views, one OpenCV colour conversion), never through swscale at full size.
+
+Bounds (a public app: one visitor's file must not hold the worker or the memory): only the
+window preparation would send is decoded (`start`, `max_seconds`: a seek to its start, and
+decoding stops at its end); a `deadline` stops the pass and keeps what was analysed, with
+`cut_short` saying why; the picture is decoded reduced (picture.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
@@ -36,12 +42,14 @@ from kmc_ui.limits import POSE
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
+from kmc_ui.pose import picture as _picture
 
-ANALYSIS_VERSION = 2  # bump whenever what is measured changes (invalidates the caches)
+ANALYSIS_VERSION = 3  # bump whenever what is measured changes (invalidates the caches)
+CHECK_BUDGET_S = 15.0  # seconds of work one body check may take; then it stops and reports what it has
 MIN_VISIBILITY = POSE.min_visibility
 IMAGE_PADS = (0.25, 0.5)  # replicate-border padding tried in turn (figures touching the edge)
 TILE = 0.6  # tile side as a share of the picture (2x2 tiles overlap by 20%)
-IMAGE_MAX_SIDE = 1280  # the models work at 224/256 px; larger pictures only cost decode time
+IMAGE_MAX_SIDE = _picture.MAX_SIDE  # the models work at 224/256 px; larger pictures only cost decode time
 THUMB_SHORT_SIDE = 160  # grey thumbnails for cut scores and background motion
 _INTER_CODECS = {"h264", "hevc"}  # codecs where skipping non-reference frames is safe
 # Decoder threads: at ordinary bit rates one core decodes while the other runs pose; above
@@ -120,6 +128,9 @@ class VideoAnalysis:
     elapsed: float = 0.0
     error: str = ""  # nothing could be analysed
     decode_error: str = ""  # analysed up to a broken frame
+    start: float = 0.0  # the window analysed (s, the source's time): what preparation would send
+    end: float = 0.0  # its end; 0: the end of the clip
+    cut_short: str = ""  # why the analysis stopped before the window's end (the time limit)
 
     @property
     def poses(self) -> list[Pose | None]:
@@ -132,6 +143,13 @@ class VideoAnalysis:
     @property
     def frames_looked_at(self) -> int:
         return len(self.frame_times)
+
+    @property
+    def analysed_until(self) -> float:
+        """Where the analysis ended (s): the window's end, or the last frame looked at when cut short."""
+        if self.cut_short:
+            return float(self.frame_times[-1]) if len(self.frame_times) else self.start
+        return self.end or self.duration
 
 
 # ---------------------------------------------------------------- cache plumbing
@@ -197,7 +215,9 @@ def analyse_image(
             _cache.memory_put(key, hit)
             return _retarget_path(hit, str(path))
     try:
-        rgb, width, height = _load_rgb(path)
+        rgb, width, height = _picture.load_rgb(path, IMAGE_MAX_SIDE)
+    except _picture.PictureTooLarge as exc:
+        return ImageAnalysis(str(path), error=str(exc))
     except Exception as exc:
         return ImageAnalysis(str(path), error=f"the picture cannot be decoded ({type(exc).__name__})")
     result = _analyse_rgb(rgb, str(path), width, height, started, cdir)
@@ -211,28 +231,6 @@ def _retarget_path(a: ImageAnalysis, path: str) -> ImageAnalysis:
     if a.path == path:
         return a
     return ImageAnalysis(path, a.width, a.height, a.people, a.face_box, a.face_score, a.elapsed, a.error)
-
-
-def _load_rgb(path: Path) -> tuple[np.ndarray, int, int]:
-    """RGB pixels at most IMAGE_MAX_SIDE on the long side, and the displayed size."""
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as im:
-        if getattr(im, "n_frames", 1) > 1:
-            im.seek(0)
-        sw, sh = im.size
-        if im.format == "JPEG" and max(sw, sh) > 2 * IMAGE_MAX_SIDE:
-            f = IMAGE_MAX_SIDE / max(sw, sh)
-            im.draft("RGB", (math.ceil(sw * f), math.ceil(sh * f)))  # DCT-domain downscale
-        scale_back = sw / im.size[0]
-        im = ImageOps.exif_transpose(im) or im
-        im = im.convert("RGB")
-        w, h = im.size
-        width, height = round(w * scale_back), round(h * scale_back)
-        if max(w, h) > IMAGE_MAX_SIDE:
-            f = IMAGE_MAX_SIDE / max(w, h)
-            im = im.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BILINEAR)
-        return np.asarray(im), width, height
 
 
 def _analyse_rgb(
@@ -393,11 +391,17 @@ def analyse_video(
     use_cache: bool = True,
     sample_fps: float | None = None,
     cancel: threading.Event | None = None,
+    *,
+    start: float = 0.0,
+    max_seconds: float | None = None,
+    deadline: float | None = None,
 ) -> VideoAnalysis:
     """Pose, people, cut scores and background motion of a motion video (never raises).
 
-    `cancel`: set it from another thread to stop early (the result then carries
-    error "cancelled" and is not cached).
+    `start`, `max_seconds`: look only at the window preparation would send (see video_window);
+    None: the whole clip. `cancel`: set it from another thread to stop early (the result then
+    carries error "cancelled" and is not cached). `deadline` (a time.monotonic() value): stop
+    there and return what was analysed, `cut_short` saying why (kept in memory, not on disk).
     """
     sampling = sampling or VideoSampling()
     if sample_fps is not None:
@@ -410,22 +414,41 @@ def analyse_video(
     except OSError as exc:
         return VideoAnalysis(str(path), error=f"cannot read the file ({exc.strerror or exc})")
     cdir = _resolve_cache_dir(cache_dir)
-    key = _cache.make_key("vid", file_hash, {**_version_params(), **sampling.__dict__})
+    window = video_window(path, start, max_seconds)
+    key = _cache.make_key("vid", file_hash, {**_version_params(), **sampling.__dict__, "window": window})
     if use_cache:
         hit = _cache.memory_get(key) or _video_from_disk(cdir, key)
         if hit is not None:
             _cache.memory_put(key, hit)
             return hit if hit.path == str(path) else _replace_path(hit, str(path))
-    result = _VideoPass(path, sampling, cdir, cancel).run()
+    result = _VideoPass(path, sampling, cdir, cancel, window, deadline).run()
     if not result.error:
         _cache.memory_put(key, result)
-        _video_to_disk(cdir, key, result)
+        if not result.cut_short:  # a pass cut short by a busy machine is not kept for good
+            _video_to_disk(cdir, key, result)
     return result
+
+
+def video_window(path: str | Path, start: float, max_seconds: float | None) -> tuple[float, float | None]:
+    """(start, length or None for "to the end") of what preparation sends (media/video_plan.py):
+    a clip longer than max_seconds is trimmed to max_seconds from `start`, moved back so the
+    window fits; a shorter clip is sent whole. The length comes from the header (no decoding)."""
+    if max_seconds is None:
+        return round(max(0.0, start), 3), None
+    from kmc_ui.media.probe import probe_video
+
+    duration = probe_video(path).duration
+    if duration and round(duration, 2) <= max_seconds:
+        return 0.0, None
+    if duration:
+        start = min(start, duration - max_seconds)
+    return round(max(0.0, start), 3), float(max_seconds)
 
 
 _VIDEO_ARRAYS = ("times", "landmarks", "people_times", "people_counts", "frame_times", "frame_diff", "hist_diff")
 _VIDEO_ARRAYS += ("bg_motion",)
-_VIDEO_META = ("width", "height", "fps", "duration", "frames_total", "elapsed", "decode_error")
+_VIDEO_META = ("width", "height", "fps", "duration", "frames_total", "elapsed", "decode_error", "start", "end")
+_VIDEO_META += ("cut_short",)
 
 
 def _replace_path(a: VideoAnalysis, path: str) -> VideoAnalysis:
@@ -471,10 +494,19 @@ class _VideoPass:
     """One decode pass (producer thread) feeding pose detection (calling thread)."""
 
     def __init__(
-        self, path: Path, sampling: VideoSampling, cache_dir: Path | None, cancel: threading.Event | None = None
+        self,
+        path: Path,
+        sampling: VideoSampling,
+        cache_dir: Path | None,
+        cancel: threading.Event | None = None,
+        window: tuple[float, float | None] = (0.0, None),
+        deadline: float | None = None,
     ) -> None:
         self.path = path
         self.cancel = cancel or threading.Event()
+        self.start, length = window
+        self.end = self.start + length if length is not None else math.inf
+        self.deadline = deadline if deadline is not None else math.inf
         self.s = sampling
         self.cache_dir = cache_dir
         self.q: queue.Queue[_Item | BaseException | None] = queue.Queue(maxsize=16)
@@ -484,9 +516,7 @@ class _VideoPass:
     def run(self) -> VideoAnalysis:
         started = time.perf_counter()
         try:
-            import av
-
-            container = av.open(str(self.path), metadata_errors="ignore")
+            container = _open(self.path)
         except Exception as exc:
             return VideoAnalysis(str(self.path), error=f"the video cannot be opened ({_av_reason(exc)})")
         if not container.streams.video:
@@ -513,9 +543,7 @@ class _VideoPass:
                 with container:
                     self._decode(container, skip_nonref=True)
             except _NothingDecoded:  # a stream whose every frame is flagged non-reference: look at all
-                import av
-
-                with av.open(str(self.path), metadata_errors="ignore") as again:
+                with _open(self.path) as again:
                     self._decode(again, skip_nonref=False)
         except BaseException as exc:
             self.q.put(exc)
@@ -539,14 +567,18 @@ class _VideoPass:
         self.info.update(fps=fps, duration=duration, frames_total=int(stream.frames or round(duration * fps)))
         step = 2.0 / self.s.sample_fps  # samples come in pairs (a frame and the next one looked at)
         partner = False
-        people_step = max(self.s.people_every_s, duration / max(1, self.s.max_people_frames))
-        next_sample, next_people = 0.0, 0.0
-        t0: float | None = None
+        span = min(self.end, duration or math.inf) - self.start
+        people_step = max(self.s.people_every_s, span / max(1, self.s.max_people_frames) if span < math.inf else 0.0)
+        next_sample, next_people = self.start, self.start
+        t0 = self._seek(container, stream)
         index = 0
         conv: _Converter | None = None
         try:
             for frame in container.decode(stream):
                 if self.stop.is_set() or self.cancel.is_set():
+                    return
+                if time.monotonic() > self.deadline:
+                    self.info["cut_short"] = True
                     return
                 if conv is None:
                     conv = _Converter(frame, self.s.pose_max_side)
@@ -556,6 +588,10 @@ class _VideoPass:
                     t0 = raw_t
                 t = max(0.0, raw_t - t0)
                 index += 1
+                if t < self.start - 1e-3:  # decoded on the way from the keyframe before the window
+                    continue
+                if t >= self.end - 1e-6:  # the window is done: nothing after it is decoded
+                    break
                 thumb, hist = conv.thumb(frame)
                 item = _Item(t, thumb, hist)
                 if partner:  # the frame right after a sample: joint speed over one frame step
@@ -582,6 +618,17 @@ class _VideoPass:
                 raise _NothingDecoded
             raise _DecodeError("no frame could be decoded")
 
+    def _seek(self, container: Any, stream: Any) -> float | None:
+        """Jump to the keyframe at or before the window's start. Returns the time origin (the
+        container's start, as video_plan's keyframe search counts), or None: the first frame."""
+        if self.start <= 0:
+            return None
+        base = (container.start_time or 0) / 1_000_000
+        # Without an index to seek with, decoding starts at the beginning; frames before the window are skipped.
+        with contextlib.suppress(Exception):
+            container.seek(round((self.start + base) / stream.time_base), stream=stream, backward=True, any_frame=False)
+        return base
+
     # -- consumer: pose, people, then the per-frame scores
     def _consume(self, started: float) -> VideoAnalysis:
         import mediapipe as mp
@@ -603,6 +650,10 @@ class _VideoPass:
                 _model.note_video_timestamp(last_ts)
                 return VideoAnalysis(str(self.path), error="cancelled")
             if item is None:
+                break
+            if time.monotonic() > self.deadline:
+                self.info["cut_short"] = True
+                self.stop.set()
                 break
             if isinstance(item, BaseException):
                 _model.note_video_timestamp(last_ts)
@@ -656,7 +707,23 @@ class _VideoPass:
             frames_total=int(self.info.get("frames_total", 0)),
             elapsed=time.perf_counter() - started,
             decode_error=str(self.info.get("decode_error", "")),
+            start=self.start,
+            end=self.end if self.end < math.inf else 0.0,
+            cut_short=(
+                f"the time limit of one check ran out after {time.perf_counter() - started:.1f} s of work"
+                if self.info.get("cut_short")
+                else ""
+            ),
         )
+
+
+def _open(path: Path) -> Any:
+    """av.open limited like the probe: real video containers, local files only (no concat lists)."""
+    import av
+
+    from kmc_ui.media.probe import AV_OPEN_OPTIONS
+
+    return av.open(str(path), metadata_errors="ignore", options=dict(AV_OPEN_OPTIONS))
 
 
 def _to_display(person: Any, shape: tuple[int, ...], scale: float) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 
 from kmc_ui.limits import POSE
 from kmc_ui.pose import landmarks as L
+from kmc_ui.pose import picture as _picture
 from kmc_ui.pose.detect import ImageAnalysis, VideoAnalysis, analyse_image, analyse_video
 from kmc_ui.pose.retarget import retarget
 
@@ -75,17 +76,11 @@ def _draw(layer: np.ndarray, pts: np.ndarray, seen: np.ndarray, show: bool, thic
 
 
 def _load_display_rgb(path: Path, max_side: int) -> tuple[np.ndarray, float]:
-    """The picture as displayed (EXIF applied), at most max_side; and the scale used."""
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im) or im
-        im = im.convert("RGB")
-        w, h = im.size
-        f = min(1.0, max_side / max(w, h))
-        if f < 1.0:
-            im = im.resize((max(2, round(w * f)), max(2, round(h * f))), Image.Resampling.LANCZOS)
-        return np.asarray(im).copy(), f
+    """The picture as displayed (EXIF applied), at most max_side (a writable copy); and the scale
+    from the displayed size. The decode is the analysis's own (picture.py keeps the last few)."""
+    rgb, width, _ = _picture.load_rgb(path, IMAGE_MAX_SIDE)
+    out, _ = _picture.fit(rgb, max_side)
+    return out, out.shape[1] / width
 
 
 def _even(rgb: np.ndarray) -> np.ndarray:
@@ -132,36 +127,45 @@ def skeleton_preview(
     kind: str = "mp4",
     fps: int = PREVIEW_FPS,
     max_side: int = PREVIEW_MAX_SIDE,
+    start: float = 0.0,
+    max_seconds: float | None = None,
+    deadline: float | None = None,
 ) -> tuple[Path, Path | None]:
     """(character PNG with its skeleton, motion preview MP4 / strip PNG or None).
 
     The second is None when there is no video, or no person in the image or the video.
     kind: "mp4" (small H.264 video, default) or "strip" (one PNG of STRIP_FRAMES frames).
+    `start`, `max_seconds`, `deadline`: the video window and time limit, as for analyse_video
+    (pass the body check's own so its cached analysis is reused); the preview covers that window.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     image = analyse_image(image_path, cache_dir=cache_dir)
+    if image.error:  # never decode a picture the analysis could not (it may be huge or damaged)
+        raise ValueError(f"no preview: {image.error}")
     png = out / f"skeleton_{_name('img', image_path)}.png"
     _write_character_png(Path(image_path), image, png)
     if video_path is None or image.pose is None:
         return png, None
-    video = analyse_video(video_path, cache_dir=cache_dir)
+    video = analyse_video(video_path, cache_dir=cache_dir, start=start, max_seconds=max_seconds, deadline=deadline)
     if video.error or not np.isfinite(video.landmarks[:, :, 0]).all(axis=1).any():
         return png, None
+    first, last = video.start, video.analysed_until
+    window = f"{first:.3f}-{last:.3f}"
     target = retarget(video.landmarks, image.pose, image.pose.seen(POSE.min_visibility))
     base, f = _load_display_rgb(Path(image_path), max_side if kind != "strip" else STRIP_MAX_SIDE)
     base = _even((base.astype(np.float32) * 0.55).astype(np.uint8))
     f = base.shape[1] / image.width if image.width else f
     if kind == "strip":
-        path = out / f"motion_strip_{_name('strip', image_path, video_path)}.png"
-        at = np.linspace(0, max(video.duration - 1e-3, 0), STRIP_FRAMES)
+        path = out / f"motion_strip_{_name('strip' + window, image_path, video_path)}.png"
+        at = np.linspace(first, max(last - 1e-3, first), STRIP_FRAMES)
         frames = [_frame(base, lm, f) for lm in interpolate(video.times, target, at)]
         strip = np.concatenate([np.pad(fr, ((0, 0), (0, 4), (0, 0))) for fr in frames], axis=1)
         _atomic_png(path, strip)
         return png, path
-    path = out / f"motion_skeleton_{_name('mp4', image_path, video_path)}_{fps}.mp4"
-    n = max(1, round(video.duration * fps))
-    poses = interpolate(video.times, target, np.arange(n) / fps)
+    path = out / f"motion_skeleton_{_name('mp4' + window, image_path, video_path)}_{fps}.mp4"
+    n = max(1, round((last - first) * fps))
+    poses = interpolate(video.times, target, first + np.arange(n) / fps)
     write_mp4(path, (_frame(base, lm, f) for lm in poses), fps, base.shape[1], base.shape[0])
     return png, path
 

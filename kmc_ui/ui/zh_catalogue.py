@@ -258,6 +258,15 @@ _PROBE = [
     ("the video could not be analysed ({exc})", "无法分析视频（{exc}）"),
     ("the video cannot be decoded ({exc})", "视频无法解码（{exc}）"),
     ("cancelled", "已取消"),
+    ("the time limit of one check ran out after {s:num} s of work", "单次检查的时间上限已用完（已工作 {s} 秒）"),
+    (
+        "the picture is {size} px ({mp:num} megapixels), more than the {cap:num} megapixels decoded here",
+        "图片为 {size} 像素（{mp} 百万像素），超过了此处可解码的 {cap} 百万像素",
+    ),
+    (
+        "the {fmt} is {size} px ({mp:num} megapixels): decoding it would take more than {m:num} MB of memory",
+        "该 {fmt} 图片为 {size} 像素（{mp} 百万像素）：解码需要超过 {m} MB 内存",
+    ),
 ]
 
 _IMAGE_RULES = [
@@ -687,6 +696,22 @@ _POSE = [
         "请使用角色周围（{s}）留有更多空间的图片，或动作幅度更小的视频。",
     ),
     ("Body checks could not run ({exc}).", "身体检查无法运行（{exc}）。"),
+    # the bounds of one body check (kmc_ui/checks/pose.py, kmc_ui/pose/picture.py)
+    (
+        "Body checks of the motion video were cut short at {t:num} s of the clip: {t_why}. The findings cover "
+        "only the part checked.",
+        "动作视频的身体检查在片段的 {t} 秒处被提前中止：{t_why}。检查结果只涵盖已检查的部分。",
+    ),
+    (
+        "Trim the video to the part you will send, or use a shorter, smaller or lower-bit-rate clip, so it can be "
+        "checked in full.",
+        "请把视频裁剪为要发送的部分，或使用更短、分辨率更低或码率更低的视频，以便完整检查。",
+    ),
+    (
+        "Body checks of these files were skipped: newer files from you replaced them before their turn came.",
+        "已跳过这些文件的身体检查：在轮到它们之前，你已换上了更新的文件。",
+    ),
+    ("Nothing to do: the newer files are checked instead.", "无需操作：系统会改为检查更新的文件。"),
     ("The other checks still apply; try again or report this.", "其他检查仍然有效；请重试或报告此问题。"),
 ]
 
