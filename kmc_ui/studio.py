@@ -105,7 +105,9 @@ class Studio:
         self.poll = poll or PollPolicy()  # how often a running task is checked (tests pass a faster one)
         self.work_dir = Path(settings.data_dir) / "prepared"
         self.cache_dir = Path(settings.data_dir) / "cache"
-        self._pose_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-pose")
+        from kmc_ui.fair import FairScheduler  # one pose worker, visitors served in turn (kmc_ui/fair.py)
+
+        self._pose_pool = FairScheduler(workers=1, name="kmc-pose")
         # Reports get their own worker: one reads every sample of two videos three ways (~20 s for
         # a 12 s pair) and must not hold up the body checks of someone's next upload.
         self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report")
@@ -139,46 +141,73 @@ class Studio:
         return value
 
     # ------------------------------------------------------------ body checks
-    def body_check(self, inputs: Inputs, cancel: threading.Event | None = None, previews: bool = True) -> BodyReport:
-        """Pose pre-flight (kmc_ui/checks/pose.py) on one worker thread, cached by file content.
+    def body_check(
+        self, inputs: Inputs, cancel: threading.Event | None = None, previews: bool = True, visitor: str = ""
+    ) -> BodyReport:
+        """Pose pre-flight (kmc_ui/checks/pose.py) on the pose worker, cached by file content.
 
         mediapipe graphs are per thread, so every body check runs on the same worker; the UI's
-        handler thread only waits for it. Never raises: problems come back as findings.
+        handler thread only waits for it. The worker serves visitors in turn (kmc_ui/fair.py;
+        "" is the shared anonymous bucket), and a visitor's newer check with previews replaces
+        its older one still waiting, whose caller gets a hint saying so. Only the part of the
+        video that would be sent is analysed, for at most CHECK_BUDGET_S seconds of work.
+        Never raises: problems come back as findings.
         """
+        from kmc_ui.checks.pose import superseded_finding
+        from kmc_ui.fair import Superseded
+
         if not inputs.image and not inputs.video:
             return BodyReport([])
-        return self._pose_pool.submit(self._body_check, inputs, cancel, previews).result()
+        kind = "body" if previews else None  # checks without previews (a batch's) queue one after another
+        try:
+            return self._pose_pool.submit(visitor, self._body_check, inputs, cancel, previews, supersede=kind).result()
+        except Superseded:
+            return BodyReport([superseded_finding()])
 
     def body_cached(self, inputs: Inputs) -> BodyReport | None:
-        """The last body check for exactly these files and orientation, if one has run."""
-        return self._body_cache.get(_body_key(inputs))
+        """The last body check for exactly these files, orientation and trim start, if one has run."""
+        return self._body_cache.get(
+            (inputs.image or "", inputs.video or "", f"{inputs.orientation}@{inputs.trim_start:.2f}")
+        )
 
     def _body_check(self, inputs: Inputs, cancel: threading.Event | None, previews: bool = True) -> BodyReport:
-        from kmc_ui.checks.pose import pose_findings
+        from kmc_ui.checks.pose import pose_findings, window_seconds
+        from kmc_ui.pose.detect import CHECK_BUDGET_S
         from kmc_ui.pose.preview import skeleton_preview
 
         cache = self.cache_dir
-        findings = pose_findings(inputs.image, inputs.video, inputs.orientation, cache_dir=cache, cancel=cancel)
+        deadline = time.monotonic() + CHECK_BUDGET_S
+        findings = pose_findings(
+            inputs.image, inputs.video, inputs.orientation, cache_dir=cache, cancel=cancel, trim_start=inputs.trim_start
+        )
         character = motion = None
         if previews and inputs.image and inputs.video and not (cancel and cancel.is_set()):
+            window = {"start": inputs.trim_start, "max_seconds": window_seconds(inputs.orientation)}
             try:
-                png, mp4 = skeleton_preview(inputs.image, inputs.video, self.work_dir / "previews", cache_dir=cache)
+                png, mp4 = skeleton_preview(
+                    inputs.image, inputs.video, self.work_dir / "previews", cache_dir=cache, deadline=deadline, **window
+                )
                 character, motion = str(png), (str(mp4) if mp4 else None)
             except Exception:  # the preview is evidence, never a blocker: findings already say why
                 character = motion = None
         report = BodyReport(findings, character, motion)
         if previews and not (cancel and cancel.is_set()):
-            self._body_cache[_body_key(inputs)] = report
+            key = (inputs.image or "", inputs.video or "", f"{inputs.orientation}@{inputs.trim_start:.2f}")
+            self._body_cache[key] = report
         return report
 
-    def skeleton_track(self, video: str | None) -> dict[str, Any] | None:
-        """The reference's skeleton per sampled time, normalised to 0..1, for the player's overlay."""
+    def skeleton_track(self, video: str | None, visitor: str = "") -> dict[str, Any] | None:
+        """The reference's skeleton per sampled time, normalised to 0..1, for the player's overlay.
+
+        `video` is a sent (prepared) file, so at most the longest clip preparation sends is read."""
         if not video:
             return None
-        from kmc_ui.pose.detect import analyse_video
+        from kmc_ui.pose.detect import CHECK_BUDGET_S, analyse_video
 
         def run() -> dict[str, Any] | None:
-            analysis = analyse_video(video, cache_dir=self.cache_dir)
+            longest = max(LIMITS.video_max_seconds.values())
+            deadline = time.monotonic() + CHECK_BUDGET_S
+            analysis = analyse_video(video, cache_dir=self.cache_dir, max_seconds=longest, deadline=deadline)
             if analysis.error or not analysis.width or not len(analysis.times):
                 return None
             lm = analysis.landmarks
@@ -198,7 +227,7 @@ class Studio:
                 )
             return {"times": [round(float(t), 3) for t in analysis.times], "points": points}
 
-        return self._pose_pool.submit(run).result()
+        return self._pose_pool.submit(visitor, run).result()
 
     def report(self, owner: str, run_id: str) -> dict[str, Any] | None:
         """Motion-agreement report for a finished run (any backend), stored in its history record.
@@ -230,7 +259,7 @@ class Studio:
         """Load the pose models on the worker in the background, so the first check is quick."""
         from kmc_ui.pose import warm_up
 
-        self._pose_pool.submit(warm_up, self.cache_dir)
+        self._pose_pool.submit("", warm_up, self.cache_dir)
 
     # ------------------------------------------------------------ preparation
     def prepare(self, inputs: Inputs, cancel: threading.Event | None = None) -> PrepareReport:
