@@ -8,6 +8,9 @@ For each case, paired with a clean companion for the other input:
 - `Studio.prepare` sends it as-is, fixes it (the prepared file re-checks without errors), refuses it
   with a clear PreparationError text, or leaves an unreadable file blocked;
 - a subset goes through the CLI (`python -m kmc_ui check ... --json`) in a fresh process.
+
+The hostile inputs of tests/media_factory.py (HOSTILE) are cases too (`img_hostile_*`, `vid_hostile_*`),
+made once per machine by `hostile_files()` and linked into the corpus.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from kmc_ui.media.probe import probe_image, probe_video
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
 from tests.corpus.make_corpus import DEFAULT_DIR, Case, Key, build_corpus, companions, corpus_table
+from tests.media_factory import HOSTILE
 
 REPO = Path(__file__).resolve().parents[1]
 HANG_GUARD_S = 3.0  # generous on 2 shared cores; the real figures are about 1-50 ms (bench/bench_corpus.py)
@@ -43,6 +47,8 @@ CLI_CASES = [
     "vid_stts_zero_fps.mp4",
     "vid_audio_only.mp4",
     "vid_12s_image_mode.mp4",
+    "img_hostile_declared_60000.png",
+    "vid_hostile_10_minutes.mp4",
 ]
 
 
@@ -94,6 +100,14 @@ def test_the_corpus_is_large_and_every_expected_code_exists() -> None:
             assert case.prepare_text, case.name
 
 
+def test_every_hostile_input_is_a_case() -> None:
+    """Each file of the security review's hostile set is in the table, for the input it attacks."""
+    names = {c.name for c in CASES}
+    for name, (_, attacks) in HOSTILE.items():
+        prefix = {"image": "img", "video": "vid"}[attacks]
+        assert f"{prefix}_{name}" in names, f"{name} ({attacks}) has no corpus case"
+
+
 def test_the_corpus_is_cached(corpus: dict[str, Case]) -> None:
     made: list[str] = []
     start = time.perf_counter()
@@ -122,6 +136,9 @@ def test_check_finds_exactly_the_expected(
     messages = " ".join(f.message for f in report.findings)
     for text in case.texts:
         assert text in messages, (text, messages)
+    fixes = " ".join(f.fix for f in report.findings)
+    for text in case.fix_texts:
+        assert text in fixes, (text, fixes)
     for f in report.findings:
         assert f.message.strip() and f.fix.strip(), f
     assert report.blocking is any(level == "error" for level, _, _ in case.expect)
@@ -163,6 +180,7 @@ def test_prepare(name: str, corpus: dict[str, Case], studio: Studio, capfd: pyte
         assert not report.blocking and keys(report.findings) == set(case.expect)
     elif case.prepare == "fixed":
         assert report.error == "" and sent != source and actions, (report.error, actions)
+        assert any(case.prepare_text in action for action in actions), (case.prepare_text, actions)
         assert errors == set(), report.findings
         fixed = {(f.level, f.input, f.code) for f in studio.check(inputs_for(case)).findings if f.auto_fix}
         assert fixed and not fixed & keys(report.findings), "a finding the preparation fixes is still there"

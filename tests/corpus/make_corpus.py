@@ -10,12 +10,20 @@ companion's own input stays clean, so every finding belongs to the case. `prepar
 `Studio.prepare` must do with it:
 
 - "as_is":      nothing to fix, the file itself is sent (no re-encode, no copy);
-- "fixed":      the preparation step fixes it; the prepared file re-checks without errors;
+- "fixed":      the preparation step fixes it; the prepared file re-checks without errors (and, when
+                `prepare_text` is set, one of the preparation's actions contains it);
 - "refused":    an error preparation cannot fix: a PreparationError whose text contains `prepare_text`;
 - "unreadable": the probe (or, for `decode_expect`, the decode of the first keyframe) fails: nothing is
                 prepared and the error finding stays.
 
 A case whose encoder or Pillow plugin is missing here is returned with `skip` set to the reason.
+
+The hostile inputs of the security review (tests/media_factory.py HOSTILE: a 13300x13300 PNG, an
+11000x11000 HEIC, PNG and JPEG headers declaring 60000x60000, a 10,000-frame GIF, a 10-minute clip)
+are cases too, named `img_<hostile name>` / `vid_<hostile name>`. They are not made here:
+`hostile_files()` makes them once per machine into $TMPDIR/kmc-hostile (shared with
+tests/test_hostile.py; the HEIC alone takes 15-35 s) and the corpus links (or copies) them. That
+cache goes by file name only: delete the folder after changing a hostile generator.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 import zlib
@@ -47,7 +56,7 @@ from PIL import Image
 
 from kmc_ui.media import probe as _probe  # noqa: F401  (registers the HEIF opener/saver when installed)
 from kmc_ui.media.ffmpeg import ffmpeg_exe
-from tests.media_factory import make_image
+from tests.media_factory import hostile_files, make_image
 
 RECIPE_VERSION = 1  # bump to remake every file (a file is also remade when its builder's code changes)
 MANIFEST = ".corpus.json"
@@ -66,8 +75,9 @@ class Case:
     expect: frozenset[Key]  # exact findings of Studio.check on this input (and "pair"), companion clean
     about: str  # what is awkward about it, in words
     texts: tuple[str, ...] = ()  # substrings the case's finding messages must contain
+    fix_texts: tuple[str, ...] = ()  # substrings the case's findings' fix texts must contain
     prepare: Prepare = "as_is"
-    prepare_text: str = ""  # substring of the PreparationError text ("refused")
+    prepare_text: str = ""  # substring of the PreparationError text ("refused") or of an action ("fixed")
     orientation: str = "video"
     decode_expect: frozenset[Key] | None = None  # probe_video(decode=True) findings when they differ
     needs: tuple[str, ...] = ()  # "enc:<ffmpeg encoder>" or "pil:<Pillow save format>"
@@ -589,6 +599,47 @@ def _b_gif_video(p: Path) -> None:
     _ff("-f", "lavfi", "-i", "testsrc2=size=360x640:rate=10", "-t", "3.5", str(p))
 
 
+# ----------------------------------------------------------------------------- builders: hostile inputs
+
+_HOSTILE_LOCK = threading.Lock()  # the corpus is made by two workers: only one runs hostile_files()
+
+
+def _hostile(p: Path, name: str) -> None:
+    """A hostile input of tests/media_factory.py, made once per machine by hostile_files(), linked here."""
+    with _HOSTILE_LOCK:
+        src = hostile_files()[name]
+    if src.name != name:  # make_big_heic wrote its JPEG fallback (no pillow-heif): that case is skipped
+        raise RuntimeError(f"{name}: the hostile generator made {src.name} instead")
+    try:
+        os.link(src, p)  # same file system: no copy of the 35 MB clip
+    except OSError:
+        shutil.copyfile(src, p)
+
+
+def _b_hostile_big_png(p: Path) -> None:
+    _hostile(p, "hostile_13300x13300.png")
+
+
+def _b_hostile_big_heic(p: Path) -> None:
+    _hostile(p, "hostile_11000x11000.heic")
+
+
+def _b_hostile_declared_png(p: Path) -> None:
+    _hostile(p, "hostile_declared_60000.png")
+
+
+def _b_hostile_declared_jpeg(p: Path) -> None:
+    _hostile(p, "hostile_declared_60000.jpg")
+
+
+def _b_hostile_gif(p: Path) -> None:
+    _hostile(p, "hostile_10000_frames.gif")
+
+
+def _b_hostile_long_clip(p: Path) -> None:
+    _hostile(p, "hostile_10_minutes.mp4")
+
+
 # ----------------------------------------------------------------------------- the table
 
 _UNREADABLE_IMAGE = "not an image we can read"
@@ -610,7 +661,8 @@ def _keys(spec: str) -> frozenset[Key]:
 
 # (builder, file name, expected findings, what is awkward, what Studio.prepare does, options).
 # The input is the name's prefix: img_ -> image, vid_ -> video. Options: texts (substrings of the
-# messages), prepare_text (substring of the PreparationError), orientation, needs.
+# messages), fix_texts (substrings of their fixes), prepare_text (substring of the PreparationError, or
+# of an action when "fixed"), orientation, needs.
 _MISMATCH = "W:pair_aspect_mismatch"
 # fmt: off
 _TABLE: list[tuple[Callable[[Path], None], str, str, str, Prepare, dict]] = [
@@ -731,6 +783,37 @@ _TABLE: list[tuple[Callable[[Path], None], str, str, str, Prepare, dict]] = [
     (_b_mkv, "vid_h264.mkv", "E:video_container", "H.264 in Matroska", "fixed", {"texts": ("WebM/Matroska",)}),
     (_b_gif_video, "vid_clip.gif", "E:video_container W:video_codec H:video_low_fps H:video_no_audio",
      "a 10 fps GIF as the motion video", "fixed", {"texts": ("GIF",)}),
+    # ------------------------------------------------- hostile inputs (security review; tests/media_factory.py)
+    (_b_hostile_big_png, "img_hostile_13300x13300.png", _MISMATCH,
+     "13300x13300 RGB PNG, 0.7 MB on disk: 177 megapixels, just under the 179 cap (530 MB of pixels)", "as_is",
+     {"texts": ("13300x13300",)}),
+    (_b_hostile_big_heic, "img_hostile_11000x11000.heic", f"E:image_format {_MISMATCH}",
+     "11000x11000 HEIC (121 megapixels): over the 50 megapixels preparation converts", "refused",
+     {"texts": ("HEIF file", "11000x11000"), "fix_texts": ("Convert it to PNG or JPEG",),
+      "prepare_text": "11000x11000 px: too large to convert safely here (at most 50 megapixels)",
+      "needs": ("pil:HEIF",)}),
+    (_b_hostile_declared_png, "img_hostile_declared_60000.png", f"E:image_too_many_pixels {_MISMATCH}",
+     "83-byte PNG whose IHDR declares 60000x60000 (3600 megapixels)", "refused",
+     {"texts": ("60000x60000 px (3600 megapixels)", "at most 179 megapixels"), "fix_texts": ("Downscale it",),
+      "prepare_text": "3600 megapixels"}),
+    (_b_hostile_declared_jpeg, "img_hostile_declared_60000.jpg", f"E:image_too_many_pixels {_MISMATCH}",
+     "64x64 JPEG whose SOF0 declares 60000x60000 (3600 megapixels)", "refused",
+     {"texts": ("60000x60000 px (3600 megapixels)", "at most 179 megapixels"), "fix_texts": ("Downscale it",),
+      "prepare_text": "3600 megapixels"}),
+    (_b_hostile_gif, "img_hostile_10000_frames.gif",
+     f"E:image_format E:image_too_small W:image_animated {_MISMATCH}",
+     "16x16 GIF of 10,000 frames (frames counted to the 1000 cap)", "refused",
+     {"texts": ("GIF file", "16x16 px", "animated"), "fix_texts": ("Convert it to PNG or JPEG",),
+      "prepare_text": "at least 300 px"}),
+    (_b_hostile_gif, "vid_hostile_10000_frames.gif",
+     f"E:video_container E:video_too_small E:video_too_long W:video_codec H:video_high_fps H:video_no_audio "
+     f"{_MISMATCH}", "the 10,000-frame GIF as the motion video (100 s at 100 fps, 16x16)", "refused",
+     {"texts": ("GIF file", "16x16 px", "100 s", "100 fps"), "fix_texts": ("Convert it to an H.264 MP4",),
+      "prepare_text": "at least 340 px"}),
+    (_b_hostile_long_clip, "vid_hostile_10_minutes.mp4", "E:video_too_long H:video_no_audio",
+     "10-minute 360x640 H.264 clip (35 MB, no audio)", "fixed",
+     {"texts": ("lasts 600 s", "the limit is 30 s"), "fix_texts": ("Trim it to 30 s",),
+      "prepare_text": "trimmed to 0.00-30.00 s"}),
 ]
 # fmt: on
 
