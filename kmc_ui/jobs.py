@@ -9,6 +9,7 @@ cancel where it can; a task that cannot be cancelled stays in History to be resu
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,9 @@ from kmc_ui.backends.base import (
     TransientError,
 )
 from kmc_ui.history import History
+from kmc_ui.storage import DISK_FULL, DISK_FULL_RESULT, is_disk_full
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TICK = 0.25  # seconds between progress yields while waiting (Stop reacts within this)
@@ -261,6 +265,13 @@ def run_job(
             status = "download_failed" if isinstance(exc, DownloadError) else "failed"
         history.update(owner, run_id, status=status, error=exc.user_text())
         yield progress("failed", exc.user_text(), error=exc.user_text())
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        finished = True
+        text = DISK_FULL_RESULT.format(task_id=task_id) if task_id else DISK_FULL
+        _end_on_full_disk(history, owner, run_id, "download_failed" if task_id else "failed", text)
+        yield progress("failed", text, error=text)
     finally:
         canceled = False
         if not finished:  # closed from outside: the user pressed Stop (or the page went away)
@@ -271,6 +282,18 @@ def run_job(
         seen_working = state is not None and state.status != "queued"
         if isinstance(backend, ReleasesFiles) and (seen_working or canceled or not (task_id or submit_unsure)):
             backend.release(run_id)
+
+
+def _end_on_full_disk(history: History, owner: str, run_id: str, status: str, text: str) -> None:
+    """Remove the run's partial result (which frees space), then record why the run ended. A task
+    the provider accepted stays resumable ("download_failed"): its result is paid for."""
+    output = history.run_dir(owner, run_id) / "output.mp4"
+    for partial in (output, output.with_name(output.name + ".part")):
+        partial.unlink(missing_ok=True)
+    try:
+        history.update(owner, run_id, status=status, error=text)
+    except OSError as exc:  # not even a small record fits: the log keeps the reason
+        log.error("run %s ended on a full disk and its record could not be updated (%s)", run_id, exc.strerror)
 
 
 def _submitter(backend: Backend, request: JobRequest) -> Callable[[], str]:

@@ -44,6 +44,9 @@ class InputLimits:
     # Our own safety limit, not the provider's: Pillow refuses to open more pixels than this
     # (2 x Image.MAX_IMAGE_PIXELS), so such a picture cannot be converted or previewed.
     image_max_pixels: int = 178_956_970
+    # Also ours: a picture that must be converted (not a JPEG, which decodes reduced) is decoded
+    # whole in memory; above this (about 150 MB as RGB) it is refused rather than converted.
+    image_convert_max_pixels: int = 50_000_000
     video_extensions: tuple[str, ...] = (".mp4", ".mov")
     video_codecs: tuple[str, ...] = ("h264",)  # what we send; others are transcoded
     video_max_bytes: int = 100 * MB

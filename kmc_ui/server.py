@@ -7,9 +7,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from starlette.middleware import Middleware
+
 from kmc_ui import cleanup
 from kmc_ui.backends.base import Backend
 from kmc_ui.backends.registry import build_backends
+from kmc_ui.identity import VisitorMiddleware
 from kmc_ui.jobs import PollPolicy
 from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost, add_media_routes
@@ -45,22 +48,15 @@ def make_media_host(settings: Settings) -> MediaHost:
 
 
 def file_access(data_dir: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
-    """(allowed_paths, blocked_paths) for Gradio: only the folders whose files the page is given.
+    """(allowed_paths, blocked_paths) for Gradio's file route.
 
-    - runs/: the side-by-side player links a run's own files by path (/gradio_api/file=...).
-    - prepared/, downloads/: handed to components, which copy them into Gradio's cache (a folder
-      outside the working and temp directories must be allowed for that copy to be made).
-    - cache/ (pose landmarks of users' files) and engine/ (unfinished offline renders, named by
-      time) are never handed to the page: blocked, which also wins over anything allowed.
-    Everything else (the data folder itself, the working directory with .env, app code) is not
-    served. A file is reachable only by its exact path: run folders are named by the owner's
-    random id (a browser's 64-bit token, an API caller's Gradio session id) and a random run id.
+    Allowed: only the project's own examples (pre-rendered results, Motion Library). Blocked: the
+    whole data folder (records, run folders, prepared files, downloads, the server secret, caches),
+    which also stops a handler from handing out a path from it by mistake. What the page is shown
+    of a run reaches it as a copy in Gradio's cache, named by its content's hash
+    (kmc_ui/ui/access.py): no URL names a visitor, a run or a server path.
     """
-    root = Path(data_dir).resolve()
-    allowed = [str(root / name) for name in ("runs", "prepared", "downloads")]
-    allowed.append(str(ASSETS_DIR))  # the project's own examples (pre-rendered results, Motion Library)
-    blocked = [str(root / name) for name in ("cache", "engine")]
-    return allowed, blocked
+    return [str(ASSETS_DIR)], [str(Path(data_dir).resolve())]
 
 
 def build(settings: Settings | None = None, poll: PollPolicy | None = None) -> tuple[gr.Blocks, Studio, MediaHost]:
@@ -83,13 +79,15 @@ def launch(
     from kmc_ui.ui.render import CSS
 
     settings = settings or load_settings()
-    demo, _studio, host = build(settings, poll=poll)
+    demo, studio, host = build(settings, poll=poll)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
     allowed, blocked = file_access(settings.data_dir)
     app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
     # Temporary files, ours and Gradio's (uploads, copies it serves), older than 6 h are deleted at
     # start and every hour (kmc_ui/cleanup.py says why this replaces Gradio's delete_cache).
+    # Every request gets a signed visitor cookie before Gradio sees it (kmc_ui/identity.py).
+    app_kwargs.setdefault("middleware", [Middleware(VisitorMiddleware, identity=studio.identity)])
     app_kwargs.setdefault(
         "lifespan", cleanup.lifespan(settings.data_dir, demo.GRADIO_CACHE, max_age=cleanup.MAX_AGE, every=cleanup.EVERY)
     )

@@ -22,11 +22,13 @@ from kmc_ui.checks.rules import check_all
 from kmc_ui.cost import BILLING_NOTE, Estimate, estimate
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id
+from kmc_ui.identity import Identity, server_secret
 from kmc_ui.jobs import PollPolicy, Progress, run_job, stopped_text
 from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
+from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Studio:
         # a 12 s pair) and must not hold up the body checks of someone's next upload.
         self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report")
         self._body_cache: dict[tuple[str, str, str], BodyReport] = {}
+        self.identity = Identity(server_secret(settings.data_dir))
 
     # ----------------------------------------------------------------- checks
     def check(self, inputs: Inputs) -> CheckReport:
@@ -122,23 +125,9 @@ class Studio:
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
 
-    def browser_secret(self) -> str:
-        """The key Gradio encrypts each browser's stored id with, kept in the data folder so a
-        browser keeps its History across app restarts (a random key per launch would lose it)."""
-        path = Path(self.settings.data_dir) / ".browser-secret"
-        try:
-            value = path.read_text("utf-8").strip()
-        except OSError:
-            value = ""
-        if len(value) < 32:
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            value = secrets.token_urlsafe(32)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(value)
-        return value
+    def visitor(self, cookie_header: str | None) -> str | None:
+        """The visitor id in a request's Cookie header, when this server signed it (kmc_ui/identity.py)."""
+        return self.identity.from_headers(cookie_header)
 
     # ------------------------------------------------------------ body checks
     def body_check(
@@ -255,6 +244,34 @@ class Studio:
         self.history.update(owner, run_id, report=data)
         return data
 
+    def export_comparison(self, owner: str, run_id: str, audio: str = "output", skeleton: bool = False) -> Path:
+        """The reference and the result side by side in one MP4, in the run's own folder.
+
+        Only a run of this visitor's History can be exported: the record, and so every path, is
+        looked up here. Raises ExportRefused (a plain sentence) otherwise, or when composing fails."""
+        from kmc_ui.media.compose import ComposeError, export_comparison
+
+        record = self.history.get(owner, run_id)
+        if not record or not record.get("output") or not Path(str(record["output"])).is_file():
+            raise ExportRefused("Generate a result first: the export puts the reference and the result side by side.")
+        settings = record.get("settings") or {}
+        body = self.body_cached(
+            Inputs(
+                image=record.get("source_image"),
+                video=record.get("source_video"),
+                orientation=settings.get("orientation", "video"),
+                trim_start=float(settings.get("trim_start") or 0.0),
+            )
+        )
+        skel = body.motion_preview if (skeleton and body) else None
+        dest = self.history.run_dir(owner, run_id) / "comparison.mp4"
+        audio = audio if audio in ("reference", "output", "none") else "output"
+        try:
+            reference = (record.get("inputs") or {}).get("video")
+            return Path(export_comparison(reference, record["output"], dest, skeleton=skel, audio=audio))
+        except ComposeError as exc:
+            raise ExportRefused(str(exc)) from exc
+
     def warm_up(self) -> None:
         """Load the pose models on the worker in the background, so the first check is quick."""
         from kmc_ui.pose import warm_up
@@ -275,8 +292,10 @@ class Studio:
             try:
                 img = prepare_image(report.image, self.work_dir)
                 out.image_path, out.image, out.image_actions = str(img.path), img.info, list(img.actions)
-            except PreparationError as exc:
-                errors.append(str(exc))
+            except (PreparationError, OSError) as exc:
+                if not (isinstance(exc, PreparationError) or is_disk_full(exc)):
+                    raise
+                errors.append(DISK_FULL_PREPARE if is_disk_full(exc) else str(exc))
         if report.video and report.video.ok and report.video.has_video:
             try:
                 vid = prepare_video(
@@ -293,9 +312,11 @@ class Studio:
                 out.video_actions = list(vid.actions)
             except PreparationCancelled:
                 raise
-            except PreparationError as exc:
-                errors.append(str(exc))
-        out.error = " ".join(errors)
+            except (PreparationError, OSError) as exc:
+                if not (isinstance(exc, PreparationError) or is_disk_full(exc)):
+                    raise
+                errors.append(DISK_FULL_PREPARE if is_disk_full(exc) else str(exc))
+        out.error = " ".join(dict.fromkeys(errors))
         findings = check_all(out.image, out.video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
         out.findings = sort_findings(findings)
         return out
@@ -356,17 +377,51 @@ class Studio:
         if prepared.video_actions:  # a pasted URL points at the original, not at the fixed file
             video_url = ""
         run_id = new_id()
-        # The exact files sent live in the run's folder: served from there, kept for History.
-        inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
-        image_path = keep_copy(Path(prepared.image_path), inputs_dir)
-        video_path = keep_copy(Path(prepared.video_path), inputs_dir)
         seconds = billed_seconds(prepared.video, inputs.orientation)
         est = estimate(backend.name, inputs.model, inputs.tier, seconds)
+        try:
+            # The exact files sent live in the run's folder: served from there, kept for History.
+            inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
+            image_path = keep_copy(Path(prepared.image_path), inputs_dir)
+            video_path = keep_copy(Path(prepared.video_path), inputs_dir)
+            self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            shutil.rmtree(self.history.run_dir(owner, run_id), ignore_errors=True)  # nothing was sent
+            yield Progress("failed", DISK_FULL, time.monotonic() - start, error=DISK_FULL)
+            return
+        request = JobRequest(
+            image_path=image_path,
+            video_path=video_path,
+            prompt=inputs.prompt,
+            orientation=inputs.orientation,
+            tier=inputs.tier,
+            model=inputs.model,
+            keep_sound=inputs.keep_sound,
+            run_id=run_id,
+            video_url=video_url,
+            duration=prepared.video.duration,
+        )
+        yield from run_job(backend, request, self.history, owner, poll=self.poll)
+
+    def _record_run(
+        self,
+        owner: str,
+        run_id: str,
+        provider: str,
+        inputs: Inputs,
+        image_path: Path,
+        video_path: Path,
+        est: Estimate,
+        seconds: float,
+    ) -> None:
+        """The run's record, written before anything is sent."""
         self.history.create(
             owner,
             {
                 "run_id": run_id,
-                "provider": backend.name,
+                "provider": provider,
                 "settings": {
                     "prompt": inputs.prompt,
                     "orientation": inputs.orientation,
@@ -383,19 +438,6 @@ class Studio:
                 "billed_seconds_estimate": seconds,
             },
         )
-        request = JobRequest(
-            image_path=image_path,
-            video_path=video_path,
-            prompt=inputs.prompt,
-            orientation=inputs.orientation,
-            tier=inputs.tier,
-            model=inputs.model,
-            keep_sound=inputs.keep_sound,
-            run_id=run_id,
-            video_url=video_url,
-            duration=prepared.video.duration,
-        )
-        yield from run_job(backend, request, self.history, owner, poll=self.poll)
 
     # ----------------------------------------------------------------- resume
     def pending(self, owner: str) -> list[dict[str, Any]]:
@@ -455,6 +497,10 @@ class Studio:
         )
         run_kw.setdefault("poll", self.poll)
         yield from run_job(backend, request, self.history, owner, resume_task_id=task_id, **run_kw)
+
+
+class ExportRefused(ValueError):
+    """The comparison cannot be made; the text says why and what to do."""
 
 
 def _body_key(inputs: Inputs) -> tuple[str, str, str]:

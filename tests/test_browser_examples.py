@@ -92,7 +92,9 @@ def test_example_click_shows_the_prerendered_result_without_backend_calls(exampl
         timeout=30000,
     )
     src = page.get_attribute("#kmc-player video.kmc-out", "src") or ""
-    assert "/assets/examples/results/" in src
+    # the pre-rendered result, as a content-named copy in Gradio's cache
+    shown = page.request.get(page.url.rstrip("/") + src)
+    assert src.startswith("/gradio_api/file=") and shown.body() == examples[0].result.read_bytes()
     assert "Motion agreement" in page.inner_text("#kmc-report")
     page.wait_for_timeout(1500)  # let the input change events (checks) settle
     page.screenshot(path=str(shots_dir("browser-examples") / "1-example.png"), full_page=True)

@@ -170,7 +170,7 @@ def test_no_key_in_any_answer_log_record_or_served_file(
 
         def generate(backend: str, **keys: str) -> Any:
             job = client.submit(
-                image=image, video=video, prompt="p", own="", backend=backend, **keys, api_name="/generate"
+                image=image, video=video, prompt="p", backend=backend, **keys, api_name="/generate"
             )
             try:
                 result = job.result(timeout=120)
@@ -250,20 +250,19 @@ def test_a_session_reaches_only_files_it_was_given(
     base = demo.local_url.rstrip("/")
     alice = Client(demo.local_url, verbose=False, download_files=str(tmp_path / "a"))
     out = alice.predict(
-        image=handle_file(str(character_image)), video=handle_file(str(reference_video)), prompt="", own="",
+        image=handle_file(str(character_image)), video=handle_file(str(reference_video)), prompt="",
         backend="kling", api_name="/generate",
     )  # fmt: skip
     player, record = out[1], out[3]  # (status, player, download, record, ...): later outputs may be added
+    owner = alice.cookies["kmc_visitor"].split(".")[1]  # the visitor id in alice's signed cookie
     alice.close()
     data = settings.data_dir.resolve()
-    run = Path(record["output"]).parent
-    owner = record["owner"]
-    # the owner folder is named by the session's random id: api- and 32 hex digits (122 random bits)
-    assert owner.startswith("api-") and len(owner) == 36 and run.parent.name == owner
-    # cache/ and engine/ hold users' pose data and unfinished renders: refused even by exact path
-    for name in ("cache/pose/x.npz", "engine/local-1-2-3.mp4"):
-        (data / name).parent.mkdir(parents=True, exist_ok=True)
-        (data / name).write_bytes(b"private")
+    run = data / "runs" / owner / record["run_id"]
+    assert (run / "output.mp4").is_file() and "owner" not in record
+    # the player's links are copies named by a hash of their content: no owner, no run, no data path
+    assert owner not in str(player) and record["run_id"] not in str(player) and str(data) not in str(player)
+    (data / "cache/pose").mkdir(parents=True, exist_ok=True)
+    (data / "cache/pose/x.npz").write_bytes(b"private")
     (data / ".env").write_text("FAL_KEY=x")
     (data / "stray.txt").write_text("not for the page")
     file_url = base + "/gradio_api/file="
@@ -275,24 +274,22 @@ def test_a_session_reaches_only_files_it_was_given(
         assert bob.get(base + player["out"]).status_code == 200  # a link it was given works
         refused = [
             data / "cache/pose/x.npz",
-            data / "engine/local-1-2-3.mp4",
             data / ".env",
+            data / ".server-secret",
             data / "stray.txt",
             data,
             data / "runs",
             run.parent,  # folders are never listed
             run,
-            data / "runs" / ("api-" + "0" * 32) / run.name / "output.mp4",  # another owner's would-be path
-            f"{run}/../../../cache/pose/x.npz",  # traversal out of an allowed folder
+            run / "output.mp4",  # a run's own files: never by path, only as the copies a page was given
+            run / "record.json",
+            f"{run}/../../../cache/pose/x.npz",  # traversal
             f"{run}/../../../.env",
             Path.cwd() / "app.py",
             Path.cwd() / "README.md",
             "/etc/passwd",
         ]
         assert {str(p): code(p) for p in refused} == {str(p): 403 for p in refused}
-    # one changed character of the random owner and the same run is out of reach
-    other = run.parent.with_name(owner[:-1] + ("0" if owner[-1] != "0" else "1")) / run.name / "output.mp4"
-    assert code(other) == 403 and code(run / "output.mp4") == 200
 
 
 def test_uploads_are_capped_at_the_largest_input_we_accept(app: tuple[Any, Settings]) -> None:

@@ -6,6 +6,7 @@ to the fake through its own media route (KMC_PUBLIC_BASE_URL = the app's own URL
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ def app(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> It
     demo.close()
 
 
-GEN = {"prompt": "", "own": "", "backend": "kling", "api_name": "/generate"}  # the rest keep defaults
+GEN = {"prompt": "", "backend": "kling", "api_name": "/generate"}  # the rest keep defaults
 
 
 def test_api_lists_only_public_endpoints(app: tuple[Client, Settings]) -> None:
@@ -105,7 +106,12 @@ def test_generate_valid_pair_through_to_a_result(
     assert set(record["report"]) >= {"pck", "offset_s", "lost_frames", "per_frame", "summary"}
     assert report_md == record["report"]["summary"] and report_md
     assert player2["out"] == player["out"]
-    ref = probe_video(record["inputs"]["video"])
+    # The record shows file names, never the owner or a server path; the player's links name no run.
+    assert "owner" not in record and "inputs" not in record and "output" not in record
+    assert record["files"]["output"] == "output.mp4" and "plot_path" not in record["report"]
+    assert "/runs/" not in str(player) and record["run_id"] not in str(player)
+    runs = list((settings.data_dir / "runs").glob(f"*/{record['run_id']}/record.json"))
+    ref = probe_video(json.loads(runs[0].read_text())["inputs"]["video"])
     assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)
     # The fake fetched our prepared video from the app's own media route, and got a valid JWT.
     creates = [r for r in kling_server.requests if r.method == "POST"]
@@ -114,9 +120,9 @@ def test_generate_valid_pair_through_to_a_result(
     assert body["video_url"].startswith(settings.public_base_url + "/kmc-media/")
     assert body["keep_original_sound"] == "yes" and body["mode"] == "std" and body["model_name"] == "kling-v2-6"
     assert not body["image_url"].startswith("data:")
-    # The run is on disk with the task id, scoped to this API session (the browser id is not an API input).
-    runs = list((settings.data_dir / "runs").glob("api-*/*/record.json"))
-    assert len(runs) == 1 and '"task_id"' in runs[0].read_text()
+    # The run is on disk with the task id, in the History of the visitor id in this client's signed cookie.
+    owner = client.cookies["kmc_visitor"].split(".")[1]
+    assert runs[0].parent.parent.name == owner and '"task_id"' in runs[0].read_text()
 
 
 def test_invalid_input_is_rejected_on_the_right_input(
@@ -158,9 +164,8 @@ def test_api_parameters_are_unchanged_by_the_language_wiring(app: tuple[Client, 
             "kling_api_key",
             "fal_key",
             "replicate_api_token",
-            "own",
         ],
-        "/report": ["record"],
+        "/report": ["run"],
     }
 
 

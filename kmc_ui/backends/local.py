@@ -25,6 +25,7 @@ from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskS
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
 from kmc_ui.jobs import PollPolicy
+from kmc_ui.storage import DISK_FULL_RENDER, is_disk_full
 
 READY_TEXT = (
     "Offline engine (runs on this machine, no key needed). It cannot follow the prompt: the text is "
@@ -185,10 +186,14 @@ class LocalBackend:
                 self._slot.release()
         except EngineCancelled as exc:
             self._finish(task, "canceled", str(exc))
-        except EngineError as exc:
-            self._finish(task, "failed", str(exc))
         except Exception as exc:  # a bug must still end the task with a readable reason
-            self._finish(task, "failed", f"The offline engine failed unexpectedly ({type(exc).__name__}: {exc}).")
+            if is_disk_full(exc):
+                text = DISK_FULL_RENDER
+            elif isinstance(exc, EngineError):
+                text = str(exc)
+            else:
+                text = f"The offline engine failed unexpectedly ({type(exc).__name__}: {exc})."
+            self._finish(task, "failed", text)
 
     def _finish(self, task: _Task, status: str, message: str) -> None:
         with self._lock:

@@ -6,7 +6,7 @@ import re
 
 from kmc_ui.findings import Finding, sort_findings
 from kmc_ui.limits import LIMITS, TIER_HEIGHT, InputLimits
-from kmc_ui.media.probe import ImageInfo, VideoInfo
+from kmc_ui.media.probe import FRAME_COUNT_CAP, ImageInfo, VideoInfo
 
 _MB = 1024 * 1024
 _CONVERTIBLE_IMAGE_FORMATS = {"WEBP", "AVIF", "GIF", "BMP", "HEIF", "TIFF", "MPO", "ICO"}
@@ -61,8 +61,19 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         return out
 
     fmt = info.format.upper()
+    pixels = info.width * info.height
     if fmt not in limits.image_formats:
-        if fmt in _CONVERTIBLE_IMAGE_FORMATS:
+        if fmt in _CONVERTIBLE_IMAGE_FORMATS and fmt != "MPO" and pixels > limits.image_convert_max_pixels:
+            add(
+                "error",
+                "image_format",
+                f"Character image is a {fmt} file of {info.width}x{info.height} px ({pixels / 1e6:.0f} megapixels); "
+                f"the official API takes only JPEG or PNG, and this app converts pictures of at most "
+                f"{limits.image_convert_max_pixels / 1e6:.0f} megapixels.",
+                f"Downscale it to at most {limits.image_convert_max_pixels / 1e6:.0f} megapixels and save it as "
+                "JPEG or PNG in an image editor.",
+            )
+        elif fmt in _CONVERTIBLE_IMAGE_FORMATS:
             add(
                 "error",
                 "image_format",
@@ -90,7 +101,8 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "warning",
             "image_animated",
-            f"Character image is animated ({info.frames} frames); only one still picture is used.",
+            f"Character image is animated ({'at least ' if info.frames >= FRAME_COUNT_CAP else ''}{info.frames} "
+            "frames); only one still picture is used.",
             "The first frame is sent as a still PNG; pick a still image if another frame shows the character better.",
             auto_fix=True,
         )

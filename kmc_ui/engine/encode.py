@@ -18,6 +18,7 @@ import numpy as np
 
 from kmc_ui.engine.common import EngineError
 from kmc_ui.media.ffmpeg import FFmpegError, ffmpeg_exe
+from kmc_ui.storage import says_disk_full
 
 CRF = 20
 AUDIO_BITRATE = "128k"
@@ -84,7 +85,7 @@ class VideoWriter:
         except (BrokenPipeError, ValueError, OSError):
             self.proc.wait(timeout=10)
             self._reader.join(timeout=2)
-            raise EngineError(f"The video encoder stopped early ({self._why() or 'no message'}).") from None
+            raise self._failure(f"The video encoder stopped early ({self._why() or 'no message'}).") from None
         self.frames += 1
 
     def close(self, timeout: float = 120.0) -> None:
@@ -99,7 +100,13 @@ class VideoWriter:
         self._reader.join(timeout=2)
         if code != 0:
             self.path.unlink(missing_ok=True)
-            raise EngineError(f"The video encoder failed ({self._why() or f'exit code {code}'}).")
+            raise self._failure(f"The video encoder failed ({self._why() or f'exit code {code}'}).")
+
+    def _failure(self, text: str) -> EngineError:
+        """The encoder's failure; marked when its output could not be written for lack of space."""
+        error = EngineError(text)
+        error.disk_full = says_disk_full(self._tail)  # type: ignore[attr-defined]  # read by kmc_ui/storage.py
+        return error
 
     def abort(self) -> None:
         """Kill the encoder and delete the partial file."""

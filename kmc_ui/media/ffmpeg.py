@@ -19,17 +19,28 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from kmc_ui.storage import says_disk_full
+
 DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
 
 
 class FFmpegError(RuntimeError):
     """ffmpeg failed, timed out or was cancelled. `detail` is ffmpeg's own last words."""
 
-    def __init__(self, message: str, detail: str = "", *, timed_out: bool = False, cancelled: bool = False):
+    def __init__(
+        self,
+        message: str,
+        detail: str = "",
+        *,
+        timed_out: bool = False,
+        cancelled: bool = False,
+        disk_full: bool = False,
+    ):
         super().__init__(message)
         self.detail = detail
         self.timed_out = timed_out
         self.cancelled = cancelled
+        self.disk_full = disk_full  # its output could not be written: no space left (kmc_ui/storage.py)
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +120,8 @@ def run_ffmpeg(
     if timed_out:
         raise FFmpegError(f"took longer than {timeout:.0f} s and was stopped", detail, timed_out=True)
     if proc.returncode != 0:
+        if says_disk_full(tail):
+            raise FFmpegError("the server's disk is full", detail, disk_full=True)
         raise FFmpegError(f"ffmpeg failed (exit code {proc.returncode})", detail)
 
 

@@ -19,12 +19,12 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
-from kmc_ui.limits import InputLimits
+from kmc_ui.limits import LIMITS, InputLimits
 from kmc_ui.media.prepare_common import PreparationError, mb
 from kmc_ui.media.probe import ImageInfo
 
 CONFORMING_IMAGE_MODES = ("RGB", "RGBA", "L")
-DECODE_MAX_PIXELS = 50_000_000  # in-memory budget for one decoded picture (about 150 MB as RGB)
+DECODE_MAX_PIXELS = LIMITS.image_convert_max_pixels  # in-memory budget for one decoded picture
 JPEG_QUALITY = 90
 JPEG_FORMATS = ("JPEG", "MPO")  # MPO: camera JPEGs with extra pictures appended
 LOSSY_FORMATS = (*JPEG_FORMATS, "HEIF", "AVIF", "WEBP")

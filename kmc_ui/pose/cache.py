@@ -95,11 +95,13 @@ def disk_put(cache_dir: Path | None, key: str, arrays: dict[str, np.ndarray], me
     if cache_dir is None:
         return
     path = disk_path(cache_dir, key)
+    tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
         os.replace(tmp, path)
-    except OSError:
-        pass  # caching is an optimisation: a read-only dir just means no disk cache
+    except OSError:  # caching is an optimisation: a read-only dir or a full disk just means no disk cache
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import gradio as gr
 from kmc_ui.batch import BatchError, BatchPlan, BatchProgress, plan_batch, run_batch
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
+from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.runtime_text import lang_of, pick, translate
 from kmc_ui.ui.stops import Stops, session_of, stop_answer
@@ -95,7 +96,7 @@ def table_value(progress: BatchProgress, lang: str = "en") -> Any:
     return {"data": rows, "headers": COLUMNS_ZH} if lang == "zh" else rows
 
 
-def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_inputs: list[Any]) -> None:
+def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> None:
     """settings_inputs: prompt, orientation, tier, keep_sound, model, backend (the Studio tab's widgets)."""
 
     def common(prompt: str, orientation: str, tier: str, keep_sound: bool, model: str, backend: str) -> Inputs:
@@ -123,14 +124,14 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
     batches = Stops()  # each page's running batch, so Stop ends it from the server side
 
     def on_run(request: gr.Request, images: Any, videos: Any, *rest: Any) -> Iterator[tuple[Any, ...]]:
-        *settings, own = rest
+        settings, own = rest, visitor(studio, request)
         lang = lang_of(request)
         try:
             plan = make_plan(images, videos, *settings)
             last = None
             for p, closed in batches.run(
                 session_of(request),
-                lambda _stop: run_batch(studio, plan, own or "batch"),
+                lambda _stop: run_batch(studio, plan, own),
                 lambda p: p.finished,
                 lambda _p: f"⏹️ {translate(BATCH_STOPPED, lang)}",
             ):
@@ -147,11 +148,11 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
         gallery, notes = [], []
         sep = pick(lang, ": ", "：")
         for item in last.results:
-            report = studio.report(own or "batch", item.run_id) or {}
+            report = studio.report(own, item.run_id) or {}
             label = translate(item.label, lang)
-            gallery.append((str(item.result_path), label))
+            gallery.append((served(item.result_path), label))
             summary = translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
-            notes.append(f"- **{label}**{sep}{summary}")
+            notes.append(f"- **{html.escape(label)}**{sep}{summary}")
         yield f"✅ {translate(last.text(), lang)}", table_value(last, lang), gallery, "\n".join(notes)
 
     def queued(request: gr.Request, *values: Any) -> list[dict[str, Any]]:
@@ -160,7 +161,7 @@ def wire_batch(studio: Studio, ui: BatchUI, *, owner: gr.BrowserState, settings_
 
     ui.run_btn.click(
         on_run,
-        [ui.images, ui.videos, *settings_inputs, owner],
+        [ui.images, ui.videos, *settings_inputs],
         [ui.status, ui.table, ui.gallery, ui.reports],
         validator=queued,
         api_visibility="private",

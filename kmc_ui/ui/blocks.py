@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import secrets
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ import gradio as gr
 from kmc_ui.backends.registry import KEY_ENV_NAMES
 from kmc_ui.cost import BILLING_NOTE
 from kmc_ui.findings import Finding, for_input, sort_findings
+from kmc_ui.history import public_view
 from kmc_ui.jobs import Progress
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
-from kmc_ui.studio import BodyReport, Inputs, Studio
+from kmc_ui.studio import BodyReport, ExportRefused, Inputs, Studio
 from kmc_ui.ui import render, text
+from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.batch_tab import build_batch_tab, wire_batch
 from kmc_ui.ui.examples_tab import build_examples_tab, wire_examples
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
@@ -85,12 +88,6 @@ def describe_result(inputs: Inputs, seconds: float | None, lang: str = "en") -> 
     )
 
 
-def session_owner(request: gr.Request | None) -> str:
-    """History scope for callers without a browser id (API clients): their Gradio session."""
-    session = getattr(request, "session_hash", None) or secrets.token_hex(8)
-    return "api-" + "".join(c for c in session if c.isalnum())[:32]
-
-
 _BACKEND_STATE_ZH = {"ready (session key)": "就绪（会话密钥）", "ready": "就绪", "not configured": "未配置"}
 
 
@@ -122,6 +119,13 @@ def backend_note(
         how = pick(lang, "**How the video gets there**: ", "**视频如何送达**：")
         note += f"  \n{'📦' if t.ok else '⛔'} {how}{translate(t.text, lang)}"
     return note
+
+
+def run_id_of(run: Any) -> str:
+    """The run id in what a caller sent: the id itself, or a record /generate returned (only its
+    `run_id` is read; the record itself is looked up on the server)."""
+    value = run.get("run_id") if isinstance(run, dict) else run
+    return value if isinstance(value, str) else ""
 
 
 def _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start) -> Inputs:
@@ -169,7 +173,6 @@ def build_demo(studio: Studio) -> gr.Blocks:
     default_backend = studio.settings.backend if studio.settings.backend in studio.backends else "local"
     generating = Stops()  # each page's running generation, so Stop ends it from the server side
     with gr.Blocks(title="kmc · Kling Motion Control Studio") as demo:
-        owner = gr.BrowserState("", storage_key="kmc_owner", secret=studio.browser_secret())
         prepared_key = gr.State("")
         pasted_url = gr.State("")  # the URL the current video was fetched from, if any
         gr.Markdown(t("title"))
@@ -333,7 +336,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     "<p>✅ 没有发现问题：两个输入都符合所有限制。</p>",
                 )
                 panel_html = render.summary_html(f, lang) or no_findings
-                panel_html += "<p><small>" + " · ".join(x for x in facts if x) + "</small></p>"
+                panel_html += "<p><small>" + html.escape(" · ".join(x for x in facts if x)) + "</small></p>"
                 if body is None and report.image and report.video:
                     panel_html += f"<p class='kmc-pending'>⏳ {translate(text.BODY_PENDING, lang)}</p>"
             else:
@@ -362,8 +365,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
 
         def body(request: gr.Request, *values: Any) -> tuple[Any, ...]:
             inputs = _inputs(*values)
-            report = studio.body_check(inputs)
-            previews = (report.character_preview, report.motion_preview)
+            report = studio.body_check(inputs, visitor=visitor(studio, request))
+            previews = (served(report.character_preview), served(report.motion_preview))
             return (*render_checks(inputs, report, lang_of(request)), *previews)
 
         refresh_outputs = [image_findings, video_findings, prompt_findings, panel, cost, trim_start, generate_btn]
@@ -418,21 +421,26 @@ def build_demo(studio: Studio) -> gr.Blocks:
             api_visibility="private",
         )
 
-        def fetch(url: str, own: str, request: gr.Request) -> tuple[Any, str, str]:
+        def fetch(url: str, request: gr.Request) -> tuple[Any, str, str]:
             from kmc_ui.media.remote import UrlRefused, download_url
 
             lang = lang_of(request)
             folder = Path(studio.settings.data_dir) / "downloads" / secrets.token_hex(8)
             try:
                 path = download_url(
-                    url, folder, max_bytes=LIMITS.video_max_bytes * 3, allow_private=studio.settings.allow_private_urls
+                    url,
+                    folder,
+                    max_bytes=LIMITS.video_max_bytes * 3,
+                    allow_private=studio.settings.allow_private_urls,
+                    visitor=visitor(studio, request),
                 )
             except UrlRefused as exc:
-                return gr.skip(), "", pick(lang, f"⛔ Video URL: {exc}", f"⛔ 视频链接：{translate(str(exc), lang)}")
-            return str(path), url.strip(), translate("Fetched: the checks below are on the downloaded copy.", lang)
+                said = html.escape(translate(str(exc), lang))  # it quotes the URL the visitor typed
+                return gr.skip(), "", pick(lang, f"⛔ Video URL: {said}", f"⛔ 视频链接：{said}")
+            return served(path), url.strip(), translate("Fetched: the checks below are on the downloaded copy.", lang)
 
         fetch_note = gr.Markdown(visible=True, elem_id="kmc-fetch-note")
-        fetch_btn.click(fetch, [video_url, owner], [video, pasted_url, fetch_note], api_visibility="private")
+        fetch_btn.click(fetch, [video_url], [video, pasted_url, fetch_note], api_visibility="private")
         video.upload(lambda: "", None, pasted_url, api_visibility="private")
 
         # ------------------------------------------------------- what is sent
@@ -457,7 +465,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
             remaining = [f for f in rep.findings if f.level == "error"]
             if remaining:
                 lines.append(translate("Still blocking: " + " ".join(f.text() for f in remaining), lang))
-            return rep.image_path, rep.video_path, "\n\n".join(lines), key_of(*values)
+            return served(rep.image_path), served(rep.video_path), "\n\n".join(lines), key_of(*values)
 
         prepare_btn.click(
             do_prepare,
@@ -484,7 +492,6 @@ def build_demo(studio: Studio) -> gr.Blocks:
             fal_key,
             replicate_api_token,
             key,
-            own,
             request: gr.Request,
         ):
             lang = lang_of(request)
@@ -503,7 +510,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
             if not video:
                 v["video"] = gr.validate(False, translate("Add a motion video.", lang))
             ok = gr.validate(True, "")
-            answer = [v["image"], v["video"], v["prompt"], *([ok] * 14)]
+            answer = [v["image"], v["video"], v["prompt"], *([ok] * 13)]
             if all(a["is_valid"] for a in answer):
                 generating.expect(session_of(request))  # queued: Stop can take it out before it starts
             return answer
@@ -525,13 +532,12 @@ def build_demo(studio: Studio) -> gr.Blocks:
             fal_key,
             replicate_api_token,
             _key,
-            own,
             request: gr.Request,
         ):
             keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
             inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
             lang = lang_of(request)
-            own = own or session_owner(request)
+            own = visitor(studio, request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             last = None
             for p, closing in generating.run(
@@ -549,19 +555,23 @@ def build_demo(studio: Studio) -> gr.Blocks:
             status_md = render.progress_md(last, lang) if last else ""
             if not (last and last.stage == "done" and last.result_path):
                 # the final values stand alone for API clients
-                yield status_md, gr.skip(), None, record, ""
+                yield status_md, gr.skip(), None, public_view(record), ""
                 return
             value = result_player(record or {}, describe_result(inputs, last.result_duration, lang), lang=lang)
-            yield status_md, value, str(last.result_path), record, translate(text.REPORT_PENDING, lang)
+            yield status_md, value, served(last.result_path), public_view(record), translate(text.REPORT_PENDING, lang)
 
-        def do_report(record: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
+        def do_report(run: Any, request: gr.Request) -> tuple[Any, ...]:
             """Motion-agreement report for the run just finished: a follow-up event with its own
-            concurrency, so it never holds a generation slot (API: /report with the run record)."""
+            concurrency, so it never holds a generation slot (API: /report with the run id, or the
+            record /generate returned, of which only the run id is read). Only a run of this
+            visitor's History is reported; anything else answers as if there were no run."""
             lang = lang_of(request)
-            if not record or not record.get("output") or not record.get("owner") or not record.get("run_id"):
-                return gr.skip(), "", gr.update(visible=False), record
-            report = studio.report(record["owner"], record["run_id"]) or {}
-            fresh = studio.history.get(record["owner"], record["run_id"]) or record
+            own, run_id = visitor(studio, request), run_id_of(run)
+            record = studio.history.get(own, run_id) if run_id else None
+            if not record or not record.get("output"):
+                return gr.skip(), "", gr.update(visible=False), public_view(record)
+            report = studio.report(own, run_id) or {}
+            fresh = studio.history.get(own, run_id) or record
             settings = fresh.get("settings") or {}
             description = describe_result(
                 Inputs(
@@ -572,11 +582,11 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 fresh.get("result_duration"),
                 lang,
             )
-            skeleton = studio.skeleton_track((fresh.get("inputs") or {}).get("video"))
+            skeleton = studio.skeleton_track((fresh.get("inputs") or {}).get("video"), visitor=own)
             value = result_player(fresh, description, report, skeleton, lang)
-            plot = report.get("plot_path") or None
+            plot = served(report.get("plot_path"))
             summary = translate(report.get("summary", ""), lang)
-            return value, summary, render.plot_update(plot, lang), fresh
+            return value, summary, render.plot_update(plot, lang), public_view(fresh)
 
         def stop_status(chosen: Any, own: str, last: Progress | None, lang: str) -> str:
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
@@ -584,7 +594,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
 
         gen_event = generate_btn.click(
             do_generate,
-            inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key, owner],
+            inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key],
             outputs=[status, player, download, run_record, report_md],
             validator=validate_generate,
             api_name="generate",
@@ -619,37 +629,15 @@ def build_demo(studio: Studio) -> gr.Blocks:
             api_name="check",
         )
 
-        def export(record: dict[str, Any] | None, audio: str, skeleton: bool, request: gr.Request) -> Any:
-            from kmc_ui.media.compose import ComposeError, export_comparison
-
-            lang = lang_of(request)
-            if not record or not record.get("output"):
-                raise gr.Error(
-                    translate(
-                        "Generate a result first: the export puts the reference and the result side by side.", lang
-                    )
-                )
-            inputs = record.get("inputs") or {}
-            body = studio.body_cached(
-                Inputs(
-                    image=record.get("source_image"),
-                    video=record.get("source_video"),
-                    orientation=(record.get("settings") or {}).get("orientation", "video"),
-                )
-            )
-            skel = body.motion_preview if (skeleton and body) else None
-            dest = studio.history.run_dir(record["owner"], record["run_id"]) / "comparison.mp4"
+        def export(run: Any, audio: str, skeleton: bool, request: gr.Request) -> Any:
             try:
-                return str(export_comparison(inputs.get("video"), record["output"], dest, skeleton=skel, audio=audio))
-            except ComposeError as exc:
-                raise gr.Error(translate(str(exc), lang)) from exc
+                path = studio.export_comparison(visitor(studio, request), run_id_of(run), audio, bool(skeleton))
+            except ExportRefused as exc:
+                raise gr.Error(translate(str(exc), lang_of(request))) from None
+            return served(path)
 
         export_btn.click(export, [run_record, export_audio, export_skeleton], export_file, api_visibility="private")
 
-        def ensure_owner(current: str) -> str:
-            return current or secrets.token_hex(8)
-
-        demo.load(ensure_owner, owner, owner, api_visibility="private")
         wire_examples(
             examples_ui,
             tabs=tabs,
@@ -663,13 +651,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             report_md=report_md,
             report_plot=report_plot,
         )
-        wire_batch(
-            studio, batch_ui, owner=owner, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend]
-        )
+        wire_batch(studio, batch_ui, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend])
         wire_history(
             studio,
             history_ui,
-            owner=owner,
             tabs=tabs,
             studio_inputs=[image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start],
             after_run=gen_event,

@@ -1,7 +1,9 @@
 """The History tab: this browser's runs, re-opened, resumed, re-run, downloaded or deleted.
 
-Runs are scoped to the browser's random id (gr.BrowserState), so on a shared Space nobody
-sees anyone else's runs. Widgets and wiring only; the records live in kmc_ui.history.
+Runs are scoped to the visitor id in the browser's signed cookie (kmc_ui/identity.py), so on a
+shared Space nobody sees anyone else's runs: every handler finds its visitor on the server and
+looks a run up by the id the page names within that visitor's History only.
+Widgets and wiring only; the records live in kmc_ui.history.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Any
 
 import gradio as gr
 
+from kmc_ui.history import public_view
 from kmc_ui.jobs import Progress
 from kmc_ui.studio import Studio
 from kmc_ui.ui import render
+from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
@@ -91,21 +95,20 @@ def wire_history(
     studio: Studio,
     ui: HistoryUI,
     *,
-    owner: gr.BrowserState,
     tabs: gr.Tabs,
     studio_inputs: list[gr.components.Component],
     after_run: Any,
 ) -> None:
-    def listing(own: str, request: gr.Request) -> tuple[Any, Any]:
+    def listing(request: gr.Request) -> tuple[Any, Any]:
         lang = lang_of(request)
-        runs = studio.history.list(own) if own else []
+        runs = studio.history.list(visitor(studio, request))
         choices = [(_label(r, lang), r["run_id"]) for r in runs]
         rows = [_row(r, lang) for r in runs]
         return _table(rows, lang), gr.update(choices=choices, value=choices[0][1] if choices else None)
 
-    def open_run(own: str, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def open_run(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         lang = lang_of(request)
-        r = studio.history.get(own, run_id) if own and run_id else None
+        r = studio.history.get(visitor(studio, request), run_id) if run_id else None
         if not r:
             return player_value(None, None), None, None, None, ""
         inputs = r.get("inputs") or {}
@@ -118,18 +121,19 @@ def wire_history(
         note = f"**{status}**" + (f"{sep}{translate(r['error'], lang)}" if r.get("error") else "")
         if r.get("status") in PENDING and r.get("task_id"):
             note += pick(lang, " · this task can be resumed without paying again.", " · 此任务可以继续，无需再次付费。")
-        return value, inputs.get("image"), r, out, note
+        return value, served(inputs.get("image")), public_view(r), served(out), note
 
     detail = [ui.player, ui.image, ui.record, ui.download, ui.status]
     for trigger in (ui.refresh.click, after_run.then):
-        trigger(listing, owner, [ui.table, ui.pick], api_visibility="private")
-    ui.pick.change(open_run, [owner, ui.pick], detail, api_visibility="private")
+        trigger(listing, None, [ui.table, ui.pick], api_visibility="private")
+    ui.pick.change(open_run, [ui.pick], detail, api_visibility="private")
 
     resuming = Stops()  # each page's running resume, so Stop ends it from the server side
 
-    def resume(own: str, run_id: str | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+    def resume(run_id: str | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         lang = lang_of(request)
-        if not own or not run_id:
+        own = visitor(studio, request)
+        if not run_id:
             yield translate("Pick a run first.", lang), gr.skip(), gr.skip()
             return
 
@@ -150,29 +154,27 @@ def wire_history(
         r = studio.history.get(own, run_id) or {}
         labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Result", "结果"))
         value = player_value((r.get("inputs") or {}).get("video"), r.get("output"), labels=labels, lang=lang)
-        yield (render.progress_md(last, lang) if last else ""), value, r.get("output")
+        yield (render.progress_md(last, lang) if last else ""), value, served(r.get("output"))
 
-    def queued(own: str, run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:
+    def queued(run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:
         resuming.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
-        return [gr.validate(True, "")] * 2  # one per input: nothing here can be wrong
+        return [gr.validate(True, "")]  # one per input: nothing here can be wrong
 
-    ui.resume.click(
-        resume, [owner, ui.pick], [ui.status, ui.player, ui.download], validator=queued, api_visibility="private"
-    )
+    ui.resume.click(resume, [ui.pick], [ui.status, ui.player, ui.download], validator=queued, api_visibility="private")
 
     def stopped(request: gr.Request) -> Any:
         return stop_answer(resuming.stop(session_of(request)), lang_of(request))
 
     ui.stop.click(stopped, None, ui.status, api_visibility="private")
 
-    def rerun(own: str, run_id: str | None) -> tuple[Any, ...]:
-        r = studio.history.get(own, run_id) if own and run_id else None
+    def rerun(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        r = studio.history.get(visitor(studio, request), run_id) if run_id else None
         if not r:
             return (*(gr.skip() for _ in studio_inputs), gr.skip())
         s, inputs = r.get("settings") or {}, r.get("inputs") or {}
         values = [
-            inputs.get("image"),
-            inputs.get("video"),
+            served(inputs.get("image")),
+            served(inputs.get("video")),
             s.get("prompt", ""),
             s.get("orientation", "video"),
             s.get("tier", "std"),
@@ -183,14 +185,13 @@ def wire_history(
         ]
         return (*values, gr.Tabs(selected="studio"))
 
-    ui.rerun.click(rerun, [owner, ui.pick], [*studio_inputs, tabs], api_visibility="private")
+    ui.rerun.click(rerun, [ui.pick], [*studio_inputs, tabs], api_visibility="private")
 
-    def delete(own: str, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        if own and run_id:
-            studio.history.delete(own, run_id)
-        rows, choices = listing(own, request)
-        text = f"Deleted run {run_id} and its files." if run_id else "Pick a run first."
+    def delete(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        deleted = bool(run_id) and studio.history.delete(visitor(studio, request), run_id)
+        rows, choices = listing(request)
+        text = f"Deleted run {run_id} and its files." if deleted else "Pick a run first."
         return rows, choices, translate(text, lang_of(request))
 
-    ui.delete.click(delete, [owner, ui.pick], [ui.table, ui.pick, ui.status], api_visibility="private")
-    tabs.select(listing, owner, [ui.table, ui.pick], api_visibility="private")
+    ui.delete.click(delete, [ui.pick], [ui.table, ui.pick, ui.status], api_visibility="private")
+    tabs.select(listing, None, [ui.table, ui.pick], api_visibility="private")

@@ -8,11 +8,13 @@ result (seconds it starts after the reference, e.g. from the motion-agreement re
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import gradio as gr
+
+from kmc_ui.ui.access import served_url
 
 # Mediapipe pose landmark pairs drawn as bones (arms, torso, legs, shoulders-hips).
 BONES = [
@@ -173,13 +175,6 @@ watch('value', setup);
 """.replace("%BONES%", str([list(b) for b in BONES]))
 
 
-def file_url(path: str | Path | None) -> str:
-    """URL Gradio serves an allowed file under (the data folder is allowed at launch)."""
-    if not path:
-        return ""
-    return "/gradio_api/file=" + quote(str(Path(path).resolve()))
-
-
 def player_value(
     reference: str | Path | None,
     output: str | Path | None,
@@ -191,18 +186,21 @@ def player_value(
     lang: str = "en",
 ) -> dict[str, Any]:
     """The player's value. `description` and `labels` are given in `lang`; for "zh" the control
-    bar's own words (aria labels, "skeleton", "speed") come along as `ui`."""
+    bar's own words (aria labels, "skeleton", "speed") come along as `ui`.
+
+    The template puts these strings into HTML as they are, so every one is escaped here: the
+    description carries the visitor's prompt."""
     value = {
-        "ref": file_url(reference),
-        "out": file_url(output),
+        "ref": html.escape(served_url(reference)),
+        "out": html.escape(served_url(output)),
         "offset": round(float(offset), 3),
         "skeleton": skeleton,
-        "description": description,
-        "ref_label": labels[0],
-        "out_label": labels[1],
+        "description": html.escape(description),
+        "ref_label": html.escape(labels[0]),
+        "out_label": html.escape(labels[1]),
     }
     if lang == "zh":
-        value["ui"] = UI_ZH
+        value["ui"] = {k: html.escape(v) for k, v in UI_ZH.items()}
     return value
 
 

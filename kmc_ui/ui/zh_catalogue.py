@@ -293,6 +293,20 @@ _IMAGE_RULES = [
         "角色图片是动图（{n} 帧）；只会使用一张静态图片。",
     ),
     (
+        "Character image is animated (at least {n:int} frames); only one still picture is used.",
+        "角色图片是动图（至少 {n} 帧）；只会使用一张静态图片。",
+    ),
+    (
+        "Character image is a {w_fmt} file of {size} px ({mp:num} megapixels); the official API takes only JPEG "
+        "or PNG, and this app converts pictures of at most {cap:num} megapixels.",
+        "角色图片是 {w_fmt} 文件，{size} 像素（{mp} 百万像素）；官方 API 只接受 JPEG 或 PNG，而本应用最多只能转换 "
+        "{cap} 百万像素的图片。",
+    ),
+    (
+        "Downscale it to at most {cap:num} megapixels and save it as JPEG or PNG in an image editor.",
+        "请在图片编辑器中将其缩小到最多 {cap} 百万像素，并另存为 JPEG 或 PNG。",
+    ),
+    (
         "The first frame is sent as a still PNG; pick a still image if another frame shows the character better.",
         "将发送第一帧作为静态 PNG；如果其他帧更能展现角色，请改用一张静态图片。",
     ),
@@ -1449,6 +1463,92 @@ _UI = [
         "The link could not be fetched ({exc}): check it in a browser.",
         "无法获取链接（{exc}）：请在浏览器中检查。",
     ),
+    (
+        "'{u}' is not a valid link (the address in [brackets] is malformed): check it.",
+        "“{u}”不是有效的链接（方括号中的地址格式不正确）：请检查。",
+    ),
+    (
+        "'{u}' has no host name: paste the full link, such as https://example.com/clip.mp4",
+        "“{u}”没有主机名：请粘贴完整链接，例如 https://example.com/clip.mp4",
+    ),
+    (
+        "The port {p} in '{u}' is not valid (1-65535): check the link.",
+        "“{u}”中的端口 {p} 无效（1-65535）：请检查链接。",
+    ),
+    ("The host name in '{u}' is not valid ({why}): check the link.", "“{u}”中的主机名无效（{why}）：请检查链接。"),
+    ("The host name in '{u}' is not valid: check the link.", "“{u}”中的主机名无效：请检查链接。"),
+    (
+        "The download was stopped: the transfer was too slow ({a} in {s:num} s; at least {r:num} kB/s is needed). "
+        "Try again later, or upload the file instead.",
+        "下载已停止：传输太慢（{s} 秒内仅收到 {a}；至少需要 {r} kB/s）。请稍后重试，或改为上传文件。",
+    ),
+    (
+        "The download was stopped: the transfer did not finish within {s:num} s ({a} received). "
+        "Try again later, or upload the file instead.",
+        "下载已停止：传输未能在 {s} 秒内完成（已收到 {a}）。请稍后重试，或改为上传文件。",
+    ),
+    (
+        "The download was stopped: the transfer did not finish within {s:num} s. "
+        "Try again later, or upload the file instead.",
+        "下载已停止：传输未能在 {s} 秒内完成。请稍后重试，或改为上传文件。",
+    ),
+    (
+        "You already have {n:int} downloads running: wait for them to finish, then try again.",
+        "你已有 {n} 个下载正在进行：请等它们完成后再试。",
+    ),
+    (
+        "The server is already fetching {n:int} links for other visitors: try again in a minute, or upload the "
+        "file instead.",
+        "服务器正在为其他访问者获取 {n} 个链接：请一分钟后再试，或改为上传文件。",
+    ),
+    (
+        "The result download was stopped: the transfer was too slow ({a} in {s:num} s; at least {r:num} kB/s is "
+        "needed)",
+        "结果下载已停止：传输太慢（{s} 秒内仅收到 {a}；至少需要 {r} kB/s）",
+    ),
+    (
+        "The result download was stopped: the transfer did not finish within {s:num} s ({a} received)",
+        "结果下载已停止：传输未能在 {s} 秒内完成（已收到 {a}）",
+    ),
+    (
+        "It is retried automatically; if it keeps failing, resume from History later.",
+        "会自动重试；如果一直失败，请稍后在历史记录中继续。",
+    ),
+    # kmc_ui.settings: a key that cannot be a key
+    (
+        "{env} contains a character that cannot be part of a key (position {n:int}): paste the key again from the "
+        "provider's dashboard",
+        "{env} 含有不能作为密钥一部分的字符（第 {n} 个字符）：请从服务商的控制台重新复制并粘贴密钥",
+    ),
+    (
+        "{env} is too long to be a key ({n:int} characters, at most {m:int}): paste the key again from the "
+        "provider's dashboard",
+        "{env} 太长，不可能是密钥（{n} 个字符，最多 {m} 个）：请从服务商的控制台重新复制并粘贴密钥",
+    ),
+    # kmc_ui.storage: a full disk
+    (
+        "The server's disk is full, so the run could not be saved: nothing was sent, and the partial files were "
+        "removed. Free some space (on a public Space, tell its owner) and try again.",
+        "服务器磁盘已满，无法保存这次运行：没有发送任何内容，不完整的文件已删除。"
+        "请腾出空间（公共 Space 请告知其所有者）后重试。",
+    ),
+    (
+        "The server's disk is full, so the files could not be prepared. Free some space (on a public Space, tell "
+        "its owner) and try again.",
+        "服务器磁盘已满，无法准备文件。请腾出空间（公共 Space 请告知其所有者）后重试。",
+    ),
+    (
+        "The server's disk is full, so the offline render could not be written; the partial file was removed. "
+        "Free some space (on a public Space, tell its owner) and try again.",
+        "服务器磁盘已满，无法写入离线渲染结果；不完整的文件已删除。请腾出空间（公共 Space 请告知其所有者）后重试。",
+    ),
+    (
+        "The server's disk is full, so the result of task {task} could not be saved; the partial file was "
+        "removed. The task stays in History: free some space, then resume it there without paying again.",
+        "服务器磁盘已满，无法保存任务 {task} 的结果；不完整的文件已删除。"
+        "该任务保留在历史记录中：请腾出空间，然后在那里继续，无需再次付费。",
+    ),
+    ("the server's disk is full", "服务器磁盘已满"),
     # kmc_ui.media.compose: the comparison export
     ("Audio must be one of {l}, not {a}.", "声音必须是 {l} 之一，而不是 {a}。"),
     ("The export folder cannot be created ({w_why}).", "无法创建导出文件夹（{w_why}）。"),

@@ -1,0 +1,50 @@
+"""A full disk, recognised wherever it shows up, and said in plain words.
+
+A write can fail for lack of space in Python (OSError ENOSPC, EDQUOT or EFBIG) or inside an ffmpeg
+child (its stderr says "No space left on device"). Both are told apart from other failures here, so
+a run ends with the cause named, its partial files removed, and its record saying so, instead of
+Gradio's bare "Error" and a run left "running".
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterable
+
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+FULL_WORDS = ("No space left on device", "Disk quota exceeded", "File too large")
+
+DISK_FULL = (
+    "The server's disk is full, so the run could not be saved: nothing was sent, and the partial files were "
+    "removed. Free some space (on a public Space, tell its owner) and try again."
+)
+DISK_FULL_PREPARE = (
+    "The server's disk is full, so the files could not be prepared. Free some space (on a public Space, tell "
+    "its owner) and try again."
+)
+DISK_FULL_RENDER = (
+    "The server's disk is full, so the offline render could not be written; the partial file was removed. "
+    "Free some space (on a public Space, tell its owner) and try again."
+)
+DISK_FULL_RESULT = (
+    "The server's disk is full, so the result of task {task_id} could not be saved; the partial file was "
+    "removed. The task stays in History: free some space, then resume it there without paying again."
+)
+
+
+def says_disk_full(lines: Iterable[str]) -> bool:
+    """True when a tool's messages (e.g. ffmpeg's stderr) report a full disk."""
+    return any(words in line for line in lines for words in FULL_WORDS)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True for an error caused, at any depth of its chain, by a full disk."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+            return True
+        if getattr(exc, "disk_full", False):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
