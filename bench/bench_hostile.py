@@ -4,7 +4,7 @@
 
 The inputs are tests/media_factory.py's HOSTILE files (made once into $TMPDIR/kmc-hostile), each
 paired with a clean companion. Every child imports the app, warms the pose models, then runs
-probe + the limit checks + the body check (with previews) and reports its peak RSS (ru_maxrss)
+probe + the limit checks + the body check (with previews) and reports its peak RSS (VmHWM)
 before and after. The target: the process stays under 1.5 GB on every input.
 """
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 from tests.media_factory import HOSTILE, hostile_files, make_image, make_video  # noqa: E402
 
 CHILD = """
-import json, resource, sys, time
+import json, re, sys, time
 from kmc_ui.media.probe import probe_image, probe_video
 from kmc_ui.pose import warm_up
 from kmc_ui.settings import Settings
@@ -31,7 +31,8 @@ from kmc_ui.studio import Inputs, Studio
 path, kind, image, video, data = sys.argv[1:6]
 studio = Studio(Settings(data_dir=data), {})
 warm_up(studio.cache_dir)
-peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak; ru_maxrss would carry the parent's (Linux keeps it across execve)
+peak = lambda: int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
 out = {"base_mb": peak()}
 t = time.perf_counter()
 probe_image(path) if kind == "image" else probe_video(path)

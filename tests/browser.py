@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +39,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def studio_in_chromium(make_settings: Callable[[int], Any], init_script: str = "") -> Iterator[Any]:
+    """The app launched on a free loopback port (`make_settings(port)` gives its Settings) and a page
+    open on it in Debian's Chromium; `init_script` runs in the page before the app's own scripts."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from kmc_ui.server import launch
+
+    port = free_port()
+    demo = launch(make_settings(port), block=False, server_name="127.0.0.1", server_port=port, quiet=True)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            if init_script:
+                page.add_init_script(init_script)
+            page.goto(demo.local_url)
+            yield page
+            browser.close()
+    finally:
+        demo.close()
 
 
 def shots_dir(name: str) -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, playing_together, shots_dir
+from tests.browser import playing_together, shots_dir, studio_in_chromium
 from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling
 from tests.media_factory import make_video
@@ -20,21 +20,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def studio_page(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    from kmc_ui.server import launch
-
-    port = free_port()
-    settings = kling_app_settings(kling_server, f"http://127.0.0.1:{port}", tmp_path_factory.mktemp("browser") / "data")
-    demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        page.goto(demo.local_url)
+    data = tmp_path_factory.mktemp("browser") / "data"
+    with studio_in_chromium(lambda port: kling_app_settings(kling_server, f"http://127.0.0.1:{port}", data)) as page:
         yield page
-        browser.close()
-    demo.close()
 
 
 def codes(page: Any, selector: str) -> set[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.browser import shots_dir, studio_in_chromium
 from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling
 
@@ -31,22 +31,9 @@ TRAP = "window.__kmc_xss = undefined; window.alert = (m) => { window.__kmc_xss =
 
 @pytest.fixture(scope="module")
 def page(kling_server: FakeKling, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    from kmc_ui.server import launch
-
-    port = free_port()
-    settings = kling_app_settings(kling_server, f"http://127.0.0.1:{port}", tmp_path_factory.mktemp("xss") / "data")
-    demo = launch(settings, block=False, server_name="127.0.0.1", server_port=port, quiet=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        p = browser.new_page(viewport={"width": 1400, "height": 1600})
-        p.add_init_script(TRAP)
-        p.goto(demo.local_url)
+    data = tmp_path_factory.mktemp("xss") / "data"
+    with studio_in_chromium(lambda port: kling_app_settings(kling_server, f"http://127.0.0.1:{port}", data), TRAP) as p:
         yield p
-        browser.close()
-    demo.close()
 
 
 def ran(page: Any) -> Any:

@@ -9,7 +9,6 @@ CHECK_BUDGET_S of work, and visitors are served in turn).
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,17 +21,12 @@ from gradio_client import Client, handle_file
 
 from kmc_ui.pose.detect import CHECK_BUDGET_S
 from kmc_ui.settings import Settings
+from tests.browser import free_port
 from tests.conftest import MediaCache
 from tests.media_factory import hostile_files
 from tests.raw_queue import Answer, call, config
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from kmc_ui.limits import LIMITS
+from kmc_ui.media.image_convert import EXIF_TRANSPOSE
 
 MAX_SIDE = 1280  # the models work at 224/256 px; larger pictures only cost decode time
 DECODE_MAX_PIXELS = LIMITS.image_max_pixels  # the same cap as the image_too_many_pixels check
@@ -37,15 +38,6 @@ DECODE_MAX_BYTES = 800 * 1024 * 1024  # pixel buffers one decode may hold at onc
 STRIP_ROWS = 64  # output rows made from one strip of the big picture
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "LA": 2, "PA": 2}
 _DOUBLE_BUFFERED = ("WEBP", "AVIF")  # decoded by their library, then copied into Pillow's buffer
-_EXIF_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 _CACHE: OrderedDict[tuple[str, int, int, int], tuple[np.ndarray, int, int]] = OrderedDict()
 _CACHE_ENTRIES = 4
 _LOCK = threading.Lock()
@@ -97,8 +89,8 @@ def _decode(path: Path, max_side: int) -> tuple[np.ndarray, int, int]:
                 rgb = _opencv_rgb(path, max(w, h), max_side)
             else:
                 rgb = _pillow_rgb(im, fmt, max_side)
-    if orientation in _EXIF_TRANSPOSE:
-        rgb = np.asarray(Image.fromarray(rgb).transpose(_EXIF_TRANSPOSE[orientation]))
+    if orientation in EXIF_TRANSPOSE:
+        rgb = np.asarray(Image.fromarray(rgb).transpose(EXIF_TRANSPOSE[orientation]))
     if orientation in (5, 6, 7, 8):
         w, h = h, w
     return np.ascontiguousarray(rgb), w, h
