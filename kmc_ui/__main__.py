@@ -1,23 +1,27 @@
-"""Command line: `python -m kmc_ui check|generate|serve` (see ../shared/interfaces.md).
+"""Command line: `python -m kmc_ui check|generate|serve|runs` (see ../shared/interfaces.md).
 
 IMAGE and VIDEO are file paths or http(s) URLs (URLs pass the private-address guard).
-`check` exits 1 when any finding is an error; `generate` exits 0 only when a result was written.
+`check` exits 1 when any finding is an error; `generate` exits 0 only when a result was written;
+`runs` lists the runs in the run store for operators (owners as a short hash, never their ids).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kmc_ui.limits import LIMITS, MODELS, ORIENTATIONS, TIERS
 from kmc_ui.settings import ALL_BACKENDS, Settings, load_settings
 
 if TYPE_CHECKING:
+    from kmc_ui.runs import RunRecord
     from kmc_ui.studio import Inputs, Studio
 
 
@@ -47,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--trim-start", type=float, default=0.0, help="start of the trim window (s)")
     serve = sub.add_parser("serve", help="start the web app")
     serve.add_argument("--port", type=int, default=None)
+    runs = sub.add_parser("runs", help="list the runs in the run store (for operators)")
+    runs.add_argument("--json", action="store_true", help="print one JSON array")
+    runs.add_argument("--status", default=None, help="only runs with this status (succeeded, failed, running, ...)")
     return p
 
 
@@ -70,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
         launch(settings, server_port=args.port)
         return 0
+    if args.command == "runs":
+        return _runs(settings, args.json, args.status)
 
     from kmc_ui.media.remote import UrlRefused
     from kmc_ui.server import make_backends, make_media_host
@@ -139,6 +148,44 @@ def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool) -> int:
     else:
         print(f"wrote {out}")
     return 0
+
+
+def _runs(settings: Settings, as_json: bool, status: str | None) -> int:
+    from kmc_ui.history import History
+
+    history = History(settings.data_dir, settings.database_url)  # (imports an older version's records)
+    rows = [_run_row(record) for record in history.store.list(status=status)]
+    history.close()
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    columns = ("run_id", "owner", "backend", "status", "task_id", "created", "finished", "cost")
+    table = [columns] + [tuple("-" if row[c] in (None, "") else str(row[c]) for c in columns) for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    print(f"{len(rows)} run(s)")
+    return 0
+
+
+def _run_row(record: RunRecord) -> dict[str, Any]:
+    """What an operator sees of a run: the owner as a short hash, times in UTC, the estimated cost."""
+    from kmc_ui.history import ENDED
+
+    def utc(seconds: float | None) -> str | None:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds)) if seconds else None
+
+    cost = record.extra.get("estimate_usd")
+    return {
+        "run_id": record.run_id,
+        "owner": hashlib.sha256(record.owner.encode()).hexdigest()[:12],
+        "backend": record.provider,
+        "status": record.status,
+        "task_id": record.task_id,
+        "created": utc(record.created_at),
+        "finished": utc(record.updated_at) if record.status in ENDED else None,
+        "cost": f"${cost:.2f}" if isinstance(cost, int | float) else None,
+    }
 
 
 if __name__ == "__main__":

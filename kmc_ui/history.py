@@ -1,27 +1,31 @@
-"""Run records on disk: one folder per run, scoped to the browser that made it.
+"""Run records: one row per run in the run store (kmc_ui/store.py), scoped to the browser that made it.
 
-    <data_dir>/runs/<owner>/<run_id>/record.json   settings, provider, task id, status, cost, timings
-    <data_dir>/runs/<owner>/<run_id>/...           inputs' thumbnails, result video, report
+    <data_dir>/kmc.db                              the records (or PostgreSQL, with KMC_DATABASE_URL)
+    <data_dir>/runs/<owner>/<run_id>/...           the run's files: inputs, result video, report
 
 A record is written *before* the task is submitted and updated with the task id the moment
 the provider returns it, so a paid task is never lost, even if the app stops mid-poll.
-Records never hold secrets: only what the UI may show.
+Records never hold secrets: only what the UI may show. Records of an older version
+(`runs/<owner>/<run_id>/record.json`) are imported once, then renamed `record.json.migrated`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
-import os
 import re
 import secrets
 import shutil
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kmc_ui.storage import FULL_ERRNOS
+from kmc_ui.runs import RunRecord
+from kmc_ui.storage import FULL_ERRNOS, is_disk_full
+from kmc_ui.store import RunStore, store_url
 
 RESERVE_BYTES = 64 * 1024  # a few dozen record writes
 # Statuses that end a run (or leave it waiting for the visitor): recorded even on a full disk.
@@ -30,7 +34,6 @@ ENDED = frozenset(
 )
 log = logging.getLogger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_lock = threading.Lock()
 
 
 def new_id() -> str:
@@ -76,10 +79,16 @@ def public_view(record: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class History:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database_url: str = "") -> None:
         self.root = Path(data_dir) / "runs"
         self.reserve = self.root / ".reserve"
+        self.root.mkdir(parents=True, exist_ok=True)
         self._keep_reserve()
+        self.store = RunStore(store_url(data_dir, database_url))
+        self._migrate()
+
+    def close(self) -> None:
+        self.store.close()
 
     def run_dir(self, owner: str, run_id: str) -> Path:
         return self.root / safe_id(owner) / safe_id(run_id)
@@ -89,42 +98,41 @@ class History:
         record = {"run_id": run_id, "owner": owner, "created_at": time.time(), "status": "created", **record}
         record["run_id"] = run_id
         self.run_dir(owner, run_id).mkdir(parents=True, exist_ok=True)
-        self._write(owner, run_id, record)
+        self._write(owner, run_id, lambda _old: RunRecord.from_dict(record, owner))
         return record
 
     def update(self, owner: str, run_id: str, **changes: Any) -> dict[str, Any]:
         """Change a record. On a full disk a task id and the end of a run use the space held back
         for records; a progress note (a status on the way) is skipped, the record staying as it was."""
         precious = "task_id" in changes or changes.get("status") in ENDED or "output" in changes
-        with _lock:
-            record = self.get(owner, run_id) or {"run_id": run_id, "owner": owner}
+        record: dict[str, Any] = {}
+
+        def edit(old: RunRecord | None) -> RunRecord:
+            record.clear()
+            record.update(old.to_dict() if old else {"run_id": run_id, "owner": owner})
             record.update(changes)
             record["updated_at"] = time.time()
-            try:
-                self._write(owner, run_id, record, precious)
-            except OSError as exc:
-                if precious or exc.errno not in FULL_ERRNOS:
-                    raise
-                log.warning("the disk is full: run %s's progress note was not saved", run_id)
+            return RunRecord.from_dict(record, owner)
+
+        try:
+            self._write(owner, run_id, edit, precious)
+        except OSError as exc:
+            if precious or exc.errno not in FULL_ERRNOS:
+                raise
+            log.warning("the disk is full: run %s's progress note was not saved", run_id)
         return record
 
     def get(self, owner: str, run_id: str) -> dict[str, Any] | None:
         """The owner's record of that run; None for any other run, or for a value that is not an id."""
         try:
-            path = self.run_dir(owner, run_id) / "record.json"
-            record = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError, TypeError):
+            self.run_dir(owner, run_id)
+        except (ValueError, TypeError):
             return None
-        return record if isinstance(record, dict) and record.get("owner", owner) == owner else None
+        record = self.store.get(run_id)
+        return record.to_dict() if record and record.owner == owner else None
 
     def list(self, owner: str) -> list[dict[str, Any]]:
-        folder = self.root / safe_id(owner)
-        records = []
-        if folder.is_dir():
-            for run in folder.iterdir():
-                record = self.get(owner, run.name) if _SAFE_ID.match(run.name) else None
-                if record:
-                    records.append(record)
+        records = [r.to_dict() for r in self.store.list(safe_id(owner))]
         return sorted(records, key=lambda r: r.get("created_at", 0), reverse=True)
 
     def pending(self, owner: str) -> list[dict[str, Any]]:
@@ -135,28 +143,52 @@ class History:
         if self.get(owner, run_id) is None:
             return False
         folder = self.run_dir(owner, run_id)
-        if not folder.is_dir():
-            return False
-        shutil.rmtree(folder)
-        return True
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        return self.store.delete(run_id, owner)
 
-    def _write(self, owner: str, run_id: str, record: dict[str, Any], precious: bool = False) -> None:
-        path = self.run_dir(owner, run_id) / "record.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        text = json.dumps(record, indent=1, default=str)
+    def _write(
+        self, owner: str, run_id: str, edit: Callable[[RunRecord | None], RunRecord | None], precious: bool = False
+    ) -> None:
+        """One transaction in the store; a full disk is an OSError (ENOSPC), as it was for files."""
+        safe_id(owner)  # ValueError for a value that is not an id
+        safe_id(run_id)
         for attempt in range(2):
             try:
-                tmp.write_text(text, "utf-8")
-                os.replace(tmp, path)
+                self.store.change(run_id, owner, edit)
                 break
-            except OSError as exc:  # the old record stays whole: no half-written copy is left
-                tmp.unlink(missing_ok=True)
-                # A full disk: give up the reserve so a task id, or why a run ended, is saved.
-                if attempt or not precious or exc.errno not in FULL_ERRNOS or not self._release_reserve():
+            except Exception as exc:  # the database rolled back: the old record stays whole
+                if not is_disk_full(exc):
                     raise
+                # A full disk: give up the reserve so a task id, or why a run ended, is saved.
+                if attempt or not precious or not self._release_reserve():
+                    raise OSError(errno.ENOSPC, "No space left on device (the run store)") from exc
         if not self.reserve.exists():
             self._keep_reserve()
+
+    def _migrate(self) -> None:
+        """Import the record files of an older version once each, then rename them `.migrated`.
+        A record already in the store is not imported again; an unreadable or foreign file is skipped."""
+        for path in sorted(self.root.glob("*/*/record.json")):
+            owner, run_id = path.parent.parent.name, path.parent.name
+            try:
+                record = json.loads(path.read_text("utf-8"))
+                if not (isinstance(record, dict) and _SAFE_ID.match(owner) and _SAFE_ID.match(run_id)):
+                    raise ValueError("not a run record")
+                if record.get("owner", owner) != owner or record.get("run_id", run_id) != run_id:
+                    raise ValueError("the record names another run")
+                new = RunRecord.from_dict({**record, "run_id": run_id, "owner": owner}, owner)
+                self.store.change(run_id, owner, lambda old, new=new: None if old else new)
+            except (OSError, ValueError, TypeError) as exc:  # (a run id of another owner is a ValueError)
+                log.warning("run record %s was not imported into the run store: %s", run_id, exc)
+                continue
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                log.warning("the disk is full: old run records stay to be imported at the next start")
+                return
+            with contextlib.suppress(OSError):  # (another process renamed it first)
+                path.rename(path.with_name("record.json.migrated"))
 
     def _keep_reserve(self) -> None:
         """Space held back for records: a full disk must not keep a run from saying how it ended."""

@@ -59,6 +59,7 @@ class Settings:
     public_base_url: str = ""
     allow_private_urls: bool = False
     data_dir: Path = Path("data")
+    database_url: str = field(default="", repr=False)  # the run store; "" = SQLite in data_dir (may hold a password)
 
     def configured(self) -> dict[str, bool]:
         """Which backends have what they need (keys are never returned, only a yes/no)."""
@@ -125,6 +126,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         public_base_url=(get("KMC_PUBLIC_BASE_URL") or space_url(values)).rstrip("/"),
         allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),
         data_dir=Path(get("KMC_DATA_DIR", "data")),
+        database_url=get("KMC_DATABASE_URL"),
     )
     for problem in settings.key_problems().values():
         log.warning("%s", problem)  # names the variable, never the value

@@ -1,7 +1,8 @@
 """A full disk, recognised wherever it shows up, and said in plain words.
 
-A write can fail for lack of space in Python (OSError ENOSPC, EDQUOT or EFBIG) or inside an ffmpeg
-child (its stderr says "No space left on device"). Both are told apart from other failures here, so
+A write can fail for lack of space in Python (OSError ENOSPC, EDQUOT or EFBIG), in the run store
+(SQLite's SQLITE_FULL "database or disk is full", PostgreSQL's SQLSTATE 53100 disk_full) or inside an
+ffmpeg child (its stderr says "No space left on device"). All are told apart from other failures here, so
 a run ends with the cause named, its partial files removed, and its record saying so, instead of
 Gradio's bare "Error" and a run left "running".
 """
@@ -12,6 +13,8 @@ import errno
 from collections.abc import Iterable
 
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+SQLITE_FULL = 13  # sqlite3's primary result code (extended codes keep it in the low byte)
+PG_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full (psycopg.errors.DiskFull)
 FULL_WORDS = ("No space left on device", "Disk quota exceeded", "File too large")
 
 DISK_FULL = (
@@ -45,6 +48,9 @@ def is_disk_full(exc: BaseException | None) -> bool:
         if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
             return True
         if getattr(exc, "disk_full", False):
+            return True
+        code = getattr(exc, "sqlite_errorcode", None)  # sqlite3.Error, Python 3.11+
+        if (isinstance(code, int) and code & 0xFF == SQLITE_FULL) or getattr(exc, "sqlstate", None) == PG_DISK_FULL:
             return True
         exc = exc.__cause__ or exc.__context__
     return False

@@ -102,7 +102,7 @@ class Studio:
     ) -> None:
         self.settings = settings
         self.backends = backends
-        self.history = history or History(settings.data_dir)
+        self.history = history or History(settings.data_dir, settings.database_url)
         self.media_host = media_host  # for backends built with a session's own keys
         self.poll = poll or PollPolicy()  # how often a running task is checked (tests pass a faster one)
         self.work_dir = Path(settings.data_dir) / "prepared"

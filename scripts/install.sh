@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kmc needs. `bash scripts/install.sh` for the app; `--dev` adds the test tools
-# (Debian's ffmpeg and chromium for media fixtures and browser tests, plus requirements-dev.txt).
+# (Debian's ffmpeg and chromium for media fixtures and browser tests, PostgreSQL for the run store's
+# tests, which start a throwaway cluster of their own, plus requirements-dev.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -12,7 +13,7 @@ if [ "${1:-}" = "--dev" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends ffmpeg chromium fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends ffmpeg chromium fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk postgresql >/dev/null
   fi
   "$PY" -m pip install -q -r requirements-dev.txt
 else

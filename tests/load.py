@@ -40,6 +40,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from kmc_ui.jobs import PollPolicy
 from tests.fakes.kling import CDN_PREFIX, FakeKling, Scenario
 from tests.media_factory import make_image, make_video
+from tests.runstore import stored_records
 
 USER_TAG = re.compile(r"\buser-(\d{2})\b")
 FAIL_TAG = "[fail]"
@@ -538,17 +539,16 @@ def history_problems(result: LoadResult, data_dir: Path, media: Media, fake: Per
     tags = {u.tag for u in media.users}
     for user in result.users:
         tag = media.users[user.user].tag
-        records = sorted((runs / user.owner).glob("*/record.json"))
+        records = stored_records(data_dir, user.owner)
         if not len(records) == len(user.submitted) == len(user.runs):
             problems.append(f"{tag}: {len(user.submitted)} sent, {len(user.runs)} answered, {len(records)} in History")
-        for path in records:
-            record = json.loads(path.read_text())
+        for record in records:
             prompt = str((record.get("settings") or {}).get("prompt", ""))
             if record.get("owner") != user.owner or not prompt.startswith(tag + " "):
-                problems.append(f"{tag}: History holds {path.parent.name} of {record.get('owner')} '{prompt}'")
+                problems.append(f"{tag}: History holds {record['run_id']} of {record.get('owner')} '{prompt}'")
             image = str((record.get("inputs") or {}).get("image", ""))
             if not Path(image).is_file() or sha256(image) != media.users[user.user].image_sha:
-                problems.append(f"{tag}: {path.parent.name}'s input image is not this user's")
+                problems.append(f"{tag}: {record['run_id']}'s input image is not this user's")
             if any(prompt.startswith(other + " ") for other in tags - {tag}):
                 problems.append(f"{tag}: another user's run in History: {prompt}")
     sent = sorted(p for u in result.users for p in u.submitted)

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,10 @@ import pytest
 from kmc_ui.history import History
 from kmc_ui.identity import COOKIE, Identity, server_secret
 from kmc_ui.settings import Settings
+from tests.browser import free_port
 from tests.conftest import MediaCache
 from tests.raw_queue import Answer, Config, call, config
+from tests.runstore import stored_records
 
 VICTIM_PROMPT = "victim-prompt-7f3a9c"
 VICTIM_TASK = "victim-task-51e08d"
@@ -38,10 +39,9 @@ FILE_KINDS = {"image", "video", "file", "gallery"}
 TEXT_KINDS = {"textbox", "json", "dropdown", "state", "markdown", "html"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def stored(data: Path, owner: str) -> bytes:
+    """An owner's records as the run store holds them."""
+    return json.dumps(stored_records(data, owner), sort_keys=True).encode()
 
 
 def sha(path: Path) -> str:
@@ -117,7 +117,7 @@ def target(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Itera
             victim_cookie,
             run_id,
             run_dir,
-            (run_dir / "record.json").read_bytes(),
+            stored(data, victim),
             secret_dir,
             Path(secret_video),
             secret_text,
@@ -173,7 +173,7 @@ def payloads(t: Target, dep: dict[str, Any]) -> Iterator[tuple[str, list[Any]]]:
 
     for k, text in enumerate(forged_texts(t)):
         yield f"text#{k}", fill(text, None)
-    for path in (t.secret_video, t.run_dir / "output.mp4", t.run_dir / "record.json"):
+    for path in (t.secret_video, t.run_dir / "output.mp4", t.data / "kmc.db"):
         yield f"file:{path.name}", fill(None, file_data(path))
     yield "xss", fill(XSS, None)
 
@@ -255,8 +255,8 @@ def test_no_event_reaches_another_visitors_run_or_a_server_file(target: Target) 
     assert calls >= 200
     assert problems == [], "\n".join(problems)
     # The victim's run is untouched, and nothing was written anywhere but the attacker's own History.
-    assert (target.run_dir / "record.json").read_bytes() == target.record_bytes
-    assert sorted(p.name for p in target.run_dir.iterdir()) == ["inputs", "output.mp4", "record.json"]
+    assert stored(target.data, target.victim) == target.record_bytes
+    assert sorted(p.name for p in target.run_dir.iterdir()) == ["inputs", "output.mp4"]
     owners = {p.name for p in (target.data / "runs").iterdir() if p.is_dir()}
     assert owners <= {target.victim, attacker_id}, owners
     assert sorted(p.name for p in target.secret_dir.iterdir()) == ["secret.mp4", "secret.txt"]
@@ -311,7 +311,7 @@ def test_the_victims_own_cookie_sees_the_run_and_nobody_else_does(target: Target
 
 def test_records_run_folders_and_the_secret_are_never_served(target: Target) -> None:
     paths = [
-        target.run_dir / "record.json",
+        target.data / "kmc.db",  # the run store
         target.run_dir / "output.mp4",
         target.data / ".server-secret",
         target.secret_video,

@@ -11,6 +11,7 @@ import pytest
 from kmc_ui.examples import load_examples
 from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
+from tests.runstore import stored_records
 
 pytestmark = pytest.mark.browser
 
@@ -99,7 +100,7 @@ def test_example_click_shows_the_prerendered_result_without_backend_calls(exampl
     page.wait_for_timeout(1500)  # let the input change events (checks) settle
     page.screenshot(path=str(shots_dir("browser-examples") / "1-example.png"), full_page=True)
     assert counting.calls == 0
-    assert not (data / "runs").exists() or not list((data / "runs").glob("*/*/record.json"))
+    assert stored_records(data) == []
 
 
 def test_example_in_a_chinese_browser_shows_its_report_in_chinese(examples_page: Any) -> None:

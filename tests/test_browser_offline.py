@@ -3,7 +3,6 @@ side and playing, the motion-agreement report, Stop a running job, reload and fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from kmc_ui.media.probe import probe_video
 from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, playing_together, shots_dir
 from tests.figures import make_character, make_dance
+from tests.runstore import stored_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -108,6 +108,6 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     table = page.inner_text("#kmc-history-table")
     assert "local" in table
     page.screenshot(path=str(shots / "3-history-after-reload.png"), full_page=True)
-    records = list((data / "runs").glob("*/*/record.json"))
+    records = stored_records(data)
     assert len(records) == 2
-    assert sorted(json.loads(r.read_text())["status"] for r in records) == ["canceled", "succeeded"]
+    assert sorted(r["status"] for r in records) == ["canceled", "succeeded"]

@@ -11,6 +11,7 @@ import pytest
 from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
 from tests.figures import make_character, make_dance
+from tests.runstore import stored_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,7 +56,7 @@ def test_history_survives_an_app_restart_and_stays_private(tmp_path: Path) -> No
             )
         finally:
             demo.close()
-        records = list((data / "runs").glob("*/*/record.json"))
+        records = stored_records(data)
         outputs = list((data / "runs").glob("*/*/output.mp4"))
         assert len(records) == 1 and len(outputs) == 1
 
@@ -63,11 +64,11 @@ def test_history_survives_an_app_restart_and_stays_private(tmp_path: Path) -> No
         try:
             page.reload()
             table = history_text(page, expect="succeeded")
-            assert "succeeded" in table and records[0].parent.name in table
+            assert "succeeded" in table and records[0]["run_id"] in table
             page.screenshot(path=str(shots / "1-after-restart.png"), full_page=True)
             other = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
             other.goto(demo.local_url)
-            assert records[0].parent.name not in history_text(other)
+            assert records[0]["run_id"] not in history_text(other)
             other.screenshot(path=str(shots / "2-other-browser.png"), full_page=True)
         finally:
             demo.close()

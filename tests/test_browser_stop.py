@@ -6,7 +6,6 @@ afterwards (with Gradio's `cancels=` a late progress line did, in 1 Stop of 4)."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
 from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling, Scenario
+from tests.runstore import stored_records
 
 pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.browser
@@ -84,7 +84,7 @@ def stays(page: Any, selector: str, text: str, ms: int = 2000) -> None:
 
 
 def records(data: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted((data / "runs").glob("*/*/record.json"))]
+    return stored_records(data)
 
 
 def test_stop_a_generation_then_resume_and_stop_again_then_finish(

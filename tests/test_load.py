@@ -29,6 +29,7 @@ from tests.load import (
     percentiles,
     run_load,
 )
+from tests.runstore import stored_records
 
 USERS = 20
 SECONDS = 40.0
@@ -121,7 +122,7 @@ def test_queue_limit_is_respected(loaded: dict[str, Any]) -> None:
 def test_prepared_and_downloads_stay_out_of_history(loaded: dict[str, Any]) -> None:
     """Runs keep their own copies of the inputs: pruning prepared/ never breaks History."""
     settings: Settings = loaded["settings"]
-    for record in Path(settings.data_dir, "runs").glob("*/*/record.json"):
-        folder = record.parent
+    for record in stored_records(settings.data_dir):
+        folder = Path(settings.data_dir, "runs", record["owner"], record["run_id"])
         assert (folder / "inputs").is_dir()
         assert all(p.resolve().is_relative_to(folder.resolve()) for p in (folder / "inputs").iterdir())

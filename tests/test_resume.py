@@ -25,6 +25,7 @@ from kmc_ui.settings import Settings
 from kmc_ui.studio import Studio
 from tests.fakes import FakeClock
 from tests.fakes.providers import Kit
+from tests.runstore import stored_records
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -37,15 +38,11 @@ def wait_for_task_id(data_dir: Path, proc: subprocess.Popen[str], kit: Kit, time
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the worker ended early:\n{proc.stdout.read() if proc.stdout else ''}")
-        for path in (data_dir / "runs" / OWNER).glob("*/record.json"):
-            try:
-                record = json.loads(path.read_text())
-            except ValueError:
-                continue  # being replaced right now
+        for record in stored_records(data_dir, OWNER):
             if record.get("task_id") and kit.requests("poll"):
                 return record
         time.sleep(0.05)
-    raise AssertionError("no task id appeared on disk")
+    raise AssertionError("no task id appeared in the run store")
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from kmc_ui.jobs import run_job
 from kmc_ui.studio import Inputs, Studio
 from tests.fakes import FakeClock, Fault
 from tests.fakes.providers import Kit
+from tests.runstore import stored_records
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -181,10 +182,11 @@ def test_no_key_in_logs_errors_history_or_studio_output(
     texts.extend(repr(p) for p in steps)
     texts.extend(repr(p) for p in session_studio.resume(OWNER, steps[-1].run_id))
     texts.append(repr(session_studio.pending(OWNER)))
-    # every history record on disk
-    records = list(data_dir.rglob("record.json"))
+    # every history record in the run store, and the database's own files
+    records = stored_records(data_dir)
     assert len(records) >= 10
-    texts.extend(path.read_text() for path in records)
+    texts.extend(json.dumps(record) for record in records)
+    texts.extend(path.read_bytes().decode("utf-8", "replace") for path in data_dir.glob("kmc.db*"))
 
     everything = "\n".join(texts) + "\n" + caplog.text + "\n" + "\n".join(r.getMessage() for r in caplog.records)
     assert "HTTP Request" in caplog.text  # httpx's own logger was captured

@@ -33,6 +33,7 @@ from tests.fakes.providers import KITS, Kit
 from tests.fakes.replicate import FakeReplicate
 from tests.fakes.server import ServerThread
 from tests.load import FAST_POLL
+from tests.runstore import stored_records
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -213,7 +214,7 @@ def test_no_key_in_any_answer_log_record_or_served_file(
         client.close()
         # History, prepared files, caches: every file the app wrote
         files = [p for p in data_dir.rglob("*") if p.is_file()]
-        assert len([p for p in files if p.name == "record.json"]) >= 16
+        assert len(stored_records(data_dir)) >= 16 and any(p.name == "kmc.db" for p in files)
         served.extend(p.read_bytes() for p in files)
     finally:
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
@@ -282,7 +283,7 @@ def test_a_session_reaches_only_files_it_was_given(
             run.parent,  # folders are never listed
             run,
             run / "output.mp4",  # a run's own files: never by path, only as the copies a page was given
-            run / "record.json",
+            data / "kmc.db",  # the run store
             f"{run}/../../../cache/pose/x.npz",  # traversal
             f"{run}/../../../.env",
             Path.cwd() / "app.py",

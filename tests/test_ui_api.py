@@ -6,7 +6,6 @@ to the fake through its own media route (KMC_PUBLIC_BASE_URL = the app's own URL
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from kmc_ui.media.probe import probe_video
 from kmc_ui.settings import Settings
 from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling
+from tests.runstore import stored_records
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -110,8 +110,8 @@ def test_generate_valid_pair_through_to_a_result(
     assert "owner" not in record and "inputs" not in record and "output" not in record
     assert record["files"]["output"] == "output.mp4" and "plot_path" not in record["report"]
     assert "/runs/" not in str(player) and record["run_id"] not in str(player)
-    runs = list((settings.data_dir / "runs").glob(f"*/{record['run_id']}/record.json"))
-    ref = probe_video(json.loads(runs[0].read_text())["inputs"]["video"])
+    (stored,) = [r for r in stored_records(settings.data_dir) if r["run_id"] == record["run_id"]]
+    ref = probe_video(stored["inputs"]["video"])
     assert ref.ok and ref.duration == pytest.approx(3.5, abs=0.1)
     # The fake fetched our prepared video from the app's own media route, and got a valid JWT.
     creates = [r for r in kling_server.requests if r.method == "POST"]
@@ -120,9 +120,9 @@ def test_generate_valid_pair_through_to_a_result(
     assert body["video_url"].startswith(settings.public_base_url + "/kmc-media/")
     assert body["keep_original_sound"] == "yes" and body["mode"] == "std" and body["model_name"] == "kling-v2-6"
     assert not body["image_url"].startswith("data:")
-    # The run is on disk with the task id, in the History of the visitor id in this client's signed cookie.
+    # The run is in the store with the task id, in the History of the visitor id in this client's signed cookie.
     owner = client.cookies["kmc_visitor"].split(".")[1]
-    assert runs[0].parent.parent.name == owner and '"task_id"' in runs[0].read_text()
+    assert stored["owner"] == owner and stored["task_id"]
 
 
 def test_invalid_input_is_rejected_on_the_right_input(

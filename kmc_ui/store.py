@@ -1,0 +1,152 @@
+"""The run store: one table `runs` in SQLite (default) or PostgreSQL (KMC_DATABASE_URL).
+
+    runs(run_id PK, owner, status, provider, task_id, created_at, updated_at, data)
+
+The typed columns are what is queried; `data` is the rest of the record as JSON text. A change is a
+read-modify-write inside one transaction that holds the row (PostgreSQL: SELECT ... FOR UPDATE;
+SQLite: BEGIN IMMEDIATE, the database's write lock), so two writers never lose each other's fields,
+whether they are threads or processes. SQLite runs in WAL mode with a busy timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from kmc_ui.runs import TYPED, RunRecord
+
+log = logging.getLogger(__name__)
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another one's transaction (SQLite)
+# SQLite copies the WAL back into the database after every commit, and the next writer reuses the
+# WAL from its start: changing a record takes no new disk space (as replacing its file did), so a
+# full disk stops only what grows (a new run, a longer record).
+CHECKPOINT_PAGES = 1
+
+metadata = sa.MetaData()
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False, index=True),
+    sa.Column("status", sa.String),
+    sa.Column("provider", sa.String),
+    sa.Column("task_id", sa.String),
+    sa.Column("created_at", sa.Float),
+    sa.Column("updated_at", sa.Float),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+
+class OtherOwner(ValueError):
+    """The run id belongs to another owner's run: it is never read or changed for this one."""
+
+
+def store_url(data_dir: Path, url: str = "") -> str:
+    """The SQLAlchemy URL: `url` (a PostgreSQL URL is driven by psycopg 3), else <data_dir>/kmc.db."""
+    if not url:
+        return f"sqlite:///{Path(data_dir).resolve() / 'kmc.db'}"
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy, not the driver, says BEGIN
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+    return engine
+
+
+class RunStore:
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite")
+        self.engine = _sqlite_engine(url) if self.sqlite else sa.create_engine(url, pool_pre_ping=True)
+        with self._begin(write=True) as conn:
+            metadata.create_all(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _begin(self, write: bool = False) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(write=write)
+            with conn.begin():
+                yield conn
+
+    # ------------------------------------------------------------------ reads
+    def get(self, run_id: str) -> RunRecord | None:
+        with self._begin() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).first()
+        return _record(row) if row else None
+
+    def list(self, owner: str | None = None, status: str | None = None) -> list[RunRecord]:
+        """Runs, newest first: one owner's, or everyone's (for operators)."""
+        query = sa.select(runs).order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
+        if owner is not None:
+            query = query.where(runs.c.owner == owner)
+        if status is not None:
+            query = query.where(runs.c.status == status)
+        with self._begin() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    # ----------------------------------------------------------------- writes
+    def change(self, run_id: str, owner: str, edit: Callable[[RunRecord | None], RunRecord | None]) -> RunRecord | None:
+        """Read the owner's run under a lock, `edit` it (None: no record yet) and write what edit
+        returns (None: write nothing), all in one transaction. OtherOwner for another owner's run."""
+        for attempt in range(3):
+            try:
+                with self._begin(write=True) as conn:
+                    query = sa.select(runs).where(runs.c.run_id == run_id).with_for_update()
+                    row = conn.execute(query).first()
+                    old = _record(row) if row else None
+                    if old is not None and old.owner != owner:
+                        raise OtherOwner(f"run {run_id} belongs to another owner")
+                    new = edit(old)
+                    if new is not None:
+                        values = _values(new)
+                        if old is None:
+                            conn.execute(runs.insert().values(**values))
+                        else:
+                            conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
+                    return new
+            except sa.exc.IntegrityError:  # PostgreSQL: another writer inserted that run first
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def delete(self, run_id: str, owner: str) -> bool:
+        with self._begin(write=True) as conn:
+            done = conn.execute(runs.delete().where(runs.c.run_id == run_id, runs.c.owner == owner))
+        return bool(done.rowcount)
+
+
+def _values(record: RunRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(record, name) for name in TYPED}
+    values |= {"run_id": record.run_id, "owner": record.owner, "data": json.dumps(record.extra, default=str)}
+    return values
+
+
+def _record(row: sa.Row[Any]) -> RunRecord:
+    typed = {name: getattr(row, name) for name in TYPED}
+    return RunRecord(run_id=row.run_id, owner=row.owner, extra=json.loads(row.data), **typed)
