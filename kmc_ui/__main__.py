@@ -1,8 +1,9 @@
-"""Command line: `python -m kmc_ui check|generate|serve|runs` (see ../shared/interfaces.md).
+"""Command line: `python -m kmc_ui check|generate|serve|runs|report` (see ../shared/interfaces.md).
 
 IMAGE and VIDEO are file paths or http(s) URLs (URLs pass the private-address guard).
 `check` exits 1 when any finding is an error; `generate` exits 0 only when a result was written;
 `runs` lists the runs in the run store for operators (owners as a short hash, never their ids).
+`report` prints the motion-agreement report for any two videos; exit 2 when it cannot be measured.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list the runs in the run store (for operators)")
     runs.add_argument("--json", action="store_true", help="print one JSON array")
     runs.add_argument("--status", default=None, help="only runs with this status (succeeded, failed, running, ...)")
+    report = sub.add_parser("report", help="the motion-agreement report for two videos (score 0-100)")
+    report.add_argument("reference", help="the motion reference video (a file path)")
+    report.add_argument("result", help="the result video to compare with it (a file path)")
+    report.add_argument("--json", action="store_true", help="print the report as one JSON object")
     return p
 
 
@@ -79,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "runs":
         return _runs(settings, args.json, args.status)
+    if args.command == "report":
+        return _report(Path(args.reference), Path(args.result), args.json)
 
     from kmc_ui.media.remote import UrlRefused
     from kmc_ui.server import make_backends, make_media_host
@@ -148,6 +155,38 @@ def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool) -> int:
     else:
         print(f"wrote {out}")
     return 0
+
+
+def _report(reference: Path, result: Path, as_json: bool) -> int:
+    """Exit 0 with the report; 2 with a message on stderr when the videos cannot be compared."""
+    for label, path in (("reference", reference), ("result", result)):
+        problem = _unreadable_video(path)
+        if problem:
+            print(f"error: the {label} video {path} cannot be read: {problem}", file=sys.stderr)
+            return 2
+    from kmc_ui.engine.agreement import agreement_report
+
+    report = agreement_report(reference, result)
+    if not report.ok:
+        print(f"error: {report.summary()}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict() | {"summary": report.summary()}, indent=1) if as_json else report.summary())
+    return 0
+
+
+def _unreadable_video(path: Path) -> str:
+    """Why `path` is not a video that can be decoded ("" when it is one)."""
+    if not path.is_file():
+        return "no such file"
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return "it has no video stream"
+    except (av.FFmpegError, OSError) as exc:
+        return str(exc)
+    return ""
 
 
 def _runs(settings: Settings, as_json: bool, status: str | None) -> int:

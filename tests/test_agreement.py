@@ -22,6 +22,7 @@ from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.rig import named_points
 from tests.figures import make_character, make_dance
 from tests.media_factory import ffmpeg_exe
+from tests.test_runtime_text import assert_chinese
 
 SECONDS = 2.0
 FPS = 24
@@ -87,6 +88,8 @@ def test_the_engines_own_result_follows_its_reference(made: dict[str, Path]) -> 
     assert abs(report.offset_s) < 0.1  # the engine keeps the reference's timing
     assert report.limb_lost.get("left arm", 0) <= 0.2 * report.aligned_frames
     assert report.no_pose_frames == 0
+    assert report.score is not None and report.score >= 60, report.summary()
+    assert report.summary().startswith(f"**Motion agreement: {report.score:.0f}/100**")
 
 
 def test_a_limb_painted_out_is_reported_lost(made: dict[str, Path]) -> None:
@@ -98,7 +101,10 @@ def test_a_limb_painted_out_is_reported_lost(made: dict[str, Path]) -> None:
     assert lost >= 3 * max(1, intact.limb_lost["left arm"])
     assert report.limb_lost["right arm"] <= 0.3 * report.aligned_frames  # the other arm is fine
     assert report.lost_frames >= lost and report.lost_times
-    assert "left arm" in report.summary() and "Limbs lost" in report.summary()
+    assert "left arm in " in report.summary() and "a limb is lost in" in report.summary()
+    assert report.limbs["left_arm"] is not None and report.limbs["right_arm"] is not None
+    assert report.limbs["left_arm"] < report.limbs["right_arm"] - 30  # flagged on that limb
+    assert intact.score is not None and report.score is not None and report.score < intact.score
     # the plot marks the lost frames in red
     plot = cv2.imread(report.plot_path)
     red = (plot[:, :, 2] > 180) & (plot[:, :, 1] < 80) & (plot[:, :, 0] < 80)
@@ -138,3 +144,49 @@ def test_bad_media_gives_a_report_with_an_error_not_an_exception(made: dict[str,
     assert "could not be measured" in report.summary()
     missing = agreement_report(tmp_path / "nope.mp4", made["dance"])
     assert not missing.ok
+
+
+def test_the_summary_leads_with_the_score_and_has_chinese_for_every_sentence() -> None:
+    limbs = {"left_arm": 4.0, "right_arm": 88.0, "left_leg": None, "right_leg": 61.0}
+    reports = [
+        AgreementReport(
+            "r.mp4",
+            "o.mp4",
+            score=92.4,
+            limbs=dict.fromkeys(limbs, 92.4),
+            correlation=0.97,
+            following=0.9,
+            output_frames=40,
+            aligned_frames=40,
+        ),
+        AgreementReport(
+            "r.mp4",
+            "o.mp4",
+            score=31.0,
+            limbs=limbs,
+            correlation=0.21,
+            offset_s=-0.36,
+            following=0.35,
+            output_frames=40,
+            aligned_frames=36,
+            unaligned_frames=4,
+            lost_frames=7,
+            limb_lost={"left arm": 5, "right arm": 0, "left leg": 2, "right leg": 1},
+            lost_times=[1.25, 2.0],
+            no_pose_frames=3,
+        ),
+    ]
+    summaries = [r.summary() for r in reports]
+    assert summaries[0].startswith("**Motion agreement: 92/100**")
+    assert "The left arm does not follow the reference's motion (4/100)." in summaries[1]
+    assert "Warning: the time alignment is weak (correlation 0.21 at the shift used" in summaries[1]
+    assert "Frames following the reference: 35% of the result's" in summaries[1]
+    assert "a limb is lost in 7 of 40" in summaries[1] and "4 of 40; they count as failures" in summaries[1]
+    assert assert_chinese(summaries) == 2
+
+
+def test_a_report_from_before_the_score_reads_back_as_it_was() -> None:
+    old = {"reference": "r.mp4", "output": "o.mp4", "pck": 0.8, "following": 0.9, "aligned_frames": 40, "version": 2}
+    report = AgreementReport.from_dict(old)
+    assert report.score is None and report.to_dict()["score"] is None
+    assert report.summary().startswith("**Motion agreement: 80%** of body joints")

@@ -9,18 +9,26 @@
    pass alone is kept as `pck_single_pass`.
 2. The reference is retargeted to the character's proportions (kmc_ui/pose/retarget), taken from
    the character picture when given, else from the output itself (its median-sized pose).
-3. Time alignment: the output may be shorter, or start later or earlier than the reference. The
-   offset is the one with the highest normalised cross-correlation between the two clips' pose
+3. Time alignment: the output may be shorter, or start later or earlier than the reference. Each
+   shift (one output sample apart) gets the normalised cross-correlation of the two clips' pose
    signals (root-relative, torso-normalised elbow, wrist, knee and ankle tracks, as left+right
-   sums and differences so a left/right mix-up does not matter), searched in steps of one
-   output sample; small offsets win ties.
-4. Per aligned output frame: PCK@0.1 (share of the 13 body joints the reference shows that lie
+   sums and differences so a left/right mix-up does not matter); among the shifts within
+   CORRELATION_BAND of the best correlation (and overlapping at least half the shorter clip) the
+   one where the result scores best wins, small shifts on ties. When no shift correlates at
+   WEAK_CORRELATION the result is compared as it starts and the summary warns.
+4. The score (kmc_ui/engine/agreement_score.py): per limb, 100 * (1 - the result's error / the
+   error of a pose held still), 0 = no motion, 100 = the reference's own motion; frames that
+   cannot be compared (not aligned, no person, the limb invisible) score 0; the headline is the
+   limbs' mean weighted by how much the reference moves each. The result is retargeted to the
+   same proportions as the reference for it, so the reference against itself scores 100.
+5. Per output frame: PCK@0.1 (share of the 13 body joints the reference shows that lie
    within 0.1 torso of the retargeted target, both skeletons root-centred and measured in their
    clip's median torso; a frame the detector labelled left/right the wrong way round is scored
-   with the labels swapped, and counted), and which limbs were lost: the reference shows the
-   limb and the output has no pose, or its wrist / ankle is invisible to the detector
-   (visibility < 0.3), or lies more than half a torso from where it should be.
-5. A plot of per-frame agreement over time (PNG drawn with OpenCV: no matplotlib needed).
+   with the labels swapped, and counted; a frame the alignment could not place counts 0), and
+   which limbs were lost: the reference shows the limb and the output has no pose, or its
+   wrist / ankle is invisible to the detector (visibility < 0.3), or lies more than half a torso
+   from where it should be. A frame "follows" when PCK >= FOLLOW_PCK and no limb is lost in it.
+6. A plot of per-frame agreement over time (PNG drawn with OpenCV: no matplotlib needed).
 
 Never raises for bad media: the report carries `error` instead. Serialisable for history.
 """
@@ -36,6 +44,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.engine.agreement_score import LIMB_JOINTS, ScoreTally
 from kmc_ui.engine.common import EngineError
 from kmc_ui.engine.motion import MIRROR, MotionTrack, fused_track, track_motion
 from kmc_ui.engine.smoothing import fill_gaps
@@ -58,8 +67,14 @@ LIMBS: dict[str, tuple[int, int]] = {
     "left leg": (L.L_KNEE, L.L_ANKLE),
     "right leg": (L.R_KNEE, L.R_ANKLE),
 }
+LIMB_KEYS = dict(zip(LIMBS, LIMB_JOINTS, strict=True))  # "left arm" -> "left_arm"
 SIGNAL_PAIRS = ((13, 14), (15, 16), (25, 26), (27, 28))  # elbows, wrists, knees, ankles
-REPORT_VERSION = 2  # 2: fused readings (tracking + frame + mirrored frame), pck_single_pass
+CORRELATION_BAND = 0.3  # shifts this close to the best correlation are told apart by the score
+WEAK_CORRELATION = 0.5  # below this the time alignment is reported as weak
+FLAG_GAP = 30.0  # a limb this many points below the best limb is named as not following
+# 2: fused readings (tracking + frame + mirrored frame), pck_single_pass
+# 3: `score` (0 = a frozen pose, 100 = the reference's motion), `limbs`, unaligned frames as failures
+REPORT_VERSION = 3
 # MIRROR (kmc_ui/engine/motion): mediapipe's left/right pairs swapped. The detector sometimes labels
 # a stylised figure seen from the front as seen from the back (measured on the sample anime
 # character: about a quarter of the frames); a frame is scored with the labelling that fits the
@@ -71,12 +86,18 @@ __all__ = ["MIRROR", "AgreementReport", "agreement_report", "draw_plot"]
 class AgreementReport:
     reference: str
     output: str
-    pck: float = 0.0  # mean PCK@0.1 over aligned frames (frames without an output pose count as 0)
+    # 0 = no motion (the reference's first pose held), 100 = the reference's own motion; None: a
+    # report from before version 3. The limbs' weighted mean (agreement_score.py).
+    score: float | None = None
+    limbs: dict[str, float | None] = field(default_factory=dict)  # "left_arm" -> 0..100 (None: not shown)
+    limb_weights: dict[str, float] = field(default_factory=dict)  # share of the score, by the limb's motion
+    pck: float = 0.0  # mean PCK@0.1 over output frames (no pose or not aligned: 0)
     pck_single_pass: float = 0.0  # the same with mediapipe's tracking pass alone on both videos
-    following: float = 0.0  # share of aligned frames with PCK >= FOLLOW_PCK
+    following: float = 0.0  # share of output frames with PCK >= FOLLOW_PCK and no limb lost
     offset_s: float = 0.0  # output time t shows reference time t + offset_s
     correlation: float = 0.0  # of the chosen alignment (1 = identical motion signals)
     aligned_frames: int = 0
+    unaligned_frames: int = 0  # output samples the alignment puts outside the reference (failures)
     output_frames: int = 0  # output samples looked at
     no_pose_frames: int = 0  # aligned output samples where nobody was found
     swapped_frames: int = 0  # samples the detector labelled left/right the other way round
@@ -107,6 +128,9 @@ class AgreementReport:
         d["per_frame"] = [None if v is None else round(v, 3) for v in self.per_frame]
         d["lost_times"] = [round(t, 3) for t in self.lost_times]
         d["elapsed"] = round(self.elapsed, 3)
+        d["score"] = None if self.score is None else round(self.score, 1)
+        d["limbs"] = {k: None if v is None else round(v, 1) for k, v in self.limbs.items()}
+        d["limb_weights"] = {k: round(v, 3) for k, v in self.limb_weights.items()}
         return d
 
     def to_json(self) -> str:
@@ -118,9 +142,67 @@ class AgreementReport:
         return cls(**known)
 
     def summary(self) -> str:
-        """A few plain sentences for the UI (markdown)."""
+        """A few plain sentences for the UI (markdown): the score first; no two numbers disagree
+        (a frame that follows has no limb lost, frames are counted over the whole result)."""
         if self.error:
             return f"Motion agreement could not be measured: {self.error}"
+        if self.score is None:
+            return self._summary_v2()
+        parts = self._score_sentences() + self._alignment_sentences() + self._frame_sentences()
+        return " ".join(parts)
+
+    def _score_sentences(self) -> list[str]:
+        parts = [
+            f"**Motion agreement: {self.score or 0:.0f}/100** (0 = a frozen pose, 100 = the reference's own "
+            "motion; the mean of the limbs' scores, weighted by how much the reference moves each limb)."
+        ]
+        if self.limbs:
+            values = {name: self.limbs.get(key) for name, key in LIMB_KEYS.items()}
+            text = ", ".join(f"{name} {'–' if v is None else f'{v:.0f}'}" for name, v in values.items())
+            parts.append(f"Per limb: {text}.")
+            if any(v is None for v in values.values()):
+                parts.append("A dash: the reference never shows that limb.")
+            best = max((v for v in values.values() if v is not None), default=0.0)
+            for name, v in values.items():
+                if v is not None and v < best - FLAG_GAP:
+                    parts.append(f"The {name} does not follow the reference's motion ({v:.0f}/100).")
+        return parts
+
+    def _alignment_sentences(self) -> list[str]:
+        parts = []
+        if self.correlation < WEAK_CORRELATION:
+            parts.append(
+                f"Warning: the time alignment is weak (correlation {self.correlation:.2f} at the shift used, weak "
+                f"below {WEAK_CORRELATION:.2f}): the result's motion does not line up well with the reference's."
+            )
+        if abs(self.offset_s) >= 0.05:
+            parts.append(f"The result is shifted by {self.offset_s:+.2f} s against the reference.")
+        return parts
+
+    def _frame_sentences(self) -> list[str]:
+        m = self.output_frames or len(self.per_frame)
+        follow = (
+            f"Frames following the reference: {self.following:.0%} of the result's (at least {self.follow_pck:.0%} "
+            f"of joints within {self.threshold:.0%} of a torso, no limb lost)"
+        )
+        if self.lost_frames:
+            worst = sorted(self.limb_lost.items(), key=lambda kv: -kv[1])
+            limbs = ", ".join(f"{name} in {n}" for name, n in worst if n)
+            first = self.lost_times[0] if self.lost_times else 0.0
+            parts = [f"{follow}; a limb is lost in {self.lost_frames} of {m} ({limbs}), first at {first:.1f} s."]
+        else:
+            parts = [f"{follow}; no limb is lost."]
+        if self.unaligned_frames:
+            parts.append(
+                f"Frames of the result outside the reference once aligned: {self.unaligned_frames} of {m}; "
+                "they count as failures."
+            )
+        if self.no_pose_frames:
+            parts.append(f"No person found in {self.no_pose_frames} frames of the result.")
+        return parts
+
+    def _summary_v2(self) -> str:
+        """The summary of a report from before version 3 (no score), as it was written then."""
         parts = [
             f"**Motion agreement: {self.pck:.0%}** of body joints within {self.threshold:.0%} of a torso "
             f"of the reference's pose (PCK@{self.threshold:g}); {self.following:.0%} of frames follow the "
@@ -223,35 +305,65 @@ def _centred(lm: np.ndarray) -> np.ndarray:
     return (xy - root[..., None, :]) / max(scale, 1e-6)
 
 
-def _best_offset(
-    ref_c: np.ndarray, ref_t: np.ndarray, out_c: np.ndarray, out_t: np.ndarray, max_offset: float
-) -> tuple[float, float]:
-    """Offset (s) maximising the normalised cross-correlation of the pose signals."""
-    out_ok = np.isfinite(out_c[:, 0, 0])
-    sig_out = _signal(out_c)
-    sig_ref = _signal(ref_c)
+def _candidates(ref_t: np.ndarray, out_t: np.ndarray, max_offset: float) -> tuple[np.ndarray, float]:
+    """The offsets (s) tried, one output sample apart, and that step."""
     step = float(np.median(np.diff(out_t))) if len(out_t) > 1 else 1 / 24
-    span_ref = float(ref_t[-1]) if len(ref_t) else 0.0
     lo = -min(max_offset, float(out_t[-1]) if len(out_t) else 0.0)
-    hi = min(max_offset, span_ref)
-    candidates = np.arange(lo, hi + step / 2, step) if hi >= lo else np.zeros(1)
+    hi = min(max_offset, float(ref_t[-1]) if len(ref_t) else 0.0)
+    return (np.arange(lo, hi + step / 2, step) if hi >= lo else np.zeros(1)), step
+
+
+def _correlation(sig_ref: np.ndarray, ref_t: np.ndarray, sig_out: np.ndarray, out_t: np.ndarray, off: float) -> float:
+    """Normalised cross-correlation of the two clips' pose signals (_signal) at one offset; 0 when
+    they overlap on fewer than half the samples of the shorter clip."""
+    step = float(np.median(np.diff(out_t))) if len(out_t) > 1 else 1 / 24
+    idx = _nearest(ref_t, out_t + off)
+    inside = (out_t + off >= -step / 2) & (out_t + off <= float(ref_t[-1]) + step / 2)
+    ref_rows = sig_ref[idx]
+    ok = inside & np.isfinite(sig_out[:, 0]) & np.isfinite(ref_rows[:, 0])
+    if ok.sum() < max(3, int(0.5 * min(len(out_t), len(ref_t)))):
+        return 0.0
+    x = sig_out[ok] - sig_out[ok].mean(axis=0)
+    y = ref_rows[ok] - ref_rows[ok].mean(axis=0)
+    denom = np.sqrt((x * x).sum() * (y * y).sum())
+    return float((x * y).sum() / denom) if denom > 1e-9 else 0.0
+
+
+def _best_offset(
+    tally: ScoreTally,
+    ref: tuple[np.ndarray, np.ndarray],
+    out: tuple[np.ndarray, np.ndarray, np.ndarray],
+    max_offset: float,
+) -> tuple[float, float]:
+    """(offset s, correlation there). `ref`: (centred skeletons, times); `out`: (centred, retargeted
+    centred, times). Among the shifts whose motion signals correlate within CORRELATION_BAND of
+    the best (left/right-symmetric signals, so a detector's left/right mix-up does not matter), the
+    one at which the result scores best (frames it leaves outside the reference count as failures);
+    small offsets win ties. Correlation alone can prefer a neighbouring sample when one limb does
+    not move; the score alone would pair a clip played backwards with the reference around its
+    turning point (a strongly negative correlation). When no shift reaches WEAK_CORRELATION the
+    offset is 0."""
+    (ref_c, ref_t), (out_c, out_r, out_t) = ref, out
+    candidates, step = _candidates(ref_t, out_t, max_offset)
+    sig_ref, sig_out = _signal(ref_c), _signal(out_c)
+    corr = np.array([_correlation(sig_ref, ref_t, sig_out, out_t, float(off)) for off in candidates])
+    if corr.max() < WEAK_CORRELATION:
+        # no evidence for any shift: the result is compared as it starts (a shift chosen by the
+        # score could pick a stretch of the reference where a still result happens to fit)
+        return 0.0, _correlation(sig_ref, ref_t, sig_out, out_t, 0.0)
+    found = np.isfinite(out_r[:, :, 0]).all(axis=1)
     min_overlap = max(3, int(0.5 * min(len(out_t), len(ref_t))))
-    best, best_score, best_corr = 0.0, -np.inf, 0.0
-    for off in candidates:
+    best, best_value = int(np.argmin(np.abs(candidates))), -np.inf
+    for k in np.flatnonzero(corr >= corr.max() - CORRELATION_BAND):
+        off = float(candidates[k])
         idx = _nearest(ref_t, out_t + off)
-        inside = (out_t + off >= -step / 2) & (out_t + off <= span_ref + step / 2)
-        ref_rows = sig_ref[idx]
-        ok = inside & out_ok & np.isfinite(ref_rows[:, 0])
-        if ok.sum() < min_overlap:
-            continue
-        a = sig_out[ok] - sig_out[ok].mean(axis=0)
-        b = ref_rows[ok] - ref_rows[ok].mean(axis=0)
-        denom = np.sqrt((a * a).sum() * (b * b).sum())
-        corr = float((a * b).sum() / denom) if denom > 1e-9 else 0.0
-        score = corr - 0.002 * abs(off)  # equal matches: the smaller shift wins
-        if score > best_score:
-            best, best_score, best_corr = float(off), score, corr
-    return best, best_corr
+        inside = (out_t + off >= -step / 2) & (out_t + off <= float(ref_t[-1]) + step / 2)
+        if inside.sum() < min_overlap:
+            continue  # a short stretch of any motion can match the reference somewhere
+        value = tally.quick_score(out_r, idx, inside & found) - 0.2 * abs(off)
+        if value > best_value:
+            best, best_value = int(k), value
+    return float(candidates[best]), float(corr[best])
 
 
 def _signal(c: np.ndarray) -> np.ndarray:
@@ -279,67 +391,99 @@ def _measure(
     report.output_frames = out.frames
     report.times = [float(t) for t in out.times]
     if not out.found.any():
-        report.per_frame = [0.0] * out.frames
-        report.no_pose_frames = out.frames
-        report.aligned_frames = out.frames
-        report.lost_frames = out.frames
-        report.limb_lost = {name: out.frames for name in LIMBS}
-        report.lost_times = list(report.times)
+        _nobody_in_result(report, out)
         return
     ref_filled, _ = fill_gaps(ref.landmarks)
-    targets = retarget(ref_filled, character)  # (T,33,4) in the character's proportions
-    tgt_c = _centred(targets)
+    tgt_c = _centred(retarget(ref_filled, character))  # (T,33,2) in the character's proportions
     out_c = _centred(out.landmarks)
-    offset, corr = _best_offset(_centred(ref_filled), ref.times, out_c, out.times, max_offset)
+    out_r = _centred(retarget(out.landmarks, character))  # the result in the same proportions (score)
+    ref_vis = np.where(ref.found[:, None], ref.landmarks[:, :, 3], 1.0)  # (T,33)
+    shows = np.stack([ref_vis[:, d] >= MIN_VISIBILITY for _, d in LIMB_JOINTS.values()], axis=1)
+    tally = ScoreTally(tgt_c, shows, int(np.flatnonzero(ref.found)[0]))
+    offset, corr = _best_offset(tally, (_centred(ref_filled), ref.times), (out_c, out_r, out.times), max_offset)
     report.offset_s, report.correlation = offset, corr
     idx = _nearest(ref.times, out.times + offset)
     step = float(np.median(np.diff(ref.times))) if ref.frames > 1 else 1 / 24
     aligned = (out.times + offset >= -step) & (out.times + offset <= ref.times[-1] + step)
     # the target in the output's units: both are torso-normalised, root-centred; the character's
     # torso and the output's torso are one length, so scale 1 (foreshortening kept by retarget)
-    per_frame: list[float | None] = []
-    lost_counts = dict.fromkeys(LIMBS, 0)
-    lost_times: list[float] = []
-    joints = list(L.BODY_JOINTS)
+    frames: list[_Frame | None] = []
     for i in range(out.frames):
         if not aligned[i]:
-            per_frame.append(None)
+            tally.failure()
+            frames.append(None)
             continue
-        j = idx[i]
-        tgt = tgt_c[j]
-        ref_vis = ref.landmarks[j, :, 3] if ref.found[j] else np.ones(33)
-        if not out.found[i]:
-            per_frame.append(0.0)
-            report.no_pose_frames += 1
-            lost = [name for name, (_, d) in LIMBS.items() if ref_vis[d] >= MIN_VISIBILITY]
-        else:
-            shown = [j for j in joints if ref_vis[j] >= MIN_VISIBILITY] or joints
-            pose, vis = out_c[i], out.landmarks[i, :, 3]
-            dist = np.linalg.norm(pose[shown] - tgt[shown], axis=1)
-            dist_m = np.linalg.norm(pose[MIRROR][shown] - tgt[shown], axis=1)
-            if dist_m.mean() < dist.mean():
-                pose, vis, dist = pose[MIRROR], vis[MIRROR], dist_m
-                report.swapped_frames += 1
-            per_frame.append(float(np.mean(dist <= PCK_THRESHOLD)))
-            lost = []
-            for name, (_, d) in LIMBS.items():
-                if ref_vis[d] < MIN_VISIBILITY:
-                    continue  # the reference does not show this limb either
-                off_target = float(np.linalg.norm(pose[d] - tgt[d]))
-                if vis[d] < LOST_VISIBILITY or off_target > LOST_DISTANCE:
-                    lost.append(name)
-        for name in lost:
+        j = int(idx[i])
+        frame = _compare(out_c[i] if out.found[i] else None, out.landmarks[i, :, 3], tgt_c[j], ref_vis[j])
+        scored = None if frame.pose is None else out_r[i][MIRROR] if frame.swapped else out_r[i]
+        tally.frame(j, scored, {LIMB_KEYS[name] for name in frame.invisible})
+        frames.append(frame)
+    _fill(report, frames)
+    report.score, report.limbs, report.limb_weights = tally.scores()
+
+
+@dataclass
+class _Frame:
+    pck: float
+    lost: list[str]  # limbs lost (LIMBS names): invisible or far off target
+    invisible: list[str]  # limbs the result does not show (a failure for the score)
+    pose: np.ndarray | None  # the pose compared (relabelled when mirrored), None: nobody found
+    swapped: bool = False
+
+
+def _compare(pose: np.ndarray | None, vis: np.ndarray, tgt: np.ndarray, ref_vis: np.ndarray) -> _Frame:
+    """One aligned result frame against its reference target: PCK, lost limbs, the pose used."""
+    shown_limbs = [name for name, (_, d) in LIMBS.items() if ref_vis[d] >= MIN_VISIBILITY]
+    if pose is None:
+        return _Frame(0.0, shown_limbs, shown_limbs, None)
+    joints = list(L.BODY_JOINTS)
+    shown = [j for j in joints if ref_vis[j] >= MIN_VISIBILITY] or joints
+    dist = np.linalg.norm(pose[shown] - tgt[shown], axis=1)
+    dist_m = np.linalg.norm(pose[MIRROR][shown] - tgt[shown], axis=1)
+    swapped = bool(dist_m.mean() < dist.mean())
+    if swapped:
+        pose, vis, dist = pose[MIRROR], vis[MIRROR], dist_m
+    invisible = [name for name in shown_limbs if vis[LIMBS[name][1]] < LOST_VISIBILITY]
+    lost = [name for name in shown_limbs if name in invisible or _off_target(pose, tgt, LIMBS[name][1])]
+    return _Frame(float(np.mean(dist <= PCK_THRESHOLD)), lost, invisible, pose, swapped)
+
+
+def _off_target(pose: np.ndarray, tgt: np.ndarray, joint: int) -> bool:
+    return float(np.linalg.norm(pose[joint] - tgt[joint])) > LOST_DISTANCE
+
+
+def _fill(report: AgreementReport, frames: list[_Frame | None]) -> None:
+    """The frame counts of the report. Frames the alignment could not place count as failures:
+    PCK 0, not following (per_frame keeps None for them, so the plot shows where they are)."""
+    lost_counts = dict.fromkeys(LIMBS, 0)
+    for f in frames:
+        for name in f.lost if f else []:
             lost_counts[name] += 1
-        if lost:
-            lost_times.append(float(out.times[i]))
-    values = [v for v in per_frame if v is not None]
-    report.per_frame = per_frame
-    report.aligned_frames = len(values)
-    report.pck = float(np.mean(values)) if values else 0.0
-    report.following = float(np.mean([v >= FOLLOW_PCK for v in values])) if values else 0.0
+    placed = [(t, f) for t, f in zip(report.times, frames, strict=True) if f is not None]
+    total = max(1, len(frames))
+    report.per_frame = [None if f is None else f.pck for f in frames]
+    report.aligned_frames = len(placed)
+    report.unaligned_frames = len(frames) - len(placed)
+    report.no_pose_frames = sum(f.pose is None for _, f in placed)
+    report.swapped_frames = sum(f.swapped for _, f in placed)
+    report.pck = sum(f.pck for _, f in placed) / total
+    report.following = sum(f.pck >= FOLLOW_PCK and not f.lost for _, f in placed) / total
     report.limb_lost = lost_counts
-    report.lost_times = lost_times
-    report.lost_frames = len(lost_times)
+    report.lost_times = [t for t, f in placed if f.lost]
+    report.lost_frames = len(report.lost_times)
+
+
+def _nobody_in_result(report: AgreementReport, out: MotionTrack) -> None:
+    """Nobody anywhere in the result: every frame a failure."""
+    report.per_frame = [0.0] * out.frames
+    report.no_pose_frames = out.frames
+    report.aligned_frames = out.frames
+    report.lost_frames = out.frames
+    report.limb_lost = {name: out.frames for name in LIMBS}
+    report.lost_times = list(report.times)
+    report.score = 0.0
+    report.limbs = dict.fromkeys(LIMB_JOINTS, 0.0)
+    report.limb_weights = dict.fromkeys(LIMB_JOINTS, 0.25)
 
 
 def draw_plot(report: AgreementReport, path: Path, width: int = 960, height: int = 280) -> Path:
@@ -381,6 +525,11 @@ def draw_plot(report: AgreementReport, path: Path, width: int = 960, height: int
         f"Motion agreement per frame (PCK@{report.threshold:g}): {report.pck:.0%} overall, "
         f"{report.following:.0%} of frames follow; red: a limb lost"
     )
+    if report.score is not None:
+        title = (
+            f"Motion agreement {report.score:.0f}/100; curve: joints in place per frame (PCK@{report.threshold:g}); "
+            "red: a limb lost"
+        )
     if report.error:
         title = f"Motion agreement not measured: {report.error}"[:110]
     cv2.putText(img, title, (left, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, dark, 1, cv2.LINE_AA)

@@ -208,6 +208,11 @@ WORDS: dict[str, str] = {
     "provider internal error": "服务商内部错误",
     "provider under maintenance": "服务商维护中",
     "provider backlog timeout": "服务商积压超时",
+    # limbs (the motion-agreement report)
+    "left arm": "左臂",
+    "right arm": "右臂",
+    "left leg": "左腿",
+    "right leg": "右腿",
 }
 
 
@@ -1324,6 +1329,43 @@ _REPORT = [
         "{m} 帧中有 {n} 帧丢失了肢体（{limbs}）；首次出现在 {t} 秒。",
     ),
     ("No limb was lost.", "没有丢失任何肢体。"),
+    # the summary of a version-3 report (with the 0-100 score)
+    (
+        "**Motion agreement: {s:int}/100** (0 = a frozen pose, 100 = the reference's own motion; the mean of the "
+        "limbs' scores, weighted by how much the reference moves each limb).",
+        "**动作一致度：{s}/100**（0 = 静止不动的姿态，100 = 参考视频本身的动作；各肢体得分的加权平均，"
+        "权重为参考视频中该肢体的运动量）。",
+    ),
+    (
+        "Per limb: left arm {a}, right arm {b}, left leg {c}, right leg {d}.",
+        "各肢体：左臂 {a}，右臂 {b}，左腿 {c}，右腿 {d}。",
+    ),
+    ("A dash: the reference never shows that limb.", "短横线：参考视频中从未出现该肢体。"),
+    (
+        "The {w_limb} does not follow the reference's motion ({n:int}/100).",
+        "{w_limb}没有跟上参考视频的动作（{n}/100）。",
+    ),
+    (
+        "Warning: the time alignment is weak (correlation {c:num} at the shift used, weak below {w:num}): the "
+        "result's motion does not line up well with the reference's.",
+        "警告：时间对齐较弱（所用偏移下的相关系数为 {c}，低于 {w} 即为弱）：结果的动作与参考视频的动作对不齐。",
+    ),
+    (
+        "Frames following the reference: {f:pct} of the result's (at least {fp:pct} of joints within {thr:pct} of "
+        "a torso, no limb lost); a limb is lost in {n:int} of {m:int} ({limbs:limbs}), first at {t:num} s.",
+        "结果中 {f} 的帧跟上了参考视频（至少 {fp} 的关节偏差在躯干长度的 {thr} 以内，且没有丢失肢体）；"
+        "{m} 帧中有 {n} 帧丢失了肢体（{limbs}），首次出现在 {t} 秒。",
+    ),
+    (
+        "Frames following the reference: {f:pct} of the result's (at least {fp:pct} of joints within {thr:pct} of "
+        "a torso, no limb lost); no limb is lost.",
+        "结果中 {f} 的帧跟上了参考视频（至少 {fp} 的关节偏差在躯干长度的 {thr} 以内，且没有丢失肢体）；"
+        "没有丢失任何肢体。",
+    ),
+    (
+        "Frames of the result outside the reference once aligned: {u:int} of {m:int}; they count as failures.",
+        "对齐后，结果的 {m} 帧中有 {u} 帧落在参考视频之外；这些帧按失败计。",
+    ),
     ("No person found in {n:int} frames of the result.", "结果中有 {n} 帧没有找到人物。"),
     # motion-agreement plot label
     ("Agreement per frame", "逐帧一致度"),
