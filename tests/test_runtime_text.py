@@ -508,7 +508,7 @@ def progress_texts(
     kit: Kit, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
 ) -> Iterator[tuple[str, list[str], set[str]]]:
     settings = kit.settings(media_server.url, tmp_path / "data")
-    client = httpx.Client(timeout=httpx.Timeout(0.5), follow_redirects=True)
+    client = httpx.Client(timeout=httpx.Timeout(10.0, read=2.0), follow_redirects=True)  # see test_backend_contract
     backend = kit.backend(settings, media_server.host, client)
     history = History(tmp_path / "data")
     texts: list[str] = []
