@@ -769,7 +769,7 @@ def test_framing_classes_from_visible_landmarks() -> None:
     seen = np.ones(33, dtype=bool)
     assert L.framing(seen) == "full_body"
     seen[list(L.FEET)] = False
-    assert L.framing(seen) == "upper_body"  # knees up
+    assert L.framing(seen) == "three_quarter"  # knees up
     seen[list(L.KNEES) + list(L.HIPS)] = False
     assert L.framing(seen) == "upper_body"  # elbows still show
     seen[list(L.ELBOWS)] = False

@@ -35,10 +35,20 @@ from kmc_ui.pose.detect import (
     analyse_image,
     analyse_video,
 )
+from kmc_ui.pose.hands import MISSING
 from kmc_ui.pose.retarget import retarget
 
 Add = Callable[[str, str, str, str, str], None]  # level, input, code, message, fix
 MAX_PAIR_DT = 0.25  # two samples this close (s) form a speed pair (a frame and the next one looked at)
+# A hand the detector did not find (pose/hands.py) counts as hidden only when its wrist rests
+# against the body, where pockets, the small of the back and crossed arms put it: between the
+# chest and the upper thigh (depth along the torso, 0 = shoulders, 1 = hips) and at most
+# TUCK_REACH torso lengths outside the torso's outline. Measured (pose/hands.py's crops):
+# painted-in pockets 0.19 and 0.19 outside at depth 0.93; hands hanging beside the body 0.13-0.28
+# (found by the detector); an armoured figure's fists, which the detector misses, 0.33 and 0.36.
+TUCK_DEPTH = (0.15, 1.5)
+TUCK_REACH = 0.25
+RAISED_FRACTION = 0.05  # the warning says how often the motion raises a hidden hand from this share on
 
 
 # ---------------------------------------------------------------- measured facts
@@ -48,11 +58,15 @@ MAX_PAIR_DT = 0.25  # two samples this close (s) form a speed pair (a frame and 
 class ImageFacts:
     found: bool  # a body (or a close-up face) was found
     face_only: bool = False
-    framing: str = ""  # close_up / upper_body / full_body, "" when nobody was found
+    framing: str = ""  # one of landmarks.FRAMINGS, "" when nobody was found
     area: float = 0.0  # subject box / picture area
     angle: float = 0.0  # torso from upright, degrees
     seen: np.ndarray = field(default_factory=lambda: np.zeros(33, dtype=bool))
     people: int = 0
+    # per arm of landmarks.ARMS (left, right): "shown"; "out" (the pose does not see the wrist or
+    # elbow: hidden or outside the picture); "tucked" (the hand detector found no hand and the
+    # wrist rests against the body: a pocket, behind the back, crossed arms); "" (no body)
+    hands: tuple[str, str] = ("", "")
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,22 @@ def image_facts(a: ImageAnalysis, th: PoseThresholds = POSE) -> ImageFacts:
         angle=L.torso_angle(pose.landmarks),
         seen=seen,
         people=len(a.people),
+        hands=hand_states(pose.landmarks, seen, a.hands),
     )
+
+
+def hand_states(lm: np.ndarray, seen: np.ndarray, verdicts: tuple[int, int]) -> tuple[str, str]:
+    """ "shown" / "out" / "tucked" for the left and right arm (see ImageFacts.hands)."""
+    states: list[str] = []
+    for (elbow, wrist), verdict in zip(L.ARMS.values(), verdicts, strict=True):
+        depth, reach = L.wrist_on_torso(lm, wrist)
+        if not (seen[wrist] and seen[elbow]):
+            states.append("out")
+        elif verdict == MISSING and TUCK_DEPTH[0] <= depth <= TUCK_DEPTH[1] and reach <= TUCK_REACH:
+            states.append("tucked")
+        else:
+            states.append("shown")
+    return states[0], states[1]
 
 
 def _spans(times: np.ndarray, flags: np.ndarray) -> tuple[tuple[float, float], ...]:
@@ -291,6 +320,8 @@ def findings_from(
             )
     if img is not None and vid is not None and image is not None and video is not None:
         _pair_findings(img, vid, image, video, orientation, add, th)
+    elif img is not None and vid is None:
+        _hidden_hands_hint(img, add)
     if vid is not None and orientation == "image":
         reasons = []
         if vid.back_fraction >= th.turn_fraction:
@@ -458,16 +489,18 @@ def _pair_findings(
         il, vl = L.FRAMING_LABELS[img.framing], L.FRAMING_LABELS[vid.framing]
         wider_motion = L.FRAMINGS.index(vid.framing) > L.FRAMINGS.index(img.framing)
         consequence = (
-            "the body parts the picture does not show will be invented, or the motion cropped"
+            f"the motion shows {UNSEEN_BELOW[img.framing]}, which the picture does not: the model will invent "
+            "them, or crop the motion"
             if wider_motion
-            else "the character's unseen-in-motion body parts get little or made-up motion"
+            else "the parts of the character the motion video does not show get little or made-up motion"
         )
         add(
             "warning",
             "pair",
             "pose_framing_mismatch",
             f"Framing differs: the character image is {il}, the motion video {vl}; {consequence}.",
-            f"Use a {vl} picture of the character, or a motion video framed like the picture ({il}).",
+            f"Use {L.FRAMING_PICTURES[vid.framing]} picture of the character, or a motion video framed like the "
+            f"picture ({il}).",
         )
     pose = image.pose
     if pose is None or img.face_only or not vid.found.any():
@@ -476,42 +509,96 @@ def _pair_findings(
     _clipping(img, image, video, add, th)
 
 
-def _hidden_limbs(img: ImageFacts, video: VideoAnalysis, add: Add, th: PoseThresholds) -> None:
-    if img.framing == "close_up":
+UNSEEN_BELOW = {  # what a wider motion shows below the picture's framing
+    "close_up": "the arms and the body below the chest",
+    "upper_body": "the legs",
+    "three_quarter": "the lower legs and feet",
+}
+HIDDEN_WHY = {  # why a hand is not shown, by the states of the hands named
+    ("out",): "hidden or outside the picture",
+    ("tucked",): "no hand was found at the end of the arm: it rests against the body, as in a pocket, behind the "
+    "back or under crossed arms",
+    ("tucked", "tucked"): "no hand was found at the end of either arm: they rest against the body, as in pockets, "
+    "behind the back or under crossed arms",
+    ("out", "tucked"): "one is hidden or outside the picture, and no hand was found at the end of the other arm",
+}
+HIDDEN_HANDS_FIX = (
+    "Use a photo with both hands visible and held away from the body (not in pockets, behind the back, under "
+    "crossed arms or cut off by the picture's edge)."
+)
+
+
+def _hands_named(img: ImageFacts, arms: list[str]) -> tuple[str, str]:
+    """("both hands" / "the left hand" / "the right hand", why they are not shown)."""
+    names = "both hands" if len(arms) == 2 else f"the {arms[0].replace(' arm', ' hand')}"
+    states = dict(zip(L.ARMS, img.hands, strict=True))
+    key = tuple(sorted(states[a] for a in arms))
+    return names, HIDDEN_WHY.get(key, HIDDEN_WHY[("out",)])
+
+
+def _hidden_hands_hint(img: ImageFacts, add: Add) -> None:
+    """No motion video yet: name the hands the picture does not show, softly."""
+    if not img.found or img.face_only or img.framing == "close_up":
         return
-    hidden = []
-    for name, (elbow, wrist) in L.ARMS.items():
-        if img.seen[wrist] and img.seen[elbow]:
-            continue
-        seen_frac, travel = _limb_use(video, wrist, th)
-        if seen_frac >= th.limb_seen_fraction and travel >= th.limb_motion:
-            hidden.append((name, travel))
-    if hidden:
-        names = "both hands" if len(hidden) == 2 else f"the {hidden[0][0].replace(' arm', ' hand')}"
+    arms = [a for a, state in zip(L.ARMS, img.hands, strict=True) if state in ("out", "tucked")]
+    if arms:
+        names, why = _hands_named(img, arms)
         add(
-            "warning",
+            "hint",
             "image",
             "pose_image_hidden_limbs",
-            f"The character image does not show {names} (hidden or outside the picture), but the motion moves "
-            f"{'it' if len(hidden) == 1 else 'them'} (by {', '.join(f'{t:.1f}' for _, t in hidden)} torso lengths): "
-            "the hands will be invented.",
-            "Use a picture with both arms and hands visible (not in pockets, behind the body or cut off).",
+            f"The character image does not show {names} ({why}). If the motion video shows hands or raises the "
+            "arms, the model will have to invent them.",
+            HIDDEN_HANDS_FIX,
         )
 
 
-def _limb_use(v: VideoAnalysis, wrist: int, th: PoseThresholds) -> tuple[float, float]:
-    """Share of samples showing the wrist, and its travel relative to the neck (torso lengths)."""
-    rel, n = [], 0
+def _hidden_limbs(img: ImageFacts, video: VideoAnalysis, add: Add, th: PoseThresholds) -> None:
+    if img.framing == "close_up":
+        return
+    hidden: list[tuple[str, float, float, float]] = []  # arm, share of frames showing the hand, travel, raised
+    for (name, (_, wrist)), state in zip(L.ARMS.items(), img.hands, strict=True):
+        if state not in ("out", "tucked"):
+            continue
+        seen_frac, travel, raised = _limb_use(video, wrist, th)
+        if seen_frac >= th.limb_seen_fraction and travel >= th.limb_motion:
+            hidden.append((name, seen_frac, travel, raised))
+    if not hidden:
+        return
+    names, why = _hands_named(img, [h[0] for h in hidden])
+    it = "it" if len(hidden) == 1 else "them"
+    shown = min(h[1] for h in hidden)
+    travel = max(h[2] for h in hidden)
+    raised = max(h[3] for h in hidden)
+    up = f" and raising {it} above the shoulder in {_pct(raised)} of them" if raised >= RAISED_FRACTION else ""
+    add(
+        "warning",
+        "image",
+        "pose_image_hidden_limbs",
+        f"The character image does not show {names} ({why}), but the motion video shows {it} in {_pct(shown)} of "
+        f"the frames checked, moving {it} by up to {travel:.1f} torso lengths{up}: the model will have to invent "
+        f"{'the hand' if len(hidden) == 1 else 'the hands'}, and invented hands often come out blurred, merged with "
+        "the clothes or with the wrong number of fingers.",
+        HIDDEN_HANDS_FIX,
+    )
+
+
+def _limb_use(v: VideoAnalysis, wrist: int, th: PoseThresholds) -> tuple[float, float, float]:
+    """Share of samples showing the wrist, its travel relative to the neck (torso lengths) and the
+    share of samples showing it above its shoulder."""
+    shoulder = wrist - 4  # 15 -> 11, 16 -> 12
+    rel, raised, n = [], 0, 0
     for lm in v.landmarks:
         if not L.is_pose(lm):
             continue
         n += 1
         if L.seen(lm, v.width, v.height, th.min_visibility)[wrist]:
             rel.append((lm[wrist, :2] - L.midpoint(lm, *L.SHOULDERS)) / L.body_scale(lm))
+            raised += int(lm[wrist, 1] < lm[shoulder, 1])
     if not n or not rel:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     arr = np.asarray(rel)
-    return len(rel) / n, float(np.ptp(arr, axis=0).max())
+    return len(rel) / n, float(np.ptp(arr, axis=0).max()), raised / n
 
 
 def clip_overshoot(target: np.ndarray, joints: list[int], width: int, height: int) -> tuple[np.ndarray, list[set[str]]]:

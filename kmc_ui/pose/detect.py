@@ -27,6 +27,7 @@ decoding stops at its end); a `deadline` stops the pass and keeps what was analy
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import queue
 import threading
@@ -40,11 +41,13 @@ import numpy as np
 
 from kmc_ui.limits import POSE
 from kmc_ui.pose import cache as _cache
+from kmc_ui.pose import hands as _hands
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
 from kmc_ui.pose import picture as _picture
 
 ANALYSIS_VERSION = 3  # bump whenever what is measured changes (invalidates the caches)
+IMAGE_VERSION = 2  # the same for pictures only (2: the hand detector's verdicts, ImageAnalysis.hands)
 CHECK_BUDGET_S = 15.0  # seconds of work one body check may take; then it stops and reports what it has
 MIN_VISIBILITY = POSE.min_visibility
 IMAGE_PADS = (0.25, 0.5)  # replicate-border padding tried in turn (figures touching the edge)
@@ -90,6 +93,9 @@ class ImageAnalysis:
     face_score: float = 0.0
     elapsed: float = 0.0
     error: str = ""
+    # the hand detector's verdict on the largest person's (left, right) hand: hands.FOUND,
+    # hands.MISSING or hands.UNJUDGED (not looked for: outside the picture, too small, no body)
+    hands: tuple[int, int] = (_hands.UNJUDGED, _hands.UNJUDGED)
 
     @property
     def pose(self) -> Pose | None:
@@ -185,6 +191,7 @@ def warm_up(cache_dir: Path | str | None = None) -> float:
     detect_people(np.zeros((64, 64, 3), dtype=np.uint8), 0.0, cdir)
     _model.video_landmarker(cdir)
     _find_face(np.zeros((64, 64, 3), dtype=np.uint8))
+    _model.hand_detector().process(np.zeros((64, 64, 3), dtype=np.uint8))
     return time.perf_counter() - started
 
 
@@ -208,7 +215,8 @@ def analyse_image(
     except OSError as exc:
         return ImageAnalysis(str(path), error=f"cannot read the file ({exc.strerror or exc})")
     cdir = _resolve_cache_dir(cache_dir)
-    key = _cache.make_key("img", file_hash, {**_version_params(), "pads": IMAGE_PADS, "max": IMAGE_MAX_SIDE})
+    params = {**_version_params(), "img": IMAGE_VERSION, "pads": IMAGE_PADS, "max": IMAGE_MAX_SIDE}
+    key = _cache.make_key("img", file_hash, params)
     if use_cache:
         hit = _cache.memory_get(key) or _image_from_disk(cdir, key, str(path))
         if hit is not None:
@@ -228,9 +236,7 @@ def analyse_image(
 
 
 def _retarget_path(a: ImageAnalysis, path: str) -> ImageAnalysis:
-    if a.path == path:
-        return a
-    return ImageAnalysis(path, a.width, a.height, a.people, a.face_box, a.face_score, a.elapsed, a.error)
+    return a if a.path == path else dataclasses.replace(a, path=path)
 
 
 def _analyse_rgb(
@@ -265,9 +271,17 @@ def _analyse_rgb(
         lm[:, 2] *= sx
         poses.append(Pose(lm, width, height))
     poses = _largest_first(poses)
+    hands = (_hands.UNJUDGED, _hands.UNJUDGED)
+    if poses:  # the largest person's hands, looked for in the decoded (reduced) picture
+        lm = poses[0].landmarks.copy()
+        lm[:, 0] /= sx
+        lm[:, 1] /= sy
+        with contextlib.suppress(Exception):  # extra evidence: without it the checks use the pose's alone
+            hands = _hands.find_hands(rgb, lm)
     if face_box is not None:
         face_box = (face_box[0] * sx, face_box[1] * sy, face_box[2] * sx, face_box[3] * sy)
-    return ImageAnalysis(path, width, height, tuple(poses), face_box, face_score, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return ImageAnalysis(path, width, height, tuple(poses), face_box, face_score, elapsed, hands=hands)
 
 
 def detect_people(rgb: np.ndarray, pad: float = 0.25, cache_dir: Path | str | None = None) -> list[np.ndarray]:
@@ -366,7 +380,14 @@ def _find_face(rgb: np.ndarray) -> tuple[tuple[float, float, float, float] | Non
 
 def _image_to_disk(cache_dir: Path | None, key: str, a: ImageAnalysis) -> None:
     lms = np.stack([p.landmarks for p in a.people]) if a.people else np.zeros((0, 33, 4), np.float32)
-    meta = {"w": a.width, "h": a.height, "face": a.face_box, "face_score": a.face_score, "elapsed": a.elapsed}
+    meta = {
+        "w": a.width,
+        "h": a.height,
+        "face": a.face_box,
+        "face_score": a.face_score,
+        "elapsed": a.elapsed,
+        "hands": list(a.hands),
+    }
     _cache.disk_put(cache_dir, key, {"people": lms}, meta)
 
 
@@ -378,7 +399,17 @@ def _image_from_disk(cache_dir: Path | None, key: str, path: str) -> ImageAnalys
     w, h = int(meta["w"]), int(meta["h"])
     people = tuple(Pose(lm.astype(np.float32), w, h) for lm in arrays["people"])
     face = tuple(meta["face"]) if meta.get("face") else None
-    return ImageAnalysis(path, w, h, people, face, float(meta.get("face_score", 0.0)), float(meta["elapsed"]))  # type: ignore[arg-type]
+    hands = tuple(int(v) for v in meta.get("hands", (_hands.UNJUDGED, _hands.UNJUDGED)))
+    return ImageAnalysis(
+        path,
+        w,
+        h,
+        people,
+        face,  # type: ignore[arg-type]
+        float(meta.get("face_score", 0.0)),
+        float(meta["elapsed"]),
+        hands=(hands[0], hands[1]),
+    )
 
 
 # ---------------------------------------------------------------- videos

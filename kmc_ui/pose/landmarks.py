@@ -103,8 +103,20 @@ CONNECTIONS: tuple[tuple[int, int], ...] = (
     (9, 10),
 )
 
-FRAMINGS = ("close_up", "upper_body", "full_body")  # ordered from tightest to widest
-FRAMING_LABELS = {"close_up": "close-up (head and shoulders)", "upper_body": "upper body", "full_body": "full body"}
+# Framing classes, ordered from tightest to widest (the codes are stable: assets' metadata keeps them).
+FRAMINGS = ("close_up", "upper_body", "three_quarter", "full_body")
+FRAMING_LABELS = {
+    "close_up": "close-up (head and shoulders)",
+    "upper_body": "upper body (waist up)",
+    "three_quarter": "three-quarter (knees up)",
+    "full_body": "full body",
+}
+FRAMING_PICTURES = {  # "Use ... picture"
+    "close_up": "a head-and-shoulders",
+    "upper_body": "an upper-body (waist-up)",
+    "three_quarter": "a three-quarter (knees-up)",
+    "full_body": "a full-body",
+}
 
 
 def empty() -> np.ndarray:
@@ -169,12 +181,39 @@ def facing(lm: np.ndarray) -> float:
 
 
 def framing(mask: np.ndarray) -> str:
-    """full_body when a lower leg shows, upper_body when hips or elbows show, else close_up."""
-    if mask[list(ANKLES)].any() or mask[[29, 30, 31, 32]].any():
+    """The framing class from the landmarks in frame: full_body when an ankle or foot shows,
+    three_quarter (knees up) when a knee does, upper_body (waist up) when a hip or an elbow
+    does, else close_up (head and shoulders)."""
+    if mask[list(FEET)].any():
         return "full_body"
-    if mask[list(HIPS)].any() or mask[list(ELBOWS)].any() or mask[list(KNEES)].any():
+    if mask[list(KNEES)].any():
+        return "three_quarter"
+    if mask[list(HIPS)].any() or mask[list(ELBOWS)].any():
         return "upper_body"
     return "close_up"
+
+
+def wrist_on_torso(lm: np.ndarray, wrist: int) -> tuple[float, float]:
+    """Where a wrist sits against the torso: (depth, reach).
+
+    depth: along the torso, 0 at the shoulders' midpoint, 1 at the hips' (beyond 1: the thighs);
+    reach: how far the wrist lies outside the torso's outline, in torso lengths (negative:
+    inside it). The outline narrows straight from the shoulders' width to the hips' and keeps
+    the hips' width below them. Measured across the torso's own axis, so a leaning body works.
+    """
+    top, bottom = midpoint(lm, *SHOULDERS), midpoint(lm, *HIPS)
+    axis = bottom - top
+    length = float(np.linalg.norm(axis))
+    if length < 1e-6:
+        return float("nan"), float("nan")
+    down = axis / length
+    across = np.array([-down[1], down[0]])
+    rel = lm[wrist, :2] - top
+    depth = float(rel @ down) / length
+    half_top = abs(float((lm[L_SHOULDER, :2] - lm[R_SHOULDER, :2]) @ across)) / 2
+    half_bottom = abs(float((lm[L_HIP, :2] - lm[R_HIP, :2]) @ across)) / 2
+    half = half_top + (half_bottom - half_top) * min(max(depth, 0.0), 1.0)
+    return depth, (abs(float(rel @ across)) - half) / length
 
 
 def subject_box(

@@ -123,6 +123,7 @@ class _ThreadModels(threading.local):
         self.video: Any = None
         self.video_ts_ms = 0
         self.faces: dict[int, Any] = {}
+        self.hands: Any = None
 
 
 _LOCAL = _ThreadModels()
@@ -192,3 +193,15 @@ def face_detector(model_selection: int) -> Any:
             model_selection=model_selection, min_detection_confidence=0.5
         )
     return _LOCAL.faces[model_selection]
+
+
+def hand_detector() -> Any:
+    """mediapipe's hand detector (palm detection + hand landmarks, the full models shipped in the
+    wheel; nothing is downloaded), in static-image mode: every crop is judged on its own."""
+    if _LOCAL.hands is None:
+        import mediapipe as mp
+
+        _LOCAL.hands = mp.solutions.hands.Hands(
+            static_image_mode=True, max_num_hands=2, model_complexity=1, min_detection_confidence=0.3
+        )
+    return _LOCAL.hands

@@ -1632,3 +1632,73 @@ ENTRIES: list[tuple[str, str]] = [
     *_UI,
     *_PROBE,
 ]
+
+# ---------------------------------------------------------------- body checks: hidden hands, framing classes
+# (kmc_ui/checks/pose.py: the hand detector's evidence, four framing classes)
+
+WORDS.update(
+    {
+        "upper body (waist up)": "上半身（腰部以上）",
+        "three-quarter (knees up)": "七分身（膝盖以上）",
+        "a head-and-shoulders": "头肩特写",
+        "an upper-body (waist-up)": "上半身（腰部以上）",
+        "a three-quarter (knees-up)": "七分身（膝盖以上）",
+        "a full-body": "全身",
+        "the arms and the body below the chest": "手臂和胸部以下的身体",
+        "the legs": "双腿",
+        "the lower legs and feet": "小腿和脚",
+        "the hand": "这只手",
+        "the hands": "这双手",
+        "hidden or outside the picture": "被遮挡或在画面之外",
+        "no hand was found at the end of the arm: it rests against the body, as in a pocket, behind the back or "
+        "under crossed arms": "手臂末端没有找到手：它贴在身体上，像是插在口袋里、背在身后或夹在交叉的手臂下",
+        "no hand was found at the end of either arm: they rest against the body, as in pockets, behind the back "
+        "or under crossed arms": "两条手臂末端都没有找到手：它们贴在身体上，像是插在口袋里、背在身后或夹在交叉的手臂下",
+        "one is hidden or outside the picture, and no hand was found at the end of the other arm": (
+            "一只被遮挡或在画面之外，另一条手臂末端没有找到手"
+        ),
+    }
+)
+
+_POSE_HANDS_AND_FRAMING = [
+    (
+        "The character image does not show {w_names} ({w_why}), but the motion video shows {w_it} in {p:pct} of "
+        "the frames checked, moving {w_it} by up to {t:num} torso lengths and raising {w_it} above the shoulder in "
+        "{q:pct} of them: the model will have to invent {w_what}, and invented hands often come out blurred, "
+        "merged with the clothes or with the wrong number of fingers.",
+        "角色图片中看不到{w_names}（{w_why}），但动作视频在 {p} 的已检查帧中显示了{w_it}，让{w_it}移动了多达 {t} "
+        "个躯干长度，并在其中 {q} 的帧里把{w_it}举过肩膀：模型将不得不自行补全{w_what}，而补全的手常常模糊、"
+        "与衣服融在一起，或手指数量不对。",
+    ),
+    (
+        "The character image does not show {w_names} ({w_why}), but the motion video shows {w_it} in {p:pct} of "
+        "the frames checked, moving {w_it} by up to {t:num} torso lengths: the model will have to invent "
+        "{w_what}, and invented hands often come out blurred, merged with the clothes or with the wrong number "
+        "of fingers.",
+        "角色图片中看不到{w_names}（{w_why}），但动作视频在 {p} 的已检查帧中显示了{w_it}，让{w_it}移动了多达 {t} "
+        "个躯干长度：模型将不得不自行补全{w_what}，而补全的手常常模糊、与衣服融在一起，或手指数量不对。",
+    ),
+    (
+        "The character image does not show {w_names} ({w_why}). If the motion video shows hands or raises the "
+        "arms, the model will have to invent them.",
+        "角色图片中看不到{w_names}（{w_why}）。如果动作视频中出现手部或抬起手臂，模型将不得不自行补全它们。",
+    ),
+    (
+        "Use a photo with both hands visible and held away from the body (not in pockets, behind the back, under "
+        "crossed arms or cut off by the picture's edge).",
+        "请使用双手都清晰可见、并离开身体的照片（不要插在口袋里、背在身后、夹在交叉的手臂下，也不要被画面边缘截断）。",
+    ),
+    (
+        "the motion shows {w_parts}, which the picture does not: the model will invent them, or crop the motion",
+        "动作视频中出现了{w_parts}，而图片中没有：模型会自行补全这些部位，或者裁切动作",
+    ),
+    (
+        "the parts of the character the motion video does not show get little or made-up motion",
+        "动作视频中看不到的角色身体部位只会有很少或臆造的动作",
+    ),
+    (
+        "Use {w_pic} picture of the character, or a motion video framed like the picture ({w_il}).",
+        "请使用{w_pic}取景的角色图片，或与图片取景相同（{w_il}）的动作视频。",
+    ),
+]
+ENTRIES.extend(_POSE_HANDS_AND_FRAMING)

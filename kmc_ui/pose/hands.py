@@ -1,0 +1,65 @@
+"""Are the character's hands in the picture? Evidence beyond the pose model's own guess.
+
+The pose model places a wrist and three finger points at the end of every arm, with a high
+visibility even for a hand in a pocket or behind the back: it guesses where the hand would be
+(measured: 0.92-0.96 for both wrists of a real photo whose hands were painted into the pockets).
+So each hand the pose puts inside the picture is looked for with mediapipe's hand detector
+(palm detection + hand landmarks, both shipped inside the mediapipe wheel) on a square crop
+around that guess: 2 forearm lengths a side, resized to 256 px, then 3 forearm lengths. A hand
+found anywhere in the crop counts (with clasped hands both are in each crop).
+
+The detector misses some hands that are there (gauntlets, mittens, flat drawings, motion
+blur), so a miss alone proves nothing: checks/pose.py also asks where the wrist sits (against
+the body, as in a pocket, behind the back or under crossed arms) before it says a hand is hidden.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from kmc_ui.pose import landmarks as L
+from kmc_ui.pose import model as _model
+
+FOUND, MISSING, UNJUDGED = 1, 0, -1
+HAND_POINTS = ((L.L_WRIST, 17, 19, 21), (L.R_WRIST, 18, 20, 22))  # the body's left, then right hand
+FOREARMS = ((L.L_ELBOW, L.L_WRIST), (L.R_ELBOW, L.R_WRIST))
+CROP_PX = 256  # the palm detector works at 192 px: a hand fills a good part of the crop
+SCALES = (1.0, 1.5)  # crop half-side in forearm lengths, tried in turn
+MIN_HALF_PX = 32  # a smaller crop (a tiny figure) says nothing either way: UNJUDGED
+
+
+def hand_crop(rgb: np.ndarray, centre: np.ndarray, half: float, size: int = CROP_PX) -> np.ndarray:
+    """A square of side 2*half around `centre`, grey beyond the picture, resized to size x size."""
+    h, w = rgb.shape[:2]
+    x0, y0 = round(float(centre[0]) - half), round(float(centre[1]) - half)
+    side = max(2, round(2 * half))
+    pad = [max(0, -y0), max(0, y0 + side - h), max(0, -x0), max(0, x0 + side - w)]
+    src = cv2.copyMakeBorder(rgb, *pad, cv2.BORDER_CONSTANT, value=(127, 127, 127)) if any(pad) else rgb
+    crop = src[y0 + pad[0] : y0 + pad[0] + side, x0 + pad[2] : x0 + pad[2] + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(crop, (size, size), interpolation=interp))
+
+
+def find_hands(rgb: np.ndarray, lm: np.ndarray) -> tuple[int, int]:
+    """(left, right): FOUND, MISSING or UNJUDGED for each hand of the pose `lm` (pixels of `rgb`)."""
+    if not L.is_pose(lm):
+        return UNJUDGED, UNJUDGED
+    h, w = rgb.shape[:2]
+    inside = L.seen(lm, w, h, 0.0)
+    torso = L.body_scale(lm)
+    out: list[int] = []
+    for points, (elbow, wrist) in zip(HAND_POINTS, FOREARMS, strict=True):
+        forearm = max(float(np.linalg.norm(lm[wrist, :2] - lm[elbow, :2])), 0.3 * torso)
+        if not inside[wrist] or forearm < MIN_HALF_PX:
+            out.append(UNJUDGED)
+            continue
+        centre = lm[list(points), :2].mean(axis=0)
+        found = any(_detect(hand_crop(rgb, centre, k * forearm)) for k in SCALES)
+        out.append(FOUND if found else MISSING)
+    return out[0], out[1]
+
+
+def _detect(crop: np.ndarray) -> bool:
+    result = _model.hand_detector().process(crop)
+    return bool(result.multi_hand_landmarks)
