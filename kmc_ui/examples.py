@@ -39,7 +39,7 @@ class Character:
     path: Path
     width: int
     height: int
-    framing: str  # measured: full_body / upper_body / close_up
+    framing: str  # measured: full_body / three_quarter / upper_body / close_up
     people: int  # measured
     shows: str
 
@@ -53,7 +53,7 @@ class Motion:
     fps: float
     width: int
     height: int
-    framing: str  # measured with the pose module: full_body / upper_body / close_up
+    framing: str  # measured with the pose module: full_body / three_quarter / upper_body / close_up
     people: int  # measured: most people seen at once
     speed: str  # measured: slow / moderate / fast
     orientations: tuple[str, ...]  # the orientations that suit it ("video", "image")

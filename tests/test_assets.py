@@ -92,7 +92,7 @@ def examples() -> list[Example]:
 def test_library_has_the_promised_clips(library: list[Motion]) -> None:
     assert 5 <= len(library) <= 6
     assert len({m.id for m in library}) == len(library)
-    assert {m.framing for m in library} >= {"full_body", "upper_body"}
+    assert {m.framing for m in library} >= {"full_body", "three_quarter"}
     for m in library:
         assert 3.0 <= m.duration <= 6.0, m.id
         assert m.fps == pytest.approx(24.0, abs=0.01), m.id
@@ -129,7 +129,7 @@ def test_character_framings_are_measured(tmp_path: Path) -> None:
     characters = {c.id: c for c in load_characters()}
     assert {"full_body", "upper_body", "stylized"} <= set(characters)
     assert characters["full_body"].framing == "full_body"
-    assert characters["upper_body"].framing == "upper_body"
+    assert characters["upper_body"].framing == "three_quarter"  # knees up
     for c in characters.values():
         info = probe_image(c.path)
         assert info.ok and (info.width, info.height) == (c.width, c.height), c.id
@@ -221,7 +221,7 @@ def test_make_assets_regenerates_the_assets(tmp_path: Path) -> None:
     for m in motions:
         assert_web_mp4(m.path, m.width, m.height)
         assert probe_video(m.path).duration == pytest.approx(3.0, abs=0.05)
-    assert {m.framing for m in motions} == {"full_body", "upper_body"}
+    assert {m.framing for m in motions} == {"full_body", "three_quarter"}
     [example] = load_examples(out)
     assert_web_mp4(example.result)
     assert example.report().ok and example.plot.is_file()
