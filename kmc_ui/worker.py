@@ -1,0 +1,370 @@
+"""Runs are server-side jobs: a queue, workers that drive runs, and leases so no run is lost.
+
+    Generate -> run record (the store) -> run id on the queue -> a worker claims the run (a lease
+    in run_work), drives it with jobs.run_job (submit, poll, download), renews the lease and
+    publishes each progress step; pages only watch the store (Studio.watch).
+
+The queue is Huey (SQLite in the data folder by default, Redis with KMC_QUEUE_URL). Every app
+process runs `settings.workers` worker threads unless that is 0; `python -m kmc_ui worker` runs
+them alone on any machine that shares the store, the queue and the data folder.
+
+A run is never lost and never created twice at the provider:
+- a worker holds a run by a lease it renews every second; only the holder drives it;
+- a sweeper in every worker process puts back on the queue each unfinished run that nobody holds
+  (its worker died: SIGKILL, a crash, a lost machine; or a restart) and each run that has waited
+  on the queue too long; a duplicate on the queue is harmless, as only one worker claims the run;
+- a run picked up again continues from its record: a recorded task id is polled, never created
+  again; a run that died while its create was being sent is first looked up at the provider by
+  our run id (external_task_id); a provider that cannot look tasks up gets no second create, the
+  run is marked uncertain instead; an offline render forgotten by a restart renders again (free);
+- Stop is a flag in the store: the holder closes the run (cancelling or keeping the task, as
+  before); a run no worker holds is recorded stopped by the one who pressed Stop.
+
+A visitor's own pasted key lives in the memory of the app process only (never in the store), so
+such a run is driven by a thread of that process; if that process dies the run waits in History
+for the visitor to resume it with the key (no run of theirs is ever charged to the owner's key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from kmc_ui.backends.base import Backend, BackendError, FindsTasks, JobRequest
+from kmc_ui.jobs import LeaseLost, Progress, run_job
+from kmc_ui.settings import Settings
+from kmc_ui.store import STOPPED_HOLDER
+
+if TYPE_CHECKING:
+    from kmc_ui.studio import Studio
+
+log = logging.getLogger(__name__)
+
+# Statuses of a run somebody must still drive (the others ended, or wait for the visitor).
+ACTIVE = frozenset({"created", "queued", "submitting", "submitted", "running", "downloading", "retrying"})
+BEAT_S = 1.0  # a worker renews its lease and publishes progress at least this often
+WATCH_TICK = 0.25  # a watching page reads the store this often
+NEEDS_KEY = (
+    "This run was started with your own key, which this server never stores, and the app restarted "
+    "while it ran. Open History and press Resume with your key to collect the result (it is not paid again)."
+)
+UNCERTAIN = (
+    "The app stopped while it was sending this run to {label}, which cannot look a task up by our id: "
+    "it was not sent again, so you are not charged twice. Check your {label} dashboard for the task."
+)
+_LIVE_TOKENS: set[str] = set()  # workers alive in this process
+_STARTED: weakref.WeakSet[Workers] = weakref.WeakSet()  # for close_all (tests end each one's threads)
+
+
+def new_worker_id() -> str:
+    token = secrets.token_hex(4)
+    _LIVE_TOKENS.add(token)
+    return f"{socket.gethostname()}:{os.getpid()}:{token}"
+
+
+def alive(worker: str) -> bool:
+    """Whether a lease holder may still be working: always, for another machine (its lease says);
+    on this machine only while its process (and, in this process, that worker) lives."""
+    host, _, rest = worker.partition(":")
+    pid, _, token = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    if int(pid) == os.getpid():
+        return token in _LIVE_TOKENS
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def make_huey(settings: Settings) -> Huey:
+    """The run queue: Redis at KMC_QUEUE_URL, else an SQLite file in the data folder."""
+    if settings.queue_url:
+        return RedisHuey("kmc-runs", url=settings.queue_url, results=False, blocking=True, read_timeout=1)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("kmc-runs", filename=str(Path(settings.data_dir) / "queue.db"), results=False, timeout=30)
+
+
+class _ThreadConsumer(Consumer):
+    """Huey's consumer run from a background thread: it must not take over the process's signals."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def progress_json(p: Progress) -> str:
+    data = asdict(p)
+    data["result_path"] = str(p.result_path) if p.result_path else None
+    return json.dumps(data | {"at": time.time()})
+
+
+def progress_of(text: str | None) -> Progress | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        data.pop("at", None)
+        path = data.pop("result_path", None)
+        return Progress(**data, result_path=Path(path) if path else None)
+    except (ValueError, TypeError):
+        return None
+
+
+def request_of(record: dict[str, Any]) -> JobRequest:
+    """What a worker sends for a run: everything from its record (the files live in the run's folder)."""
+    settings = record.get("settings") or {}
+    inputs = record.get("inputs") or {}
+    return JobRequest(
+        image_path=Path(str(inputs.get("image") or "")),
+        video_path=Path(str(inputs.get("video") or "")),
+        prompt=str(settings.get("prompt") or ""),
+        orientation=str(settings.get("orientation") or "video"),
+        tier=str(settings.get("tier") or "std"),
+        model=str(settings.get("model") or "v2.6"),
+        keep_sound=bool(settings.get("keep_sound", True)),
+        run_id=str(record["run_id"]),
+        video_url=str(record.get("video_url") or ""),
+        duration=record.get("video_duration"),
+    )
+
+
+class Workers:
+    """This process's workers: Huey consumer threads taking runs off the queue, a pool for runs that
+    must stay in this process (a visitor's own key), and the sweeper. Started by Studio.workers."""
+
+    def __init__(self, studio: Studio, threads: int, lease: float) -> None:
+        self.studio = studio
+        self.store = studio.history.store
+        self.lease = lease
+        self.sweep_every = max(0.5, min(5.0, lease / 4))
+        self.stale = max(60.0, 4 * lease)  # a run waiting on the queue this long is put on it again
+        self.id = new_worker_id()
+        self.token = self.id.rsplit(":", 1)[-1]
+        self.huey = make_huey(studio.settings)
+        self.task = self.huey.task(name="kmc.run")(self.execute)
+        self.threads = threads
+        self._here = ThreadPoolExecutor(max_workers=64, thread_name_prefix="kmc-run-here")
+        self._session: dict[str, Backend] = {}  # run id -> a backend holding a visitor's own key
+        self._consumer: Consumer | None = None
+        self._stop = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+
+    # -------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Start the consumer threads and the sweeper (again, after close)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self._stop = threading.Event()
+            _LIVE_TOKENS.add(self.token)
+        _STARTED.add(self)
+        if self.threads:
+            self._consumer = _ThreadConsumer(
+                self.huey,
+                workers=self.threads,
+                periodic=False,
+                initial_delay=0.05,
+                backoff=1.5,
+                max_delay=1.0,
+                check_worker_health=False,
+            )
+            self._consumer.start()
+            threading.Thread(target=self._sweeper, args=(self._stop,), name="kmc-sweeper", daemon=True).start()
+
+    @staticmethod
+    def started() -> set[Workers]:
+        return set(_STARTED)
+
+    @staticmethod
+    def close_all(keep: set[Workers] | None = None) -> None:
+        """Close every started Workers object of this process (but those in `keep`)."""
+        for workers in list(_STARTED):
+            if workers not in (keep or set()):
+                workers.close()
+
+    def close(self) -> None:
+        """Stop taking runs. Runs being driven here are left to other workers (their leases lapse)."""
+        with self._lock:
+            self._started = False
+            self._stop.set()
+            _LIVE_TOKENS.discard(self.token)
+            _STARTED.discard(self)
+            if self._consumer is not None:
+                self._consumer.stop()
+                self._consumer = None
+
+    # ---------------------------------------------------------------- queuing
+    def enqueue(self, run_id: str, backend: Backend | None = None, fresh: bool = True) -> None:
+        """Put a run on the queue; a run with a visitor's own `backend` is driven in this process."""
+        self.store.work.enqueued(run_id, time.time(), fresh=fresh)
+        if backend is not None:
+            self._session[run_id] = backend
+            self._here.submit(self.execute, run_id)
+        else:
+            self.start()
+            self.task(run_id)
+
+    # -------------------------------------------------------------- execution
+    def execute(self, run_id: str) -> None:
+        """Drive one run to its end, if nobody else does (a Huey task; also called for recovery)."""
+        record = self.store.get(run_id)
+        if record is None or record.status not in ACTIVE:
+            return
+        if not self.store.work.claim(run_id, self.id, time.time() + self.lease, time.time(), alive):
+            return
+        last: Progress | None = None
+        try:
+            last = self._drive(record.to_dict())
+        except Exception:  # a bug must not kill the worker thread; the run stays for the next sweep
+            log.exception("run %s stopped on an unexpected error", run_id)
+        finally:
+            self._session.pop(run_id, None) if last is not None and last.finished else None
+            self.store.work.release(run_id, self.id, progress_json(last) if last else None)
+
+    def _drive(self, record: dict[str, Any]) -> Progress | None:
+        run_id, owner = str(record["run_id"]), str(record["owner"])
+        history = self.studio.history
+        backend = self._session.get(run_id)
+        if backend is None and record.get("key_source") == "visitor":
+            history.update(owner, run_id, status="stopped_waiting", error=NEEDS_KEY)
+            return None
+        name = str(record.get("provider") or "")
+        backend = backend or self.studio.backends.get(name)
+        if backend is None:
+            text = f"This run was made with the '{name}' backend, which is not available here now."
+            history.update(owner, run_id, status="stopped_waiting", error=text)
+            return None
+        task_id = str(record.get("task_id") or "")
+        knows = getattr(backend, "knows", None)
+        if task_id and callable(knows) and not knows(task_id):  # an offline render a restart forgot
+            task_id = ""
+        elif not task_id and record.get("status") == "submitting" and name != "local":
+            # The last worker died while sending the create: the provider may hold the task.
+            if not isinstance(backend, FindsTasks):
+                history.update(owner, run_id, status="submit_uncertain", error=UNCERTAIN.format(label=backend.label))
+                return None
+            try:
+                task_id = backend.find_task(run_id) or ""
+            except BackendError as exc:  # ask again at the next sweep
+                log.warning("run %s: looking its task up failed (%s)", run_id, exc.message)
+                return None
+            if task_id:
+                history.update(owner, run_id, task_id=task_id, status="submitted")
+        steps = run_job(backend, request_of(record), history, owner, resume_task_id=task_id, poll=self.studio.poll)
+        return self._follow(run_id, steps)
+
+    def _follow(self, run_id: str, steps: Any) -> Progress | None:
+        """Step the run, renewing the lease and publishing progress; Stop or a lost lease ends it."""
+        last: Progress | None = None
+        beat = 0.0
+        for step in steps:
+            changed = last is None or step.stage != last.stage or step.finished
+            last = step
+            if not changed and time.monotonic() - beat < BEAT_S:
+                continue
+            beat = time.monotonic()
+            held, stop = self.store.work.beat(run_id, self.id, time.time() + self.lease, progress_json(step))
+            if step.finished:
+                break
+            if not held:
+                log.warning("run %s was taken over by another worker: this one leaves it", run_id)
+                with contextlib.suppress(StopIteration):
+                    steps.throw(LeaseLost())
+                return None
+            if stop:
+                steps.close()  # jobs.run_job cancels the task or keeps it for resuming, and records which
+                return last
+        return last
+
+    # -------------------------------------------------------------- recovery
+    def _sweeper(self, stop: threading.Event) -> None:
+        while not stop.wait(self.sweep_every):
+            try:
+                self.sweep()
+            except Exception:  # the database may be away for a moment: try again at the next turn
+                log.exception("the run sweeper failed; it tries again in %.0f s", self.sweep_every)
+
+    def sweep(self) -> list[str]:
+        """Queue again every unfinished run nobody holds; the run ids it queued."""
+        now = time.time()
+        records = self.store.list(statuses=ACTIVE)
+        work = self.store.work.all([r.run_id for r in records])
+        queued = []
+        for record in records:
+            row = work.get(record.run_id) or {}
+            holder, until = row.get("worker"), row.get("lease_until") or 0
+            if holder == STOPPED_HOLDER or (holder and until > now and alive(holder)):
+                continue
+            if not holder and row.get("enqueued_at") and now - row["enqueued_at"] < self.stale:
+                continue  # waiting on the queue
+            if record.run_id in self._session:
+                self.store.work.enqueued(record.run_id, now)
+                self._here.submit(self.execute, record.run_id)
+            else:
+                self.store.work.enqueued(record.run_id, now)
+                self.task(record.run_id)
+            queued.append(record.run_id)
+        if queued:
+            log.info("put %d unfinished run(s) back on the queue: %s", len(queued), ", ".join(queued))
+        return queued
+
+
+def main(settings: Settings, media_port: int | None = None) -> int:
+    """`python -m kmc_ui worker`: drive runs from the shared queue until interrupted (SIGINT/SIGTERM).
+
+    Providers that read the video from a URL fetch it from the process that registered it, so a
+    worker sending such runs serves them itself on `media_port` (KMC_PUBLIC_BASE_URL must reach it)."""
+    import signal
+
+    from kmc_ui.backends.registry import build_backends
+    from kmc_ui.media.hosting import MediaHost
+    from kmc_ui.studio import Studio
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = MediaHost.from_settings(settings, [settings.data_dir])
+    if media_port:
+        _serve_media(host, media_port)
+    studio = Studio(settings, build_backends(settings, host), media_host=host)
+    workers = studio.workers
+    workers.start()
+    kind = "Redis" if settings.queue_url else f"SQLite in {settings.data_dir}"
+    log.info("worker %s: %d threads, queue on %s", workers.id, workers.threads, kind)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    workers.sweep()
+    done.wait()
+    log.info("worker %s stops; runs it drove continue on another worker", workers.id)
+    workers.close()
+    studio.history.close()
+    return 0
+
+
+def _serve_media(host: Any, port: int) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from kmc_ui.media.hosting import media_routes
+
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=media_routes(host)), host="0.0.0.0", port=port))
+    threading.Thread(target=server.run, name="kmc-media", daemon=True).start()
