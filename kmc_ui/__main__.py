@@ -1,4 +1,4 @@
-"""Command line: `python -m kmc_ui check|generate|serve|runs|report` (see ../shared/interfaces.md).
+"""Command line: `python -m kmc_ui check|generate|serve|worker|runs|report` (see ../shared/interfaces.md).
 
 IMAGE and VIDEO are file paths or http(s) URLs (URLs pass the private-address guard).
 `check` exits 1 when any finding is an error; `generate` exits 0 only when a result was written;
@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--trim-start", type=float, default=0.0, help="start of the trim window (s)")
     serve = sub.add_parser("serve", help="start the web app")
     serve.add_argument("--port", type=int, default=None)
+    worker = sub.add_parser("worker", help="drive runs from the shared queue (no web page); see README")
+    worker.add_argument("--threads", type=int, default=None, help="runs driven at once (default KMC_WORKERS)")
+    worker.add_argument(
+        "--media-port",
+        type=int,
+        default=None,
+        help="serve the files of the runs this worker sends by URL on this port (KMC_PUBLIC_BASE_URL must reach it)",
+    )
     runs = sub.add_parser("runs", help="list the runs in the run store (for operators)")
     runs.add_argument("--json", action="store_true", help="print one JSON array")
     runs.add_argument("--status", default=None, help="only runs with this status (succeeded, failed, running, ...)")
@@ -84,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "runs":
         return _runs(settings, args.json, args.status)
+    if args.command == "worker":
+        from kmc_ui.worker import main as worker_main
+
+        if args.threads is not None:
+            settings = replace(settings, workers=max(1, args.threads))
+        return worker_main(replace(settings, workers=max(1, settings.workers)), args.media_port)
     if args.command == "report":
         return _report(Path(args.reference), Path(args.result), args.json)
 
@@ -193,12 +208,14 @@ def _runs(settings: Settings, as_json: bool, status: str | None) -> int:
     from kmc_ui.history import History
 
     history = History(settings.data_dir, settings.database_url)  # (imports an older version's records)
-    rows = [_run_row(record) for record in history.store.list(status=status)]
+    records = history.store.list(status=status)
+    work = history.store.work.all([r.run_id for r in records])
+    rows = [_run_row(record, work.get(record.run_id) or {}) for record in records]
     history.close()
     if as_json:
         print(json.dumps(rows, indent=1))
         return 0
-    columns = ("run_id", "owner", "backend", "status", "task_id", "created", "finished", "cost")
+    columns = ("run_id", "owner", "backend", "status", "task_id", "created", "finished", "cost", "worker")
     table = [columns] + [tuple("-" if row[c] in (None, "") else str(row[c]) for c in columns) for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     for line in table:
@@ -207,9 +224,11 @@ def _runs(settings: Settings, as_json: bool, status: str | None) -> int:
     return 0
 
 
-def _run_row(record: RunRecord) -> dict[str, Any]:
-    """What an operator sees of a run: the owner as a short hash, times in UTC, the estimated cost."""
+def _run_row(record: RunRecord, work: dict[str, Any]) -> dict[str, Any]:
+    """What an operator sees of a run: the owner as a short hash, times in UTC, the estimated cost,
+    and the worker ("host:pid:token") holding a run still going."""
     from kmc_ui.history import ENDED
+    from kmc_ui.worker import ACTIVE
 
     def utc(seconds: float | None) -> str | None:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds)) if seconds else None
@@ -224,6 +243,7 @@ def _run_row(record: RunRecord) -> dict[str, Any]:
         "created": utc(record.created_at),
         "finished": utc(record.updated_at) if record.status in ENDED else None,
         "cost": f"${cost:.2f}" if isinstance(cost, int | float) else None,
+        "worker": work.get("worker") if record.status in ACTIVE else None,
     }
 
 

@@ -9,12 +9,12 @@ Every item is checked with Studio.check before anything is paid. An item with an
 preparation step cannot fix (or a duplicate of another item) is listed with its reason and
 skipped; the others still run. The batch costs the sum of the runnable items' estimates.
 
-Items run in worker threads, each driving Studio.generate (prepare, record in History, submit,
-poll, download), at most `concurrency` at a time: the provider's per-account limit from
-limits.CONCURRENCY unless told otherwise. A failure, an exception or a refused item never stops
-the others. Closing the iterator (the UI's Stop) stops the batch: items not yet started are never
-submitted, and each running item stops waiting the way a single run does (its task stays in
-History to be resumed).
+Items are started from threads, each through Studio.generate (prepare, record in History, then a
+server-side run that a worker submits, polls and downloads), at most `concurrency` at a time: the
+provider's per-account limit from limits.CONCURRENCY unless told otherwise. A failure, an exception
+or a refused item never stops the others. Stop (`cancel`) stops the batch: items not yet started
+are never submitted, and each running item is stopped the way a single run is (its task cancelled,
+or kept in History to be resumed). A page that goes away leaves started items running.
 """
 
 from __future__ import annotations
@@ -309,10 +309,13 @@ def run_batch(
     *,
     video_url: str = "",
     backend: Backend | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[BatchProgress]:
     """Run the plan's runnable items, at most `concurrency` at a time (default: the backend's
     limit from limits.CONCURRENCY). Yields aggregated progress; ends when every item is finished.
-    Closing the iterator stops the batch (see the module docstring).
+    `cancel` set (Stop) stops the batch: its runs are stopped, items not started are not sent.
+    Closing the iterator without it only stops watching: items already started go on as
+    server-side runs (see History); items not started yet are not started.
 
     video_url (a public URL the user gave for the one motion) and backend (a per-session backend)
     go to every item's Studio.generate. Raises BatchError for a URL in a several-motions batch."""
@@ -335,7 +338,8 @@ def run_batch(
     runnable = plan.runnable
     events: list[str] = []
     updates: queue.Queue[tuple[int, Progress | None]] = queue.Queue()
-    stop = threading.Event()
+    stop = threading.Event()  # no more watching: Stop, or the iterator was closed
+    cancel = cancel or threading.Event()
     lock = threading.Lock()
     running = 0
     peak = 0
@@ -347,26 +351,26 @@ def run_batch(
 
     def work(item: BatchItem) -> None:
         nonlocal running, peak
-        if stop.is_set():
+        if stop.is_set() or cancel.is_set():
             updates.put((item.index, Progress("stopped", "Not started: the batch was stopped.")))
             updates.put((item.index, None))
             return
         with lock:
             running += 1
             peak = max(peak, running)
-        steps = studio.generate(item.inputs, owner, video_url=video_url, backend=backend)
+        steps = studio.generate(item.inputs, owner, video_url=video_url, backend=backend, cancel=cancel)
         last: Progress | None = None
         try:
             for last in steps:
                 updates.put((item.index, last))
-                if stop.is_set() and not last.finished:
+                if (stop.is_set() or cancel.is_set()) and not last.finished:
                     break
         except Exception as exc:  # a bug in one item must not stop the others
             text = f"This item stopped on an unexpected error ({type(exc).__name__}: {exc})."
             last = Progress("failed", text, error=text)
             updates.put((item.index, last))
         finally:
-            steps.close()  # a task still waiting is handled like a single run's Stop
+            steps.close()  # with `cancel` set the run is stopped like a single run; else it goes on
             with lock:
                 running -= 1
             if last is None or not last.finished:

@@ -86,6 +86,11 @@ class PollPolicy:
         return self.running
 
 
+class LeaseLost(Exception):
+    """Thrown into a run by its worker when another worker took the run over: this one stops
+    driving it without cancelling or recording anything (the other one goes on)."""
+
+
 @dataclass
 class Progress:
     stage: str  # preparing / submitting / queued / running / retrying / downloading / done / failed / stopped
@@ -137,6 +142,7 @@ def run_job(
     task_id = resume_task_id
     finished = False
     state: TaskState | None = None
+    lease_lost = False
     submit_unsure = False  # a create whose answer was lost: the provider may hold a task needing the files
 
     def progress(stage: str, text: str, **kw: Any) -> Progress:
@@ -219,7 +225,9 @@ def run_job(
             assert state is not None
             if state.status == "running" and running_since is None:
                 running_since = clock.now()
-            if state.status != "queued" or state.queue_position is not None:
+            # A run's end is recorded below, with its reason or its result: an ended status here
+            # would tell watchers (and the sweeper) the run is over before its result is on disk.
+            if not state.done and (state.status != "queued" or state.queue_position is not None):
                 history.update(owner, run_id, status=state.status, provider_status=state.raw_status)
             if state.done:
                 break
@@ -265,6 +273,9 @@ def run_job(
             status = "download_failed" if isinstance(exc, DownloadError) else "failed"
         history.update(owner, run_id, status=status, error=exc.user_text())
         yield progress("failed", exc.user_text(), error=exc.user_text())
+    except LeaseLost:
+        finished = lease_lost = True  # another worker drives the run now: leave the task and its files to it
+        return
     except OSError as exc:
         if not is_disk_full(exc):
             raise
@@ -274,13 +285,14 @@ def run_job(
         yield progress("failed", text, error=text)
     finally:
         canceled = False
-        if not finished:  # closed from outside: the user pressed Stop (or the page went away)
+        if not finished:  # closed from outside: Stop (kmc_ui/worker.py closes the run when Stop is asked for)
             canceled = _stop(backend, history, owner, run_id, task_id)
         # The links this app serves the run's files under end once the provider cannot need them:
         # it reported the task processing or over, canceled it, or never got a task. A task still
         # waiting in the queue (or a create whose answer was lost) keeps them until they expire.
         seen_working = state is not None and state.status != "queued"
-        if isinstance(backend, ReleasesFiles) and (seen_working or canceled or not (task_id or submit_unsure)):
+        unneeded = seen_working or canceled or not (task_id or submit_unsure)
+        if isinstance(backend, ReleasesFiles) and not lease_lost and unneeded:
             backend.release(run_id)
 
 

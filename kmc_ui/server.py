@@ -108,6 +108,8 @@ def launch(
         **kwargs,
     )
     add_media_routes(demo.app, host)  # type: ignore[arg-type]
+    if settings.workers:  # unfinished runs continue by themselves (kmc_ui/worker.py)
+        studio.start_workers()
     if block:
         demo.block_thread()
     return demo

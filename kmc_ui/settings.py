@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 
 log = logging.getLogger(__name__)
+T = TypeVar("T", int, float)
 
 HOSTED_BACKENDS = ("kling", "kling2", "fal", "replicate")
 ALL_BACKENDS = ("local", *HOSTED_BACKENDS)
@@ -60,6 +62,9 @@ class Settings:
     allow_private_urls: bool = False
     data_dir: Path = Path("data")
     database_url: str = field(default="", repr=False)  # the run store; "" = SQLite in data_dir (may hold a password)
+    queue_url: str = field(default="", repr=False)  # the run queue; "" = SQLite in data_dir, else Redis (secret)
+    workers: int = 8  # runs this process drives at once (in-process workers; 0: none, a web-only app)
+    lease_seconds: float = 30.0  # a worker that stops renewing its hold on a run for this long lost it
 
     def configured(self) -> dict[str, bool]:
         """Which backends have what they need (keys are never returned, only a yes/no)."""
@@ -85,6 +90,20 @@ class Settings:
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _number(value: str, default: T, kind: Callable[[str], T], low: T, high: T) -> T:
+    """A number setting within [low, high]; the default (with a warning) for anything else."""
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:  # type: ignore[operator]
+        log.warning("ignoring the setting value %r: expected a number from %s to %s", value, low, high)
+        return default
+    return number
 
 
 def space_url(values: Mapping[str, str]) -> str:
@@ -127,6 +146,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),
         data_dir=Path(get("KMC_DATA_DIR", "data")),
         database_url=get("KMC_DATABASE_URL"),
+        queue_url=get("KMC_QUEUE_URL"),
+        workers=_number(get("KMC_WORKERS"), base.workers, int, 0, 256),
+        lease_seconds=_number(get("KMC_LEASE_SECONDS"), base.lease_seconds, float, 1.0, 3600.0),
     )
     for problem in settings.key_problems().values():
         log.warning("%s", problem)  # names the variable, never the value

@@ -2,6 +2,8 @@
 
     runs(run_id PK, owner, status, provider, task_id, created_at, updated_at, data)
 
+    run_work(run_id PK, worker, lease_until, enqueued_at, stop, progress)
+
 The typed columns are what is queried; `data` is the rest of the record as JSON text. A change is a
 read-modify-write inside one transaction that holds the row (PostgreSQL: SELECT ... FOR UPDATE;
 SQLite: BEGIN IMMEDIATE, the database's write lock), so two writers never lose each other's fields,
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,19 @@ runs = sa.Table(
     sa.Column("updated_at", sa.Float),
     sa.Column("data", sa.Text, nullable=False),
 )
+# Who drives a run now (kmc_ui/worker.py): a lease a worker renews while it works, the Stop flag,
+# and the worker's last progress step (JSON) that pages watching the run show.
+work = sa.Table(
+    "run_work",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("worker", sa.String(200)),  # the lease holder ("host:pid:token"), None when nobody holds it
+    sa.Column("lease_until", sa.Float),  # epoch seconds
+    sa.Column("enqueued_at", sa.Float),
+    sa.Column("stop", sa.Boolean, nullable=False, default=False),
+    sa.Column("progress", sa.Text),
+)
+STOPPED_HOLDER = "stopped"  # the holder of a run Stop took while no worker held it: nobody claims it
 
 
 class OtherOwner(ValueError):
@@ -83,6 +98,7 @@ class RunStore:
         self.engine = _sqlite_engine(url) if self.sqlite else sa.create_engine(url, pool_pre_ping=True)
         with self._begin(write=True) as conn:
             metadata.create_all(conn)
+        self.work = WorkStore(self)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -100,13 +116,17 @@ class RunStore:
             row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).first()
         return _record(row) if row else None
 
-    def list(self, owner: str | None = None, status: str | None = None) -> list[RunRecord]:
-        """Runs, newest first: one owner's, or everyone's (for operators)."""
+    def list(
+        self, owner: str | None = None, status: str | None = None, statuses: Iterable[str] = ()
+    ) -> list[RunRecord]:
+        """Runs, newest first: one owner's, or everyone's (for operators); of one status or of several."""
         query = sa.select(runs).order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
         if owner is not None:
             query = query.where(runs.c.owner == owner)
         if status is not None:
             query = query.where(runs.c.status == status)
+        if statuses:
+            query = query.where(runs.c.status.in_(list(statuses)))
         with self._begin() as conn:
             return [_record(row) for row in conn.execute(query)]
 
@@ -139,6 +159,90 @@ class RunStore:
         with self._begin(write=True) as conn:
             done = conn.execute(runs.delete().where(runs.c.run_id == run_id, runs.c.owner == owner))
         return bool(done.rowcount)
+
+
+class WorkStore:
+    """The run_work table: leases, Stop flags and live progress, in the run store's database."""
+
+    def __init__(self, store: RunStore) -> None:
+        self._begin = store._begin
+
+    def _row(self, conn: Connection, run_id: str) -> sa.Row[Any] | None:
+        return conn.execute(sa.select(work).where(work.c.run_id == run_id).with_for_update()).first()
+
+    def _put(self, conn: Connection, run_id: str, exists: bool, **values: Any) -> None:
+        if exists:
+            conn.execute(work.update().where(work.c.run_id == run_id).values(**values))
+        else:
+            conn.execute(work.insert().values(run_id=run_id, **{"stop": False} | values))
+
+    def enqueued(self, run_id: str, now: float, fresh: bool = False) -> None:
+        """The run was put on the queue; `fresh` (a new run, a resume) clears an old Stop."""
+        with self._begin(write=True) as conn:
+            row = self._row(conn, run_id)
+            extra: dict[str, Any] = {"stop": False} if fresh else {}
+            if fresh and row is not None and row.worker == STOPPED_HOLDER:  # (a live holder keeps its lease)
+                extra |= {"worker": None, "lease_until": None, "progress": None}
+            self._put(conn, run_id, row is not None, enqueued_at=now, **extra)
+
+    def claim(self, run_id: str, worker: str, until: float, now: float, alive: Callable[[str], bool]) -> bool:
+        """Take the run for `worker` until `until`, unless another live worker holds it or it was stopped."""
+        with self._begin(write=True) as conn:
+            row = self._row(conn, run_id)
+            if row is not None and (row.stop or (row.worker not in (None, worker) and _held(row, now, alive))):
+                return False
+            self._put(conn, run_id, row is not None, worker=worker, lease_until=until)
+            return True
+
+    def beat(self, run_id: str, worker: str, until: float, progress: str | None) -> tuple[bool, bool]:
+        """Renew the lease (and publish progress): (still held by `worker`, Stop asked for)."""
+        with self._begin(write=True) as conn:
+            row = self._row(conn, run_id)
+            if row is None or row.worker != worker:
+                return False, bool(row is not None and row.stop)
+            values: dict[str, Any] = {"lease_until": until}
+            if progress is not None:
+                values["progress"] = progress
+            self._put(conn, run_id, True, **values)
+            return True, bool(row.stop)
+
+    def release(self, run_id: str, worker: str, progress: str | None = None) -> None:
+        with self._begin(write=True) as conn:
+            row = self._row(conn, run_id)
+            if row is not None and row.worker == worker:
+                values: dict[str, Any] = {"worker": None, "lease_until": None}
+                self._put(conn, run_id, True, **values | ({"progress": progress} if progress else {}))
+
+    def request_stop(self, run_id: str, now: float, alive: Callable[[str], bool]) -> bool:
+        """Raise the run's Stop flag. True when a live worker holds the run (it ends the run itself);
+        False when none does: the run is now held as stopped, and the caller records it so."""
+        with self._begin(write=True) as conn:
+            row = self._row(conn, run_id)
+            held = row is not None and row.worker != STOPPED_HOLDER and _held(row, now, alive)
+            values: dict[str, Any] = {"stop": True}
+            if not held:
+                values |= {"worker": STOPPED_HOLDER, "lease_until": None}
+            self._put(conn, run_id, row is not None, **values)
+            return held
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        with self._begin() as conn:
+            row = conn.execute(sa.select(work).where(work.c.run_id == run_id)).first()
+        return dict(row._mapping) if row else None
+
+    def all(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not run_ids:
+            return {}
+        with self._begin() as conn:
+            rows = conn.execute(sa.select(work).where(work.c.run_id.in_(run_ids)))
+            return {row.run_id: dict(row._mapping) for row in rows}
+
+
+def _held(row: sa.Row[Any], now: float, alive: Callable[[str], bool]) -> bool:
+    """Someone holds the run: Stop did, or a worker whose lease runs and that is alive."""
+    if row.worker == STOPPED_HOLDER:
+        return True
+    return bool(row.worker) and (row.lease_until or 0) > now and alive(row.worker)
 
 
 def _values(record: RunRecord) -> dict[str, Any]:

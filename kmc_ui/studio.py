@@ -17,18 +17,22 @@ from typing import Any
 
 import numpy as np
 
-from kmc_ui.backends.base import Backend, JobRequest
+from kmc_ui.backends.base import Backend
 from kmc_ui.checks.rules import check_all
 from kmc_ui.cost import BILLING_NOTE, Estimate, estimate
 from kmc_ui.findings import Finding, has_errors, sort_findings
-from kmc_ui.history import History, new_id
+from kmc_ui.history import History, new_id, safe_id
 from kmc_ui.identity import Identity, server_secret
-from kmc_ui.jobs import PollPolicy, Progress, run_job, stopped_text
+from kmc_ui.jobs import PollPolicy, Progress, stopped_text
 from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
+from kmc_ui.worker import ACTIVE, Workers
+
+WAITING_FOR_WORKER = "Waiting for a free worker…"
+STOP_WAIT = 15.0  # seconds Stop waits for a worker to close its run
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ class Studio:
         self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report")
         self._body_cache: dict[tuple[str, str, str], BodyReport] = {}
         self.identity = Identity(server_secret(settings.data_dir))
+        self._workers: Workers | None = None
+        self._workers_lock = threading.Lock()
 
     # ----------------------------------------------------------------- checks
     def check(self, inputs: Inputs) -> CheckReport:
@@ -342,10 +348,11 @@ class Studio:
         backend: Backend | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[Progress]:
-        """Prepare, record, submit, poll, download. Yields Progress; ends with done/failed/stopped.
+        """Prepare and record the run, put it on the queue, then watch it (see `watch`). Yields
+        Progress; ends with done/failed/stopped.
 
-        `cancel` stops the preparing step at once (a transcode); later steps stop when the
-        generator is closed, which cancels or records the task (see jobs.run_job)."""
+        `cancel` stops the preparing step at once (a transcode), and later stops the run (Stop).
+        Closing the generator only stops watching: the run goes on (kmc_ui/worker.py)."""
         from kmc_ui.media.prepare import PreparationCancelled
 
         start = time.monotonic()
@@ -384,26 +391,19 @@ class Studio:
             inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
             image_path = keep_copy(Path(prepared.image_path), inputs_dir)
             video_path = keep_copy(Path(prepared.video_path), inputs_dir)
-            self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds)
+            extra = {"video_url": video_url, "video_duration": prepared.video.duration}
+            if backend is not self.backends.get(backend.name):
+                extra["key_source"] = "visitor"  # the keys stay in this process's memory (kmc_ui/worker.py)
+            self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
             shutil.rmtree(self.history.run_dir(owner, run_id), ignore_errors=True)  # nothing was sent
             yield Progress("failed", DISK_FULL, time.monotonic() - start, error=DISK_FULL)
             return
-        request = JobRequest(
-            image_path=image_path,
-            video_path=video_path,
-            prompt=inputs.prompt,
-            orientation=inputs.orientation,
-            tier=inputs.tier,
-            model=inputs.model,
-            keep_sound=inputs.keep_sound,
-            run_id=run_id,
-            video_url=video_url,
-            duration=prepared.video.duration,
-        )
-        yield from run_job(backend, request, self.history, owner, poll=self.poll)
+        own_key = backend is not self.backends.get(backend.name)  # a session's backend, with its keys
+        self.workers.enqueue(run_id, backend if own_key else None)
+        yield from self.watch(owner, run_id, cancel, backend.label)
 
     def _record_run(
         self,
@@ -415,12 +415,15 @@ class Studio:
         video_path: Path,
         est: Estimate,
         seconds: float,
+        extra: dict[str, Any],
     ) -> None:
         """The run's record, written before anything is sent."""
         self.history.create(
             owner,
-            {
+            extra
+            | {
                 "run_id": run_id,
+                "status": "queued",
                 "provider": provider,
                 "settings": {
                     "prompt": inputs.prompt,
@@ -444,11 +447,13 @@ class Studio:
         """Runs whose task the provider accepted and whose result is not on disk: they can be resumed."""
         return [r for r in self.history.pending(owner) if r.get("status") != "canceled"]
 
-    def resume(self, owner: str, run_id: str, backend: Backend | None = None, **run_kw: Any) -> Iterator[Progress]:
-        """Poll a recorded task again and download its result. Never submits, so nothing is paid twice.
+    def resume(
+        self, owner: str, run_id: str, backend: Backend | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[Progress]:
+        """Put a recorded task back in a worker's hands and watch it: polled again and downloaded,
+        never submitted again, so nothing is paid twice.
 
-        `backend` replaces the configured one (e.g. a per-session backend built with the user's keys);
-        `run_kw` goes to run_job (tests pass a clock).
+        `backend` replaces the configured one (e.g. a per-session backend built with the user's keys).
         """
         try:
             record = self.history.get(owner, run_id)
@@ -483,20 +488,118 @@ class Studio:
         if not ok:
             yield Progress("failed", why, task_id=task_id, run_id=run_id, error=why)
             return
-        settings = record.get("settings") or {}
-        inputs = record.get("inputs") or {}
-        request = JobRequest(
-            image_path=Path(str(inputs.get("image") or "")),
-            video_path=Path(str(inputs.get("video") or "")),
-            prompt=str(settings.get("prompt") or ""),
-            orientation=str(settings.get("orientation") or "video"),
-            tier=str(settings.get("tier") or "std"),
-            model=str(settings.get("model") or "v2.6"),
-            keep_sound=bool(settings.get("keep_sound", True)),
-            run_id=run_id,
-        )
-        run_kw.setdefault("poll", self.poll)
-        yield from run_job(backend, request, self.history, owner, resume_task_id=task_id, **run_kw)
+        own_key = backend is not self.backends.get(name)
+        if record.get("status") not in ACTIVE or own_key:
+            self.history.update(owner, run_id, status="submitted", error="", key_source="visitor" if own_key else "")
+        self.workers.enqueue(run_id, backend if own_key else None)
+        yield from self.watch(owner, run_id, cancel, backend.label)
+
+    # ------------------------------------------------------------- watching
+    @property
+    def workers(self) -> Workers:
+        """This process's workers (kmc_ui/worker.py), started with the first run put on the queue."""
+        with self._workers_lock:
+            if self._workers is None:
+                self._workers = Workers(self, self.settings.workers, self.settings.lease_seconds)
+            return self._workers
+
+    def start_workers(self) -> None:
+        """Start driving runs now (the app does at launch): unfinished runs continue by themselves."""
+        self.workers.start()
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+
+    def active_runs(self, owner: str) -> list[dict[str, Any]]:
+        """The owner's runs a worker still drives or will drive, newest first."""
+        return [r.to_dict() for r in self.history.store.list(safe_id(owner), statuses=ACTIVE)]
+
+    def live_text(self, record: dict[str, Any]) -> str:
+        """What the worker of a run still going last said ("" for an ended run)."""
+        from kmc_ui.worker import progress_of
+
+        if record.get("status") not in ACTIVE:
+            return ""
+        step = progress_of((self.history.store.work.get(str(record["run_id"])) or {}).get("progress"))
+        return step.text if step is not None and not step.finished else WAITING_FOR_WORKER
+
+    def watch(
+        self, owner: str, run_id: str, cancel: threading.Event | None = None, label: str = ""
+    ) -> Iterator[Progress]:
+        """The run's progress as its worker publishes it, until it ends: done, failed or stopped.
+
+        Closing this generator changes nothing for the run. `cancel` set (Stop) stops the run and
+        waits for its worker to say what became of the task (see stop_run)."""
+        from kmc_ui.worker import WATCH_TICK, progress_of
+
+        stopping = False
+        try:
+            while True:
+                record = self.history.get(owner, run_id)
+                if record is None:
+                    text = f"There is no run '{run_id}' in your History."
+                    yield Progress("failed", text, run_id=run_id, error=text)
+                    return
+                status, task_id = str(record.get("status") or ""), str(record.get("task_id") or "")
+                row = self.history.store.work.get(run_id) or {}
+                step = progress_of(row.get("progress"))
+                if status not in ACTIVE:
+                    yield self._ended(record, step, label)
+                    return
+                if cancel is not None and cancel.is_set() and not stopping:
+                    stopping = True
+                    self.stop_run(owner, run_id)
+                    continue
+                if step is None or step.finished:
+                    step = Progress("queued", WAITING_FOR_WORKER, task_id=task_id, run_id=run_id)
+                yield step
+                time.sleep(WATCH_TICK)
+        finally:
+            if cancel is not None and cancel.is_set() and not stopping:
+                self.stop_run(owner, run_id)
+
+    def _ended(self, record: dict[str, Any], step: Progress | None, label: str) -> Progress:
+        """The last step of an ended run, from its record (and its worker's last words)."""
+        run_id, task_id = str(record["run_id"]), str(record.get("task_id") or "")
+        status, error = str(record.get("status") or ""), str(record.get("error") or "")
+        output = Path(str(record.get("output") or ""))
+        if status == "succeeded" and output.is_file():
+            duration = record.get("result_duration")
+            return Progress(
+                "done",
+                "The result is ready.",
+                task_id=task_id,
+                run_id=run_id,
+                result_path=output,
+                result_duration=duration,
+            )
+        if status in ("canceled", "stopped", "stopped_waiting") and not (status == "stopped_waiting" and error):
+            label = label or str(record.get("provider") or "")
+            return Progress("stopped", stopped_text(record, label), task_id=task_id, run_id=run_id)
+        text = step.text if step is not None and step.stage == "failed" and step.error == error else error
+        text = text or f"The run ended '{status}'."
+        return Progress("failed", text, task_id=task_id, run_id=run_id, error=error or text)
+
+    def stop_run(self, owner: str, run_id: str, wait: float = STOP_WAIT) -> dict[str, Any] | None:
+        """Stop a run: its worker cancels the task where the provider can, or keeps it for resuming
+        (jobs.run_job); a run no worker holds is recorded stopped here. Waits up to `wait` seconds
+        for the run to end; its record (None for a run that is not the owner's)."""
+        from kmc_ui.worker import alive
+
+        record = self.history.get(owner, run_id)
+        if record is None or record.get("status") not in ACTIVE:
+            return record
+        if not self.history.store.work.request_stop(run_id, time.time(), alive):
+            status = "stopped_waiting" if record.get("task_id") else "stopped"
+            return self.history.update(owner, run_id, status=status)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            record = self.history.get(owner, run_id)
+            if record is None or record.get("status") not in ACTIVE:
+                break
+            time.sleep(0.05)
+        return record
 
 
 class ExportRefused(ValueError):

@@ -158,8 +158,12 @@ class Workers:
         self.stale = max(60.0, 4 * lease)  # a run waiting on the queue this long is put on it again
         self.id = new_worker_id()
         self.token = self.id.rsplit(":", 1)[-1]
-        self.huey = make_huey(studio.settings)
-        self.task = self.huey.task(name="kmc.run")(self.execute)
+        try:
+            self.huey: Huey | None = make_huey(studio.settings)
+            self.task: Any = self.huey.task(name="kmc.run")(self.execute)
+        except Exception as exc:  # a full disk, Redis away: runs are driven in this process meanwhile
+            log.warning("the run queue cannot be opened (%s): runs are driven in this process", exc)
+            self.huey = self.task = None
         self.threads = threads
         self._here = ThreadPoolExecutor(max_workers=64, thread_name_prefix="kmc-run-here")
         self._session: dict[str, Backend] = {}  # run id -> a backend holding a visitor's own key
@@ -179,6 +183,8 @@ class Workers:
             _LIVE_TOKENS.add(self.token)
         _STARTED.add(self)
         if self.threads:
+            threading.Thread(target=self._sweeper, args=(self._stop,), name="kmc-sweeper", daemon=True).start()
+        if self.threads and self.huey is not None:
             self._consumer = _ThreadConsumer(
                 self.huey,
                 workers=self.threads,
@@ -189,7 +195,6 @@ class Workers:
                 check_worker_health=False,
             )
             self._consumer.start()
-            threading.Thread(target=self._sweeper, args=(self._stop,), name="kmc-sweeper", daemon=True).start()
 
     @staticmethod
     def started() -> set[Workers]:
@@ -219,10 +224,22 @@ class Workers:
         self.store.work.enqueued(run_id, time.time(), fresh=fresh)
         if backend is not None:
             self._session[run_id] = backend
-            self._here.submit(self.execute, run_id)
         else:
             self.start()
+            if self._put(run_id):
+                return
+        self._here.submit(self.execute, run_id)
+
+    def _put(self, run_id: str) -> bool:
+        """Put the run on the queue; False when the queue cannot take it (a full disk, Redis away)."""
+        if self.task is None:
+            return False
+        try:
             self.task(run_id)
+        except Exception as exc:
+            log.warning("run %s could not be put on the queue (%s): it is driven in this process", run_id, exc)
+            return False
+        return True
 
     # -------------------------------------------------------------- execution
     def execute(self, run_id: str) -> None:
@@ -317,12 +334,9 @@ class Workers:
                 continue
             if not holder and row.get("enqueued_at") and now - row["enqueued_at"] < self.stale:
                 continue  # waiting on the queue
-            if record.run_id in self._session:
-                self.store.work.enqueued(record.run_id, now)
+            self.store.work.enqueued(record.run_id, now)
+            if record.run_id in self._session or not self._put(record.run_id):
                 self._here.submit(self.execute, record.run_id)
-            else:
-                self.store.work.enqueued(record.run_id, now)
-                self.task(record.run_id)
             queued.append(record.run_id)
         if queued:
             log.info("put %d unfinished run(s) back on the queue: %s", len(queued), ", ".join(queued))

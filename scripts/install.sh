@@ -13,7 +13,7 @@ if [ "${1:-}" = "--dev" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends ffmpeg chromium fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk postgresql >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends ffmpeg chromium fonts-dejavu-core fonts-noto-color-emoji fonts-noto-cjk postgresql redis-server >/dev/null
   fi
   "$PY" -m pip install -q -r requirements-dev.txt
 else

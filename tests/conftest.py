@@ -58,3 +58,15 @@ def shared_media() -> Path:
     if not SHARED_MEDIA.is_dir():
         pytest.skip(f"shared sample media not found at {SHARED_MEDIA}")
     return SHARED_MEDIA
+
+
+@pytest.fixture(autouse=True)
+def _end_workers() -> Any:
+    """The in-process run workers (kmc_ui/worker.py) a test started stop with it, so their threads do
+    not pile up over the session (those of a module's app stay); a run they leave unfinished is
+    what a killed app leaves."""
+    from kmc_ui.worker import Workers
+
+    before = Workers.started()
+    yield
+    Workers.close_all(keep=before)

@@ -1,7 +1,8 @@
 """Tests' view of the run store: what `runs/*/*/record.json` files were before the database.
 
 `stored_records(data_dir)` reads every record the app stored under data_dir (all owners, or one),
-as History returns them; `postgres_server()` starts a throwaway PostgreSQL from Debian's package.
+as History returns them; `postgres_server()` and `redis_server()` start throwaway PostgreSQL and
+Redis from Debian's packages.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,3 +75,28 @@ def postgres_server() -> Iterator[str]:
 def env_without_database(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "KMC_DATABASE_URL"}
     return env | extra
+
+
+def redis_missing() -> str:
+    return "" if shutil.which("redis-server") else "redis-server is not installed (apt-get install redis-server)"
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway Redis on a free loopback port, nothing saved to disk; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -239,13 +240,15 @@ def test_stop_leaves_unstarted_items_unsubmitted(
 ) -> None:
     fake_kling.scenario = Scenario(submitted_s=0.1, processing_s=60)
     plan = plan_batch(studio, [str(p) for p in characters], [str(reference_video)], COMMON)
-    steps = run_batch(studio, plan, OWNER, concurrency=1)
+    stop = threading.Event()
+    steps = run_batch(studio, plan, OWNER, concurrency=1, cancel=stop)
     seen: BatchProgress | None = None
     for seen in steps:
         if seen.items[0].stage == "running":
             break
     assert seen is not None and seen.items[0].task_id
-    steps.close()  # the UI's Stop
+    stop.set()  # the UI's Stop: the flag, then the page's job is closed
+    steps.close()
     run_id = seen.items[0].run_id
     deadline = time.monotonic() + 10
     while (studio.history.get(OWNER, run_id) or {}).get("status") != "stopped_waiting":

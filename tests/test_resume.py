@@ -23,7 +23,6 @@ from kmc_ui.backends.registry import build_backends
 from kmc_ui.history import History
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Studio
-from tests.fakes import FakeClock
 from tests.fakes.providers import Kit
 from tests.runstore import stored_records
 
@@ -87,8 +86,7 @@ def test_a_killed_app_is_resumed_by_a_new_studio_without_a_second_submit(
     studio = Studio(settings, build_backends(settings, None))  # a new process: only the history is shared
     pending = studio.pending(OWNER)
     assert [r["run_id"] for r in pending] == [run_id]
-    clock = FakeClock()
-    steps = list(studio.resume(OWNER, run_id, clock=clock.clock()))
+    steps = list(studio.resume(OWNER, run_id))
     last = steps[-1]
     assert last.stage == "done", last.text
     assert last.task_id == task_id

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -243,12 +244,15 @@ def test_operators_list_the_runs(tmp_path: Path) -> None:
     done = history.create(ALICE, {"provider": "kling", "estimate_usd": 0.35})["run_id"]
     history.update(ALICE, done, task_id="TASK-9", status="succeeded")
     waiting = history.create(BOB, {"provider": "fal"})["run_id"]
+    holder = "worker-host:4242:abcd"  # a worker on another machine holds Bob's run
+    assert history.store.work.claim(waiting, holder, time.time() + 60, time.time(), alive=lambda _w: True)
     history.close()
 
     text = run_cli(data)
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
-    assert lines[0].split() == ["run_id", "owner", "backend", "status", "task_id", "created", "finished", "cost"]
+    columns = ["run_id", "owner", "backend", "status", "task_id", "created", "finished", "cost", "worker"]
+    assert lines[0].split() == columns
     assert lines[-1] == "2 run(s)" and ALICE not in text.stdout and BOB not in text.stdout
     row = next(line.split() for line in lines if done in line)
     assert row[2:5] == ["kling", "succeeded", "TASK-9"] and row[7] == "$0.35" and len(row[1]) == 12
@@ -259,6 +263,7 @@ def test_operators_list_the_runs(tmp_path: Path) -> None:
     assert {r["run_id"]: r["status"] for r in rows} == {done: "succeeded", waiting: "created"}
     assert all(r["owner"] not in (ALICE, BOB) and len(r["owner"]) == 12 for r in rows)
     assert [r["finished"] is not None for r in rows if r["run_id"] == waiting] == [False]
+    assert {r["run_id"]: r["worker"] for r in rows} == {done: None, waiting: holder}
 
     only = json.loads(run_cli(data, "--json", "--status", "succeeded").stdout)
     assert [r["run_id"] for r in only] == [done]

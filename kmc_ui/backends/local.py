@@ -100,6 +100,11 @@ class LocalBackend:
         task.thread.start()
         return task_id
 
+    def knows(self, task_id: str) -> bool:
+        """The task was started in this process (tasks live in memory: a restart forgets them)."""
+        with self._lock:
+            return task_id in self._tasks
+
     def poll(self, task_id: str) -> TaskState:
         with self._lock:
             task = self._tasks.get(task_id)

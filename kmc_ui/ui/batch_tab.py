@@ -131,7 +131,7 @@ def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> No
             last = None
             for p, closed in batches.run(
                 session_of(request),
-                lambda _stop: run_batch(studio, plan, own),
+                lambda stop: run_batch(studio, plan, own, cancel=stop),
                 lambda p: p.finished,
                 lambda _p: f"⏹️ {translate(BATCH_STOPPED, lang)}",
             ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -536,15 +537,23 @@ def build_demo(studio: Studio) -> gr.Blocks:
         ):
             keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
             inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
-            lang = lang_of(request)
             own = visitor(studio, request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
+            label = getattr(chosen, "label", "") or ""
+            yield from shown_run(
+                request,
+                own,
+                lambda stop: studio.generate(inputs, own, video_url=url or "", backend=chosen, cancel=stop),
+                label,
+            )
+
+        def shown_run(request: gr.Request, own: str, start: Any, label: str) -> Iterator[tuple[Any, ...]]:
+            """A run's steps on the page: progress, then the result (or why there is none). Stop ends
+            the run; a page that goes away only stops watching it (kmc_ui/worker.py)."""
+            lang = lang_of(request)
             last = None
             for p, closing in generating.run(
-                session_of(request),
-                lambda stop: studio.generate(inputs, own, video_url=url or "", backend=chosen, cancel=stop),
-                ended_by_itself,
-                lambda p: stop_status(chosen, own, p, lang),
+                session_of(request), start, ended_by_itself, lambda p: stop_status(label, own, p, lang)
             ):
                 if closing:  # Stopped: the run is closed (task cancelled or kept for resuming)
                     yield closing, gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -557,8 +566,24 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 # the final values stand alone for API clients
                 yield status_md, gr.skip(), None, public_view(record), ""
                 return
-            value = result_player(record or {}, describe_result(inputs, last.result_duration, lang), lang=lang)
+            settings = (record or {}).get("settings") or {}
+            shown = Inputs(
+                prompt=settings.get("prompt", ""),
+                orientation=settings.get("orientation", "video"),
+                tier=settings.get("tier", "std"),
+            )
+            value = result_player(record or {}, describe_result(shown, last.result_duration, lang), lang=lang)
             yield status_md, value, served(last.result_path), public_view(record), translate(text.REPORT_PENDING, lang)
+
+        def follow_run(request: gr.Request) -> Iterator[tuple[Any, ...]]:
+            """A page opened (or reloaded) while one of this browser's runs goes on: show it live."""
+            own = visitor(studio, request)
+            runs = studio.active_runs(own)
+            if not runs:
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
+            run_id = str(runs[0]["run_id"])
+            yield from shown_run(request, own, lambda stop: studio.watch(own, run_id, stop), "")
 
         def do_report(run: Any, request: gr.Request) -> tuple[Any, ...]:
             """Motion-agreement report for the run just finished: a follow-up event with its own
@@ -588,9 +613,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             summary = translate(report.get("summary", ""), lang)
             return value, summary, render.plot_update(plot, lang), public_view(fresh)
 
-        def stop_status(chosen: Any, own: str, last: Progress | None, lang: str) -> str:
+        def stop_status(label: str, own: str, last: Progress | None, lang: str) -> str:
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
-            return render.stopped_md(record, getattr(chosen, "label", "") or "", last, lang)
+            label = label or str((record or {}).get("provider") or "")
+            return render.stopped_md(record, label, last, lang)
 
         gen_event = generate_btn.click(
             do_generate,
@@ -599,11 +625,18 @@ def build_demo(studio: Studio) -> gr.Blocks:
             validator=validate_generate,
             api_name="generate",
         )
+        follow_event = demo.load(
+            follow_run, None, [status, player, download, run_record, report_md], api_visibility="private"
+        )
+        report_outputs = [player, report_md, report_plot, run_record]
         gen_event.then(
+            do_report, run_record, report_outputs, api_name="report", concurrency_limit=1, concurrency_id="report"
+        )
+        follow_event.then(
             do_report,
             run_record,
-            [player, report_md, report_plot, run_record],
-            api_name="report",
+            report_outputs,
+            api_visibility="private",
             concurrency_limit=1,
             concurrency_id="report",
         )

@@ -66,14 +66,15 @@ def build_history_tab(studio: Studio) -> HistoryUI:
     return HistoryUI(refresh, table, pick, player, image, record, download, resume, stop, rerun, delete, status)
 
 
-def _row(r: dict[str, Any], lang: str = "en") -> list[Any]:
+def _row(r: dict[str, Any], lang: str = "en", live: str = "") -> list[Any]:
+    """One History row; `live`: what the run's worker is doing now (a run still going)."""
     s = r.get("settings") or {}
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(r.get("created_at") or 0)))
     summary = f"{s.get('orientation', '')} · {s.get('tier', '')} · {s.get('model', '')}"
     usd = r.get("estimate_usd")
     return [
         when,
-        word(r.get("status", ""), lang),
+        word(r.get("status", ""), lang) + (f" · {translate(live, lang)}" if live else ""),
         r.get("provider", ""),
         summary,
         "" if usd is None else f"{usd:.2f}",
@@ -103,7 +104,7 @@ def wire_history(
         lang = lang_of(request)
         runs = studio.history.list(visitor(studio, request))
         choices = [(_label(r, lang), r["run_id"]) for r in runs]
-        rows = [_row(r, lang) for r in runs]
+        rows = [_row(r, lang, studio.live_text(r)) for r in runs]
         return _table(rows, lang), gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     def open_run(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
@@ -144,7 +145,7 @@ def wire_history(
 
         last = None
         for p, closed in resuming.run(
-            session_of(request), lambda _stop: studio.resume(own, run_id), ended_by_itself, closing
+            session_of(request), lambda stop: studio.resume(own, run_id, cancel=stop), ended_by_itself, closing
         ):
             if closed:
                 yield closed, gr.skip(), gr.skip()

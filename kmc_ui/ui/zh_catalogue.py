@@ -886,6 +886,21 @@ _PROGRESS = [
     ("Add a character image first.", "请先添加角色图片。"),
     ("Add a motion video first.", "请先添加动作视频。"),
     ("Checking and preparing the files…", "正在检查并准备文件…"),
+    # kmc_ui.studio / kmc_ui.worker: runs are server-side jobs
+    ("Waiting for a free worker…", "正在等待空闲的工作进程…"),
+    ("The run ended '{w_s}'.", "运行已结束（{w_s}）。"),
+    (
+        "This run was started with your own key, which this server never stores, and the app restarted "
+        "while it ran. Open History and press Resume with your key to collect the result (it is not paid again).",
+        "这次运行使用的是你自己的密钥，本服务器从不保存密钥，而应用在运行期间重启了。"
+        "请打开“历史记录”，填入你的密钥后点击“继续”来取回结果（不会再次付费）。",
+    ),
+    (
+        "The app stopped while it was sending this run to {label}, which cannot look a task up by our id: "
+        "it was not sent again, so you are not charged twice. Check your {label2} dashboard for the task.",
+        "应用在把这次运行发送给 {label} 时停止了，而该服务商无法按我们的 ID 查找任务："
+        "因此没有再次发送，你不会被重复收费。请在 {label2} 的控制台中查看该任务。",
+    ),
     ("There is no run '{r}' in your History.", "你的历史记录中没有运行“{r}”。"),
     (
         "The provider never accepted this run (it has no task id), so nothing can be resumed: generate again.",

@@ -1,14 +1,17 @@
-"""A stand-alone app process for the resume test: `python -m tests.fakes.generate_worker '<json>'`.
+"""A stand-alone app process for the restart tests: `python -m tests.fakes.generate_worker '<json>'`.
 
-It builds Settings from the JSON (keys, the fake provider's base URL, the data dir), serves its
-prepared files on its own loopback media route (as the real app does), runs Studio.generate and
-prints one line per progress step. The test kills it with SIGKILL while it polls.
+It builds Settings from the JSON (keys, the fake provider's base URL, the data dir, workers...),
+serves its prepared files on its own loopback media route (as the real app does), then either runs
+Studio.generate and prints one line per progress step (the tests kill it with SIGKILL mid-run), or,
+with "mode": "restart", only starts the app's workers, as an app started again does: no client,
+no click. It prints "idle" and exits once no run is left to drive.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -17,6 +20,7 @@ from kmc_ui.backends.registry import build_backends
 from kmc_ui.media.hosting import MediaHost, add_media_routes
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
+from kmc_ui.worker import ACTIVE
 from tests.fakes.server import ServerThread
 
 
@@ -30,6 +34,12 @@ def main(argv: list[str]) -> int:
     host = MediaHost(server.url, [settings.data_dir], allow_private=True)
     add_media_routes(app, host)
     studio = Studio(settings, build_backends(settings, host))
+    if spec.get("mode") == "restart":
+        studio.start_workers()
+        while studio.history.store.list(statuses=ACTIVE):
+            time.sleep(0.1)
+        print("idle", flush=True)
+        return 0
     inputs = Inputs(image=spec["image"], video=spec["video"], backend=spec["backend"])
     for step in studio.generate(inputs, owner=spec["owner"]):
         print(f"{step.stage}\t{step.task_id}\t{step.text}", flush=True)
