@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -95,3 +97,32 @@ def call(client: httpx.Client, dep: dict[str, Any], data: list[Any], timeout: fl
         answer.error = f"stream broke off: {type(exc).__name__}"
     answer.seconds = time.monotonic() - start
     return answer
+
+
+def upload(client: httpx.Client, path: Path) -> dict[str, Any]:
+    """Upload a file as a page does; the FileData value an event takes for it."""
+    with path.open("rb") as fh:
+        response = client.post("/gradio_api/upload", files={"files": (path.name, fh)})
+    response.raise_for_status()
+    return {"path": response.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+
+def generate_then_leave(
+    client: httpx.Client, image: Path, video: Path, backend: str, leave: Callable[[], bool]
+) -> dict[str, Any]:
+    """Press Generate (the /generate event, the page's defaults, these files and backend), follow
+    its events until `leave()` is true, then drop the connection as a closed tab does. The event."""
+    cfg = config(client)
+    (gen,) = [d for d in cfg.dependencies if d.get("api_name") == "generate"]
+    inputs = [cfg.components[c] for c in gen["inputs"]]
+    values: list[Any] = [c.get("props", {}).get("value") for c in inputs]
+    values[0], values[1] = upload(client, image), upload(client, video)
+    values[next(i for i, c in enumerate(inputs) if c["props"].get("elem_id") == "kmc-backend")] = backend
+    session = secrets.token_hex(6)
+    body = {"data": values, "fn_index": gen["id"], "session_hash": session, "event_data": None, "trigger_id": None}
+    assert client.post("/gradio_api/queue/join", json=body).status_code == 200
+    with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as sse:
+        for _line in sse.iter_lines():
+            if leave():
+                break
+    return gen

@@ -24,9 +24,8 @@ import httpx
 import pytest
 
 from tests.fakes.fal import FakeFal, Scenario
-from tests.raw_queue import call, config
+from tests.raw_queue import call, config, generate_then_leave
 from tests.runstore import free_port, postgres_missing, postgres_server, redis_missing, redis_server, stored_records
-from tests.test_two_visitors import upload
 
 pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.slow
@@ -104,19 +103,9 @@ def test_two_apps_and_workers_share_one_store_and_queue(
             wait_up(b_url, b, tmp_path / "b.log")
             # One browser: its cookie (signed with the shared data folder's secret) is good at both apps.
             with httpx.Client(base_url=a_url, timeout=60) as browser:
-                cfg = config(browser)
-                (gen,) = [d for d in cfg.dependencies if d.get("api_name") == "generate"]
-                inputs = [cfg.components[c] for c in gen["inputs"]]
-                values: list[Any] = [c.get("props", {}).get("value") for c in inputs]
-                values[0], values[1] = upload(browser, character_image), upload(browser, reference_video)
-                values[next(i for i, c in enumerate(inputs) if c["props"].get("elem_id") == "kmc-backend")] = "fal"
-                session = "page-a"
-                body = {"data": values, "fn_index": gen["id"], "session_hash": session, "event_data": None}
-                assert browser.post("/gradio_api/queue/join", json=body | {"trigger_id": None}).status_code == 200
-                with browser.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as sse:
-                    for _line in sse.iter_lines():
-                        if fal_server.create_count:
-                            break  # the page on app A goes away once the task exists
+                gen = generate_then_leave(  # the page on app A goes away once the task exists
+                    browser, character_image, reference_video, "fal", lambda: fal_server.create_count > 0
+                )
                 deadline = time.monotonic() + 60
                 while True:
                     (record,) = stored_records(data, database_url=database_url)

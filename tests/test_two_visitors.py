@@ -12,7 +12,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +23,7 @@ from kmc_ui.settings import Settings
 from tests.browser import free_port
 from tests.conftest import MediaCache
 from tests.media_factory import hostile_files
-from tests.raw_queue import Answer, call, config
+from tests.raw_queue import Answer, call, config, upload
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +41,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     yield demo.local_url.rstrip("/")
     demo.close()
-
-
-def upload(client: httpx.Client, path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        response = client.post("/gradio_api/upload", files={"files": (path.name, fh)})
-    response.raise_for_status()
-    return {"path": response.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
 
 def body_event(client: httpx.Client) -> dict[str, Any]:
