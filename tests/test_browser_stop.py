@@ -175,3 +175,31 @@ def test_stop_a_batch(
         assert provider.create_count <= 2
     finally:
         page.close()
+
+
+def test_a_reloaded_page_shows_its_run_live_then_its_result(
+    app: tuple[Any, Path, str], provider: FakeKling, character_image: Path, reference_video: Path
+) -> None:
+    """Runs belong to the server: reloading the page during a run changes nothing for the run, and the
+    new page (same browser) shows its progress live, then the result, and History lists it."""
+    browser, data, url = app
+    provider.scenario = Scenario(submitted_s=0.5, processing_s=8.0)
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    try:
+        page.goto(url)
+        load_inputs(page, character_image, reference_video)
+        page.click("#kmc-generate")
+        wait_text(page, STATUS, "Task id")
+        page.reload()
+        wait_text(page, STATUS, "Task id")  # the reopened page follows the same run
+        wait_text(page, STATUS, "Done", timeout=60000)
+        page.screenshot(path=str(shots_dir("browser-stop") / "4-reloaded-run-done.png"), full_page=True)
+        assert provider.create_count == 1 and provider.requests_at("cancel") == []
+        record = records(data)[-1]  # the newest run
+        assert record["status"] == "succeeded" and Path(record["output"]).is_file()
+        page.get_by_role("tab", name="History").click()
+        page.click("#kmc-history-refresh")
+        wait_text(page, "#kmc-history-table", record["run_id"])
+    finally:
+        context.close()

@@ -625,9 +625,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             validator=validate_generate,
             api_name="generate",
         )
-        follow_event = demo.load(
-            follow_run, None, [status, player, download, run_record, report_md], api_visibility="private"
-        )
+        # Watching reads the store a few times a second: no slot limit, so a page reopened during a
+        # long run never waits behind other visitors' pages.
+        run_outputs = [status, player, download, run_record, report_md]
+        follow_event = demo.load(follow_run, None, run_outputs, api_visibility="private", concurrency_limit=None)
         report_outputs = [player, report_md, report_plot, run_record]
         gen_event.then(
             do_report, run_record, report_outputs, api_name="report", concurrency_limit=1, concurrency_id="report"
