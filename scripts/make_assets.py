@@ -347,7 +347,8 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
         "upper_body",
         "wave",
         "image",
-        "Framing matches (both three-quarter, knees up); the person stays in place, so the picture's own framing is kept.",
+        "Framing matches (both three-quarter, knees up); the person stays in place, so the picture's own framing "
+        "is kept.",
     ),
     ExampleSpec(
         "stylized_arm_circles",
