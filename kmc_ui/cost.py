@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
-from kmc_ui.limits import PRICES, TIER_LABELS, USD_PER_UNIT
+from kmc_ui.limits import PRICES, ROUNDS_BILLED_SECONDS, TIER_LABELS, USD_PER_UNIT
 
 BILLING_NOTE = (
     "Billing follows the output's duration: with fast or hard motion the output can come back "
@@ -34,10 +36,55 @@ class Estimate:
         return f"{self.seconds:.1f} s x {tier} ({self.model}) on {self.provider}: ${self.usd:.2f}{units}, at most."
 
 
+def billed(provider: str, seconds: float) -> float:
+    """Seconds the provider bills for `seconds` of output: Kling rounds to the nearest whole second
+    (facts addendum A4: 3.041 s was billed as 3 s; a half second rounds up)."""
+    seconds = max(0.0, float(seconds))
+    return float(math.floor(seconds + 0.5)) if provider in ROUNDS_BILLED_SECONDS else seconds
+
+
 def estimate(provider: str, model: str, tier: str, seconds: float) -> Estimate:
     price = PRICES.get(provider, {}).get(model, {}).get(tier)
-    seconds = max(0.0, float(seconds))
+    seconds = billed(provider, seconds)
     if price is None:
         return Estimate(provider, model, tier, seconds, None, None)
     units = price.units_per_second * seconds if price.units_per_second is not None else None
     return Estimate(provider, model, tier, seconds, round(price.usd_per_second * seconds, 4), units)
+
+
+def guard_usd(est: Estimate) -> float:
+    """What the spend guard reserves for a run: the estimate, or, where the provider's price is not
+    published, the dearest known price for that model and tier (never nothing)."""
+    if est.usd is not None:
+        return est.usd
+    known = [p.usd_per_second for row in PRICES.values() if (p := row.get(est.model, {}).get(est.tier)) is not None]
+    return round(max(known, default=0.0) * est.seconds, 4)
+
+
+def charge_fields(extra: dict[str, Any]) -> dict[str, Any]:
+    """The record's `charge_*` fields from what a backend read off the finished task (kmc_ui/backends/kling.py
+    set_charge); {} when the provider reported nothing."""
+    if "charge_units" not in extra and "charge_cash_usd" not in extra:
+        return {}
+    units = float(extra.get("charge_units") or 0.0)
+    usd = round(units * USD_PER_UNIT + float(extra.get("charge_cash_usd") or 0.0), 4)
+    return {"charge_units": units, "charge_usd": usd, "charge_note": str(extra.get("charge_note") or "")}
+
+
+def charge_text(record: dict[str, Any]) -> str:
+    """The real charge beside the estimate, e.g. "Billed 9 s: 4.5 units = $0.63; estimate $0.66."
+    A provider that reports nothing keeps the estimate, said as such; "" for a free run."""
+    estimate_usd = record.get("estimate_usd")
+    if record.get("provider") == "local" or record.get("status") != "succeeded":
+        return ""
+    duration = record.get("result_duration")
+    billed_s = f" {billed(str(record.get('provider') or ''), float(duration)):g} s" if duration else ""
+    est = f"estimate ${estimate_usd:.2f}" if isinstance(estimate_usd, int | float) else "no published price"
+    if "charge_usd" in record:
+        units = record.get("charge_units") or 0
+        amount = f"{units:g} units = ${record['charge_usd']:.2f}" if units else f"${record['charge_usd']:.2f}"
+        return f"Billed{billed_s}: {amount}; {est}."
+    if isinstance(estimate_usd, int | float):
+        billed_for = f" for{billed_s}" if billed_s else ""
+        return f"Charge not reported by {record.get('provider')}: ${estimate_usd:.2f} is our estimate{billed_for}."
+    return ""

@@ -62,6 +62,9 @@ PUBLIC_FIELDS = (
     "billed_seconds_estimate",
     "result_duration",
     "error",
+    "charge_units",
+    "charge_usd",
+    "charge_note",
 )
 
 

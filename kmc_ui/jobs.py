@@ -31,6 +31,7 @@ from kmc_ui.backends.base import (
     TaskState,
     TransientError,
 )
+from kmc_ui.cost import charge_fields
 from kmc_ui.history import History
 from kmc_ui.storage import DISK_FULL, DISK_FULL_RESULT, is_disk_full
 
@@ -232,12 +233,14 @@ def run_job(
             if state.done:
                 break
         if state.status != "succeeded":
-            history.update(owner, run_id, status=state.status, error=state.message)
+            history.update(owner, run_id, status=state.status, error=state.message, provider_status=state.raw_status)
             finished = True
             reason = state.message or state.raw_status or state.status
             yield progress("failed", f"The task ended '{state.raw_status or state.status}': {reason}", error=reason)
             return
-        history.update(owner, run_id, status="downloading", result_duration=state.result_duration)
+        history.update(
+            owner, run_id, status="downloading", result_duration=state.result_duration, provider_status=state.raw_status
+        )
         yield progress("downloading", "Downloading the result…")
         target = history.run_dir(owner, run_id) / "output.mp4"
         dest = target
@@ -261,6 +264,7 @@ def run_job(
             output=str(dest),
             finished_at=time.time(),
             result_duration=state.result_duration,
+            **charge_fields(state.extra),  # what the provider says it charged, where it says
         )
         yield progress("done", "The result is ready.", result_path=dest, result_duration=state.result_duration)
     except BackendError as exc:

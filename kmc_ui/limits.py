@@ -92,6 +92,8 @@ PRICES: dict[str, dict[str, dict[str, Price | None]]] = {
     "local": {"v2.6": {"std": Price(0.0), "pro": Price(0.0)}, "v3": {"std": Price(0.0), "pro": Price(0.0)}},
 }
 USD_PER_UNIT = 0.14
+# Providers that bill output seconds rounded to the nearest whole second (facts addendum A4).
+ROUNDS_BILLED_SECONDS = frozenset({"kling", "kling2"})
 
 # Provider-specific request vocabularies.
 KLING_MODEL_NAMES = {"v2.6": "kling-v2-6", "v3": "kling-v3"}

@@ -65,6 +65,13 @@ class Settings:
     queue_url: str = field(default="", repr=False)  # the run queue; "" = SQLite in data_dir, else Redis (secret)
     workers: int = 8  # runs this process drives at once (in-process workers; 0: none, a web-only app)
     lease_seconds: float = 30.0  # a worker that stops renewing its hold on a run for this long lost it
+    # The owner's money (kmc_ui/spend.py): caps per UTC day on runs that use the owner's keys; None: no cap.
+    daily_budget_usd: float | None = None
+    visitor_daily_usd: float | None = None
+    visitor_daily_runs: int | None = None
+    require_login: bool = False  # Hugging Face sign-in before generating (a Space's OAuth)
+    admin_users: tuple[str, ...] = ()  # signed-in names that see the owner's tab
+    admin_password: str = field(default="", repr=False)  # or this password opens it
 
     def configured(self) -> dict[str, bool]:
         """Which backends have what they need (keys are never returned, only a yes/no)."""
@@ -84,7 +91,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
         values = [self.kling_access_key, self.kling_secret_key, self.kling_api_key, self.fal_key]
-        values.append(self.replicate_api_token)
+        values += [self.replicate_api_token, self.admin_password]
         return [v for v in values if v]
 
 
@@ -103,6 +110,21 @@ def _number(value: str, default: T, kind: Callable[[str], T], low: T, high: T) -
     if number is None or not low <= number <= high:  # type: ignore[operator]
         log.warning("ignoring the setting value %r: expected a number from %s to %s", value, low, high)
         return default
+    return number
+
+
+def _cap(value: str, kind: Callable[[str], T]) -> T | None:
+    """A spending cap: unset is no cap; a number >= 0 (0 refuses every paid run). A value that is not
+    a number refuses everything too (with a warning): a typo must not leave the owner's keys open."""
+    if not value:
+        return None
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number < 0:  # type: ignore[operator]
+        log.warning("the spending cap %r is not a number >= 0: paid runs on the owner's keys are refused", value)
+        return kind("0")
     return number
 
 
@@ -149,6 +171,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         queue_url=get("KMC_QUEUE_URL"),
         workers=_number(get("KMC_WORKERS"), base.workers, int, 0, 256),
         lease_seconds=_number(get("KMC_LEASE_SECONDS"), base.lease_seconds, float, 1.0, 3600.0),
+        daily_budget_usd=_cap(get("KMC_DAILY_BUDGET_USD"), float),
+        visitor_daily_usd=_cap(get("KMC_VISITOR_DAILY_USD"), float),
+        visitor_daily_runs=_cap(get("KMC_VISITOR_DAILY_RUNS"), int),
+        require_login=_truthy(get("KMC_REQUIRE_LOGIN")),
+        admin_users=tuple(name.strip() for name in get("KMC_ADMIN_USERS").split(",") if name.strip()),
+        admin_password=get("KMC_ADMIN_PASSWORD"),
     )
     for problem in settings.key_problems().values():
         log.warning("%s", problem)  # names the variable, never the value

@@ -56,6 +56,31 @@ work = sa.Table(
     sa.Column("stop", sa.Boolean, nullable=False, default=False),
     sa.Column("progress", sa.Text),
 )
+# The owner's money (kmc_ui/spend.py): one row per run on the owner's keys, and each refused run.
+spend = sa.Table(
+    "spend",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("visitor", sa.String(64), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False),  # a keyed hash of the client address
+    sa.Column("day", sa.String(10), nullable=False, index=True),  # UTC, YYYY-MM-DD
+    sa.Column("provider", sa.String),
+    sa.Column("reserved_usd", sa.Float, nullable=False),
+    sa.Column("charged_usd", sa.Float),  # set when the run ended
+    sa.Column("state", sa.String(10), nullable=False),  # reserved / charged / released
+    sa.Column("charge_note", sa.Text),  # what the provider reported, or "estimate"
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("settled_at", sa.Float),
+)
+refusals = sa.Table(
+    "spend_refusals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("visitor", sa.String(64), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),  # budget / visitor_usd / visitor_runs
+)
 STOPPED_HOLDER = "stopped"  # the holder of a run Stop took while no worker held it: nobody claims it
 
 

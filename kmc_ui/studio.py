@@ -5,6 +5,7 @@ The UI only renders what this returns; every user-facing decision lives here or 
 
 from __future__ import annotations
 
+import hmac
 import os
 import shutil
 import threading
@@ -19,7 +20,7 @@ import numpy as np
 
 from kmc_ui.backends.base import Backend
 from kmc_ui.checks.rules import check_all
-from kmc_ui.cost import BILLING_NOTE, Estimate, estimate
+from kmc_ui.cost import BILLING_NOTE, Estimate, billed, estimate, guard_usd
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id, safe_id
 from kmc_ui.identity import Identity, server_secret
@@ -28,11 +29,17 @@ from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
+from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
 from kmc_ui.worker import ACTIVE, Workers
 
 WAITING_FOR_WORKER = "Waiting for a free worker…"
 STOP_WAIT = 15.0  # seconds Stop waits for a worker to close its run
+SIGN_IN_FIRST = (
+    "This studio asks visitors to sign in before they spend its provider credit: press "
+    "'Sign in with Hugging Face' at the top of the page, or paste your own provider key under Keys."
+)
+PACKS_CACHE_S = 30.0  # the Kling account's packs are read at most this often (the provider allows 1 call/s)
 
 
 @dataclass(frozen=True)
@@ -118,8 +125,13 @@ class Studio:
         # a 12 s pair) and must not hold up the body checks of someone's next upload.
         self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report")
         self._body_cache: dict[tuple[str, str, str], BodyReport] = {}
-        self.identity = Identity(server_secret(settings.data_dir))
+        secret = server_secret(settings.data_dir)
+        self.identity = Identity(secret)
+        caps = Caps(settings.daily_budget_usd, settings.visitor_daily_usd, settings.visitor_daily_runs)
+        self.ledger = Ledger(self.history.store, caps, secret)  # the owner's money (kmc_ui/spend.py)
         self._workers: Workers | None = None
+        self._packs: tuple[float, list[dict[str, Any]], str] | None = None
+        self._packs_lock = threading.Lock()
         self._workers_lock = threading.Lock()
 
     # ----------------------------------------------------------------- checks
@@ -127,7 +139,7 @@ class Studio:
         image = probe_image(inputs.image) if inputs.image else None
         video = probe_video(inputs.video) if inputs.video else None
         findings = check_all(image, video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
-        seconds = billed_seconds(video, inputs.orientation)
+        seconds = billed(inputs.backend, billed_seconds(video, inputs.orientation))
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
 
@@ -347,12 +359,18 @@ class Studio:
         video_url: str = "",
         backend: Backend | None = None,
         cancel: threading.Event | None = None,
+        address: str = "",
+        username: str | None = None,
     ) -> Iterator[Progress]:
         """Prepare and record the run, put it on the queue, then watch it (see `watch`). Yields
         Progress; ends with done/failed/stopped.
 
         `cancel` stops the preparing step at once (a transcode), and later stops the run (Stop).
-        Closing the generator only stops watching: the run goes on (kmc_ui/worker.py)."""
+        Closing the generator only stops watching: the run goes on (kmc_ui/worker.py). A run on the
+        owner's keys reserves its estimated cost first (kmc_ui/spend.py; `address`: the client's
+        address, for the per-address quota) and is refused, before anything is sent, past a cap.
+        With KMC_REQUIRE_LOGIN such a run needs a Hugging Face sign-in (`username`), whose quotas
+        then follow the account rather than the browser."""
         from kmc_ui.media.prepare import PreparationCancelled
 
         start = time.monotonic()
@@ -369,6 +387,18 @@ class Studio:
             text = f"Add a {missing} first."
             yield Progress("failed", text, error=text)
             return
+        own_key = backend is not self.backends.get(backend.name)  # a session's backend, with its keys
+        guarded = not own_key and backend.name != "local"  # a run the owner pays for
+        if guarded and self.settings.require_login and not username:
+            yield Progress("failed", SIGN_IN_FIRST, error=SIGN_IN_FIRST)
+            return
+        spender = f"hf-{safe_user(username)}" if username else owner  # whose quotas the run counts in
+        if guarded and self.ledger.caps.any:  # refused at once, before any preparing
+            early = self.check(inputs).estimate
+            decision = self.ledger.precheck(spender, address, guard_usd(early)) if early else None
+            if decision is not None and not decision.ok:
+                yield Progress("failed", decision.text, error=decision.text)
+                return
         yield Progress("preparing", "Checking and preparing the files…")
         try:
             prepared = self.prepare(inputs, cancel)
@@ -384,24 +414,29 @@ class Studio:
         if prepared.video_actions:  # a pasted URL points at the original, not at the fixed file
             video_url = ""
         run_id = new_id()
-        seconds = billed_seconds(prepared.video, inputs.orientation)
+        seconds = billed(backend.name, billed_seconds(prepared.video, inputs.orientation))
         est = estimate(backend.name, inputs.model, inputs.tier, seconds)
+        if guarded:
+            decision = self.ledger.reserve(run_id, spender, address, backend.name, guard_usd(est))
+            if not decision.ok:
+                yield Progress("failed", decision.text, time.monotonic() - start, error=decision.text)
+                return
         try:
             # The exact files sent live in the run's folder: served from there, kept for History.
             inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
             image_path = keep_copy(Path(prepared.image_path), inputs_dir)
             video_path = keep_copy(Path(prepared.video_path), inputs_dir)
             extra = {"video_url": video_url, "video_duration": prepared.video.duration}
-            if backend is not self.backends.get(backend.name):
+            if own_key:
                 extra["key_source"] = "visitor"  # the keys stay in this process's memory (kmc_ui/worker.py)
             self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
             shutil.rmtree(self.history.run_dir(owner, run_id), ignore_errors=True)  # nothing was sent
+            self.ledger.settle(run_id, {"status": "failed"})
             yield Progress("failed", DISK_FULL, time.monotonic() - start, error=DISK_FULL)
             return
-        own_key = backend is not self.backends.get(backend.name)  # a session's backend, with its keys
         self.workers.enqueue(run_id, backend if own_key else None)
         yield from self.watch(owner, run_id, cancel, backend.label)
 
@@ -515,6 +550,40 @@ class Studio:
         """The owner's runs a worker still drives or will drive, newest first."""
         return [r.to_dict() for r in self.history.store.list(safe_id(owner), statuses=ACTIVE)]
 
+    def account_packs(self) -> tuple[list[dict[str, Any]], str]:
+        """The Kling account's resource packs on the owner's keys, and "" or why they could not be read.
+
+        Cached for PACKS_CACHE_S, one call at a time: GET /account/costs allows at most 1 call a second."""
+        from kmc_ui.backends.base import BackendError
+
+        kling = [b for n, b in self.backends.items() if n in ("kling", "kling2") and hasattr(b, "account_packs")]
+        backend = next((b for b in kling if b.ready()[0]), None)
+        if backend is None:
+            return [], ""
+        with self._packs_lock:
+            now = time.monotonic()
+            if self._packs is not None and now - self._packs[0] < PACKS_CACHE_S:
+                return self._packs[1], self._packs[2]
+            try:
+                packs, why = backend.account_packs(), ""  # type: ignore[attr-defined]
+            except BackendError as exc:
+                packs, why = [], exc.message
+            self._packs = (now, packs, why)
+            return packs, why
+
+    def is_owner(self, password: str, username: str | None = None) -> bool:
+        """The studio's owner: a signed-in name in KMC_ADMIN_USERS, or KMC_ADMIN_PASSWORD (constant time)."""
+        if username and username in self.settings.admin_users:
+            return True
+        wanted = self.settings.admin_password
+        return bool(wanted) and hmac.compare_digest(password.encode(), wanted.encode())
+
+    def settle(self, run_id: str) -> None:
+        """A run that ended turns its reservation into its charge, or releases it (kmc_ui/spend.py)."""
+        record = self.history.store.get(run_id)
+        if record is not None and record.status not in ACTIVE:
+            self.ledger.settle(run_id, record.to_dict())
+
     def live_text(self, record: dict[str, Any]) -> str:
         """What the worker of a run still going last said ("" for an ended run)."""
         from kmc_ui.worker import progress_of
@@ -592,7 +661,9 @@ class Studio:
             return record
         if not self.history.store.work.request_stop(run_id, time.time(), alive):
             status = "stopped_waiting" if record.get("task_id") else "stopped"
-            return self.history.update(owner, run_id, status=status)
+            record = self.history.update(owner, run_id, status=status)
+            self.settle(run_id)
+            return record
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             record = self.history.get(owner, run_id)
@@ -608,6 +679,11 @@ class ExportRefused(ValueError):
 
 def _body_key(inputs: Inputs) -> tuple[str, str, str]:
     return (inputs.image or "", inputs.video or "", inputs.orientation)
+
+
+def safe_user(name: str) -> str:
+    """A Hugging Face user name as an id fragment (letters, digits, - and _)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40]
 
 
 def keep_copy(src: Path, folder: Path) -> Path:

@@ -257,6 +257,7 @@ class Workers:
         finally:
             self._session.pop(run_id, None) if last is not None and last.finished else None
             self.store.work.release(run_id, self.id, progress_json(last) if last else None)
+            self.studio.settle(run_id)
 
     def _drive(self, record: dict[str, Any]) -> Progress | None:
         run_id, owner = str(record["run_id"]), str(record["owner"])
@@ -340,6 +341,8 @@ class Workers:
             queued.append(record.run_id)
         if queued:
             log.info("put %d unfinished run(s) back on the queue: %s", len(queued), ", ".join(queued))
+        for run_id in self.studio.ledger.reserved_runs():  # a run that ended while its worker died
+            self.studio.settle(run_id)
         return queued
 
 

@@ -96,13 +96,13 @@ def test_three_characters_one_motion_one_fails_at_the_provider(
     plan = plan_batch(studio, [str(p) for p in characters], [str(reference_video)], COMMON)
     assert plan.kind == "characters" and len(plan.runnable) == 3 and not plan.skipped
     assert [i.label for i in plan.items] == [f"Character {n}: {p.name}" for n, p in enumerate(characters, 1)]
-    # The whole batch's cost is the sum of its items' estimates: 3 x 3.5 s x $0.07 (0.5 units/s).
+    # The whole batch's cost is the sum of its items' estimates: 3 x 4 s (3.5 s billed as 4 s) x $0.07 (0.5 units/s).
     price = PRICES["kling"]["v2.6"]["std"]
     assert price is not None
     assert plan.total_usd == pytest.approx(sum(i.estimate.usd for i in plan.items if i.estimate))
-    assert plan.total_usd == pytest.approx(3 * 3.5 * price.usd_per_second)
-    assert plan.total_units == pytest.approx(3 * 3.5 * 0.5)
-    assert plan.total_text() == "3 videos, 10.5 s in all: $0.73 (5.25 units) at most."
+    assert plan.total_usd == pytest.approx(3 * 4 * price.usd_per_second)
+    assert plan.total_units == pytest.approx(3 * 4 * 0.5)
+    assert plan.total_text() == "3 videos, 12.0 s in all: $0.84 (6.00 units) at most."
     assert plan.concurrency == CONCURRENCY["kling"]
 
     steps = list(run_batch(studio, plan, OWNER, concurrency=2))
@@ -154,7 +154,7 @@ def test_problem_items_are_listed_and_skipped_not_fatal(
     assert "image" in plan.items[1].skip_reason.lower() and "Fix:" in plan.items[1].skip_reason
     assert plan.items[2].skip_reason.startswith("The same file as item 1")
     assert plan.total_usd == pytest.approx(plan.items[0].estimate.usd)  # skipped items cost nothing
-    assert plan.total_text().endswith("(2 skipped): $0.24 (1.75 units) at most.")
+    assert plan.total_text().endswith("(2 skipped): $0.28 (2.00 units) at most.")  # 3.5 s billed as 4 s
 
     last = list(run_batch(studio, plan, OWNER))[-1]
     assert [i.stage for i in last.items] == ["done", "skipped", "skipped"]
@@ -183,11 +183,11 @@ def test_one_character_several_motions_costs_each_motion(
     plan = plan_batch(studio, [str(characters[0])], [str(reference_video), str(longer)], common)
     assert plan.kind == "motions"
     assert [i.label for i in plan.items] == [f"Motion 1: {reference_video.name}", "Motion 2: batch-motion-5s.mp4"]
-    assert [i.report.billed_seconds for i in plan.items] == pytest.approx([3.5, 5.0])
-    assert plan.total_seconds == pytest.approx(8.5)
-    assert plan.total_usd == pytest.approx(8.5 * 0.168)
-    assert plan.total_units == pytest.approx(8.5 * 1.2)
-    assert plan.to_dict()["total_text"] == "2 videos, 8.5 s in all: $1.43 (10.20 units) at most."
+    assert [i.report.billed_seconds for i in plan.items] == pytest.approx([4.0, 5.0])  # whole seconds (Kling)
+    assert plan.total_seconds == pytest.approx(9.0)
+    assert plan.total_usd == pytest.approx(9 * 0.168)
+    assert plan.total_units == pytest.approx(9 * 1.2)
+    assert plan.to_dict()["total_text"] == "2 videos, 9.0 s in all: $1.51 (10.80 units) at most."
     assert all(f.input == "image" for f in plan.shared_findings)  # the one character's, listed once
     assert plan.shared_findings == [f for f in plan.items[1].report.findings if f.input == "image"]
 

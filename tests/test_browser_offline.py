@@ -87,7 +87,7 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     # Stop a running job: the page says so at once and the run is recorded as stopped/canceled.
     page.click("#kmc-generate")
     page.wait_for_function(
-        "['Rendering', 'Submitting', 'Queued', 'Generating', 'Running', 'Waiting']"
+        "['Rendering', 'Queued at', 'Generating', 'Running', 'Waiting for Offline']"  # the render has a task
         ".some(w => document.querySelector('#kmc-status').innerText.includes(w))",
         timeout=60000,
         polling=200,

@@ -50,6 +50,8 @@ from kmc_ui.settings import key_problem
 log = logging.getLogger(__name__)
 
 PATH = "/v1/videos/motion-control"
+ACCOUNT_COSTS_PATH = "/account/costs"  # the account's resource packs (facts A4): free, at most 1 call a second
+ACCOUNT_WINDOW_MS = 365 * 24 * 3600 * 1000  # packs bought within a year
 TOKEN_LIFETIME = 1800  # seconds, as the provider's docs sign it
 TOKEN_NOT_BEFORE = 5  # seconds of clock-skew allowance
 LIST_PAGE_SIZE = 30
@@ -84,6 +86,41 @@ def set_video(state: TaskState, video: dict[str, Any]) -> None:
     except (TypeError, ValueError):
         state.result_duration = None
     state.extra.update(video_id=video.get("id", ""), watermark_url=video.get("watermark_url", ""))
+
+
+def set_charge(state: TaskState, data: dict[str, Any]) -> None:
+    """What the provider says it charged (facts addendum A4), into state.extra as `charge_units`,
+    `charge_usd` and `charge_note`: the legacy design's `final_unit_deduction` (units, a string) or
+    API 2.0's `billing[]` (`charge_type` unit: `amount` units of a `package_type` pack; cash: `amount`
+    in `currency`). Absent or unreadable fields leave nothing: the estimate stands, marked as such."""
+    units = usd = 0.0
+    notes: list[str] = []
+    found = False
+    legacy = data.get("final_unit_deduction")
+    if legacy not in (None, ""):
+        try:
+            units, found = float(str(legacy)), True
+            notes.append(f"final_unit_deduction {legacy}")
+        except ValueError:
+            pass
+    for item in data.get("billing") if isinstance(data.get("billing"), list) else []:
+        if not isinstance(item, dict) or "amount" not in item:
+            continue
+        try:
+            amount = float(str(item["amount"]))
+        except ValueError:
+            continue
+        kind = str(item.get("charge_type") or "")
+        if kind == "unit":
+            units, found = units + amount, True
+            notes.append(f"{amount:g} units ({item.get('package_type') or 'video'} pack)")
+        elif kind == "cash" and str(item.get("currency") or "USD").upper() == "USD":
+            usd, found = usd + amount, True
+            notes.append(f"${amount:g} from the balance")
+        elif kind == "cash":
+            notes.append(f"{amount:g} {item.get('currency')} from the balance (not converted)")
+    if found:
+        state.extra.update(charge_units=units, charge_cash_usd=usd, charge_note="; ".join(notes))
 
 
 def _error_class(code: int) -> type[BackendError]:
@@ -195,6 +232,18 @@ class KlingLegacyBackend:
         """End this run's links to its reference video (see ReleasesFiles)."""
         if self.media_host is not None:
             self.media_host.revoke_run(run_id)
+
+    def account_packs(self) -> list[dict[str, Any]]:
+        """The account's resource packs (`GET /account/costs`): name, type, total, remaining (which
+        lags up to 12 h at the provider), status. Callers keep to 1 call a second (Studio caches)."""
+        self._require_keys()
+        now = int(time.time() * 1000)
+        data = self._call("GET", ACCOUNT_COSTS_PATH, params={"start_time": now - ACCOUNT_WINDOW_MS, "end_time": now})
+        packs = data.get("resource_pack_subscribe_infos") if isinstance(data, dict) else None
+        if not isinstance(packs, list):
+            raise TransientError("The Kling API sent an unreadable account summary")
+        keep = ("resource_pack_name", "resource_pack_type", "total_quantity", "remaining_quantity", "status")
+        return [{k: p.get(k) for k in keep} for p in packs if isinstance(p, dict)]
 
     def find_task(self, external_id: str) -> str | None:
         """The provider's task id created with external_task_id == external_id, or None."""
@@ -310,4 +359,5 @@ class KlingLegacyBackend:
             result = data.get("task_result") if isinstance(data.get("task_result"), dict) else {}
             videos = result.get("videos") or []
             set_video(state, videos[0] if videos and isinstance(videos[0], dict) else {})
+        set_charge(state, data)
         return state

@@ -17,7 +17,7 @@ from typing import Any
 
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
 from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
-from kmc_ui.backends.kling import KlingLegacyBackend, set_failure, set_video
+from kmc_ui.backends.kling import KlingLegacyBackend, set_charge, set_failure, set_video
 from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
 from kmc_ui.settings import key_problem
 
@@ -120,4 +120,5 @@ class Kling2Backend(KlingLegacyBackend):
         elif status == "succeeded":
             outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
             set_video(state, next((o for o in outputs if isinstance(o, dict) and o.get("type") == "video"), {}))
+        set_charge(state, data)
         return state

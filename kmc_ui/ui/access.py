@@ -8,6 +8,7 @@ from Gradio's file route (kmc_ui/server.py), so a record or a run folder is neve
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,20 @@ def visitor(studio: Studio, request: Any) -> str:
     except Exception:  # a header object of an unexpected kind
         raw = None
     return studio.visitor(raw) or "anon-" + secrets.token_hex(12)
+
+
+def address(request: Any) -> str:
+    """The client's address, for per-address quotas: the first X-Forwarded-For entry when the direct
+    peer is a proxy on a private or loopback address (a Space's front end), else the peer itself."""
+    client = getattr(request, "client", None)
+    peer = str(getattr(client, "host", "") or "")
+    try:
+        private = ipaddress.ip_address(peer).is_private or ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        private = False
+    headers = getattr(request, "headers", None)
+    forwarded = (headers.get("x-forwarded-for") or "") if headers is not None and private else ""
+    return forwarded.split(",")[0].strip() or peer
 
 
 def served(path: str | Path | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,18 +12,19 @@ from typing import Any
 import gradio as gr
 
 from kmc_ui.backends.registry import KEY_ENV_NAMES
-from kmc_ui.cost import BILLING_NOTE
+from kmc_ui.cost import BILLING_NOTE, charge_text
 from kmc_ui.findings import Finding, for_input, sort_findings
 from kmc_ui.history import public_view
 from kmc_ui.jobs import Progress
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
 from kmc_ui.studio import BodyReport, ExportRefused, Inputs, Studio
 from kmc_ui.ui import render, text
-from kmc_ui.ui.access import served, visitor
+from kmc_ui.ui.access import address, served, visitor
 from kmc_ui.ui.batch_tab import build_batch_tab, wire_batch
 from kmc_ui.ui.examples_tab import build_examples_tab, wire_examples
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
+from kmc_ui.ui.owner_tab import build_owner_tab, wire_owner
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
@@ -177,6 +179,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
         prepared_key = gr.State("")
         pasted_url = gr.State("")  # the URL the current video was fetched from, if any
         gr.Markdown(t("title"))
+        if studio.settings.require_login and os.environ.get("SPACE_ID"):
+            # Hugging Face sign-in (a Space with `hf_oauth: true`); off a Space nobody can sign in,
+            # so runs on the owner's keys are refused with SIGN_IN_FIRST (kmc_ui/studio.py).
+            gr.LoginButton()
         gr.Markdown(t("intro"))
         with gr.Tabs() as tabs:
             with gr.Tab(t("tab_studio"), id="studio"):
@@ -316,6 +322,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 batch_ui = build_batch_tab()
             with gr.Tab(t("tab_examples"), id="examples"):
                 examples_ui = build_examples_tab()
+            owner_ui = None
+            if studio.settings.admin_password or studio.settings.admin_users:  # only where an owner is set
+                with gr.Tab(t("tab_owner"), id="owner"):
+                    owner_ui = build_owner_tab()
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
 
@@ -543,7 +553,15 @@ def build_demo(studio: Studio) -> gr.Blocks:
             yield from shown_run(
                 request,
                 own,
-                lambda stop: studio.generate(inputs, own, video_url=url or "", backend=chosen, cancel=stop),
+                lambda stop: studio.generate(
+                    inputs,
+                    own,
+                    video_url=url or "",
+                    backend=chosen,
+                    cancel=stop,
+                    address=address(request),
+                    username=getattr(request, "username", None),
+                ),
                 label,
             )
 
@@ -562,6 +580,9 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 yield render.progress_md(p, lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             record = studio.history.get(own, last.run_id) if last and last.run_id else None
             status_md = render.progress_md(last, lang) if last else ""
+            charge = charge_text(record or {})
+            if charge:  # the real charge beside the estimate
+                status_md += f"\n\n💳 {html.escape(translate(charge, lang))}"
             if not (last and last.stage == "done" and last.result_path):
                 # the final values stand alone for API clients
                 yield status_md, gr.skip(), None, public_view(record), ""
@@ -685,6 +706,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
             report_md=report_md,
             report_plot=report_plot,
         )
+        if owner_ui is not None:
+            wire_owner(studio, owner_ui)
         wire_batch(studio, batch_ui, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend])
         wire_history(
             studio,

@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from kmc_ui.cost import charge_text
 from kmc_ui.history import public_view
 from kmc_ui.jobs import Progress
 from kmc_ui.studio import Studio
@@ -120,6 +121,8 @@ def wire_history(
         value = player_value(inputs.get("video"), out, description=description, labels=labels, lang=lang)
         sep = pick(lang, ": ", "：")
         note = f"**{status}**" + (f"{sep}{translate(r['error'], lang)}" if r.get("error") else "")
+        if charge_text(r):
+            note += f" · {translate(charge_text(r), lang)}"
         if r.get("status") in PENDING and r.get("task_id"):
             note += pick(lang, " · this task can be resumed without paying again.", " · 此任务可以继续，无需再次付费。")
         return value, served(inputs.get("image")), public_view(r), served(out), note

@@ -14,6 +14,7 @@ import binascii
 import io
 import itertools
 import json
+import math
 import re
 import secrets
 import threading
@@ -32,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, LIMITS
+from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, LIMITS, PRICES
 from tests.fakes.faults import Fault
 from tests.fakes.server import FakeProvider, Recorded
 
@@ -65,6 +66,17 @@ MSG_VIDEO_DECODE = "The video file could not be decoded"
 MSG_IMAGE_PIXEL = "Image pixel is invalid"
 
 
+def charged_units(body: dict[str, Any], seconds: float) -> str:
+    """What the provider deducts for a finished task, as a string of units (facts A4): billed seconds
+    rounded to the nearest whole second, times the model and tier's units per second."""
+    names = {name: model for model, name in KLING_MODEL_NAMES.items()}
+    model = names.get(str(body.get("model_name") or ""), str(body.get("model") or "v2.6"))
+    tier = str(body.get("mode") or ("pro" if body.get("resolution") == "1080p" else "std"))
+    price = PRICES["kling"][model][tier]
+    assert price is not None and price.units_per_second is not None
+    return f"{math.floor(seconds + 0.5) * price.units_per_second:g}"
+
+
 def kling_error(code: int, message: str = "") -> Fault:
     """An HTTP error as the provider returns it: the code's own status from limits.KLING_ERRORS."""
     spec = KLING_ERRORS[code]
@@ -94,6 +106,7 @@ class Task:
     fetch: dict[str, Any] = field(default_factory=dict)  # what fetching video_url found
     image: dict[str, Any] = field(default_factory=dict)  # what the image turned out to be
     failure: str = ""  # set when the inputs doom the task
+    normalised: dict[str, Any] = field(default_factory=dict)  # API 2.0: the body read as the legacy fields
 
     def status(self, now: float) -> tuple[str, int]:
         """(task_status, updated_at ms) at scenario time `now`."""
@@ -131,6 +144,7 @@ class FakeKling(FakeProvider):
             Route(CREATE_PATH, self._list, methods=["GET"]),
             Route(CREATE_PATH + "/{task_id}", self._query, methods=["GET"]),
             Route(CDN_PREFIX + "{task_id}/{name}", self._result, methods=["GET", "HEAD"]),
+            Route("/account/costs", self._account_costs, methods=["GET"]),
         ]
 
     def point_for(self, method: str, path: str) -> str | None:
@@ -140,6 +154,8 @@ class FakeKling(FakeProvider):
             return "poll"
         if path.startswith(CDN_PREFIX):
             return "result"
+        if path == "/account/costs":
+            return "account"
         return None
 
     def error_body(self, point: str | None, status: int, code: int | None, message: str) -> tuple[str, bytes]:
@@ -320,6 +336,7 @@ class FakeKling(FakeProvider):
         if status == "succeed":
             seconds = task.scenario.result_duration or task.fetch.get("duration", 5.0)
             url = f"{base_url}{CDN_PREFIX}{task.task_id}/{task.video_id}.mp4"
+            data["final_unit_deduction"] = charged_units(task.body, seconds)
             data["task_result"] = {
                 "videos": [
                     {
@@ -377,6 +394,26 @@ class FakeKling(FakeProvider):
         if task is None or task.account != account:
             return self._error(1203, "Task not found")
         return self._ok(self._data(task, self.base_url))
+
+    async def _account_costs(self, request: Request) -> Response:
+        """GET /account/costs (facts A4): both times in ms required; the packs with units left."""
+        account, denied = self._auth(request)
+        if denied:
+            return denied
+        try:
+            start, end = int(request.query_params["start_time"]), int(request.query_params["end_time"])
+        except (KeyError, ValueError):
+            return self._error(1201, "start_time and end_time are required")
+        if start > end:
+            return self._error(1201, "start_time must not be after end_time")
+        mine = [t for t in self.tasks.values() if t.account == account]
+        used = sum(float(charged_units(t.normalised or t.body, 5.0)) for t in mine)
+        pack = {
+            "resource_pack_name": "Video pack 1000", "resource_pack_id": "pack-1", "resource_pack_type": "video",
+            "total_quantity": 1000.0, "remaining_quantity": 1000.0 - used, "status": "online",
+            "purchase_time": start, "effective_time": start, "invalid_time": end + 86400000,
+        }  # fmt: skip
+        return self._ok({"code": 0, "msg": "success", "resource_pack_subscribe_infos": [pack]})
 
     async def _list(self, request: Request) -> Response:
         account, denied = self._auth(request)

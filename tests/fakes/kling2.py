@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kmc_ui.limits import KLING2_PATHS, LIMITS
-from tests.fakes.kling import CDN_PREFIX, URL_RE, FakeKling, Scenario, Task
+from tests.fakes.kling import CDN_PREFIX, URL_RE, FakeKling, Scenario, Task, charged_units
 from tests.fakes.server import Recorded
 
 TASKS_PATH = "/tasks"
@@ -187,7 +187,8 @@ class FakeKling2(FakeKling):
                     "duration": f"{round(seconds, 3):g}",
                 }
             ]
-            data["billing"] = [{"type": "video", "duration": f"{round(seconds, 3):g}"}]
+            units = charged_units(task.normalised, seconds)
+            data["billing"] = [{"charge_type": "unit", "amount": units, "package_type": "video"}]
         return data
 
     async def _create2(self, request: Request) -> Response:
@@ -221,6 +222,7 @@ class FakeKling2(FakeKling):
                 body=body,
                 scenario=replace((getattr(self, "scenario_for", None) and self.scenario_for(body)) or self.scenario),
                 video_id=f"{n:04d}-{secrets.token_hex(6)}",
+                normalised=norm,
             )
             self.tasks[task.task_id] = task
         task.image, image_failure = await self._check_image(norm["image_url"])
