@@ -31,7 +31,7 @@ from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
 from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
-from kmc_ui.worker import ACTIVE, Workers
+from kmc_ui.worker import ACTIVE, WATCH_TICK, Workers, alive, progress_of
 
 WAITING_FOR_WORKER = "Waiting for a free worker…"
 STOP_WAIT = 15.0  # seconds Stop waits for a worker to close its run
@@ -586,8 +586,6 @@ class Studio:
 
     def live_text(self, record: dict[str, Any]) -> str:
         """What the worker of a run still going last said ("" for an ended run)."""
-        from kmc_ui.worker import progress_of
-
         if record.get("status") not in ACTIVE:
             return ""
         step = progress_of((self.history.store.work.get(str(record["run_id"])) or {}).get("progress"))
@@ -600,8 +598,6 @@ class Studio:
 
         Closing this generator changes nothing for the run. `cancel` set (Stop) stops the run and
         waits for its worker to say what became of the task (see stop_run)."""
-        from kmc_ui.worker import WATCH_TICK, progress_of
-
         stopping = False
         try:
             while True:
@@ -654,8 +650,6 @@ class Studio:
         """Stop a run: its worker cancels the task where the provider can, or keeps it for resuming
         (jobs.run_job); a run no worker holds is recorded stopped here. Waits up to `wait` seconds
         for the run to end; its record (None for a run that is not the owner's)."""
-        from kmc_ui.worker import alive
-
         record = self.history.get(owner, run_id)
         if record is None or record.get("status") not in ACTIVE:
             return record

@@ -9,7 +9,8 @@ process runs `settings.workers` worker threads unless that is 0; `python -m kmc_
 them alone on any machine that shares the store, the queue and the data folder.
 
 A run is never lost and never created twice at the provider:
-- a worker holds a run by a lease it renews every second; only the holder drives it;
+- a worker holds a run by a lease it renews while it works (between steps, and from a side thread
+  while a step blocks, e.g. a long upload); only the holder drives it;
 - a sweeper in every worker process puts back on the queue each unfinished run that nobody holds
   (its worker died: SIGKILL, a crash, a lost machine; or a restart) and each run that has waited
   on the queue too long; a duplicate on the queue is harmless, as only one worker claims the run;
@@ -250,14 +251,44 @@ class Workers:
         if not self.store.work.claim(run_id, self.id, time.time() + self.lease, time.time(), alive):
             return
         last: Progress | None = None
+        done = threading.Event()
+        threading.Thread(target=self._keep_lease, args=(run_id, done), name=f"kmc-lease-{run_id}", daemon=True).start()
         try:
-            last = self._drive(record.to_dict())
-        except Exception:  # a bug must not kill the worker thread; the run stays for the next sweep
+            record = self.store.get(run_id)  # as the last holder left it
+            if record is not None and record.status in ACTIVE:
+                last = self._drive(record.to_dict())
+        except Exception as exc:  # a bug must not kill the worker, nor come back at every sweep
             log.exception("run %s stopped on an unexpected error", run_id)
+            self._give_up(run_id, exc)
         finally:
-            self._session.pop(run_id, None) if last is not None and last.finished else None
+            done.set()
+            if last is not None and last.finished:
+                self._session.pop(run_id, None)
             self.store.work.release(run_id, self.id, progress_json(last) if last else None)
             self.studio.settle(run_id)
+
+    def _keep_lease(self, run_id: str, done: threading.Event) -> None:
+        """Renew the lease while a step blocks (a long upload, a slow provider): only a dead worker
+        loses its runs. Progress and Stop are handled between steps (_follow)."""
+        while not done.wait(self.lease / 3):
+            try:
+                held, _stop = self.store.work.beat(run_id, self.id, time.time() + self.lease, None)
+            except Exception:  # the database away for a moment: the next turn tries again
+                continue
+            if not held:
+                return
+
+    def _give_up(self, run_id: str, exc: Exception) -> None:
+        """End a run that failed on an unexpected error: resumable from History if the provider has
+        its task (nothing paid is lost), failed otherwise."""
+        record = self.store.get(run_id)
+        if record is None:
+            return
+        status = "stopped_waiting" if record.task_id else "failed"
+        text = f"The run stopped on an unexpected error ({type(exc).__name__}). " + (
+            "Its task is kept: resume it from History." if record.task_id else "Nothing was sent: generate again."
+        )
+        self.studio.history.update(record.owner, run_id, status=status, error=text)
 
     def _drive(self, record: dict[str, Any]) -> Progress | None:
         run_id, owner = str(record["run_id"]), str(record["owner"])

@@ -107,17 +107,24 @@ def upload(client: httpx.Client, path: Path) -> dict[str, Any]:
     return {"path": response.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
 
-def generate_then_leave(
-    client: httpx.Client, image: Path, video: Path, backend: str, leave: Callable[[], bool]
-) -> dict[str, Any]:
-    """Press Generate (the /generate event, the page's defaults, these files and backend), follow
-    its events until `leave()` is true, then drop the connection as a closed tab does. The event."""
+def generate_values(client: httpx.Client, image: Path, video: Path, backend: str) -> tuple[dict[str, Any], list[Any]]:
+    """The /generate event and what a page sends when Generate is pressed: its defaults, these files
+    (uploaded) and this backend."""
     cfg = config(client)
     (gen,) = [d for d in cfg.dependencies if d.get("api_name") == "generate"]
     inputs = [cfg.components[c] for c in gen["inputs"]]
     values: list[Any] = [c.get("props", {}).get("value") for c in inputs]
     values[0], values[1] = upload(client, image), upload(client, video)
     values[next(i for i, c in enumerate(inputs) if c["props"].get("elem_id") == "kmc-backend")] = backend
+    return gen, values
+
+
+def generate_then_leave(
+    client: httpx.Client, image: Path, video: Path, backend: str, leave: Callable[[], bool]
+) -> dict[str, Any]:
+    """Press Generate (see generate_values), follow its events until `leave()` is true, then drop the
+    connection as a closed tab does. The event."""
+    gen, values = generate_values(client, image, video, backend)
     session = secrets.token_hex(6)
     body = {"data": values, "fn_index": gen["id"], "session_hash": session, "event_data": None, "trigger_id": None}
     assert client.post("/gradio_api/queue/join", json=body).status_code == 200

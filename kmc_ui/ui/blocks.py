@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_space
 
 from kmc_ui.backends.registry import KEY_ENV_NAMES
 from kmc_ui.cost import BILLING_NOTE, charge_text
@@ -28,6 +30,8 @@ from kmc_ui.ui.owner_tab import build_owner_tab, wire_owner
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
+
+log = logging.getLogger(__name__)
 
 
 def raw_upload(component: gr.Image) -> gr.Image:
@@ -172,6 +176,21 @@ def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
     }
 
 
+OAUTH_SETTINGS = ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "OAUTH_SCOPES", "OPENID_PROVIDER_URL")
+
+
+def sign_in_available() -> bool:
+    """Hugging Face sign-in can be offered: a Space with `hf_oauth: true` (which sets the OAuth settings).
+    Anywhere else Gradio's sign-in would stop the app from starting, so it is left out, with a warning."""
+    if get_space() and all(os.environ.get(name) for name in OAUTH_SETTINGS):
+        return True
+    log.warning(
+        "KMC_REQUIRE_LOGIN is set but Hugging Face sign-in is unavailable (a Space with hf_oauth: true "
+        "in its README metadata): runs on the owner's keys are refused until it is"
+    )
+    return False
+
+
 def build_demo(studio: Studio) -> gr.Blocks:
     default_backend = studio.settings.backend if studio.settings.backend in studio.backends else "local"
     generating = Stops()  # each page's running generation, so Stop ends it from the server side
@@ -179,7 +198,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
         prepared_key = gr.State("")
         pasted_url = gr.State("")  # the URL the current video was fetched from, if any
         gr.Markdown(t("title"))
-        if studio.settings.require_login and os.environ.get("SPACE_ID"):
+        if studio.settings.require_login and sign_in_available():
             # Hugging Face sign-in (a Space with `hf_oauth: true`); off a Space nobody can sign in,
             # so runs on the owner's keys are refused with SIGN_IN_FIRST (kmc_ui/studio.py).
             gr.LoginButton()
@@ -544,6 +563,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
             replicate_api_token,
             _key,
             request: gr.Request,
+            profile: gr.OAuthProfile | None,
         ):
             keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
             inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
@@ -560,7 +580,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                     backend=chosen,
                     cancel=stop,
                     address=address(request),
-                    username=getattr(request, "username", None),
+                    username=profile.username if profile is not None else None,  # Hugging Face sign-in
                 ),
                 label,
             )

@@ -93,9 +93,9 @@ def summary_md(s: dict[str, Any], lang: str, packs: list[str] | None = None) -> 
 
 
 def wire_owner(studio: Studio, ui: OwnerUI) -> None:
-    def view(password: Any, request: gr.Request) -> tuple[Any, Any]:
+    def view(password: Any, request: gr.Request, profile: gr.OAuthProfile | None) -> tuple[Any, Any]:
         lang = lang_of(request)
-        username = getattr(request, "username", None)
+        username = profile.username if profile is not None else None  # Hugging Face sign-in
         if not studio.is_owner(str(password or ""), username):
             time.sleep(0.5)  # a guessed password costs time
             return pick(lang, f"⛔ {REFUSED}", f"⛔ {REFUSED_ZH}"), None
