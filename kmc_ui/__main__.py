@@ -152,7 +152,7 @@ def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> 
 def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool) -> int:
     last = None
     width = shutil.get_terminal_size((80, 20)).columns
-    for p in studio.generate(inputs, owner="cli"):
+    for p in studio.generate(inputs, owner="cli", address="cli"):  # the CLI is a visitor too
         last = p
         line = f"[{p.elapsed:6.1f}s] {p.stage:<11} {p.text}"
         print("\r" + line[: width - 1].ljust(width - 1), end="", file=sys.stderr, flush=True)

@@ -82,6 +82,12 @@ def test_sign_in_gates_the_owners_keys_and_opens_the_owner_tab(
             ]
             (owner_view,) = [d for d in config(anonymous).dependencies if d["inputs"] == owner_box]
             assert "for the studio's owner" in call(anonymous, owner_view, [""]).outputs[0]
+            # Owners by name only (no password): the tab is hidden, and shown to a signed-in owner alone.
+            components = config(anonymous).components
+            (tab,) = [c for c, v in components.items() if v["type"] == "tabitem" and v["props"].get("id") == "owner"]
+            assert components[tab]["props"]["visible"] is False
+            (reveal,) = [d for d in config(anonymous).dependencies if d["outputs"] == [tab]]
+            assert call(anonymous, reveal, []).outputs[0].get("visible") is not True
         with httpx.Client(base_url=url, timeout=60, cookies={"session": signed_in(oauth_secret, "hal9000")}) as hal:
             gen, values = generate_values(hal, character_image, reference_video, "kling")
             status = call(hal, gen, values, timeout=120).outputs[0]
@@ -89,6 +95,7 @@ def test_sign_in_gates_the_owners_keys_and_opens_the_owner_tab(
             assert kling_server.create_count == 1
             again = call(hal, gen, values, timeout=120).outputs[0]  # the quota follows the account
             assert "You have used your 1 run(s)" in again and kling_server.create_count == 1
+            assert call(hal, reveal, []).outputs[0].get("visible") is True
             shown = call(hal, owner_view, [""]).outputs[0]  # an owner by name: no password needed
             assert "Budget left: no cap" in shown and "runs: 1" in shown
         forged = signed_in("not-the-secret", "hal9000")

@@ -343,7 +343,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 examples_ui = build_examples_tab()
             owner_ui = None
             if studio.settings.admin_password or studio.settings.admin_users:  # only where an owner is set
-                with gr.Tab(t("tab_owner"), id="owner"):
+                # With a password anyone may try it; with owners' names only, the tab shows to them alone.
+                with gr.Tab(t("tab_owner"), id="owner", visible=bool(studio.settings.admin_password)) as owner_tab:
                     owner_ui = build_owner_tab()
 
         all_inputs = [image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start]
@@ -728,6 +729,12 @@ def build_demo(studio: Studio) -> gr.Blocks:
         )
         if owner_ui is not None:
             wire_owner(studio, owner_ui)
+
+            def reveal(profile: gr.OAuthProfile | None) -> Any:
+                named = profile is not None and studio.is_owner("", profile.username)
+                return gr.Tab(visible=True) if named else gr.skip()
+
+            demo.load(reveal, None, owner_tab, api_visibility="private")
         wire_batch(studio, batch_ui, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend])
         wire_history(
             studio,

@@ -922,6 +922,14 @@ _PROGRESS = [
     ("Charge not reported by {p}: ${est} is our estimate.", "{p} 未报告扣费：${est} 是我们的估算。"),
     # kmc_ui.studio / kmc_ui.worker: runs are server-side jobs
     ("Waiting for a free worker…", "正在等待空闲的工作进程…"),
+    (
+        "The run stopped on an unexpected error ({e}). Its task is kept: resume it from History.",
+        "运行因意外错误（{e}）而停止。它的任务已保留：请在“历史记录”中继续。",
+    ),
+    (
+        "The run stopped on an unexpected error ({e}). Nothing was sent: generate again.",
+        "运行因意外错误（{e}）而停止。没有发送任何内容：请重新生成。",
+    ),
     ("The run ended '{w_s}'.", "运行已结束（{w_s}）。"),
     (
         "This run was started with your own key, which this server never stores, and the app restarted "
