@@ -363,7 +363,7 @@ def run_batch(
         try:
             for last in steps:
                 updates.put((item.index, last))
-                if (stop.is_set() or cancel.is_set()) and not last.finished:
+                if stop.is_set() and not last.finished:  # (Stop itself reaches the run through `cancel`)
                     break
         except Exception as exc:  # a bug in one item must not stop the others
             text = f"This item stopped on an unexpected error ({type(exc).__name__}: {exc})."

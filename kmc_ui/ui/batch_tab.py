@@ -132,7 +132,8 @@ def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> No
             for p, closed in batches.run(
                 session_of(request),
                 lambda stop: run_batch(studio, plan, own, cancel=stop),
-                lambda p: p.finished,
+                # a batch whose items Stop ended has not ended by itself: Stop's closing text stands
+                lambda p: p.finished and not any(i.stage == "stopped" for i in p.items),
                 lambda _p: f"⏹️ {translate(BATCH_STOPPED, lang)}",
             ):
                 if closed:
