@@ -77,7 +77,7 @@ class Settings:
         """Which backends have what they need (keys are never returned, only a yes/no)."""
         return {
             "local": True,
-            "kling": bool(self.kling_access_key and self.kling_secret_key),
+            "kling": bool(self.kling_access_key and self.kling_secret_key) or bool(self.kling_api_key),
             "kling2": bool(self.kling_api_key),
             "fal": bool(self.fal_key),
             "replicate": bool(self.replicate_api_token),

@@ -244,7 +244,7 @@ def test_ready_without_keys_and_registry(tmp_path: Path) -> None:
     assert kling.needs_video_url is True
     assert kling.ready() == (
         False,
-        f"Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) {KEYS_WHERE}.",
+        f"Set KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) {KEYS_WHERE}.",
     )
     with pytest.raises(NotConfigured):
         kling.submit(request_for(tmp_path / "i.png", tmp_path / "v.mp4", video_url="https://x.test/v.mp4"))
@@ -456,7 +456,7 @@ def test_fake_checks_the_protocol(fake_kling: FakeKling, character_image: Path) 
     assert post({k: v for k, v in good.items() if k != "mode"}) == (400, 1201, "mode is required")
     assert post(good, token="not-a-jwt") == (401, 1002, "Authorization is invalid")
     assert post({**good, "external_task_id": "dup"})[:2] == (200, 0)
-    assert post({**good, "external_task_id": "dup"}) == (400, 1201, "external_task_id 'dup' already exists")
+    assert post({**good, "external_task_id": "dup"}) == (400, 1201, "External_task_id dup already exists")
     r = httpx.post(fake_kling.base_url + "/v1/videos/motion-control", json=good)
     assert (r.status_code, r.json()["code"]) == (401, 1001)
     (task,) = fake_kling.tasks.values()

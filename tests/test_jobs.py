@@ -81,8 +81,8 @@ def test_progress_stages_in_order_and_adaptive_polling(
     assert (record["status"], record["task_id"], record["provider"]) == ("succeeded", last.task_id, "kling")
     assert record["output"] == str(last.result_path)
     texts = [s.text for s in steps]
-    assert "Submitting to Kling official API (AccessKey + SecretKey)…" in texts
-    assert "Queued at Kling official API (AccessKey + SecretKey)…" in texts
+    assert "Submitting to Kling official API (legacy design)…" in texts
+    assert "Queued at Kling official API (legacy design)…" in texts
     assert "Generating…" in texts
 
 

@@ -60,8 +60,12 @@ def good_key() -> str:
 
 
 def keys_for(name: str, field: str, key: str) -> dict[str, str]:
-    """The typed keys of backend `name`: `key` in `field`, well-formed keys in its other fields."""
-    return {f: key if f == field else good_key() for f in KEY_FIELDS[name]}
+    """The typed keys of backend `name`: `key` in `field`, well-formed keys in its other fields. The
+    legacy Kling design takes AK/SK *or* an API key: the API key is typed alone, AK/SK as a pair."""
+    fields = KEY_FIELDS[name]
+    if name == "kling":
+        fields = ("kling_api_key",) if field == "kling_api_key" else ("kling_access_key", "kling_secret_key")
+    return {f: key if f == field else good_key() for f in fields}
 
 
 def leaks(key: str, texts: list[str]) -> list[str]:

@@ -1,4 +1,6 @@
-"""Official Kling API, legacy design ("v1"): AccessKey + SecretKey, a fresh HS256 JWT per request.
+"""Official Kling API, legacy design ("v1"): AccessKey + SecretKey (a fresh HS256 JWT per request), or an
+API key alone (Bearer, facts A3). A create refused with 1201 "External_task_id ... already exists" is
+an earlier create of the same run: its task is looked up by our id and used (facts A5).
 
     POST /v1/videos/motion-control            create (image as URL or raw base64, video as URL)
     GET  /v1/videos/motion-control/{task_id}  status
@@ -143,7 +145,7 @@ def failure_advice(text: str) -> str:
 
 class KlingLegacyBackend:
     name = "kling"
-    label = "Kling official API (AccessKey + SecretKey)"
+    label = "Kling official API (legacy design)"
     needs_video_url = True
 
     def __init__(
@@ -158,7 +160,9 @@ class KlingLegacyBackend:
     ) -> None:
         self._access_key: str = settings.kling_access_key
         self._secret_key: str = settings.kling_secret_key
-        self._redact = Redactor([self._access_key, self._secret_key])
+        # An API key alone also works on the legacy design (facts A3); AK/SK wins when both are set.
+        self._api_key: str = getattr(settings, "kling_api_key", "") or ""
+        self._redact = Redactor([self._access_key, self._secret_key, self._api_key])
         self.api_base: str = (settings.kling_api_base or "").rstrip("/")
         self.media_host = media_host
         self._own_client = http_client is None
@@ -175,12 +179,17 @@ class KlingLegacyBackend:
 
     # -- Backend protocol ---------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
-        if not (self._access_key and self._secret_key):
+        if self._access_key and self._secret_key:
+            problem = key_problem("KLING_ACCESS_KEY", self._access_key)
+            problem = problem or key_problem("KLING_SECRET_KEY", self._secret_key)
+        elif self._api_key:
+            problem = key_problem("KLING_API_KEY", self._api_key)
+        else:
             return (
                 False,
-                f"Set KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) {KEYS_WHERE}.",
+                "Set KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) "
+                f"{KEYS_WHERE}.",
             )
-        problem = key_problem("KLING_ACCESS_KEY", self._access_key) or key_problem("KLING_SECRET_KEY", self._secret_key)
         if problem:
             return False, problem
         if not self.api_base.startswith(("http://", "https://")):
@@ -205,7 +214,7 @@ class KlingLegacyBackend:
             body["prompt"] = request.prompt
         if request.run_id:
             body["external_task_id"] = request.run_id
-        data = self._call("POST", PATH, json=body, creating=True)
+        data = self._create(PATH, body, request.run_id)
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id:
             raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")
@@ -272,7 +281,24 @@ class KlingLegacyBackend:
         return jwt.encode(claims, self._secret_key, algorithm="HS256", headers={"typ": "JWT"})
 
     def _authorization(self) -> str:
-        return f"Bearer {self._token()}"  # a fresh JWT for every request
+        if self._access_key and self._secret_key:
+            return f"Bearer {self._token()}"  # a fresh JWT for every request
+        return f"Bearer {self._api_key}"  # the API key itself (facts A3: it works on the legacy design)
+
+    def _create(self, path: str, body: dict[str, Any], run_id: str) -> Any:
+        """The create call. A 1201 "External_task_id ... already exists" means an earlier create of this
+        run reached Kling (its answer was lost): that task is looked up by our id and used (facts A5),
+        never paid for twice."""
+        try:
+            return self._call("POST", path, json=body, creating=True)
+        except InvalidRequest as exc:
+            if not (run_id and exc.code == 1201 and "already exists" in exc.message.lower()):
+                raise
+            found = self.find_task(run_id)
+            if not found:
+                raise
+            log.info("%s: the create of run %s had reached the provider: task %s is used", self.name, run_id, found)
+            return {"task_id": found, "id": found}
 
     def _image_base64(self, path: Path) -> str:
         try:

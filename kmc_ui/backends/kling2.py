@@ -73,7 +73,7 @@ class Kling2Backend(KlingLegacyBackend):
         }
         if request.run_id:
             body["options"] = {"external_task_id": request.run_id}
-        data = self._call("POST", KLING2_PATHS[request.model], json=body, creating=True)
+        data = self._create(KLING2_PATHS[request.model], body, request.run_id)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not task_id:
             raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")

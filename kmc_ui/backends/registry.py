@@ -37,7 +37,7 @@ FACTORIES: dict[str, Callable[[Settings, MediaHost | None], Backend]] = {
 
 # name -> the Settings fields holding its keys (what a per-session key box may fill in).
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "kling": ("kling_access_key", "kling_secret_key"),
+    "kling": ("kling_access_key", "kling_secret_key", "kling_api_key"),
     "kling2": ("kling_api_key",),
     "fal": ("fal_key",),
     "replicate": ("replicate_api_token",),

@@ -176,7 +176,7 @@ WORDS: dict[str, str] = {
     "Motion video": "动作视频",
     # backends and providers
     "Offline engine (CPU, preview quality)": "离线引擎（CPU，预览质量）",
-    "Kling official API (AccessKey + SecretKey)": "可灵官方 API（AccessKey + SecretKey）",
+    "Kling official API (legacy design)": "可灵官方 API（旧版设计）",
     "Kling official API 2.0 (API key)": "可灵官方 API 2.0（API 密钥）",
     "the Kling API": "可灵 API",
     "Kling": "可灵",
@@ -1036,6 +1036,10 @@ _BACKENDS = [
     (
         "KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console)",
         "KLING_ACCESS_KEY 和 KLING_SECRET_KEY（在可灵开发者控制台获取）",
+    ),
+    (
+        "KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console)",
+        "KLING_API_KEY，或 KLING_ACCESS_KEY 和 KLING_SECRET_KEY（在可灵开发者控制台获取）",
     ),
     (
         "KLING_API_KEY (an API 2.0 key from the Kling developer console)",

@@ -128,6 +128,8 @@ class FakeKling(FakeProvider):
         self.access_key = "ak-" + secrets.token_hex(8)
         self.secret_key = "sk-" + secrets.token_hex(16)
         self.accounts: dict[str, str] = {self.access_key: self.secret_key}
+        # An API key for the same account works on the legacy design too (facts A3).
+        self.legacy_api_key = "kling-key-" + secrets.token_hex(16)
         self.scenario = Scenario()
         # Per-request scenario: called with each accepted create body; a Scenario it returns
         # replaces `scenario` for that task (e.g. fail the task whose image or prompt matches).
@@ -200,6 +202,10 @@ class FakeKling(FakeProvider):
         scheme, _, token = value.partition(" ")
         if scheme != "Bearer" or not token:
             return "", self._error(1002, AUTH_MESSAGES[1002])
+        if token == self.legacy_api_key:
+            record.extra["account"] = self.access_key
+            record.extra["api_key"] = True
+            return self.access_key, None
         try:
             header = jwt.get_unverified_header(token)
             claims = jwt.decode(token, options={"verify_signature": False})
@@ -364,7 +370,7 @@ class FakeKling(FakeProvider):
         with self._task_lock:  # the task exists (and is listed) from here on, like the provider's
             mine = [t for t in self.tasks.values() if t.account == account]
             if external and any(t.external_task_id == external for t in mine):
-                return self._error(1201, f"external_task_id '{external}' already exists")
+                return self._error(1201, f"External_task_id {external} already exists")  # facts A5
             limit = self.scenario.max_concurrent
             busy = [t for t in mine if t.status(self.clock())[0] in ("submitted", "processing")]
             if limit is not None and len(busy) >= limit:

@@ -207,7 +207,7 @@ class FakeKling2(FakeKling):
         with self._task_lock:
             mine = [t for t in self.tasks.values() if t.account == account]
             if external and any(t.external_task_id == external for t in mine):
-                return self._error(1201, f"external_task_id '{external}' already exists")
+                return self._error(1201, f"External_task_id {external} already exists")  # facts A5
             limit = self.scenario.max_concurrent
             busy = [t for t in mine if t.status(self.clock())[0] in ("submitted", "processing")]
             if limit is not None and len(busy) >= limit:
