@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "check":
             return _check(studio, inputs, args.json, pose=not args.no_pose)
-        return _generate(studio, inputs, Path(args.out), args.json)
+        # A public video URL is sent as it is where the provider reads URLs (when it needs no change).
+        url = args.video if args.video.startswith(("http://", "https://")) else ""
+        return _generate(studio, inputs, Path(args.out), args.json, url)
 
 
 def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> int:
@@ -149,10 +151,10 @@ def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> 
     return 1 if report.blocking else 0
 
 
-def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool) -> int:
+def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool, video_url: str = "") -> int:
     last = None
     width = shutil.get_terminal_size((80, 20)).columns
-    for p in studio.generate(inputs, owner="cli", address="cli"):  # the CLI is a visitor too
+    for p in studio.generate(inputs, owner="cli", address="cli", video_url=video_url):  # the CLI is a visitor too
         last = p
         line = f"[{p.elapsed:6.1f}s] {p.stage:<11} {p.text}"
         print("\r" + line[: width - 1].ljust(width - 1), end="", file=sys.stderr, flush=True)

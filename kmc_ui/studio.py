@@ -411,8 +411,21 @@ class Studio:
             yield Progress("failed", text, time.monotonic() - start, error=text)
             return
         assert prepared.image_path and prepared.video_path and prepared.video
-        if prepared.video_actions:  # a pasted URL points at the original, not at the fixed file
+        changed = bool(video_url and prepared.video_actions)
+        if changed:  # a pasted URL points at the original, not at the fixed file
             video_url = ""
+        how = getattr(backend, "video_transport", None)  # (the offline engine reads the file itself)
+        transport = how(video_url) if callable(how) else None
+        if transport is not None and not transport.ok:  # nothing is recorded or reserved: no way to hand the video over
+            text = transport.text
+            if changed:
+                done = "; ".join(prepared.video_actions)
+                text = (
+                    f"The video had to be changed before sending ({done}), so the URL you gave is not what "
+                    f"would be sent. {text}"
+                )
+            yield Progress("failed", text, time.monotonic() - start, error=text)
+            return
         run_id = new_id()
         seconds = billed(backend.name, billed_seconds(prepared.video, inputs.orientation))
         est = estimate(backend.name, inputs.model, inputs.tier, seconds)
