@@ -116,22 +116,19 @@ def test_generate_failure_exits_one_with_the_reason(pair: tuple[Path, Path, Path
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_generate_sends_a_public_video_url_as_it_is(tmp_path: Path, kling_server: Any, media_server: Any) -> None:
+def test_generate_sends_a_public_video_url_as_it_is(tmp_path: Path, quick_kling: Any, media_server: Any) -> None:
     """`generate IMG https://.../clip.mp4 --backend kling` with no KMC_PUBLIC_BASE_URL: the clip needs no
     change, so Kling gets the URL the user gave; a clip that must change says why a public URL of the
     prepared file is needed, before anything is sent or recorded."""
-    from tests.fakes.kling import Scenario
     from tests.figures import make_character
 
-    kling_server.reset()
-    kling_server.scenario = Scenario(submitted_s=0.1, processing_s=0.2)
     image = make_character(tmp_path / "character.png")
     clip = make_video(tmp_path / "clip.mp4", 720, 1280, seconds=4)
     url = media_server.host.register(clip)  # a public URL of the clip (the loopback media server)
     env = {
-        "KLING_ACCESS_KEY": kling_server.access_key,
-        "KLING_SECRET_KEY": kling_server.secret_key,
-        "KLING_API_BASE": kling_server.base_url,
+        "KLING_ACCESS_KEY": quick_kling.access_key,
+        "KLING_SECRET_KEY": quick_kling.secret_key,
+        "KLING_API_BASE": quick_kling.base_url,
         "KMC_ALLOW_PRIVATE_URLS": "1",
     }
     out = tmp_path / "result.mp4"
@@ -139,11 +136,11 @@ def test_generate_sends_a_public_video_url_as_it_is(tmp_path: Path, kling_server
         "generate", str(image), url, "--out", str(out), "--backend", "kling", "--json", tmp_path=tmp_path, env=env
     )
     assert res.returncode == 0, res.stderr
-    (task,) = kling_server.tasks.values()
+    (task,) = quick_kling.tasks.values()
     assert task.body["video_url"] == url and out.is_file()
     long_clip = make_video(tmp_path / "long.mp4", 720, 1280, seconds=12, fps=12)  # trimmed to 10 s for `image`
     long_url = media_server.host.register(long_clip)
     args = ("generate", str(image), long_url, "--out", str(tmp_path / "x.mp4"), "--backend", "kling")
     res = run_cli(*args, "--orientation", "image", tmp_path=tmp_path, env=env)
     assert res.returncode == 1 and "so the URL you gave is not what would be sent" in res.stderr, res.stderr
-    assert "KMC_PUBLIC_BASE_URL" in res.stderr and len(kling_server.tasks) == 1
+    assert "KMC_PUBLIC_BASE_URL" in res.stderr and len(quick_kling.tasks) == 1

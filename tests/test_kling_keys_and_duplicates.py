@@ -15,20 +15,18 @@ from kmc_ui.backends.kling import KlingLegacyBackend
 from kmc_ui.backends.registry import build_backends
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
-from tests.fakes.kling import FakeKling, Scenario
+from tests.fakes.kling import FakeKling
 from tests.fakes.providers import Kit
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
 
 def test_an_api_key_alone_drives_the_legacy_design(
-    kling_server: FakeKling, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
+    quick_kling: FakeKling, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
 ) -> None:
-    kling_server.reset()
-    kling_server.scenario = Scenario(submitted_s=0.1, processing_s=0.2)
     settings = Settings(
-        kling_api_key=kling_server.legacy_api_key,
-        kling_api_base=kling_server.base_url,
+        kling_api_key=quick_kling.legacy_api_key,
+        kling_api_base=quick_kling.base_url,
         public_base_url=media_server.url,
         allow_private_urls=True,
         data_dir=tmp_path / "data",
@@ -39,9 +37,9 @@ def test_an_api_key_alone_drives_the_legacy_design(
     inputs = Inputs(image=str(character_image), video=str(reference_video), backend="kling")
     last = list(studio.generate(inputs, "ivy"))[-1]
     assert last.stage == "done", last.text
-    calls = kling_server.requests_at("create") + kling_server.requests_at("poll")
+    calls = quick_kling.requests_at("create") + quick_kling.requests_at("poll")
     assert calls and all(r.extra.get("api_key") and "jwt_claims" not in r.extra for r in calls)
-    assert kling_server.legacy_api_key not in str(studio.history.get("ivy", last.run_id))
+    assert quick_kling.legacy_api_key not in str(studio.history.get("ivy", last.run_id))
     # A wrong key is Kling's 1002, said plainly and without the key.
     wrong = KlingLegacyBackend(replace(settings, kling_api_key="kling-key-wrong"), media_server.host)
     with pytest.raises(AuthError) as refused:

@@ -18,7 +18,7 @@ from kmc_ui.spend import Caps, Ledger
 from kmc_ui.store import RunStore, store_url
 from kmc_ui.studio import Inputs, Studio
 from tests.fakes.fixtures import kling_app_settings
-from tests.fakes.kling import FakeKling, Scenario
+from tests.fakes.kling import FakeKling
 from tests.runstore import postgres_missing, postgres_server
 
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -140,28 +140,26 @@ def test_the_real_charge_is_read_from_the_provider_and_shown_beside_the_estimate
 
 
 def test_a_visitors_own_key_is_never_counted_and_a_refusal_comes_before_anything_is_sent(
-    kling_server: FakeKling, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
+    quick_kling: FakeKling, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
 ) -> None:
     from dataclasses import replace
 
     from kmc_ui.backends.kling import KlingLegacyBackend
 
-    kling_server.reset()
-    kling_server.scenario = Scenario(submitted_s=0.1, processing_s=0.2)
     settings: Settings = replace(
-        kling_app_settings(kling_server, media_server.url, tmp_path / "data"), visitor_daily_runs=1
+        kling_app_settings(quick_kling, media_server.url, tmp_path / "data"), visitor_daily_runs=1
     )
     studio = Studio(settings, build_backends(settings, media_server.host))
     inputs = Inputs(image=str(character_image), video=str(reference_video), backend="kling")
     assert list(studio.generate(inputs, "fay", address="7.7.7.7"))[-1].stage == "done"
     refused = list(studio.generate(inputs, "fay", address="7.7.7.7"))
     assert [p.stage for p in refused] == ["failed"] and "You have used your 1 run(s)" in refused[0].text
-    assert kling_server.create_count == 1  # nothing was sent for the refused run
+    assert quick_kling.create_count == 1  # nothing was sent for the refused run
     # Fay pastes her own key: her run goes through and is not in the owner's ledger.
     own = KlingLegacyBackend(settings, media_server.host)
     assert studio.backends["kling"] is not own
     assert list(studio.generate(inputs, "fay", backend=own, address="7.7.7.7"))[-1].stage == "done"
-    assert studio.ledger.summary()["runs"] == 1 and kling_server.create_count == 2
+    assert studio.ledger.summary()["runs"] == 1 and quick_kling.create_count == 2
     assert len(History(settings.data_dir).list("fay")) == 2
 
 
@@ -217,20 +215,18 @@ def replace_settings(settings: Settings, **changes: Any) -> Settings:
 
 
 def test_with_sign_in_required_an_anonymous_visitor_spends_nothing_of_the_owners(
-    kling_server: FakeKling, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
+    quick_kling: FakeKling, media_server: Any, tmp_path: Path, character_image: Path, reference_video: Path
 ) -> None:
-    kling_server.reset()
-    kling_server.scenario = Scenario(submitted_s=0.1, processing_s=0.2)
     settings = replace_settings(
-        kling_app_settings(kling_server, media_server.url, tmp_path / "data"), require_login=True, visitor_daily_runs=1
+        kling_app_settings(quick_kling, media_server.url, tmp_path / "data"), require_login=True, visitor_daily_runs=1
     )
     studio = Studio(settings, build_backends(settings, media_server.host))
     inputs = Inputs(image=str(character_image), video=str(reference_video), backend="kling")
     refused = list(studio.generate(inputs, "hal", address="3.3.3.3"))
     assert [p.stage for p in refused] == ["failed"] and "Sign in with Hugging Face" in refused[0].text
-    assert kling_server.create_count == 0
+    assert quick_kling.create_count == 0
     # Signed in: the quota follows the account, whichever browser (cookie) it uses.
     assert list(studio.generate(inputs, "hal", address="3.3.3.3", username="hal9000"))[-1].stage == "done"
     again = list(studio.generate(inputs, "another-browser", address="8.8.8.8", username="hal9000"))
     assert again[-1].stage == "failed" and "You have used your 1 run(s)" in again[-1].text
-    assert kling_server.create_count == 1
+    assert quick_kling.create_count == 1

@@ -14,6 +14,7 @@ from kmc_ui.settings import Settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.fal import FakeFal
 from tests.fakes.kling import FakeKling
+from tests.fakes.kling import Scenario as KlingScenario
 from tests.fakes.kling2 import FakeKling2
 from tests.fakes.providers import KITS, NAMES, Kit
 from tests.fakes.replicate import FakeReplicate
@@ -92,6 +93,15 @@ def kit_clock(kit: Kit) -> FakeClock:
     clock = FakeClock()
     kit.fake.clock = clock.now
     return clock
+
+
+@pytest.fixture
+def quick_kling(kling_server: FakeKling) -> Iterator[FakeKling]:
+    """The fake Kling API, fresh, finishing each task in well under a second of real time."""
+    kling_server.reset()
+    kling_server.scenario = KlingScenario(submitted_s=0.1, processing_s=0.2)
+    yield kling_server
+    kling_server.reset()
 
 
 @pytest.fixture
