@@ -60,8 +60,11 @@ def packs_md(packs: list[dict[str, Any]], why: str, lang: str) -> list[str]:
 
 def summary_md(s: dict[str, Any], lang: str, packs: list[str] | None = None) -> str:
     cap = s["budget_usd"]
-    left = "no cap" if cap is None else f"${s['left_usd']:.2f} of ${cap:.2f}"
-    refused = ", ".join(f"{n} ({reason})" for reason, n in s["refused"].items()) or "none"
+    if cap is None:
+        left = pick(lang, "no cap", "无上限")
+    else:
+        left = pick(lang, f"${s['left_usd']:.2f} of ${cap:.2f}", f"${cap:.2f} 中剩余 ${s['left_usd']:.2f}")
+    refused = ", ".join(f"{n} ({reason})" for reason, n in s["refused"].items()) or pick(lang, "none", "无")
     lines = [
         pick(lang, f"### Today ({s['day']}, UTC)", f"### 今天（{s['day']}，UTC）"),
         pick(lang, "- Charged", "- 已扣费")
