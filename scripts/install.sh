@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kmc needs. `bash scripts/install.sh` for the app; `--dev` adds the test tools
-# (Debian's ffmpeg and chromium for media fixtures and browser tests, PostgreSQL for the run store's
-# tests, which start a throwaway cluster of their own, plus requirements-dev.txt).
+# (Debian's ffmpeg and chromium for media fixtures and browser tests, PostgreSQL and Redis for the run
+# store's and queue's tests, which start throwaway servers of their own, plus requirements-dev.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
