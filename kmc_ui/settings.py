@@ -59,6 +59,7 @@ class Settings:
     replicate_api_token: str = field(default="", repr=False)
     replicate_api_base: str = "https://api.replicate.com"
     public_base_url: str = ""
+    kling_webhook_secret: str = field(default="", repr=False)  # whsec_...: signed callbacks (kmc_ui/webhooks.py)
     allow_private_urls: bool = False
     data_dir: Path = Path("data")
     database_url: str = field(default="", repr=False)  # the run store; "" = SQLite in data_dir (may hold a password)
@@ -91,7 +92,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
         values = [self.kling_access_key, self.kling_secret_key, self.kling_api_key, self.fal_key]
-        values += [self.replicate_api_token, self.admin_password]
+        values += [self.replicate_api_token, self.admin_password, self.kling_webhook_secret]
         return [v for v in values if v]
 
 
@@ -166,6 +167,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         # unset on a Hugging Face Space: the Space's own https://<SPACE_HOST> (see space_url)
         public_base_url=(get("KMC_PUBLIC_BASE_URL") or space_url(values)).rstrip("/"),
         allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),
+        kling_webhook_secret=get("KLING_WEBHOOK_SECRET"),
         data_dir=Path(get("KMC_DATA_DIR", "data")),
         database_url=get("KMC_DATABASE_URL"),
         queue_url=get("KMC_QUEUE_URL"),

@@ -31,6 +31,7 @@ from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
 from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
+from kmc_ui.webhooks import callback_url_for
 from kmc_ui.worker import ACTIVE, WATCH_TICK, Workers, alive, progress_of
 
 WAITING_FOR_WORKER = "Waiting for a free worker…"
@@ -440,6 +441,8 @@ class Studio:
             image_path = keep_copy(Path(prepared.image_path), inputs_dir)
             video_path = keep_copy(Path(prepared.video_path), inputs_dir)
             extra = {"video_url": video_url, "video_duration": prepared.video.duration}
+            if callback := callback_url_for(self.settings, backend.name, run_id):
+                extra["callback_url"] = callback  # Kling posts status changes there (kmc_ui/webhooks.py)
             if own_key:
                 extra["key_source"] = "visitor"  # the keys stay in this process's memory (kmc_ui/worker.py)
             self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)

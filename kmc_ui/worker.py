@@ -144,6 +144,9 @@ def request_of(record: dict[str, Any]) -> JobRequest:
         run_id=str(record["run_id"]),
         video_url=str(record.get("video_url") or ""),
         duration=record.get("video_duration"),
+        watermark=bool(settings.get("watermark", False)),
+        element_id=str((record.get("element") or {}).get("element_id") or ""),
+        callback_url=str(record.get("callback_url") or ""),
     )
 
 

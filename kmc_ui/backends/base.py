@@ -38,6 +38,9 @@ class JobRequest:
     video_url: str = ""  # public URL of the prepared video, when one is known
     image_url: str = ""  # public URL of the prepared image (optional; base64 otherwise)
     duration: float = 0.0  # seconds of the prepared video
+    watermark: bool = False  # ask for a watermarked copy too (Kling: watermark_info.enabled)
+    element_id: str = ""  # an identity Element to bind (Kling 3.0 on API 2.0: a contents[] item)
+    callback_url: str = ""  # where the provider posts status changes (signed; kmc_ui/webhooks.py)
 
 
 @dataclass

@@ -214,6 +214,10 @@ class KlingLegacyBackend:
             body["prompt"] = request.prompt
         if request.run_id:
             body["external_task_id"] = request.run_id
+        if request.watermark:
+            body["watermark_info"] = {"enabled": True}
+        if request.callback_url:
+            body["callback_url"] = request.callback_url
         data = self._create(PATH, body, request.run_id)
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id:

@@ -71,8 +71,15 @@ class Kling2Backend(KlingLegacyBackend):
                 "resolution": TIER_RESOLUTION[request.tier],
             },
         }
+        options: dict[str, Any] = {}
         if request.run_id:
-            body["options"] = {"external_task_id": request.run_id}
+            options["external_task_id"] = request.run_id
+        if request.watermark:
+            options["watermark_info"] = {"enabled": True}
+        if request.callback_url:
+            options["callback_url"] = request.callback_url
+        if options:
+            body["options"] = options
         data = self._create(KLING2_PATHS[request.model], body, request.run_id)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not task_id:
