@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
 from kmc_ui.webhooks import callback_url_for
 from kmc_ui.worker import ACTIVE, WATCH_TICK, Workers, alive, progress_of
+
+if TYPE_CHECKING:
+    from kmc_ui.checks.trim import TrimSuggestion
 
 WAITING_FOR_WORKER = "Waiting for a free worker…"
 STOP_WAIT = 15.0  # seconds Stop waits for a worker to close its run
@@ -85,6 +88,8 @@ class BodyReport:
     findings: list[Finding]
     character_preview: str | None = None  # the character image with its skeleton (PNG)
     motion_preview: str | None = None  # the motion's skeleton retargeted onto the character (MP4)
+    # the suggested trim window (kmc_ui/checks/trim.py): before the first cut, from the pose closest to the picture's
+    trim: TrimSuggestion | None = None
 
 
 @dataclass
@@ -180,6 +185,7 @@ class Studio:
 
     def _body_check(self, inputs: Inputs, cancel: threading.Event | None, previews: bool = True) -> BodyReport:
         from kmc_ui.checks.pose import pose_findings, window_seconds
+        from kmc_ui.checks.trim import trim_for
         from kmc_ui.pose.detect import CHECK_BUDGET_S
         from kmc_ui.pose.preview import skeleton_preview
 
@@ -188,6 +194,11 @@ class Studio:
         findings = pose_findings(
             inputs.image, inputs.video, inputs.orientation, cache_dir=cache, cancel=cancel, trim_start=inputs.trim_start
         )
+        trim = None  # read from the analyses just cached; a cancelled check has none to read
+        if not (cancel and cancel.is_set()):
+            trim = trim_for(
+                inputs.image, inputs.video, inputs.orientation, cache_dir=cache, trim_start=inputs.trim_start
+            )
         character = motion = None
         if previews and inputs.image and inputs.video and not (cancel and cancel.is_set()):
             window = {"start": inputs.trim_start, "max_seconds": window_seconds(inputs.orientation)}
@@ -198,7 +209,7 @@ class Studio:
                 character, motion = str(png), (str(mp4) if mp4 else None)
             except Exception:  # the preview is evidence, never a blocker: findings already say why
                 character = motion = None
-        report = BodyReport(findings, character, motion)
+        report = BodyReport(findings, character, motion, trim)
         if previews and not (cancel and cancel.is_set()):
             key = (inputs.image or "", inputs.video or "", f"{inputs.orientation}@{inputs.trim_start:.2f}")
             self._body_cache[key] = report

@@ -384,6 +384,11 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 visible=over,
                 maximum=max(0.1, round(report.video.duration - max_s, 1)) if over and report.video else 1,
             )
+            trim = body.trim if body else None
+            if trim is not None and trim.needed and not inputs.trim_start:  # the suggested start as the default
+                top = max(0.1, round(report.video.duration - max_s, 1)) if over and report.video else 1
+                slider["value"] = min(round(trim.start, 1), top)
+                slider["info"] = translate(trim.reason, lang)
             blocked = any(x.level == "error" and not x.auto_fix for x in f)
             gen = gr.update(interactive=not blocked)
             prompt_html = render.findings_html(for_input(f, "prompt"), lang=lang)
