@@ -5,4 +5,7 @@ from __future__ import annotations
 from kmc_ui.server import launch
 
 if __name__ == "__main__":
+    from kmc_ui.native_logs import quiet_native_logs
+
+    quiet_native_logs()  # mediapipe's I0000/W0000 lines stay out of the server's log
     launch()

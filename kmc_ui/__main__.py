@@ -250,4 +250,7 @@ def _run_row(record: RunRecord, work: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from kmc_ui.native_logs import quiet_native_logs
+
+    quiet_native_logs()  # mediapipe's I0000/W0000 lines stay out of the command's stderr
     sys.exit(main())

@@ -1,0 +1,58 @@
+"""mediapipe's native logging (glog/absl I0000/W0000 lines, TF Lite's INFO) stays out of stderr."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.figures import make_character, make_dance
+
+pytestmark = pytest.mark.slow
+
+NATIVE = re.compile(r"^(?:[IWE]\d{4} |WARNING: All log messages before absl|INFO: Created TensorFlow)", re.M)
+
+
+def test_check_with_body_checks_prints_no_native_log_lines(tmp_path: Path) -> None:
+    image = make_character(tmp_path / "c.png")
+    video = make_dance(tmp_path / "d.mp4", seconds=3.1)
+    env = {k: v for k, v in os.environ.items() if k not in ("GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL")}
+    env["KMC_DATA_DIR"] = str(tmp_path / "data")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "kmc_ui", "check", str(image), str(video)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=240,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "Cost:" in done.stdout  # the check really ran, body checks included (no --no-pose)
+    assert not NATIVE.search(done.stderr), done.stderr
+    assert "I0000" not in done.stderr and "W0000" not in done.stderr
+
+
+def test_the_filter_keeps_everything_but_the_informational_native_lines(tmp_path: Path) -> None:
+    code = (
+        "import os, sys\n"
+        "from kmc_ui.native_logs import quiet_native_logs\n"
+        "quiet_native_logs()\n"
+        "os.write(2, b'W0000 00:00:1796214953.328029   30876 inference_feedback_manager.cc:114] noise\\n')\n"
+        "os.write(2, b'I0000 00:00:1796214953.187604   30860 task_runner.cc:85] GPU noise\\n')\n"
+        "print('kept: python stderr', file=sys.stderr)\n"
+        "os.write(2, b'E0000 00:00:1796214953.1 1 calculator.cc:3] a real native error\\n')\n"
+        "raise SystemExit('the last words')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("KMC_NATIVE_LOGS", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 1
+    assert "noise" not in done.stderr
+    assert "kept: python stderr" in done.stderr
+    assert "a real native error" in done.stderr
+    assert "the last words" in done.stderr
