@@ -45,3 +45,42 @@ def test_readme_api_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "Offline engine: free" in out[0]
     status, result_file, pck = out[1].split(" ")
     assert status == "succeeded" and Path(result_file).is_file() and float(pck) > 0.5
+
+
+ROOT = README.parent
+
+
+def commands() -> list[str]:
+    """The README's 'Two commands': the bash blocks under that heading, one line each."""
+    text = README.read_text("utf-8")
+    section = text.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    assert len(blocks) == 2, "README's 'Two commands' should hold two bash blocks"
+    lines = [block.strip() for block in blocks]
+    assert all("\n" not in line for line in lines), lines
+    return lines
+
+
+def test_readme_commands_use_the_venv_that_install_sh_makes() -> None:
+    run_app, run_tests = commands()
+    assert run_app == "bash scripts/install.sh && .venv/bin/python app.py"
+    assert run_tests == "bash scripts/install.sh --dev && .venv/bin/python -m pytest"
+    script = (ROOT / "scripts" / "install.sh").read_text("utf-8")
+    assert "VENV=${KMC_VENV:-.venv}" in script and '-m venv "$VENV"' in script
+    assert '/bin/uv" pip install' in script and "-m pip install" in script  # fast, with pip as the fallback
+
+
+def test_ci_runs_the_set_up_from_nothing_then_the_readme_test_command() -> None:
+    _, run_tests = commands()
+    install, test = (part.strip() for part in run_tests.split("&&"))
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text("utf-8").splitlines()]
+    steps = [line.removeprefix("time ") for line in ci if line and not line.startswith(("#", "echo", "set ", "cd "))]
+    assert steps[0] == install
+    assert steps[-1].startswith(test)
+    assert ".venv/bin/python -m ruff check ." in steps
+
+
+def test_install_sh_is_valid_bash() -> None:
+    import subprocess
+
+    assert subprocess.run(["bash", "-n", str(ROOT / "scripts" / "install.sh")], check=False).returncode == 0
