@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 Level = Literal["error", "warning", "hint"]
-InputName = Literal["image", "video", "prompt", "pair"]
+InputName = Literal["image", "video", "prompt", "pair", "element"]
 LEVEL_ORDER = {"error": 0, "warning": 1, "hint": 2}
 LEVEL_ICON = {"error": "⛔", "warning": "⚠️", "hint": "💡"}
 

@@ -106,6 +106,32 @@ FAL_MODEL_IDS = {
 }
 REPLICATE_MODELS = {"v2.6": "kwaivgi/kling-v2.6-motion-control", "v3": "kwaivgi/kling-v3-motion-control"}
 
+
+
+@dataclass(frozen=True)
+class ElementLimits:
+    """Kling's identity Elements (facts addendum A1): one frontal picture (the character image) and 1-3
+    more angles, each within the character image's own limits (JPEG/PNG, <= 10 MB, >= 300 px, 1:2.5 to
+    2.5:1: LIMITS above). Created asynchronously; 0 units in the one live test (not on the price page).
+    Bound only on Kling 3.0 through API 2.0: the legacy design's request field is not documented."""
+
+    min_extra: int = 1
+    max_extra: int = 3
+    name_max_chars: int = 20
+    description_max_chars: int = 100
+    character_tag: str = "o_102"  # tag_list id for "Character"
+    models: tuple[str, ...] = ("v3",)  # 2.6's contents[] has no element type
+    backends: tuple[str, ...] = ("kling2",)
+    create_timeout_s: float = 300.0  # an Element not ready in this long fails the run (nothing paid)
+    poll_interval_s: float = 2.0
+    units: float = 0.0  # what the live test was charged
+
+
+ELEMENTS = ElementLimits()
+ELEMENT_PATH = "/v1/general/advanced-custom-elements"
+ELEMENT_DELETE_PATH = "/v1/general/delete-advanced-elements"
+ELEMENT_STATUS = {"submitted": "queued", "processing": "running", "succeed": "succeeded", "failed": "failed"}
+
 # Status vocabularies, mapped onto our own: queued / running / succeeded / failed / canceled.
 STATUS_MAP: dict[str, dict[str, str]] = {
     "kling": {"submitted": "queued", "processing": "running", "succeed": "succeeded", "failed": "failed"},

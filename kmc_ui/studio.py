@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +21,14 @@ import numpy as np
 from kmc_ui.backends.base import Backend
 from kmc_ui.checks.rules import check_all
 from kmc_ui.cost import BILLING_NOTE, Estimate, billed, estimate, guard_usd
+from kmc_ui.elements import COST_NOTE, ORIENTATION_NOTE, ElementStore, check_pictures
+from kmc_ui.elements import delete as delete_element
+from kmc_ui.elements import digest as element_digest
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id, safe_id
 from kmc_ui.identity import Identity, server_secret
 from kmc_ui.jobs import PollPolicy, Progress, stopped_text
-from kmc_ui.limits import LIMITS
+from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
@@ -57,6 +60,12 @@ class Inputs:
     keep_sound: bool = True
     backend: str = "local"
     trim_start: float = 0.0
+    watermark: bool = False  # Kling: a watermarked copy beside the clean result
+    extra_pictures: tuple[str, ...] = ()  # 1-3 more angles of the character: an identity lock (kmc_ui/elements.py)
+
+    def effective(self) -> Inputs:
+        """The inputs as they will be sent: an identity lock always follows the video's orientation."""
+        return replace(self, orientation="video") if self.extra_pictures else self
 
 
 @dataclass
@@ -135,6 +144,7 @@ class Studio:
         self.identity = Identity(secret)
         caps = Caps(settings.daily_budget_usd, settings.visitor_daily_usd, settings.visitor_daily_runs)
         self.ledger = Ledger(self.history.store, caps, secret)  # the owner's money (kmc_ui/spend.py)
+        self.elements = ElementStore(self.history.store)  # identity Elements, per visitor (kmc_ui/elements.py)
         self._workers: Workers | None = None
         self._packs: tuple[float, list[dict[str, Any]], str] | None = None
         self._packs_lock = threading.Lock()
@@ -142,9 +152,15 @@ class Studio:
 
     # ----------------------------------------------------------------- checks
     def check(self, inputs: Inputs) -> CheckReport:
+        locked, inputs = inputs.extra_pictures and inputs.orientation != "video", inputs.effective()
         image = probe_image(inputs.image) if inputs.image else None
         video = probe_video(inputs.video) if inputs.video else None
         findings = check_all(image, video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
+        findings += check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
+        if inputs.extra_pictures:
+            findings.append(Finding("hint", "element", "element_cost", COST_NOTE))
+        if locked:
+            findings.append(Finding("warning", "element", "element_orientation", ORIENTATION_NOTE))
         seconds = billed(inputs.backend, billed_seconds(video, inputs.orientation))
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
@@ -314,7 +330,7 @@ class Studio:
         (PreparationCancelled is raised)."""
         from kmc_ui.media.prepare import PreparationCancelled, PreparationError, prepare_image, prepare_video
 
-        report = self.check(inputs)
+        report, inputs = self.check(inputs), inputs.effective()
         out = PrepareReport(inputs.image, inputs.video, report.image, report.video)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         errors = []
@@ -348,6 +364,7 @@ class Studio:
                 errors.append(DISK_FULL_PREPARE if is_disk_full(exc) else str(exc))
         out.error = " ".join(dict.fromkeys(errors))
         findings = check_all(out.image, out.video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
+        findings += check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
         out.findings = sort_findings(findings)
         return out
 
@@ -386,6 +403,7 @@ class Studio:
         from kmc_ui.media.prepare import PreparationCancelled
 
         start = time.monotonic()
+        inputs = inputs.effective()
         backend = backend or self.backends.get(inputs.backend)
         if backend is None:
             yield Progress("failed", f"Unknown backend '{inputs.backend}'.", error="unknown backend")
@@ -452,6 +470,8 @@ class Studio:
             image_path = keep_copy(Path(prepared.image_path), inputs_dir)
             video_path = keep_copy(Path(prepared.video_path), inputs_dir)
             extra = {"video_url": video_url, "video_duration": prepared.video.duration}
+            if inputs.extra_pictures:
+                extra["element"] = self._element_spec(inputs, image_path, inputs_dir)
             if callback := callback_url_for(self.settings, backend.name, run_id):
                 extra["callback_url"] = callback  # Kling posts status changes there (kmc_ui/webhooks.py)
             if own_key:
@@ -494,6 +514,7 @@ class Studio:
                     "model": inputs.model,
                     "keep_sound": inputs.keep_sound,
                     "trim_start": inputs.trim_start,
+                    "watermark": inputs.watermark,
                 },
                 "inputs": {"image": str(image_path), "video": str(video_path)},
                 "source_image": inputs.image,  # the uploads as given (the body-check cache is keyed by them)
@@ -503,6 +524,28 @@ class Studio:
                 "billed_seconds_estimate": seconds,
             },
         )
+
+    def _element_spec(self, inputs: Inputs, frontal: Path, inputs_dir: Path) -> dict[str, Any]:
+        """The identity lock's pictures, prepared like the character image and kept in the run's folder
+        (one folder each: two uploads may share a name): what the worker makes the Element from."""
+        from kmc_ui.media.prepare import prepare_image
+
+        others = []
+        for index, path in enumerate(inputs.extra_pictures, 1):
+            prepared = prepare_image(probe_image(path), self.work_dir)
+            others.append(keep_copy(Path(prepared.path), inputs_dir / "element" / str(index)))
+        return {"digest": element_digest(frontal, others), "frontal": str(frontal), "others": [str(p) for p in others]}
+
+    def my_elements(self, owner: str) -> list[dict[str, Any]]:
+        """The visitor's identity Elements, as a page may show them."""
+        return [row.public() for row in self.elements.of(owner)]
+
+    def delete_element(self, owner: str, element_id: str, backend: Backend | None = None) -> str:
+        """Delete one of the visitor's Elements (at Kling too), with the keys it was made with."""
+        backend = backend or self.backends.get(ELEMENTS.backends[0])
+        if backend is None or not backend.ready()[0]:
+            return "The Kling official API 2.0 is not configured here, so nothing can be deleted there."
+        return delete_element(backend, self.elements, owner, element_id)
 
     # ----------------------------------------------------------------- resume
     def pending(self, owner: str) -> list[dict[str, Any]]:

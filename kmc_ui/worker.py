@@ -46,6 +46,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from kmc_ui import elements
 from kmc_ui.backends.base import Backend, BackendError, FindsTasks, JobRequest
 from kmc_ui.jobs import LeaseLost, Progress, run_job
 from kmc_ui.settings import Settings
@@ -322,13 +323,52 @@ class Workers:
                 return None
             if task_id:
                 history.update(owner, run_id, task_id=task_id, status="submitted")
-        steps = run_job(backend, request_of(record), history, owner, resume_task_id=task_id, poll=self.studio.poll)
-        return self._follow(run_id, steps)
+        if not task_id and record.get("element") and not record["element"].get("element_id"):
+            ended = self._element(backend, record)
+            if ended is not None:
+                return ended
+        from kmc_ui import webhooks
 
-    def _follow(self, run_id: str, steps: Any) -> Progress | None:
-        """Step the run, renewing the lease and publishing progress; Stop or a lost lease ends it."""
+        # A run that asked for Kling's signed callbacks is polled at once when one arrives (kmc_ui/webhooks.py).
+        wake = webhooks.waker(run_id) if record.get("callback_url") else None
+        try:
+            steps = run_job(
+                backend, request_of(record), history, owner, resume_task_id=task_id, poll=self.studio.poll, wake=wake
+            )
+            return self._follow(run_id, steps, wake)
+        finally:
+            if wake is not None:
+                webhooks.forget(run_id, wake)
+
+    def _element(self, backend: Backend, record: dict[str, Any]) -> Progress | None:
+        """Make (or reuse) the run's identity Element before its create; fills record["element"]. A
+        Progress when the run ends here: the Element failed or Stop was pressed (nothing was paid)."""
+        run_id, owner = str(record["run_id"]), str(record["owner"])
+        history = self.studio.history
+        started = time.monotonic()
+
+        def tick(text: str) -> bool:
+            step = Progress("submitting", text, time.monotonic() - started, run_id=run_id)
+            return self.store.work.beat(run_id, self.id, time.time() + self.lease, progress_json(step))[1]
+
+        try:
+            element_id = elements.ensure(backend, self.studio.elements, owner, record["element"], run_id, tick)
+        except elements.ElementStopped:
+            history.update(owner, run_id, status="stopped")
+            return Progress("stopped", "Stopped while the identity Element was being made: nothing was charged.")
+        except elements.ElementError as exc:
+            history.update(owner, run_id, status="failed", error=exc.user_text())
+            return Progress("failed", exc.user_text(), error=exc.user_text(), run_id=run_id)
+        record["element"] = dict(record["element"], element_id=element_id)
+        history.update(owner, run_id, element=record["element"])
+        return None
+
+    def _follow(self, run_id: str, steps: Any, wake: threading.Event | None = None) -> Progress | None:
+        """Step the run, renewing the lease and publishing progress; Stop or a lost lease ends it.
+        `wake`: set when a callback for the run reached another process (the store's run_wake row)."""
         last: Progress | None = None
         beat = 0.0
+        woken = time.time()
         for step in steps:
             changed = last is None or step.stage != last.stage or step.finished
             last = step
@@ -336,6 +376,8 @@ class Workers:
                 continue
             beat = time.monotonic()
             held, stop = self.store.work.beat(run_id, self.id, time.time() + self.lease, progress_json(step))
+            if wake is not None:
+                woken = self._woken(run_id, wake, woken)
             if step.finished:
                 break
             if not held:
@@ -347,6 +389,16 @@ class Workers:
                 steps.close()  # jobs.run_job cancels the task or keeps it for resuming, and records which
                 return last
         return last
+
+    def _woken(self, run_id: str, wake: threading.Event, seen: float) -> float:
+        """Wake the run's wait when a callback newer than `seen` was recorded; the newest time seen."""
+        try:
+            at = self.store.work.woken_at(run_id) or 0.0
+        except Exception:  # the database away for a moment: the poll goes on at its pace
+            return seen
+        if at > seen:
+            wake.set()
+        return max(at, seen)
 
     # -------------------------------------------------------------- recovery
     def _sweeper(self, stop: threading.Event) -> None:
@@ -393,9 +445,9 @@ def main(settings: Settings, media_port: int | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = MediaHost.from_settings(settings, [settings.data_dir])
-    if media_port:
-        _serve_media(host, media_port)
     studio = Studio(settings, build_backends(settings, host), media_host=host)
+    if media_port:
+        _serve_media(host, media_port, studio)
     workers = studio.workers
     workers.start()
     kind = "Redis" if settings.queue_url else f"SQLite in {settings.data_dir}"
@@ -411,11 +463,14 @@ def main(settings: Settings, media_port: int | None = None) -> int:
     return 0
 
 
-def _serve_media(host: Any, port: int) -> None:
+def _serve_media(host: Any, port: int, studio: Studio | None = None) -> None:
+    """The media route, and Kling's callback route (kmc_ui/webhooks.py) when KMC_PUBLIC_BASE_URL names this worker."""
     import uvicorn
     from starlette.applications import Starlette
 
     from kmc_ui.media.hosting import media_routes
+    from kmc_ui.webhooks import callback_routes
 
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=media_routes(host)), host="0.0.0.0", port=port))
+    routes = media_routes(host) + (callback_routes(studio) if studio is not None else [])
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), host="0.0.0.0", port=port))
     threading.Thread(target=server.run, name="kmc-media", daemon=True).start()

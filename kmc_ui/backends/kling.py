@@ -3,7 +3,7 @@ API key alone (Bearer, facts A3). A create refused with 1201 "External_task_id .
 an earlier create of the same run: its task is looked up by our id and used (facts A5).
 
     POST /v1/videos/motion-control            create (image as URL or raw base64, video as URL)
-    GET  /v1/videos/motion-control/{task_id}  status
+    GET  /v1/videos/motion-control/{task_id}  status (also by external_task_id: a lost create is looked up)
     GET  /v1/videos/motion-control?pageNum=&pageSize=   list (used to find a task by external_task_id)
 
 Error codes, statuses and hints come from kmc_ui.limits. The keys go into the Authorization
@@ -45,6 +45,7 @@ from kmc_ui.backends.common import (
     url_only_ready,
     url_only_transport,
 )
+from kmc_ui.backends.kling_elements import KlingElements
 from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, STATUS_MAP, TASK_FAILURE_HINTS
 from kmc_ui.media.hosting import HostingError, MediaHost
 from kmc_ui.settings import key_problem
@@ -56,8 +57,8 @@ ACCOUNT_COSTS_PATH = "/account/costs"  # the account's resource packs (facts A4)
 ACCOUNT_WINDOW_MS = 365 * 24 * 3600 * 1000  # packs bought within a year
 TOKEN_LIFETIME = 1800  # seconds, as the provider's docs sign it
 TOKEN_NOT_BEFORE = 5  # seconds of clock-skew allowance
-LIST_PAGE_SIZE = 30
-LIST_MAX_PAGES = 5  # the newest 150 tasks: a lost submit is always among the newest
+LIST_PAGE_SIZE = 500  # the largest page the list takes (facts A5)
+LIST_MAX_PAGES = 2  # the newest 1,000 tasks: a lost submit is always among the newest
 VIDEO_URL_FIX = (
     "The Kling API reads the reference video only from a public URL. Run the app where the provider can "
     "reach it and set KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), "
@@ -143,7 +144,7 @@ def failure_advice(text: str) -> str:
     return next((advice for key, advice in TASK_FAILURE_HINTS if key in low), "")
 
 
-class KlingLegacyBackend:
+class KlingLegacyBackend(KlingElements):
     name = "kling"
     label = "Kling official API (legacy design)"
     needs_video_url = True
@@ -259,8 +260,18 @@ class KlingLegacyBackend:
         return [{k: p.get(k) for k in keep} for p in packs if isinstance(p, dict)]
 
     def find_task(self, external_id: str) -> str | None:
-        """The provider's task id created with external_task_id == external_id, or None."""
+        """The provider's task id created with external_task_id == external_id, or None.
+
+        Asked directly first (the legacy query takes an external_task_id on most products, facts A5;
+        for motion control that is inferred), then, when that finds nothing, in the newest list pages."""
         self._require_keys()
+        try:
+            data = self._call("GET", f"{PATH}/{quote(external_id, safe='')}")
+        except InvalidRequest:  # 1201 "Task not found by id/external id", or no such lookup here
+            data = None
+        info = data.get("task_info") if isinstance(data, dict) else None
+        if isinstance(info, dict) and info.get("external_task_id") == external_id and data.get("task_id"):
+            return str(data["task_id"])
         for page in range(1, LIST_MAX_PAGES + 1):
             data = self._call("GET", PATH, params={"pageNum": page, "pageSize": LIST_PAGE_SIZE})
             if not isinstance(data, list):

@@ -18,7 +18,7 @@ from typing import Any
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
 from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, set_charge, set_failure, set_video
-from kmc_ui.limits import KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
+from kmc_ui.limits import ELEMENTS, KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
 from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class Kling2Backend(KlingLegacyBackend):
     name = "kling2"
     label = "Kling official API 2.0 (API key)"
     needs_video_url = True
+    supports_elements = True  # Kling 3.0: a contents[] item of type element (facts A1)
 
     def __init__(self, settings: Any, media_host: Any, http_client: Any = None, **kwargs: Any) -> None:
         super().__init__(settings, media_host, http_client, **kwargs)
@@ -63,6 +64,8 @@ class Kling2Backend(KlingLegacyBackend):
         contents.append({"type": "image", "url": request.image_url or self._image_base64(request.image_path)})
         video_url = request.video_url or self._video_url(request.video_path, request.run_id)
         contents.append({"type": "video", "url": video_url})
+        if request.element_id and request.model in ELEMENTS.models:  # at most one; `id` names it in the task
+            contents.append({"type": "element", "element_id": request.element_id, "id": "character"})
         body: dict[str, Any] = {
             "contents": contents,
             "settings": {
