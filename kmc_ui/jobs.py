@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -129,7 +130,10 @@ def run_job(
     poll: PollPolicy = PollPolicy(),
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    wake: threading.Event | None = None,
 ) -> Iterator[Progress]:
+    """`wake`: set when the provider said the task changed (a signed callback, kmc_ui/webhooks.py):
+    the wait before the next status check ends at once. Polling stays the way results are read."""
     rng = rng or random.Random()
     clock = clock or Clock()
     # A backend that knows its own pace (the offline engine: seconds, progress every frame) brings
@@ -149,11 +153,16 @@ def run_job(
     def progress(stage: str, text: str, **kw: Any) -> Progress:
         return Progress(stage, text, clock.now() - start, task_id, run_id, events=list(events), **kw)
 
-    def wait(seconds: float, stage: str, text: str, **kw: Any) -> Iterator[Progress]:
+    def wait(
+        seconds: float, stage: str, text: str, woken: threading.Event | None = None, **kw: Any
+    ) -> Iterator[Progress]:
         end = clock.now() + seconds
         while True:
             left = end - clock.now()
             if left <= 0:
+                return
+            if woken is not None and woken.is_set():
+                woken.clear()
                 return
             yield progress(stage, text, **kw)
             clock.sleep(min(TICK, left))
@@ -216,6 +225,7 @@ def run_job(
                 poll.next_delay(state, 0.0 if running_since is None else clock.now() - running_since),
                 state.status if state else "queued",
                 label,
+                wake,
                 queue_position=state.queue_position if state else None,
             )
             for item in attempt("Status check", lambda: backend.poll(task_id), retry.spurious_auth_tolerance):

@@ -18,6 +18,7 @@ from kmc_ui.limits import LIMITS
 from kmc_ui.media.hosting import MediaHost, add_media_routes
 from kmc_ui.settings import Settings, load_settings
 from kmc_ui.studio import Studio
+from kmc_ui.webhooks import add_callback_routes
 
 if TYPE_CHECKING:  # Gradio is imported only when a page is built: the CLI stays quick to start
     import gradio as gr
@@ -108,6 +109,7 @@ def launch(
         **kwargs,
     )
     add_media_routes(demo.app, host)  # type: ignore[arg-type]
+    add_callback_routes(demo.app, studio)  # Kling's signed callbacks (KLING_WEBHOOK_SECRET; kmc_ui/webhooks.py)
     if settings.workers:  # unfinished runs continue by themselves (kmc_ui/worker.py)
         studio.start_workers()
     if block:

@@ -4,6 +4,8 @@
 
     run_work(run_id PK, worker, lease_until, enqueued_at, stop, progress)
 
+    run_wake(run_id PK, at)
+
 The typed columns are what is queried; `data` is the rest of the record as JSON text. A change is a
 read-modify-write inside one transaction that holds the row (PostgreSQL: SELECT ... FOR UPDATE;
 SQLite: BEGIN IMMEDIATE, the database's write lock), so two writers never lose each other's fields,
@@ -55,6 +57,15 @@ work = sa.Table(
     sa.Column("enqueued_at", sa.Float),
     sa.Column("stop", sa.Boolean, nullable=False, default=False),
     sa.Column("progress", sa.Text),
+)
+# A provider's callback for a run (kmc_ui/webhooks.py) received by a process other than its worker's:
+# the worker holding the run sees the newer time and polls at once (its own table, so an older
+# database gains it without a migration).
+wakes = sa.Table(
+    "run_wake",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds of the latest callback
 )
 # The owner's money (kmc_ui/spend.py): one row per run on the owner's keys, and each refused run.
 spend = sa.Table(
@@ -249,6 +260,26 @@ class WorkStore:
                 values |= {"worker": STOPPED_HOLDER, "lease_until": None}
             self._put(conn, run_id, row is not None, **values)
             return held
+
+    def wake(self, run_id: str, now: float) -> None:
+        """A callback said the run's task changed: its worker polls at once (see `woken_at`)."""
+        for attempt in range(2):
+            try:
+                with self._begin(write=True) as conn:
+                    row = conn.execute(sa.select(wakes).where(wakes.c.run_id == run_id).with_for_update()).first()
+                    if row is None:
+                        conn.execute(wakes.insert().values(run_id=run_id, at=now))
+                    else:
+                        conn.execute(wakes.update().where(wakes.c.run_id == run_id).values(at=max(now, row.at)))
+                return
+            except sa.exc.IntegrityError:  # PostgreSQL: another callback inserted the row first
+                if attempt:
+                    raise
+
+    def woken_at(self, run_id: str) -> float | None:
+        """When a callback last woke the run (epoch seconds), None if never."""
+        with self._begin() as conn:
+            return conn.execute(sa.select(wakes.c.at).where(wakes.c.run_id == run_id)).scalar()
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         with self._begin() as conn:

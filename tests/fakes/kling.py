@@ -34,6 +34,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, LIMITS, PRICES
+from tests.fakes.callbacks import CallbackSender
 from tests.fakes.faults import Fault
 from tests.fakes.server import FakeProvider, Recorded
 
@@ -137,6 +138,7 @@ class FakeKling(FakeProvider):
         self.tasks: dict[str, Task] = {}
         self._ids = itertools.count(1)
         self._task_lock = threading.Lock()
+        self.webhooks = CallbackSender()  # signed status callbacks (facts A2; tests/fakes/callbacks.py)
         super().__init__()
 
     # -- FakeProvider hooks ------------------------------------------------------------------
@@ -172,6 +174,7 @@ class FakeKling(FakeProvider):
         self.scenario = Scenario()
         self.scenario_for = None
         self.accounts = {self.access_key: self.secret_key}
+        self.webhooks.reset()
 
     # -- helpers for tests ------------------------------------------------------------------
     @property
@@ -390,6 +393,7 @@ class FakeKling(FakeProvider):
         task.image, image_failure = await self._check_image(body["image_url"])
         task.fetch, video_failure = await self._fetch_video(body["video_url"], body["character_orientation"])
         task.failure = image_failure or video_failure
+        self.webhooks.follow(body.get("callback_url", ""), lambda: self._data(task, self.base_url), "task_status")
         return self._ok(self._data(task, self.base_url))
 
     async def _query(self, request: Request) -> Response:

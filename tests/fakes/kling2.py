@@ -228,6 +228,7 @@ class FakeKling2(FakeKling):
         task.image, image_failure = await self._check_image(norm["image_url"])
         task.fetch, video_failure = await self._fetch_video(norm["video_url"], norm["character_orientation"])
         task.failure = image_failure or video_failure
+        self.webhooks.follow(body.get("options", {}).get("callback_url", ""), lambda: self._data2(task), "status")
         data = self._data2(task)
         return self._ok({k: data[k] for k in ("id", "status", "create_time", "update_time", "external_id")})
 
