@@ -128,6 +128,12 @@ class VideoInfo:
         return asdict(self)
 
 
+# What the visitor reads when a decoder fails for a reason we have no sentence for: what is wrong
+# (never the exception's class or its text, which can quote a server path).
+_IMAGE_DAMAGED = "the image cannot be read (its data is damaged, or it is not really a picture)"
+_VIDEO_DAMAGED = "the video cannot be read (its data is damaged, or it is not really a video)"
+
+
 def _stat(path: Path) -> tuple[int, str, bool]:
     """(size, error, missing) for a path that should be a regular file."""
     try:
@@ -135,7 +141,7 @@ def _stat(path: Path) -> tuple[int, str, bool]:
     except FileNotFoundError:
         return 0, "the file does not exist (it may have been moved or deleted)", True
     except OSError as exc:
-        return 0, f"cannot read the file ({exc.strerror or type(exc).__name__})", True
+        return 0, f"cannot read the file ({exc.strerror or 'it cannot be opened'})", True
     if not stat.S_ISREG(st.st_mode):
         return 0, "the path is not a regular file (a folder or a device)", True
     if st.st_size == 0:
@@ -283,7 +289,7 @@ def _image_error_text(exc: Exception) -> str:
         )
     if "truncated" in str(exc).lower():  # Pillow: "Truncated File Read", "APNG contains truncated ... chunk"
         return "the file is cut short or damaged (its header or data ends early; truncated or still uploading)"
-    return f"the image cannot be read ({type(exc).__name__})"
+    return _IMAGE_DAMAGED
 
 
 def probe_video(path: str | Path, decode: bool = False) -> VideoInfo:
@@ -305,8 +311,8 @@ def probe_video(path: str | Path, decode: bool = False) -> VideoInfo:
     with container:
         try:
             info = _video_facts(container, size, base, decode)
-        except Exception as exc:  # a header PyAV can open but not describe
-            return VideoInfo(size_bytes=size, error=f"the video cannot be read ({type(exc).__name__})", **base)
+        except Exception:  # a header PyAV can open but not describe
+            return VideoInfo(size_bytes=size, error=_VIDEO_DAMAGED, **base)
     if iso and _mp4_without_index(path):  # FFmpeg also opens an index cut part-way (and HEIF pictures)
         return VideoInfo(size_bytes=size, error=_HEIF_PICTURE if _heif_brand(path) else _MOOV_MISSING, **base)
     return info
@@ -605,7 +611,7 @@ def _video_error_text(exc: Exception, path: Path) -> str:
         return "the file is not a video we can read (invalid or corrupt data)"
     if "end of file" in text:
         return "the file ends too early (truncated or still uploading)"
-    return f"the video cannot be read ({type(exc).__name__})"
+    return _VIDEO_DAMAGED
 
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}

@@ -29,6 +29,7 @@ from kmc_ui.ui.i18n import t
 from kmc_ui.ui.owner_tab import build_owner_tab, wire_owner
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
+from kmc_ui.ui.scrub import visitor_text
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ def _validations(findings: list[Finding], prepared_ok: bool, lang: str = "en") -
     out = {}
     for name in ("image", "video", "prompt"):
         errors = [f for f in for_input(findings, name) if f.level == "error" and not (f.auto_fix and prepared_ok)]
-        text = " ".join(f.message + " " + f.fix for f in errors)
+        text = visitor_text(" ".join(f.message + " " + f.fix for f in errors))
         if lang == "zh":
             text = "".join(translate(f.message, lang) + translate(f.fix, lang) for f in errors)
         out[name] = gr.validate(not errors, text)
@@ -162,9 +163,16 @@ def _validations(findings: list[Finding], prepared_ok: bool, lang: str = "en") -
 
 
 def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
-    """/check's answer. English unless the request asks for Chinese; `code` never changes."""
-    if lang != "zh":
-        return report
+    """/check's answer. English unless the request asks for Chinese; `code` never changes. Either
+    way no errno text, exception name or server path (translate's last guard): a probed file is
+    named by its base name ("name"), never by its path on the server."""
+    for name in ("image", "video"):
+        facts = report.get(name)
+        if isinstance(facts, dict):
+            shown = {k: v for k, v in facts.items() if k != "path"}  # (a "path" key would be fetched as a file)
+            shown["name"] = Path(str(facts.get("path") or "")).name
+            shown["error"] = translate(str(facts.get("error") or ""), lang)
+            report = report | {name: shown}
     findings = [
         f | {"message": translate(str(f["message"]), lang), "fix": translate(str(f["fix"]), lang)}
         for f in report["findings"]

@@ -24,7 +24,8 @@ _COUNT_ZH = {"error": "个错误", "warning": "个警告", "hint": "个提示"}
 
 CSS = """
 .kmc-findings {margin: 4px 0 8px 0; padding: 0; list-style: none; font-size: 0.92em;}
-.kmc-findings li {margin: 3px 0; padding: 6px 8px; border-radius: 6px; border-left: 4px solid;}
+.kmc-findings li {margin: 3px 0; padding: 6px 8px; border-radius: 6px; border-left: 4px solid;
+  overflow-wrap: anywhere;}
 .kmc-error {background: #fdecec; border-color: #d93025 !important; color: #5c1410;}
 .kmc-warning {background: #fff6e0; border-color: #e8a400 !important; color: #4d3800;}
 .kmc-hint {background: #eaf3fd; border-color: #1a73e8 !important; color: #0b2f5c;}
@@ -72,7 +73,7 @@ def image_facts(info: ImageInfo | None, lang: str = "en") -> str:
     if info is None:
         return ""
     if not info.ok:
-        return pick(lang, f"Image: {info.error}", f"图片：{translate(info.error, lang)}")
+        return pick(lang, f"Image: {translate(info.error, lang)}", f"图片：{translate(info.error, lang)}")
     if lang == "zh":
         rot = f"，EXIF 方向 {info.exif_orientation}" if info.exif_orientation not in (0, 1) else ""
         frames = f"，{info.frames} 帧" if info.frames > 1 else ""
@@ -87,7 +88,7 @@ def video_facts(info: VideoInfo | None, lang: str = "en") -> str:
     if info is None:
         return ""
     if not info.ok:
-        return pick(lang, f"Video: {info.error}", f"视频：{translate(info.error, lang)}")
+        return pick(lang, f"Video: {translate(info.error, lang)}", f"视频：{translate(info.error, lang)}")
     if lang == "zh":
         return _video_facts_zh(info)
     if not info.has_video:
@@ -138,13 +139,13 @@ def progress_md(p: Progress, lang: str = "en") -> str:
         if p.events:
             lines.append("重试：" + " · ".join(translate(e, lang) for e in p.events[-3:]))
         return "  \n".join(lines)
-    lines = [f"{icon} **{p.stage.capitalize()}**: {p.text}", f"Elapsed: {p.elapsed:.0f} s"]
+    lines = [f"{icon} **{p.stage.capitalize()}**: {translate(p.text, lang)}", f"Elapsed: {p.elapsed:.0f} s"]
     if p.queue_position is not None:
         lines.append(f"Queue position: {p.queue_position}")
     if p.task_id:
         lines.append(f"Task id: `{p.task_id}`")
     if p.events:
-        lines.append("Retries: " + " · ".join(p.events[-3:]))
+        lines.append("Retries: " + " · ".join(translate(e, lang) for e in p.events[-3:]))
     return "  \n".join(lines)
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+from kmc_ui.ui.scrub import visitor_text
+
 Lang = Literal["en", "zh"]
 SUPPORTED: tuple[Lang, ...] = ("en", "zh")
 MAX_DEPTH = 8  # nested slots (a reason inside a retry note inside a progress line...)
@@ -150,13 +152,15 @@ def entries() -> tuple[Entry, ...]:
 
 
 def translate(text: str, lang: str) -> str:
-    """`text` in `lang` ("en" returns it unchanged). Unknown sentences stay in English."""
+    """`text` in `lang` ("en" returns it as it is). Unknown sentences stay in English. Either way
+    it is a text for a visitor: errno texts, exception names and server paths are taken out
+    (kmc_ui.ui.scrub.visitor_text, the last guard)."""
     if lang != "zh" or not text or not text.strip():
-        return text
+        return visitor_text(text)
     try:
-        return _tidy(_translate(text, 0))
+        return visitor_text(_tidy(_translate(text, 0)))
     except Exception:  # a catalogue mistake must never break a page: fall back to the English
-        return text
+        return visitor_text(text)
 
 
 def word(value: str, lang: str) -> str:

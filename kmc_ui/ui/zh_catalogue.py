@@ -169,6 +169,7 @@ WORDS: dict[str, str] = {
     "Input/output error": "输入/输出错误",
     "No space left on device": "设备上没有剩余空间",
     "Read-only file system": "文件系统为只读",
+    "it cannot be opened": "无法打开",
     "(no extension)": "（无扩展名）",
     "character image": "角色图片",
     "motion video": "动作视频",
@@ -237,6 +238,14 @@ _PROBE = [
     ),
     ("the image cannot be read ({exc})", "无法读取图片（{exc}）"),
     ("the video cannot be read ({exc})", "无法读取视频（{exc}）"),
+    (
+        "the image cannot be read (its data is damaged, or it is not really a picture)",
+        "无法读取图片（数据已损坏，或它其实不是图片）",
+    ),
+    (
+        "the video cannot be read (its data is damaged, or it is not really a video)",
+        "无法读取视频（数据已损坏，或它其实不是视频）",
+    ),
     (
         "the MP4 index (moov box) is missing or incomplete: the file was cut short (an interrupted download, "
         "upload or recording)",
