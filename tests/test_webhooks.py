@@ -328,9 +328,13 @@ def served(quick_kling: FakeKling, tmp_path: Path) -> Iterator[Callable[[PollPol
 def generate(client: Any, image: Path, video: Path) -> dict[str, Any]:
     from gradio_client import handle_file
 
-    job = client.submit(
-        image=handle_file(str(image)), video=handle_file(str(video)), prompt="", backend="kling", api_name="/generate"
-    )
+    args: dict[str, Any] = {"image": handle_file(str(image)), "video": handle_file(str(video)), "backend": "kling"}
+    # Any other input the page may add keeps its default, or is left empty (None) when it has none.
+    params = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/generate"]["parameters"]
+    for param in params:
+        if param["parameter_name"] not in args and not param.get("parameter_has_default"):
+            args[param["parameter_name"]] = None
+    job = client.submit(**args, api_name="/generate")
     status, _player, _download, record, _pending = job.result(timeout=180)
     assert "Done" in status, status
     return record
