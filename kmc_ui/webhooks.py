@@ -201,6 +201,32 @@ def _safe(value: str) -> str:
     return _LOG_SAFE.sub("?", value or "")[:64] or "-"
 
 
+class _RefusalLog:
+    """At most `limit` refusal lines a minute: a flood of forged callbacks cannot fill the log (the
+    lines left out are counted in the next one)."""
+
+    def __init__(self, limit: int = 30, window: float = 60.0) -> None:
+        self.limit, self.window = limit, window
+        self.start, self.lines, self.dropped = 0.0, 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, reason: str, hook_id: str, run_id: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if now - self.start >= self.window:
+                self.start, self.lines = now, 0
+            if self.lines >= self.limit:
+                self.dropped += 1
+                return
+            self.lines += 1
+            dropped, self.dropped = self.dropped, 0
+        more = f" ({dropped} more refused and not logged)" if dropped else ""
+        log.warning("Kling callback refused (%s): webhook-id %s, run %s%s", reason, _safe(hook_id), _safe(run_id), more)
+
+
+_refused = _RefusalLog()
+
+
 def handle(
     studio: Any, run_id: str, body: bytes, headers: Mapping[str, str], seen: _Seen | None = None
 ) -> tuple[int, str]:
@@ -215,7 +241,7 @@ def handle(
     try:
         payload = verify(secret, body, headers)
     except Refused as exc:
-        log.warning("Kling callback refused (%s): webhook-id %s, run %s", exc.reason, _safe(hook_id), _safe(run_id))
+        _refused(exc.reason, hook_id, run_id)
         return exc.status, "Refused"
     event = parse(payload)
     try:
@@ -225,12 +251,12 @@ def handle(
         record = None
     if event is None or record is None or not record.extra.get("callback_url"):
         why = "not a task status" if event is None else "no such run"
-        log.warning("Kling callback refused (%s): webhook-id %s, run %s", why, _safe(hook_id), _safe(run_id))
+        _refused(why, hook_id, run_id)
         return (400 if event is None else 404), "Refused"
     # The callback must be about this run's task: its task id once we know it, our id (external) before.
     ours = event.task_id == record.task_id if record.task_id else event.external_id == run_id
     if not ours:
-        log.warning("Kling callback refused (another task): webhook-id %s, run %s", _safe(hook_id), _safe(run_id))
+        _refused("another task", hook_id, run_id)
         return 404, "Refused"
     if seen is not None and not seen.add(hook_id):
         return 200, "Already received"

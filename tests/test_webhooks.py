@@ -472,3 +472,19 @@ def test_api2_callbacks_wake_a_run_on_kling2(
         backend.close()
         studio.close()
         server.stop()
+
+
+def test_a_flood_of_forged_callbacks_does_not_fill_the_log(
+    route: tuple[TestClient, Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, studio = route
+    monkeypatch.setattr(webhooks, "_refused", webhooks._RefusalLog(limit=5, window=3600))
+    make_run(studio, "run-h")
+    body = legacy_body("T-run-h", "run-h")
+    for n in range(40):
+        assert post(client, "run-h", body, signed(body, OTHER_SECRET, msg_id=f"f{n}")).status_code == 401
+    lines = [r for r in caplog.records if "callback refused" in r.getMessage()]
+    assert len(lines) == 5
+    webhooks._refused.start = -1e9  # a new minute: the next line counts what was left out
+    post(client, "run-h", body, {})
+    assert "35 more refused and not logged" in caplog.records[-1].getMessage()
