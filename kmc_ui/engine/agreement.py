@@ -112,6 +112,11 @@ class AgreementReport:
     elapsed: float = 0.0
     error: str = ""
     version: int = REPORT_VERSION
+    # appearance beside the motion (kmc_ui/engine/appearance.py): AppearanceFinding.to_dict() each, with the
+    # result frames (sample indices, times) where it happens; `appearance_note`: why it was not looked at
+    appearance: list[dict[str, Any]] = field(default_factory=list)
+    appearance_checked: bool = False
+    appearance_note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -149,7 +154,18 @@ class AgreementReport:
         if self.score is None:
             return self._summary_v2()
         parts = self._score_sentences() + self._alignment_sentences() + self._frame_sentences()
-        return " ".join(parts)
+        return " ".join(parts + self._appearance_sentences())
+
+    def _appearance_sentences(self) -> list[str]:
+        from kmc_ui.engine.appearance import AppearanceFinding
+
+        if self.appearance_note:
+            return [f"Appearance was not checked: {self.appearance_note}."]
+        if not self.appearance_checked:
+            return []
+        if not self.appearance:
+            return ["Appearance: hands, limb colours and sharpness hold up against the reference and the picture."]
+        return ["Appearance:"] + [AppearanceFinding.from_dict(a).sentence() for a in self.appearance]
 
     def _score_sentences(self) -> list[str]:
         parts = [
@@ -252,6 +268,7 @@ def agreement_report(
         out = fused_track(Path(output_video), cache_dir=cache_dir, stride=out_stride)
         _measure(report, ref, out, character, max_offset_s)
         report.pck_single_pass = single.pck
+        _appearance(report, ref, out, Path(reference_video), Path(output_video), character_image)
         if plot_path is not None:
             draw_plot(report, Path(plot_path))
     except EngineError as exc:
@@ -260,6 +277,36 @@ def agreement_report(
         report.error = f"{type(exc).__name__}: {exc}"
     report.elapsed = time.perf_counter() - started
     return report
+
+
+def _appearance(
+    report: AgreementReport,
+    ref: MotionTrack,
+    out: MotionTrack,
+    reference_video: Path,
+    output_video: Path,
+    character_image: str | Path | None,
+) -> None:
+    """The appearance findings (kmc_ui/engine/appearance.py) into the report; a failure there is
+    noted and never costs the motion report."""
+    from kmc_ui.engine.appearance import appearance_findings
+
+    try:
+        found = appearance_findings(
+            output_video,
+            out.times,
+            out.landmarks,
+            reference_video,
+            ref.times,
+            ref.landmarks,
+            report.offset_s,
+            character_image,
+        )
+    except Exception as exc:
+        report.appearance_note = f"{type(exc).__name__}: {exc}"[:200]
+        return
+    report.appearance = [f.to_dict() for f in found]
+    report.appearance_checked = True
 
 
 def _stride(path: Path) -> int:
