@@ -488,3 +488,40 @@ def test_a_flood_of_forged_callbacks_does_not_fill_the_log(
     webhooks._refused.start = -1e9  # a new minute: the next line counts what was left out
     post(client, "run-h", body, {})
     assert "35 more refused and not logged" in caplog.records[-1].getMessage()
+
+
+def test_a_wake_ends_the_wait_before_the_next_status_check(
+    fake_kling: FakeKling,
+    kling_settings: Settings,
+    media_server: Any,
+    fake_clock: Any,
+    tmp_path: Path,
+    character_image: Path,
+    reference_video: Path,
+) -> None:
+    """jobs.run_job alone, on a fake clock: polls a minute apart, the task done at once at the
+    provider. Woken, the first status check is at 0 s; not woken, at 60 s."""
+    from kmc_ui.backends.base import JobRequest
+    from kmc_ui.jobs import run_job
+
+    fake_kling.scenario = Scenario(submitted_s=0, processing_s=0)
+    backend = KlingLegacyBackend(kling_settings, media_server.host)
+    history = History(tmp_path / "jobs")
+    try:
+        slow = PollPolicy(first=60, running=60, warmup=0, warmup_interval=60, queued=60, queued_far=60)
+        for woken, first_poll in ((True, 0.0), (False, 60.0)):
+            fake_kling.requests.clear()
+            run_id = f"wake-{woken}"
+            history.create(OWNER, {"run_id": run_id, "status": "created"})
+            wake = threading.Event()
+            if woken:
+                wake.set()  # a callback came in while the create was being answered
+            request = JobRequest(character_image, reference_video, run_id=run_id)
+            steps = list(run_job(backend, request, history, OWNER, poll=slow, clock=fake_clock.clock(), wake=wake))
+            assert steps[-1].stage == "done"
+            (create, first, *_) = fake_kling.requests_at("create") + fake_kling.requests_at("poll")
+            assert first.at - create.at == first_poll, steps[-1].text
+            assert not wake.is_set()
+    finally:
+        backend.close()
+        history.close()
