@@ -152,15 +152,10 @@ class Studio:
 
     # ----------------------------------------------------------------- checks
     def check(self, inputs: Inputs) -> CheckReport:
-        locked, inputs = inputs.extra_pictures and inputs.orientation != "video", inputs.effective()
+        lock, inputs = element_findings(inputs), inputs.effective()
         image = probe_image(inputs.image) if inputs.image else None
         video = probe_video(inputs.video) if inputs.video else None
-        findings = check_all(image, video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
-        findings += check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
-        if inputs.extra_pictures:
-            findings.append(Finding("hint", "element", "element_cost", COST_NOTE))
-        if locked:
-            findings.append(Finding("warning", "element", "element_orientation", ORIENTATION_NOTE))
+        findings = check_all(image, video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound) + lock
         seconds = billed(inputs.backend, billed_seconds(video, inputs.orientation))
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
@@ -748,6 +743,18 @@ def _body_key(inputs: Inputs) -> tuple[str, str, str]:
 def safe_user(name: str) -> str:
     """A Hugging Face user name as an id fragment (letters, digits, - and _)."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40]
+
+
+def element_findings(inputs: Inputs) -> list[Finding]:
+    """The identity lock's findings: its pictures against the Element limits, what it costs, and that it
+    makes the run follow the video's orientation (kmc_ui/elements.py). None without extra pictures."""
+    if not inputs.extra_pictures:
+        return []
+    findings = check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
+    findings.append(Finding("hint", "element", "element_cost", COST_NOTE))
+    if inputs.orientation != "video":
+        findings.append(Finding("warning", "element", "element_orientation", ORIENTATION_NOTE))
+    return findings
 
 
 def keep_copy(src: Path, folder: Path) -> Path:

@@ -144,3 +144,38 @@ def test_generate_sends_a_public_video_url_as_it_is(tmp_path: Path, quick_kling:
     res = run_cli(*args, "--orientation", "image", tmp_path=tmp_path, env=env)
     assert res.returncode == 1 and "so the URL you gave is not what would be sent" in res.stderr, res.stderr
     assert "KMC_PUBLIC_BASE_URL" in res.stderr and len(quick_kling.tasks) == 1
+
+
+def test_identity_lock_and_watermark_from_the_command_line(
+    tmp_path: Path, kling2_server: Any, media_server: Any
+) -> None:
+    """`--angle` adds pictures for Kling 3.0's identity lock (checked first: a too-small one stops the run
+    with its name and exit 1), `--watermark` keeps a watermarked copy beside the result."""
+    from tests.fakes.kling import Scenario
+    from tests.figures import make_character
+
+    kling2_server.reset()
+    kling2_server.scenario = Scenario(submitted_s=0.1, processing_s=0.2)
+    image = make_character(tmp_path / "character.png")
+    side = make_image(tmp_path / "side.jpg", 500, 800, fmt="JPEG")
+    small = make_image(tmp_path / "small.jpg", 200, 400, fmt="JPEG")
+    clip = make_video(tmp_path / "clip.mp4", 720, 1280, seconds=4)
+    url = media_server.host.register(clip)
+    env = {"KLING_API_KEY": kling2_server.api_key, "KLING_API_BASE": kling2_server.base_url}
+    env |= {"KMC_ALLOW_PRIVATE_URLS": "1"}
+    lock = ("--model", "v3", "--backend", "kling2", "--orientation", "image")
+    checked = run_cli(
+        "check", str(image), str(clip), *lock, "--angle", str(small), "--no-pose", "--json", tmp_path=tmp_path
+    )
+    codes = {f["code"]: f for f in json.loads(checked.stdout)["findings"]}
+    assert checked.returncode == 1 and "Extra character picture 1" in codes["element_too_small"]["message"]
+    assert codes["element_orientation"]["level"] == "warning"
+    out = tmp_path / "result.mp4"
+    args = ("generate", str(image), url, "--out", str(out), *lock, "--angle", str(side), "--watermark", "--json")
+    res = run_cli(*args, tmp_path=tmp_path, env=env)
+    assert res.returncode == 0, res.stderr
+    create = kling2_server.requests_at("create")[-1].json
+    assert any(c["type"] == "element" for c in create["contents"]) and create["options"]["watermark_info"]["enabled"]
+    assert create["settings"]["character_orientation"] == "video" and out.is_file()
+    assert kling2_server.element_creates == 1
+    kling2_server.reset()

@@ -164,9 +164,12 @@ def test_api_parameters_are_unchanged_by_the_language_wiring(app: tuple[Client, 
             "kling_api_key",
             "fal_key",
             "replicate_api_token",
+            "watermark_on",  # added last, with a default: scripts that leave it out still work
         ],
         "/report": ["run"],
     }
+    (watermark,) = [p for p in named["/generate"]["parameters"] if p["parameter_name"] == "watermark_on"]
+    assert watermark["parameter_has_default"] and watermark["parameter_default"] is False
 
 
 def test_check_and_validation_answer_in_chinese_only_when_asked(

@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from kmc_ui.ui.batch_tab import build_batch_tab, wire_batch
 from kmc_ui.ui.examples_tab import build_examples_tab, wire_examples
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
+from kmc_ui.ui.identity_lock import build_identity_lock, wire_identity_lock
 from kmc_ui.ui.owner_tab import build_owner_tab, wire_owner
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
@@ -272,6 +274,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             elem_id="kmc-model",
                         )
                         keep_sound = gr.Checkbox(value=True, label=t("keep_sound"), elem_id="kmc-sound")
+                        watermark = gr.Checkbox(False, label=t("watermark"), elem_id="kmc-watermark")
                         backend = gr.Dropdown(
                             backend_choices(studio),
                             value=default_backend,
@@ -279,6 +282,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                             elem_id="kmc-backend",
                         )
                         backend_info = gr.Markdown(backend_note(studio, default_backend), elem_id="kmc-backend-info")
+                        lock_ui = build_identity_lock()
                         with gr.Accordion(t("keys_title"), open=False):
                             gr.Markdown(t("keys_note"))
                             key_boxes = [
@@ -536,6 +540,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
             fal_key,
             replicate_api_token,
             key,
+            _watermark,
+            _angles,
             request: gr.Request,
         ):
             lang = lang_of(request)
@@ -554,7 +560,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
             if not video:
                 v["video"] = gr.validate(False, translate("Add a motion video.", lang))
             ok = gr.validate(True, "")
-            answer = [v["image"], v["video"], v["prompt"], *([ok] * 13)]
+            answer = [v["image"], v["video"], v["prompt"], *([ok] * 15)]
             if all(a["is_valid"] for a in answer):
                 generating.expect(session_of(request))  # queued: Stop can take it out before it starts
             return answer
@@ -576,11 +582,14 @@ def build_demo(studio: Studio) -> gr.Blocks:
             fal_key,
             replicate_api_token,
             _key,
+            watermark_on,
+            angles,
             request: gr.Request,
             profile: gr.OAuthProfile | None,
         ):
             keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
             inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
+            inputs = replace(inputs, watermark=bool(watermark_on), extra_pictures=tuple(angles or ()))
             own = visitor(studio, request)
             chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
             label = getattr(chosen, "label", "") or ""
@@ -675,7 +684,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
 
         gen_event = generate_btn.click(
             do_generate,
-            inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key],
+            inputs=[*all_inputs, pasted_url, *key_boxes, prepared_key, watermark, lock_ui.chosen],
             outputs=[status, player, download, run_record, report_md],
             validator=validate_generate,
             api_name="generate",
@@ -748,6 +757,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
                 return gr.Tab(visible=True) if named else gr.skip()
 
             demo.load(reveal, None, owner_tab, api_visibility="private")
+        wire_identity_lock(studio, lock_ui, orientation, model, backend)
         wire_batch(studio, batch_ui, settings_inputs=[prompt, orientation, tier, keep_sound, model, backend])
         wire_history(
             studio,

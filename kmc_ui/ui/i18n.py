@@ -63,6 +63,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "model_v2.6": ("Kling 2.6 Motion Control", "可灵 2.6 动作控制"),
     "model_v3": ("Kling 3.0 Motion Control", "可灵 3.0 动作控制"),
     "keep_sound": ("Keep the video's original sound", "保留视频原声"),
+    "watermark": ("Also keep a watermarked copy (Kling official API)", "另存一份带水印的版本（可灵官方 API）"),
+    "lock_title": ("Identity lock (Kling 3.0, API 2.0)", "身份锁定（可灵 3.0，API 2.0）"),
+    "lock_note": (
+        "Add 1-3 more pictures of the same character from other angles. Kling makes an identity Element from "
+        "them and the character image, so the face and clothes hold through the motion. It works with model "
+        "v3 on 'Kling official API 2.0'; the result then follows the video's orientation. The Element is made "
+        "once (0 units in a live test; not on Kling's price page) and reused for the same pictures.",
+        "再添加 1-3 张同一角色其他角度的图片。可灵会用它们和角色图片生成一个身份元素，使面部和服装在动作中保持一致。"
+        "仅适用于“可灵官方 API 2.0”上的 v3 模型；此时结果按视频的朝向生成。"
+        "元素只生成一次（实测 0 单位；可灵价目表未列出），相同图片会复用。",
+    ),
+    "lock_pictures": ("More pictures of the character (1-3, other angles)", "角色的更多图片（1-3 张，其他角度）"),
+    "lock_mine": ("Your identity Elements", "你的身份元素"),
+    "lock_delete": ("Delete", "删除"),
     "backend_label": ("Backend", "后端"),
     "keys_title": ("API keys for this session (optional, never stored)", "本次会话的 API 密钥（可选，从不保存）"),
     "keys_note": (
