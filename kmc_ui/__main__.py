@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("reference", help="the motion reference video (a file path)")
     report.add_argument("result", help="the result video to compare with it (a file path)")
     report.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    report.add_argument(
+        "--image",
+        default=None,
+        help="the character picture the result was made from: limb colours are compared with it (appearance checks)",
+    )
     return p
 
 
@@ -100,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = replace(settings, workers=max(1, args.threads))
         return worker_main(replace(settings, workers=max(1, settings.workers)), args.media_port)
     if args.command == "report":
-        return _report(Path(args.reference), Path(args.result), args.json)
+        return _report(Path(args.reference), Path(args.result), args.json, args.image)
 
     from kmc_ui.media.remote import UrlRefused
     from kmc_ui.server import make_backends, make_media_host
@@ -174,8 +179,12 @@ def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool, video_ur
     return 0
 
 
-def _report(reference: Path, result: Path, as_json: bool) -> int:
-    """Exit 0 with the report; 2 with a message on stderr when the videos cannot be compared."""
+def _report(reference: Path, result: Path, as_json: bool, image: str | None = None) -> int:
+    """Exit 0 with the report; 2 with a message on stderr when the videos cannot be compared (or the
+    picture given with --image is not a file)."""
+    if image and not Path(image).is_file():
+        print(f"error: the character picture {image} cannot be read: no such file", file=sys.stderr)
+        return 2
     for label, path in (("reference", reference), ("result", result)):
         problem = _unreadable_video(path)
         if problem:
@@ -183,7 +192,7 @@ def _report(reference: Path, result: Path, as_json: bool) -> int:
             return 2
     from kmc_ui.engine.agreement import agreement_report
 
-    report = agreement_report(reference, result)
+    report = agreement_report(reference, result, character_image=image)
     if not report.ok:
         print(f"error: {report.summary()}", file=sys.stderr)
         return 2

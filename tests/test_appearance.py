@@ -6,6 +6,9 @@ altered here with OpenCV and encoded with ffmpeg; the real report (mediapipe pos
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -19,6 +22,7 @@ from kmc_ui.engine.appearance import BANDS, HANDS
 from kmc_ui.engine.motion import read_pose
 from kmc_ui.pose import landmarks as L
 
+ROOT = Path(__file__).resolve().parents[1]
 FPS, SECONDS, WIDTH = 12, 3.0, 540
 START = 3.7  # the stretch of the sample dance where the hand detector finds both hands
 ALTERED = (1.0, 2.5)  # seconds of the result that are altered
@@ -156,3 +160,29 @@ def test_the_json_carries_the_appearance_findings(reports: dict[str, AgreementRe
     assert {"code", "limb", "frames", "times", "value"} <= set(first)
     back = AgreementReport.from_dict(data)
     assert back.appearance == reports["hand"].appearance
+
+
+def test_cli_report_takes_the_picture_and_prints_the_appearance(clips: dict[str, Path], tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KLING_", "FAL_", "REPLICATE_", "KMC_"))}
+    args = ["report", clips["reference"], clips["hand"], "--json", "--image", clips["picture"]]
+    done = subprocess.run(
+        [sys.executable, "-m", "kmc_ui", *map(str, args)],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT), "KMC_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(done.stdout)
+    assert data["appearance_checked"] and any(a["limb"] == "right hand" for a in data["appearance"]), data
+    assert "Appearance:" in data["summary"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "kmc_ui", *map(str, args[:-1]), tmp_path / "nope.png"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT), "KMC_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 2 and "character picture" in missing.stderr
