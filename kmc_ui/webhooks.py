@@ -40,7 +40,7 @@ HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 # Provider statuses in the order a task goes through them (both designs): a late callback never
 # puts a run's recorded provider status back.
 STATUS_RANK = {"submitted": 0, "processing": 1, "succeed": 2, "succeeded": 2, "failed": 2}
-_SIGNATURE = re.compile(r"^v\d+,[A-Za-z0-9+/=]+$")
+_SIGNATURE = re.compile(r"^v[0-9]+,[A-Za-z0-9+/=]+$")
 _LOG_SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
@@ -65,6 +65,8 @@ def callback_url_for(settings: Any, backend: str, run_id: str) -> str:
         return ""
     if not secret_usable(settings.kling_webhook_secret):
         return ""  # a callback that could never be verified is not asked for (warned at start, see routes)
+    if not settings.public_base_url.lower().startswith("https://") and not settings.allow_private_urls:
+        return ""  # Kling posts to HTTPS endpoints (facts A2); plain http only for loopback tests
     return f"{settings.public_base_url.rstrip('/')}{CALLBACK_PATH}/{run_id}"
 
 
@@ -91,7 +93,7 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> dict[str, An
     if not all(low.get(name, "").strip() for name in HEADERS):
         raise Refused("unsigned (no webhook-id / webhook-timestamp / webhook-signature)")
     timestamp = low["webhook-timestamp"].strip()
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp):
         raise Refused("bad webhook-timestamp")
     # Several signatures are separated by spaces during a rotation; only well-formed ones are offered.
     signatures = [s for s in low["webhook-signature"].split() if _SIGNATURE.match(s)]
@@ -290,6 +292,10 @@ def callback_routes(studio: Any) -> list[Any]:
     secret = studio.settings.kling_webhook_secret
     if secret and not secret_usable(secret):
         log.error("KLING_WEBHOOK_SECRET is not a Standard Webhooks secret (whsec_ + base64): callbacks are off")
+    elif secret and not callback_url_for(studio.settings, CALLBACK_BACKENDS[0], "probe"):
+        log.warning(
+            "KLING_WEBHOOK_SECRET is set but KMC_PUBLIC_BASE_URL is no https:// URL: callbacks are off, runs are polled"
+        )
 
     async def receive(request: Request) -> PlainTextResponse:
         if not studio.settings.kling_webhook_secret:

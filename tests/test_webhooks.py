@@ -150,6 +150,9 @@ def test_a_secret_that_is_not_whsec_base64_asks_for_no_callbacks() -> None:
     assert callback_url_for(on, "kling2", "run-1") == f"https://kmc.example.org{CALLBACK_PATH}/run-1"
     assert callback_url_for(on, "fal", "run-1") == ""
     assert callback_url_for(Settings(kling_webhook_secret=SECRET), "kling", "run-1") == ""  # no public URL
+    plain = Settings(kling_webhook_secret=SECRET, public_base_url="http://kmc.example.org")
+    assert callback_url_for(plain, "kling", "run-1") == ""  # Kling posts to HTTPS endpoints only
+    assert callback_url_for(replace(plain, allow_private_urls=True), "kling", "run-1")  # (loopback tests)
     bad = Settings(kling_webhook_secret="whsec_", public_base_url="https://kmc.example.org")
     assert callback_url_for(bad, "kling", "run-1") == ""
     with pytest.raises(Refused) as refused:
