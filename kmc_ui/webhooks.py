@@ -5,6 +5,7 @@ a secret callbacks carry no signature, and an unsigned callback is never trusted
 fallback, so a lost callback costs nothing but time.
 
     POST /kmc/callbacks/kling/<run id>      webhook-id, webhook-timestamp, webhook-signature
+    POST /kmc/callbacks/kling               the console's test callback: 200 when the signature holds
 
 A callback is verified with the `standardwebhooks` library (Standard Webhooks: HMAC-SHA256 over
 `{id}.{timestamp}.{raw body}` with the base64 secret after `whsec_`, several space-separated
@@ -281,6 +282,24 @@ def handle(
     return 200, "OK"
 
 
+def handle_test(
+    studio: Any, _run_id: str, body: bytes, headers: Mapping[str, str], seen: _Seen | None = None
+) -> tuple[int, str]:
+    """A callback to the bare path (no run): the console's test button (Basic Settings -> Webhook,
+    `status "submitted"`, `outputs []`). 200 when its signature holds, so the owner can check the
+    secret; nothing else happens."""
+    if not studio.settings.kling_webhook_secret:
+        return 404, "Not found"
+    hook_id = {k.lower(): v for k, v in headers.items()}.get("webhook-id", "")
+    try:
+        verify(studio.settings.kling_webhook_secret, body, headers)
+    except Refused as exc:
+        _refused(exc.reason, hook_id, "")  # (no run: "run -")
+        return exc.status, "Refused"
+    log.info("Kling test callback verified: KLING_WEBHOOK_SECRET matches (webhook-id %s)", _safe(hook_id))
+    return 200, "Signature verified"
+
+
 def callback_routes(studio: Any) -> list[Any]:
     """The POST route Kling calls; the work is quick (two small writes), the answer prompt."""
     from starlette.concurrency import run_in_threadpool
@@ -309,11 +328,15 @@ def callback_routes(studio: Any) -> list[Any]:
             if size > MAX_BODY_BYTES:
                 return PlainTextResponse("Too large", status_code=413)
             chunks.append(chunk)
-        run_id = str(request.path_params["run_id"])
-        status, text = await run_in_threadpool(handle, studio, run_id, b"".join(chunks), dict(request.headers), seen)
+        run_id = str(request.path_params.get("run_id", ""))
+        work = handle if run_id else handle_test
+        status, text = await run_in_threadpool(work, studio, run_id, b"".join(chunks), dict(request.headers), seen)
         return PlainTextResponse(text, status_code=status)
 
-    return [Route(CALLBACK_PATH + "/{run_id}", receive, methods=["POST"], name="kmc_kling_callback")]
+    return [
+        Route(CALLBACK_PATH + "/{run_id}", receive, methods=["POST"], name="kmc_kling_callback"),
+        Route(CALLBACK_PATH, receive, methods=["POST"], name="kmc_kling_callback_test"),
+    ]
 
 
 def add_callback_routes(app: object, studio: Any) -> None:

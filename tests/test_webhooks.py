@@ -528,3 +528,16 @@ def test_a_wake_ends_the_wait_before_the_next_status_check(
     finally:
         backend.close()
         history.close()
+
+
+def test_the_consoles_test_callback_checks_the_secret(
+    route: tuple[TestClient, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Kling's console test (facts A2: `status "submitted"`, `outputs []`) posted to the bare path."""
+    client, _studio = route
+    caplog.set_level(logging.INFO)
+    body = json.dumps({"id": "1234567890", "status": "submitted", "message": "", "outputs": []}).encode()
+    ok = client.post(CALLBACK_PATH, content=body, headers=signed(body, msg_id="t1"))
+    assert ok.status_code == 200 and "Kling test callback verified" in caplog.text
+    bad = client.post(CALLBACK_PATH, content=body, headers=signed(body, OTHER_SECRET, msg_id="t2"))
+    assert bad.status_code == 401 and "t2" in caplog.text
