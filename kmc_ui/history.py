@@ -210,3 +210,128 @@ class History:
             return False
         log.warning("the disk is full: the space held back for run records is being used")
         return True
+
+
+# ---------------------------------------------------------------- a run in words (History, Batch)
+
+# Statuses whose task may still be fetched from its provider ("Resume": polled and downloaded again,
+# never paid twice). The offline engine's tasks live in the process that ran them: never resumable.
+RESUMABLE = frozenset({"submitted", "queued", "running", "stopped_waiting", "downloading", "download_failed"})
+GOING = frozenset({"created", "queued", "submitting", "submitted", "running", "downloading", "retrying"})
+PROVIDER_NAMES = {
+    "local": ("offline preview", "离线预览"),
+    "kling": ("Kling", "可灵"),
+    "kling2": ("Kling API 2.0", "可灵 API 2.0"),
+    "fal": ("fal.ai", "fal.ai"),
+    "replicate": ("Replicate", "Replicate"),
+}
+TIER_NAMES = {"std": ("Standard 720p", "标准 720p"), "pro": ("Pro 1080p", "专业 1080p")}
+_MONTHS_ZH = "一二三四五六七八九十"
+
+
+def _pick(lang: str, en: str, zh: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def when_text(seconds: Any, lang: str = "en", now: float | None = None) -> str:
+    """'2 Dec 14:03' (the year too when it is not this year's); Chinese '12月2日 14:03'."""
+    try:
+        t = time.localtime(float(seconds))
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    this_year = time.localtime(now if now is not None else time.time()).tm_year
+    year = "" if t.tm_year == this_year else f" {t.tm_year}"
+    if lang == "zh":
+        return f"{'' if not year else f'{t.tm_year}年'}{t.tm_mon}月{t.tm_mday}日 {t.tm_hour:02d}:{t.tm_min:02d}"
+    return f"{t.tm_mday} {time.strftime('%b', t)}{year} {t.tm_hour:02d}:{t.tm_min:02d}"
+
+
+def provider_name(record: dict[str, Any], lang: str = "en") -> str:
+    name = str(record.get("provider") or "")
+    en, zh = PROVIDER_NAMES.get(name, (name, name))
+    return _pick(lang, en, zh)
+
+
+def _facts(record: dict[str, Any], lang: str) -> str:
+    """'5 s, Standard 720p, offline preview'."""
+    settings = record.get("settings") or {}
+    parts = []
+    seconds = record.get("result_duration")
+    if isinstance(seconds, int | float) and seconds > 0:
+        parts.append(_pick(lang, f"{seconds:.0f} s", f"{seconds:.0f} 秒"))
+    tier = TIER_NAMES.get(str(settings.get("tier") or ""))
+    if tier:
+        parts.append(_pick(lang, *tier))
+    if record.get("provider"):
+        parts.append(provider_name(record, lang))
+    return _pick(lang, ", ", "，").join(parts)
+
+
+def status_sentence(record: dict[str, Any], lang: str = "en") -> str:
+    """The run's status as a sentence a visitor reads, e.g. 'Finished 2 Dec 14:03 — 5 s, Standard
+    720p, offline preview' or 'Stopped by you; the task was cancelled'. No raw status word, no error
+    class or path (the error sentence the run recorded is kept for 'Failed: ...', by its caller)."""
+    status = str(record.get("status") or "")
+    at = when_text(record.get("finished_at") or record.get("updated_at") or record.get("created_at"), lang)
+    facts = _facts(record, lang)
+    where = provider_name(record, lang)
+    task = bool(record.get("task_id"))
+    if status == "succeeded":
+        return _pick(lang, f"Finished {at} — {facts}", f"{at} 完成 — {facts}")
+    if status == "canceled":
+        return _pick(
+            lang,
+            "Stopped by you; the task was cancelled, so there is no result",
+            "已由你停止；任务已取消，因此没有结果",
+        )
+    if status == "stopped":
+        return _pick(lang, "Stopped by you before anything was sent", "已由你停止，尚未发送任何内容")
+    if status == "stopped_waiting":
+        return _pick(
+            lang,
+            f"No longer watched; the task may still be running at {where}: Resume fetches its result without "
+            "paying again",
+            f"已停止等待；任务可能仍在 {where} 运行：点击“继续”即可获取结果，无需再次付费",
+        )
+    if status == "download_failed":
+        return _pick(
+            lang,
+            f"Finished at {where}, but the result could not be downloaded: Resume tries again without paying again",
+            f"已在 {where} 完成，但结果无法下载：点击“继续”重新下载，无需再次付费",
+        )
+    if status == "submit_uncertain":
+        return _pick(
+            lang,
+            f"Sent to {where}, but its answer was lost: Resume looks the task up",
+            f"已发送到 {where}，但没有收到答复：点击“继续”查找该任务",
+        )
+    if status == "submit_failed":
+        return _pick(lang, f"Not accepted by {where}", f"{where} 未接受此运行")
+    if status == "failed":
+        return _pick(lang, f"Failed {at}", f"{at} 失败")
+    if status in ("queued", "created", "submitting"):
+        return _pick(lang, "Waiting for its turn", "正在排队")
+    if status in GOING:
+        if task:
+            return _pick(lang, f"Running at {where} since {at}", f"自 {at} 起在 {where} 运行中")
+        return _pick(lang, "Running", "运行中")
+    return _pick(lang, "Unknown state", "状态未知")
+
+
+def run_actions(record: dict[str, Any] | None) -> dict[str, bool]:
+    """Which History buttons make sense for this run: Resume only for a task that can still be fetched
+    (never an offline run, nor a finished or cancelled one), Re-run when its inputs are kept, Download
+    when there is a result, Delete for a run not going on."""
+    if not record:
+        return {"resume": False, "stop": False, "rerun": False, "delete": False, "download": False}
+    status = str(record.get("status") or "")
+    hosted = str(record.get("provider") or "") not in ("", "local")
+    resumable = hosted and bool(record.get("task_id")) and status in RESUMABLE | {"submit_uncertain"}
+    inputs = record.get("inputs") or {}
+    return {
+        "resume": resumable,
+        "stop": False,  # shown only while a resume started on this page is going on
+        "rerun": bool(inputs.get("image") and inputs.get("video")),
+        "delete": status not in GOING or not record.get("task_id"),
+        "download": status == "succeeded" and bool(record.get("output")),
+    }

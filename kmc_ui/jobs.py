@@ -368,8 +368,8 @@ def _status_text(backend: Backend, state: TaskState | None) -> str:
 def stopped_text(record: dict[str, Any] | None, label: str) -> str:
     """What Stop did to a run, read from its record as `_stop` left it."""
     status, task_id = (record or {}).get("status", ""), (record or {}).get("task_id", "")
-    if task_id and status == "canceled":
-        return f"{label} cancelled task {task_id}: it will not run."
+    if task_id and status == "canceled":  # (queued or already running: it stops there either way)
+        return f"{label} cancelled task {task_id}: it stops there, and no result will come."
     if task_id:
         return (
             f"No longer waiting; task {task_id} keeps running at {label}. "

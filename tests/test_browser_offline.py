@@ -103,11 +103,38 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     page.get_by_role("tab", name="History").click()
     page.click("#kmc-history-refresh")
     page.wait_for_function(
-        "document.querySelector('#kmc-history-table').innerText.includes('succeeded')", timeout=20000
+        "document.querySelector('#kmc-history-table').innerText.includes('Finished')", timeout=20000
     )
     table = page.inner_text("#kmc-history-table")
-    assert "local" in table
+    assert "offline preview" in table and "Stopped by you; the task was cancelled" in table, table
+    assert "canceled" not in table and "succeeded" not in table  # sentences, not bare status words
     page.screenshot(path=str(shots / "3-history-after-reload.png"), full_page=True)
     records = stored_records(data)
     assert len(records) == 2
     assert sorted(r["status"] for r in records) == ["canceled", "succeeded"]
+
+    # The newest run (the cancelled one) opens by itself: in words, with only the actions that fit.
+    page.wait_for_function(
+        "document.querySelector('#kmc-history-status').innerText.includes('Stopped by you')", timeout=20000
+    )
+    assert not page.locator("#kmc-history-resume").is_visible()  # an offline task cannot be fetched again
+    assert not page.locator("#kmc-history-stop").is_visible()
+    assert page.locator("#kmc-history-rerun").is_visible() and page.locator("#kmc-history-delete").is_visible()
+    summary = page.inner_text("#kmc-history-record")
+    assert "Settings" in summary and "Run id" in summary, summary
+    assert "{" not in summary and str(data) not in summary and "/tmp/" not in summary, summary
+
+    # The finished run reopened: its result plays and its motion report is there, no Resume offered.
+    page.click("#kmc-history-pick input")
+    page.get_by_role("option").filter(has_text="Finished").first.click()
+    page.wait_for_function(
+        "document.querySelector('#kmc-history-report').innerText.includes('Motion agreement')", timeout=120000
+    )
+    page.wait_for_function(
+        """[...document.querySelectorAll('#kmc-history-player video')].every(v => v.readyState >= 2)""",
+        timeout=30000,
+    )
+    assert "Finished" in page.inner_text("#kmc-history-status")
+    assert not page.locator("#kmc-history-resume").is_visible()
+    assert ".mp4" in page.inner_text("#kmc-history-record")  # files by their names
+    page.screenshot(path=str(shots / "4-history-reopened.png"), full_page=True)

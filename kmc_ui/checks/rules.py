@@ -165,8 +165,8 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
             "error",
             "image_too_small",
             f"Character image is {info.width}x{info.height} px; each side must be at least {limits.image_min_side} px.",
-            f"Use a larger picture (at least {limits.image_warn_below_side} px a side, ideally "
-            f"{limits.image_hint_below_short_side} px or more).",
+            f"Use a larger picture: at least {limits.image_min_side} px a side ({limits.image_warn_below_side} px "
+            f"suits every provider; ideally {limits.image_hint_below_short_side} px or more).",
         )
     elif short < limits.image_warn_below_side:
         add(

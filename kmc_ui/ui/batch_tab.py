@@ -23,6 +23,7 @@ from kmc_ui.ui.runtime_text import lang_of, pick, translate
 from kmc_ui.ui.stops import Stops, session_of, stop_answer
 
 BATCH_STOPPED = "Batch stopped: items not started were not sent."
+REPORT_RUNNING = "Result ready; its motion report is still running…"
 COLUMNS = ["#", "Item", "Stage", "Details", "Task id"]
 COLUMNS_ZH = ["#", "项目", "阶段", "详情", "任务 ID"]
 
@@ -81,19 +82,42 @@ def plan_html(plan: BatchPlan, lang: str = "en") -> str:
     return f"<p><b>{html.escape(translate(plan.total_text(), lang))}</b></p>{shared}<ol>{''.join(rows)}</ol>"
 
 
-def table_value(progress: BatchProgress, lang: str = "en") -> Any:
-    """The item table: English rows as they always were; for "zh" translated rows and headers."""
-    rows = [
-        [
-            i.index,
-            translate(i.label, lang),
-            render.stage_word(i.stage, lang) if lang == "zh" else i.stage,
-            translate(i.error or i.text, lang),
-            i.task_id,
-        ]
-        for i in progress.items
-    ]
+def table_value(progress: BatchProgress, lang: str = "en", reports: dict[int, str] | None = None) -> Any:
+    """The item table: English rows as they always were; for "zh" translated rows and headers.
+    `reports`: per finished item (by index), where its motion report stands ("" while it runs)."""
+    reports = reports if reports is not None else {}
+    rows = []
+    for i in progress.items:
+        details = translate(i.error or i.text, lang)
+        if i.stage == "done" and i.result_path is not None and i.index in reports:
+            details = reports[i.index] or translate(REPORT_RUNNING, lang)
+        stage = render.stage_word(i.stage, lang) if lang == "zh" else i.stage
+        rows.append([i.index, translate(i.label, lang), stage, details, i.task_id])
     return {"data": rows, "headers": COLUMNS_ZH} if lang == "zh" else rows
+
+
+def gallery_caption(label: str, report: dict[str, Any] | None, lang: str = "en") -> str:
+    """A result's caption in the grid: which item, and its motion score once the report is ready."""
+    score = (report or {}).get("score")
+    if report is None:
+        state = pick(lang, "result ready, motion report still running", "结果已就绪，动作报告仍在生成")
+    elif isinstance(score, int | float):
+        state = pick(lang, f"motion agreement {score:.0f}/100", f"动作一致度 {score:.0f}/100")
+    else:
+        state = pick(lang, "result ready", "结果已就绪")
+    return f"{translate(label, lang)} · {state}"
+
+
+def reports_status(progress: BatchProgress, ready: int, total: int, lang: str = "en") -> str:
+    """The batch's status while its results' motion reports are made: never 'done' before they are."""
+    runs = translate(progress.text(), lang)
+    if ready < total:
+        return pick(
+            lang,
+            f"⏳ {runs}. Motion reports still running: {ready} of {total} ready.",
+            f"⏳ {runs}。动作报告仍在生成：已完成 {ready}/{total}。",
+        )
+    return pick(lang, f"✅ {runs}. Every motion report is ready.", f"✅ {runs}。所有动作报告均已完成。")
 
 
 def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> None:
@@ -146,15 +170,38 @@ def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> No
             return
         if last is None:
             return
-        gallery, notes = [], []
+        # The results show at once, labelled; each report then arrives in turn, and the batch says it
+        # is complete only when the last one has.
+        results = last.results
         sep = pick(lang, ": ", "：")
-        for item in last.results:
-            report = studio.report(own, item.run_id) or {}
-            label = translate(item.label, lang)
-            gallery.append((served(item.result_path), label))
-            summary = translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
-            notes.append(f"- **{html.escape(label)}**{sep}{summary}")
-        yield f"✅ {translate(last.text(), lang)}", table_value(last, lang), gallery, "\n".join(notes)
+        ready: dict[int, dict[str, Any]] = {}
+
+        def shown() -> tuple[list[tuple[Any, str]], dict[int, str], str]:
+            gallery = [(served(i.result_path), gallery_caption(i.label, ready.get(i.index), lang)) for i in results]
+            states, notes = {}, []
+            for i in results:
+                report = ready.get(i.index)
+                if report is None:
+                    states[i.index] = ""
+                    continue
+                summary = (
+                    translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
+                )
+                states[i.index] = pick(lang, "Result and motion report ready.", "结果和动作报告均已就绪。")
+                notes.append(f"- **{html.escape(translate(i.label, lang))}**{sep}{summary}")
+            return gallery, states, "\n".join(notes)
+
+        if not results:
+            icon = "⛔" if last.count("failed") else "✅"
+            yield f"{icon} {translate(last.text(), lang)}", table_value(last, lang), [], ""
+            return
+        gallery, states, notes = shown()
+        yield reports_status(last, 0, len(results), lang), table_value(last, lang, states), gallery, notes
+        for item in results:
+            ready[item.index] = studio.report(own, item.run_id) or {}
+            gallery, states, notes = shown()
+            status = reports_status(last, len(ready), len(results), lang)
+            yield status, table_value(last, lang, states), gallery, notes
 
     def queued(request: gr.Request, *values: Any) -> list[dict[str, Any]]:
         batches.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts

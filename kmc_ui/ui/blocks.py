@@ -504,15 +504,19 @@ def build_demo(studio: Studio) -> gr.Blocks:
             lines = []
             if rep.error:
                 lines.append(f"⛔ {translate(rep.error, lang)}")
+            remaining = [f for f in rep.findings if f.level == "error"]
+            stuck = {f.input for f in remaining}  # inputs a preparation could not make sendable
             if rep.image:
                 label = pick(lang, "Image", "图片")
-                lines.append(render.actions_md(label, rep.image_actions, render.image_facts(rep.image, lang), lang))
+                facts = render.image_facts(rep.image, lang)
+                lines.append(render.actions_md(label, rep.image_actions, facts, lang, "image" in stuck))
             if rep.video:
                 label = pick(lang, "Video", "视频")
-                lines.append(render.actions_md(label, rep.video_actions, render.video_facts(rep.video, lang), lang))
-            remaining = [f for f in rep.findings if f.level == "error"]
+                facts = render.video_facts(rep.video, lang)
+                lines.append(render.actions_md(label, rep.video_actions, facts, lang, "video" in stuck))
             if remaining:
-                lines.append(translate("Still blocking: " + " ".join(f.text() for f in remaining), lang))
+                said = translate("Not sent until this is fixed: " + " ".join(f.text() for f in remaining), lang)
+                lines.append(f"⛔ {said}")
             return served(rep.image_path), served(rep.video_path), "\n\n".join(lines), key_of(*values)
 
         prepare_btn.click(

@@ -147,13 +147,15 @@ def wire_examples(
             api_visibility="private",
         )
 
-    def use_motion(motion_id: str | None) -> tuple[Any, Any, Any]:
+    def use_motion(motion_id: str | None) -> tuple[Any, Any, Any, Any]:
         m = next((m for m in ui.motions if m.id == motion_id), None)
         if m is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        return str(m.path), m.recommended_orientation, gr.Tabs(selected="studio")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        # A silent clip has no sound to keep: "Keep the video's original sound" goes off with it.
+        sound = gr.skip() if m.has_audio else False
+        return str(m.path), m.recommended_orientation, sound, gr.Tabs(selected="studio")
 
-    ui.use_motion.click(use_motion, ui.motion_pick, [video, orientation, tabs], api_visibility="private")
+    ui.use_motion.click(use_motion, ui.motion_pick, [video, orientation, keep_sound, tabs], api_visibility="private")
 
     def use_character(character_id: str | None) -> tuple[Any, Any]:
         c = next((c for c in ui.characters if c.id == character_id), None)

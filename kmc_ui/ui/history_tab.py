@@ -8,27 +8,28 @@ Widgets and wiring only; the records live in kmc_ui.history.
 
 from __future__ import annotations
 
-import time
+import html
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from kmc_ui.cost import charge_text
-from kmc_ui.history import public_view
+from kmc_ui.history import TIER_NAMES, provider_name, run_actions, status_sentence, when_text
 from kmc_ui.jobs import Progress
 from kmc_ui.studio import Studio
-from kmc_ui.ui import render
+from kmc_ui.ui import render, text
 from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
-from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
+from kmc_ui.ui.runtime_text import lang_of, pick, translate
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 
 COLUMNS = ["When", "Status", "Backend", "Settings", "Cost (USD)", "Task id", "Run id"]
 COLUMNS_ZH = ["时间", "状态", "后端", "设置", "费用（美元）", "任务 ID", "运行 ID"]
-PENDING = ("submitted", "queued", "running", "stopped_waiting", "downloading", "download_failed", "submitting")
+ORIENTATION_ZH = {"video": "跟随视频", "image": "保持图片朝向"}
 
 
 @dataclass
@@ -38,7 +39,9 @@ class HistoryUI:
     pick: gr.Dropdown
     player: gr.HTML
     image: gr.Image
-    record: gr.JSON
+    record: gr.Markdown
+    report: gr.Markdown
+    plot: gr.Image
     download: gr.File
     resume: gr.Button
     stop: gr.Button
@@ -55,28 +58,33 @@ def build_history_tab(studio: Studio) -> HistoryUI:
     table = gr.Dataframe(headers=COLUMNS, interactive=False, elem_id="kmc-history-table", wrap=True)
     status = gr.Markdown(elem_id="kmc-history-status")
     with gr.Row():
-        resume = gr.Button(t("resume"), elem_id="kmc-history-resume")
-        stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="kmc-history-stop")
-        rerun = gr.Button(t("rerun"), elem_id="kmc-history-rerun")
-        delete = gr.Button(t("delete"), variant="stop", elem_id="kmc-history-delete")
+        # Shown by the run picked: Resume only for a hosted task that can still be fetched, Stop only
+        # while a resume started here goes on (kmc_ui.history.run_actions).
+        resume = gr.Button(t("resume"), elem_id="kmc-history-resume", visible=False)
+        stop = gr.Button(t("stop"), variant="stop", size="sm", elem_id="kmc-history-stop", visible=False)
+        rerun = gr.Button(t("rerun"), elem_id="kmc-history-rerun", visible=False)
+        delete = gr.Button(t("delete"), variant="stop", elem_id="kmc-history-delete", visible=False)
     player = sync_player(elem_id="kmc-history-player")
+    report = gr.Markdown(elem_id="kmc-history-report")
+    plot = gr.Image(label=render.PLOT_LABEL, visible=False, interactive=False, elem_id="kmc-history-plot")
     with gr.Row():
         image = gr.Image(label=t("sent_image"), interactive=False, height=200, elem_id="kmc-history-image")
         download = gr.File(label=t("result"), interactive=False, elem_id="kmc-history-download", height=80)
-        record = gr.JSON(label=t("run_record"), elem_id="kmc-history-record")
-    return HistoryUI(refresh, table, pick, player, image, record, download, resume, stop, rerun, delete, status)
+        record = gr.Markdown(elem_id="kmc-history-record")
+    return HistoryUI(
+        refresh, table, pick, player, image, record, report, plot, download, resume, stop, rerun, delete, status
+    )
 
 
 def _row(r: dict[str, Any], lang: str = "en", live: str = "") -> list[Any]:
     """One History row; `live`: what the run's worker is doing now (a run still going)."""
     s = r.get("settings") or {}
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(r.get("created_at") or 0)))
     summary = f"{s.get('orientation', '')} · {s.get('tier', '')} · {s.get('model', '')}"
     usd = r.get("estimate_usd")
     return [
-        when,
-        word(r.get("status", ""), lang) + (f" · {translate(live, lang)}" if live else ""),
-        r.get("provider", ""),
+        when_text(r.get("created_at"), lang),
+        sentence(r, lang) + (f" · {translate(live, lang)}" if live else ""),
+        provider_name(r, lang),
         summary,
         "" if usd is None else f"{usd:.2f}",
         r.get("task_id", ""),
@@ -84,9 +92,94 @@ def _row(r: dict[str, Any], lang: str = "en", live: str = "") -> list[Any]:
     ]
 
 
+def sentence(r: dict[str, Any], lang: str = "en") -> str:
+    """The status sentence, with the reason a failed run recorded (in the reader's language)."""
+    said = status_sentence(r, lang)
+    if r.get("status") in ("failed", "submit_failed") and r.get("error"):
+        said += pick(lang, ": ", "：") + translate(str(r["error"]), lang)
+    return said
+
+
 def _label(r: dict[str, Any], lang: str = "en") -> str:
-    status = word(r.get("status", ""), lang)
-    return f"{_row(r)[0]} · {status} · {r.get('provider', '')} · {r.get('run_id', '')}"
+    return f"{when_text(r.get('created_at'), lang)} · {status_sentence(r, lang)} · {r.get('run_id', '')}"
+
+
+def summary_md(r: dict[str, Any], lang: str = "en") -> str:
+    """A reopened run in words: what was asked, what it cost, which files; never paths or raw fields."""
+    s = r.get("settings") or {}
+    inputs = r.get("inputs") or {}
+    rows: list[tuple[str, str]] = []
+    orientation = str(s.get("orientation") or "")
+    rows.append(
+        (
+            pick(lang, "Settings", "设置"),
+            " · ".join(
+                x
+                for x in (
+                    pick(lang, f"orientation {orientation}", ORIENTATION_ZH.get(orientation, orientation)),
+                    pick(lang, *TIER_NAMES.get(str(s.get("tier") or ""), (str(s.get("tier") or ""),) * 2)),
+                    f"{pick(lang, 'model', '模型')} {s.get('model', '')}",
+                    pick(lang, "with its sound", "保留声音") if s.get("keep_sound") else pick(lang, "silent", "无声"),
+                )
+                if x.strip()
+            ),
+        )
+    )
+    if s.get("prompt"):
+        rows.append((pick(lang, "Prompt", "提示词"), html.escape(str(s["prompt"]))))
+    rows.append((pick(lang, "Backend", "后端"), provider_name(r, lang)))
+    usd = r.get("estimate_usd")
+    if isinstance(usd, int | float):
+        rows.append((pick(lang, "Estimate", "估算费用"), f"${usd:.2f}"))
+    if charge_text(r):
+        rows.append((pick(lang, "Charge", "实际费用"), html.escape(translate(charge_text(r), lang))))
+    names = [Path(str(inputs.get(k))).name for k in ("image", "video") if inputs.get(k)]
+    if r.get("output"):
+        names.append(Path(str(r["output"])).name)
+    if names:
+        rows.append((pick(lang, "Files", "文件"), ", ".join(html.escape(n) for n in names)))
+    if r.get("task_id"):
+        rows.append((pick(lang, "Task id", "任务 ID"), f"`{html.escape(str(r['task_id']))}`"))
+    rows.append((pick(lang, "Run id", "运行 ID"), f"`{html.escape(str(r.get('run_id', '')))}`"))
+    started = when_text(r.get("created_at"), lang)
+    if started:
+        rows.append((pick(lang, "Started", "开始时间"), started))
+    sep = pick(lang, ": ", "：")
+    return "  \n".join(f"**{k}**{sep}{v}" for k, v in rows)
+
+
+def report_text(r: dict[str, Any], lang: str = "en") -> str:
+    """The motion-agreement report of a reopened run, or what became of it."""
+    report = r.get("report") if isinstance(r.get("report"), dict) else None
+    if report and report.get("summary"):
+        return translate(str(report["summary"]), lang)
+    if r.get("status") == "succeeded" and r.get("output"):
+        return translate(text.REPORT_PENDING, lang)
+    return ""
+
+
+def result_player(r: dict[str, Any], description: str, report: dict[str, Any] | None, lang: str = "en") -> Any:
+    """The sent reference beside the result, aligned by the report's offset when there is one."""
+    labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Result", "结果"))
+    return player_value(
+        (r.get("inputs") or {}).get("video"),
+        r.get("output"),
+        offset=float((report or {}).get("offset_s") or 0.0),
+        description=description,
+        labels=labels,
+        lang=lang,
+    )
+
+
+def _buttons(r: dict[str, Any] | None, resuming: bool = False) -> tuple[Any, ...]:
+    """Resume, Stop, Re-run, Delete: only those that make sense for this run now."""
+    can = run_actions(r)
+    return (
+        gr.update(visible=can["resume"] and not resuming),
+        gr.update(visible=resuming),
+        gr.update(visible=can["rerun"] and not resuming),
+        gr.update(visible=can["delete"] and not resuming),
+    )
 
 
 def _table(rows: list[list[Any]], lang: str) -> Any:
@@ -112,25 +205,53 @@ def wire_history(
         lang = lang_of(request)
         r = studio.history.get(visitor(studio, request), run_id) if run_id else None
         if not r:
-            return player_value(None, None), None, None, None, ""
+            return player_value(None, None), None, "", None, "", "", gr.update(visible=False), *_buttons(None)
         inputs = r.get("inputs") or {}
         out = r.get("output")
-        status = word(r.get("status", ""), lang)
-        description = pick(lang, f"Run {run_id}: {status}", f"运行 {run_id}：{status}")
-        labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Result", "结果"))
-        value = player_value(inputs.get("video"), out, description=description, labels=labels, lang=lang)
-        sep = pick(lang, ": ", "：")
-        note = f"**{status}**" + (f"{sep}{translate(r['error'], lang)}" if r.get("error") else "")
-        if charge_text(r):
-            note += f" · {translate(charge_text(r), lang)}"
-        if r.get("status") in PENDING and r.get("task_id"):
+        report = r.get("report") if isinstance(r.get("report"), dict) else {}
+        said = sentence(r, lang)
+        value = result_player(r, said, report, lang=lang) if out else player_value(inputs.get("video"), None, lang=lang)
+        note = f"**{html.escape(said)}**"
+        if run_actions(r)["resume"]:
             note += pick(lang, " · this task can be resumed without paying again.", " · 此任务可以继续，无需再次付费。")
-        return value, served(inputs.get("image")), public_view(r), served(out), note
+        plot = render.plot_update(served(report.get("plot_path")), lang)
+        return (
+            value,
+            served(inputs.get("image")),
+            summary_md(r, lang),
+            served(out),
+            note,
+            report_text(r, lang),
+            plot,
+            *_buttons(r),
+        )
 
-    detail = [ui.player, ui.image, ui.record, ui.download, ui.status]
+    def open_report(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """A reopened finished run whose report was never made (closed page, batch): made now, on the
+        report slot, beside the player that already plays."""
+        lang = lang_of(request)
+        own = visitor(studio, request)
+        r = studio.history.get(own, run_id) if run_id else None
+        if not r or r.get("report") or r.get("status") != "succeeded" or not r.get("output"):
+            return gr.skip(), gr.skip(), gr.skip()
+        report = studio.report(own, str(run_id)) or {}
+        fresh = studio.history.get(own, str(run_id)) or r
+        value = result_player(fresh, sentence(fresh, lang), report, lang=lang)
+        plot = render.plot_update(served(report.get("plot_path")), lang)
+        return value, report_text(fresh, lang), plot
+
+    detail = [ui.player, ui.image, ui.record, ui.download, ui.status, ui.report, ui.plot]
+    buttons = [ui.resume, ui.stop, ui.rerun, ui.delete]
     for trigger in (ui.refresh.click, after_run.then):
         trigger(listing, None, [ui.table, ui.pick], api_visibility="private")
-    ui.pick.change(open_run, [ui.pick], detail, api_visibility="private")
+    ui.pick.change(open_run, [ui.pick], [*detail, *buttons], api_visibility="private").then(
+        open_report,
+        [ui.pick],
+        [ui.player, ui.report, ui.plot],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="report",
+    )
 
     resuming = Stops()  # each page's running resume, so Stop ends it from the server side
 
@@ -138,8 +259,9 @@ def wire_history(
         lang = lang_of(request)
         own = visitor(studio, request)
         if not run_id:
-            yield translate("Pick a run first.", lang), gr.skip(), gr.skip()
+            yield translate("Pick a run first.", lang), gr.skip(), gr.skip(), *_buttons(None)
             return
+        going = _buttons(studio.history.get(own, run_id), resuming=True)
 
         def closing(p: Progress | None) -> str:
             record = studio.history.get(own, run_id)
@@ -151,20 +273,26 @@ def wire_history(
             session_of(request), lambda stop: studio.resume(own, run_id, cancel=stop), ended_by_itself, closing
         ):
             if closed:
-                yield closed, gr.skip(), gr.skip()
+                yield closed, gr.skip(), gr.skip(), *_buttons(studio.history.get(own, run_id))
                 return
             last = p
-            yield render.progress_md(p, lang), gr.skip(), gr.skip()
+            yield render.progress_md(p, lang), gr.skip(), gr.skip(), *going
         r = studio.history.get(own, run_id) or {}
-        labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Result", "结果"))
-        value = player_value((r.get("inputs") or {}).get("video"), r.get("output"), labels=labels, lang=lang)
-        yield (render.progress_md(last, lang) if last else ""), value, served(r.get("output"))
+        report = r.get("report") if isinstance(r.get("report"), dict) else None
+        value = result_player(r, sentence(r, lang), report, lang)
+        yield (render.progress_md(last, lang) if last else ""), value, served(r.get("output")), *_buttons(r)
 
     def queued(run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:
         resuming.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
         return [gr.validate(True, "")]  # one per input: nothing here can be wrong
 
-    ui.resume.click(resume, [ui.pick], [ui.status, ui.player, ui.download], validator=queued, api_visibility="private")
+    ui.resume.click(
+        resume,
+        [ui.pick],
+        [ui.status, ui.player, ui.download, *buttons],
+        validator=queued,
+        api_visibility="private",
+    )
 
     def stopped(request: gr.Request) -> Any:
         return stop_answer(resuming.stop(session_of(request)), lang_of(request))
@@ -194,8 +322,8 @@ def wire_history(
     def delete(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         deleted = bool(run_id) and studio.history.delete(visitor(studio, request), run_id)
         rows, choices = listing(request)
-        text = f"Deleted run {run_id} and its files." if deleted else "Pick a run first."
-        return rows, choices, translate(text, lang_of(request))
+        said = "Deleted the run and its files." if deleted else "Pick a run first."
+        return rows, choices, translate(said, lang_of(request))
 
     ui.delete.click(delete, [ui.pick], [ui.table, ui.pick, ui.status], api_visibility="private")
     tabs.select(listing, None, [ui.table, ui.pick], api_visibility="private")

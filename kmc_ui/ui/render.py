@@ -114,13 +114,22 @@ def _video_facts_zh(info: VideoInfo) -> str:
     )
 
 
-def actions_md(label: str, actions: list[str], facts: str, lang: str = "en") -> str:
-    """`label` and `facts` are given in `lang` already; the actions are the preparation's English."""
+BLOCKED = "nothing here can be fixed for you: it cannot be sent until the problem below is fixed"
+
+
+def actions_md(label: str, actions: list[str], facts: str, lang: str = "en", blocked: bool = False) -> str:
+    """`label` and `facts` are given in `lang` already; the actions are the preparation's English.
+    `blocked`: an error no preparation fixes remains on this input, so it is not "sent as it is"."""
+    if blocked and not actions:
+        what = translate(BLOCKED, lang)
+        return pick(lang, f"**{label}**: {what}.  \n*Now:* {facts}", f"**{label}**：{what}。  \n*当前：* {facts}")
     if lang == "zh":
         what = "；".join(translate(a, lang) for a in actions) if actions else "无需修改：文件将原样发送"
-        return f"**{label}**：{what}。  \n*发送：* {facts}"
+        sent = "*修复后（尚不能发送）：*" if blocked else "*发送：*"
+        return f"**{label}**：{what}。  \n{sent} {facts}"
     what = "; ".join(actions) if actions else "no changes needed: the file is sent as it is"
-    return f"**{label}**: {what}.  \n*Sent:* {facts}"
+    sent = "*After the fixes (not sendable yet):*" if blocked else "*Sent:*"
+    return f"**{label}**: {what}.  \n{sent} {facts}"
 
 
 def stage_word(stage: str, lang: str = "en") -> str:

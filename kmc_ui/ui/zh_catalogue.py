@@ -370,6 +370,11 @@ _IMAGE_RULES = [
         "请使用更大的图片（每边至少 {a} 像素，最好 {b} 像素或以上）。",
     ),
     (
+        "Use a larger picture: at least {a:int} px a side ({c:int} px suits every provider; "
+        "ideally {b:int} px or more).",
+        "请使用更大的图片：每边至少 {a} 像素（{c} 像素适用于所有服务商；最好 {b} 像素或以上）。",
+    ),
+    (
         "Character image's short side is {s:int} px: the official API allows {a:int} px, but some providers "
         "(ComfyUI, Runway) demand {b:int} px.",
         "角色图片的短边为 {s} 像素：官方 API 允许 {a} 像素，但部分服务商（ComfyUI、Runway）要求 {b} 像素。",
@@ -749,12 +754,17 @@ _FINDING_TEXT = [
     ("(the app can do this for you: see 'What will be sent')", "（应用可以替你完成：见“将要发送的内容”）"),
     ("Fix these first: {m_rest}", "请先修复这些问题：{m_rest}"),
     ("Still blocking: {m_rest}", "仍有阻止生成的问题：{m_rest}"),
+    ("Not sent until this is fixed: {m_rest}", "修复以下问题之前不会发送：{m_rest}"),
 ]
 
 _PREPARE = [
     # kmc_ui.media.prepare / image_convert / video_plan / video_encode: what was done, in words
     ("No changes needed: the file is sent as-is.", "无需修改：文件将原样发送。"),
     ("no changes needed: the file is sent as it is", "无需修改：文件将原样发送"),
+    (
+        "nothing here can be fixed for you: it cannot be sent until the problem below is fixed",
+        "这里无法替你修复：在解决下面的问题之前无法发送",
+    ),
     (
         "re-saved as {fmt} ({a:size} -> {b:size}, under the {l:size} limit)",
         "重新保存为 {fmt}（{a} -> {b}，低于 {l} 的上限）",
@@ -1007,6 +1017,10 @@ _PROGRESS = [
     # kmc_ui.jobs.stopped_text and kmc_ui.ui.stops: what Stop did
     ("{w_label} cancelled task {task}: it will not run.", "{w_label} 已取消任务 {task}：它不会再运行。"),
     (
+        "{w_label} cancelled task {task}: it stops there, and no result will come.",
+        "{w_label} 已取消任务 {task}：任务就此停止，不会有结果。",
+    ),
+    (
         "No longer waiting; task {task} keeps running at {w_label}. "
         "It stays in History, where it can be resumed without paying again.",
         "已停止等待；任务 {task} 仍在 {w_label} 运行。它保留在历史记录中，可以继续，无需再次付费。",
@@ -1019,6 +1033,8 @@ _PROGRESS = [
     ),
     ("Pick a run first.", "请先选择一次运行。"),
     ("Deleted run {r} and its files.", "已删除运行 {r} 及其文件。"),
+    ("Deleted the run and its files.", "已删除该运行及其文件。"),
+    ("Result ready; its motion report is still running…", "结果已就绪；动作报告仍在生成…"),
 ]
 
 _BACKENDS = [
