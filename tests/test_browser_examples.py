@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kmc_ui.examples import load_examples
+from kmc_ui.examples import load_examples, load_library
 from kmc_ui.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, shots_dir
 from tests.runstore import stored_records
@@ -121,3 +121,18 @@ def test_example_in_a_chinese_browser_shows_its_report_in_chinese(examples_page:
         assert counting.calls == 0
     finally:
         context.close()
+
+
+def test_a_silent_library_clip_turns_keep_sound_off(examples_page: Any) -> None:
+    page, counting, _data = examples_page
+    silent = next(m for m in load_library() if not m.has_audio)
+    page.reload()
+    assert page.locator("#kmc-sound input[type=checkbox]").is_checked()  # on by default
+    page.get_by_role("tab", name="Examples & Motion Library").click()
+    page.click("#kmc-library-pick input")
+    page.get_by_role("option").filter(has_text=silent.title).first.click()
+    page.click("#kmc-library-use")
+    page.wait_for_function(
+        "!document.querySelector('#kmc-sound input[type=checkbox]').checked", timeout=20000, polling=100
+    )
+    assert counting.calls == 0
