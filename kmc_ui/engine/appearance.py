@@ -11,15 +11,20 @@ side), around the result's own skeleton (the motion-agreement report's fused pos
   the wheel, kmc_ui/pose/hands.py; nothing is downloaded) finds one on a crop around the pose's hand;
   the result is looked at first, and only where it shows no hand is the reference's frame at the
   aligned time looked at too (a hand the reference does not show either is not counted).
-- **limb_colour**: a limb region (upper arm, forearm, hand, thigh, shin: a thick band along the
-  bone, or a disc at the hand) whose colour differs from the same region in the character picture
-  (median colour in CIE Lab, delta E above COLOUR_DELTA_E): a hand turned into sleeve or glove, a
-  leg that takes the background's colour. Without a picture the region is compared with its own
-  median over the result, so only passing changes show.
-- **limb_smear**: a limb region much less sharp than usual for that limb in the result (mean
-  absolute Laplacian, at one scale, on a band twice the limb's width so its outline counts, under
-  SMEAR_RATIO x its USUAL_QUANTILE percentile over the result) while the limb moves slowly
-  (a fast limb's natural motion blur is not a smear): a torn, smudged or streaked limb.
+- **limb_colour**: a limb region (upper arm, forearm, thigh, shin: a thick band along the middle
+  of the bone) whose colour differs from the same region in the character picture (median colour
+  in CIE Lab, delta E above COLOUR_DELTA_E): a sleeve that turns into skin, a leg that takes the
+  background's colour. Without a picture the region is compared with its own median over the
+  result, so only passing changes show. Hands are judged by the hand detector above: a disc at a
+  hand is mostly background whenever the pose is a little off (a* swings by 45 on the untouched
+  sample dance).
+- **limb_smear**: a limb (not a hand) much less sharp than the reference's same limb at the aligned
+  time (mean absolute Laplacian, both at one scale, on a band twice the limb's width so its outline
+  counts), relative to how the two usually compare over the result (the USUAL_QUANTILE percentile
+  of that ratio), in a run of at least MIN_FRAMES samples while the limb moves slowly (a fast
+  limb's motion blur is not a smear): a torn, smudged or streaked limb. Measured against the
+  reference rather than the limb's own sharpness over the result, because a limb's sharpness swings
+  with the pose (against the shirt or the sky: 0.35-1 of its best in the sample dance).
 
 A finding names the limb and the result frames (sample indices of the report and times in
 seconds) where it happens; a region is only looked at where the pose sees both of its joints.
@@ -28,6 +33,7 @@ Findings need MIN_FRAMES frames. Never raises for bad media: the caller catches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,20 +43,21 @@ import numpy as np
 
 from kmc_ui.pose import landmarks as L
 
-SAMPLES_PER_S = 3.0  # result frames looked at a second
+SAMPLES_PER_S = 2.0  # result frames looked at a second
 FRAME_MAX_SIDE = 1280  # hands need pixels: a 1080p frame is looked at in full
 MIN_VISIBILITY = 0.5  # both joints of a region at least this visible, or it is not looked at
 COLOUR_DELTA_E = 30.0  # CIE Lab (L 0-100) distance of the median colours: beyond it a region changed colour
-# a limb less sharp than this share of its usual sharpness is smeared (tests/test_appearance.py: a streak
-# across the forearm 0.44; natural variation of slow limbs in the sample dance 0.67 and up)
-SMEAR_RATIO = 0.55
+# a limb this much less sharp than usual (against the reference) is smeared: tests/test_appearance.py's streak
+# across the forearm 0.43-0.48; an untouched re-encode of the sample dance 0.8 and up
+SMEAR_RATIO = 0.6
 TORSO_PX = 160.0  # sharpness is measured with the torso this many pixels long
 SHARPNESS_WIDEN = 2.0  # the band sharpness is measured on, in usual widths
-USUAL_QUANTILE = 90  # a limb's usual sharpness: this percentile of it over the slow frames of the result
+USUAL_QUANTILE = 75  # how the result's limb usually compares with the reference's: this percentile of the ratio
 SLOW_LIMB = 2.0  # torso lengths a second: only a limb slower than this can be called smeared
 MIN_FRAMES = 2  # a finding needs this many frames
 MIN_SHARE = 0.1  # ... and this share of the frames where the region could be looked at
 HAND_MIN_SHARE = 0.2  # a hand missing in this share of the frames where both could be judged
+HAND_SCALES = (1.5,)  # the result's hands: one crop, 3 forearm lengths a side (hands.py tries two)
 
 # region name -> (joint a, joint b); a hand is a disc at the mean of the wrist and finger points
 BANDS: dict[str, tuple[int, int]] = {
@@ -119,7 +126,9 @@ def read_frames(
     path: str | Path, times: list[float], max_side: int = FRAME_MAX_SIDE
 ) -> tuple[list[np.ndarray | None], float]:
     """RGB frames nearest to `times` (sorted, seconds from the first frame), at most max_side a side,
-    in one sequential decode; and the scale (display pixels per frame pixel)."""
+    in one sequential decode; and the scale (display pixels per frame pixel). H.264 and HEVC
+    non-reference frames are not decoded (about half the work): a time gets the nearest reference
+    frame, one or two frames away at most."""
     import av
 
     out: list[np.ndarray | None] = [None] * len(times)
@@ -129,37 +138,43 @@ def read_frames(
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        if stream.codec_context.name in ("h264", "hevc"):
+            stream.codec_context.skip_frame = "NONREF"
         fps = float(stream.average_rate or stream.guessed_rate or 25)
-        half = 0.5 / fps
         k, t0 = 0, None
+        prev: tuple[float, Any] | None = None
+        converted: tuple[float, np.ndarray] | None = None  # the last frame converted, by its time
+
+        def rgb_of(t: float, frame: Any) -> np.ndarray:
+            nonlocal scale, converted
+            if converted is None or converted[0] != t:
+                rot = round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
+                cw, ch = int(frame.width), int(frame.height)
+                scale = max(1.0, max(cw, ch) / max_side)
+                rgb = frame.to_ndarray(
+                    width=max(2, round(cw / scale)), height=max(2, round(ch / scale)), format="rgb24"
+                )
+                converted = (t, np.ascontiguousarray(np.rot90(rgb, rot)) if rot else rgb)
+            return converted[1]
+
         for n, frame in enumerate(container.decode(stream)):
             raw = frame.time if frame.time is not None else n / fps
             t0 = raw if t0 is None else t0
             t = raw - t0
-            if t + half < times[k]:
-                continue
-            rot = round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
-            cw, ch = int(frame.width), int(frame.height)
-            scale = max(1.0, max(cw, ch) / max_side)
-            rgb = frame.to_ndarray(width=max(2, round(cw / scale)), height=max(2, round(ch / scale)), format="rgb24")
-            rgb = np.ascontiguousarray(np.rot90(rgb, rot)) if rot else rgb
-            while k < len(times) and t + half >= times[k]:
-                out[k] = rgb
+            while k < len(times) and times[k] <= t:
+                nearer_prev = prev is not None and abs(prev[0] - times[k]) < abs(t - times[k])
+                out[k] = rgb_of(*prev) if nearer_prev and prev is not None else rgb_of(t, frame)
                 k += 1
             if k >= len(times):
                 break
+            prev = (t, frame)
+        while k < len(times) and prev is not None:  # times past the last frame: the last frame
+            out[k] = rgb_of(*prev)
+            k += 1
     return out, scale
 
 
 # ---------------------------------------------------------------- regions
-
-
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    """CIE Lab as float (L 0-100, a/b about -128..127) of an RGB uint8 image."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    lab[..., 0] *= 100.0 / 255.0
-    lab[..., 1:] -= 128.0
-    return lab
 
 
 def region_masks(
@@ -200,31 +215,42 @@ def _pt(p: np.ndarray) -> tuple[int, int]:
     return round(float(np.clip(p[0], -1e5, 1e5))), round(float(np.clip(p[1], -1e5, 1e5)))
 
 
-def _sharpness(grey: np.ndarray, mask: np.ndarray) -> float:
-    lap = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    sel = lap[inner] if inner.sum() >= 8 else lap[mask]
-    return float(sel.mean()) if sel.size else 0.0
-
-
 def region_stats(rgb: np.ndarray, lm: np.ndarray, scale: float = 1.0) -> dict[str, tuple[np.ndarray, float]]:
     """Per region the pose sees: (median Lab colour inside the limb, sharpness at a torso of TORSO_PX
-    pixels over a band twice as wide: a limb's outline is where a smear shows most)."""
-    masks = region_masks(lm, rgb.shape, scale)
+    pixels over a band twice as wide: a limb's outline is where a smear shows most). Only the box
+    around the body is looked at."""
+    if not L.is_pose(lm):
+        return {}
+    torso = L.body_scale(lm) / scale
+    pts = lm[:, :2] / scale
+    h, w = rgb.shape[:2]
+    x0, y0 = np.floor(np.nanmin(pts, axis=0) - torso).astype(int)
+    x1, y1 = np.ceil(np.nanmax(pts, axis=0) + torso).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return {}
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    local = lm.copy()
+    local[:, 0] -= x0 * scale
+    local[:, 1] -= y0 * scale
+    masks = region_masks(local, crop.shape, scale)
     if not masks:
         return {}
-    wide = region_masks(lm, rgb.shape, scale, widen=SHARPNESS_WIDEN)
-    lab = _lab(rgb)
-    # sharpness is measured at one scale for every frame: the frame resized so the torso is TORSO_PX
-    torso = L.body_scale(lm) / scale
+    wide = region_masks(local, crop.shape, scale, widen=SHARPNESS_WIDEN)
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)  # 8-bit: L * 255 / 100, a + 128, b + 128
+    # sharpness is measured at one scale for every frame: the crop resized so the torso is TORSO_PX
     f = TORSO_PX / max(torso, 1.0)
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    lap = np.abs(cv2.Laplacian(small, cv2.CV_32F, ksize=3))
     out = {}
     for name, m in masks.items():
-        w = wide.get(name, m).astype(np.uint8)
-        ms = cv2.resize(w, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
-        out[name] = (np.median(lab[m], axis=0), _sharpness(small, ms.astype(bool)))
+        band = wide.get(name, m).astype(np.uint8)
+        band = cv2.resize(band, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+        sel = lap[band]
+        colour = np.median(lab[m], axis=0).astype(np.float32)
+        colour = np.array([colour[0] * 100.0 / 255.0, colour[1] - 128.0, colour[2] - 128.0], np.float32)
+        out[name] = (colour, float(sel.mean()) if sel.size else 0.0)
     return out
 
 
@@ -268,23 +294,49 @@ def appearance_findings(
 
     picks = [i for i in _sample_indices(result_times) if L.is_pose(result_lms[i])]
     frames, scale = read_frames(result_video, [float(result_times[i]) for i in picks])
-    picture = _picture_stats(character_image)
     stats: dict[int, dict[str, tuple[np.ndarray, float]]] = {}
     hands_found: dict[int, tuple[int, int]] = {}
     for i, rgb in zip(picks, frames, strict=True):
-        if rgb is None:
-            continue
-        lm = result_lms[i]
-        stats[i] = region_stats(rgb, lm, scale)
-        small = lm.copy()
-        small[:, :3] /= scale
-        hands_found[i] = H.find_hands(rgb, small)
-    findings = _hand_findings(
-        hands_found, result_times, result_lms, reference_video, reference_times, reference_lms, offset_s
-    )
-    findings += _colour_findings(stats, result_times, picture)
-    findings += _smear_findings(stats, result_times, result_lms)
+        if rgb is not None:
+            stats[i] = region_stats(rgb, result_lms[i], scale)
+            hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES)
+    # the reference at the aligned times: its limbs' sharpness, and its hands where the result shows none
+    aligned = _aligned(list(stats), result_times, reference_times, reference_lms, offset_s)
+    wanted = sorted(set(aligned.values()))
+    ref_frames, ref_scale = read_frames(reference_video, [float(reference_times[j]) for j in wanted])
+    ref_rgb = dict(zip(wanted, ref_frames, strict=True))
+    ref_stats = {j: region_stats(rgb, reference_lms[j], ref_scale) for j, rgb in ref_rgb.items() if rgb is not None}
+
+    def ref_hands(j: int) -> tuple[int, int]:
+        rgb = ref_rgb.get(j)
+        return (H.UNJUDGED, H.UNJUDGED) if rgb is None else H.find_hands(rgb, _scaled(reference_lms[j], ref_scale))
+
+    findings = _hand_findings(hands_found, aligned, result_times, reference_lms, ref_hands)
+    findings += _colour_findings(stats, result_times, _picture_stats(character_image))
+    findings += _smear_findings(stats, aligned, ref_stats, result_times, result_lms)
     return findings
+
+
+def _scaled(lm: np.ndarray, scale: float) -> np.ndarray:
+    out = lm.copy()
+    out[:, :3] /= scale
+    return out
+
+
+def _aligned(
+    picks: list[int], times: np.ndarray, ref_times: np.ndarray, ref_lms: np.ndarray, offset_s: float
+) -> dict[int, int]:
+    """Result sample -> the reference sample shown at its aligned time (where the reference has a pose)."""
+    out: dict[int, int] = {}
+    if not len(ref_times):
+        return out
+    for i in picks:
+        t = times[i] + offset_s
+        if ref_times[0] - 0.1 <= t <= ref_times[-1] + 0.1:
+            j = int(np.argmin(np.abs(ref_times - t)))
+            if L.is_pose(ref_lms[j]):
+                out[i] = j
+    return out
 
 
 def _picture_stats(character_image: str | Path | None) -> dict[str, tuple[np.ndarray, float]]:
@@ -310,47 +362,30 @@ def _enough(hits: list[int], checked: int, share: float = MIN_SHARE) -> bool:
 
 def _hand_findings(
     found: dict[int, tuple[int, int]],
+    aligned: dict[int, int],
     times: np.ndarray,
-    lms: np.ndarray,
-    reference_video: str | Path,
-    ref_times: np.ndarray,
     ref_lms: np.ndarray,
-    offset_s: float,
+    ref_hands: Callable[[int], tuple[int, int]],
 ) -> list[AppearanceFinding]:
     """hand_missing: the result shows no hand where the reference (at the aligned time) shows one."""
     from kmc_ui.pose import hands as H
 
-    if not len(ref_times):
-        return []
     judged: dict[int, list[int]] = {0: [], 1: []}  # side -> result samples where both could be judged
-    doubt: list[tuple[int, int, int]] = []  # (result sample, side, reference sample) the result misses
-    for i, verdicts in found.items():
-        t = times[i] + offset_s
-        if t < ref_times[0] - 0.1 or t > ref_times[-1] + 0.1:
+    missing: dict[int, list[int]] = {0: [], 1: []}
+    verdicts: dict[int, tuple[int, int]] = {}  # the reference's, looked at only where the result shows none
+    for i, result in found.items():
+        j = aligned.get(i)
+        if j is None:
             continue
-        j = int(np.argmin(np.abs(ref_times - t)))
-        if not L.is_pose(ref_lms[j]):
-            continue
-        for side, verdict in enumerate(verdicts):
-            wrist = (L.L_WRIST, L.R_WRIST)[side]
-            if verdict == H.UNJUDGED or ref_lms[j, wrist, 3] < MIN_VISIBILITY:
+        for side, verdict in enumerate(result):
+            if verdict == H.UNJUDGED or ref_lms[j, (L.L_WRIST, L.R_WRIST)[side], 3] < MIN_VISIBILITY:
                 continue
             if verdict == H.FOUND:
                 judged[side].append(i)
-            else:
-                doubt.append((i, side, j))
-    missing: dict[int, list[int]] = {0: [], 1: []}
-    if doubt:
-        wanted = sorted({j for _, _, j in doubt})
-        ref_frames, ref_scale = read_frames(reference_video, [float(ref_times[j]) for j in wanted])
-        ref_verdicts: dict[int, tuple[int, int]] = {}
-        for j, rgb in zip(wanted, ref_frames, strict=True):
-            if rgb is not None:
-                small = ref_lms[j].copy()
-                small[:, :3] /= ref_scale
-                ref_verdicts[j] = H.find_hands(rgb, small)
-        for i, side, j in doubt:
-            if ref_verdicts.get(j, (H.UNJUDGED, H.UNJUDGED))[side] == H.FOUND:
+                continue
+            if j not in verdicts:
+                verdicts[j] = ref_hands(j)
+            if verdicts[j][side] == H.FOUND:  # the reference shows that hand: the result lost it
                 judged[side].append(i)
                 missing[side].append(i)
     out = []
@@ -368,7 +403,7 @@ def _colour_findings(
     picture: dict[str, tuple[np.ndarray, float]],
 ) -> list[AppearanceFinding]:
     out = []
-    for name in [*BANDS, *HANDS]:
+    for name in BANDS:  # not hands: a disc at a hand is mostly background when the pose is a little off
         seen = {i: s[name][0] for i, s in stats.items() if name in s}
         if len(seen) < MIN_FRAMES:
             continue
@@ -395,23 +430,33 @@ def _runs(order: list[int], flagged: set[int], min_run: int = MIN_FRAMES) -> lis
 
 
 def _smear_findings(
-    stats: dict[int, dict[str, tuple[np.ndarray, float]]], times: np.ndarray, lms: np.ndarray
+    stats: dict[int, dict[str, tuple[np.ndarray, float]]],
+    aligned: dict[int, int],
+    ref_stats: dict[int, dict[str, tuple[np.ndarray, float]]],
+    times: np.ndarray,
+    lms: np.ndarray,
 ) -> list[AppearanceFinding]:
+    """limb_smear: a limb much less sharp than the reference's same limb at the aligned time, relative
+    to how the two usually compare (the USUAL_QUANTILE percentile of that ratio over the result), where
+    the limb moves slowly. Hands are left to hand_missing (their sharpness swings with the fingers)."""
     out = []
-    for name in [*BANDS, *HANDS]:
-        joints = BANDS.get(name) or HANDS[name]
-        sharp = {i: s[name][1] for i, s in stats.items() if name in s}
-        slow = [v for i, v in sharp.items() if _limb_speed(times, lms, i, joints) < SLOW_LIMB]
-        if len(slow) < 3:
+    for name, joints in BANDS.items():
+        ratio = {}
+        for i, s in stats.items():
+            j = aligned.get(i)
+            ref = ref_stats.get(j, {}).get(name) if j is not None else None
+            if name in s and ref is not None and ref[1] > 1e-6:
+                ratio[i] = s[name][1] / ref[1]
+        if len(ratio) < 3:
             continue
-        usual = float(np.percentile(slow, USUAL_QUANTILE))
+        usual = float(np.percentile(list(ratio.values()), USUAL_QUANTILE))
         if usual <= 1e-6:
             continue
-        low = [
-            i for i, v in sharp.items() if v < SMEAR_RATIO * usual and _limb_speed(times, lms, i, joints) < SLOW_LIMB
-        ]
-        hits = _runs(sorted(sharp), set(low))
-        if _enough(hits, len(sharp)):
-            ratio = float(np.median([sharp[i] for i in hits])) / usual
-            out.append(_finding("limb_smear", name, hits, times, ratio, len(sharp)))
+        low = {
+            i for i, r in ratio.items() if r < SMEAR_RATIO * usual and _limb_speed(times, lms, i, joints) < SLOW_LIMB
+        }
+        hits = _runs(sorted(ratio), low)
+        if _enough(hits, len(ratio)):
+            value = float(np.median([ratio[i] for i in hits])) / usual
+            out.append(_finding("limb_smear", name, hits, times, value, len(ratio)))
     return out

@@ -41,8 +41,9 @@ def hand_crop(rgb: np.ndarray, centre: np.ndarray, half: float, size: int = CROP
     return np.ascontiguousarray(cv2.resize(crop, (size, size), interpolation=interp))
 
 
-def find_hands(rgb: np.ndarray, lm: np.ndarray) -> tuple[int, int]:
-    """(left, right): FOUND, MISSING or UNJUDGED for each hand of the pose `lm` (pixels of `rgb`)."""
+def find_hands(rgb: np.ndarray, lm: np.ndarray, scales: tuple[float, ...] = SCALES) -> tuple[int, int]:
+    """(left, right): FOUND, MISSING or UNJUDGED for each hand of the pose `lm` (pixels of `rgb`);
+    `scales`: the crops' half-sides in forearm lengths, tried in turn."""
     if not L.is_pose(lm):
         return UNJUDGED, UNJUDGED
     h, w = rgb.shape[:2]
@@ -55,7 +56,7 @@ def find_hands(rgb: np.ndarray, lm: np.ndarray) -> tuple[int, int]:
             out.append(UNJUDGED)
             continue
         centre = lm[list(points), :2].mean(axis=0)
-        found = any(_detect(hand_crop(rgb, centre, k * forearm)) for k in SCALES)
+        found = any(_detect(hand_crop(rgb, centre, k * forearm)) for k in scales)
         out.append(FOUND if found else MISSING)
     return out[0], out[1]
 
