@@ -32,6 +32,7 @@ import math
 import queue
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,10 @@ _INTER_CODECS = {"h264", "hevc"}  # codecs where skipping non-reference frames i
 # decoder gets every core (0 = FFmpeg's automatic count).
 DECODE_THREADS = 1
 THREADED_DECODE_BPS = 6_000_000
+# People counting and the background's motion run on this helper thread while the calling thread
+# runs pose on the next samples (mediapipe and OpenCV release the GIL): three threads (decode, pose,
+# helper) keep both cores busy. One thread for every analysis: its mediapipe graph is built once.
+_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-pose-helper")
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ def warm_up(cache_dir: Path | str | None = None) -> float:
     started = time.perf_counter()
     cdir = _resolve_cache_dir(cache_dir)
     detect_people(np.zeros((64, 64, 3), dtype=np.uint8), 0.0, cdir)
+    _HELPER.submit(detect_people, np.zeros((64, 64, 3), dtype=np.uint8), 0.0, cdir).result()
     _model.video_landmarker(cdir)
     _find_face(np.zeros((64, 64, 3), dtype=np.uint8))
     _model.hand_detector().process(np.zeros((64, 64, 3), dtype=np.uint8))
@@ -673,7 +679,8 @@ class _VideoPass:
         sample_lms: list[np.ndarray] = []
         sample_thumbs: list[np.ndarray] = []
         people_times: list[float] = []
-        people_counts: list[int] = []
+        people_counts: list[Future[list[np.ndarray]]] = []
+        bg_pairs: list[Future[tuple[float, float, float]]] = []  # background motion from sample k-1 to k
         prev: _Item | None = None
         while True:
             item = self.q.get()
@@ -709,17 +716,23 @@ class _VideoPass:
             lm = L.empty()
             if result.pose_landmarks:
                 lm = _to_display(result.pose_landmarks[0], item.rgb.shape, item.scale)
+            if sample_lms:
+                size = (int(self.info.get("width", 0)), int(self.info.get("height", 0)))
+                pair = (sample_thumbs[-1], item.thumb, sample_lms[-1], lm)
+                bg_pairs.append(_HELPER.submit(background_pair, *pair, *size))
             sample_times.append(item.t)
             sample_lms.append(lm)
             sample_thumbs.append(item.thumb)
             if item.count_people:
-                people = detect_people(item.rgb, 0.1, self.cache_dir)
                 people_times.append(item.t)
-                people_counts.append(len(people))
+                people_counts.append(_HELPER.submit(detect_people, item.rgb, 0.1, self.cache_dir))
         _model.note_video_timestamp(last_ts)
         width, height = int(self.info.get("width", 0)), int(self.info.get("height", 0))
         lms = np.stack(sample_lms) if sample_lms else np.zeros((0, 33, 4), np.float32)
-        bg = background_motion(sample_thumbs, lms, width, height)
+        bg = np.full((len(sample_lms), 3), np.nan, dtype=np.float32)
+        if len(bg):
+            bg[0] = 0.0
+            bg[1:] = [f.result() for f in bg_pairs]
         duration = float(self.info.get("duration") or 0.0) or (frame_times[-1] if frame_times else 0.0)
         return VideoAnalysis(
             str(self.path),
@@ -730,7 +743,7 @@ class _VideoPass:
             times=np.asarray(sample_times, dtype=np.float64),
             landmarks=lms.astype(np.float32),
             people_times=np.asarray(people_times, dtype=np.float64),
-            people_counts=np.asarray(people_counts, dtype=np.int32),
+            people_counts=np.asarray([len(f.result()) for f in people_counts], dtype=np.int32),
             frame_times=np.asarray(frame_times, dtype=np.float64),
             frame_diff=np.asarray(frame_diff, dtype=np.float32),
             hist_diff=np.asarray(hist_diff, dtype=np.float32),
@@ -870,30 +883,37 @@ def background_motion(thumbs: list[np.ndarray], lms: np.ndarray, width: int, hei
     if not thumbs:
         return out
     out[0] = 0.0
-    th, tw = thumbs[0].shape[:2]
-    sx, sy = tw / max(1, width), th / max(1, height)
     for k in range(1, len(thumbs)):
-        a, b = thumbs[k - 1], thumbs[k]
-        if a.shape != b.shape:
-            continue
-        mask = np.full(a.shape, 255, dtype=np.uint8)
-        for lm in (lms[k - 1], lms[k]):
-            if L.is_pose(lm):
-                body_mask(mask, lm, sx, sy)
-        pts = cv2.goodFeaturesToTrack(a, maxCorners=150, qualityLevel=0.01, minDistance=4, mask=mask)
-        if pts is None or len(pts) < 8:
-            continue
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(21, 21), maxLevel=3)
-        back, status_b, _ = cv2.calcOpticalFlowPyrLK(b, a, nxt, None, winSize=(21, 21), maxLevel=3)
-        good = (status.ravel() == 1) & (status_b.ravel() == 1) & (np.linalg.norm(back - pts, axis=2).ravel() < 1.0)
-        if good.sum() < 8:
-            continue
-        m, inliers = cv2.estimateAffinePartial2D(pts[good], nxt[good], method=cv2.RANSAC, ransacReprojThreshold=1.0)
-        if m is None or inliers is None or inliers.sum() < 6:
-            continue
-        zoom = float(np.hypot(m[0, 0], m[1, 0]))
-        cx, cy = tw / 2.0, th / 2.0  # the frame centre's displacement (not the origin's)
-        dx = m[0, 0] * cx + m[0, 1] * cy + m[0, 2] - cx
-        dy = m[1, 0] * cx + m[1, 1] * cy + m[1, 2] - cy
-        out[k] = (dx / tw, dy / th, math.log(max(zoom, 1e-6)))
+        out[k] = background_pair(thumbs[k - 1], thumbs[k], lms[k - 1], lms[k], width, height)
     return out
+
+
+def background_pair(
+    a: np.ndarray, b: np.ndarray, lm_a: np.ndarray, lm_b: np.ndarray, width: int, height: int
+) -> tuple[float, float, float]:
+    """background_motion between two samples' grey thumbnails (NaN: cannot say)."""
+    nan = (math.nan, math.nan, math.nan)
+    if a.shape != b.shape:
+        return nan
+    th, tw = a.shape[:2]
+    sx, sy = tw / max(1, width), th / max(1, height)
+    mask = np.full(a.shape, 255, dtype=np.uint8)
+    for lm in (lm_a, lm_b):
+        if L.is_pose(lm):
+            body_mask(mask, lm, sx, sy)
+    pts = cv2.goodFeaturesToTrack(a, maxCorners=150, qualityLevel=0.01, minDistance=4, mask=mask)
+    if pts is None or len(pts) < 8:
+        return nan
+    nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(21, 21), maxLevel=3)
+    back, status_b, _ = cv2.calcOpticalFlowPyrLK(b, a, nxt, None, winSize=(21, 21), maxLevel=3)
+    good = (status.ravel() == 1) & (status_b.ravel() == 1) & (np.linalg.norm(back - pts, axis=2).ravel() < 1.0)
+    if good.sum() < 8:
+        return nan
+    m, inliers = cv2.estimateAffinePartial2D(pts[good], nxt[good], method=cv2.RANSAC, ransacReprojThreshold=1.0)
+    if m is None or inliers is None or inliers.sum() < 6:
+        return nan
+    zoom = float(np.hypot(m[0, 0], m[1, 0]))
+    cx, cy = tw / 2.0, th / 2.0  # the frame centre's displacement (not the origin's)
+    dx = m[0, 0] * cx + m[0, 1] * cy + m[0, 2] - cx
+    dy = m[1, 0] * cx + m[1, 1] * cy + m[1, 2] - cy
+    return float(dx / tw), float(dy / th), math.log(max(zoom, 1e-6))
