@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--tier", choices=TIERS, default="std")
         sp.add_argument("--model", choices=MODELS, default="v2.6")
         sp.add_argument("--prompt", default="")
+        sp.add_argument(
+            "--angle",
+            action="append",
+            default=[],
+            metavar="PICTURE",
+            help="identity lock: another picture of the character (1-3, other angles; Kling 3.0 on kling2)",
+        )
         sp.add_argument("--json", action="store_true", help="print one JSON object")
 
     check = sub.add_parser("check", help="print the findings; exit 1 when any is an error")
@@ -51,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--backend", choices=ALL_BACKENDS, default=None)
     gen.add_argument("--no-sound", action="store_true", help="drop the original sound")
     gen.add_argument("--trim-start", type=float, default=0.0, help="start of the trim window (s)")
+    gen.add_argument("--watermark", action="store_true", help="also keep a watermarked copy (Kling official API)")
     serve = sub.add_parser("serve", help="start the web app")
     serve.add_argument("--port", type=int, default=None)
     worker = sub.add_parser("worker", help="drive runs from the shared queue (no web page); see README")
@@ -130,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             keep_sound=not args.no_sound,
             backend=args.backend or settings.backend,
             trim_start=getattr(args, "trim_start", 0.0),
+            watermark=getattr(args, "watermark", False),
+            extra_pictures=tuple(args.angle),
         )
         if args.command == "check":
             return _check(studio, inputs, args.json, pose=not args.no_pose)

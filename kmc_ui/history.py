@@ -75,7 +75,10 @@ def public_view(record: dict[str, Any] | None) -> dict[str, Any] | None:
     view = {k: record[k] for k in PUBLIC_FIELDS if k in record}
     inputs = record.get("inputs") or {}
     files = {"image": inputs.get("image"), "video": inputs.get("video"), "output": record.get("output")}
+    files["output_watermarked"] = record.get("output_watermarked")
     view["files"] = {k: Path(str(v)).name for k, v in files.items() if v}
+    if isinstance(record.get("element"), dict) and record["element"].get("element_id"):
+        view["element_id"] = str(record["element"]["element_id"])  # the identity lock's Kling Element
     if isinstance(record.get("report"), dict):
         view["report"] = {k: v for k, v in record["report"].items() if k != "plot_path"}
     return view

@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,9 +138,8 @@ def run_job(
     clock = clock or Clock()
     # A backend that knows its own pace (the offline engine: seconds, progress every frame) brings
     # its own policy; it wins over the caller's, which is tuned for hosted providers.
-    own_policy = getattr(backend, "poll_policy", None)
-    if isinstance(own_policy, PollPolicy):
-        poll = own_policy
+    if backend.poll_policy is not None:
+        poll = backend.poll_policy
     start = clock.now()
     run_id = request.run_id
     events: list[str] = []
@@ -266,10 +265,12 @@ def run_job(
                 fix=exc.fix or "Resume the run from History to download it again.",
                 task_id=task_id,
             ) from exc
+        marked = yield from _watermarked(backend, request, state, history.run_dir(owner, run_id), progress)
         finished = True
         history.update(
             owner,
             run_id,
+            **marked,
             status="succeeded",
             output=str(dest),
             finished_at=time.time(),
@@ -363,6 +364,25 @@ def _status_text(backend: Backend, state: TaskState | None) -> str:
     pct = f" {state.progress:.0%}" if state.progress is not None else ""
     detail = f" ({state.message})" if state.message else ""  # e.g. the offline engine's "Rendering frame 12 of 96"
     return f"Generating{pct}{detail}…"
+
+
+def _watermarked(
+    backend: Backend, request: JobRequest, state: TaskState, folder: Path, progress: Callable[..., Progress]
+) -> Generator[Progress, None, dict[str, str]]:
+    """The watermarked copy, when it was asked for, downloaded beside the clean result (one try: the
+    clean result is what matters). Returns the record fields to add (its path, or why it is missing)."""
+    url = str(state.extra.get("watermark_url") or "")
+    if not request.watermark:
+        return {}
+    if not url:
+        return {"watermark_note": "The provider sent no watermarked copy."}
+    yield progress("downloading", "Downloading the watermarked copy…")
+    marked = TaskState(task_id=state.task_id, status="succeeded", result_url=url)
+    try:
+        path = backend.download(marked, folder / "output_watermarked.mp4")
+    except BackendError as exc:
+        return {"watermark_note": f"The watermarked copy could not be downloaded: {exc.message}"}
+    return {"output_watermarked": str(path)}
 
 
 def stopped_text(record: dict[str, Any] | None, label: str) -> str:

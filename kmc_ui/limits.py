@@ -8,7 +8,11 @@ the backends all read these tables; nothing else should hold a limit as a litera
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from kmc_ui.backends.base import Status
+from kmc_ui.providers import PROVIDERS, Price
 
 MB = 1024 * 1024
 
@@ -67,46 +71,19 @@ class InputLimits:
 LIMITS = InputLimits()
 
 
-@dataclass(frozen=True)
-class Price:
-    usd_per_second: float
-    units_per_second: float | None = None  # official resource-pack units; None elsewhere
-
-
-# provider -> model -> tier -> price per second of *output*. None = not published.
-PRICES: dict[str, dict[str, dict[str, Price | None]]] = {
-    "kling": {
-        "v2.6": {"std": Price(0.07, 0.5), "pro": Price(0.112, 0.8)},
-        "v3": {"std": Price(0.126, 0.9), "pro": Price(0.168, 1.2)},
-    },
-    "kling2": {
-        "v2.6": {"std": Price(0.07, 0.5), "pro": Price(0.112, 0.8)},
-        "v3": {"std": Price(0.126, 0.9), "pro": Price(0.168, 1.2)},
-    },
-    "fal": {
-        "v2.6": {"std": Price(0.070), "pro": Price(0.112)},
-        "v3": {"std": Price(0.126), "pro": Price(0.168)},
-    },
-    # Replicate's per-second price is not in our facts file: shown as unknown.
-    "replicate": {"v2.6": {"std": None, "pro": None}, "v3": {"std": None, "pro": None}},
-    "local": {"v2.6": {"std": Price(0.0), "pro": Price(0.0)}, "v3": {"std": Price(0.0), "pro": Price(0.0)}},
-}
+# Prices, statuses, model ids and concurrency are per provider: one row each in kmc_ui/providers.py.
+# These names are read from the rows (provider -> model -> tier -> price per second of *output*;
+# None = not published).
+PRICES: dict[str, Mapping[str, Mapping[str, Price | None]]] = {name: row.prices for name, row in PROVIDERS.items()}
 USD_PER_UNIT = 0.14
 # Providers that bill output seconds rounded to the nearest whole second (facts addendum A4).
-ROUNDS_BILLED_SECONDS = frozenset({"kling", "kling2"})
+ROUNDS_BILLED_SECONDS = frozenset(name for name, row in PROVIDERS.items() if row.rounds_billed_seconds)
 
-# Provider-specific request vocabularies.
-KLING_MODEL_NAMES = {"v2.6": "kling-v2-6", "v3": "kling-v3"}
-KLING2_PATHS = {"v2.6": "/motion-control/kling-2.6", "v3": "/motion-control/kling-3.0"}
-FAL_MODEL_IDS = {
-    ("v2.6", "std"): "fal-ai/kling-video/v2.6/standard/motion-control",
-    ("v2.6", "pro"): "fal-ai/kling-video/v2.6/pro/motion-control",
-    ("v3", "std"): "fal-ai/kling-video/v3/standard/motion-control",
-    ("v3", "pro"): "fal-ai/kling-video/v3/pro/motion-control",
-}
-REPLICATE_MODELS = {"v2.6": "kwaivgi/kling-v2.6-motion-control", "v3": "kwaivgi/kling-v3-motion-control"}
-
-
+# Provider-specific request vocabularies (from the rows).
+KLING_MODEL_NAMES = dict(PROVIDERS["kling"].model_ids)
+KLING2_PATHS = dict(PROVIDERS["kling2"].model_ids)
+FAL_MODEL_IDS = {tuple(key.split("/")): value for key, value in PROVIDERS["fal"].model_ids.items()}
+REPLICATE_MODELS = dict(PROVIDERS["replicate"].model_ids)
 
 @dataclass(frozen=True)
 class ElementLimits:
@@ -121,7 +98,7 @@ class ElementLimits:
     description_max_chars: int = 100
     character_tag: str = "o_102"  # tag_list id for "Character"
     models: tuple[str, ...] = ("v3",)  # 2.6's contents[] has no element type
-    backends: tuple[str, ...] = ("kling2",)
+    backends: tuple[str, ...] = tuple(n for n, row in PROVIDERS.items() if row.supports.elements)  # kling2
     create_timeout_s: float = 300.0  # an Element not ready in this long fails the run (nothing paid)
     poll_interval_s: float = 2.0
     units: float = 0.0  # what the live test was charged
@@ -133,18 +110,7 @@ ELEMENT_DELETE_PATH = "/v1/general/delete-advanced-elements"
 ELEMENT_STATUS = {"submitted": "queued", "processing": "running", "succeed": "succeeded", "failed": "failed"}
 
 # Status vocabularies, mapped onto our own: queued / running / succeeded / failed / canceled.
-STATUS_MAP: dict[str, dict[str, str]] = {
-    "kling": {"submitted": "queued", "processing": "running", "succeed": "succeeded", "failed": "failed"},
-    "kling2": {"submitted": "queued", "processing": "running", "succeeded": "succeeded", "failed": "failed"},
-    "fal": {"IN_QUEUE": "queued", "IN_PROGRESS": "running", "COMPLETED": "succeeded"},
-    "replicate": {
-        "starting": "queued",
-        "processing": "running",
-        "succeeded": "succeeded",
-        "failed": "failed",
-        "canceled": "canceled",
-    },
-}
+STATUS_MAP: dict[str, Mapping[str, Status]] = {name: row.statuses for name, row in PROVIDERS.items() if row.statuses}
 
 
 @dataclass(frozen=True)
@@ -276,18 +242,4 @@ POSE = PoseThresholds()
 # Tasks one account may have running at once, per backend: a batch never submits more than this
 # at a time (an explicit `concurrency=` to kmc_ui.batch.run_batch overrides it). Each running item
 # also prepares its files on this machine, so a lower number is also kinder to 2 CPU cores.
-CONCURRENCY: dict[str, int] = {
-    # Official docs: concurrency is per account ("resource pack"), a task holds a slot from
-    # `submitted` until it ends, and one over the limit is refused with 1303. The number itself is
-    # not published (third-party summaries give 1 for trial accounts, 3-5 for paid packs): 1 is the
-    # value every account has, so a batch never pays retries or fails on 1303.
-    "kling": 1,
-    "kling2": 1,  # the same accounts and the same rule (API 2.0 design)
-    # fal FAQ: new accounts start at 2 concurrent requests (up to 40 as credits are bought); more
-    # are queued by fal, never refused, so 2 only keeps our own queue readable.
-    "fal": 2,
-    # Replicate publishes a rate (600 prediction creates a minute; 6 a minute without a payment
-    # method), no concurrency limit: 2 is our own choice, not the provider's.
-    "replicate": 2,
-    "local": 1,  # the offline engine runs on this machine's CPU: one render at a time
-}
+CONCURRENCY: dict[str, int] = {name: row.concurrency for name, row in PROVIDERS.items()}

@@ -15,19 +15,13 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
+from kmc_ui.providers import ALL_BACKENDS, HOSTED_BACKENDS, KEY_ENV_NAMES, PROVIDERS, ROWS
+
 log = logging.getLogger(__name__)
 T = TypeVar("T", int, float)
 
-HOSTED_BACKENDS = ("kling", "kling2", "fal", "replicate")
-ALL_BACKENDS = ("local", *HOSTED_BACKENDS)
-# Settings field holding a key -> the environment variable it comes from (for labels and messages).
-KEY_ENV_NAMES: dict[str, str] = {
-    "kling_access_key": "KLING_ACCESS_KEY",
-    "kling_secret_key": "KLING_SECRET_KEY",
-    "kling_api_key": "KLING_API_KEY",
-    "fal_key": "FAL_KEY",
-    "replicate_api_token": "REPLICATE_API_TOKEN",
-}
+# The providers' keys and base URLs come from their rows (kmc_ui/providers.py); KEY_ENV_NAMES maps a
+# Settings field holding a key to the environment variable it comes from (for labels and messages).
 MAX_KEY_CHARS = 4096  # no provider key comes near this: a longer one is a wrong paste
 KEY_FIX = "paste the key again from the provider's dashboard"
 
@@ -75,13 +69,11 @@ class Settings:
     admin_password: str = field(default="", repr=False)  # or this password opens it
 
     def configured(self) -> dict[str, bool]:
-        """Which backends have what they need (keys are never returned, only a yes/no)."""
+        """Which backends have what they need (keys are never returned, only a yes/no): any complete
+        key set of a provider's row."""
         return {
-            "local": True,
-            "kling": bool(self.kling_access_key and self.kling_secret_key) or bool(self.kling_api_key),
-            "kling2": bool(self.kling_api_key),
-            "fal": bool(self.fal_key),
-            "replicate": bool(self.replicate_api_token),
+            name: any(all(getattr(self, f) for f in keys) for keys in row.key_sets)
+            for name, row in PROVIDERS.items()
         }
 
     def key_problems(self) -> dict[str, str]:
@@ -91,8 +83,8 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
-        values = [self.kling_access_key, self.kling_secret_key, self.kling_api_key, self.fal_key]
-        values += [self.replicate_api_token, self.admin_password, self.kling_webhook_secret]
+        values = [getattr(self, f) for f in KEY_ENV_NAMES]
+        values += [self.admin_password, self.kling_webhook_secret]
         return [v for v in values if v]
 
 
@@ -155,15 +147,11 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         return (values.get(name) or default).strip()
 
     base = Settings()
+    keys = {f: get(env) for f, env in KEY_ENV_NAMES.items()}
+    bases = {row.base_field: get(row.base_env, row.base_default).rstrip("/") for row in ROWS if row.base_field}
     settings = Settings(
-        kling_access_key=get("KLING_ACCESS_KEY"),
-        kling_secret_key=get("KLING_SECRET_KEY"),
-        kling_api_key=get("KLING_API_KEY"),
-        kling_api_base=get("KLING_API_BASE", base.kling_api_base).rstrip("/"),
-        fal_key=get("FAL_KEY"),
-        fal_queue_base=get("FAL_QUEUE_BASE", base.fal_queue_base).rstrip("/"),
-        replicate_api_token=get("REPLICATE_API_TOKEN"),
-        replicate_api_base=get("REPLICATE_API_BASE", base.replicate_api_base).rstrip("/"),
+        **keys,
+        **bases,
         # unset on a Hugging Face Space: the Space's own https://<SPACE_HOST> (see space_url)
         public_base_url=(get("KMC_PUBLIC_BASE_URL") or space_url(values)).rstrip("/"),
         allow_private_urls=_truthy(get("KMC_ALLOW_PRIVATE_URLS")),

@@ -92,6 +92,23 @@ refusals = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("reason", sa.String(20), nullable=False),  # budget / visitor_usd / visitor_runs
 )
+# Kling identity Elements (kmc_ui/elements.py): one row per visitor, provider account and set of pictures,
+# so the same pictures make one Element, reused by later runs.
+elements = sa.Table(
+    "elements",
+    metadata,
+    sa.Column("owner", sa.String(64), primary_key=True),
+    sa.Column("account", sa.String(32), primary_key=True),  # a short hash naming the provider account
+    sa.Column("digest", sa.String(64), primary_key=True),  # SHA-256 of the pictures, in order
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("task_id", sa.String(64)),  # the creation task, recorded before it is polled
+    sa.Column("element_id", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),  # creating / ready / failed / deleted
+    sa.Column("pictures", sa.Integer, nullable=False),
+    sa.Column("message", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
 STOPPED_HOLDER = "stopped"  # the holder of a run Stop took while no worker held it: nobody claims it
 
 

@@ -5,6 +5,7 @@ The UI only renders what this returns; every user-facing decision lives here or 
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import shutil
@@ -367,6 +368,16 @@ class Studio:
     def backend_status(self) -> dict[str, tuple[bool, str]]:
         return {name: backend.ready() for name, backend in self.backends.items()}
 
+    @contextlib.contextmanager
+    def session_backend(self, name: str, keys: dict[str, str] | None = None) -> Iterator[Backend | None]:
+        """backend_for for a moment (a note, a selector): a backend built with typed keys is closed after."""
+        backend = self.backend_for(name, keys)
+        try:
+            yield backend
+        finally:
+            if backend is not None and backend is not self.backends.get(name):
+                backend.close()
+
     def backend_for(self, name: str, keys: dict[str, str] | None = None) -> Backend | None:
         """The configured backend, or one built with this session's keys (held in memory only)."""
         from kmc_ui.backends.registry import FACTORIES, KEY_FIELDS, build_backend
@@ -413,74 +424,79 @@ class Studio:
             yield Progress("failed", text, error=text)
             return
         own_key = backend is not self.backends.get(backend.name)  # a session's backend, with its keys
-        guarded = not own_key and backend.name != "local"  # a run the owner pays for
-        if guarded and self.settings.require_login and not username:
-            yield Progress("failed", SIGN_IN_FIRST, error=SIGN_IN_FIRST)
-            return
-        spender = f"hf-{safe_user(username)}" if username else owner  # whose quotas the run counts in
-        if guarded and self.ledger.caps.any:  # refused at once, before any preparing
-            early = self.check(inputs).estimate
-            decision = self.ledger.precheck(spender, address, guard_usd(early)) if early else None
-            if decision is not None and not decision.ok:
-                yield Progress("failed", decision.text, error=decision.text)
-                return
-        yield Progress("preparing", "Checking and preparing the files…")
+        handed = False  # a visitor's own-key backend goes to the worker with its run, else it is closed here
         try:
-            prepared = self.prepare(inputs, cancel)
-        except PreparationCancelled:
-            yield Progress("stopped", stopped_text(None, ""), time.monotonic() - start)
-            return
-        if prepared.blocking:
-            errors = [f.text() for f in prepared.findings if f.level == "error"]
-            text = prepared.error or "Fix these first: " + " ".join(errors)
-            yield Progress("failed", text, time.monotonic() - start, error=text)
-            return
-        assert prepared.image_path and prepared.video_path and prepared.video
-        changed = bool(video_url and prepared.video_actions)
-        if changed:  # a pasted URL points at the original, not at the fixed file
-            video_url = ""
-        how = getattr(backend, "video_transport", None)  # (the offline engine reads the file itself)
-        transport = how(video_url) if callable(how) else None
-        if transport is not None and not transport.ok:  # nothing is recorded or reserved: no way to hand the video over
-            text = transport.text
-            if changed:
-                done = "; ".join(prepared.video_actions)
-                text = (
-                    f"The video had to be changed before sending ({done}), so the URL you gave is not what "
-                    f"would be sent. {text}"
-                )
-            yield Progress("failed", text, time.monotonic() - start, error=text)
-            return
-        run_id = new_id()
-        seconds = billed(backend.name, billed_seconds(prepared.video, inputs.orientation))
-        est = estimate(backend.name, inputs.model, inputs.tier, seconds)
-        if guarded:
-            decision = self.ledger.reserve(run_id, spender, address, backend.name, guard_usd(est))
-            if not decision.ok:
-                yield Progress("failed", decision.text, time.monotonic() - start, error=decision.text)
+            guarded = not own_key and backend.name != "local"  # a run the owner pays for
+            if guarded and self.settings.require_login and not username:
+                yield Progress("failed", SIGN_IN_FIRST, error=SIGN_IN_FIRST)
                 return
-        try:
-            # The exact files sent live in the run's folder: served from there, kept for History.
-            inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
-            image_path = keep_copy(Path(prepared.image_path), inputs_dir)
-            video_path = keep_copy(Path(prepared.video_path), inputs_dir)
-            extra = {"video_url": video_url, "video_duration": prepared.video.duration}
-            if inputs.extra_pictures:
-                extra["element"] = self._element_spec(inputs, image_path, inputs_dir)
-            if callback := callback_url_for(self.settings, backend.name, run_id):
-                extra["callback_url"] = callback  # Kling posts status changes there (kmc_ui/webhooks.py)
-            if own_key:
-                extra["key_source"] = "visitor"  # the keys stay in this process's memory (kmc_ui/worker.py)
-            self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)
-        except OSError as exc:
-            if not is_disk_full(exc):
-                raise
-            shutil.rmtree(self.history.run_dir(owner, run_id), ignore_errors=True)  # nothing was sent
-            self.ledger.settle(run_id, {"status": "failed"})
-            yield Progress("failed", DISK_FULL, time.monotonic() - start, error=DISK_FULL)
-            return
-        self.workers.enqueue(run_id, backend if own_key else None)
-        yield from self.watch(owner, run_id, cancel, backend.label)
+            spender = f"hf-{safe_user(username)}" if username else owner  # whose quotas the run counts in
+            if guarded and self.ledger.caps.any:  # refused at once, before any preparing
+                early = self.check(inputs).estimate
+                decision = self.ledger.precheck(spender, address, guard_usd(early)) if early else None
+                if decision is not None and not decision.ok:
+                    yield Progress("failed", decision.text, error=decision.text)
+                    return
+            yield Progress("preparing", "Checking and preparing the files…")
+            try:
+                prepared = self.prepare(inputs, cancel)
+            except PreparationCancelled:
+                yield Progress("stopped", stopped_text(None, ""), time.monotonic() - start)
+                return
+            if prepared.blocking:
+                errors = [f.text() for f in prepared.findings if f.level == "error"]
+                text = prepared.error or "Fix these first: " + " ".join(errors)
+                yield Progress("failed", text, time.monotonic() - start, error=text)
+                return
+            assert prepared.image_path and prepared.video_path and prepared.video
+            changed = bool(video_url and prepared.video_actions)
+            if changed:  # a pasted URL points at the original, not at the fixed file
+                video_url = ""
+            transport = backend.video_transport(video_url)
+            if not transport.ok:  # nothing is recorded or reserved: no way to hand the video over
+                text = transport.text
+                if changed:
+                    done = "; ".join(prepared.video_actions)
+                    text = (
+                        f"The video had to be changed before sending ({done}), so the URL you gave is not what "
+                        f"would be sent. {text}"
+                    )
+                yield Progress("failed", text, time.monotonic() - start, error=text)
+                return
+            run_id = new_id()
+            seconds = billed(backend.name, billed_seconds(prepared.video, inputs.orientation))
+            est = estimate(backend.name, inputs.model, inputs.tier, seconds)
+            if guarded:
+                decision = self.ledger.reserve(run_id, spender, address, backend.name, guard_usd(est))
+                if not decision.ok:
+                    yield Progress("failed", decision.text, time.monotonic() - start, error=decision.text)
+                    return
+            try:
+                # The exact files sent live in the run's folder: served from there, kept for History.
+                inputs_dir = self.history.run_dir(owner, run_id) / "inputs"
+                image_path = keep_copy(Path(prepared.image_path), inputs_dir)
+                video_path = keep_copy(Path(prepared.video_path), inputs_dir)
+                extra = {"video_url": video_url, "video_duration": prepared.video.duration}
+                if inputs.extra_pictures:
+                    extra["element"] = self._element_spec(inputs, image_path, inputs_dir)
+                if callback := callback_url_for(self.settings, backend.name, run_id):
+                    extra["callback_url"] = callback  # Kling posts status changes there (kmc_ui/webhooks.py)
+                if own_key:
+                    extra["key_source"] = "visitor"  # the keys stay in this process's memory (kmc_ui/worker.py)
+                self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                shutil.rmtree(self.history.run_dir(owner, run_id), ignore_errors=True)  # nothing was sent
+                self.ledger.settle(run_id, {"status": "failed"})
+                yield Progress("failed", DISK_FULL, time.monotonic() - start, error=DISK_FULL)
+                return
+            self.workers.enqueue(run_id, backend if own_key else None)
+            handed = True
+            yield from self.watch(owner, run_id, cancel, backend.label)
+        finally:
+            if own_key and not handed:
+                backend.close()
 
     def _record_run(
         self,

@@ -266,8 +266,8 @@ class Workers:
             self._give_up(run_id, exc)
         finally:
             done.set()
-            if last is not None and last.finished:
-                self._session.pop(run_id, None)
+            if last is not None and last.finished and (own := self._session.pop(run_id, None)) is not None:
+                own.close()  # a visitor's own-key backend lives as long as its run
             self.store.work.release(run_id, self.id, progress_json(last) if last else None)
             self.studio.settle(run_id)
 

@@ -486,19 +486,23 @@ def test_lost_create_answer_is_ambiguous_and_the_task_can_be_found(
     assert backend.find_task(request.run_id) == task.task_id
 
 
-def test_find_task_pages_through_the_list(
+def test_find_task_asks_by_our_id_then_pages_through_the_list(
     fake_kling: FakeKling, backend: KlingLegacyBackend, character_image: Path, reference_video: Path
 ) -> None:
     wanted = request_for(character_image, reference_video)
     task_id = backend.submit(wanted)
+    assert backend.find_task(wanted.run_id) == task_id  # the query takes our external_task_id
+    assert fake_kling.requests_at("poll")[-1].path.endswith("/" + wanted.run_id) and not fake_kling.requests_at("list")
+    # Where the query takes task ids only, the newest tasks are read in the largest pages (500).
+    fake_kling.external_lookup = False
     original = fake_kling.tasks[task_id]
-    for n in range(31):  # newer tasks push the wanted one onto page 2
+    for n in range(501):  # newer tasks push the wanted one onto page 2
         clone = replace(original, task_id=str(int(task_id) + 1 + n), external_task_id=f"other-{n}")
         fake_kling.tasks[clone.task_id] = clone
     assert backend.find_task(wanted.run_id) == task_id
     assert [r.query for r in fake_kling.requests_at("list")] == [
-        {"pageNum": "1", "pageSize": "30"},
-        {"pageNum": "2", "pageSize": "30"},
+        {"pageNum": "1", "pageSize": "500"},
+        {"pageNum": "2", "pageSize": "500"},
     ]
     assert backend.find_task("never-submitted") is None
 

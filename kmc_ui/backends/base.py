@@ -12,14 +12,16 @@ Optional extras a backend may implement (checked with isinstance on the runtime 
                     beside the task id, so a run can be resumed by another process
     ReleasesFiles   release(run id): end the links this app serves the run's files under (Kling,
                     Replicate); the runner calls it once the provider no longer needs them
-    video_transport(video_url) -> Transport: how the reference video reaches the provider
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from kmc_ui.jobs import PollPolicy
 
 Status = Literal["queued", "running", "succeeded", "failed", "canceled"]
 FINAL_STATUSES = ("succeeded", "failed", "canceled")
@@ -156,9 +158,10 @@ class Transport:
 
 @runtime_checkable
 class Backend(Protocol):
-    name: str  # registry key: local / kling / kling2 / fal / replicate
+    name: str  # registry key: local / kling / kling2 / fal / replicate (its row in kmc_ui/providers.py)
     label: str  # shown in the selector
     needs_video_url: bool  # True when the provider can only read the video from a URL
+    poll_policy: PollPolicy | None  # its own pace (the offline engine); None: the caller's policy
 
     def ready(self) -> tuple[bool, str]:
         """(usable now, why not / how to configure). Never mentions key values."""
@@ -174,6 +177,14 @@ class Backend(Protocol):
 
     def cancel(self, task_id: str) -> bool:
         """Ask the provider to stop the task. False when the provider cannot cancel."""
+        ...
+
+    def video_transport(self, video_url: str = "") -> Transport:
+        """How the reference video reaches the provider, in words; `.ok` False says what to set first."""
+        ...
+
+    def close(self) -> None:
+        """Close its HTTP client (a visitor's own-key backend is closed when its run ends)."""
         ...
 
 

@@ -30,12 +30,10 @@ import httpx
 
 from kmc_ui.backends.base import (
     AmbiguousSubmit,
-    AuthError,
     BackendError,
     InvalidRequest,
     JobRequest,
     NotConfigured,
-    QuotaError,
     TaskState,
     TransientError,
     Transport,
@@ -51,8 +49,8 @@ from kmc_ui.backends.common import (
     send,
     stream_download,
 )
-from kmc_ui.backends.kling import failure_advice
-from kmc_ui.limits import FAL_MODEL_IDS, STATUS_MAP, TASK_FAILURE_HINTS
+from kmc_ui.backends.errors import Refusals, failure_advice, http_error
+from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
@@ -63,10 +61,15 @@ UPLOAD_PATH = "/storage/upload/initiate"
 STORAGE_TYPE = "fal-cdn-v3"
 TASK_KEYS = ("status_url", "response_url", "cancel_url")
 KEY_FIX = "Check FAL_KEY: create a key at fal.ai/dashboard/keys and set FAL_KEY in .env (or paste it in the key box)."
-BALANCE_FIX = "Top up the fal balance (fal.ai/dashboard/billing), then try again."
-ACCESS_FIX = "Check that this fal key may use the Kling Motion Control endpoints."
-CONTENT_FIX = dict(TASK_FAILURE_HINTS)["moderation"]
-INPUT_FIX = "Fix the input named in the message (the checks panel shows the limits)."
+REFUSALS = Refusals(
+    provider="fal",
+    credential="key",
+    key_fix=KEY_FIX,
+    credit_fix="Top up the fal balance (fal.ai/dashboard/billing), then try again.",
+    access_fix="Check that this fal key may use the Kling Motion Control endpoints.",
+    not_found="this endpoint or request",
+    not_found_fix="Check FAL_QUEUE_BASE; a request is kept by fal for a limited time only.",
+)
 
 
 def rest_base_for(queue_base: str) -> str:
@@ -95,9 +98,11 @@ def detail_text(detail: Any) -> tuple[str, str]:
 
 
 class FalBackend:
-    name = "fal"
-    label = "fal.ai"
+    spec = PROVIDERS["fal"]  # its row: keys, prices, statuses, model ids (kmc_ui/providers.py)
+    name = spec.name
+    label = spec.label
     needs_video_url = False  # local files go to fal's own storage
+    poll_policy = None  # the caller's policy, tuned for hosted providers
 
     def __init__(
         self,
@@ -163,7 +168,7 @@ class FalBackend:
         }
         if request.prompt:
             body["prompt"] = request.prompt
-        model_id = FAL_MODEL_IDS[(request.model, request.tier)]
+        model_id = self.spec.model_id(request.model, request.tier)
         response = self._send("POST", f"{self.queue_base}/{model_id}", creating=True, json=body)
         data = self._json(response, AmbiguousSubmit)
         links = {key: data.get(key) for key in TASK_KEYS}
@@ -189,12 +194,12 @@ class FalBackend:
         links = self._links(task_id)
         data = self._json(self._send("GET", links["status_url"]), TransientError)
         raw = str(data.get("status") or "")
-        if raw not in STATUS_MAP[self.name]:
+        if raw not in self.spec.statuses:
             raise TransientError(f"fal sent an unknown status {raw[:40]!r}")
         position = data.get("queue_position")
         state = TaskState(
             task_id=task_id,
-            status=STATUS_MAP[self.name][raw],  # type: ignore[arg-type]
+            status=self.spec.statuses[raw],  # type: ignore[arg-type]
             raw_status=raw,
             queue_position=position if isinstance(position, int) else None,
         )
@@ -259,33 +264,7 @@ class FalBackend:
 
     def _error(self, status: int, body: Any) -> BackendError:
         text, kind = detail_text(body.get("detail") if isinstance(body, dict) else None)
-        text = self._redact(text)
-        said = f": {text}" if text else ""
-        if status == 401:
-            return AuthError(f"fal refused the key (HTTP 401){said}", fix=KEY_FIX)
-        if status in (402, 403):
-            low = text.lower()
-            if "balance" in low or "locked" in low or status == 402:
-                return QuotaError(f"fal refused the request: no balance left (HTTP {status}){said}", fix=BALANCE_FIX)
-            return QuotaError(f"fal refused access (HTTP {status}){said}", fix=ACCESS_FIX)
-        if status == 429:
-            return TransientError(f"fal is rate limiting (HTTP 429){said}", fix="Retried automatically with backoff.")
-        if status >= 500:
-            return TransientError(f"fal had a server error (HTTP {status}){said}", fix="Retried automatically.")
-        if status in (400, 422) and "content_policy" in kind:
-            return InvalidRequest(f"fal refused the content (HTTP {status}){said}", fix=CONTENT_FIX)
-        if status in (400, 422):
-            return InvalidRequest(
-                f"fal refused the inputs (HTTP {status}){said}", fix=failure_advice(text) or INPUT_FIX
-            )
-        if status == 404:
-            return InvalidRequest(
-                f"fal does not know this endpoint or request (HTTP 404){said}",
-                fix="Check FAL_QUEUE_BASE; a request is kept by fal for a limited time only.",
-            )
-        return InvalidRequest(
-            f"fal answered HTTP {status}{said}", fix="Report this: the app used a wrong URL or method."
-        )
+        return http_error(status, self._redact(text), REFUSALS, content_refused="content_policy" in kind)
 
     def _result(self, state: TaskState, response_url: str, status_body: dict[str, Any]) -> None:
         """COMPLETED: read the result body. A video means success; an error detail means failure."""
@@ -309,7 +288,7 @@ class FalBackend:
         if response.is_success:  # 2xx, not JSON
             raise TransientError("fal sent an unreadable result")
         text, kind = detail_text(body.get("detail") if isinstance(body, dict) else None)
-        advice = CONTENT_FIX if "content_policy" in kind else ""
+        advice = REFUSALS.content_fix if "content_policy" in kind else ""
         self._failed(state, self._redact(text) or status_error or f"HTTP {response.status_code}", advice)
 
     @staticmethod

@@ -45,9 +45,11 @@ from kmc_ui.backends.common import (
     url_only_ready,
     url_only_transport,
 )
+from kmc_ui.backends.errors import Refusals, failure_advice, http_error
 from kmc_ui.backends.kling_elements import KlingElements
-from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, STATUS_MAP, TASK_FAILURE_HINTS
+from kmc_ui.limits import KLING_ERRORS
 from kmc_ui.media.hosting import HostingError, MediaHost
+from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,15 @@ TOKEN_LIFETIME = 1800  # seconds, as the provider's docs sign it
 TOKEN_NOT_BEFORE = 5  # seconds of clock-skew allowance
 LIST_PAGE_SIZE = 500  # the largest page the list takes (facts A5)
 LIST_MAX_PAGES = 2  # the newest 1,000 tasks: a lost submit is always among the newest
+REFUSALS = Refusals(
+    provider="The Kling API",
+    credential="keys",
+    key_fix=KLING_ERRORS[1000].advice,
+    credit_fix=KLING_ERRORS[1102].advice,
+    access_fix=KLING_ERRORS[1103].advice,
+    not_found="this path",
+    not_found_fix="Check KLING_API_BASE.",
+)
 VIDEO_URL_FIX = (
     "The Kling API reads the reference video only from a public URL. Run the app where the provider can "
     "reach it and set KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), "
@@ -138,16 +149,12 @@ def _error_class(code: int) -> type[BackendError]:
     return InvalidRequest  # 1200-1203, 1300-1301
 
 
-def failure_advice(text: str) -> str:
-    """What to do about a failed task's task_status_msg (limits.TASK_FAILURE_HINTS), or ''."""
-    low = text.lower()
-    return next((advice for key, advice in TASK_FAILURE_HINTS if key in low), "")
-
-
 class KlingLegacyBackend(KlingElements):
-    name = "kling"
-    label = "Kling official API (legacy design)"
+    spec = PROVIDERS["kling"]  # its row: keys, prices, statuses, model ids (kmc_ui/providers.py)
+    name = spec.name
+    label = spec.label
     needs_video_url = True
+    poll_policy = None  # the caller's policy, tuned for hosted providers
 
     def __init__(
         self,
@@ -204,7 +211,7 @@ class KlingLegacyBackend(KlingElements):
     def submit(self, request: JobRequest) -> str:
         self._require_keys()
         body: dict[str, Any] = {
-            "model_name": KLING_MODEL_NAMES[request.model],
+            "model_name": self.spec.model_id(request.model),
             "image_url": request.image_url or self._image_base64(request.image_path),
             "video_url": request.video_url or self._video_url(request.video_path, request.run_id),
             "character_orientation": request.orientation,
@@ -375,19 +382,15 @@ class KlingLegacyBackend(KlingElements):
             if provider_text and provider_text.lower() != spec.meaning.lower():
                 text += f": {provider_text}"
             raise _error_class(code)(text, code=code, fix=spec.advice)
-        code_num = code if isinstance(code, int) else None
-        text = f"Kling API error (HTTP {status}){': ' + provider_text if provider_text else ''}"
-        if status == 401:
-            raise AuthError(text, code=code_num, fix=KLING_ERRORS[1000].advice)
-        if status == 429 or status >= 500:
-            raise TransientError(text, code=code_num)
-        raise InvalidRequest(text, code=code_num)
+        error = http_error(status, provider_text, REFUSALS)  # a code the tables do not know: the HTTP ladder
+        error.code = code if isinstance(code, int) else None
+        raise error
 
     def _state(self, data: Any, task_id: str) -> TaskState:
         if not isinstance(data, dict) or "task_status" not in data:
             raise TransientError("The Kling API sent an unreadable task status")
         raw = str(data.get("task_status") or "")
-        status = STATUS_MAP[self.name].get(raw, "running")
+        status = self.spec.statuses.get(raw, "running")
         state = TaskState(
             task_id=str(data.get("task_id") or task_id),
             status=status,  # type: ignore[arg-type]

@@ -18,7 +18,8 @@ from typing import Any
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
 from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, set_charge, set_failure, set_video
-from kmc_ui.limits import ELEMENTS, KLING2_PATHS, STATUS_MAP, TIER_RESOLUTION
+from kmc_ui.limits import ELEMENTS, TIER_RESOLUTION
+from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ TASKS_PATH = "/tasks"
 
 
 class Kling2Backend(KlingLegacyBackend):
-    name = "kling2"
-    label = "Kling official API 2.0 (API key)"
+    spec = PROVIDERS["kling2"]  # its row: keys, prices, statuses, model ids (kmc_ui/providers.py)
+    name = spec.name
+    label = spec.label
     needs_video_url = True
     supports_elements = True  # Kling 3.0: a contents[] item of type element (facts A1)
 
@@ -83,7 +85,7 @@ class Kling2Backend(KlingLegacyBackend):
             options["callback_url"] = request.callback_url
         if options:
             body["options"] = options
-        data = self._create(KLING2_PATHS[request.model], body, request.run_id)
+        data = self._create(self.spec.model_id(request.model), body, request.run_id)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not task_id:
             raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")
@@ -118,7 +120,7 @@ class Kling2Backend(KlingLegacyBackend):
         if not isinstance(data, dict) or "status" not in data:
             raise TransientError("The Kling API sent an unreadable task status")
         raw = str(data.get("status") or "")
-        status = STATUS_MAP[self.name].get(raw, "running")
+        status = self.spec.statuses.get(raw, "running")
         state = TaskState(
             task_id=str(data.get("id") or task_id),
             status=status,  # type: ignore[arg-type]

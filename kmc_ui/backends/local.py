@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskState
+from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskState, Transport
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
 from kmc_ui.jobs import PollPolicy
+from kmc_ui.providers import PROVIDERS
 from kmc_ui.storage import DISK_FULL_RENDER, is_disk_full
 
 READY_TEXT = (
@@ -61,8 +62,9 @@ _WAITING: list[str] = []
 
 
 class LocalBackend:
-    name = "local"
-    label = "Offline engine (CPU, preview quality)"
+    spec = PROVIDERS["local"]  # its row: keys, prices, statuses, model ids (kmc_ui/providers.py)
+    name = spec.name
+    label = spec.label
     needs_video_url = False
     # Renders take seconds and report every frame: poll often (cheap, in-process).
     poll_policy = PollPolicy(first=0.2, running=0.25, warmup=0.0, warmup_interval=0.25, queued=0.5, queued_far=1.0)
@@ -79,6 +81,12 @@ class LocalBackend:
     # ------------------------------------------------------------------ protocol
     def ready(self) -> tuple[bool, str]:
         return True, READY_TEXT
+
+    def video_transport(self, video_url: str = "") -> Transport:
+        return Transport("local_file", "The offline engine reads the prepared video on this machine.")
+
+    def close(self) -> None:
+        """Nothing to close: renders and their threads are shared by the process."""
 
     def submit(self, request: JobRequest) -> str:
         for what, path in (("character image", request.image_path), ("motion video", request.video_path)):

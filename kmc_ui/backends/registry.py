@@ -1,4 +1,4 @@
-"""Every backend the app offers, built from settings. Adding a provider is one line here.
+"""Every backend the app offers, built from settings and the provider rows (kmc_ui/providers.py).
 
 Keys come from settings (.env / environment) or, for a public Space, from a per-session key box:
 `build_backends(settings, host, overrides={"fal_key": typed})` builds backends that hold the typed
@@ -14,36 +14,29 @@ of an exception deep in the HTTP client. Keys from the environment get the same 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from kmc_ui.backends.base import Backend
-from kmc_ui.backends.fal import FalBackend
-from kmc_ui.backends.kling import KlingLegacyBackend
-from kmc_ui.backends.kling2 import Kling2Backend
-from kmc_ui.backends.local import LocalBackend
-from kmc_ui.backends.replicate import ReplicateBackend
 from kmc_ui.media.hosting import MediaHost
-from kmc_ui.settings import KEY_ENV_NAMES, Settings
+from kmc_ui.providers import KEY_ENV_NAMES, PROVIDERS, ProviderSpec
+from kmc_ui.settings import Settings
 
-# name -> factory(settings, media_host). Order is the selector's order.
+
+def _factory(row: ProviderSpec) -> Callable[[Settings, MediaHost | None], Backend]:
+    module, _, name = row.backend.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+# name -> factory(settings, media_host), from the provider rows (kmc_ui/providers.py). Order is the
+# selector's order.
 FACTORIES: dict[str, Callable[[Settings, MediaHost | None], Backend]] = {
-    "local": lambda settings, host: LocalBackend(settings, host),
-    "kling": lambda settings, host: KlingLegacyBackend(settings, host),
-    "kling2": lambda settings, host: Kling2Backend(settings, host),
-    "fal": lambda settings, host: FalBackend(settings, host),
-    "replicate": lambda settings, host: ReplicateBackend(settings, host),
+    name: _factory(row) for name, row in PROVIDERS.items()
 }
-
 # name -> the Settings fields holding its keys (what a per-session key box may fill in).
-KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "kling": ("kling_access_key", "kling_secret_key", "kling_api_key"),
-    "kling2": ("kling_api_key",),
-    "fal": ("fal_key",),
-    "replicate": ("replicate_api_token",),
-}
-# KEY_ENV_NAMES (Settings field -> environment variable) lives in kmc_ui.settings, which checks
-# keys at load; it is imported from here by the UI.
+KEY_FIELDS: dict[str, tuple[str, ...]] = {name: tuple(row.keys) for name, row in PROVIDERS.items() if row.keys}
+__all__ = ["FACTORIES", "KEY_ENV_NAMES", "KEY_FIELDS", "build_backend", "build_backends", "with_keys"]
 
 
 def with_keys(settings: Settings, overrides: Mapping[str, str] | None) -> Settings:

@@ -24,12 +24,10 @@ import httpx
 
 from kmc_ui.backends.base import (
     AmbiguousSubmit,
-    AuthError,
     BackendError,
     InvalidRequest,
     JobRequest,
     NotConfigured,
-    QuotaError,
     TaskState,
     TransientError,
     Transport,
@@ -46,9 +44,9 @@ from kmc_ui.backends.common import (
     url_only_ready,
     url_only_transport,
 )
-from kmc_ui.backends.kling import failure_advice
-from kmc_ui.limits import REPLICATE_MODELS, STATUS_MAP
+from kmc_ui.backends.errors import Refusals, failure_advice, http_error
 from kmc_ui.media.hosting import HostingError
+from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
 log = logging.getLogger(__name__)
@@ -61,9 +59,15 @@ TOKEN_FIX = (
     "Check REPLICATE_API_TOKEN: create a token at replicate.com/account/api-tokens and set it in .env "
     "(or paste it in the key box)."
 )
-CREDIT_FIX = "Add credit at replicate.com/account/billing, wait a few minutes, then try again."
-ACCESS_FIX = "Check that this token's account may run the kwaivgi Kling Motion Control models."
-INPUT_FIX = "Fix the input named in the message (the checks panel shows the limits)."
+REFUSALS = Refusals(
+    provider="Replicate",
+    credential="token",
+    key_fix=TOKEN_FIX,
+    credit_fix="Add credit at replicate.com/account/billing, wait a few minutes, then try again.",
+    access_fix="Check that this token's account may run the kwaivgi Kling Motion Control models.",
+    not_found="this model or prediction",
+    not_found_fix="Check REPLICATE_API_BASE and the model name.",
+)
 VIDEO_URL_FIX = (
     "Replicate reads the reference video from a URL. Run the app where Replicate can reach it and set "
     "KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), or paste a public "
@@ -86,9 +90,11 @@ def problem_text(body: Any) -> str:
 
 
 class ReplicateBackend:
-    name = "replicate"
-    label = "Replicate"
+    spec = PROVIDERS["replicate"]  # its row: keys, prices, statuses, model ids (kmc_ui/providers.py)
+    name = spec.name
+    label = spec.label
     needs_video_url = True
+    poll_policy = None  # the caller's policy, tuned for hosted providers
 
     def __init__(
         self,
@@ -143,7 +149,7 @@ class ReplicateBackend:
         }
         if request.prompt:
             model_input["prompt"] = request.prompt
-        url = f"{self.api_base}/v1/models/{REPLICATE_MODELS[request.model]}/predictions"
+        url = f"{self.api_base}/v1/models/{self.spec.model_id(request.model)}/predictions"
         data = self._json(self._send("POST", url, creating=True, json={"input": model_input}), AmbiguousSubmit)
         prediction_id = data.get("id")
         urls = data.get("urls") if isinstance(data.get("urls"), dict) else {}
@@ -164,9 +170,9 @@ class ReplicateBackend:
         self._require_token()
         data = self._json(self._send("GET", self._links(task_id)["get"]), TransientError)
         raw = str(data.get("status") or "")
-        if raw not in STATUS_MAP[self.name]:
+        if raw not in self.spec.statuses:
             raise TransientError(f"Replicate sent an unknown status {raw[:40]!r}")
-        state = TaskState(task_id=task_id, status=STATUS_MAP[self.name][raw], raw_status=raw)  # type: ignore[arg-type]
+        state = TaskState(task_id=task_id, status=self.spec.statuses[raw], raw_status=raw)  # type: ignore[arg-type]
         if state.status == "failed":
             text = self._redact(str(data.get("error") or "")).strip() or "Replicate gave no reason"
             advice = failure_advice(text)
@@ -253,26 +259,7 @@ class ReplicateBackend:
         return json_object(response, lost, "Replicate", self._error)
 
     def _error(self, status: int, body: Any) -> BackendError:
-        text = self._redact(problem_text(body))
-        said = f": {text}" if text else ""
-        if status == 401:
-            return AuthError(f"Replicate refused the token (HTTP 401){said}", fix=TOKEN_FIX)
-        if status == 402:
-            return QuotaError(f"Replicate refused the request: not enough credit (HTTP 402){said}", fix=CREDIT_FIX)
-        if status == 403:
-            return QuotaError(f"Replicate refused access (HTTP 403){said}", fix=ACCESS_FIX)
-        if status == 429:
-            return TransientError(f"Replicate is rate limiting (HTTP 429){said}", fix="Retried automatically.")
-        if status >= 500:
-            return TransientError(f"Replicate had a server error (HTTP {status}){said}", fix="Retried automatically.")
-        if status in (400, 422):
-            return InvalidRequest(f"Replicate refused the inputs (HTTP {status}){said}", fix=INPUT_FIX)
-        if status == 404:
-            return InvalidRequest(
-                f"Replicate does not know this model or prediction (HTTP 404){said}",
-                fix="Check REPLICATE_API_BASE and the model name.",
-            )
-        return InvalidRequest(f"Replicate answered HTTP {status}{said}", fix="Report this: the app used a wrong URL.")
+        return http_error(status, self._redact(problem_text(body)), REFUSALS)
 
     def _image_input(self, path: Path, run_id: str) -> str:
         try:

@@ -28,6 +28,7 @@ from kmc_ui.ui.examples_tab import build_examples_tab, wire_examples
 from kmc_ui.ui.history_tab import build_history_tab, wire_history
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.identity_lock import build_identity_lock, wire_identity_lock
+from kmc_ui.ui.keyed import Call, keyed
 from kmc_ui.ui.owner_tab import build_owner_tab, wire_owner
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
@@ -104,8 +105,9 @@ _BACKEND_STATE_ZH = {"ready (session key)": "就绪（会话密钥）", "ready":
 def backend_choices(studio: Studio, keys: dict[str, str] | None = None, lang: str = "en") -> list[tuple[str, str]]:
     out = []
     for name, configured in studio.backends.items():
-        backend = studio.backend_for(name, keys) or configured
-        ok, _why = backend.ready()
+        with studio.session_backend(name, keys) as built:
+            backend = built or configured
+            ok, _why = backend.ready()
         typed = backend is not configured
         state = ("ready (session key)" if typed else "ready") if ok else "not configured"
         if lang == "zh":
@@ -118,16 +120,15 @@ def backend_choices(studio: Studio, keys: dict[str, str] | None = None, lang: st
 def backend_note(
     studio: Studio, name: str, keys: dict[str, str] | None = None, video_url: str = "", lang: str = "en"
 ) -> str:
-    backend = studio.backend_for(name, keys)
-    if backend is None:
-        return ""
-    ok, why = backend.ready()
-    note = f"{'✅' if ok else '⚙️'} {translate(why or 'Ready.', lang)}"
-    transport = getattr(backend, "video_transport", None)
-    if ok and transport is not None:
-        t = transport(video_url)
-        how = pick(lang, "**How the video gets there**: ", "**视频如何送达**：")
-        note += f"  \n{'📦' if t.ok else '⛔'} {how}{translate(t.text, lang)}"
+    with studio.session_backend(name, keys) as backend:
+        if backend is None:
+            return ""
+        ok, why = backend.ready()
+        note = f"{'✅' if ok else '⚙️'} {translate(why or 'Ready.', lang)}"
+        if ok and backend.name != "local":  # (the offline engine reads the file itself)
+            t = backend.video_transport(video_url)
+            how = pick(lang, "**How the video gets there**: ", "**视频如何送达**：")
+            note += f"  \n{'📦' if t.ok else '⛔'} {how}{translate(t.text, lang)}"
     return note
 
 
@@ -136,6 +137,10 @@ def run_id_of(run: Any) -> str:
     `run_id` is read; the record itself is looked up on the server)."""
     value = run.get("run_id") if isinstance(run, dict) else run
     return value if isinstance(value, str) else ""
+
+
+# The Studio tab's inputs, in the order its events take them (/generate's first parameters).
+INPUT_NAMES = ("image", "video", "prompt", "orientation", "tier", "keep_sound", "model", "backend", "trim")
 
 
 def _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim_start) -> Inputs:
@@ -527,29 +532,13 @@ def build_demo(studio: Studio) -> gr.Blocks:
         )
 
         # -------------------------------------------------------- generation
-        def validate_generate(
-            image,
-            video,
-            prompt,
-            orientation,
-            tier,
-            keep_sound,
-            model,
-            backend,
-            trim,
-            url,
-            kling_access_key,
-            kling_secret_key,
-            kling_api_key,
-            fal_key,
-            replicate_api_token,
-            key,
-            _watermark,
-            _angles,
-            request: gr.Request,
-        ):
+        @keyed((*INPUT_NAMES, "url"), ("key", "watermark_on", "angles"), {"request": gr.Request})
+        def validate_generate(*args: Any) -> list[dict[str, Any]]:
+            call = Call(validate_generate, args)
+            request, key = call["request"], call["key"]
+            image, video = call["image"], call["video"]
             lang = lang_of(request)
-            values = (image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
+            values = call.take(INPUT_NAMES)
             report = studio.check(_inputs(*values))
             prepared_ok = key == key_of(*values)
             v = _validations(report.findings, prepared_ok, lang)
@@ -564,38 +553,24 @@ def build_demo(studio: Studio) -> gr.Blocks:
             if not video:
                 v["video"] = gr.validate(False, translate("Add a motion video.", lang))
             ok = gr.validate(True, "")
-            answer = [v["image"], v["video"], v["prompt"], *([ok] * 15)]
+            others = len(args) - 1 - 3  # one answer per input (the request is not one)
+            answer = [v["image"], v["video"], v["prompt"], *([ok] * others)]
             if all(a["is_valid"] for a in answer):
                 generating.expect(session_of(request))  # queued: Stop can take it out before it starts
             return answer
 
-        def do_generate(
-            image,
-            video,
-            prompt,
-            orientation,
-            tier,
-            keep_sound,
-            model,
-            backend,
-            trim,
-            url,
-            kling_access_key,
-            kling_secret_key,
-            kling_api_key,
-            fal_key,
-            replicate_api_token,
-            _key,
-            watermark_on,
-            angles,
-            request: gr.Request,
-            profile: gr.OAuthProfile | None,
-        ):
-            keys = (kling_access_key, kling_secret_key, kling_api_key, fal_key, replicate_api_token)
-            inputs = _inputs(image, video, prompt, orientation, tier, keep_sound, model, backend, trim)
-            inputs = replace(inputs, watermark=bool(watermark_on), extra_pictures=tuple(angles or ()))
+        @keyed(
+            (*INPUT_NAMES, "url"),
+            ("_key", "watermark_on", "angles"),
+            {"request": gr.Request, "profile": gr.OAuthProfile | None},
+        )
+        def do_generate(*args: Any) -> Iterator[tuple[Any, ...]]:
+            call = Call(do_generate, args)
+            request, profile, url = call["request"], call["profile"], call["url"]
+            inputs = _inputs(*call.take(INPUT_NAMES))
+            inputs = replace(inputs, watermark=bool(call["watermark_on"]), extra_pictures=tuple(call["angles"] or ()))
             own = visitor(studio, request)
-            chosen = studio.backend_for(inputs.backend, dict(zip(KEY_ENV_NAMES, keys, strict=True)))
+            chosen = studio.backend_for(inputs.backend, call.keys)
             label = getattr(chosen, "label", "") or ""
             yield from shown_run(
                 request,

@@ -33,9 +33,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kmc_ui.limits import KLING_ERRORS, KLING_MODEL_NAMES, LIMITS, PRICES
+from kmc_ui.limits import ELEMENT_DELETE_PATH, ELEMENT_PATH, KLING_ERRORS, KLING_MODEL_NAMES, LIMITS, PRICES
 from tests.fakes.callbacks import CallbackSender
 from tests.fakes.faults import Fault
+from tests.fakes.kling_elements import FakeElements
 from tests.fakes.server import FakeProvider, Recorded
 
 CREATE_PATH = "/v1/videos/motion-control"
@@ -121,7 +122,7 @@ class Task:
         return final, self.created_at + int((sc.submitted_s + sc.processing_s) * 1000)
 
 
-class FakeKling(FakeProvider):
+class FakeKling(FakeElements, FakeProvider):
     name = "kling"
 
     def __init__(self, result_file: Path | None = None) -> None:
@@ -136,6 +137,7 @@ class FakeKling(FakeProvider):
         # replaces `scenario` for that task (e.g. fail the task whose image or prompt matches).
         self.scenario_for: Callable[[dict[str, Any]], Scenario | None] | None = None
         self.tasks: dict[str, Task] = {}
+        self.external_lookup = True
         self._ids = itertools.count(1)
         self._task_lock = threading.Lock()
         self.webhooks = CallbackSender()  # signed status callbacks (facts A2; tests/fakes/callbacks.py)
@@ -149,9 +151,14 @@ class FakeKling(FakeProvider):
             Route(CREATE_PATH + "/{task_id}", self._query, methods=["GET"]),
             Route(CDN_PREFIX + "{task_id}/{name}", self._result, methods=["GET", "HEAD"]),
             Route("/account/costs", self._account_costs, methods=["GET"]),
+            *self.element_routes(),
         ]
 
     def point_for(self, method: str, path: str) -> str | None:
+        if path.startswith(ELEMENT_PATH):
+            return "element_create" if method == "POST" else "element_poll"
+        if path == ELEMENT_DELETE_PATH:
+            return "element_delete"
         if path == CREATE_PATH:
             return "create" if method == "POST" else "list"
         if path.startswith(CREATE_PATH + "/"):
@@ -171,6 +178,9 @@ class FakeKling(FakeProvider):
     def reset_state(self) -> None:
         with self._task_lock:
             self.tasks.clear()
+            self.elements.clear()
+        self.element_failure = ""
+        self.external_lookup = True  # False: the query takes task ids only (motion control's is inferred)
         self.scenario = Scenario()
         self.scenario_for = None
         self.accounts = {self.access_key: self.secret_key}
@@ -346,16 +356,10 @@ class FakeKling(FakeProvider):
             seconds = task.scenario.result_duration or task.fetch.get("duration", 5.0)
             url = f"{base_url}{CDN_PREFIX}{task.task_id}/{task.video_id}.mp4"
             data["final_unit_deduction"] = charged_units(task.body, seconds)
-            data["task_result"] = {
-                "videos": [
-                    {
-                        "id": task.video_id,
-                        "url": url,
-                        "watermark_url": url.replace(".mp4", "-wm.mp4"),
-                        "duration": f"{round(seconds, 3):g}",
-                    }
-                ]
-            }
+            video = {"id": task.video_id, "url": url, "duration": f"{round(seconds, 3):g}"}
+            if (task.body.get("watermark_info") or {}).get("enabled"):
+                video["watermark_url"] = url.replace(".mp4", "-wm.mp4")
+            data["task_result"] = {"videos": [video]}
         return data
 
     async def _create(self, request: Request) -> Response:
@@ -400,9 +404,12 @@ class FakeKling(FakeProvider):
         account, denied = self._auth(request)
         if denied:
             return denied
-        task = self.tasks.get(request.path_params["task_id"])
+        # By the provider's task id or by our external_task_id (facts A5: most legacy products take
+        # either); an unknown one is 400 1201, as measured live.
+        key = request.path_params["task_id"]
+        task = self.tasks.get(key) or (self.task_by_external(key) if self.external_lookup else None)
         if task is None or task.account != account:
-            return self._error(1203, "Task not found")
+            return self._error(1201, f"Task not found by id/external id: {key}")
         return self._ok(self._data(task, self.base_url))
 
     async def _account_costs(self, request: Request) -> Response:

@@ -39,6 +39,7 @@ SETTINGS_ENUMS = {
 }
 OPTION_FIELDS = {"callback_url", "external_task_id", "watermark_info"}
 CONTENT_TYPES = ("prompt", "image", "video")
+CONTENT_TYPES_3 = (*CONTENT_TYPES, "element")  # Kling 3.0 only (facts A1): at most one
 
 __all__ = ["FakeKling2", "Scenario"]
 
@@ -57,9 +58,12 @@ class FakeKling2(FakeKling):
             Route("/motion-control/{model}", self._create2, methods=["POST"]),
             Route(TASKS_PATH, self._tasks_query, methods=["GET"]),
             Route(CDN_PREFIX + "{task_id}/{name}", self._result, methods=["GET", "HEAD"]),
+            *self.element_routes(),
         ]
 
     def point_for(self, method: str, path: str) -> str | None:
+        if path.startswith("/v1/general/"):
+            return super().point_for(method, path)  # the Element API (tests/fakes/kling_elements.py)
         if path.startswith("/motion-control/"):
             return "create"
         if path == TASKS_PATH:
@@ -100,13 +104,18 @@ class FakeKling2(FakeKling):
         if not isinstance(contents, list) or not contents:
             return (1201, "contents is required"), {}
         seen: dict[str, dict[str, Any]] = {}
+        types = CONTENT_TYPES_3 if MODELS[model] == "v3" else CONTENT_TYPES
         for item in contents:
             kind = item.get("type") if isinstance(item, dict) else None
-            if kind not in CONTENT_TYPES:
-                return (1201, f"contents[].type must be one of {', '.join(CONTENT_TYPES)}"), {}
+            if kind not in types:
+                return (1201, f"contents[].type must be one of {', '.join(types)}"), {}
             if kind in seen:
                 return (1201, f"contents has more than one {kind}"), {}
             allowed = {"type", "text"} if kind == "prompt" else {"type", "url"}
+            if kind == "element":
+                allowed = {"type", "element_id", "id"}
+                if not all(isinstance(item.get(k), str) and item[k] for k in ("element_id", "id")):
+                    return (1201, "contents[element] needs element_id and id"), {}
             extra = sorted(set(item) - allowed)
             if extra:
                 return (1201, f"Unknown parameter: contents[{kind}].{', '.join(extra)}"), {}
@@ -150,7 +159,11 @@ class FakeKling2(FakeKling):
         watermark = options.get("watermark_info", {"enabled": False})
         if not isinstance(watermark, dict) or not isinstance(watermark.get("enabled"), bool):
             return (1201, 'options.watermark_info must be {"enabled": bool}'), {}
+        element = seen.get("element", {}).get("element_id", "")
+        if element and settings["character_orientation"] != "video":
+            return (1201, "with an element the output follows the video: character_orientation must be video"), {}
         normalised = {
+            "element_id": element,
             "model": MODELS[model],
             "prompt": prompt,
             "image_url": image,
@@ -178,15 +191,10 @@ class FakeKling2(FakeKling):
         if status == "succeed":
             seconds = task.scenario.result_duration or task.fetch.get("duration", 5.0)
             url = f"{self.base_url}{CDN_PREFIX}{task.task_id}/{task.video_id}.mp4"
-            data["outputs"] = [
-                {
-                    "type": "video",
-                    "id": task.video_id,
-                    "url": url,
-                    "watermark_url": url.replace(".mp4", "-wm.mp4"),
-                    "duration": f"{round(seconds, 3):g}",
-                }
-            ]
+            video = {"type": "video", "id": task.video_id, "url": url, "duration": f"{round(seconds, 3):g}"}
+            if ((task.body.get("options") or {}).get("watermark_info") or {}).get("enabled"):
+                video["watermark_url"] = url.replace(".mp4", "-wm.mp4")
+            data["outputs"] = [video]
             units = charged_units(task.normalised, seconds)
             data["billing"] = [{"charge_type": "unit", "amount": units, "package_type": "video"}]
         return data
@@ -202,6 +210,8 @@ class FakeKling2(FakeKling):
         problem, norm = self._validate2(request.path_params["model"], body)
         if problem:
             return self._error(*problem)
+        if norm["element_id"] and norm["element_id"] not in self.element_ids(account):
+            return self._error(1201, f"element {norm['element_id']} does not exist")
         request.scope["kmc.record"].extra["normalised"] = norm
         external = norm["external_task_id"]
         with self._task_lock:
