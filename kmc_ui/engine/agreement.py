@@ -44,9 +44,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.engine.agreement_read import read_both
 from kmc_ui.engine.agreement_score import LIMB_JOINTS, ScoreTally
 from kmc_ui.engine.common import EngineError
-from kmc_ui.engine.motion import MIRROR, MotionTrack, fused_track, track_motion
+from kmc_ui.engine.motion import MIRROR, MotionTrack
 from kmc_ui.engine.smoothing import fill_gaps
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.retarget import retarget
@@ -259,13 +260,13 @@ def agreement_report(
     report = AgreementReport(str(reference_video), str(output_video))
     try:
         ref_stride, out_stride = _stride(Path(reference_video)), _stride(Path(output_video))
-        ref = track_motion(Path(reference_video), cache_dir=cache_dir, stride=ref_stride)
-        out = track_motion(Path(output_video), cache_dir=cache_dir, stride=out_stride)
+        (ref, ref_fused), (out, out_fused) = read_both(
+            Path(reference_video), Path(output_video), cache_dir, ref_stride, out_stride
+        )
         character = _character(character_image, out)
         single = AgreementReport(report.reference, report.output)
         _measure(single, ref, out, character, max_offset_s)
-        ref = fused_track(Path(reference_video), cache_dir=cache_dir, stride=ref_stride)
-        out = fused_track(Path(output_video), cache_dir=cache_dir, stride=out_stride)
+        ref, out = ref_fused, out_fused
         _measure(report, ref, out, character, max_offset_s)
         report.pck_single_pass = single.pck
         _appearance(report, ref, out, Path(reference_video), Path(output_video), character_image)
