@@ -63,8 +63,8 @@ def test_history_survives_an_app_restart_and_stays_private(tmp_path: Path) -> No
         demo = launch(Settings(data_dir=data), block=False, server_name="127.0.0.1", server_port=port, quiet=True)
         try:
             page.reload()
-            table = history_text(page, expect="succeeded")
-            assert "succeeded" in table and records[0]["run_id"] in table
+            table = history_text(page, expect="Finished")
+            assert "Finished" in table and records[0]["run_id"] in table
             page.screenshot(path=str(shots / "1-after-restart.png"), full_page=True)
             other = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
             other.goto(demo.local_url)

@@ -109,7 +109,7 @@ def test_stop_a_generation_then_resume_and_stop_again_then_finish(
         # History: resume it (no second submit), stop again, then let the provider finish and resume.
         page.get_by_role("tab", name="History").click()
         page.click("#kmc-history-refresh")
-        wait_text(page, "#kmc-history-table", "stopped_waiting")
+        wait_text(page, "#kmc-history-table", "No longer watched; the task may still be running")
         wait_text(page, "#kmc-history-status", "can be resumed")
         page.click("#kmc-history-resume")
         wait_text(page, "#kmc-history-status", "Generating")

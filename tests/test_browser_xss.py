@@ -105,7 +105,7 @@ def test_user_text_never_runs_anywhere_on_the_page(
     # History: the run opens with its record; Batch: the plan lists the hostile file names.
     page.get_by_role("tab", name="History").click()
     page.wait_for_function(
-        "(document.querySelector('#kmc-history-table')||{}).innerText?.includes('succeeded')", timeout=30000
+        "(document.querySelector('#kmc-history-table')||{}).innerText?.includes('Finished')", timeout=30000
     )
     page.get_by_role("tab", name="Batch").click()
     page.locator("#kmc-b-img input[type=file]").set_input_files(str(image))
