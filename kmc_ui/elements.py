@@ -110,7 +110,7 @@ def check_pictures(paths: Sequence[str], model: str, backend: str) -> list[Findi
                     finding.level,
                     "element",
                     "element_" + finding.code.removeprefix("image_"),
-                    finding.message.replace("Character image", name).replace("character image", name.lower()),
+                    f"{name}: {finding.message}",
                     finding.fix,
                     finding.auto_fix,
                 )

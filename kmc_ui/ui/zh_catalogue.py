@@ -1154,6 +1154,59 @@ _BACKENDS = [
     ("Kling API: {meaning:gloss}", "可灵 API：{meaning}"),
     ("Kling API error (HTTP {s:int}): {reason}", "可灵 API 错误（HTTP {s}）：{reason}"),
     ("Kling API error (HTTP {s:int})", "可灵 API 错误（HTTP {s}）"),
+    # The HTTP ladder for an answer without a code of Kling's own (kmc_ui/backends/errors.py).
+    ("The Kling API refused the keys (HTTP 401): {reason}", "可灵 API 拒绝了密钥（HTTP 401）：{reason}"),
+    (
+        "The Kling API refused the request: no credit left (HTTP {s:int}): {reason}",
+        "可灵 API 拒绝了请求：余额不足（HTTP {s}）：{reason}",
+    ),
+    ("The Kling API refused the request: no credit left (HTTP {s:int})", "可灵 API 拒绝了请求：余额不足（HTTP {s}）"),
+    ("The Kling API refused access (HTTP 403): {reason}", "可灵 API 拒绝访问（HTTP 403）：{reason}"),
+    ("The Kling API refused access (HTTP 403)", "可灵 API 拒绝访问（HTTP 403）"),
+    ("The Kling API is rate limiting (HTTP 429): {reason}", "可灵 API 正在限流（HTTP 429）：{reason}"),
+    ("The Kling API is rate limiting (HTTP 429)", "可灵 API 正在限流（HTTP 429）"),
+    ("The Kling API had a server error (HTTP {s:int}): {reason}", "可灵 API 服务器出错（HTTP {s}）：{reason}"),
+    ("The Kling API had a server error (HTTP {s:int})", "可灵 API 服务器出错（HTTP {s}）"),
+    ("The Kling API refused the inputs (HTTP {s:int}): {reason}", "可灵 API 拒绝了输入（HTTP {s}）：{reason}"),
+    ("The Kling API refused the inputs (HTTP {s:int})", "可灵 API 拒绝了输入（HTTP {s}）"),
+    ("The Kling API does not know this path (HTTP 404): {reason}", "可灵 API 不认识此路径（HTTP 404）：{reason}"),
+    ("The Kling API does not know this path (HTTP 404)", "可灵 API 不认识此路径（HTTP 404）"),
+    # The identity lock (kmc_ui/elements.py).
+    ("Extra character picture {n:int}: {m_text}", "额外角色图片 {n}：{m_text}"),
+    (
+        "With an identity lock the result always follows the video's orientation (Kling's rule): "
+        "orientation is set to 'video'.",
+        "使用身份锁定时，结果总是按视频的朝向生成（可灵的规则）：朝向已设为“video”。",
+    ),
+    (
+        "Creating the identity Element is not on Kling's price page; it was charged 0 units in a live test. "
+        "It is made once per set of pictures and reused.",
+        "可灵价目表未列出创建身份元素的费用；实测扣除 0 单位。每组图片只生成一次并会复用。",
+    ),
+    (
+        "An identity lock works only with Kling 3.0 on the Kling official API 2.0 (chosen: {model} on '{backend}').",
+        "身份锁定仅适用于可灵官方 API 2.0 上的可灵 3.0（当前：{model}，后端“{backend}”）。",
+    ),
+    (
+        "Choose model v3 and the backend 'Kling official API 2.0', or remove the extra pictures.",
+        "请选择 v3 模型和“可灵官方 API 2.0”后端，或移除额外的图片。",
+    ),
+    (
+        "{n:int} extra character pictures; an identity lock takes 1 to 3 besides the character image.",
+        "额外角色图片有 {n} 张；身份锁定除角色图片外需要 1 到 3 张。",
+    ),
+    (
+        "Keep the 3 clearest pictures from other angles and remove the rest.",
+        "保留其他角度最清晰的 3 张图片，移除其余的。",
+    ),
+    ("Creating the identity Element at Kling…", "正在可灵创建身份元素…"),
+    ("The identity Element was deleted.", "身份元素已删除。"),
+    ("No such identity Element among yours.", "你的身份元素中没有这一个。"),
+    (
+        "This identity Element was made with other keys: delete it with those keys.",
+        "该身份元素是用其他密钥创建的：请用那些密钥删除。",
+    ),
+    ("Stopped while the identity Element was being made: nothing was charged.", "在创建身份元素时已停止：未产生费用。"),
     # what to do about a Kling error code (kmc_ui.limits.KLING_ERRORS)
     (
         "Check KLING_ACCESS_KEY / KLING_SECRET_KEY (or KLING_API_KEY).",
@@ -1247,10 +1300,10 @@ _BACKENDS = [
     ("fal refused the key (HTTP 401): {reason}", "fal 拒绝了密钥（HTTP 401）：{reason}"),
     ("fal refused the key (HTTP 401)", "fal 拒绝了密钥（HTTP 401）"),
     (
-        "fal refused the request: no balance left (HTTP {s:int}): {reason}",
+        "fal refused the request: no credit left (HTTP {s:int}): {reason}",
         "fal 拒绝了请求：余额不足（HTTP {s}）：{reason}",
     ),
-    ("fal refused the request: no balance left (HTTP {s:int})", "fal 拒绝了请求：余额不足（HTTP {s}）"),
+    ("fal refused the request: no credit left (HTTP {s:int})", "fal 拒绝了请求：余额不足（HTTP {s}）"),
     ("fal refused access (HTTP {s:int}): {reason}", "fal 拒绝访问（HTTP {s}）：{reason}"),
     ("fal refused access (HTTP {s:int})", "fal 拒绝访问（HTTP {s}）"),
     ("fal is rate limiting (HTTP 429): {reason}", "fal 正在限流（HTTP 429）：{reason}"),
@@ -1307,10 +1360,10 @@ _BACKENDS = [
     ("Replicate refused the token (HTTP 401): {reason}", "Replicate 拒绝了令牌（HTTP 401）：{reason}"),
     ("Replicate refused the token (HTTP 401)", "Replicate 拒绝了令牌（HTTP 401）"),
     (
-        "Replicate refused the request: not enough credit (HTTP 402): {reason}",
-        "Replicate 拒绝了请求：余额不足（HTTP 402）：{reason}",
+        "Replicate refused the request: no credit left (HTTP {s:int}): {reason}",
+        "Replicate 拒绝了请求：余额不足（HTTP {s}）：{reason}",
     ),
-    ("Replicate refused the request: not enough credit (HTTP 402)", "Replicate 拒绝了请求：余额不足（HTTP 402）"),
+    ("Replicate refused the request: no credit left (HTTP {s:int})", "Replicate 拒绝了请求：余额不足（HTTP {s}）"),
     ("Replicate refused access (HTTP 403): {reason}", "Replicate 拒绝访问（HTTP 403）：{reason}"),
     ("Replicate refused access (HTTP 403)", "Replicate 拒绝访问（HTTP 403）"),
     ("Replicate is rate limiting (HTTP 429): {reason}", "Replicate 正在限流（HTTP 429）：{reason}"),
