@@ -2,11 +2,12 @@
 
     agreement_report(reference_video, output_video, character_image=None) -> AgreementReport
 
-1. Pose on the reference and on the output, about 12 samples a second each, every sample read
-   three ways and fused (kmc_ui/engine/motion.fused_track): mediapipe's tracking pass, the
-   frame on its own, and the frame mirrored, the per-landmark median of the three (a misreading
-   one of them latches onto is outvoted). The same for both videos. The figure from the tracking
-   pass alone is kept as `pck_single_pass`.
+1. Pose on the reference and on the output, about 6 samples a second each (12 cost twice the time
+   and calibrate the same: tests/test_agreement_calibration.py), both videos read at once on two
+   threads (kmc_ui/engine/agreement_read.py), every sample read up to three ways and fused
+   (kmc_ui/engine/motion.fuse_readings): mediapipe's tracking pass, the frame on its own, and,
+   where those two disagree, the frame mirrored as the tie-breaker (a misreading one of them
+   latches onto is outvoted). The figure from the tracking pass alone is kept as `pck_single_pass`.
 2. The reference is retargeted to the character's proportions (kmc_ui/pose/retarget), taken from
    the character picture when given, else from the output itself (its median-sized pose).
 3. Time alignment: the output may be shorter, or start later or earlier than the reference. Each
@@ -29,6 +30,9 @@
    wrist / ankle is invisible to the detector (visibility < 0.3), or lies more than half a torso
    from where it should be. A frame "follows" when PCK >= FOLLOW_PCK and no limb is lost in it.
 6. A plot of per-frame agreement over time (PNG drawn with OpenCV: no matplotlib needed).
+7. Appearance beside the motion (kmc_ui/engine/appearance.py): hands missing where the reference
+   shows them, limbs that change colour from the character picture, smeared or torn limbs; each
+   with the result frames and times where it happens (`appearance`).
 
 Never raises for bad media: the report carries `error` instead. Serialisable for history.
 """
@@ -60,7 +64,7 @@ MIN_VISIBILITY = 0.5  # the reference "shows" a joint at or above this visibilit
 # tracking mode starts every clip with visibilities ramping up from ~0.45 over the first half
 # second (measured), while a painted-out arm reads 0.05-0.17 throughout.
 LOST_VISIBILITY = 0.3
-OUTPUT_SAMPLES_PER_S = 12.0
+OUTPUT_SAMPLES_PER_S = 6.0
 MAX_OFFSET_S = 5.0
 LIMBS: dict[str, tuple[int, int]] = {
     "left arm": (L.L_ELBOW, L.L_WRIST),
