@@ -112,7 +112,7 @@ def test_studio_flow_in_a_real_browser(
     page.get_by_role("tab", name="History").click()
     page.wait_for_function(
         "document.querySelector('#kmc-history-table') && "
-        "document.querySelector('#kmc-history-table').innerText.includes('succeeded')",
+        "document.querySelector('#kmc-history-table').innerText.includes('Finished')",
         timeout=20000,
     )
     task_id = kling_server.requests_at("create")[0]
@@ -174,7 +174,7 @@ def test_chinese_ui_text_follows_the_browser_language(
         zh.get_by_role("tab", name="历史记录").click()
         zh.wait_for_function(
             "document.querySelector('#kmc-history-table') && "
-            "document.querySelector('#kmc-history-table').innerText.includes('成功')",
+            "document.querySelector('#kmc-history-table').innerText.includes('完成')",
             timeout=20000,
         )
         assert "状态" in zh.inner_text("#kmc-history-table")
