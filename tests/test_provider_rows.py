@@ -18,6 +18,8 @@ from kmc_ui.settings import Settings, load_settings
 from kmc_ui.webhooks import CALLBACK_BACKENDS
 from tests.fakes.providers import NAMES as FAKE_NAMES
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 OURS = set(typing.get_args(Status))
 
@@ -87,3 +89,40 @@ def test_nothing_else_names_a_providers_keys(tmp_path: Path) -> None:
     production = "\n".join(p.read_text() for p in files)
     for env in KEY_ENV_NAMES.values():
         assert f'"{env}"' not in production, f"{env} is named outside its row and its backend"
+
+
+def test_a_visitors_own_key_backend_is_closed_when_its_run_ends(
+    kling2_server, media_server, tmp_path: Path, character_image: Path, reference_video: Path
+) -> None:
+    """Per-session backends (a visitor's pasted key) hold an HTTP client: closed after a note, and after
+    the run they drove."""
+    import time
+
+    from kmc_ui.studio import Inputs, Studio
+    from tests.fakes.kling import Scenario
+
+    kling2_server.reset()
+    kling2_server.scenario = Scenario(submitted_s=0.1, processing_s=0.2)
+    settings = Settings(
+        kling_api_base=kling2_server.base_url,
+        public_base_url=media_server.url,
+        allow_private_urls=True,
+        data_dir=tmp_path / "data",
+    )
+    studio = Studio(settings, build_backends(settings, media_server.host), media_host=media_server.host)
+    keys = {"kling_api_key": kling2_server.api_key}
+    with studio.session_backend("kling2", keys) as noted:
+        assert noted is not None and noted is not studio.backends["kling2"] and noted.ready()[0]
+    assert noted.client.is_closed
+    with studio.session_backend("kling2", None) as shared:
+        assert shared is studio.backends["kling2"]
+    assert not shared.client.is_closed  # the configured backend is the process's: never closed here
+    own = studio.backend_for("kling2", keys)
+    inputs = Inputs(image=str(character_image), video=str(reference_video), backend="kling2")
+    last = list(studio.generate(inputs, "ann", backend=own))[-1]
+    assert last.stage == "done", last.text
+    deadline = time.monotonic() + 10
+    while not own.client.is_closed and time.monotonic() < deadline:  # the worker closes it as it lets go
+        time.sleep(0.05)
+    assert own.client.is_closed
+    kling2_server.reset()
