@@ -18,6 +18,7 @@ from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value
 from kmc_ui.ui.render import plot_update
 from kmc_ui.ui.runtime_text import lang_of, pick, translate
+from kmc_ui.ui.scrub import visitor_text
 
 
 @dataclass
@@ -36,7 +37,7 @@ def _load() -> tuple[list[Example], list[Motion], list[Character], str]:
     try:
         return load_examples(), load_library(), load_characters(), ""
     except AssetsMissing as exc:
-        return [], [], [], f"Examples are not available: {exc}"
+        return [], [], [], visitor_text(f"Examples are not available: {exc}")  # (it names a server path)
 
 
 def build_examples_tab() -> ExamplesUI:
