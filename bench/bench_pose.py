@@ -5,6 +5,7 @@
 - image analysis (target < 0.3 s): cold process, warm graphs, cached;
 - a 30 s 1080p video (target < 2 s): the sample dance looped to 30 s, encoded twice, at a
   typical re-encode bit rate (~2 Mbps, CRF 20) and at a phone-like 16 Mbps;
+- the 12 s 1080p sample through the app's body check (target < 2 s cold, issue 16);
 - re-check after a setting change (target < 50 ms): pose_findings on cached analyses.
 The 30 s clips are made once under --work (about 30 s of ffmpeg) and reused.
 """
@@ -66,12 +67,44 @@ def cold_image(image: Path, cache_dir: Path) -> float:
     return float(res.stdout.strip().splitlines()[-1])
 
 
+def sample_12s(media: Path, work: Path, runs: int) -> None:
+    """Issue 16's figure: the 12 s 1080p sample through the running app's body check (Studio.body_check
+    on its pose worker, models warmed at start-up like the app does), cold: a fresh cache each run."""
+    from kmc_ui.settings import Settings
+    from kmc_ui.studio import Inputs, Studio
+
+    clip, image = media / "dance_fullbody_12s.mp4", media / "character_anime_fullbody.jpg"
+    print("\n== body check of the 12 s 1080p sample in the app (Studio.body_check, no previews), cold, target < 2 s")
+    walls, cpus = [], []
+    for k in range(runs):
+        studio = Studio(Settings(data_dir=Path(tempfile.mkdtemp(prefix="kmc-bench-app-"))), {})
+        studio.warm_up()
+        studio._pose_pool.submit("", lambda: None).result()  # the warm-up finished
+        pose_cache.clear_memory()
+        load = os.getloadavg()[0]
+        c, t = cpu(), time.perf_counter()
+        report = studio.body_check(Inputs(image=str(image), video=str(clip)), previews=False)
+        walls.append(time.perf_counter() - t)
+        cpus.append(cpu() - c)
+        window = f"{report.trim.start:.1f}-{report.trim.end:.1f} s" if report.trim else "none"
+        print(
+            f"  run {k + 1}: {walls[-1]:.2f} s wall, {cpus[-1]:.2f} s CPU (load average {load:.1f}); "
+            f"{len(report.findings)} findings; suggested trim window {window}"
+        )
+    print(f"  median {statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--media", type=Path, default=SHARED)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kmc-bench-pose")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only-12s", action="store_true", help="only the 12 s sample through the app's body check")
     args = ap.parse_args()
+    if args.only_12s:
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+        sample_12s(args.media, args.work, args.runs)
+        return
     image = args.media / "character_anime_fullbody.jpg"
     if not image.is_file():
         sys.exit(f"sample media not found in {args.media}")
@@ -126,6 +159,8 @@ def main() -> None:
         print(
             f"    decode only (same settings, {n} frames): {time.perf_counter() - t:.2f} s wall, {cpu() - c:.2f} s CPU"
         )
+
+    sample_12s(args.media, args.work, args.runs)
 
     print("\n== re-check after a setting change, target < 50 ms")
     video = next(iter(clips.values()))

@@ -34,6 +34,7 @@ Findings need MIN_FRAMES frames. Never raises for bad media: the caller catches.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ SLOW_LIMB = 2.0  # torso lengths a second: only a limb slower than this can be c
 MIN_FRAMES = 2  # a finding needs this many frames
 MIN_SHARE = 0.1  # ... and this share of the frames where the region could be looked at
 HAND_MIN_SHARE = 0.2  # a hand missing in this share of the frames where both could be judged
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance")  # the reference's frames
 HAND_SCALES = (1.5,)  # the result's hands: one crop, 3 forearm lengths a side (hands.py tries two)
 
 # region name -> (joint a, joint b); a hand is a disc at the mean of the wrist and finger points
@@ -293,6 +295,10 @@ def appearance_findings(
     from kmc_ui.pose import hands as H
 
     picks = [i for i in _sample_indices(result_times) if L.is_pose(result_lms[i])]
+    # the reference at the aligned times (its limbs' sharpness, its hands where the result shows none),
+    # read on a second thread while this one reads the result
+    aligned = _aligned(picks, result_times, reference_times, reference_lms, offset_s)
+    side = _SIDE.submit(_reference_side, reference_video, reference_times, reference_lms, sorted(set(aligned.values())))
     frames, scale = read_frames(result_video, [float(result_times[i]) for i in picks])
     stats: dict[int, dict[str, tuple[np.ndarray, float]]] = {}
     hands_found: dict[int, tuple[int, int]] = {}
@@ -300,12 +306,7 @@ def appearance_findings(
         if rgb is not None:
             stats[i] = region_stats(rgb, result_lms[i], scale)
             hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES)
-    # the reference at the aligned times: its limbs' sharpness, and its hands where the result shows none
-    aligned = _aligned(list(stats), result_times, reference_times, reference_lms, offset_s)
-    wanted = sorted(set(aligned.values()))
-    ref_frames, ref_scale = read_frames(reference_video, [float(reference_times[j]) for j in wanted])
-    ref_rgb = dict(zip(wanted, ref_frames, strict=True))
-    ref_stats = {j: region_stats(rgb, reference_lms[j], ref_scale) for j, rgb in ref_rgb.items() if rgb is not None}
+    ref_rgb, ref_scale, ref_stats = side.result()
 
     def ref_hands(j: int) -> tuple[int, int]:
         rgb = ref_rgb.get(j)
@@ -315,6 +316,15 @@ def appearance_findings(
     findings += _colour_findings(stats, result_times, _picture_stats(character_image))
     findings += _smear_findings(stats, aligned, ref_stats, result_times, result_lms)
     return findings
+
+
+def _reference_side(
+    reference_video: str | Path, ref_times: np.ndarray, ref_lms: np.ndarray, wanted: list[int]
+) -> tuple[dict[int, np.ndarray | None], float, dict[int, dict[str, tuple[np.ndarray, float]]]]:
+    """The reference's frames at the samples `wanted`, their scale and their regions' statistics."""
+    frames, scale = read_frames(reference_video, [float(ref_times[j]) for j in wanted])
+    rgb = dict(zip(wanted, frames, strict=True))
+    return rgb, scale, {j: region_stats(f, ref_lms[j], scale) for j, f in rgb.items() if f is not None}
 
 
 def _scaled(lm: np.ndarray, scale: float) -> np.ndarray:
