@@ -62,6 +62,15 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
         """[...document.querySelectorAll('#kmc-player video')].every(v => v.readyState >= 2)""", timeout=30000
     )
     assert "preview-quality puppet" in page.inner_text("#kmc-player")
+    # While the report is measured its progress shows on the report alone: the result is not greyed out.
+    covered = """sel => { const el = document.querySelector(sel); const box = el.closest('.block') || el;
+        return box.classList.contains('pending') || !!box.querySelector('.eta-bar, .progress-text'); }"""
+    if not page.evaluate("document.querySelector('#kmc-report').innerText.includes('Motion agreement')"):
+        assert page.evaluate(covered, "#kmc-report")  # the detector sees a pending output (positive control)
+        assert not page.evaluate(covered, "#kmc-player")
+        page.click("#kmc-player .kmc-play")  # and it plays at once
+        page.wait_for_function("[...document.querySelectorAll('#kmc-player video')].some(v => !v.paused)", timeout=5000)
+        page.click("#kmc-player .kmc-play")
     page.wait_for_function(
         "document.querySelector('#kmc-report').innerText.includes('Motion agreement')", timeout=120000
     )
@@ -102,9 +111,7 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     page.reload()
     page.get_by_role("tab", name="History").click()
     page.click("#kmc-history-refresh")
-    page.wait_for_function(
-        "document.querySelector('#kmc-history-table').innerText.includes('Finished')", timeout=20000
-    )
+    page.wait_for_function("document.querySelector('#kmc-history-table').innerText.includes('Finished')", timeout=20000)
     table = page.inner_text("#kmc-history-table")
     assert "offline preview" in table and "Stopped by you; the task was cancelled" in table, table
     assert "canceled" not in table and "succeeded" not in table  # sentences, not bare status words

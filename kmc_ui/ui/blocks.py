@@ -673,8 +673,15 @@ def build_demo(studio: Studio) -> gr.Blocks:
         run_outputs = [status, player, download, run_record, report_md]
         follow_event = demo.load(follow_run, None, run_outputs, api_visibility="private", concurrency_limit=None)
         report_outputs = [player, report_md, report_plot, run_record]
+        # The report's progress shows on the report alone: the result plays (and is not greyed out) while it runs.
         gen_event.then(
-            do_report, run_record, report_outputs, api_name="report", concurrency_limit=1, concurrency_id="report"
+            do_report,
+            run_record,
+            report_outputs,
+            api_name="report",
+            concurrency_limit=1,
+            concurrency_id="report",
+            show_progress_on=[report_md],
         )
         follow_event.then(
             do_report,
@@ -683,6 +690,7 @@ def build_demo(studio: Studio) -> gr.Blocks:
             api_visibility="private",
             concurrency_limit=1,
             concurrency_id="report",
+            show_progress_on=[report_md],
         )
 
         def stopped(request: gr.Request) -> Any:
