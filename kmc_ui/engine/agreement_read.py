@@ -9,7 +9,9 @@ the tracking pass, the frame on its own and the frame mirrored. The mirrored rea
 where the first two disagree (it is the tie-breaker of the median), so it is read only there:
 where the frame alone and the tracking pass differ by more than DISAGREE torso lengths on the body
 joints (labels read either way), or one of them found nobody. Where they agree the fused pose is
-their mean, as fuse_readings does with two readings. Cached by content like the other readings.
+their mean, as fuse_readings does with two readings. All readings of a video come from one decode
+(the tracking pass of kmc_ui/engine/motion.track_motion, the same frames and scaling, and the
+frame-alone readings of motion.read_pose, made as each frame comes). Cached by content.
 """
 
 from __future__ import annotations
@@ -20,22 +22,24 @@ from pathlib import Path
 
 import numpy as np
 
+from kmc_ui.engine.common import EngineError
 from kmc_ui.engine.motion import (
     FUSED_VERSION,
     MIRROR,
     POSE_MAX_SIDE,
     TRACK_VERSION,
     MotionTrack,
+    _fresh_landmarker,
+    _reason,
     _rotation,
     fuse_readings,
     read_pose,
-    track_motion,
 )
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 
 DISAGREE = 0.15  # torso lengths (mean over the body joints): two readings this far apart call for a third
-LAZY_VERSION = 1
+LAZY_VERSION = 2  # 2: one decode for the three readings
 # two threads, kept: each keeps its own mediapipe graphs (per thread), built once
 _READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-report-read")
 
@@ -51,25 +55,128 @@ def read_both(
 
 
 def read_one(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTrack, MotionTrack]:
-    """(tracking pass, fused reading) of every `stride`-th frame (module docstring)."""
+    """(tracking pass, fused reading) of every `stride`-th frame (module docstring), from one decode
+    of the video: each sampled frame goes to the tracking landmarker and is read on its own (and
+    mirrored where needed) straight away. Cached by content."""
     import mediapipe
 
-    track = track_motion(path, cache_dir=cache_dir, stride=stride)
-    params = {"v": FUSED_VERSION, "lazy": LAZY_VERSION, "mp": mediapipe.__version__, "frames": track.frames}
-    params |= {"stride": stride, "track": TRACK_VERSION, "side": POSE_MAX_SIDE, "disagree": DISAGREE}
-    key = _cache.make_key("fusedlazy", _cache.content_hash(path), params)
+    try:
+        digest = _cache.content_hash(path)
+    except OSError as exc:
+        raise EngineError(f"The motion video cannot be read ({exc.strerror or exc}).") from None
+    params = {"v": FUSED_VERSION, "lazy": LAZY_VERSION, "mp": mediapipe.__version__, "stride": stride}
+    params |= {"track": TRACK_VERSION, "side": POSE_MAX_SIDE, "disagree": DISAGREE}
+    key = _cache.make_key("agreeread", digest, params)
     hit = _cache.memory_get(key)
     if hit is None:
         got = _cache.disk_get(cache_dir, key)
-        hit = got[0]["landmarks"].astype(np.float32) if got is not None else None
+        if got is not None:
+            arrays, meta = got
+            track = MotionTrack(
+                str(path),
+                int(meta["w"]),
+                int(meta["h"]),
+                float(meta["fps"]),
+                str(meta["rate"]),
+                arrays["times"],
+                arrays["track"].astype(np.float32),
+                float(meta["duration"]),
+                bool(meta["audio"]),
+            )
+            hit = (track, replace(track, landmarks=arrays["fused"].astype(np.float32)))
     if hit is None:
-        direct, mirrored = _readings(path, track, stride)
-        n = min(len(direct), track.frames)
-        hit = track.landmarks.copy()
-        hit[:n] = fuse_readings([track.landmarks[:n], direct[:n], mirrored[:n]])
-        _cache.memory_put(key, hit)
-        _cache.disk_put(cache_dir, key, {"landmarks": hit}, {"frames": track.frames})
-    return track, replace(track, landmarks=hit)
+        hit = _one_pass(path, cache_dir, stride)
+        track, fused = hit
+        meta = {"w": track.width, "h": track.height, "fps": track.fps, "rate": track.rate}
+        meta |= {"duration": track.duration, "audio": track.has_audio}
+        arrays = {"times": track.times, "track": track.landmarks, "fused": fused.landmarks}
+        _cache.disk_put(cache_dir, key, arrays, meta)
+    _cache.memory_put(key, hit)
+    track, fused = hit
+    if track.path != str(path):
+        track, fused = replace(track, path=str(path)), replace(fused, path=str(path))
+    return track, fused
+
+
+def _one_pass(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTrack, MotionTrack]:
+    import av
+    import mediapipe as mp
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except Exception as exc:
+        raise EngineError(f"The motion video cannot be opened ({_reason(exc)}).") from None
+    times: list[float] = []
+    tracked: list[np.ndarray] = []
+    direct: list[np.ndarray] = []
+    mirrored: list[np.ndarray] = []
+    size = (0, 0)
+    with container:
+        if not container.streams.video:
+            raise EngineError("The motion video has no video stream.")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate or 25
+        fps = float(rate)
+        rate_text = f"{rate.numerator}/{rate.denominator}" if hasattr(rate, "numerator") else f"{fps:.3f}"
+        has_audio = bool(container.streams.audio)
+        landmarker = _fresh_landmarker(cache_dir)
+        last_ts = -1
+        t0: float | None = None
+        try:
+            for n, frame in enumerate(container.decode(stream)):
+                if n % stride:
+                    continue
+                rot = _rotation(frame)
+                cw, ch = int(frame.width), int(frame.height)
+                if not times:
+                    size = (ch, cw) if rot % 2 else (cw, ch)
+                k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
+                rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
+                rgb = np.ascontiguousarray(np.rot90(rgb, rot) if rot else rgb)  # rows may come padded
+                raw_t = frame.time if frame.time is not None else n / fps
+                t0 = raw_t if t0 is None else t0
+                t = max(0.0, raw_t - t0)
+                last_ts = max(last_ts + 1, round(t * 1000))
+                result = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), last_ts)
+                lm = L.empty()
+                if result.pose_landmarks:
+                    h, w = rgb.shape[:2]
+                    pts = result.pose_landmarks[0]
+                    lm = np.array(
+                        [[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in pts], np.float32
+                    )
+                alone = read_pose(rgb)
+                alone = L.empty() if alone is None else _scaled(alone, k)
+                other = L.empty()
+                if disagree(lm, alone):
+                    flipped = read_pose(rgb, mirrored=True)
+                    other = L.empty() if flipped is None else _scaled(flipped, k)
+                times.append(t)
+                tracked.append(lm)
+                direct.append(alone)
+                mirrored.append(other)
+        except Exception as exc:
+            if not times:  # a broken tail keeps what was read, as the tracking pass does
+                raise EngineError(f"The motion video cannot be decoded ({_reason(exc)}).") from None
+        finally:
+            landmarker.close()
+    if not times:
+        raise EngineError("No frame of the motion video could be decoded.")
+    track_lms = np.stack(tracked).astype(np.float32)
+    track = MotionTrack(
+        str(path),
+        size[0],
+        size[1],
+        fps,
+        rate_text,
+        np.asarray(times, np.float64),
+        track_lms,
+        len(times) * stride / fps,
+        has_audio,
+    )
+    fused = fuse_readings([track_lms, np.stack(direct), np.stack(mirrored)])
+    return track, replace(track, landmarks=fused)
 
 
 def disagree(a: np.ndarray, b: np.ndarray) -> bool:
@@ -81,42 +188,6 @@ def disagree(a: np.ndarray, b: np.ndarray) -> bool:
     direct = np.linalg.norm(a[joints, :2] - b[joints, :2], axis=1).mean()
     swapped = np.linalg.norm(a[joints, :2] - b[MIRROR][joints, :2], axis=1).mean()
     return bool(min(direct, swapped) / L.body_scale(a) > DISAGREE)
-
-
-def _readings(path: Path, track: MotionTrack, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """The frame-alone reading of every sample, and the mirrored one where it is needed (NaN elsewhere)."""
-    import av
-
-    direct: list[np.ndarray] = []
-    mirrored: list[np.ndarray] = []
-    frames = track.frames * stride
-    with av.open(str(path), metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for n, frame in enumerate(container.decode(stream)):
-            if n >= frames:
-                break
-            if n % stride:
-                continue
-            rot = _rotation(frame)
-            cw, ch = int(frame.width), int(frame.height)
-            k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
-            rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
-            if rot:
-                rgb = np.rot90(rgb, rot)
-            alone = read_pose(rgb)
-            alone = L.empty() if alone is None else _scaled(alone, k)
-            tracked = track.landmarks[len(direct)] if len(direct) < track.frames else L.empty()
-            other = L.empty()
-            if disagree(tracked, alone):
-                flipped = read_pose(rgb, mirrored=True)
-                other = L.empty() if flipped is None else _scaled(flipped, k)
-            direct.append(alone)
-            mirrored.append(other)
-    if not direct:
-        empty = np.full((0, 33, 4), np.nan, np.float32)
-        return empty, empty
-    return np.stack(direct), np.stack(mirrored)
 
 
 def _scaled(lm: np.ndarray, k: float) -> np.ndarray:

@@ -156,7 +156,7 @@ def read_frames(
                 rgb = frame.to_ndarray(
                     width=max(2, round(cw / scale)), height=max(2, round(ch / scale)), format="rgb24"
                 )
-                converted = (t, np.ascontiguousarray(np.rot90(rgb, rot)) if rot else rgb)
+                converted = (t, np.ascontiguousarray(np.rot90(rgb, rot) if rot else rgb))
             return converted[1]
 
         for n, frame in enumerate(container.decode(stream)):
