@@ -5,11 +5,14 @@ videos read at the same time on two threads (mediapipe releases the GIL while it
 cores the report takes the time of the longer video, not of both).
 
 The fused reading (kmc_ui/engine/motion.fuse_readings) is made of three readings of each sample:
-the tracking pass, the frame on its own and the frame mirrored. The mirrored reading only matters
-where the first two disagree (it is the tie-breaker of the median), so it is read only there:
-where the frame alone and the tracking pass differ by more than DISAGREE torso lengths on the body
-joints (labels read either way), or one of them found nobody. Where they agree the fused pose is
-their mean, as fuse_readings does with two readings. All readings of a video come from one decode
+the tracking pass, the frame on its own and the frame mirrored. The tracking pass reads every sample;
+the frame alone is read on every other sample, and on the samples either side of one where it
+disagrees with the tracking pass (by more than DISAGREE torso lengths on the body joints, labels
+read either way, or one of them found nobody) or where the tracking pass found nobody; the mirrored
+reading, the tie-breaker of the median, only where those two disagree. Where they agree the fused
+pose is their mean, as fuse_readings does with two readings; a sample read once keeps the tracking
+pass's reading (a misreading the tracker latches onto lasts several samples, so it is caught where
+the frame alone is read, and its neighbours are read too). All readings of a video come from one decode
 (the tracking pass of kmc_ui/engine/motion.track_motion, the same frames and scaling, and the
 frame-alone readings of motion.read_pose, made as each frame comes). Cached by content.
 """
@@ -39,7 +42,7 @@ from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 
 DISAGREE = 0.15  # torso lengths (mean over the body joints): two readings this far apart call for a third
-LAZY_VERSION = 2  # 2: one decode for the three readings
+LAZY_VERSION = 3  # 2: one decode for the three readings; 3: every other sample read alone
 # two threads, kept: each keeps its own mediapipe graphs (per thread), built once
 _READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-report-read")
 
@@ -123,6 +126,8 @@ def _one_pass(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTr
         landmarker = _fresh_landmarker(cache_dir)
         last_ts = -1
         t0: float | None = None
+        flagged: list[bool] = []  # per sample: its frame read alone disagreed with the tracking pass
+        previous: tuple[np.ndarray, float] | None = None
         try:
             for n, frame in enumerate(container.decode(stream)):
                 if n % stride:
@@ -146,16 +151,19 @@ def _one_pass(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTr
                     lm = np.array(
                         [[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in pts], np.float32
                     )
-                alone = read_pose(rgb)
-                alone = L.empty() if alone is None else _scaled(alone, k)
-                other = L.empty()
-                if disagree(lm, alone):
-                    flipped = read_pose(rgb, mirrored=True)
-                    other = L.empty() if flipped is None else _scaled(flipped, k)
                 times.append(t)
                 tracked.append(lm)
-                direct.append(alone)
-                mirrored.append(other)
+                direct.append(L.empty())
+                mirrored.append(L.empty())
+                # every other sample is read alone; a disagreement there has the samples around it read too
+                doubt = len(times) > 1 and bool(flagged and flagged[-1])
+                if len(times) % 2 == 1 or doubt or not L.is_pose(lm):
+                    flagged.append(_second_opinion(rgb, k, len(times) - 1, tracked, direct, mirrored))
+                    if flagged[-1] and previous is not None and not L.is_pose(direct[-2]):
+                        _second_opinion(*previous, len(times) - 2, tracked, direct, mirrored)
+                else:
+                    flagged.append(False)
+                previous = (rgb, k)
         except Exception as exc:
             if not times:  # a broken tail keeps what was read, as the tracking pass does
                 raise EngineError(f"The motion video cannot be decoded ({_reason(exc)}).") from None
@@ -188,6 +196,19 @@ def disagree(a: np.ndarray, b: np.ndarray) -> bool:
     direct = np.linalg.norm(a[joints, :2] - b[joints, :2], axis=1).mean()
     swapped = np.linalg.norm(a[joints, :2] - b[MIRROR][joints, :2], axis=1).mean()
     return bool(min(direct, swapped) / L.body_scale(a) > DISAGREE)
+
+
+def _second_opinion(
+    rgb: np.ndarray, k: float, i: int, tracked: list[np.ndarray], direct: list[np.ndarray], mirrored: list[np.ndarray]
+) -> bool:
+    """Sample i read alone (and mirrored where that disagrees with the tracking pass); True: they disagreed."""
+    alone = read_pose(rgb)
+    direct[i] = L.empty() if alone is None else _scaled(alone, k)
+    if not disagree(tracked[i], direct[i]):
+        return False
+    flipped = read_pose(rgb, mirrored=True)
+    mirrored[i] = L.empty() if flipped is None else _scaled(flipped, k)
+    return True
 
 
 def _scaled(lm: np.ndarray, k: float) -> np.ndarray:
