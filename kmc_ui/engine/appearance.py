@@ -305,7 +305,10 @@ def appearance_findings(
     for i, rgb in zip(picks, frames, strict=True):
         if rgb is not None:
             stats[i] = region_stats(rgb, result_lms[i], scale)
-            hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES)
+            j = aligned.get(i)
+            if j is not None:  # only the hands the reference shows there are looked for
+                shows = tuple(bool(reference_lms[j, w, 3] >= MIN_VISIBILITY) for w in (L.L_WRIST, L.R_WRIST))
+                hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES, shows)
     ref_rgb, ref_scale, ref_stats = side.result()
 
     def ref_hands(j: int) -> tuple[int, int]:

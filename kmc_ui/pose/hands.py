@@ -41,18 +41,21 @@ def hand_crop(rgb: np.ndarray, centre: np.ndarray, half: float, size: int = CROP
     return np.ascontiguousarray(cv2.resize(crop, (size, size), interpolation=interp))
 
 
-def find_hands(rgb: np.ndarray, lm: np.ndarray, scales: tuple[float, ...] = SCALES) -> tuple[int, int]:
+def find_hands(
+    rgb: np.ndarray, lm: np.ndarray, scales: tuple[float, ...] = SCALES, sides: tuple[bool, bool] = (True, True)
+) -> tuple[int, int]:
     """(left, right): FOUND, MISSING or UNJUDGED for each hand of the pose `lm` (pixels of `rgb`);
-    `scales`: the crops' half-sides in forearm lengths, tried in turn."""
+    `scales`: the crops' half-sides in forearm lengths, tried in turn; `sides`: which hands to look
+    for (the other is UNJUDGED)."""
     if not L.is_pose(lm):
         return UNJUDGED, UNJUDGED
     h, w = rgb.shape[:2]
     inside = L.seen(lm, w, h, 0.0)
     torso = L.body_scale(lm)
     out: list[int] = []
-    for points, (elbow, wrist) in zip(HAND_POINTS, FOREARMS, strict=True):
+    for points, (elbow, wrist), wanted in zip(HAND_POINTS, FOREARMS, sides, strict=True):
         forearm = max(float(np.linalg.norm(lm[wrist, :2] - lm[elbow, :2])), 0.3 * torso)
-        if not inside[wrist] or forearm < MIN_HALF_PX:
+        if not wanted or not inside[wrist] or forearm < MIN_HALF_PX:
             out.append(UNJUDGED)
             continue
         centre = lm[list(points), :2].mean(axis=0)
