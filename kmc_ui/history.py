@@ -49,6 +49,7 @@ def safe_id(value: str) -> str:
 # What a page or an API client may see of a record: never the owner, never a server path.
 PUBLIC_FIELDS = (
     "run_id",
+    "prepared_changes",
     "created_at",
     "updated_at",
     "submitted_at",

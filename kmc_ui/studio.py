@@ -477,6 +477,8 @@ class Studio:
                 image_path = keep_copy(Path(prepared.image_path), inputs_dir)
                 video_path = keep_copy(Path(prepared.video_path), inputs_dir)
                 extra = {"video_url": video_url, "video_duration": prepared.video.duration}
+                # What preparing changed, in words: the page shows what was sent.
+                extra["prepared_changes"] = [*prepared.image_actions, *prepared.video_actions]
                 if inputs.extra_pictures:
                     extra["element"] = self._element_spec(inputs, image_path, inputs_dir)
                 if callback := callback_url_for(self.settings, backend.name, run_id):

@@ -294,7 +294,6 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                 gr.Textbox("", label=env, type="password", max_lines=1, elem_id=f"kmc-key-{field}")
                                 for field, env in KEY_ENV_NAMES.items()
                             ]
-                        cost = gr.Markdown(elem_id="kmc-cost")
                         panel = gr.HTML(text.NO_INPUTS, elem_id="kmc-findings")
                         with (
                             gr.Accordion(t("skeleton_title"), open=True),
@@ -314,7 +313,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
                                 loop=True,
                                 elem_id="kmc-motion-skeleton",
                             )
-                with gr.Accordion(t("sent_title"), open=True):
+                # Shown only when preparing will change a file (Generate prepares by itself either way).
+                with gr.Accordion(t("sent_title"), open=True, visible=False, elem_id="kmc-sent") as sent_box:
                     gr.Markdown(t("sent_intro"))
                     trim_start = gr.Slider(
                         0, 1, value=0, step=0.1, label=t("trim_label"), visible=False, elem_id="kmc-trim"
@@ -324,10 +324,13 @@ def build_demo(studio: Studio) -> gr.Blocks:
                         prepared_image = gr.Image(label=t("prepared_image"), interactive=False, height=240)
                         prepared_video = gr.Video(label=t("prepared_video"), interactive=False, height=240)
                     prepared_info = gr.Markdown(elem_id="kmc-prepared-info")
-                with gr.Row():
-                    generate_btn = gr.Button(t("generate"), variant="primary", elem_id="kmc-generate")
-                    stop_btn = gr.Button(t("stop"), variant="stop", elem_id="kmc-stop")
-                status = gr.Markdown(elem_id="kmc-status")
+                # The action bar stays in view (sticky at the bottom): Generate, Stop, the cost and the run's status.
+                with gr.Group(elem_id="kmc-actions"):
+                    with gr.Row(equal_height=False, elem_id="kmc-action-row"):
+                        generate_btn = gr.Button(t("generate"), variant="primary", scale=2, elem_id="kmc-generate")
+                        stop_btn = gr.Button(t("stop"), variant="stop", scale=1, min_width=90, elem_id="kmc-stop")
+                        cost = gr.Markdown(elem_id="kmc-cost")
+                    status = gr.Markdown(elem_id="kmc-status")
                 player = sync_player(elem_id="kmc-player")
                 with gr.Row(equal_height=False):
                     report_md = gr.Markdown(elem_id="kmc-report")
@@ -392,9 +395,9 @@ def build_demo(studio: Studio) -> gr.Blocks:
             cost_md = ""
             if report.estimate:
                 head = pick(lang, "**Cost estimate**: ", "**费用估算**：")
-                cost_md = (
-                    f"{head}{translate(report.estimate.text(), lang)}  \n<small>{translate(BILLING_NOTE, lang)}</small>"
-                )
+                cost_md = f"{head}{translate(report.estimate.text(), lang)}"
+                # The billing rule goes with the findings: the action bar stays one line high.
+                panel_html += f"<p><small>{html.escape(translate(BILLING_NOTE, lang))}</small></p>"
             max_s = LIMITS.video_max_seconds.get(inputs.orientation, 30.0)
             over = report.video is not None and report.video.ok and report.video.duration > max_s + 0.005
             slider = gr.update(
@@ -409,7 +412,8 @@ def build_demo(studio: Studio) -> gr.Blocks:
             blocked = any(x.level == "error" and not x.auto_fix for x in f)
             gen = gr.update(interactive=not blocked)
             prompt_html = render.findings_html(for_input(f, "prompt"), lang=lang)
-            return img_html, vid_html, prompt_html, panel_html, cost_md, slider, gen
+            changes = over or any(x.auto_fix for x in f)  # "What will be sent" only when something will change
+            return img_html, vid_html, prompt_html, panel_html, cost_md, slider, gen, gr.update(visible=changes)
 
         # gr.Request first: Gradio hands it to a positional parameter annotated with it (never an API input)
         def refresh(request: gr.Request, *values: Any) -> tuple[Any, ...]:
@@ -422,7 +426,16 @@ def build_demo(studio: Studio) -> gr.Blocks:
             previews = (served(report.character_preview), served(report.motion_preview))
             return (*render_checks(inputs, report, lang_of(request)), *previews)
 
-        refresh_outputs = [image_findings, video_findings, prompt_findings, panel, cost, trim_start, generate_btn]
+        refresh_outputs = [
+            image_findings,
+            video_findings,
+            prompt_findings,
+            panel,
+            cost,
+            trim_start,
+            generate_btn,
+            sent_box,
+        ]
         gr.on(
             [
                 image.change,
@@ -535,19 +548,12 @@ def build_demo(studio: Studio) -> gr.Blocks:
         @keyed((*INPUT_NAMES, "url"), ("key", "watermark_on", "angles"), {"request": gr.Request})
         def validate_generate(*args: Any) -> list[dict[str, Any]]:
             call = Call(validate_generate, args)
-            request, key = call["request"], call["key"]
-            image, video = call["image"], call["video"]
+            request, image, video = call["request"], call["image"], call["video"]
             lang = lang_of(request)
             values = call.take(INPUT_NAMES)
             report = studio.check(_inputs(*values))
-            prepared_ok = key == key_of(*values)
-            v = _validations(report.findings, prepared_ok, lang)
-            needs_prepare = any(f.auto_fix and f.level == "error" for f in report.findings) and not prepared_ok
-            if needs_prepare:
-                msg = translate("This input needs a fix first: press 'Prepare files' to see what will be sent.", lang)
-                for name in ("image", "video"):
-                    if any(f.auto_fix and f.level == "error" for f in for_input(report.findings, name)):
-                        v[name] = gr.validate(False, msg)
+            # Generate prepares what it needs by itself (and says what it changed): no Prepare needed first.
+            v = _validations(report.findings, True, lang)
             if not image:
                 v["image"] = gr.validate(False, translate("Add a character image.", lang))
             if not video:
@@ -605,6 +611,10 @@ def build_demo(studio: Studio) -> gr.Blocks:
             charge = charge_text(record or {})
             if charge:  # the real charge beside the estimate
                 status_md += f"\n\n💳 {html.escape(translate(charge, lang))}"
+            changes = (record or {}).get("prepared_changes") or []
+            if changes:  # Generate prepared the files by itself: say what was sent
+                said = "; ".join(translate(str(c), lang) for c in changes)
+                status_md += "\n\n📦 " + pick(lang, "Sent after preparing: ", "准备后发送：") + html.escape(said)
             if not (last and last.stage == "done" and last.result_path):
                 # the final values stand alone for API clients
                 yield status_md, gr.skip(), None, public_view(record), ""

@@ -33,6 +33,19 @@ CSS = """
 .kmc-fix {opacity: 0.9; display: block; margin-top: 2px;}
 .kmc-auto {font-style: italic;}
 #kmc-count {text-align: right; font-size: 0.85em; margin-top: -6px;}
+/* Gradio's container hides its overflow, which would make it the sticky bar's scroller: clip instead. */
+.gradio-container {overflow-x: clip !important; overflow-y: visible !important;}
+#kmc-actions {position: sticky; bottom: 0; z-index: 30; padding: 6px 8px;
+  background: var(--background-fill-primary); box-shadow: 0 -2px 10px rgba(0, 0, 0, 0.12);}
+#kmc-action-row {align-items: center; flex-wrap: nowrap;}
+#kmc-action-row button {max-height: 46px;}
+#kmc-cost {font-size: 0.85em; min-width: 0;}
+#kmc-cost p {margin: 0;}
+@media (max-width: 640px) {
+  #kmc-action-row {flex-wrap: wrap;}
+  #kmc-action-row > #kmc-cost {flex: 1 1 100%; order: -1;}
+}
+#kmc-status:empty {display: none;}
 """
 
 

@@ -1,0 +1,69 @@
+"""The Studio page's layout in a real Chromium at a desktop (1440x900) and a phone (390x844) size:
+Generate, the cost and the run's status stay in view after both uploads, nothing overflows sideways,
+"What will be sent" shows only when preparing will change a file, and Generate prepares by itself and
+says what it sent. Screenshots go to docs/ (the page as a first visitor sees it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kmc_ui.settings import Settings
+from tests.browser import shots_dir, studio_in_chromium
+from tests.figures import make_character, make_dance
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+
+IN_VIEW = """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 1; }"""
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path) -> None:
+    width, height = SIZES[size]
+    image = make_character(tmp_path / "character.png")
+    clip = make_dance(tmp_path / "dance.mp4", seconds=3.2)
+    long_clip = make_dance(tmp_path / "long.mp4", seconds=12.0)
+    shots = shots_dir("browser-layout")
+    with studio_in_chromium(lambda port: Settings(data_dir=tmp_path / "data")) as page:
+        page.set_viewport_size({"width": width, "height": height})
+        page.reload()
+        page.wait_for_selector("#kmc-generate")
+        page.locator("#kmc-image input[type=file]").set_input_files(str(image))
+        page.locator("#kmc-video input[type=file]").set_input_files(str(clip))
+        page.wait_for_function("document.querySelector('#kmc-video-findings .kmc-ok, #kmc-video-findings li')")
+        page.wait_for_function("document.querySelector('#kmc-cost').innerText.includes('free')", timeout=30000)
+        page.evaluate("window.scrollTo(0, 0)")
+        # The action bar is in view at the top of the page: Generate and the cost without scrolling.
+        assert page.evaluate(IN_VIEW, "#kmc-generate"), size
+        assert page.evaluate(IN_VIEW, "#kmc-cost"), size
+        assert page.evaluate(SIDEWAYS) <= 1, f"{size}: the page scrolls sideways"
+        bar = page.evaluate("document.querySelector('#kmc-actions').getBoundingClientRect().height")
+        assert bar <= 0.2 * height, f"{size}: the action bar takes {bar:.0f} px of {height}"
+        # Nothing to change: no "What will be sent" section.
+        assert not page.is_visible("#kmc-sent")
+        page.screenshot(path=str(shots / f"{size}-ready.png"))
+        if size == "desktop":
+            page.screenshot(path=str(DOCS / "screenshot.png"))
+        else:
+            page.screenshot(path=str(DOCS / "screenshot-phone.png"))
+
+        # A clip too long for orientation `image`: "What will be sent" appears (the trim window), and
+        # Generate is not blocked: it trims by itself and says what it sent.
+        page.locator("#kmc-video button[aria-label='Clear']").click()  # the loaded clip away, then the long one
+        page.locator("#kmc-video input[type=file]").set_input_files(str(long_clip))
+        page.locator("#kmc-orientation label", has_text="image").click()
+        page.wait_for_selector("#kmc-sent", state="visible", timeout=60000)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.click("#kmc-generate")
+        page.wait_for_function(
+            "document.querySelector('#kmc-status').innerText.includes('Done')", timeout=240000, polling=500
+        )
+        said = page.inner_text("#kmc-status")
+        assert "Sent after preparing" in said and "trimmed" in said, said
+        assert page.evaluate(SIDEWAYS) <= 1
+        page.screenshot(path=str(shots / f"{size}-done.png"), full_page=True)
