@@ -59,6 +59,7 @@ MIN_FRAMES = 2  # a finding needs this many frames
 MIN_SHARE = 0.1  # ... and this share of the frames where the region could be looked at
 HAND_MIN_SHARE = 0.2  # a hand missing in this share of the frames where both could be judged
 _SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance")  # the reference's frames
+HAND_MODELS = 0  # the lite hand models: half the time of the full ones, both videos judged alike
 HAND_SCALES = (1.5,)  # the result's hands: one crop, 3 forearm lengths a side (hands.py tries two)
 
 # region name -> (joint a, joint b); a hand is a disc at the mean of the wrist and finger points
@@ -308,12 +309,14 @@ def appearance_findings(
             j = aligned.get(i)
             if j is not None:  # only the hands the reference shows there are looked for
                 shows = tuple(bool(reference_lms[j, w, 3] >= MIN_VISIBILITY) for w in (L.L_WRIST, L.R_WRIST))
-                hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES, shows)
+                hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES, shows, HAND_MODELS)
     ref_rgb, ref_scale, ref_stats = side.result()
 
     def ref_hands(j: int) -> tuple[int, int]:
         rgb = ref_rgb.get(j)
-        return (H.UNJUDGED, H.UNJUDGED) if rgb is None else H.find_hands(rgb, _scaled(reference_lms[j], ref_scale))
+        if rgb is None:
+            return (H.UNJUDGED, H.UNJUDGED)
+        return H.find_hands(rgb, _scaled(reference_lms[j], ref_scale), complexity=HAND_MODELS)
 
     findings = _hand_findings(hands_found, aligned, result_times, reference_lms, ref_hands)
     findings += _colour_findings(stats, result_times, _picture_stats(character_image))

@@ -42,11 +42,15 @@ def hand_crop(rgb: np.ndarray, centre: np.ndarray, half: float, size: int = CROP
 
 
 def find_hands(
-    rgb: np.ndarray, lm: np.ndarray, scales: tuple[float, ...] = SCALES, sides: tuple[bool, bool] = (True, True)
+    rgb: np.ndarray,
+    lm: np.ndarray,
+    scales: tuple[float, ...] = SCALES,
+    sides: tuple[bool, bool] = (True, True),
+    complexity: int = 1,
 ) -> tuple[int, int]:
     """(left, right): FOUND, MISSING or UNJUDGED for each hand of the pose `lm` (pixels of `rgb`);
     `scales`: the crops' half-sides in forearm lengths, tried in turn; `sides`: which hands to look
-    for (the other is UNJUDGED)."""
+    for (the other is UNJUDGED); `complexity`: 1 the full hand models, 0 the lite ones (about half the time)."""
     if not L.is_pose(lm):
         return UNJUDGED, UNJUDGED
     h, w = rgb.shape[:2]
@@ -59,11 +63,11 @@ def find_hands(
             out.append(UNJUDGED)
             continue
         centre = lm[list(points), :2].mean(axis=0)
-        found = any(_detect(hand_crop(rgb, centre, k * forearm)) for k in scales)
+        found = any(_detect(hand_crop(rgb, centre, k * forearm), complexity) for k in scales)
         out.append(FOUND if found else MISSING)
     return out[0], out[1]
 
 
-def _detect(crop: np.ndarray) -> bool:
-    result = _model.hand_detector().process(crop)
+def _detect(crop: np.ndarray, complexity: int = 1) -> bool:
+    result = _model.hand_detector(complexity).process(crop)
     return bool(result.multi_hand_landmarks)

@@ -195,13 +195,16 @@ def face_detector(model_selection: int) -> Any:
     return _LOCAL.faces[model_selection]
 
 
-def hand_detector() -> Any:
+def hand_detector(model_complexity: int = 1) -> Any:
     """mediapipe's hand detector (palm detection + hand landmarks, the full models shipped in the
-    wheel; nothing is downloaded), in static-image mode: every crop is judged on its own."""
+    wheel, or the lite ones with model_complexity=0; nothing is downloaded), in static-image mode:
+    every crop is judged on its own."""
     if _LOCAL.hands is None:
+        _LOCAL.hands = {}
+    if model_complexity not in _LOCAL.hands:
         import mediapipe as mp
 
-        _LOCAL.hands = mp.solutions.hands.Hands(
-            static_image_mode=True, max_num_hands=2, model_complexity=1, min_detection_confidence=0.3
+        _LOCAL.hands[model_complexity] = mp.solutions.hands.Hands(
+            static_image_mode=True, max_num_hands=2, model_complexity=model_complexity, min_detection_confidence=0.3
         )
-    return _LOCAL.hands
+    return _LOCAL.hands[model_complexity]
