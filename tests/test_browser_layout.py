@@ -58,6 +58,11 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         page.locator("#kmc-video input[type=file]").set_input_files(str(long_clip))
         page.locator("#kmc-orientation label", has_text="image").click()
         page.wait_for_selector("#kmc-sent", state="visible", timeout=60000)
+        # One findings list: the finding under its input only; the summary links there.
+        page.wait_for_selector("#kmc-video-findings [data-code=video_too_long]")
+        assert page.locator("[data-code=video_too_long]").count() == 1
+        page.click("#kmc-findings a[href='#kmc-video']")
+        assert page.evaluate("document.querySelector('#kmc-video').getBoundingClientRect().top") < height
         page.evaluate("window.scrollTo(0, 0)")
         page.click("#kmc-generate")
         page.wait_for_function(

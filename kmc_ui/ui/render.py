@@ -32,6 +32,7 @@ CSS = """
 .kmc-ok {color: #1e7e34; font-size: 0.92em; margin: 4px 0 8px 0;}
 .kmc-fix {opacity: 0.9; display: block; margin-top: 2px;}
 .kmc-auto {font-style: italic;}
+.kmc-jump {margin: 0 0 6px 0; padding-left: 4px; list-style: none; font-size: 0.92em;}
 #kmc-count {text-align: right; font-size: 0.85em; margin-top: -6px;}
 /* Gradio's container hides its overflow, which would make it the sticky bar's scroller: clip instead. */
 .gradio-container {overflow-x: clip !important; overflow-y: visible !important;}
@@ -71,15 +72,43 @@ def findings_html(findings: list[Finding], empty: str = "", lang: str = "en") ->
     return f'<ul class="kmc-findings">{"".join(items)}</ul>'
 
 
+# Where each input's findings are shown on the page (the summary links there instead of repeating them).
+INPUT_ANCHOR = {
+    "image": "kmc-image",
+    "video": "kmc-video",
+    "pair": "kmc-video",
+    "prompt": "kmc-prompt",
+    "element": "kmc-lock",
+}
+INPUT_NAME = {
+    "image": ("the character image", "角色图片"),
+    "video": ("the motion video", "动作视频"),
+    "pair": ("the image and video together", "图片与视频的搭配"),
+    "prompt": ("the prompt", "提示词"),
+    "element": ("the identity lock", "身份锁定"),
+}
+
+
 def summary_html(findings: list[Finding], lang: str = "en") -> str:
+    """The count of findings and, per input, a link to where its findings are shown (each finding is
+    shown once: under its input)."""
     if not findings:
         return ""
     counts = {lvl: sum(1 for f in findings if f.level == lvl) for lvl in ("error", "warning", "hint")}
+    links = []
+    for name in INPUT_ANCHOR:
+        mine = [f for f in findings if f.input == name]
+        if not mine:
+            continue
+        worst = min((f.level for f in mine), key=lambda lvl: ("error", "warning", "hint").index(lvl))
+        en, zh = INPUT_NAME[name]
+        what = pick(lang, f"{len(mine)} on {en}", f"{zh}：{len(mine)} 项")
+        links.append(f'<li>{LEVEL_ICON[worst]} <a href="#{INPUT_ANCHOR[name]}">{what}</a></li>')
     if lang == "zh":
         head = "，".join(f"{n} {_COUNT_ZH[lvl]}" for lvl, n in counts.items() if n)
-        return f"<p><b>检查结果</b>：{head}。</p>" + findings_html(findings, lang=lang)
+        return f"<p><b>检查结果</b>：{head}。</p><ul class='kmc-jump'>{''.join(links)}</ul>"
     head = ", ".join(f"{n} {lvl}{'s' if n != 1 else ''}" for lvl, n in counts.items() if n)
-    return f"<p><b>Findings</b>: {head}.</p>" + findings_html(findings)
+    return f"<p><b>Findings</b>: {head}.</p><ul class='kmc-jump'>{''.join(links)}</ul>"
 
 
 def image_facts(info: ImageInfo | None, lang: str = "en") -> str:
