@@ -68,6 +68,16 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         page.wait_for_function(
             "document.querySelector('#kmc-status').innerText.includes('Done')", timeout=240000, polling=500
         )
+        # The player's controls fit: the time on one line, nothing past the bar's edge.
+        fits = page.evaluate(
+            """() => { const bar = document.querySelector('#kmc-player .kmc-sync-bar');
+                const time = bar.querySelector('.kmc-time');
+                const line = parseFloat(getComputedStyle(time).lineHeight) || 20;
+                const edge = bar.getBoundingClientRect().right;
+                return {oneLine: time.getBoundingClientRect().height < 1.6 * line,
+                        inside: [...bar.children].every(c => c.getBoundingClientRect().right <= edge + 1)}; }"""
+        )
+        assert fits == {"oneLine": True, "inside": True}, (size, fits)
         said = page.inner_text("#kmc-status")
         assert "Sent after preparing" in said and "trimmed" in said, said
         assert page.evaluate(SIDEWAYS) <= 1

@@ -75,10 +75,12 @@ CSS = """
 .kmc-stage {position: relative; background: #111; border-radius: 6px; overflow: hidden;}
 .kmc-stage video {width: 100%; max-height: 480px; display: block; margin: 0 auto;}
 .kmc-skel {position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none;}
-.kmc-sync-bar {display: flex; align-items: center; gap: 10px; margin-top: 6px;}
-.kmc-seek {flex: 1;}
+.kmc-sync-bar {display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin-top: 6px;}
+.kmc-seek {flex: 1 1 160px; min-width: 0;}
 .kmc-play {min-width: 2.6em; font-size: 1.1em;}
-.kmc-time {font-variant-numeric: tabular-nums; font-size: 0.9em;}
+.kmc-time {font-variant-numeric: tabular-nums; font-size: 0.9em; white-space: nowrap;}
+.kmc-sync-bar label {display: inline-flex; align-items: center; gap: 4px; white-space: nowrap;}
+@media (max-width: 640px) {.kmc-seek {flex-basis: 100%; order: -1;}}
 .kmc-desc {font-size: 0.85em; opacity: 0.8;}
 """
 
