@@ -50,25 +50,35 @@ def app(kling2_server: FakeKling2, tmp_path_factory: pytest.TempPathFactory) -> 
     kling2_server.reset()
 
 
+def locked_generate(
+    browser: httpx.Client, picture: Path, image: Path, video: Path, **chosen: Any
+) -> tuple[raw_queue.Answer, dict[str, int]]:
+    """As the page does it: the picture uploaded to the identity lock, then Generate with model v3 (and
+    `chosen`: elem_id -> value) in the same page. The answer and the page's elem_id -> component id."""
+    page = secrets.token_hex(6)
+    cfg = raw_queue.config(browser)
+    ids = {c["props"].get("elem_id"): cid for cid, c in cfg.components.items()}
+    picked = raw_queue.call(
+        browser,
+        event(cfg, ids["kmc-lock-pictures"]),
+        [[raw_queue.upload(browser, picture)], "video", "v3", "kling2"],
+        session=page,
+    )
+    assert picked.success, picked.text()
+    gen, values = raw_queue.generate_values(browser, image, video, "kling2")
+    where = {cfg.components[c]["props"].get("elem_id"): i for i, c in enumerate(gen["inputs"])}
+    for elem_id, value in {"kmc-model": "v3", **chosen}.items():
+        values[where[elem_id]] = value
+    return raw_queue.call(browser, gen, values, timeout=120, session=page), ids
+
+
 def test_generate_with_an_identity_lock_and_a_watermark(
     app: str, kling2_server: FakeKling2, tmp_path: Path, character_image: Path, reference_video: Path
 ) -> None:
     """As the page does it: the pictures uploaded to the identity lock, then Generate in the same page."""
     side = make_image(tmp_path / "side.jpg", 500, 800, fmt="JPEG")
-    page = secrets.token_hex(6)
     with httpx.Client(base_url=app, timeout=120) as browser:
-        cfg = raw_queue.config(browser)
-        ids = {c["props"].get("elem_id"): cid for cid, c in cfg.components.items()}
-        changed = event(cfg, ids["kmc-lock-pictures"])
-        picked = raw_queue.call(
-            browser, changed, [[raw_queue.upload(browser, side)], "video", "v3", "kling2"], session=page
-        )
-        assert picked.success, picked.text()
-        gen, values = raw_queue.generate_values(browser, character_image, reference_video, "kling2")
-        inputs = [cfg.components[c] for c in gen["inputs"]]
-        where = {c["props"].get("elem_id"): i for i, c in enumerate(inputs)}
-        values[where["kmc-model"]], values[where["kmc-watermark"]] = "v3", True
-        answer = raw_queue.call(browser, gen, values, timeout=120, session=page)
+        answer, _ids = locked_generate(browser, side, character_image, reference_video, **{"kmc-watermark": True})
     assert answer.success, answer.text()
     status, _player, _download, record, _pending = answer.outputs
     assert "Done" in status, status
@@ -97,15 +107,10 @@ def test_a_stranger_cannot_list_or_delete_another_visitors_elements(
     app: str, kling2_server: FakeKling2, tmp_path: Path, character_image: Path, reference_video: Path
 ) -> None:
     side = make_image(tmp_path / "side2.png", 420, 760, fmt="PNG")
-    page = secrets.token_hex(6)
     with httpx.Client(base_url=app, timeout=120) as browser:
+        answer, ids = locked_generate(browser, side, character_image, reference_video)
+        assert answer.success, answer.text()
         cfg = raw_queue.config(browser)
-        ids = {c["props"].get("elem_id"): cid for cid, c in cfg.components.items()}
-        changed = event(cfg, ids["kmc-lock-pictures"])
-        raw_queue.call(browser, changed, [[raw_queue.upload(browser, side)], "video", "v3", "kling2"], session=page)
-        gen, values = raw_queue.generate_values(browser, character_image, reference_video, "kling2")
-        values[[cfg.components[c]["props"].get("elem_id") for c in gen["inputs"]].index("kmc-model")] = "v3"
-        assert raw_queue.call(browser, gen, values, timeout=120, session=page).success
         mine = raw_queue.call(browser, event(cfg, ids["kmc-lock"]), [])
         assert len(mine.outputs[0]["choices"]) >= 1  # its own page lists it
     made = [e for e in kling2_server.elements.values() if not e.deleted]
