@@ -18,7 +18,7 @@ import pytest
 
 from kmc_ui.assets_draw import encode_frames, save_picture
 from kmc_ui.engine import AgreementReport, agreement_report
-from kmc_ui.engine.appearance import BANDS, HANDS
+from kmc_ui.engine.appearance import BANDS, HANDS, AppearanceFinding
 from kmc_ui.engine.motion import read_pose
 from kmc_ui.pose import landmarks as L
 
@@ -176,7 +176,7 @@ def test_cli_report_takes_the_picture_and_prints_the_appearance(clips: dict[str,
     assert done.returncode == 0, done.stderr[-2000:]
     data = json.loads(done.stdout)
     assert data["appearance_checked"] and any(a["limb"] == "right hand" for a in data["appearance"]), data
-    assert "Appearance:" in data["summary"]
+    assert "Appearance checks found" in data["summary"]
     missing = subprocess.run(
         [sys.executable, "-m", "kmc_ui", *map(str, args[:-1]), tmp_path / "nope.png"],
         cwd=tmp_path,
@@ -186,3 +186,33 @@ def test_cli_report_takes_the_picture_and_prints_the_appearance(clips: dict[str,
         timeout=120,
     )
     assert missing.returncode == 2 and "character picture" in missing.stderr
+
+
+def test_the_appearance_sentences_have_chinese() -> None:
+    from tests.test_runtime_text import assert_chinese
+
+    found = [
+        AppearanceFinding("hand_missing", "right hand", [12, 16], [1.0, 1.33], 0.5, 4),
+        AppearanceFinding("limb_colour", "left forearm", [1, 2, 3, 4, 5], [0.5, 1.0, 1.5, 2.0, 2.5], 41.2, 9),
+        AppearanceFinding("limb_smear", "right shin", [4, 5], [2.0, 2.5], 0.44, 9),
+    ]
+    report = AgreementReport(
+        "r.mp4",
+        "o.mp4",
+        score=80.0,
+        limbs=dict.fromkeys(("left_arm", "right_arm", "left_leg", "right_leg"), 80.0),
+        correlation=0.9,
+        following=0.8,
+        output_frames=20,
+        aligned_frames=20,
+        appearance=[f.to_dict() for f in found],
+        appearance_checked=True,
+    )
+    clean = AgreementReport(
+        "r.mp4", "o.mp4", score=80.0, correlation=0.9, output_frames=20, aligned_frames=20, appearance_checked=True
+    )
+    summary = report.summary()
+    assert "Appearance checks found 3 problems." in summary
+    assert "The right hand is missing in 2 of 4 frames where the reference shows it (1.0 s, 1.3 s)." in summary
+    assert "(sharpness 44% of its usual, at 2.0 s, 2.5 s)" in summary
+    assert assert_chinese([summary, clean.summary()]) == 2

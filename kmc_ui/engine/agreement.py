@@ -170,7 +170,9 @@ class AgreementReport:
             return []
         if not self.appearance:
             return ["Appearance: hands, limb colours and sharpness hold up against the reference and the picture."]
-        return ["Appearance:"] + [AppearanceFinding.from_dict(a).sentence() for a in self.appearance]
+        n = len(self.appearance)
+        head = f"Appearance checks found {n} problem{'s' if n > 1 else ''}."
+        return [head] + [AppearanceFinding.from_dict(a).sentence() for a in self.appearance]
 
     def _score_sentences(self) -> list[str]:
         parts = [

@@ -214,6 +214,17 @@ WORDS: dict[str, str] = {
     "right arm": "右臂",
     "left leg": "左腿",
     "right leg": "右腿",
+    # limb regions (the report's appearance checks)
+    "left hand": "左手",
+    "right hand": "右手",
+    "left upper arm": "左上臂",
+    "right upper arm": "右上臂",
+    "left forearm": "左前臂",
+    "right forearm": "右前臂",
+    "left thigh": "左大腿",
+    "right thigh": "右大腿",
+    "left shin": "左小腿",
+    "right shin": "右小腿",
 }
 
 
@@ -1510,6 +1521,27 @@ _REPORT = [
         "对齐后，结果的 {m} 帧中有 {u} 帧落在参考视频之外；这些帧按失败计。",
     ),
     ("No person found in {n:int} frames of the result.", "结果中有 {n} 帧没有找到人物。"),
+    # the report's appearance checks (kmc_ui.engine.appearance)
+    ("Appearance checks found {n:int} problem{s:pl}.", "外观检查发现 {n} 个问题。"),
+    (
+        "Appearance: hands, limb colours and sharpness hold up against the reference and the picture.",
+        "外观：手、肢体颜色和清晰度都与参考视频和角色图片相符。",
+    ),
+    ("Appearance was not checked: {m_err}.", "未检查外观：{m_err}。"),
+    (
+        "The {w_limb} is missing in {n:int} of {m:int} frames where the reference shows it ({t:times}).",
+        "参考视频显示{w_limb}的 {m} 帧中，结果有 {n} 帧缺少{w_limb}（{t}）。",
+    ),
+    (
+        "The {w_limb} changes colour from the character's in {n:int} of {m:int} frames (median colour difference "
+        "{v:int}, at {t:times}).",
+        "{w_limb}在 {m} 帧中有 {n} 帧的颜色与角色图片不同（颜色差中位数 {v}，位于 {t}）。",
+    ),
+    (
+        "The {w_limb} looks smeared or torn in {n:int} of {m:int} frames (sharpness {p:pct} of its usual, at "
+        "{t:times}).",
+        "{w_limb}在 {m} 帧中有 {n} 帧看起来模糊或撕裂（清晰度只有平时的 {p}，位于 {t}）。",
+    ),
     # motion-agreement plot label
     ("Agreement per frame", "逐帧一致度"),
 ]
