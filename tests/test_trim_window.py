@@ -15,6 +15,7 @@ from kmc_ui.checks.trim import suggest_trim, trim_for
 from kmc_ui.pose.detect import analyse_image, analyse_video
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
+from tests.test_runtime_text import assert_chinese
 
 W, H, FPS = 360, 640, 12
 RAISED = {"lsh": 2.3, "rsh": 2.3, "lel": 0.2, "rel": 0.2}  # both arms up above the head: the picture
@@ -61,7 +62,8 @@ def test_a_hard_cut_at_6s_gives_a_window_ending_before_it(media: dict[str, Path]
     assert trim.cut is not None and abs(trim.cut - 6.0) < 0.2, trim
     assert trim.end < 6.0 and trim.end - trim.start >= 3.0, trim
     assert trim.needed  # a cut: trimming matters
-    assert "ends before the cut at 6.0 s" in trim.reason
+    assert "It ends before the cut at 6.0 s." in trim.reason
+    assert_chinese([trim.reason])
 
 
 def test_the_window_starts_where_the_pose_matches_the_picture(media: dict[str, Path]) -> None:
@@ -72,6 +74,7 @@ def test_the_window_starts_where_the_pose_matches_the_picture(media: dict[str, P
     assert trim.match is not None and trim.match < 0.3
     assert not trim.needed  # 8 s, no cut: the whole clip is sent as it is
     assert "closest to the picture's" in trim.reason
+    assert_chinese([trim.reason])
     # without a picture there is nothing to match: the window starts with the shot
     alone = trim_for(None, str(media["match"]), "video", cache_dir=str(media["dir"]))
     assert alone is not None and alone.start == 0.0 and alone.match is None

@@ -107,17 +107,19 @@ def suggest_trim(
 
 
 def _reason(start: float, end: float, cut: float | None, match: float | None, shot_start: float) -> str:
-    parts = [f"Suggested window {start:.1f}-{end:.1f} s"]
-    why = []
+    """One line of short sentences (each translated on its own for the Chinese page)."""
+    parts = [f"Suggested window {start:.1f}-{end:.1f} s."]
     if cut is not None:
-        why.append(f"it ends before the cut at {cut:.1f} s")
+        parts.append(f"It ends before the cut at {cut:.1f} s.")
     elif shot_start > 0:
-        why.append(f"it starts after the cut at {shot_start:.1f} s")
+        parts.append(f"It starts after the cut at {shot_start:.1f} s.")
     if match is not None and start > shot_start + 1e-6:
-        why.append(f"it starts where the motion's pose is closest to the picture's ({match:.2f} torso lengths apart)")
+        parts.append(
+            f"It starts where the motion's pose is closest to the picture's ({match:.2f} torso lengths apart)."
+        )
     elif match is not None:
-        why.append(f"the motion's pose is closest to the picture's at its start ({match:.2f} torso lengths apart)")
-    return parts[0] + (": " + "; ".join(why) if why else "") + "."
+        parts.append(f"The motion's pose is closest to the picture's at its start ({match:.2f} torso lengths apart).")
+    return " ".join(parts)
 
 
 def trim_for(

@@ -1521,6 +1521,18 @@ _REPORT = [
         "对齐后，结果的 {m} 帧中有 {u} 帧落在参考视频之外；这些帧按失败计。",
     ),
     ("No person found in {n:int} frames of the result.", "结果中有 {n} 帧没有找到人物。"),
+    # the suggested trim window (kmc_ui.checks.trim), the trim slider's note
+    ("Suggested window {a:num}-{b:num} s.", "建议的片段：{a}-{b} 秒。"),
+    ("It ends before the cut at {c:num} s.", "它在 {c} 秒的剪辑切换之前结束。"),
+    ("It starts after the cut at {c:num} s.", "它从 {c} 秒的剪辑切换之后开始。"),
+    (
+        "It starts where the motion's pose is closest to the picture's ({d:num} torso lengths apart).",
+        "它从动作姿态最接近图片姿态的地方开始（相差 {d} 个躯干长度）。",
+    ),
+    (
+        "The motion's pose is closest to the picture's at its start ({d:num} torso lengths apart).",
+        "动作姿态在片段开头最接近图片姿态（相差 {d} 个躯干长度）。",
+    ),
     # the report's appearance checks (kmc_ui.engine.appearance)
     ("Appearance checks found {n:int} problem{s:pl}.", "外观检查发现 {n} 个问题。"),
     (
