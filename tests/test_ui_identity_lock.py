@@ -140,3 +140,15 @@ def test_extra_pictures_set_the_orientation_and_show_their_findings(app: str, tm
         findings, orientation, _chosen = answer.outputs
         assert "Extra character picture 1" in findings and "300 px" in findings
         assert orientation["value"] == "video"
+
+
+def test_a_server_path_cannot_be_slipped_in_as_a_picture(app: str, kling2_server: FakeKling2) -> None:
+    """Only files uploaded to this app are taken: a raw-queue caller naming a server path gets nothing."""
+    with httpx.Client(base_url=app, timeout=60) as stranger:
+        cfg = raw_queue.config(stranger)
+        ids = {c["props"].get("elem_id"): cid for cid, c in cfg.components.items()}
+        forged = {"path": "/etc/hostname", "orig_name": "x.png", "meta": {"_type": "gradio.FileData"}}
+        answer = raw_queue.call(stranger, event(cfg, ids["kmc-lock-pictures"]), [[forged], "video", "v3", "kling2"])
+        assert not answer.success and not answer.outputs  # Gradio refuses a file it did not receive
+        assert "/etc" not in answer.text()
+    assert kling2_server.element_creates == 0
