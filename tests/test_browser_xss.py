@@ -18,6 +18,7 @@ import pytest
 from tests.browser import shots_dir, studio_in_chromium
 from tests.fakes.fixtures import kling_app_settings
 from tests.fakes.kling import FakeKling
+from tests.media_factory import make_video
 
 pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.browser
@@ -65,7 +66,8 @@ def test_user_text_never_runs_anywhere_on_the_page(
 ) -> None:
     kling_server.reset()
     image = Path(shutil.copy(character_image, tmp_path / IMAGE_NAME))
-    video = Path(shutil.copy(reference_video, tmp_path / VIDEO_NAME))
+    # 11 s with orientation `image` (at most 10 s): the clip is trimmed, so "What will be sent" shows.
+    video = make_video(tmp_path / VIDEO_NAME, 640, 360, seconds=11.0, fps=12)
     shots = shots_dir("browser-xss")
 
     # A pasted URL that is not one: the note quotes it as text.
@@ -80,6 +82,8 @@ def test_user_text_never_runs_anywhere_on_the_page(
     page.fill("#kmc-prompt textarea", PROMPT)
     page.locator("#kmc-prompt textarea").blur()
     wait_text(page, "#kmc-findings", "px", 60000)
+    page.get_by_label("image: keep the picture's orientation, up to 10 s").check()
+    page.wait_for_selector("#kmc-prepare", state="visible", timeout=60000)
     page.click("#kmc-prepare")
     wait_text(page, "#kmc-prepared-info", "Sent", 60000)
     assert ran(page) is None
