@@ -56,7 +56,13 @@ def test_studio_flow_in_a_real_browser(
     page.locator("#kmc-image input[type=file]").set_input_files(str(character_image))
     page.locator("#kmc-video input[type=file]").set_input_files(str(long_clip))
     page.get_by_label("image: keep the picture's orientation, up to 10 s").check()
-    wait_codes(page, "#kmc-video-findings", present="video_too_long")
+    # Settled: the body check for these settings is in (an earlier one, for orientation `video`, may land first).
+    page.wait_for_function(
+        "document.querySelector('#kmc-video-findings [data-code=video_too_long]')"
+        " && !document.querySelector('#kmc-findings .kmc-pending')",
+        timeout=120000,
+        polling=100,
+    )
     assert "video_too_long" not in codes(page, "#kmc-image-findings")
     assert "12 s" in page.inner_text("#kmc-video-findings")
     page.screenshot(path=str(shots / "1-findings-image-orientation.png"), full_page=True)
