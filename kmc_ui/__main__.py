@@ -149,11 +149,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> int:
-    report = studio.check(inputs)
-    if pose:
-        from kmc_ui.findings import sort_findings
-
-        report.findings = sort_findings(report.findings + studio.body_check(inputs, previews=False).findings)
+    verdict = studio.verdict(inputs, studio.body_check(inputs, previews=False) if pose else None)
+    report = verdict.report  # its findings: the limit check's and the body check's
     if as_json:
         print(json.dumps(report.to_dict(), indent=1, default=str))
     else:
@@ -163,7 +160,7 @@ def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> 
             print("OK: both inputs fit every limit.")
         if report.estimate:
             print(f"Cost: {report.estimate.text()}")
-    return 1 if report.blocking else 0
+    return 1 if verdict.has_errors else 0
 
 
 def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool, video_url: str = "") -> int:

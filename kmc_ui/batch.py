@@ -31,10 +31,11 @@ from typing import Literal
 
 from kmc_ui.backends.base import Backend
 from kmc_ui.cost import Estimate
-from kmc_ui.findings import Finding, sort_findings
+from kmc_ui.findings import Finding
 from kmc_ui.jobs import Progress
 from kmc_ui.limits import CONCURRENCY
 from kmc_ui.studio import CheckReport, Inputs, Studio
+from kmc_ui.verdict import unfixable
 
 MAX_ITEMS = 20  # one request; more is a job for the CLI in a loop, not one click
 REFRESH = 0.5  # seconds between progress yields when nothing changes (elapsed times move on)
@@ -65,8 +66,8 @@ class BatchItem:
 
     @property
     def blocking_findings(self) -> list[Finding]:
-        """Errors the preparation step cannot fix: they make the item skipped."""
-        return [f for f in self.report.findings if f.level == "error" and not f.auto_fix]
+        """Errors the preparation step cannot fix: they make the item skipped (Verdict.blocking)."""
+        return unfixable(self.report.findings)
 
     def to_dict(self) -> dict[str, object]:
         est = self.estimate
@@ -102,7 +103,7 @@ class BatchPlan:
 
     @property
     def blocking(self) -> bool:
-        """Nothing can run: every item is skipped, or the backend is not set up."""
+        """Nothing in the batch can run: every item is skipped, or the backend is not set up."""
         return not self.runnable or not self.backend_ready[0]
 
     @property
@@ -262,13 +263,10 @@ def plan_batch(
         inputs = replace(common, image=image, video=video)
         varying = video if kind == "motions" else image
         what = "Motion" if kind == "motions" else "Character"
-        report = studio.check(inputs)
-        if body:
-            report.findings = sort_findings(report.findings + studio.body_check(inputs, previews=False).findings)
-        item = BatchItem(n + 1, f"{what} {n + 1}: {Path(varying).name}", inputs, report)
-        blocking = item.blocking_findings
-        if blocking:
-            item.skip_reason = " ".join(f.text() for f in blocking)
+        verdict = studio.verdict(inputs, studio.body_check(inputs, previews=False) if body else None)
+        item = BatchItem(n + 1, f"{what} {n + 1}: {Path(varying).name}", inputs, verdict.report)
+        if verdict.blocked:
+            item.skip_reason = " ".join(f.text() for f in verdict.blocking)
         elif kind != "single":
             key = _content_key(varying)
             if key is not None and key in seen:

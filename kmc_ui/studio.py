@@ -35,6 +35,7 @@ from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.settings import Settings
 from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
+from kmc_ui.verdict import Verdict, judge
 from kmc_ui.webhooks import callback_url_for
 from kmc_ui.worker import ACTIVE, WATCH_TICK, Workers, alive, progress_of
 
@@ -79,6 +80,8 @@ class CheckReport:
 
     @property
     def blocking(self) -> bool:
+        """Any error, fixable by preparing or not: the files cannot be sent as they are (/check's
+        "blocking"; the same as kmc_ui.verdict.Verdict.has_errors, not Verdict.blocked)."""
         return has_errors(self.findings)
 
     def to_dict(self) -> dict[str, object]:
@@ -115,6 +118,7 @@ class PrepareReport:
 
     @property
     def blocking(self) -> bool:
+        """The prepared files still cannot be sent: the preparation failed, or an error remains."""
         return bool(self.error) or has_errors(self.findings)
 
 
@@ -160,6 +164,11 @@ class Studio:
         seconds = billed(inputs.backend, billed_seconds(video, inputs.orientation))
         est = estimate(inputs.backend, inputs.model, inputs.tier, seconds) if video and video.ok else None
         return CheckReport(findings, image, video, est, seconds)
+
+    def verdict(self, inputs: Inputs, body: BodyReport | None = None) -> Verdict:
+        """The verdict on `inputs` (kmc_ui/verdict.py): blocked, changes, the trim window, the findings
+        of the limit check merged with `body`'s (the body check's, once it has run)."""
+        return judge(inputs, self.check(inputs), body)
 
     def visitor(self, cookie_header: str | None) -> str | None:
         """The visitor id in a request's Cookie header, when this server signed it (kmc_ui/identity.py)."""
