@@ -190,3 +190,78 @@ def test_a_report_from_before_the_score_reads_back_as_it_was() -> None:
     report = AgreementReport.from_dict(old)
     assert report.score is None and report.to_dict()["score"] is None
     assert report.summary().startswith("**Motion agreement: 80%** of body joints")
+
+
+# ---------------------------------------------------------------- reading (kmc_ui/engine/agreement_read.py)
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The videos actually decoded and read (cache hits and waits on a reading under way are not)."""
+    from kmc_ui.engine import agreement_read
+
+    reads: list[str] = []
+    original = agreement_read._one_pass
+
+    def counted(path: Path, cache_dir: Path | None, stride: int) -> object:
+        reads.append(Path(path).name)
+        return original(path, cache_dir, stride)
+
+    monkeypatch.setattr(agreement_read, "_one_pass", counted)
+    return reads
+
+
+def test_the_reference_read_ahead_leaves_only_the_result_to_read(
+    made: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmc_ui.engine.agreement import read_reference_ahead
+    from kmc_ui.pose import cache as pose_cache
+
+    cold = agreement_report(made["dance"], made["result"], made["character"])
+    pose_cache.clear_memory()
+    reads = _counting_reads(monkeypatch)
+    future = read_reference_ahead(made["dance"], tmp_path / "cache")
+    assert future is not None
+    report = agreement_report(made["dance"], made["result"], made["character"], cache_dir=tmp_path / "cache")
+    future.result()
+    assert report.ok, report.error
+    assert sorted(reads) == sorted([made["dance"].name, made["result"].name])  # each once: the report waited
+    assert report.to_dict() | {"elapsed": 0} == cold.to_dict() | {"elapsed": 0}
+    pose_cache.clear_memory()  # from the disk cache in a later process: only the result is read
+    reads.clear()
+    assert agreement_report(made["dance"], made["shorter"], cache_dir=tmp_path / "cache").ok
+    assert reads == [made["shorter"].name]
+    assert read_reference_ahead(tmp_path / "missing.mp4") is not None  # the report says why, later
+
+
+def test_a_video_against_itself_is_read_once(made: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from kmc_ui.pose import cache as pose_cache
+
+    pose_cache.clear_memory()
+    reads = _counting_reads(monkeypatch)
+    report = agreement_report(made["later"], made["later"])
+    assert report.ok and report.score == pytest.approx(100.0), report.summary()
+    assert reads == [made["later"].name]
+
+
+def test_a_run_of_misread_samples_is_read_whole_once_one_is_probed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Second opinions: the frame alone every PROBE_EVERY samples; where it disagrees with the
+    tracking pass, the neighbours forwards and backwards for as long as they disagree."""
+    from kmc_ui.engine import agreement_read as ar
+
+    misread = {5, 6, 7, 8, 13}  # a run the tracker latched onto, and one sample between probes
+    read: list[int] = []
+
+    def opinion(rgb: object, k: float, i: int, *lists: object) -> bool:
+        read.append(i)
+        return i in misread
+
+    monkeypatch.setattr(ar, "_second_opinion", opinion)
+    seconds = ar._Seconds()
+    frame = np.zeros((4, 4, 3), np.uint8)
+    for i in range(16):
+        seconds.feed((i, frame, 1.0, np.zeros((33, 4), np.float32), i % 3 == 0))  # probed every 3rd
+    seconds.feed(None)
+    seconds.run()
+    # the run 5-8 whole from the probe at 6, back to 4 and on to 9 where it agrees again; 13, a lone
+    # misreading between probes, is missed (a run of 3 or more never is)
+    assert sorted(read) == [0, 3, 4, 5, 6, 7, 8, 9, 12, 15]

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kmc_ui.engine.agreement_read import read_both
+from kmc_ui.engine.agreement_read import read_ahead, read_both
 from kmc_ui.engine.agreement_score import LIMB_JOINTS, ScoreTally
 from kmc_ui.engine.common import EngineError
 from kmc_ui.engine.motion import MIRROR, MotionTrack
@@ -84,7 +85,7 @@ REPORT_VERSION = 3
 # a stylised figure seen from the front as seen from the back (measured on the sample anime
 # character: about a quarter of the frames); a frame is scored with the labelling that fits the
 # target best and the swap counted.
-__all__ = ["MIRROR", "AgreementReport", "agreement_report", "draw_plot"]
+__all__ = ["MIRROR", "AgreementReport", "agreement_report", "draw_plot", "read_reference_ahead"]
 
 
 @dataclass
@@ -284,6 +285,20 @@ def agreement_report(
         report.error = f"{type(exc).__name__}: {exc}"
     report.elapsed = time.perf_counter() - started
     return report
+
+
+def read_reference_ahead(reference_video: str | Path, cache_dir: Path | None = None) -> Future | None:
+    """Start reading the reference's pose for its report now, on a thread of its own: call it when a
+    run is submitted (the reference is the file sent), with the cache_dir the report will get. The
+    reference's readings do not depend on the result, so the report then reads only the result
+    (it finds the reference cached by content, or waits for this reading to end). Never raises: a
+    reference that cannot be read gives None (the report says why later). The Future's result is
+    (tracking pass, fused reading)."""
+    try:
+        path = Path(reference_video)
+        return read_ahead(path, cache_dir, _stride(path))
+    except Exception:
+        return None
 
 
 def _appearance(

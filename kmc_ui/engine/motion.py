@@ -83,6 +83,31 @@ def _rotation(frame: Any) -> int:
     return round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
 
 
+def pose_frame(frame: Any, max_side: int = POSE_MAX_SIDE) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """A decoded frame as every pose reading takes it: RGB with the rotation applied, scaled by
+    swscale so its longer side is at most max_side (contiguous: rows may come padded); the scale
+    (display pixels per frame pixel) and the displayed size (width, height)."""
+    rot = _rotation(frame)
+    cw, ch = int(frame.width), int(frame.height)
+    k = max(1.0, max(cw, ch) / max_side)
+    rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
+    rgb = np.ascontiguousarray(np.rot90(rgb, rot) if rot else rgb)
+    return rgb, k, ((ch, cw) if rot % 2 else (cw, ch))
+
+
+def track_frame(landmarker: Any, rgb: np.ndarray, k: float, ts_ms: int) -> np.ndarray:
+    """The tracking landmarker's reading (VIDEO mode, at ts_ms) of a pose_frame: (33, 4) in display
+    pixels (x, y, z scaled by k), or an empty row when nobody is found."""
+    import mediapipe as mp
+
+    result = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ts_ms)
+    if not result.pose_landmarks:
+        return L.empty()
+    h, w = rgb.shape[:2]
+    person = result.pose_landmarks[0]
+    return np.array([[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in person], np.float32)
+
+
 def track_motion(
     path: str | Path,
     max_seconds: float | None = None,
@@ -174,8 +199,6 @@ def _run(
     cache_dir: Path | None,
     stride: int = 1,
 ) -> tuple[list[float], list[np.ndarray], tuple[int, int]]:
-    import mediapipe as mp
-
     q: queue.Queue[tuple[float, np.ndarray, float] | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
     size: list[int] = [0, 0]
@@ -190,18 +213,12 @@ def _run(
                 if n % stride:
                     n += 1
                     continue
-                rot = _rotation(frame)
-                cw, ch = int(frame.width), int(frame.height)
-                w, h = (ch, cw) if rot % 2 else (cw, ch)
+                rgb, k, shown = pose_frame(frame)
                 if n == 0:
-                    size[0], size[1] = w, h
-                k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
-                rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
-                if rot:
-                    rgb = np.rot90(rgb, rot)
+                    size[0], size[1] = shown
                 raw_t = frame.time if frame.time is not None else n / fps
                 t0 = raw_t if t0 is None else t0
-                q.put((max(0.0, raw_t - t0), np.ascontiguousarray(rgb), k))
+                q.put((max(0.0, raw_t - t0), rgb, k))
                 n += 1
         except BaseException as exc:  # handed to the consumer
             q.put(exc)
@@ -228,14 +245,7 @@ def _run(
                 raise EngineError(f"The motion video cannot be decoded ({_reason(item)}).")
             t, rgb, k = item
             last_ts = max(last_ts + 1, ts_base + round(t * 1000))
-            result = landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), last_ts)
-            lm = L.empty()
-            if result.pose_landmarks:
-                h, w = rgb.shape[:2]
-                person = result.pose_landmarks[0]
-                lm = np.array(
-                    [[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in person], np.float32
-                )
+            lm = track_frame(landmarker, rgb, k, last_ts)
             times.append(t)
             lms.append(lm)
             if progress is not None:
@@ -357,12 +367,7 @@ def frame_readings(path: Path, frames: int, stride: int = 1) -> tuple[np.ndarray
                 break
             if n % stride:
                 continue
-            rot = _rotation(frame)
-            cw, ch = int(frame.width), int(frame.height)
-            k = max(1.0, max(cw, ch) / POSE_MAX_SIDE)
-            rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
-            if rot:
-                rgb = np.rot90(rgb, rot)
+            rgb, k, _ = pose_frame(frame)
             for flip, out in ((False, direct), (True, mirrored)):
                 lm = read_pose(rgb, mirrored=flip)
                 if lm is None:
