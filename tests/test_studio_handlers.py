@@ -14,6 +14,7 @@ from kmc_ui.identity import COOKIE
 from kmc_ui.providers import KEY_ENV_NAMES
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Studio
+from kmc_ui.ui.batch_tab import BatchHandlers
 from kmc_ui.ui.studio_tab import BODY_OUTPUTS, INPUT_NAMES, REFRESH_OUTPUTS, StudioHandlers, run_id_of
 from tests.figures import make_character, make_dance
 
@@ -200,3 +201,13 @@ def test_handlers_are_read_by_gradio_as_before(studio: Studio) -> None:
     assert inspect.isgeneratorfunction(h.do_generate) and inspect.isgeneratorfunction(h.follow_run)
     assert list(inspect.signature(h.api_check).parameters)[:8] == list(INPUT_NAMES[:8])
     assert list(inspect.signature(h.do_report).parameters) == ["run", "request"]
+
+
+def test_batch_handlers_plan_and_stop(studio: Studio, files: dict[str, str], page: FakeRequest) -> None:
+    """The Batch tab's handlers (kmc_ui/ui/batch_tab.py) are called the same way."""
+    h = BatchHandlers(studio)
+    settings = ["", "image", "std", True, "v2.6", "local"]
+    planned = h.on_plan(page, [files["image"]], [files["video"], files["long"]], *settings)
+    assert planned.count("will run") == 2 and "free" in planned  # the 12 s clip is trimmed, not skipped
+    assert h.on_plan(page, [], [files["video"]], *settings).startswith("<p>⛔")
+    assert h.stopped(page) == SKIP

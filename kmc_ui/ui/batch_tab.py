@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from kmc_ui.batch import BatchError, BatchPlan, BatchProgress, plan_batch, run_batch
+from kmc_ui.batch import BatchError, BatchPlan, BatchProgress, ItemProgress, plan_batch, run_batch
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
 from kmc_ui.ui.access import served, visitor
@@ -120,42 +120,65 @@ def reports_status(progress: BatchProgress, ready: int, total: int, lang: str = 
     return pick(lang, f"✅ {runs}. Every motion report is ready.", f"✅ {runs}。所有动作报告均已完成。")
 
 
-def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> None:
-    """settings_inputs: prompt, orientation, tier, keep_sound, model, backend (the Studio tab's widgets)."""
+def common_inputs(prompt: str, orientation: str, tier: str, keep_sound: bool, model: str, backend: str) -> Inputs:
+    """The settings every item shares, from the Studio tab's widgets."""
+    return Inputs(
+        prompt=prompt or "",
+        orientation=orientation,
+        tier=tier,
+        keep_sound=bool(keep_sound),
+        model=model,
+        backend=backend,
+    )
 
-    def common(prompt: str, orientation: str, tier: str, keep_sound: bool, model: str, backend: str) -> Inputs:
-        return Inputs(
-            prompt=prompt or "",
-            orientation=orientation,
-            tier=tier,
-            keep_sound=bool(keep_sound),
-            model=model,
-            backend=backend,
-        )
 
-    def make_plan(images: Any, videos: Any, *settings: Any) -> BatchPlan:
-        return plan_batch(studio, _paths(images), _paths(videos), common(*settings))
+def shown_results(
+    results: list[ItemProgress], ready: dict[int, dict[str, Any]], lang: str
+) -> tuple[list[tuple[Any, str]], dict[int, str], str]:
+    """The finished items as shown: the labelled gallery, where each item's report stands (for the
+    table) and the reports' summaries; `ready` holds the reports made so far, by item index."""
+    gallery = [(served(i.result_path), gallery_caption(i.label, ready.get(i.index), lang)) for i in results]
+    sep = pick(lang, ": ", "：")
+    states, notes = {}, []
+    for i in results:
+        report = ready.get(i.index)
+        if report is None:
+            states[i.index] = ""
+            continue
+        summary = translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
+        states[i.index] = pick(lang, "Result and motion report ready.", "结果和动作报告均已就绪。")
+        notes.append(f"- **{html.escape(translate(i.label, lang))}**{sep}{summary}")
+    return gallery, states, "\n".join(notes)
 
-    def on_plan(request: gr.Request, images: Any, videos: Any, *settings: Any) -> str:
+
+class BatchHandlers:
+    """The Batch tab's event handlers for one studio (methods, so Gradio sees their gr.Request;
+    a test calls them directly). `batches`: each page's running batch, so Stop ends it."""
+
+    def __init__(self, studio: Studio, batches: Stops | None = None) -> None:
+        self.studio = studio
+        self.batches = batches or Stops()
+
+    def make_plan(self, images: Any, videos: Any, *settings: Any) -> BatchPlan:
+        """settings: prompt, orientation, tier, keep_sound, model, backend."""
+        return plan_batch(self.studio, _paths(images), _paths(videos), common_inputs(*settings))
+
+    def on_plan(self, request: gr.Request, images: Any, videos: Any, *settings: Any) -> str:
         lang = lang_of(request)
         try:
-            return plan_html(make_plan(images, videos, *settings), lang)
+            return plan_html(self.make_plan(images, videos, *settings), lang)
         except BatchError as exc:
             return f"<p>⛔ {html.escape(translate(str(exc), lang))}</p>"
 
-    ui.plan_btn.click(on_plan, [ui.images, ui.videos, *settings_inputs], ui.plan_md, api_visibility="private")
-
-    batches = Stops()  # each page's running batch, so Stop ends it from the server side
-
-    def on_run(request: gr.Request, images: Any, videos: Any, *rest: Any) -> Iterator[tuple[Any, ...]]:
-        settings, own = rest, visitor(studio, request)
+    def on_run(self, request: gr.Request, images: Any, videos: Any, *settings: Any) -> Iterator[tuple[Any, ...]]:
+        own = visitor(self.studio, request)
         lang = lang_of(request)
         try:
-            plan = make_plan(images, videos, *settings)
+            plan = self.make_plan(images, videos, *settings)
             last = None
-            for p, closed in batches.run(
+            for p, closed in self.batches.run(
                 session_of(request),
-                lambda stop: run_batch(studio, plan, own, cancel=stop),
+                lambda stop: run_batch(self.studio, plan, own, cancel=stop),
                 # a batch whose items Stop ended has not ended by itself: Stop's closing text stands
                 lambda p: p.finished and not any(i.stage == "stopped" for i in p.items),
                 lambda _p: f"⏹️ {translate(BATCH_STOPPED, lang)}",
@@ -173,49 +196,38 @@ def wire_batch(studio: Studio, ui: BatchUI, *, settings_inputs: list[Any]) -> No
         # The results show at once, labelled; each report then arrives in turn, and the batch says it
         # is complete only when the last one has.
         results = last.results
-        sep = pick(lang, ": ", "：")
-        ready: dict[int, dict[str, Any]] = {}
-
-        def shown() -> tuple[list[tuple[Any, str]], dict[int, str], str]:
-            gallery = [(served(i.result_path), gallery_caption(i.label, ready.get(i.index), lang)) for i in results]
-            states, notes = {}, []
-            for i in results:
-                report = ready.get(i.index)
-                if report is None:
-                    states[i.index] = ""
-                    continue
-                summary = (
-                    translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
-                )
-                states[i.index] = pick(lang, "Result and motion report ready.", "结果和动作报告均已就绪。")
-                notes.append(f"- **{html.escape(translate(i.label, lang))}**{sep}{summary}")
-            return gallery, states, "\n".join(notes)
-
         if not results:
             icon = "⛔" if last.count("failed") else "✅"
             yield f"{icon} {translate(last.text(), lang)}", table_value(last, lang), [], ""
             return
-        gallery, states, notes = shown()
+        ready: dict[int, dict[str, Any]] = {}
+        gallery, states, notes = shown_results(results, ready, lang)
         yield reports_status(last, 0, len(results), lang), table_value(last, lang, states), gallery, notes
         for item in results:
-            ready[item.index] = studio.report(own, item.run_id) or {}
-            gallery, states, notes = shown()
+            ready[item.index] = self.studio.report(own, item.run_id) or {}
+            gallery, states, notes = shown_results(results, ready, lang)
             status = reports_status(last, len(ready), len(results), lang)
             yield status, table_value(last, lang, states), gallery, notes
 
-    def queued(request: gr.Request, *values: Any) -> list[dict[str, Any]]:
-        batches.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
+    def queued(self, request: gr.Request, *values: Any) -> list[dict[str, Any]]:
+        self.batches.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
         return [gr.validate(True, "")] * len(values)  # one per input: the plan reports what is wrong
 
+    def stopped(self, request: gr.Request) -> Any:
+        return stop_answer(self.batches.stop(session_of(request)), lang_of(request))
+
+
+def wire_batch(
+    studio: Studio, ui: BatchUI, *, settings_inputs: list[Any], handlers: BatchHandlers | None = None
+) -> None:
+    """settings_inputs: prompt, orientation, tier, keep_sound, model, backend (the Studio tab's widgets)."""
+    handlers = handlers or BatchHandlers(studio)
+    ui.plan_btn.click(handlers.on_plan, [ui.images, ui.videos, *settings_inputs], ui.plan_md, api_visibility="private")
     ui.run_btn.click(
-        on_run,
+        handlers.on_run,
         [ui.images, ui.videos, *settings_inputs],
         [ui.status, ui.table, ui.gallery, ui.reports],
-        validator=queued,
+        validator=handlers.queued,
         api_visibility="private",
     )
-
-    def stopped(request: gr.Request) -> Any:
-        return stop_answer(batches.stop(session_of(request)), lang_of(request))
-
-    ui.stop_btn.click(stopped, None, ui.status, api_visibility="private")
+    ui.stop_btn.click(handlers.stopped, None, ui.status, api_visibility="private")
