@@ -5,9 +5,12 @@
 1. Pose on the reference and on the output, about 6 samples a second each (12 cost twice the time
    and calibrate the same: tests/test_agreement_calibration.py), both videos read at once on two
    threads (kmc_ui/engine/agreement_read.py), every sample read up to three ways and fused
-   (kmc_ui/engine/motion.fuse_readings): mediapipe's tracking pass, the frame on its own, and,
-   where those two disagree, the frame mirrored as the tie-breaker (a misreading one of them
-   latches onto is outvoted). The figure from the tracking pass alone is kept as `pck_single_pass`.
+   (kmc_ui/engine/motion.fuse_readings): mediapipe's tracking pass, the frame on its own where the
+   tracking pass is doubtful (and along any run where they disagree), and, where those two
+   disagree, the frame mirrored as the tie-breaker (a misreading one of them latches onto is
+   outvoted). The figure from the tracking pass alone is kept as `pck_single_pass`. The reference
+   can be read ahead, when the run is submitted (read_reference_ahead): the report then reads
+   only the result.
 2. The reference is retargeted to the character's proportions (kmc_ui/pose/retarget), taken from
    the character picture when given, else from the output itself (its median-sized pose).
 3. Time alignment: the output may be shorter, or start later or earlier than the reference. Each
