@@ -177,11 +177,12 @@ def prepared_key(*values: Any) -> str:
     return repr(inputs_of(*values).__dict__ | {"backend": ""})
 
 
-def validations(findings: list[Finding], prepared_ok: bool, lang: str = "en") -> dict[str, Any]:
-    """One gr.validate per input: errors that block Generate, drawn on the input they belong to."""
+def validations(blocking: list[Finding], lang: str = "en") -> dict[str, Any]:
+    """One gr.validate per input: the errors that block Generate (Verdict.blocking: Generate prepares
+    the others away by itself), drawn on the input they belong to."""
     out = {}
     for name in ("image", "video", "prompt"):
-        errors = [f for f in for_input(findings, name) if f.level == "error" and not (f.auto_fix and prepared_ok)]
+        errors = for_input(blocking, name)
         said = visitor_text(" ".join(f.message + " " + f.fix for f in errors))
         if lang == "zh":
             said = "".join(translate(f.message, lang) + translate(f.fix, lang) for f in errors)
@@ -606,9 +607,8 @@ class StudioHandlers:
         call = Call(self.validate_generate, args)
         request, image, video = call["request"], call["image"], call["video"]
         lang = lang_of(request)
-        report = self.studio.check(inputs_of(*call.take(INPUT_NAMES)))
         # Generate prepares what it needs by itself (and says what it changed): no Prepare needed first.
-        v = validations(report.findings, True, lang)
+        v = validations(self.studio.verdict(inputs_of(*call.take(INPUT_NAMES))).blocking, lang)
         if not image:
             v["image"] = gr.validate(False, translate("Add a character image.", lang))
         if not video:
