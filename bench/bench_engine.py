@@ -250,13 +250,81 @@ def smoothing_figures(video: Path) -> None:
     )
 
 
+PHOTO_CLIP = "dance_fullbody_12s.mp4"
+PHOTO_FRAMES = (0.25, 0.5, 0.75)  # where in the clip the reference | result frames are saved
+
+
+def side_by_side(reference: Path, index: int, result: np.ndarray) -> np.ndarray:
+    """The reference's frame `index` beside the result's, both at the result's height, halved."""
+    cap = cv2.VideoCapture(str(reference))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, ref = cap.read()
+    cap.release()
+    h = result.shape[0]
+    ref = cv2.resize(ref, (round(ref.shape[1] * h / ref.shape[0]), h)) if ok else np.zeros_like(result)
+    both = np.hstack([ref, result])
+    return cv2.resize(both, (both.shape[1] // 2, both.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
+def artefact_line(result: object) -> str:
+    a = result.artefacts()
+    names = ("breaks", "tears", "exposed")
+    parts = [f"{k} mean {a[k]['mean']:.4f} p95 {a[k]['p95']:.4f} max {a[k]['max']:.4f}" for k in names]
+    return "; ".join(parts) + f"; torn {result.torn_frames}/{result.frames}; hands {a['hands']}"
+
+
+def photos(tmp: Path, before: bool) -> None:
+    """Every picture in ../shared/media with the real dance clip: the artefact measures, and
+    reference | result frames saved under docs/engine/photos/ (the engine before, with arms as
+    skinned meshes, too when `before`)."""
+    print(f"\n== real photos x {PHOTO_CLIP} (video orientation, 720p; load average {load()})")
+    clip = SHARED / PHOTO_CLIP
+    n = track_motion(clip, max_seconds=30.0).frames
+    picks = [int(n * f) for f in PHOTO_FRAMES]
+    out_dir = DOCS / "photos"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    for picture in pictures:
+        for rigid in (True, False) if before else (True,):
+            frames: dict[int, np.ndarray] = {}
+
+            def keep(i: int, frame: np.ndarray, _stats: object, frames: dict[int, np.ndarray] = frames) -> None:
+                if i in picks:
+                    frames[i] = frame.copy()
+
+            wall0 = time.perf_counter()
+            try:
+                result = run_engine(
+                    EngineJob(picture, clip, "video", "std", False, rigid_arms=rigid), tmp / "photo.mp4", on_frame=keep
+                )
+            except Exception as exc:  # a picture the engine refuses is a figure too
+                print(f"{picture.name}: refused: {exc}")
+                break
+            wall = time.perf_counter() - wall0
+            label = "" if rigid else " [before: arms as skinned meshes]"
+            print(f"{picture.name}{label}: {wall:.1f} s wall; {artefact_line(result)}")
+            suffix = "" if rigid else "_before"
+            for i, frame in frames.items():
+                path = out_dir / f"{picture.stem}_{i:03d}{suffix}.jpg"
+                cv2.imwrite(str(path), side_by_side(clip, i, frame), [cv2.IMWRITE_JPEG_QUALITY, 82])
+    print(f"frames saved under {out_dir.relative_to(ROOT)}/ (reference | result)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the memory series")
+    parser.add_argument("--photos", action="store_true", help="only the real photos' artefact figures and frames")
+    parser.add_argument("--before", action="store_true", help="with --photos: also the engine before (skinned arms)")
     args = parser.parse_args()
     print(f"kmc offline engine benchmark; {os.cpu_count()} cores; load average {load()}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
+        if args.photos:
+            if not SHARED.is_dir():
+                print(f"shared media not found at {SHARED}")
+                return
+            photos(tmp, args.before)
+            return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)
         report_quality("fixture pair (drawn character, drawn dancer, 6 s)", (character, dance), tmp)
@@ -269,6 +337,7 @@ def main() -> None:
             print(f"agreement report on the sample result ({rep.elapsed:.1f} s): {rep.summary()}")
             print(f"   plot: {Path(rep.plot_path).relative_to(ROOT)}")
             smoothing_figures(sample[1])
+            photos(tmp, before=False)
             speed(sample, tmp)
         else:
             print(f"\n(shared sample media not found at {SHARED}: sample figures skipped)")

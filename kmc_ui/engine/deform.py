@@ -12,12 +12,14 @@ tear apart: neighbouring triangles share vertices, so a bent elbow stretches, ne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import cv2
 import numpy as np
 
-from kmc_ui.engine.rig import BONES, HEAD_POINTS, Layer, Rig, named_points
+from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points
+from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points
 
 GRID = 4  # output pixels between samples of the warp map
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
@@ -30,10 +32,22 @@ SHADOW_STRENGTH = 0.45
 SHADOW_BLUR = 0.025
 
 
+# Artefact measures (docs/engine.md "Seeing the failures"): a limb axis point the character does
+# not cover is a break; a grid cell whose texture coordinate jumps from its neighbour's by more
+# than TEAR_JUMP times the expected step is a tear (a fold drawn from two places: stair-steps,
+# pulled-in hair); the filled-in background where the character stood, left uncovered, is exposed.
+TEAR_JUMP = 6.0
+LIMB_CHAINS = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28))
+AXIS_SAMPLES = 9  # points per bone, joints included
+
+
 @dataclass(frozen=True)
 class FrameStats:
     holes: float  # share of the body's core area where the background shows through
     flipped: float  # share of the mesh's rest area in inverted triangles
+    breaks: float = 0.0  # share of the limbs' axis points (joint to joint) left uncovered
+    tears: float = 0.0  # share of the mesh layers' drawn cells at a texture jump
+    exposed: float = 0.0  # share of the frame showing the filled-in background, uncovered
 
     @property
     def torn(self) -> bool:
@@ -128,7 +142,17 @@ def bone_transforms(rest: dict[str, np.ndarray], target: dict[str, np.ndarray], 
 class Renderer:
     """Draws frames of one rig over one background plate at one output size."""
 
-    def __init__(self, rig: Rig, plate: np.ndarray, k: float, grid: int = GRID) -> None:
+    def __init__(
+        self,
+        rig: Rig,
+        plate: np.ndarray,
+        k: float,
+        grid: int = GRID,
+        filled: np.ndarray | None = None,
+        rigid_arms: bool = True,
+    ) -> None:
+        """filled: where the plate is filled in behind the character (output size), for `exposed`;
+        rigid_arms=False draws the arms as skinned meshes too (the engine before; bench/bench_engine.py)."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
@@ -142,8 +166,25 @@ class Renderer:
         self.textures = {
             layer.name: np.clip(np.round(layer.texture * scale), 0, 255).astype(np.uint8) for layer in rig.layers
         }
-        self.mesh_area = sum(layer.area for layer in rig.layers) or 1.0
+        # arms are drawn as rigid pieces (kmc_ui/engine/pieces.py); the body as a skinned mesh
+        self.pieces: dict[str, list[Piece]] = {}
+        self.arm_core: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (rest points, piece index)
+        for layer in rig.layers:
+            if layer.name not in ARM_BONES or not rigid_arms:
+                continue
+            cuts = arm_cuts(layer.name, self.rest, rig.radii)
+            self.pieces[layer.name] = cut_pieces(layer, self.textures[layer.name], cuts)
+            if layer.name in rig.core_points:
+                tri, bary = rig.core_points[layer.name]
+                corners = layer.rest[layer.triangles[tri]].astype(np.float64)
+                rest = np.einsum("pk,pki->pi", bary.astype(np.float64), corners)
+                self.arm_core[layer.name] = (rest, cuts.piece_of(rest))
+        self.mesh_area = sum(layer.area for layer in rig.layers if layer.name not in self.pieces) or 1.0
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
+        g = grid
+        self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
+        self._tear_cells = 0
+        self._drawn_cells = 0
         self.last_stats = FrameStats(0.0, 0.0)
 
     def layer_order(self, target_lm: np.ndarray) -> list[Layer]:
@@ -171,12 +212,74 @@ class Renderer:
         transforms = bone_transforms(self.rest, target, self.k)
         coverage = np.zeros((self.ch, self.cw), np.float32)
         flipped = 0.0
+        self._tear_cells = self._drawn_cells = 0
         deformed: dict[str, np.ndarray] = {}
         for layer in self.layer_order(target_lm):
+            if layer.name in self.pieces:
+                self._draw_arm(frame, layer.name, transforms, coverage)
+                continue
             deformed[layer.name] = self.deform(layer, transforms)
             flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage)
-        self.last_stats = FrameStats(self._holes(deformed, coverage), flipped / self.mesh_area)
+        moved = {name: self._core_of(name, deformed.get(name), transforms) for name in self.rig.core_points}
+        self.last_stats = FrameStats(
+            self._holes(moved, coverage),
+            flipped / self.mesh_area,
+            self._breaks(target_lm, coverage),
+            self._tear_cells / max(1, self._drawn_cells),
+            self._exposed(coverage),
+        )
         return frame, self.last_stats
+
+    def _breaks(self, target_lm: np.ndarray, coverage: np.ndarray) -> float:
+        """Share of points along the limbs' axes (shoulder-elbow-wrist, hip-knee-ankle; bones the
+        picture shows, inside the frame) where the character does not cover the background."""
+        t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
+        pts = []
+        for chain in LIMB_CHAINS:
+            for a, b in pairwise(chain):
+                if self.rig.seen[a] and self.rig.seen[b]:
+                    pts.append(target_lm[a, :2] + t * (target_lm[b, :2] - target_lm[a, :2]))
+        if not pts:
+            return 0.0
+        c = np.round((np.vstack(pts) + 0.5) / self.grid - 0.5).astype(int)
+        ok = (c[:, 0] >= 0) & (c[:, 0] < self.cw) & (c[:, 1] >= 0) & (c[:, 1] < self.ch)
+        c = c[ok]
+        return float((coverage[c[:, 1], c[:, 0]] < 0.5).mean()) if len(c) else 0.0
+
+    def _exposed(self, coverage: np.ndarray) -> float:
+        if self.filled is None:
+            return 0.0
+        f = self.filled[: coverage.shape[0], : coverage.shape[1]]
+        return float((f & (coverage[: f.shape[0], : f.shape[1]] < 0.5)).mean())
+
+    def _draw_arm(self, frame: np.ndarray, name: str, transforms: dict[str, np.ndarray], coverage: np.ndarray) -> None:
+        """An arm from its rigid pieces, over its own shadow; its opacity joins the coverage."""
+        pieces = self.pieces[name]
+        got = draw_pieces(pieces, transforms, (self.width, self.height), self.grid) if pieces else None
+        if got is None:
+            return
+        canvas, (x0, y0) = got
+        g = self.grid
+        ch, cw = canvas.shape[0] // g, canvas.shape[1] // g
+        cov = canvas[g // 2 :: g, g // 2 :: g, 3][:ch, :cw].astype(np.float32) / 255.0  # at cell centres, as layers
+        view = coverage[y0 // g : y0 // g + ch, x0 // g : x0 // g + cw]
+        np.maximum(view, cov[: view.shape[0], : view.shape[1]], out=view)
+        x1, y1 = min(self.width, x0 + canvas.shape[1]), min(self.height, y0 + canvas.shape[0])
+        canvas = canvas[: y1 - y0, : x1 - x0]
+        if SHADOW_STRENGTH > 0:
+            _shade(frame[y0:y1, x0:x1], canvas[..., 3], self.shadow_sigma, SHADOW_STRENGTH)
+        _blend(frame[y0:y1, x0:x1], canvas)
+
+    def _core_of(self, name: str, verts: np.ndarray | None, transforms: dict[str, np.ndarray]) -> np.ndarray | None:
+        """A layer's core points where this frame puts them (output px), or None."""
+        if name in self.arm_core:
+            rest, idx = self.arm_core[name]
+            return move_points(rest, idx, ARM_BONES[name], transforms)
+        layer = self.rig.layer(name)
+        if layer is None or verts is None:
+            return None
+        tri, bary = self.rig.core_points[name]
+        return np.einsum("pk,pki->pi", bary.astype(np.float64), verts[layer.triangles[tri]])
 
     def _draw_layer(self, frame: np.ndarray, layer: Layer, verts: np.ndarray, coverage: np.ndarray) -> float:
         g = self.grid
@@ -209,9 +312,10 @@ class Renderer:
         tex = self.textures[layer.name]
         alpha_c = cv2.remap(tex[..., 3], cmap[..., 0], cmap[..., 1], cv2.INTER_LINEAR, borderValue=0)
         weak = (ids >= 0) & (alpha_c < 128)
-        if flipped > 0 and weak.any() and layer.opaque.any():
-            # Where the mesh folds over itself (some triangles flip) the triangle drawn last may
-            # be a see-through one (a margin, the inside of an elbow): there, an opaque one wins.
+        if weak.any() and layer.opaque.any():
+            # Where the mesh folds or overlaps itself (a bent knee, legs crossing) the triangle drawn
+            # last may be a see-through one (a margin, the gap between the legs): there, an opaque
+            # one wins.
             under = _rasterise(fixed, np.flatnonzero(layer.opaque)[::-1], shape)
             take = weak & (under >= 0)
             if take.any():
@@ -220,13 +324,19 @@ class Renderer:
                 better = take & (alpha2 > alpha_c)
                 cmap[better] = cmap2[better]
                 alpha_c[better] = alpha2[better]
-        cov = coverage[cy0:cy1, cx0:cx1]
-        np.maximum(cov, alpha_c.astype(np.float32) / 255.0, out=cov)
+        seams = self._count_tears(cmap, alpha_c >= 128, ids >= 0, g / self.k)
         # full-size map for the layer's box, then the warp and the blend
         bw, bh = (cx1 - cx0) * g, (cy1 - cy0) * g
         fmap = cv2.resize(cmap, (bw, bh), interpolation=cv2.INTER_LINEAR)
         x0, y0 = cx0 * g, cy0 * g
         x1, y1 = min(self.width, x0 + bw), min(self.height, y0 + bh)
+        if seams.any():  # where the texture jumps (legs meeting, a fold), the map at full resolution
+            _full_resolution(fmap, seams, g, (x0, y0), d, r[:, 0], aff, tex, layer.opaque)
+            centres = np.ascontiguousarray(fmap[g // 2 :: g, g // 2 :: g])  # as drawn, at the cells' centres
+            fine = cv2.remap(tex[..., 3], centres[..., 0], centres[..., 1], cv2.INTER_LINEAR, borderValue=0)
+            alpha_c[seams] = fine[seams]
+        cov = coverage[cy0:cy1, cx0:cx1]
+        np.maximum(cov, alpha_c.astype(np.float32) / 255.0, out=cov)
         fmap = fmap[: y1 - y0, : x1 - x0]
         warped = cv2.remap(tex, fmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         if layer.name != "body" and SHADOW_STRENGTH > 0:
@@ -234,24 +344,90 @@ class Renderer:
         _blend(frame[y0:y1, x0:x1], warped)
         return flipped
 
-    def _holes(self, verts: dict[str, np.ndarray], coverage: np.ndarray) -> float:
-        """Share of the core points (carried by the deformed mesh) where the background shows."""
-        if not self.rig.core_points:
-            return 0.0
+    def _count_tears(self, cmap: np.ndarray, drawn: np.ndarray, mapped: np.ndarray, step: float) -> np.ndarray:
+        """Counts the cells whose texture coordinate jumps from the next cell's (right or below,
+        both drawn) by more than TEAR_JUMP expected steps; returns the cells next to any such jump
+        between mapped cells (drawn or not), grown by one: where the coarse map cannot be upsampled."""
+        limit = (TEAR_JUMP * step) ** 2
+        torn = np.zeros(drawn.shape, bool)
+        seams = np.zeros(drawn.shape, bool)
+        for axis in (0, 1):
+            a = [slice(None), slice(None)]
+            b = [slice(None), slice(None)]
+            a[axis], b[axis] = slice(None, -1), slice(1, None)
+            jump = ((cmap[tuple(a)] - cmap[tuple(b)]) ** 2).sum(axis=-1) > limit
+            torn[tuple(a)] |= drawn[tuple(a)] & drawn[tuple(b)] & jump
+            pair = mapped[tuple(a)] & mapped[tuple(b)] & jump
+            seams[tuple(a)] |= pair
+            seams[tuple(b)] |= pair
+        self._tear_cells += int(torn.sum())
+        self._drawn_cells += int(drawn.sum())
+        if not seams.any():
+            return seams
+        return cv2.dilate(seams.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+    def _holes(self, points: dict[str, np.ndarray | None], coverage: np.ndarray) -> float:
+        """Share of the core points (carried by the mesh or the arm's pieces) where the background shows."""
         g = self.grid
         bad = total = 0
-        for layer_name, (tri, bary) in self.rig.core_points.items():
-            layer = self.rig.layer(layer_name)
-            if layer is None or layer_name not in verts:
+        for moved in points.values():
+            if moved is None:
                 continue
-            corners = verts[layer_name][layer.triangles[tri]]  # (P,3,2)
-            moved = np.einsum("pk,pki->pi", bary.astype(np.float64), corners)
             c = np.round((moved + 0.5) / g - 0.5).astype(int)
             ok = (c[:, 0] >= 0) & (c[:, 0] < self.cw) & (c[:, 1] >= 0) & (c[:, 1] < self.ch)
             c = c[ok]  # off-frame points are not holes
             total += len(c)
             bad += int((coverage[c[:, 1], c[:, 0]] < 0.5).sum())
         return bad / total if total else 0.0
+
+
+def _full_resolution(
+    fmap: np.ndarray,
+    cells: np.ndarray,
+    g: int,
+    origin: tuple[int, int],
+    d: np.ndarray,
+    r0: np.ndarray,
+    aff: np.ndarray,
+    tex: np.ndarray,
+    opaque: np.ndarray,
+) -> None:
+    """fmap (the layer box's output -> texture map, from `origin` in output px) recomputed pixel by
+    pixel inside `cells` (coarse cells of the box): the triangles overlapping them rasterised at full
+    resolution, drawn in order, an opaque one winning over a see-through one as on the coarse grid.
+    Upsampling the coarse map across a seam (two legs meeting, a fold) swept the texture between
+    the two sides and drew stair-steps."""
+    ys, xs = np.nonzero(cells)
+    px0, py0 = int(xs.min()) * g, int(ys.min()) * g
+    px1, py1 = min(fmap.shape[1], (int(xs.max()) + 1) * g), min(fmap.shape[0], (int(ys.max()) + 1) * g)
+    if px1 <= px0 or py1 <= py0:
+        return
+    ox, oy = origin[0] + px0, origin[1] + py0
+    lo, hi = d.min(axis=1), d.max(axis=1)
+    box_x = (hi[:, 0] >= ox - 1) & (lo[:, 0] <= ox + px1 - px0)
+    near = np.flatnonzero(box_x & (hi[:, 1] >= oy - 1) & (lo[:, 1] <= oy + py1 - py0))
+    if len(near) == 0:
+        return
+    shape = (py1 - py0, px1 - px0)
+    fixed = np.round((d[near] - [ox, oy]) * 16).astype(np.int32)
+    local = _rasterise(fixed, range(len(near)), shape)
+    ids = np.where(local >= 0, near[np.maximum(local, 0)], -1)
+    full = _coarse_map(ids, aff, d[:, 0], r0, (ox, oy), 1)
+    alpha = cv2.remap(tex[..., 3], full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderValue=0)
+    solid = np.flatnonzero(opaque[near])
+    weak = (ids >= 0) & (alpha < 128)
+    if weak.any() and len(solid):
+        under_local = _rasterise(fixed, solid[::-1], shape)
+        under = np.where(under_local >= 0, near[np.maximum(under_local, 0)], -1)
+        take = weak & (under >= 0)
+        if take.any():
+            full2 = _coarse_map(np.where(take, under, -1), aff, d[:, 0], r0, (ox, oy), 1)
+            alpha2 = cv2.remap(tex[..., 3], full2[..., 0], full2[..., 1], cv2.INTER_LINEAR, borderValue=0)
+            better = take & (alpha2 > alpha)
+            full[better] = full2[better]
+    inside = np.repeat(np.repeat(cells, g, axis=0), g, axis=1)[py0:py1, px0:px1]
+    view = fmap[py0:py1, px0:px1]
+    view[inside] = full[inside]
 
 
 def _skin(points: np.ndarray, weights: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:

@@ -47,14 +47,19 @@ def _fill_rows(img: np.ndarray, hole: np.ndarray, band: int) -> np.ndarray:
     return out
 
 
+def plate_hole(mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray:
+    """Where background_plate fills in: the character's mask, the model's faint parts, grown."""
+    hole = mask.astype(bool)
+    if prob is not None:
+        hole = hole | (prob > PLATE_PROB)
+    return grow_mask(hole, max(2, round(PLATE_GROW * mask.shape[0])))
+
+
 def background_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray:
     """The picture with the character removed (uint8 BGR, same size). `prob`, the segmentation
     model's probability, widens the hole to the faint parts (glow, wisps) the mask leaves out."""
     h, w = mask.shape
-    hole = mask.astype(bool)
-    if prob is not None:
-        hole = hole | (prob > PLATE_PROB)
-    hole = grow_mask(hole, max(2, round(PLATE_GROW * h)))
+    hole = plate_hole(mask, prob)
     if not hole.any():
         return bgr.copy()
     f = min(1.0, max(PLATE_SCALE, 64.0 / max(1, min(h, w))))
@@ -113,5 +118,41 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
         y0, y1, x0, x1 = 0, hole.shape[0], 0, hole.shape[1]
     fill = push_pull(out[y0:y1, x0:x1], crop_known)
     region = hole[y0:y1, x0:x1]
+    reflected, got = reflect_rows(out[y0:y1, x0:x1], region, crop_known)
+    fill[got] = reflected[got]
     out[y0:y1, x0:x1][region] = fill[region]
     return out
+
+
+def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each run of `hole` pixels on a row filled with the `known` pixels beside it, mirrored
+    across the run's edge (from the nearer side that has any; a narrow source repeats): the
+    body's own texture (stripes, folds, denim) continues under where an arm lay, instead of a
+    blur. Returns (filled image, the pixels filled)."""
+    out = img.copy()
+    got = np.zeros(hole.shape, bool)
+    w = hole.shape[1]
+    for y in np.flatnonzero(hole.any(axis=1)):
+        row, ok = hole[y], known[y]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            left = _run_length(ok[:s][::-1])  # known pixels just left of the run
+            right = _run_length(ok[e:])
+            if not left and not right:
+                continue
+            d = np.arange(e - s)
+            from_left = (d < (e - s) / 2) if (left and right) else np.full(e - s, bool(left))
+            src = np.where(
+                from_left,
+                s - 1 - (d % max(left, 1)),
+                e + ((e - s - 1 - d) % max(right, 1)),
+            )
+            out[y, s:e] = img[y, np.clip(src, 0, w - 1)]
+            got[y, s:e] = True
+    return out, got
+
+
+def _run_length(flags: np.ndarray) -> int:
+    """How many leading entries of `flags` are True."""
+    off = np.flatnonzero(~flags)
+    return int(off[0]) if len(off) else len(flags)

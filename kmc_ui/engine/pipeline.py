@@ -21,17 +21,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kmc_ui.checks.pose import hand_states
 from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
-from kmc_ui.engine.inpaint import background_plate
+from kmc_ui.engine.inpaint import background_plate, plate_hole
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.rig import Rig, build_rig, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
+from kmc_ui.pose.hands import FOUND, MISSING, hand_points
 from kmc_ui.pose.retarget import retarget
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
@@ -51,6 +53,7 @@ class EngineJob:
     orientation: str = "video"
     tier: str = "std"
     keep_sound: bool = True
+    rigid_arms: bool = True  # False: arms as skinned meshes, the engine before (bench/bench_engine.py)
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,33 @@ class EngineResult:
     notes: list[str] = field(default_factory=list)
     calibration: Calibration = field(default_factory=Calibration)  # how the bind pose was moved
     bind_pose: np.ndarray | None = None  # (33, 4) the calibrated bind pose, character picture px
+    # artefact measures per frame (kmc_ui/engine/deform.FrameStats): limb axis uncovered, texture
+    # tears, filled-in background uncovered; and how each hand was cut (hand_sources)
+    breaks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    tears: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    exposed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    hands: dict[str, str] = field(default_factory=dict)
 
     @property
     def torn_frames(self) -> int:
         stats = [FrameStats(float(h), float(f)) for h, f in zip(self.holes, self.flipped, strict=True)]
         return sum(s.torn for s in stats)
+
+    def artefacts(self) -> dict[str, object]:
+        """The artefact measures over the clip: mean, 95th percentile and the worst frame."""
+
+        def spread(x: np.ndarray) -> dict[str, float]:
+            if len(x) == 0:
+                return {"mean": 0.0, "p95": 0.0, "max": 0.0}
+            values = {"mean": x.mean(), "p95": np.percentile(x, 95), "max": x.max()}
+            return {k: round(float(v), 4) for k, v in values.items()}
+
+        return {
+            "breaks": spread(self.breaks),
+            "tears": spread(self.tears),
+            "exposed": spread(self.exposed),
+            "hands": dict(self.hands),
+        }
 
     def summary(self) -> dict[str, object]:
         return {
@@ -98,6 +123,7 @@ class EngineResult:
             "duration": round(self.duration, 3),
             "audio": self.has_audio,
             "torn_frames": self.torn_frames,
+            "artefacts": self.artefacts(),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "bind": self.calibration.summary(),
             "notes": list(self.notes),
@@ -159,6 +185,8 @@ def place(
         k_orig = sv * src_torso / max(char_torso, 1.0)
         root_out = L.midpoint(motion[0], *L.HIPS) * sv
         offset = root_out - k_orig * L.midpoint(cut.landmarks, *L.HIPS)
+        if cut_at_bottom(cut):  # the picture's bottom edge stays on the frame's: no floating half-figure
+            offset[1] = out_h - k_orig * ih
     else:
         out_w, out_h = output_size(iw / max(1, ih), tier)
         k_orig = out_w / iw
@@ -166,6 +194,25 @@ def place(
     work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
     k = k_orig / work_scale
     return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale), offset
+
+
+def cut_at_bottom(cut: Cutout) -> bool:
+    """The picture cuts the character off at its bottom edge (no feet: the ankles are not seen
+    and the character's mask runs into the bottom rows over at least a third of its torso)."""
+    if cut.seen[L.L_ANKLE] and cut.seen[L.R_ANKLE]:
+        return False
+    rows = max(1, cut.alpha.shape[0] // 100)
+    width = int((cut.alpha[-rows:] >= 0.5).any(axis=0).sum())
+    return width >= 0.33 * torso_length(cut.landmarks)
+
+
+def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:
+    """A character cut off at the bottom never rises above where it started (its cut edge would
+    show): the vertical root motion upward is taken out, frame by frame (in place; returned)."""
+    root_y = (targets[:, L.L_HIP, 1] + targets[:, L.R_HIP, 1]) / 2
+    rise = np.minimum(root_y - root_y[0], 0.0)
+    targets[:, :, 1] -= rise[:, None]
+    return targets
 
 
 def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, root_work: np.ndarray) -> np.ndarray:
@@ -224,6 +271,7 @@ def run_engine(
             "No person was found in the character picture. Use a picture where the character's head, "
             "body and limbs are clearly visible."
         )
+    cut = replace(cut, hands=picture_hands(cut))
     timings["cut_out"] = time.perf_counter() - started
 
     t0 = time.perf_counter()
@@ -248,8 +296,13 @@ def run_engine(
     t0 = time.perf_counter()
     report("rig", 0.5, "Calibrating the puppet's joints…")
     rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate)
-    plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
+    root = L.midpoint(rig.landmarks, *L.HIPS)
+    plate = plate_for(job.orientation, plate_work, placement, root)
+    hole = plate_hole(work[1], work[2]).astype(np.uint8) * 255
+    filled = plate_for(job.orientation, cv2.cvtColor(hole, cv2.COLOR_GRAY2BGR), placement, root)[..., 0] > 127
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
+    if job.orientation == "video" and cut_at_bottom(cut):
+        targets = keep_bottom_edge(targets)
     timings["bind"] = time.perf_counter() - t0
     report("rig", 1.0, "Puppet ready.")
 
@@ -263,11 +316,10 @@ def run_engine(
     notes.append("Offline engine: the prompt is not used; this is a preview-quality 2D puppet.")
 
     t0 = time.perf_counter()
-    renderer = Renderer(rig, plate, placement.k, GRID)
+    renderer = Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms)
     frame = np.empty((placement.height, placement.width, 3), np.uint8)
     n = track.frames
-    holes = np.zeros(n, np.float32)
-    flipped = np.zeros(n, np.float32)
+    holes, flipped, breaks, tears, exposed = (np.zeros(n, np.float32) for _ in range(5))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
     try:
@@ -277,6 +329,7 @@ def run_engine(
             renderer.render(targets[i], out=frame)
             stats = renderer.last_stats
             holes[i], flipped[i] = stats.holes, stats.flipped
+            breaks[i], tears[i], exposed[i] = stats.breaks, stats.tears, stats.exposed
             writer.write(frame)
             if on_frame is not None:
                 on_frame(i, frame, stats)
@@ -305,7 +358,39 @@ def run_engine(
         notes,
         calibration,
         bind_pose,
+        breaks,
+        tears,
+        exposed,
+        hand_sources(cut.hands),
     )
+
+
+def picture_hands(cut: Cutout) -> dict[str, np.ndarray | None]:
+    """Cutout.hands: each hand the detector finds at the end of its arm; no hand where none is
+    found and the wrist rests against the body (checks/pose.hand_states: "tucked"), so a pocket
+    never becomes a hand; otherwise (a hand the detector cannot read) the pose's estimate."""
+    found = hand_points(cut.rgb, cut.landmarks)
+    verdicts = tuple(FOUND if hand is not None else MISSING for hand in found)
+    states = hand_states(cut.landmarks, cut.seen, verdicts)
+    out: dict[str, np.ndarray | None] = {}
+    for side, hand, state in zip(("l", "r"), found, states, strict=True):
+        if hand is not None:
+            out[side] = hand
+        elif state == "tucked":
+            out[side] = None
+    return out
+
+
+def hand_sources(hands: dict[str, np.ndarray | None]) -> dict[str, str]:
+    """How each hand was cut: "detected" (the hand detector's shape), "hidden" (none found, the
+    wrist against the body: the sleeve ends at the wrist), "estimated" (from the pose alone)."""
+    out = {}
+    for side, name in (("l", "left"), ("r", "right")):
+        if side not in hands:
+            out[name] = "estimated"
+        else:
+            out[name] = "hidden" if hands[side] is None else "detected"
+    return out
 
 
 def calibrate(
@@ -354,10 +439,11 @@ def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, 
         rgb, alpha, prob = cut.rgb, cut.alpha, cut.prob
     lm = cut.landmarks.copy()
     lm[:, :3] *= s
+    hands = {side: None if hand is None else hand * s for side, hand in cut.hands.items()}
     margin = 2.0 * GRID / p.k + 2.0
     if torso_length(lm) < 8:
         raise EngineError("The character is too small in the picture to be animated (its torso is a few pixels).")
-    rig = build_rig(rgb, alpha, lm, cut.seen, margin)
+    rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands)
     if not rig.layers:
         raise EngineError("The character could not be cut out of the picture (its mask is empty).")
     return rig, (rgb, alpha >= 0.5, prob)

@@ -71,6 +71,7 @@ DRAW_RANK = {
 }
 HEAD_POINTS = (0, 2, 5, 7, 8)
 SHOULDER_FADE = (-0.05, 0.12)  # the arm layer fades in over these shares of the upper arm
+SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
 # An arm layer's cut through the character (a sleeve split from the body) fades out over this
 # share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
 # the warp, a hard binary cut showed as a stair-stepped edge (docs/engine.md, frame 144).
@@ -231,6 +232,62 @@ def hand_shape(pts: dict[str, np.ndarray], side: str, forearm: float) -> tuple[n
     return wrist, tips, max(HAND_WIDTH * palm, 1.3 * spread, 0.12 * forearm)
 
 
+# the hand detector's 21 points: the palm's outline, and each finger from its base to its tip
+PALM = (0, 1, 2, 5, 9, 13, 17)
+FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+FINGER_RADIUS = 0.16  # a finger's half-width, as a share of the palm's length (wrist to middle knuckle)
+HAND_COLOUR_SIGMA = 3.0  # how far in colour (standard deviations) a pixel of the hand's shape may be
+
+
+def hand_mask(shape: tuple[int, int], hand: np.ndarray) -> np.ndarray:
+    """The hand as the hand detector sees it: the palm's hull plus each finger drawn as a thick
+    line through its joints (a finger's width from the palm's length), fingertips rounded."""
+    palm = max(float(np.linalg.norm(hand[9] - hand[0])), 2.0)
+    r = max(1, round(FINGER_RADIUS * palm))
+    m = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(m, cv2.convexHull(np.round(hand[list(PALM)]).astype(np.int32)), 1)
+    for finger in FINGERS:
+        line = np.round(hand[list(finger)]).astype(np.int32)
+        cv2.polylines(m, [line], False, 1, 2 * r + 1, cv2.LINE_8)
+        for p in line:
+            cv2.circle(m, (int(p[0]), int(p[1])), r, 1, -1)
+    return m.astype(bool)
+
+
+def not_hand(rgb: np.ndarray, hand: np.ndarray) -> np.ndarray:
+    """What of the detector's hand shape is not the hand: the pixels far
+    in colour (Lab, Mahalanobis > HAND_COLOUR_SIGMA) from the hand's own colour, sampled along
+    its finger and palm lines (skin, or a glove), are not hand: the shorts or the thigh behind
+    the fingers, a pocket's edge. Computed in a crop around the hand."""
+    shape = rgb.shape[:2]
+    m = hand_mask(shape, hand)
+    ys, xs = np.nonzero(m)
+    if len(ys) < 20:
+        return np.zeros(shape, bool)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    inside = m[y0:y1, x0:x1]
+    lines = np.zeros(inside.shape, np.uint8)
+    off = np.array([x0, y0], np.float64)
+    for finger in FINGERS:
+        cv2.polylines(lines, [np.round(hand[[0, *finger]] - off).astype(np.int32)], False, 1, 1)
+    sure = (lines > 0) & inside
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float64)
+    samples = lab[sure]
+    if len(samples) < 10:
+        return np.zeros(shape, bool)
+    mean = samples.mean(axis=0)
+    cov = np.cov(samples.T) + np.eye(3) * 9.0  # at least 3 Lab units of spread per channel
+    diff = lab - mean
+    d2 = np.einsum("...i,ij,...j->...", diff, np.linalg.inv(cov), diff)
+    like = (d2 <= HAND_COLOUR_SIGMA**2) & inside
+    like = cv2.morphologyEx(like.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) > 0
+    _, lab_ids = cv2.connectedComponents((like | sure).astype(np.uint8), connectivity=8)
+    keep = np.isin(lab_ids, np.unique(lab_ids[sure])) & inside
+    other = np.zeros(shape, bool)
+    other[y0:y1, x0:x1] = inside & ~keep
+    return other
+
+
 def arm_region(
     shape: tuple[int, int],
     pts: dict[str, np.ndarray],
@@ -238,17 +295,24 @@ def arm_region(
     side: str,
     torso: float,
     hull: np.ndarray,
+    hands: dict[str, np.ndarray | None] | None = None,
 ) -> np.ndarray:
     """Pixels that move with an arm: its capsules and hand, plus (outside the body) whatever is
-    nearer to this arm's bones than to any other bone, up to 2.2 limb radii (sleeves, cuffs)."""
+    nearer to this arm's bones than to any other bone, up to 2.2 limb radii (sleeves, cuffs).
+    The hand is the detector's hand where it found one (`hands`, see Cutout.hands), none where
+    the hand is hidden against the body (the sleeve ends at the wrist), else the pose's estimate."""
     s = "11" if side == "l" else "12"
     e = "13" if side == "l" else "14"
     wr = "15" if side == "l" else "16"
     region = capsule_mask(shape, pts[s], pts[e], radii[f"{side}_upper"])
     region |= capsule_mask(shape, pts[e], pts[wr], radii[f"{side}_fore"])
     forearm = float(np.linalg.norm(pts[wr] - pts[e]))
-    wrist, tips, r = hand_shape(pts, side, forearm)
-    region |= capsule_mask(shape, wrist, tips, r)
+    hands = hands or {}
+    if side not in hands:
+        wrist, tips, r = hand_shape(pts, side, forearm)
+        region |= capsule_mask(shape, wrist, tips, r)
+    elif hands[side] is not None:
+        region |= hand_mask(shape, hands[side])
     # nearest-bone test, only around the arm and outside the body
     own = (f"{side}_upper", f"{side}_fore", f"{side}_hand")
     reach = capsule_mask(shape, pts[s], pts[e], 2.2 * radii[own[0]]) | capsule_mask(
@@ -368,7 +432,13 @@ def hair_beside_hand(
 
 
 def refine_arm(
-    rgb: np.ndarray, region: np.ndarray, mask: np.ndarray, pts: dict[str, np.ndarray], side: str, torso: float
+    rgb: np.ndarray,
+    region: np.ndarray,
+    mask: np.ndarray,
+    pts: dict[str, np.ndarray],
+    side: str,
+    torso: float,
+    hand: np.ndarray | bool | None = True,
 ) -> np.ndarray:
     """Split an arm from what lies under it by colour (grabCut in a crop around the arm): the
     arm's bones are sure arm, the body's core (face, torso middle) sure not, the geometric arm
@@ -395,8 +465,14 @@ def refine_arm(
     sure_fg = np.zeros(labels.shape, np.uint8)
     s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
     thick = max(1, round(0.03 * torso))
-    for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr]), (pts[wr], pts[f"{side}_tip"])):
+    for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr])):
         cv2.line(sure_fg, _pt(a - off), _pt(b - off), 1, thick)
+    if isinstance(hand, np.ndarray):  # the detector's fingers are sure hand
+        for finger in FINGERS:
+            line = np.round(hand[[0, *finger]] - off).astype(np.int32)
+            cv2.polylines(sure_fg, [line], False, 1, thick)
+    elif hand is True:  # the pose's estimate: wrist to fingertips
+        cv2.line(sure_fg, _pt(pts[wr] - off), _pt(pts[f"{side}_tip"] - off), 1, thick)
     labels[(sure_fg > 0) & mask[y0:y1, x0:x1]] = cv2.GC_FGD
     fg = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     if fg.sum() < 30 or (~fg).sum() < 30:
@@ -417,8 +493,16 @@ def refine_arm(
     return out
 
 
-def build_rig(rgb: np.ndarray, alpha: np.ndarray, lm: np.ndarray, seen: np.ndarray, margin: float) -> Rig:
-    """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels).
+def build_rig(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    lm: np.ndarray,
+    seen: np.ndarray,
+    margin: float,
+    hands: dict[str, np.ndarray | None] | None = None,
+) -> Rig:
+    """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
+    `hands` as Cutout.hands, in the same pixels).
 
     margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
     cuts the character's outline.
@@ -434,8 +518,12 @@ def build_rig(rgb: np.ndarray, alpha: np.ndarray, lm: np.ndarray, seen: np.ndarr
     regions: dict[str, np.ndarray] = {}
     covered = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
-        region = arm_region((h, w), pts, radii, side, torso, hull) & mask
-        region = refine_arm(rgb, region, mask, pts, side, torso)
+        region = arm_region((h, w), pts, radii, side, torso, hull, hands) & mask
+        region = refine_arm(rgb, region, mask, pts, side, torso, (hands or {}).get(side, True))
+        hand = (hands or {}).get(side)
+        if hand is not None:  # clothing behind the fingers stays with the body (the wrist with the arm)
+            wrist = capsule_mask((h, w), pts["13" if side == "l" else "14"], hand[0], 0.8 * radii[f"{side}_fore"])
+            region &= ~(not_hand(rgb, hand) & ~wrist)
         # what the other arm already claimed stays with it (arms crossing in the picture)
         region &= ~covered
         covered |= region
@@ -458,7 +546,12 @@ def build_rig(rgb: np.ndarray, alpha: np.ndarray, lm: np.ndarray, seen: np.ndarr
     arm_max = np.maximum(arm_alpha["left_arm"], arm_alpha["right_arm"])
     arms = arm_max > 0.5
     behind = arms & hull
-    body_alpha = np.where(solid & ~behind, 0.0, alpha).astype(np.float32)
+    # The shoulders stay on the body as round caps (the arm's pieces turn over them, as a cut-out's
+    # do): without them a raised arm lowered in the dance left the body open at the shoulder.
+    caps = np.zeros((h, w), np.uint8)
+    for j, bone in ((L.L_SHOULDER, "l_upper"), (L.R_SHOULDER, "r_upper")):
+        cv2.circle(caps, _pt(pts[str(j)]), max(1, round(SHOULDER_CAP * radii[bone])), 1, -1)
+    body_alpha = np.where(solid & ~behind & (caps == 0), 0.0, alpha).astype(np.float32)
     body_bgr = fill_inside(bgr, behind, mask & ~arms)
 
     layers: list[Layer] = []

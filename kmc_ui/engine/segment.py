@@ -13,7 +13,7 @@ the hands are marked as foreground, because segmentation models lose fingers and
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -36,6 +36,10 @@ class Cutout:
     alpha: np.ndarray
     seen: np.ndarray  # (33,) landmarks really visible in the picture
     prob: np.ndarray  # (H, W) the model's own probability (float32): reaches into glow and hair wisps
+    # per arm side ("l", "r"): the hand's 21 landmarks (picture px) where the hand detector found it;
+    # None where no hand was found and the wrist rests against the body (a pocket: no hand is drawn);
+    # absent where neither holds (the hand's shape is estimated from the pose)
+    hands: dict[str, np.ndarray | None] = field(default_factory=dict)
 
     @property
     def mask(self) -> np.ndarray:

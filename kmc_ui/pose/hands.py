@@ -71,3 +71,43 @@ def find_hands(
 def _detect(crop: np.ndarray, complexity: int = 1) -> bool:
     result = _model.hand_detector(complexity).process(crop)
     return bool(result.multi_hand_landmarks)
+
+
+def hand_points(rgb: np.ndarray, lm: np.ndarray, scales: tuple[float, ...] = SCALES) -> list[np.ndarray | None]:
+    """The 21 hand landmarks (picture px, (21, 2)) of each of the pose's hands (body's left, then
+    right), or None where the hand detector finds no hand whose wrist lies near the pose's wrist
+    (a hand in a pocket, behind the back, or one the detector cannot read). Same crops as
+    find_hands; of several hands in a crop, the one whose wrist is nearest the pose's wrist."""
+    if not L.is_pose(lm):
+        return [None, None]
+    h, w = rgb.shape[:2]
+    inside = L.seen(lm, w, h, 0.0)
+    torso = L.body_scale(lm)
+    out: list[np.ndarray | None] = []
+    for points, (elbow, wrist) in zip(HAND_POINTS, FOREARMS, strict=True):
+        forearm = max(float(np.linalg.norm(lm[wrist, :2] - lm[elbow, :2])), 0.3 * torso)
+        found = None
+        if inside[wrist] and forearm >= MIN_HALF_PX:
+            centre = lm[list(points), :2].mean(axis=0)
+            for k in scales:
+                half = k * forearm
+                found = _nearest_hand(hand_crop(rgb, centre, half), centre, half, lm[wrist, :2], 0.5 * forearm)
+                if found is not None:
+                    break
+        out.append(found)
+    return out
+
+
+def _nearest_hand(
+    crop: np.ndarray, centre: np.ndarray, half: float, wrist: np.ndarray, reach: float
+) -> np.ndarray | None:
+    result = _model.hand_detector(1).process(crop)
+    best, best_d = None, reach
+    side = max(2, round(2 * half))
+    origin = np.array([round(float(centre[0]) - half), round(float(centre[1]) - half)], np.float64)
+    for hand in result.multi_hand_landmarks or []:
+        xy = np.array([[p.x, p.y] for p in hand.landmark], np.float64) * side + origin
+        d = float(np.linalg.norm(xy[0] - wrist))
+        if d <= best_d:
+            best, best_d = xy, d
+    return best

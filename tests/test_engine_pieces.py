@@ -1,0 +1,182 @@
+"""The offline engine's arms as rigid cut-out pieces, its hands from the hand detector, and its
+artefact measures (breaks, tears, exposed background).
+
+Real code paths throughout: pieces are cut from a drawn arm texture and warped with OpenCV;
+rigs are built from real pictures (a drawn character made here, and the real photos in
+../shared/media, skipped with a reason when absent) through mediapipe's bundled models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
+from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces
+from kmc_ui.engine.pipeline import Placement, _rig, hand_sources, load_picture, picture_hands
+from kmc_ui.engine.rig import Layer, named_points
+from kmc_ui.engine.segment import cut_out
+from tests.figures import make_character
+from tests.test_body_hidden_hands import LEFT_HAND_BOX, RIGHT_HAND_BOX, WRIST_ROW, paint_into_pocket
+
+RADIUS = 8
+
+
+def _arm_points() -> dict[str, np.ndarray]:
+    """A straight arm along x: shoulder 30, elbow 90, wrist 140, fingertips 160 (y = 60)."""
+    lm = np.zeros((33, 4))
+    lm[:, :2] = (60.0, 60.0)
+    lm[11, :2], lm[13, :2], lm[15, :2] = (30, 60), (90, 60), (140, 60)
+    lm[17, :2] = lm[19, :2] = (150, 60)  # the pose's hand points sit at the knuckles
+    lm[21, :2] = (148, 56)
+    pts = named_points(lm)
+    pts["l_tip"] = np.array([160.0, 60.0])
+    return pts
+
+
+def _arm_layer(size: tuple[int, int] = (200, 120)) -> tuple[Layer, np.ndarray]:
+    w, h = size
+    alpha = np.zeros((h, w), np.float32)
+    cv2.line(alpha, (26, 60), (164, 60), 1.0, 2 * RADIUS + 1)
+    texture = np.zeros((h, w, 4), np.uint8)
+    texture[..., 2] = np.clip(np.arange(w) * 255 // w, 0, 255)[None, :]  # a gradient: where each pixel came from
+    texture[..., 1] = 80
+    texture[..., :3] = (texture[..., :3] * alpha[..., None]).astype(np.uint8)
+    texture[..., 3] = (alpha * 255).astype(np.uint8)
+    bones = ("torso", "l_upper", "l_fore", "l_hand")
+    no_mesh = (np.zeros((0, 2)), np.zeros((0, 3), np.int32), np.zeros((0, 4), np.float32))
+    layer = Layer("left_arm", bones, texture.astype(np.float32) / 255.0, *no_mesh)
+    return layer, texture
+
+
+def _bent(pts: dict[str, np.ndarray], degrees: float) -> dict[str, np.ndarray]:
+    """The forearm and hand turned about the elbow by `degrees` (image coordinates)."""
+    a = np.radians(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    out = dict(pts)
+    for name in ("15", "17", "19", "21", "l_tip"):
+        out[name] = pts["13"] + rot @ (pts[name] - pts["13"])
+    return out
+
+
+def test_a_bent_elbow_stays_closed_and_its_edges_straight() -> None:
+    pts = _arm_points()
+    layer, texture = _arm_layer()
+    cuts = arm_cuts("left_arm", pts, {"l_upper": RADIUS, "l_fore": RADIUS, "l_hand": RADIUS})
+    pieces = cut_pieces(layer, texture, cuts)
+    assert [p.bone for p in pieces] == ["l_upper", "l_fore", "l_hand"]
+    target = _bent(pts, 90.0)  # the forearm now points down
+    transforms = bone_transforms(pts, target, 1.0)
+    canvas, (x0, y0) = draw_pieces(pieces, transforms, (200, 200), GRID)
+    alpha = np.zeros((200, 200), np.uint8)
+    alpha[y0 : y0 + canvas.shape[0], x0 : x0 + canvas.shape[1]] = canvas[: 200 - y0, : 200 - x0, 3]
+    # whole: every point of the bent axis covered, and the elbow's outer corner closed by its round end
+    for a, b in (("11", "13"), ("13", "15")):
+        for t in np.linspace(0.05, 1.0, 30):
+            x, y = np.round(target[a] + t * (target[b] - target[a])).astype(int)
+            assert alpha[y, x] > 200, (a, b, t)
+    corner = np.round(target["13"] + 0.6 * RADIUS * np.array([1.0, -1.0]) / np.sqrt(2)).astype(int)
+    assert alpha[corner[1], corner[0]] > 200
+    # the forearm's edges (vertical now) are straight lines: the edge column is the same on every
+    # row (no stair-steps) and alpha goes from 0 to full within 3 px
+    rows = range(round(target["13"][1]) + 2 * RADIUS, round(target["15"][1]) - 2)
+    left_edges = [int(np.argmax(alpha[y] > 127)) for y in rows]
+    assert max(left_edges) - min(left_edges) <= 1
+    profile = alpha[(rows.start + rows.stop) // 2]
+    ramp = np.nonzero((profile > 10) & (profile < 245))[0]
+    assert len(ramp[ramp < 90]) <= 3
+
+
+@pytest.fixture(scope="module")
+def drawn_rig(tmp_path_factory: pytest.TempPathFactory):
+    path = make_character(tmp_path_factory.mktemp("pieces") / "character.png", 360, 640)
+    cut = cut_out(load_picture(path))
+    assert cut is not None
+    cut = replace(cut, hands=picture_hands(cut))
+    place = Placement(360, 640, 1.0, np.zeros(2), 1.0)
+    rig, _ = _rig(cut, place)
+    plate = np.full((640, 360, 3), 200, np.uint8)
+    return rig, plate
+
+
+def _fold_left_arm(rig_lm: np.ndarray, degrees: float) -> np.ndarray:
+    lm = rig_lm.copy().astype(np.float64)
+    a = np.radians(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    for j in (15, 17, 19, 21):
+        lm[j, :2] = lm[13, :2] + rot @ (lm[j, :2] - lm[13, :2])
+    return lm
+
+
+def test_the_tear_measure_sees_a_folded_mesh_arm_and_rigid_pieces_have_none(drawn_rig) -> None:
+    rig, plate = drawn_rig
+    target = _fold_left_arm(rig.landmarks, 150.0)  # the forearm folded back onto the upper arm
+    _, mesh = Renderer(rig, plate, 1.0, GRID, rigid_arms=False).render(target)
+    _, rigid = Renderer(rig, plate, 1.0, GRID).render(target)
+    assert mesh.tears > 0.0  # the skinned arm folds: its texture jumps between neighbouring cells
+    assert rigid.tears < mesh.tears
+    assert rigid.breaks == 0.0
+    # at rest nothing is broken, torn or exposed
+    _, rest = Renderer(rig, plate, 1.0, GRID, filled=np.zeros((640, 360), bool)).render(rig.landmarks.copy())
+    assert (rest.breaks, rest.tears, rest.exposed) == (0.0, 0.0, 0.0)
+
+
+def test_breaks_and_exposed_background_are_measured(drawn_rig) -> None:
+    rig, plate = drawn_rig
+    filled = rig.alpha > 0.5  # the plate is "filled in" where the character stands
+    moved = rig.landmarks.copy()
+    moved[:, 0] += 120  # the whole figure steps aside: its old place shows
+    _, away = Renderer(rig, plate, 1.0, GRID, filled=filled).render(moved)
+    assert away.exposed > 0.02
+    stretched = rig.landmarks.copy()
+    stretched[15, :2] = stretched[13, :2] + 4.0 * (stretched[15, :2] - stretched[13, :2])  # a wrist far off
+    _, broken = Renderer(rig, plate, 1.0, GRID).render(stretched)
+    assert broken.breaks > 0.0
+
+
+# ---------------------------------------------------------------- real photos
+
+
+def test_real_hands_are_cut_from_the_hand_detector_without_the_clothes_behind(shared_media: Path) -> None:
+    cut = cut_out(load_picture(shared_media / "person_woman_fullbody.png"))
+    assert cut is not None
+    hands = picture_hands(cut)
+    assert hand_sources(hands) == {"left": "detected", "right": "detected"}
+    cut = replace(cut, hands=hands)
+    rig, _ = _rig(cut, Placement(614, 922, 1.0, np.zeros(2), 1.0))
+    rgb = cut.rgb.astype(int)
+    denim = (rgb[..., 2] > rgb[..., 0] + 35) & (rgb[..., 2] > 90)  # the shorts' blue
+    for name, side in (("left_arm", "l"), ("right_arm", "r")):
+        layer = rig.layer(name)
+        assert layer is not None
+        hand = hands[side]
+        box = np.zeros(denim.shape, bool)
+        x0, y0 = np.floor(hand.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(hand.max(axis=0)).astype(int)
+        box[y0:y1, x0:x1] = True
+        opaque = layer.texture[..., 3] > 0.5
+        assert (opaque & box).sum() > 300  # the hand is in the arm
+        assert (opaque & box & denim).sum() < 0.02 * (opaque & box).sum()  # the shorts are not
+
+
+def test_hands_in_pockets_are_not_drawn_from_the_pocket(shared_media: Path, tmp_path: Path) -> None:
+    man = np.asarray(Image.open(shared_media / "person_man_fullbody.png").convert("RGB"))
+    both = paint_into_pocket(paint_into_pocket(man, RIGHT_HAND_BOX, WRIST_ROW), LEFT_HAND_BOX, WRIST_ROW)
+    cut = cut_out(both)
+    assert cut is not None
+    hands = picture_hands(cut)
+    assert hand_sources(hands) == {"left": "hidden", "right": "hidden"}
+    cut = replace(cut, hands=hands)
+    rig, _ = _rig(cut, Placement(622, 913, 1.0, np.zeros(2), 1.0))
+    below = np.zeros(man.shape[:2], bool)
+    for x0, _y0, x1, y1 in (RIGHT_HAND_BOX, LEFT_HAND_BOX):
+        below[WRIST_ROW + 25 : y1, x0:x1] = True  # well past the wrist: where the pocket was painted
+    for name in ("left_arm", "right_arm"):
+        layer = rig.layer(name)
+        assert layer is not None
+        assert (layer.texture[..., 3][below] > 0.5).sum() < 40  # the sleeve ends at the wrist
