@@ -495,6 +495,11 @@ class Studio:
                 if own_key:
                     extra["key_source"] = "visitor"  # the keys stay in this process's memory (kmc_ui/worker.py)
                 self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)
+                # the reference's side of the motion report, read while the result is made: the
+                # report after the result then reads only the result (never raises)
+                from kmc_ui.engine.agreement import read_reference_ahead
+
+                read_reference_ahead(video_path, self.cache_dir)
             except OSError as exc:
                 if not is_disk_full(exc):
                     raise
