@@ -708,6 +708,13 @@ class StudioHandlers:
         summary = translate(report.get("summary", ""), lang)
         return value, summary, render.plot_update(plot, lang), public_view(fresh)
 
+    def follow_report(self, run: Any, request: gr.Request) -> tuple[Any, ...]:
+        """do_report after follow_run: every output skipped when no run was followed (the page's
+        report, player and plot stay as they are: an example's report may be showing by then)."""
+        if not run_id_of(run):
+            return skip_all(4)
+        return self.do_report(run, request)
+
     def stop_status(self, label: str, own: str, last: Progress | None, lang: str) -> str:
         record = self.studio.history.get(own, last.run_id) if last and last.run_id else None
         label = label or str((record or {}).get("provider") or "")
@@ -832,8 +839,10 @@ def wire_studio(demo: gr.Blocks, ui: StudioTab, handlers: StudioHandlers) -> gr.
         concurrency_id="report",
         show_progress_on=[ui.report_md],
     )
+    # Only for a run the page followed: on a plain page load there is no run, and answering anyway
+    # would blank a report shown meanwhile (an example's, clicked while the load's events were queued).
     follow_event.then(
-        handlers.do_report,
+        handlers.follow_report,
         ui.run_record,
         report_outputs,
         api_visibility="private",
