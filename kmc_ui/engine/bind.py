@@ -34,10 +34,10 @@ from kmc_ui.pose.retarget import retarget
 
 # poses sampled evenly over the motion per round; each is rendered at 640 px (~8 ms) and read
 # twice (~20 ms each): ~1.2 s a round on the shared machine
-CALIBRATION_FRAMES = 24
+CALIBRATION_FRAMES = 12
 # measured on the sample pair: round 1 moves joints by up to 0.1 torso, rounds 2 and 3 by
 # 0.02-0.04 (the medians of 48 readings settle)
-CALIBRATION_ROUNDS = 3
+CALIBRATION_ROUNDS = 2
 MAX_STEP = 0.1  # torso lengths a joint may move per round (the detector's tolerance is 0.1)
 # torso lengths a joint may end from the still picture's detection. The legs' pivots (and the
 # hips) moved further than ~0.06 made crossing legs fold the body mesh over their own core
@@ -267,7 +267,7 @@ def _look(renderer: Renderer, targets: np.ndarray, f: float) -> list[np.ndarray 
 
 def calibrate_bind(
     picture_lm: np.ndarray,
-    rebuild: Callable[[np.ndarray], Rig],
+    rebuild: Callable[[np.ndarray], Rig] | None,
     rig: Rig,
     motion: np.ndarray,
     place: Callable[[np.ndarray], np.ndarray],
@@ -279,9 +279,10 @@ def calibrate_bind(
     """The rig rebuilt on a calibrated bind pose, that pose (picture px), and what was done.
 
     picture_lm: the bind pose in the picture's pixels; rebuild(lm) builds the rig on a bind pose
-    given in picture pixels; rig: the one already built on picture_lm; motion: the smoothed
-    source motion; place(targets) maps retargeted targets (working px) to output px in place;
-    plate: the background in the output frame; k: output px per working px."""
+    given in picture pixels (None: the rig rebound between rounds is kept); rig: the one already
+    built on picture_lm; motion: the smoothed source motion; place(targets) maps retargeted
+    targets (working px) to output px in place; plate: the background in the output frame; k:
+    output px per working px."""
     report = Calibration()
     lm = np.array(picture_lm, np.float32, copy=True)
     picks = sample_indices(len(motion))
@@ -303,6 +304,6 @@ def calibrate_bind(
         report.rounds.append({L.NAMES[j]: float(np.linalg.norm(s)) / torso for j, s in steps.items()})
         lm = moved(lm, {j: s / work_scale for j, s in steps.items()})
         rig = rebind(rig, moved(rig.landmarks, steps))  # between rounds: same layers, new joints
-    if report.rounds:
+    if report.rounds and rebuild is not None:
         rig = rebuild(lm)  # the layers cut again around the calibrated joints
     return rig, lm, report

@@ -465,7 +465,12 @@ def _coarse_map(
 
 def _shade(dst: np.ndarray, alpha: np.ndarray, sigma: float, strength: float) -> None:
     """dst (BGR uint8 view) darkened in place under a blurred copy of `alpha` (uint8)."""
-    soft = cv2.GaussianBlur(alpha, (0, 0), sigma)
+    if sigma >= 4.0:  # a wide blur at a quarter of the size: the same soft shadow for ~1/10 of the cost
+        h, w = alpha.shape
+        small = cv2.resize(alpha, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+        soft = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4.0), (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        soft = cv2.GaussianBlur(alpha, (0, 0), sigma)
     keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))
     dst[...] = cv2.multiply(dst, cv2.cvtColor(keep, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 

@@ -26,7 +26,7 @@ from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
 
-TRACK_VERSION = 1
+TRACK_VERSION = 2  # 2: duration = frames decoded / fps (a stride no longer rounds it up)
 FUSED_VERSION = 1
 POSE_MAX_SIDE = 640  # frames handed to mediapipe (its models work at 224-256 px)
 # mediapipe's left/right landmark pairs swapped: the labelling of a figure seen from behind (or
@@ -49,7 +49,7 @@ class MotionTrack:
     rate: str  # exact frame rate as "num/den" (for the encoder)
     times: np.ndarray  # (T,) seconds from the first frame
     landmarks: np.ndarray  # (T, 33, 4); NaN rows: nobody found
-    duration: float  # seconds covered (T / fps)
+    duration: float  # seconds covered (frames decoded / fps: T * stride / fps at most)
     has_audio: bool
 
     @property
@@ -162,6 +162,7 @@ def track_motion(
             return hit if hit.path == str(path) else replace(hit, path=str(path))
         expected = max_frames if max_frames < 10**9 else max(1, round(duration * fps))
         times, lms, size = _run(container, stream, fps, max_frames, expected, progress, cancel, cache_dir, stride)
+        covered = min(size[2], len(times) * stride) if times else 0
     if not times:
         raise EngineError("No frame of the motion video could be decoded.")
     track = MotionTrack(
@@ -172,7 +173,7 @@ def track_motion(
         rate_text,
         np.asarray(times, np.float64),
         np.stack(lms).astype(np.float32),
-        len(times) * stride / fps,
+        covered / fps,
         has_audio,
     )
     _cache.memory_put(key, track)
@@ -201,7 +202,7 @@ def _run(
 ) -> tuple[list[float], list[np.ndarray], tuple[int, int]]:
     q: queue.Queue[tuple[float, np.ndarray, float] | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
-    size: list[int] = [0, 0]
+    size: list[int] = [0, 0, 0]  # shown width, height, and frames decoded (read or skipped by the stride)
 
     def produce() -> None:
         try:
@@ -220,6 +221,7 @@ def _run(
                 t0 = raw_t if t0 is None else t0
                 q.put((max(0.0, raw_t - t0), rgb, k))
                 n += 1
+            size[2] = n
         except BaseException as exc:  # handed to the consumer
             q.put(exc)
             return
@@ -258,7 +260,8 @@ def _run(
                 q.get_nowait()
             except queue.Empty:
                 producer.join(0.05)
-    return times, lms, (size[0], size[1])
+    size[2] = size[2] or len(times) * stride  # a broken tail: what was read
+    return times, lms, (size[0], size[1], size[2])
 
 
 def _fresh_landmarker(cache_dir: Path | None) -> Any:

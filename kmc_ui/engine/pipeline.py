@@ -40,6 +40,7 @@ WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than thi
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
+MOTION_STRIDE, MOTION_STRIDE_FPS = 2, 20.0
 MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is refused
 PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
 
@@ -151,6 +152,31 @@ def load_picture(path: Path) -> np.ndarray:
             return np.asarray(im.convert("RGB"))
     except Exception as exc:
         raise EngineError(f"The character picture cannot be decoded ({type(exc).__name__}).") from None
+
+
+def motion_stride(video: Path) -> int:
+    """Read the pose on every MOTION_STRIDE-th frame of a clip of MOTION_STRIDE_FPS or more (the
+    frames between are interpolated after smoothing, which keeps motion up to ~5 Hz): the motion
+    pass was the engine's largest cost. Slower clips are read frame by frame."""
+    try:
+        from kmc_ui.media.probe import probe_video
+
+        fps = probe_video(video).fps or 0.0
+    except Exception:
+        return 1
+    return MOTION_STRIDE if fps >= MOTION_STRIDE_FPS else 1
+
+
+def every_frame(motion: np.ndarray, times: np.ndarray, frames: int, fps: float) -> np.ndarray:
+    """The smoothed motion (sampled at `times`) at each of `frames` frames (linear in time)."""
+    if len(times) == frames and np.allclose(times, np.arange(frames) / fps, atol=0.5 / fps):
+        return motion
+    t = np.arange(frames) / fps
+    flat = motion.reshape(len(times), -1)
+    out = np.empty((frames, flat.shape[1]), np.float32)
+    for c in range(flat.shape[1]):
+        out[:, c] = np.interp(t, times, flat[:, c])
+    return out.reshape(frames, *motion.shape[1:])
 
 
 def source_motion(track: MotionTrack) -> np.ndarray:
@@ -282,9 +308,11 @@ def run_engine(
         cache_dir=cache_dir,
         progress=lambda i, n: report("motion", i / max(1, n), f"Reading the motion: frame {i} of {n}"),
         cancel=cancel,
+        stride=motion_stride(job.video),
     )
     timings["motion"] = time.perf_counter() - t0
-    motion = source_motion(track)
+    n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
+    motion = every_frame(source_motion(track), track.times, n, track.fps)
 
     t0 = time.perf_counter()
     report("rig", 0.0, "Building the puppet…")
@@ -318,7 +346,6 @@ def run_engine(
     t0 = time.perf_counter()
     renderer = Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms)
     frame = np.empty((placement.height, placement.width, 3), np.uint8)
-    n = track.frames
     holes, flipped, breaks, tears, exposed = (np.zeros(n, np.float32) for _ in range(5))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
@@ -398,6 +425,8 @@ def calibrate(
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate."""
+    # the layers are cut again around the calibrated joints (~1.5 s): without it, the legs' mesh
+    # bound to the moved hips and knees tore between touching legs (the sample pair: 20+ frames)
     return calibrate_bind(
         cut.landmarks,
         lambda lm: _rig(replace(cut, landmarks=lm), p)[0],
