@@ -1,0 +1,88 @@
+"""The offline engine's placement of a picture without feet, and its motion read at half rate.
+
+Real pictures drawn here (tests/figures.py) and cropped with PIL, read by mediapipe's bundled
+pose model; real clips made with PyAV.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmc_ui.engine import EngineJob, run_engine
+from kmc_ui.engine.motion import track_motion
+from kmc_ui.engine.pipeline import (
+    cut_at_bottom,
+    every_frame,
+    keep_bottom_edge,
+    load_picture,
+    motion_stride,
+    place,
+    source_motion,
+)
+from kmc_ui.engine.segment import cut_out
+from kmc_ui.media.probe import probe_video
+from kmc_ui.pose import landmarks as L
+from tests.figures import make_character, make_dance
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    d = tmp_path_factory.mktemp("placement")
+    full = make_character(d / "full.png", 360, 640)
+    cut = cut_out(load_picture(full))
+    assert cut is not None
+    knees = float(np.mean(cut.landmarks[[L.L_KNEE, L.R_KNEE], 1]))
+    half = d / "no_feet.png"
+    Image.open(full).crop((0, 0, 360, round(knees))).save(half)  # cut off at the knees
+    dance = make_dance(d / "dance.mp4", 360, 640, seconds=1.5, fps=24, audio=False)
+    return full, half, dance
+
+
+def test_a_picture_cut_off_at_the_knees_keeps_its_bottom_edge_on_the_frames(pictures) -> None:
+    full, half, dance = pictures
+    whole, cropped = cut_out(load_picture(full)), cut_out(load_picture(half))
+    assert whole is not None and cropped is not None
+    assert not cut_at_bottom(whole)
+    assert cut_at_bottom(cropped)
+    track = track_motion(dance)
+    motion = source_motion(track)
+    p, _ = place("video", "std", cropped, motion, track)
+    bottom = p.k * p.work_scale * cropped.alpha.shape[0] + p.offset[1]
+    assert bottom == pytest.approx(p.height, abs=1.0)  # the picture's bottom edge on the frame's
+    # the whole figure is still placed by its hips, as the video's person is
+    pw, _ = place("video", "std", whole, motion, track)
+    assert pw.offset[1] != pytest.approx(pw.height - pw.k * pw.work_scale * whole.alpha.shape[0], abs=1.0)
+
+
+def test_a_figure_cut_off_at_the_bottom_never_rises_above_where_it_started() -> None:
+    t = np.zeros((5, 33, 4), np.float32)
+    t[:, :, 1] = 500.0
+    t[:, L.L_HIP, 1] = t[:, L.R_HIP, 1] = [500, 480, 520, 450, 505]  # a jump up at frames 1 and 3
+    out = keep_bottom_edge(t.copy())
+    hips = out[:, L.L_HIP, 1]
+    assert hips.tolist() == [500, 500, 520, 500, 505]  # up is taken out, down is kept
+    assert out[3, 0, 1] == pytest.approx(550.0)  # the whole figure moves with its hips
+
+
+def test_motion_read_at_half_rate_gives_every_frame_of_the_clip(pictures, tmp_path: Path) -> None:
+    full, _, dance = pictures
+    assert motion_stride(dance) == 2  # 24 fps
+    half = track_motion(dance, stride=2)
+    every = track_motion(dance)
+    assert half.frames == (every.frames + 1) // 2
+    assert half.duration == pytest.approx(every.duration)
+    n = round(half.duration * half.fps)
+    assert n == every.frames
+    motion = every_frame(source_motion(half), half.times, n, half.fps)
+    reference = source_motion(every)
+    torso = float(np.median([L.torso_length(m) for m in reference]))
+    err = np.linalg.norm(motion[:, L.BODY_JOINTS, :2] - reference[:, L.BODY_JOINTS, :2], axis=2) / torso
+    assert float(np.median(err)) < 0.03  # interpolated between readings: close to reading every frame
+    result = run_engine(EngineJob(full, dance, "video", "std", False), tmp_path / "out.mp4")
+    assert result.frames == every.frames
+    info = probe_video(result.path)
+    assert info.duration == pytest.approx(every.frames / every.fps, abs=0.05)
