@@ -216,3 +216,99 @@ def test_the_appearance_sentences_have_chinese() -> None:
     assert "The right hand is missing in 2 of 4 frames where the reference shows it (1.0 s, 1.3 s)." in summary
     assert "(sharpness 44% of its usual, at 2.0 s, 2.5 s)" in summary
     assert assert_chinese([summary, clean.summary()]) == 2
+
+
+def test_the_reference_side_read_ahead_gives_the_report_read_cold(
+    clips: dict[str, Path], reports: dict[str, AgreementReport], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reference's hands and limb regions read ahead (read_reference_ahead, at submit) give the
+    report the cold one gives, findings and all; the report after the result reads only the result's
+    side of the appearance checks, also from the disk cache in a later process."""
+    from kmc_ui.engine import appearance
+    from kmc_ui.engine.agreement import read_reference_ahead
+    from kmc_ui.pose import cache as pose_cache
+
+    pose_cache.clear_memory()
+    future = read_reference_ahead(clips["reference"], tmp_path / "cache")
+    assert future is not None
+    future.result()
+    reads: list[str] = []
+    original = appearance._read_looks
+
+    def counted(video: Path, *args: object) -> appearance.ReferenceLooks:
+        reads.append(Path(video).name)
+        return original(video, *args)
+
+    monkeypatch.setattr(appearance, "_read_looks", counted)
+    for name in ("hand", "smear"):
+        ahead = agreement_report(clips["reference"], clips[name], clips["picture"], cache_dir=tmp_path / "cache")
+        assert ahead.appearance, ahead.appearance_note
+        assert ahead.to_dict() | {"elapsed": 0} == reports[name].to_dict() | {"elapsed": 0}
+    pose_cache.clear_memory()
+    later = agreement_report(clips["reference"], clips["hand"], clips["picture"], cache_dir=tmp_path / "cache")
+    assert later.to_dict() | {"elapsed": 0} == reports["hand"].to_dict() | {"elapsed": 0}
+    assert reads == []  # the reference's side was never read again
+
+
+def _masked_region_stats(rgb: np.ndarray, lm: np.ndarray, scale: float) -> dict[str, tuple[np.ndarray, float]]:
+    """region_stats as it was first written: every mask drawn over the body's whole box."""
+    from kmc_ui.engine.appearance import SHARPNESS_WIDEN, TORSO_PX, region_masks
+
+    torso, pts = L.body_scale(lm) / scale, lm[:, :2] / scale
+    x0, y0 = np.maximum(0, np.floor(np.nanmin(pts, axis=0) - torso).astype(int))
+    x1, y1 = np.ceil(np.nanmax(pts, axis=0) + torso).astype(int)
+    crop = np.ascontiguousarray(rgb[y0 : min(rgb.shape[0], y1), x0 : min(rgb.shape[1], x1)])
+    local = lm.copy()
+    local[:, 0] -= x0 * scale
+    local[:, 1] -= y0 * scale
+    masks = region_masks(local, crop.shape, scale)
+    wide = region_masks(local, crop.shape, scale, widen=SHARPNESS_WIDEN)
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)
+    f = TORSO_PX / max(torso, 1.0)
+    small = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    lap = np.abs(cv2.Laplacian(small, cv2.CV_32F, ksize=3))
+    out = {}
+    for name in BANDS:
+        if name in masks:
+            band = cv2.resize(wide[name].astype(np.uint8), small.shape[::-1], interpolation=cv2.INTER_NEAREST)
+            c = np.median(lab[masks[name]], axis=0).astype(np.float32)
+            colour = np.array([c[0] * 100.0 / 255.0, c[1] - 128.0, c[2] - 128.0], np.float32)
+            out[name] = (colour, float(lap[band.astype(bool)].mean()))
+    return out
+
+
+def test_region_statistics_drawn_region_by_region_are_those_drawn_over_the_body() -> None:
+    from kmc_ui.engine.appearance import region_stats
+
+    rng = np.random.default_rng(7)
+    rgb = cv2.GaussianBlur(rng.integers(0, 256, (960, 540, 3), np.uint8), (5, 5), 0)
+    lm = np.zeros((33, 4), np.float32)
+    lm[:, 3] = 0.9
+    for joint, xy in {
+        L.L_SHOULDER: (330, 300),
+        L.R_SHOULDER: (210, 302),
+        L.L_ELBOW: (390, 420),
+        L.R_ELBOW: (150, 410),
+        L.L_WRIST: (420, 300),
+        L.R_WRIST: (120, 530),
+        L.L_HIP: (310, 560),
+        L.R_HIP: (230, 562),
+        L.L_KNEE: (335, 730),
+        L.R_KNEE: (205, 735),
+        L.L_ANKLE: (340, 905),
+        L.R_ANKLE: (190, 950),
+    }.items():
+        lm[joint, :2] = xy
+    lm[0, :2] = (270, 200)
+    checked = 0
+    for scale in (1.0, 1.5):
+        for shift in ((0.0, 0.0), (0.37, -0.61), (-60.2, 10.5)):
+            moved = lm.copy()
+            moved[:, :2] += shift
+            moved[:, :3] *= scale
+            got, want = region_stats(rgb, moved, scale), _masked_region_stats(rgb, moved, scale)
+            assert got.keys() == want.keys() and len(got) == 8
+            for name, (colour, sharpness) in want.items():
+                assert (got[name][0] == colour).all() and got[name][1] == sharpness, (name, scale, shift)
+                checked += 1
+    assert checked == 48

@@ -279,7 +279,7 @@ def agreement_report(
         ref, out = ref_fused, out_fused
         _measure(report, ref, out, character, max_offset_s)
         report.pck_single_pass = single.pck
-        _appearance(report, ref, out, Path(reference_video), Path(output_video), character_image)
+        _appearance(report, ref, out, Path(reference_video), Path(output_video), character_image, cache_dir)
         if plot_path is not None:
             draw_plot(report, Path(plot_path))
     except EngineError as exc:
@@ -291,15 +291,18 @@ def agreement_report(
 
 
 def read_reference_ahead(reference_video: str | Path, cache_dir: Path | None = None) -> Future | None:
-    """Start reading the reference's pose for its report now, on a thread of its own: call it when a
-    run is submitted (the reference is the file sent), with the cache_dir the report will get. The
-    reference's readings do not depend on the result, so the report then reads only the result
-    (it finds the reference cached by content, or waits for this reading to end). Never raises: a
-    reference that cannot be read gives None (the report says why later). The Future's result is
-    (tracking pass, fused reading)."""
+    """Start reading the reference's side of its report now, on threads of their own: call it when a
+    run is submitted (the reference is the file sent), with the cache_dir the report will get. Its
+    pose, then its side of the appearance checks (appearance.reference_looks: its hands and limb
+    regions on its own samples): neither depends on the result, so the report then reads only the
+    result (it finds the reference cached by content, or waits for this reading to end). Never
+    raises: a reference that cannot be read gives None (the report says why later). The Future ends
+    when both are read; its result is the pose's (tracking pass, fused reading)."""
     try:
+        from kmc_ui.engine import appearance
+
         path = Path(reference_video)
-        return read_ahead(path, cache_dir, _stride(path))
+        return appearance.read_reference_ahead(path, read_ahead(path, cache_dir, _stride(path)), cache_dir)
     except Exception:
         return None
 
@@ -311,9 +314,11 @@ def _appearance(
     reference_video: Path,
     output_video: Path,
     character_image: str | Path | None,
+    cache_dir: Path | None = None,
 ) -> None:
     """The appearance findings (kmc_ui/engine/appearance.py) into the report; a failure there is
-    noted and never costs the motion report."""
+    noted and never costs the motion report. The reference's side comes from cache_dir when it was
+    read ahead (read_reference_ahead)."""
     from kmc_ui.engine.appearance import appearance_findings
 
     try:
@@ -326,6 +331,7 @@ def _appearance(
             ref.landmarks,
             report.offset_s,
             character_image,
+            cache_dir=cache_dir,
         )
     except Exception as exc:
         report.appearance_note = f"{type(exc).__name__}: {exc}"[:200]

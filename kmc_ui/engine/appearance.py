@@ -1,16 +1,22 @@
 """Appearance beside the motion: does the result keep the character's hands, colours and texture?
 
     appearance_findings(result_video, result_track, reference_video, reference_track, offset_s,
-                        character_image=None) -> list[AppearanceFinding]
+                        character_image=None, *, cache_dir=None) -> list[AppearanceFinding]
 
-Looked at on about SAMPLES_PER_S frames a second of the result (decoded at most FRAME_MAX_SIDE a
-side), around the result's own skeleton (the motion-agreement report's fused pose track):
+Looked at on about SAMPLES_PER_S frames a second (decoded at most FRAME_MAX_SIDE a side), around each
+video's own skeleton (the motion-agreement report's fused pose tracks). The reference's side
+(reference_looks: on its own samples about SAMPLES_PER_S a second, its hands and its limb regions'
+statistics) does not depend on the result: it is read ahead when the run is submitted
+(read_reference_ahead, called by agreement.read_reference_ahead after the reference's pose) and
+cached by content, so the report after the result reads only the result's frames shown at those
+reference samples once aligned (and beyond the reference, about SAMPLES_PER_S a second of its own).
 
 - **hand_missing**: the reference shows a hand at the aligned time, the result does not. A hand
-  counts as shown when mediapipe's hand detector (palm detection + hand landmarks, the models inside
-  the wheel, kmc_ui/pose/hands.py; nothing is downloaded) finds one on a crop around the pose's hand;
-  the result is looked at first, and only where it shows no hand is the reference's frame at the
-  aligned time looked at too (a hand the reference does not show either is not counted).
+  counts as shown when mediapipe's hand detector (palm detection + hand landmarks, the lite models
+  inside the wheel, kmc_ui/pose/hands.py; nothing is downloaded) finds one on a crop around the
+  pose's hand; the reference is looked at where its pose shows that wrist, the result only where the
+  reference's hand was found and the result's wrist is inside the frame (frames where either
+  cannot be judged do not count).
 - **limb_colour**: a limb region (upper arm, forearm, thigh, shin: a thick band along the middle
   of the bone) whose colour differs from the same region in the character picture (median colour
   in CIE Lab, delta E above COLOUR_DELTA_E): a sleeve that turns into skin, a leg that takes the
@@ -33,8 +39,10 @@ Findings need MIN_FRAMES frames. Never raises for bad media: the caller catches.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import contextlib
+import hashlib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +50,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 
 SAMPLES_PER_S = 2.0  # result frames looked at a second
@@ -58,7 +67,11 @@ SLOW_LIMB = 2.0  # torso lengths a second: only a limb slower than this can be c
 MIN_FRAMES = 2  # a finding needs this many frames
 MIN_SHARE = 0.1  # ... and this share of the frames where the region could be looked at
 HAND_MIN_SHARE = 0.2  # a hand missing in this share of the frames where both could be judged
-_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance")  # the reference's frames
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance")  # the reference's side, cold
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance-ahead")  # read_reference_ahead
+_AHEAD_PENDING: dict[str, Future] = {}  # resolved reference path -> its reading ahead under way
+_AHEAD_LOCK = threading.Lock()
+LOOKS_VERSION = 1  # the reference's side (ReferenceLooks) as cached
 HAND_MODELS = 0  # the lite hand models: half the time of the full ones, both videos judged alike
 HAND_SCALES = (1.5,)  # the result's hands: one crop, 3 forearm lengths a side (hands.py tries two)
 
@@ -219,42 +232,103 @@ def _pt(p: np.ndarray) -> tuple[int, int]:
 
 
 def region_stats(rgb: np.ndarray, lm: np.ndarray, scale: float = 1.0) -> dict[str, tuple[np.ndarray, float]]:
-    """Per region the pose sees: (median Lab colour inside the limb, sharpness at a torso of TORSO_PX
-    pixels over a band twice as wide: a limb's outline is where a smear shows most). Only the box
-    around the body is looked at."""
+    """Per limb region (BANDS) the pose sees: (median Lab colour inside the limb, sharpness at a torso
+    of TORSO_PX pixels over a band twice as wide: a limb's outline is where a smear shows most). Only
+    the box around the body is looked at, and each region only in its own box: the same figures as
+    drawing region_masks over the body's box (tests/test_appearance.py checks), at a fraction of the
+    work. Hands are judged by the hand detector, not here."""
     if not L.is_pose(lm):
         return {}
-    torso = L.body_scale(lm) / scale
+    torso_px = L.body_scale(lm) / scale
     pts = lm[:, :2] / scale
     h, w = rgb.shape[:2]
-    x0, y0 = np.floor(np.nanmin(pts, axis=0) - torso).astype(int)
-    x1, y1 = np.ceil(np.nanmax(pts, axis=0) + torso).astype(int)
+    x0, y0 = np.floor(np.nanmin(pts, axis=0) - torso_px).astype(int)
+    x1, y1 = np.ceil(np.nanmax(pts, axis=0) + torso_px).astype(int)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return {}
-    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    crop = rgb[y0:y1, x0:x1]
     local = lm.copy()
     local[:, 0] -= x0 * scale
     local[:, 1] -= y0 * scale
-    masks = region_masks(local, crop.shape, scale)
-    if not masks:
+    lines = _band_lines(local, scale)
+    if not lines:
         return {}
-    wide = region_masks(local, crop.shape, scale, widen=SHARPNESS_WIDEN)
-    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB)  # 8-bit: L * 255 / 100, a + 128, b + 128
     # sharpness is measured at one scale for every frame: the crop resized so the torso is TORSO_PX
-    f = TORSO_PX / max(torso, 1.0)
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    f = TORSO_PX / max(torso_px, 1.0)
+    grey = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
     small = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
     lap = np.abs(cv2.Laplacian(small, cv2.CV_32F, ksize=3))
+    ch, cw = crop.shape[:2]
+    # where each pixel of `small` comes from in the crop, as cv2.resize(INTER_NEAREST) picks it
+    src_x = np.minimum(np.floor(np.arange(small.shape[1]) * (1.0 / (small.shape[1] / cw))).astype(int), cw - 1)
+    src_y = np.minimum(np.floor(np.arange(small.shape[0]) * (1.0 / (small.shape[0] / ch))).astype(int), ch - 1)
     out = {}
-    for name, m in masks.items():
-        band = wide.get(name, m).astype(np.uint8)
-        band = cv2.resize(band, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
-        sel = lap[band]
-        colour = np.median(lab[m], axis=0).astype(np.float32)
+    for name, (p, q, width) in lines.items():
+        narrow = _line_mask(p, q, max(2, round(width)), cw, ch)
+        if narrow is None:
+            continue
+        (nx, ny), m = narrow
+        box = np.ascontiguousarray(crop[ny : ny + m.shape[0], nx : nx + m.shape[1]])
+        lab = cv2.cvtColor(box, cv2.COLOR_RGB2LAB)  # 8-bit: L * 255 / 100, a + 128, b + 128
+        colour = _median_in(lab, m).astype(np.float32)
         colour = np.array([colour[0] * 100.0 / 255.0, colour[1] - 128.0, colour[2] - 128.0], np.float32)
+        wide = _line_mask(p, q, max(2, round(SHARPNESS_WIDEN * width)), cw, ch) or narrow
+        (bx, by), band = wide
+        cols = np.flatnonzero((src_x >= bx) & (src_x < bx + band.shape[1]))
+        rows = np.flatnonzero((src_y >= by) & (src_y < by + band.shape[0]))
+        sel = np.empty(0, np.float32)
+        if len(rows) and len(cols):  # src_x, src_y only grow: rows and cols are runs
+            on = band[src_y[rows] - by][:, src_x[cols] - bx]
+            sel = lap[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1][on]
         out[name] = (colour, float(sel.mean()) if sel.size else 0.0)
     return out
+
+
+def _median_in(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """np.median(image[mask], axis=0) of an 8-bit 3-channel image (the same value), from histograms."""
+    m = mask.view(np.uint8)
+    out = np.empty(3, np.float64)
+    for c in range(3):
+        counts = cv2.calcHist([image], [c], m, [256], [0, 256]).ravel()
+        cum = np.cumsum(counts)
+        n = round(float(cum[-1]))
+        lo, hi = np.searchsorted(cum, [(n - 1) // 2 + 0.5, n // 2 + 0.5])
+        out[c] = (float(lo) + float(hi)) / 2.0
+    return out
+
+
+def _band_lines(lm: np.ndarray, scale: float) -> dict[str, tuple[tuple[int, int], tuple[int, int], float]]:
+    """Per limb region the pose sees: its line (the middle of the bone, in pixels of the frame `lm`
+    is over, / scale) and its usual width, as region_masks draws them."""
+    pts = lm[:, :2] / scale
+    torso = L.body_scale(lm) / scale
+    vis = lm[:, 3]
+    out = {}
+    for name, (a, b) in BANDS.items():
+        if vis[a] < MIN_VISIBILITY or vis[b] < MIN_VISIBILITY:
+            continue
+        p, q = pts[a], pts[b]
+        p, q = p + 0.15 * (q - p), p + 0.85 * (q - p)
+        out[name] = (_pt(p), _pt(q), BAND_WIDTH * torso * (1.3 if "thigh" in name or "shin" in name else 1.0))
+    return out
+
+
+def _line_mask(
+    p: tuple[int, int], q: tuple[int, int], thickness: int, w: int, h: int
+) -> tuple[tuple[int, int], np.ndarray] | None:
+    """cv2.line(p, q, thickness) on a w x h picture, drawn only in its own box: ((x, y) of the box,
+    boolean mask of the box); None when fewer than 12 pixels of it fall inside the picture."""
+    reach = thickness + 2
+    bx0, by0 = max(0, min(p[0], q[0]) - reach), max(0, min(p[1], q[1]) - reach)
+    bx1, by1 = min(w, max(p[0], q[0]) + reach + 1), min(h, max(p[1], q[1]) + reach + 1)
+    if bx1 <= bx0 or by1 <= by0:
+        return None
+    m = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
+    cv2.line(m, (p[0] - bx0, p[1] - by0), (q[0] - bx0, q[1] - by0), 1, thickness)
+    if np.count_nonzero(m) < 12:
+        return None
+    return (bx0, by0), m.view(bool)
 
 
 def _delta_e(a: np.ndarray, b: np.ndarray) -> float:
@@ -290,47 +364,180 @@ def appearance_findings(
     reference_lms: np.ndarray,
     offset_s: float,
     character_image: str | Path | None = None,
+    *,
+    cache_dir: Path | None = None,
 ) -> list[AppearanceFinding]:
     """The appearance findings (module docstring). `*_lms`: (T, 33, 4) display pixels, NaN rows:
-    nobody; result time t shows reference time t + offset_s."""
+    nobody; result time t shows reference time t + offset_s. The reference's side (reference_looks)
+    is taken from the cache (read ahead at submit, read_reference_ahead) or read on a second thread
+    while this one reads the result."""
     from kmc_ui.pose import hands as H
 
-    picks = [i for i in _sample_indices(result_times) if L.is_pose(result_lms[i])]
-    # the reference at the aligned times (its limbs' sharpness, its hands where the result shows none),
-    # read on a second thread while this one reads the result
-    aligned = _aligned(picks, result_times, reference_times, reference_lms, offset_s)
-    side = _SIDE.submit(_reference_side, reference_video, reference_times, reference_lms, sorted(set(aligned.values())))
+    side = _SIDE.submit(reference_looks, reference_video, reference_times, reference_lms, cache_dir)
+    picks, aligned = _looked_at(result_times, result_lms, reference_times, reference_lms, offset_s)
     frames, scale = read_frames(result_video, [float(result_times[i]) for i in picks])
-    stats: dict[int, dict[str, tuple[np.ndarray, float]]] = {}
+    stats = {i: region_stats(f, result_lms[i], scale) for i, f in zip(picks, frames, strict=True) if f is not None}
+    ref = side.result()
     hands_found: dict[int, tuple[int, int]] = {}
     for i, rgb in zip(picks, frames, strict=True):
-        if rgb is not None:
-            stats[i] = region_stats(rgb, result_lms[i], scale)
-            j = aligned.get(i)
-            if j is not None:  # only the hands the reference shows there are looked for
-                shows = tuple(bool(reference_lms[j, w, 3] >= MIN_VISIBILITY) for w in (L.L_WRIST, L.R_WRIST))
-                hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES, shows, HAND_MODELS)
-    ref_rgb, ref_scale, ref_stats = side.result()
-
-    def ref_hands(j: int) -> tuple[int, int]:
-        rgb = ref_rgb.get(j)
-        if rgb is None:
-            return (H.UNJUDGED, H.UNJUDGED)
-        return H.find_hands(rgb, _scaled(reference_lms[j], ref_scale), complexity=HAND_MODELS)
-
-    findings = _hand_findings(hands_found, aligned, result_times, reference_lms, ref_hands)
+        j = aligned.get(i)
+        # only the hands the reference shows there (the hand detector finds them) are looked for
+        shows = tuple(v == H.FOUND for v in ref.hands.get(j, (H.UNJUDGED, H.UNJUDGED))) if j is not None else ()
+        if rgb is not None and any(shows):
+            hands_found[i] = H.find_hands(rgb, _scaled(result_lms[i], scale), HAND_SCALES, shows, HAND_MODELS)
+    findings = _hand_findings(hands_found, aligned, result_times, ref.hands)
     findings += _colour_findings(stats, result_times, _picture_stats(character_image))
-    findings += _smear_findings(stats, aligned, ref_stats, result_times, result_lms)
+    findings += _smear_findings(stats, aligned, ref.stats, result_times, result_lms)
     return findings
 
 
-def _reference_side(
-    reference_video: str | Path, ref_times: np.ndarray, ref_lms: np.ndarray, wanted: list[int]
-) -> tuple[dict[int, np.ndarray | None], float, dict[int, dict[str, tuple[np.ndarray, float]]]]:
-    """The reference's frames at the samples `wanted`, their scale and their regions' statistics."""
-    frames, scale = read_frames(reference_video, [float(ref_times[j]) for j in wanted])
-    rgb = dict(zip(wanted, frames, strict=True))
-    return rgb, scale, {j: region_stats(f, ref_lms[j], scale) for j, f in rgb.items() if f is not None}
+# ---------------------------------------------------------------- the reference's side
+
+
+@dataclass
+class ReferenceLooks:
+    """The reference's side of the checks, on its own samples about SAMPLES_PER_S a second
+    (reference_samples): each region's statistics (region_stats) and which hands the hand detector
+    finds where the pose shows that wrist (hands.find_hands: FOUND / MISSING / UNJUDGED)."""
+
+    samples: list[int]
+    stats: dict[int, dict[str, tuple[np.ndarray, float]]]
+    hands: dict[int, tuple[int, int]]
+
+
+def reference_samples(ref_times: np.ndarray) -> list[int]:
+    """The reference samples the checks look at: about SAMPLES_PER_S a second, whatever the result;
+    the result's frames looked at are those shown at these times once aligned (_looked_at)."""
+    return _sample_indices(ref_times)
+
+
+def reference_looks(
+    reference_video: str | Path,
+    ref_times: np.ndarray,
+    ref_lms: np.ndarray,
+    cache_dir: Path | None = None,
+    *,
+    wait_ahead: bool = True,
+) -> ReferenceLooks:
+    """The reference's side (ReferenceLooks) for its pose reading (ref_times, ref_lms): cached by the
+    video's content and that reading (memory and cache_dir/pose/); a reading ahead of the same file
+    under way (read_reference_ahead) is waited for, not repeated."""
+    if wait_ahead:
+        with _AHEAD_LOCK:
+            pending = _AHEAD_PENDING.get(_path_key(reference_video))
+        if pending is not None:
+            with contextlib.suppress(Exception):  # the report reads it again below, and fails with its reason
+                pending.result()
+    key = _looks_key(reference_video, ref_times, ref_lms)
+    hit = _cache.memory_get(key)
+    if hit is None:
+        got = _cache.disk_get(cache_dir, key)
+        hit = _looks_from_arrays(got[0]) if got is not None else None
+    if hit is None:
+        hit = _read_looks(reference_video, ref_times, ref_lms)
+        _cache.disk_put(cache_dir, key, _looks_arrays(hit), {"version": LOOKS_VERSION})
+    _cache.memory_put(key, hit)
+    return hit
+
+
+def read_reference_ahead(reference_video: str | Path, reading: Future, cache_dir: Path | None = None) -> Future:
+    """The reference's side (reference_looks) read on a thread of its own once its pose reading
+    `reading` (a Future of (tracking pass, fused reading), agreement_read.read_ahead) is done: call
+    it when the run is submitted (agreement.read_reference_ahead does). The Future's result is the
+    pose reading's; a report asked for meanwhile waits for it."""
+    name = _path_key(reference_video)
+    future = _AHEAD.submit(_ahead, reference_video, reading, cache_dir)
+    with _AHEAD_LOCK:
+        _AHEAD_PENDING[name] = future
+    future.add_done_callback(lambda f: _forget(name, f))
+    return future
+
+
+def _ahead(reference_video: str | Path, reading: Future, cache_dir: Path | None) -> Any:
+    track, fused = reading.result()
+    with contextlib.suppress(Exception):  # the report reads it again, and says why it fails
+        reference_looks(reference_video, fused.times, fused.landmarks, cache_dir, wait_ahead=False)
+    return track, fused
+
+
+def _forget(name: str, future: Future) -> None:
+    with _AHEAD_LOCK:
+        if _AHEAD_PENDING.get(name) is future:
+            del _AHEAD_PENDING[name]
+
+
+def _path_key(path: str | Path) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return str(path)
+
+
+def _looks_key(reference_video: str | Path, ref_times: np.ndarray, ref_lms: np.ndarray) -> str:
+    import mediapipe
+
+    from kmc_ui.pose import hands as H
+
+    reading = hashlib.sha256(np.ascontiguousarray(ref_times, np.float64).tobytes())
+    reading.update(np.ascontiguousarray(ref_lms, np.float32).tobytes())
+    params = {"v": LOOKS_VERSION, "side": FRAME_MAX_SIDE, "per_s": SAMPLES_PER_S, "vis": MIN_VISIBILITY}
+    params |= {"hands": HAND_MODELS, "scales": H.SCALES, "crop": H.CROP_PX, "min_half": H.MIN_HALF_PX}
+    params |= {"torso": TORSO_PX, "widen": SHARPNESS_WIDEN, "band": BAND_WIDTH, "mp": mediapipe.__version__}
+    params |= {"reading": reading.hexdigest()[:24]}
+    return _cache.make_key("looks", _cache.content_hash(reference_video), params)
+
+
+def _read_looks(reference_video: str | Path, ref_times: np.ndarray, ref_lms: np.ndarray) -> ReferenceLooks:
+    from kmc_ui.pose import hands as H
+
+    samples = [j for j in reference_samples(ref_times) if L.is_pose(ref_lms[j])]
+    frames, scale = read_frames(reference_video, [float(ref_times[j]) for j in samples])
+    stats: dict[int, dict[str, tuple[np.ndarray, float]]] = {}
+    hands: dict[int, tuple[int, int]] = {}
+    for j, rgb in zip(samples, frames, strict=True):
+        if rgb is None:
+            continue
+        stats[j] = region_stats(rgb, ref_lms[j], scale)
+        shows = (bool(ref_lms[j, L.L_WRIST, 3] >= MIN_VISIBILITY), bool(ref_lms[j, L.R_WRIST, 3] >= MIN_VISIBILITY))
+        lm = _scaled(ref_lms[j], scale)
+        hands[j] = H.find_hands(rgb, lm, sides=shows, complexity=HAND_MODELS) if any(shows) else (H.UNJUDGED,) * 2
+    return ReferenceLooks(samples, stats, hands)
+
+
+def _looks_arrays(looks: ReferenceLooks) -> dict[str, np.ndarray]:
+    n, names = len(looks.samples), list(BANDS)
+    colour = np.full((n, len(names), 3), np.nan, np.float32)
+    sharp = np.full((n, len(names)), np.nan, np.float64)
+    hands = np.full((n, 2), -1, np.int8)
+    read = np.zeros(n, bool)
+    for k, j in enumerate(looks.samples):
+        if j not in looks.stats:
+            continue
+        read[k] = True
+        hands[k] = looks.hands[j]
+        for r, name in enumerate(names):
+            if name in looks.stats[j]:
+                colour[k, r], sharp[k, r] = looks.stats[j][name]
+    samples = np.asarray(looks.samples, np.int64)
+    return {"samples": samples, "read": read, "colour": colour, "sharp": sharp, "hands": hands}
+
+
+def _looks_from_arrays(arrays: dict[str, np.ndarray]) -> ReferenceLooks | None:
+    try:
+        samples = [int(j) for j in arrays["samples"]]
+        stats, hands = {}, {}
+        for k, j in enumerate(samples):
+            if not arrays["read"][k]:
+                continue
+            hands[j] = (int(arrays["hands"][k, 0]), int(arrays["hands"][k, 1]))
+            stats[j] = {
+                name: (arrays["colour"][k, r].copy(), float(arrays["sharp"][k, r]))
+                for r, name in enumerate(BANDS)
+                if np.isfinite(arrays["sharp"][k, r])
+            }
+        return ReferenceLooks(samples, stats, hands)
+    except (KeyError, IndexError, ValueError):  # a foreign file is a miss
+        return None
 
 
 def _scaled(lm: np.ndarray, scale: float) -> np.ndarray:
@@ -339,20 +546,34 @@ def _scaled(lm: np.ndarray, scale: float) -> np.ndarray:
     return out
 
 
-def _aligned(
-    picks: list[int], times: np.ndarray, ref_times: np.ndarray, ref_lms: np.ndarray, offset_s: float
-) -> dict[int, int]:
-    """Result sample -> the reference sample shown at its aligned time (where the reference has a pose)."""
-    out: dict[int, int] = {}
-    if not len(ref_times):
-        return out
-    for i in picks:
-        t = times[i] + offset_s
-        if ref_times[0] - 0.1 <= t <= ref_times[-1] + 0.1:
-            j = int(np.argmin(np.abs(ref_times - t)))
-            if L.is_pose(ref_lms[j]):
-                out[i] = j
-    return out
+def _looked_at(
+    times: np.ndarray, lms: np.ndarray, ref_times: np.ndarray, ref_lms: np.ndarray, offset_s: float
+) -> tuple[list[int], dict[int, int]]:
+    """(the result samples looked at, result sample -> the reference sample shown at its aligned time
+    where the reference has a pose). Where the reference runs: the result samples nearest the
+    reference's own samples (reference_samples, so the reference's side does not depend on the
+    result); beyond it, about SAMPLES_PER_S of the result's a second (colour only). Only samples where
+    the result has a pose."""
+    if not len(times):
+        return [], {}
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    picks: set[int] = set()
+    aligned: dict[int, int] = {}
+    for j in reference_samples(ref_times):
+        t = float(ref_times[j]) - offset_s
+        i = int(np.argmin(np.abs(times - t)))
+        if abs(float(times[i]) - t) > 0.5 * step + 1e-6 or i in picks:
+            continue
+        picks.add(i)
+        if L.is_pose(ref_lms[j]):
+            aligned[i] = j
+    if len(ref_times):
+        lo, hi = float(ref_times[0]) - offset_s - 0.1, float(ref_times[-1]) - offset_s + 0.1
+        picks |= {i for i in _sample_indices(times) if not lo <= times[i] <= hi}
+    else:
+        picks |= set(_sample_indices(times))
+    looked = sorted(i for i in picks if L.is_pose(lms[i]))
+    return looked, {i: aligned[i] for i in looked if i in aligned}
 
 
 def _picture_stats(character_image: str | Path | None) -> dict[str, tuple[np.ndarray, float]]:
@@ -380,29 +601,21 @@ def _hand_findings(
     found: dict[int, tuple[int, int]],
     aligned: dict[int, int],
     times: np.ndarray,
-    ref_lms: np.ndarray,
-    ref_hands: Callable[[int], tuple[int, int]],
+    ref_hands: dict[int, tuple[int, int]],
 ) -> list[AppearanceFinding]:
-    """hand_missing: the result shows no hand where the reference (at the aligned time) shows one."""
+    """hand_missing: the result shows no hand where the reference (at the aligned time) shows one.
+    `found`: the result's verdicts, looked for only where the reference's are FOUND."""
     from kmc_ui.pose import hands as H
 
     judged: dict[int, list[int]] = {0: [], 1: []}  # side -> result samples where both could be judged
     missing: dict[int, list[int]] = {0: [], 1: []}
-    verdicts: dict[int, tuple[int, int]] = {}  # the reference's, looked at only where the result shows none
     for i, result in found.items():
-        j = aligned.get(i)
-        if j is None:
-            continue
+        ref = ref_hands.get(aligned.get(i, -1), (H.UNJUDGED, H.UNJUDGED))
         for side, verdict in enumerate(result):
-            if verdict == H.UNJUDGED or ref_lms[j, (L.L_WRIST, L.R_WRIST)[side], 3] < MIN_VISIBILITY:
+            if verdict == H.UNJUDGED or ref[side] != H.FOUND:
                 continue
-            if verdict == H.FOUND:
-                judged[side].append(i)
-                continue
-            if j not in verdicts:
-                verdicts[j] = ref_hands(j)
-            if verdicts[j][side] == H.FOUND:  # the reference shows that hand: the result lost it
-                judged[side].append(i)
+            judged[side].append(i)
+            if verdict == H.MISSING:  # the reference shows that hand: the result lost it
                 missing[side].append(i)
     out = []
     for side, name in enumerate(HANDS):
