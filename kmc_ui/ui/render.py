@@ -47,6 +47,12 @@ CSS = """
   #kmc-action-row > #kmc-cost {flex: 1 1 100%; order: -1;}
 }
 #kmc-status:empty {display: none;}
+/* The findings are redrawn on every input change and again by the body check: Gradio still mounts its
+   status tracker ("processing | 0.5/1.1s") in each box, only faded out, where a screen reader and a
+   page's text still find it. Never a timer there, at any opacity. */
+#kmc-image-findings [data-testid=status-tracker], #kmc-video-findings [data-testid=status-tracker],
+#kmc-prompt-findings [data-testid=status-tracker], #kmc-findings [data-testid=status-tracker]
+  {display: none !important;}
 """
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import inspect
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,7 +33,7 @@ from kmc_ui.ui.access import address, served, visitor
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.identity_lock import IdentityUI, build_identity_lock
 from kmc_ui.ui.keyed import POSITIONAL, Call, keyed
-from kmc_ui.ui.latest import Latest
+from kmc_ui.ui.latest import MAX_PAGES, Latest
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
 from kmc_ui.ui.scrub import visitor_text
@@ -517,6 +519,31 @@ def keyed_method(head: Sequence[str], tail: Sequence[str], injected: dict[str, A
     return wrap
 
 
+class Characters:
+    """Each page's last character skeleton preview and the picture it was drawn for, so replacing or
+    removing only the motion clip keeps it on the page (the body check draws it only beside a clip)."""
+
+    def __init__(self, max_pages: int = MAX_PAGES) -> None:
+        self.max_pages = max_pages
+        self._lock = threading.Lock()
+        self._shown: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    def keep(self, session: str, image: str, preview: str) -> None:
+        if not session or not image:
+            return
+        with self._lock:
+            self._shown[session] = (image, preview)
+            self._shown.move_to_end(session)
+            while len(self._shown) > self.max_pages:
+                self._shown.popitem(last=False)
+
+    def of(self, session: str, image: str) -> str | None:
+        """The preview this page was last shown for `image`, if that is still its picture."""
+        with self._lock:
+            drawn, preview = self._shown.get(session, ("", ""))
+        return preview if drawn == image and Path(preview).is_file() else None
+
+
 class StudioHandlers:
     """The Studio tab's event handlers for one studio. Gradio calls the bound methods (it injects
     gr.Request by annotation, so these are methods, not functools.partial); a test calls them directly.
@@ -529,6 +556,7 @@ class StudioHandlers:
         self.studio = studio
         self.generating = generating or Stops()
         self.latest = latest or Latest()
+        self.characters = Characters()
 
     # -------------------------------------------------------------- checks
     # gr.Request first: Gradio hands it to a positional parameter annotated with it (never an API input)
@@ -549,7 +577,14 @@ class StudioHandlers:
         report = self.studio.body_check(inputs, visitor=visitor(self.studio, request))
         if not self.latest.holds(session, key):  # a newer refresh came while it ran
             return skip_all(BODY_OUTPUTS)
-        previews = (served(report.character_preview), served(report.motion_preview))
+        character = served(report.character_preview)
+        if character:
+            self.characters.keep(session, inputs.image or "", character)
+        elif inputs.image:
+            # The clip alone changed or went (a check with no clip, or none drawn for this one, draws
+            # no character): the character's skeleton still holds, so it stays on the page.
+            character = self.characters.of(session, inputs.image)
+        previews = (character, served(report.motion_preview))
         return (*render_checks(self.studio.verdict(inputs, report), True, lang_of(request)), *previews)
 
     def on_backend(self, request: gr.Request, b: str, url: str, *keys: str) -> tuple[Any, str]:
