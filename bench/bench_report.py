@@ -10,8 +10,9 @@ memory cache; the models are warm, as in the running app. Prints wall and CPU ti
 report, of the pose reading (both videos at once) and of the appearance checks.
 
 Two cases: cold (nothing read before the report), and as the app runs it (the reference read by
-`read_reference_ahead` when the run is submitted, while the result renders: timed apart, then the
-report after the result, which reads only the result).
+`read_reference_ahead` when the run is submitted, while the result renders: its pose, then its side
+of the appearance checks (its hands and limb regions), timed apart, then the report after the
+result, which reads only the result). Also counts the hand detector's calls in each.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import kmc_ui.engine.agreement as agreement  # noqa: E402
 import kmc_ui.engine.appearance as appearance  # noqa: E402
 from kmc_ui.pose import cache as pose_cache  # noqa: E402
+from kmc_ui.pose import hands as pose_hands  # noqa: E402
 from tests.media_factory import ffmpeg_exe  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "media"
@@ -60,11 +62,12 @@ class Timer:
     """Wall and CPU time spent inside one function (wrapped where the report looks it up)."""
 
     def __init__(self, module: object, name: str) -> None:
-        self.module, self.name, self.wall, self.cpu = module, name, 0.0, 0.0
+        self.module, self.name, self.wall, self.cpu, self.calls = module, name, 0.0, 0.0, 0
         self.original = getattr(module, name)
 
         def timed(*args, **kwargs):
             c, t = cpu(), time.perf_counter()
+            self.calls += 1
             try:
                 return self.original(*args, **kwargs)
             finally:
@@ -98,16 +101,21 @@ def main() -> None:
             cache_dir = Path(tempfile.mkdtemp(prefix="kmc-bench-report-cache-"))
             pose_cache.clear_memory()
             before = ""
+            detector = Timer(pose_hands, "_detect")
             if ahead:
                 load = os.getloadavg()[0]
+                side = Timer(appearance, "_read_looks")
                 c, t = cpu(), time.perf_counter()
                 future = agreement.read_reference_ahead(reference, cache_dir)
                 assert future is not None
                 future.result()
                 before = (
                     f"reference read ahead {time.perf_counter() - t:.2f} s wall / {cpu() - c:.2f} s CPU "
-                    f"(load average {load:.1f}); then "
+                    f"(load average {load:.1f}; its appearance side {side.wall:.2f} s wall / {side.cpu:.2f} s CPU, "
+                    f"{detector.calls} hand-detector calls); then "
                 )
+                appearance._read_looks = side.original
+                detector.calls = 0
             reading = Timer(agreement, "read_both")
             looks = Timer(appearance, "appearance_findings")
             load = os.getloadavg()[0]
@@ -117,12 +125,14 @@ def main() -> None:
             total_cpu = cpu() - c
             agreement.read_both = reading.original
             appearance.appearance_findings = looks.original
+            pose_hands._detect = detector.original
             found = ", ".join(f"{a['code']} {a['limb']} ({len(a['frames'])} frames)" for a in report.appearance)
             print(
                 f"  run {k + 1}: {before}report (load average {load:.1f}): {walls[-1]:.2f} s wall, {total_cpu:.2f} s "
                 f"CPU; pose reading {reading.wall:.2f} s wall / {reading.cpu:.2f} s CPU, appearance {looks.wall:.2f} s "
-                f"wall / {looks.cpu:.2f} s CPU; score {report.score:.1f}, {report.output_frames} samples; appearance "
-                f"findings: {found or 'none'}{'; error ' + report.error if report.error else ''}"
+                f"wall / {looks.cpu:.2f} s CPU ({detector.calls} hand-detector calls); score {report.score:.1f}, "
+                f"{report.output_frames} samples; appearance findings: {found or 'none'}"
+                f"{'; error ' + report.error if report.error else ''}"
             )
         print(f"  median {statistics.median(walls):.2f} s wall (load average now {os.getloadavg()[0]:.1f})")
 
