@@ -180,3 +180,31 @@ def test_hands_in_pockets_are_not_drawn_from_the_pocket(shared_media: Path, tmp_
         layer = rig.layer(name)
         assert layer is not None
         assert (layer.texture[..., 3][below] > 0.5).sum() < 40  # the sleeve ends at the wrist
+
+
+# ---------------------------------------------------------------- matting
+
+
+def test_the_matte_follows_the_pictures_edge_not_a_sloppy_mask() -> None:
+    from kmc_ui.engine.segment import matte
+
+    rgb = np.full((200, 200, 3), 235, np.uint8)  # a pale backdrop
+    cv2.circle(rgb, (100, 100), 50, (150, 40, 30), -1)  # the character: a dark red disc
+    sloppy = np.zeros((200, 200), np.uint8)
+    cv2.circle(sloppy, (100, 100), 54, 1, -1)  # the segmentation reached 4 px into the backdrop
+    alpha = matte(rgb, sloppy)
+    assert alpha[100, 100] > 0.99 and alpha[100, 5] < 0.01
+    assert alpha[100, 153] < 0.3  # 3 px outside the real edge: backdrop, not character
+    assert alpha[100, 146] > 0.7  # 4 px inside it: character
+
+
+def test_the_backdrop_is_taken_out_of_a_soft_edge() -> None:
+    from kmc_ui.engine.rig import decontaminate
+
+    fg, bg = np.array([40.0, 60.0, 200.0]), np.array([240.0, 240.0, 240.0])
+    alpha = np.array([[1.0, 0.5, 0.05]], np.float32)
+    picture = alpha[..., None] * fg + (1 - alpha[..., None]) * bg  # what the camera saw
+    out = decontaminate(picture.astype(np.float32), alpha, np.broadcast_to(bg, picture.shape))
+    assert np.allclose(out[0, 0], fg, atol=0.5)
+    assert np.allclose(out[0, 1], fg, atol=0.5)  # the half-covered pixel: the character's own colour
+    assert np.allclose(out[0, 2], picture[0, 2])  # too little of the character to recover: left as is

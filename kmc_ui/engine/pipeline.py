@@ -243,22 +243,18 @@ def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:
 
 def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, root_work: np.ndarray) -> np.ndarray:
     """The background plate in the output frame. For `image` it is the picture scaled. For
-    `video` the picture moves with the character; where that would leave part of the frame
-    uncovered it is zoomed about the character's hips (kept under the character) just enough
-    to cover the frame, so the character stays on its own ground."""
+    `video` the picture moves with the character at the character's own scale, so the filled-in
+    place where the character stood stays under the character (zooming the plate to cover the
+    frame made that hole larger than the figure: an exposed silhouette around it, measured as
+    `exposed`); what the picture does not cover is its own edge mirrored outward."""
     if orientation != "video":
         return cv2.resize(
             plate_work, (p.width, p.height), interpolation=cv2.INTER_AREA if p.k < 1 else cv2.INTER_LINEAR
         )
-    h, w = plate_work.shape[:2]
-    anchor = p.k * root_work + p.offset  # the hips, in output pixels
-    k = max(p.k, p.width / w, p.height / h)
-    offset = anchor - k * root_work
-    # slide (never past the picture's edges) so the plate covers the frame
-    offset[0] = float(np.clip(offset[0], p.width - k * w, 0.0))
-    offset[1] = float(np.clip(offset[1], p.height - k * h, 0.0))
-    m = np.array([[k, 0, offset[0]], [0, k, offset[1]]], np.float32)
-    return cv2.warpAffine(plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    m = np.array([[p.k, 0, p.offset[0]], [0, p.k, p.offset[1]]], np.float32)
+    return cv2.warpAffine(
+        plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
 
 
 class _Progress:
@@ -318,7 +314,7 @@ def run_engine(
     report("rig", 0.0, "Building the puppet…")
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
     rig, work = _rig(cut, placement)
-    plate_work = background_plate(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), work[1], work[2])
+    plate_work = work[3]
     plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -455,8 +451,9 @@ def _header_duration(track: MotionTrack) -> float:
         return track.duration
 
 
-def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The rig in working pixels (the picture scaled by p.work_scale)."""
+def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The rig in working pixels (the picture scaled by p.work_scale), and (RGB, mask, the model's
+    probability, the background plate) in the same pixels."""
     s = p.work_scale
     if s < 0.999:
         h, w = cut.alpha.shape
@@ -472,7 +469,8 @@ def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, 
     margin = 2.0 * GRID / p.k + 2.0
     if torso_length(lm) < 8:
         raise EngineError("The character is too small in the picture to be animated (its torso is a few pixels).")
-    rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands)
+    plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
+    rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands, backdrop=plate)
     if not rig.layers:
         raise EngineError("The character could not be cut out of the picture (its mask is empty).")
-    return rig, (rgb, alpha >= 0.5, prob)
+    return rig, (rgb, alpha >= 0.5, prob, plate)

@@ -236,7 +236,22 @@ def hand_shape(pts: dict[str, np.ndarray], side: str, forearm: float) -> tuple[n
 PALM = (0, 1, 2, 5, 9, 13, 17)
 FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
 FINGER_RADIUS = 0.16  # a finger's half-width, as a share of the palm's length (wrist to middle knuckle)
+EDGE_ALPHA = 0.15  # below this opacity an edge pixel's own colour is not recovered (too little of it)
 HAND_COLOUR_SIGMA = 3.0  # how far in colour (standard deviations) a pixel of the hand's shape may be
+
+
+def decontaminate(bgr: np.ndarray, alpha: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """The character's own colour at its soft edge: a pixel there is alpha * F + (1 - alpha) * B,
+    so F = (I - (1 - alpha) * B) / alpha with B the background plate (the compositing equation
+    solved for F, clipped). Where alpha is tiny the pixel is left as it is."""
+    a = alpha[..., None].astype(np.float32)
+    edge = (alpha > EDGE_ALPHA) & (alpha < 0.99)
+    if not edge.any():
+        return bgr
+    fg = (bgr - (1.0 - a) * backdrop.astype(np.float32)) / np.maximum(a, EDGE_ALPHA)
+    out = bgr.copy()
+    out[edge] = np.clip(fg[edge], 0.0, 255.0)
+    return out
 
 
 def hand_mask(shape: tuple[int, int], hand: np.ndarray) -> np.ndarray:
@@ -500,9 +515,11 @@ def build_rig(
     seen: np.ndarray,
     margin: float,
     hands: dict[str, np.ndarray | None] | None = None,
+    backdrop: np.ndarray | None = None,
 ) -> Rig:
     """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
-    `hands` as Cutout.hands, in the same pixels).
+    `hands` as Cutout.hands, in the same pixels; `backdrop`, the background plate (BGR), takes the
+    background's colour out of the character's soft edge: no halo once it moves elsewhere).
 
     margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
     cuts the character's outline.
@@ -513,6 +530,8 @@ def build_rig(
     torso = torso_length(lm)
     radii = limb_radii(mask, pts, torso)
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
+    if backdrop is not None:
+        bgr = decontaminate(bgr, alpha, backdrop)
     hull = body_hull((h, w), pts, radii, torso)
 
     regions: dict[str, np.ndarray] = {}
@@ -769,6 +788,9 @@ def bind_points(layer: Layer, points: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return t.astype(np.int32), bary.astype(np.float32)
 
 
+TWIN = {"l_thigh": "r_thigh", "r_thigh": "l_thigh", "l_shin": "r_shin", "r_shin": "l_shin"}
+
+
 def core_points(
     name: str, pts: dict[str, np.ndarray], radii: dict[str, float], torso: float, alpha: np.ndarray, seen: np.ndarray
 ) -> np.ndarray | None:
@@ -788,6 +810,13 @@ def core_points(
         return None
     step = max(2.0, torso / 40.0)
     p = _dedupe_points(np.stack([xs, ys], axis=1).astype(np.float64), step)
+    twin = TWIN.get(name)
+    if twin is not None and len(p):
+        # legs touching in the picture: a leg's radius (from the mask's distance transform) spans
+        # both, so its core would reach into the other leg; only points nearer its own bone count
+        own = segment_distance(p, pts[BONES[name][1]], pts[BONES[name][2]])[0]
+        other = segment_distance(p, pts[BONES[twin][1]], pts[BONES[twin][2]])[0]
+        p = p[own <= other]
     return p.astype(np.float32) if len(p) >= 10 else None
 
 

@@ -136,6 +136,11 @@ def guide_mask(lm: np.ndarray, shape: tuple[int, int], scale: float = 1.0) -> tu
     return sure.astype(bool), hands.astype(bool)
 
 
+MATTE_RADIUS = 0.006  # the band around the mask's edge that is matted, as a share of the picture's long side
+MATTE_CONTRAST = 30.0  # RGB distance under which character and backdrop colours are too alike to matte
+MATTE_PLAIN = 12.0  # RGB spread of the backdrop nearby above which it is too busy to be one colour
+
+
 def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray:
     """Soft mask (float32 0..1) from the model's probability, grabCut and the pose guide."""
     h, w = prob.shape
@@ -168,8 +173,44 @@ def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray
     soft = np.clip(0.7 * up + 0.3 * prob, 0.0, 1.0)
     mask = (soft >= 0.5).astype(np.uint8)
     mask = _largest_components(mask, lm)
-    alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.8)
-    return np.clip(alpha, 0.0, 1.0)
+    return matte(rgb, mask)
+
+
+def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A soft alpha from a hard mask that follows the picture's own colour edge. In a band of
+    MATTE_RADIUS around the mask's edge each pixel's opacity is where its colour lies between the
+    local character colour F and the local backdrop colour B (the means of the sure pixels nearby,
+    inside and outside the band): alpha = (I - B).(F - B) / |F - B|^2, the compositing equation
+    I = alpha F + (1 - alpha) B solved along F - B. A mask that reached a few pixels into a plain
+    backdrop no longer cuts a rim of backdrop out with the character (a halo once it moves); where
+    F and B are too alike to tell apart, or the backdrop is busy (not one colour), the mask is kept."""
+    h, w = mask.shape
+    radius = max(2, round(MATTE_RADIUS * max(h, w)))
+    hard = mask.astype(np.uint8)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    inner = cv2.erode(hard, disc) > 0
+    outer = cv2.dilate(hard, disc) == 0
+    band = ~inner & ~outer
+    alpha = hard.astype(np.float32)
+    if band.any() and inner.any() and outer.any():
+        img = rgb.astype(np.float32)
+        sigma = 2.0 * radius
+
+        def local_mean(sure: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            weight = cv2.GaussianBlur(sure.astype(np.float32), (0, 0), sigma)
+            mean = cv2.GaussianBlur(values * sure[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
+            return mean, weight
+
+        fg, wf = local_mean(inner, img)
+        bg, wb = local_mean(outer, img)
+        spread = local_mean(outer, img * img)[0] - bg * bg  # the backdrop's own variation nearby
+        plain = spread.sum(axis=-1) < MATTE_PLAIN**2
+        d = fg - bg
+        dd = (d * d).sum(axis=-1)
+        a = ((img - bg) * d).sum(axis=-1) / np.maximum(dd, 1.0)
+        ok = band & plain & (wf > 0.02) & (wb > 0.02) & (dd > MATTE_CONTRAST**2)
+        alpha[ok] = np.clip(a[ok], 0.0, 1.0)
+    return np.clip(cv2.GaussianBlur(alpha, (0, 0), 0.6), 0.0, 1.0).astype(np.float32)
 
 
 def _largest_components(mask: np.ndarray, lm: np.ndarray) -> np.ndarray:
