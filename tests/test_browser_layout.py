@@ -82,3 +82,25 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         assert "Sent after preparing" in said and "trimmed" in said, said
         assert page.evaluate(SIDEWAYS) <= 1
         page.screenshot(path=str(shots / f"{size}-done.png"), full_page=True)
+
+        # History, with the run just made: its runs fit the screen's width (a list on a phone, whose
+        # every run wraps within the screen; the table on a desktop), nothing scrolls sideways.
+        page.evaluate("window.scrollTo(0, 0)")
+        page.get_by_role("tab", name="History").click()
+        runs = "#kmc-history-list" if size == "phone" else "#kmc-history-table"
+        page.wait_for_function(
+            "sel => document.querySelector(sel).innerText.includes('Finished')", arg=runs, timeout=30000, polling=200
+        )
+        assert page.is_visible(runs) and not page.is_visible(
+            "#kmc-history-table" if size == "phone" else "#kmc-history-list"
+        )
+        assert page.evaluate(SIDEWAYS) <= 1, f"{size}: History scrolls sideways"
+        inside = page.evaluate(
+            """sel => { const box = document.querySelector(sel);
+                const all = [box, ...box.querySelectorAll(sel === '#kmc-history-list' ? 'li' : 'table')];
+                return all.every(e => { const r = e.getBoundingClientRect();
+                    return r.width > 0 && r.left >= -1 && r.right <= window.innerWidth + 1; }); }""",
+            runs,
+        )
+        assert inside, f"{size}: History's runs go past the screen's edge"
+        page.screenshot(path=str(shots / f"{size}-history.png"), full_page=False)

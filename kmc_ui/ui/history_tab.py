@@ -48,6 +48,7 @@ class HistoryUI:
     rerun: gr.Button
     delete: gr.Button
     status: gr.Markdown
+    cards: gr.HTML  # the runs as a list, shown instead of the table on a narrow screen (CSS in render.py)
 
 
 def build_history_tab(studio: Studio) -> HistoryUI:
@@ -55,7 +56,15 @@ def build_history_tab(studio: Studio) -> HistoryUI:
     with gr.Row():
         refresh = gr.Button(t("refresh"), size="sm", elem_id="kmc-history-refresh")
         pick = gr.Dropdown([], label=t("open_run"), elem_id="kmc-history-pick", scale=4)
-    table = gr.Dataframe(headers=COLUMNS, interactive=False, elem_id="kmc-history-table", wrap=True)
+    # Widths as shares of the table's: all seven columns fit the page's width, each cell wrapping.
+    table = gr.Dataframe(
+        headers=COLUMNS,
+        interactive=False,
+        elem_id="kmc-history-table",
+        wrap=True,
+        column_widths=["11%", "27%", "12%", "13%", "7%", "15%", "15%"],
+    )
+    cards = gr.HTML(elem_id="kmc-history-list")
     status = gr.Markdown(elem_id="kmc-history-status")
     with gr.Row():
         # Shown by the run picked: Resume only for a hosted task that can still be fetched, Stop only
@@ -72,7 +81,7 @@ def build_history_tab(studio: Studio) -> HistoryUI:
         download = gr.File(label=t("result"), interactive=False, elem_id="kmc-history-download", height=80)
         record = gr.Markdown(elem_id="kmc-history-record")
     return HistoryUI(
-        refresh, table, pick, player, image, record, report, plot, download, resume, stop, rerun, delete, status
+        refresh, table, pick, player, image, record, report, plot, download, resume, stop, rerun, delete, status, cards
     )
 
 
@@ -186,6 +195,23 @@ def _table(rows: list[list[Any]], lang: str) -> Any:
     return {"data": rows, "headers": COLUMNS_ZH} if lang == "zh" else rows
 
 
+def cards_html(rows: list[list[Any]], lang: str = "en") -> str:
+    """The runs (History rows) as a list for a narrow screen: when and the status sentence, then the
+    backend, the settings and the cost, each wrapping within the screen's width (no ids: the picker
+    above names each run)."""
+    if not rows:
+        return "<p class='kmc-runs-none'>" + pick(lang, "No runs yet.", "还没有运行记录。") + "</p>"
+    items = []
+    for when, status, backend, settings, usd, _task, _run in rows:
+        cost = f" · ${html.escape(str(usd))}" if usd != "" else ""
+        items.append(
+            f"<li><b>{html.escape(str(when))}</b> · {html.escape(str(status))}"
+            f"<br><small>{html.escape(str(backend))} · {html.escape(str(settings))}{cost}</small></li>"
+        )
+    label = pick(lang, "Runs", "运行记录")
+    return f"<ul class='kmc-runs' aria-label='{label}'>{''.join(items)}</ul>"
+
+
 def wire_history(
     studio: Studio,
     ui: HistoryUI,
@@ -194,12 +220,13 @@ def wire_history(
     studio_inputs: list[gr.components.Component],
     after_run: Any,
 ) -> None:
-    def listing(request: gr.Request) -> tuple[Any, Any]:
+    def listing(request: gr.Request) -> tuple[Any, str, Any]:
         lang = lang_of(request)
         runs = studio.history.list(visitor(studio, request))
         choices = [(_label(r, lang), r["run_id"]) for r in runs]
         rows = [_row(r, lang, studio.live_text(r)) for r in runs]
-        return _table(rows, lang), gr.update(choices=choices, value=choices[0][1] if choices else None)
+        picked = gr.update(choices=choices, value=choices[0][1] if choices else None)
+        return _table(rows, lang), cards_html(rows, lang), picked
 
     def open_run(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         lang = lang_of(request)
@@ -243,7 +270,7 @@ def wire_history(
     detail = [ui.player, ui.image, ui.record, ui.download, ui.status, ui.report, ui.plot]
     buttons = [ui.resume, ui.stop, ui.rerun, ui.delete]
     for trigger in (ui.refresh.click, after_run.then):
-        trigger(listing, None, [ui.table, ui.pick], api_visibility="private")
+        trigger(listing, None, [ui.table, ui.cards, ui.pick], api_visibility="private")
     ui.pick.change(open_run, [ui.pick], [*detail, *buttons], api_visibility="private").then(
         open_report,
         [ui.pick],
@@ -321,9 +348,9 @@ def wire_history(
 
     def delete(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         deleted = bool(run_id) and studio.history.delete(visitor(studio, request), run_id)
-        rows, choices = listing(request)
+        rows, cards, choices = listing(request)
         said = "Deleted the run and its files." if deleted else "Pick a run first."
-        return rows, choices, translate(said, lang_of(request))
+        return rows, cards, choices, translate(said, lang_of(request))
 
-    ui.delete.click(delete, [ui.pick], [ui.table, ui.pick, ui.status], api_visibility="private")
-    tabs.select(listing, None, [ui.table, ui.pick], api_visibility="private")
+    ui.delete.click(delete, [ui.pick], [ui.table, ui.cards, ui.pick, ui.status], api_visibility="private")
+    tabs.select(listing, None, [ui.table, ui.cards, ui.pick], api_visibility="private")

@@ -47,6 +47,17 @@ CSS = """
   #kmc-action-row > #kmc-cost {flex: 1 1 100%; order: -1;}
 }
 #kmc-status:empty {display: none;}
+/* History: the table on a wide screen, the same runs as a list on a narrow one (seven columns do not
+   fit 390 px; the list wraps within the screen). */
+#kmc-history-list {display: none !important;}
+#kmc-history-list .kmc-runs {list-style: none; margin: 0 !important; padding: 0 !important;}
+#kmc-history-list .kmc-runs li {margin: 0 0 6px 0 !important; padding: 8px 10px;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; overflow-wrap: anywhere;}
+#kmc-history-table [role=gridcell], #kmc-history-table td {overflow-wrap: anywhere;}
+@media (max-width: 640px) {
+  #kmc-history-table {display: none !important;}
+  #kmc-history-list {display: block !important;}
+}
 /* The findings are redrawn on every input change and again by the body check: Gradio still mounts its
    status tracker ("processing | 0.5/1.1s") in each box, only faded out, where a screen reader and a
    page's text still find it. Never a timer there, at any opacity. */
