@@ -247,7 +247,7 @@ def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) ->
     placement, _ = place("video", "std", off_cut, motion, track)
     rig, work = _rig(off_cut, placement)
     plate_work = background_plate(np.ascontiguousarray(work[0][..., ::-1]), work[1], work[2])
-    plate = plate_for("video", plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
+    plate = plate_for("video", plate_work, placement)
     _, lm, report = calibrate(off_cut, placement, rig, motion, plate)
     before = float(np.linalg.norm(off[13, :2] - true))
     after = float(np.linalg.norm(lm[13, :2] - true))

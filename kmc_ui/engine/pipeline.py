@@ -241,7 +241,7 @@ def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:
     return targets
 
 
-def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, root_work: np.ndarray) -> np.ndarray:
+def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndarray:
     """The background plate in the output frame. For `image` it is the picture scaled. For
     `video` the picture moves with the character at the character's own scale, so the filled-in
     place where the character stood stays under the character (zooming the plate to cover the
@@ -315,15 +315,13 @@ def run_engine(
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
     rig, work = _rig(cut, placement)
     plate_work = work[3]
-    plate = plate_for(job.orientation, plate_work, placement, L.midpoint(rig.landmarks, *L.HIPS))
+    plate = plate_for(job.orientation, plate_work, placement)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, "Calibrating the puppet's joints…")
     rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate)
-    root = L.midpoint(rig.landmarks, *L.HIPS)
-    plate = plate_for(job.orientation, plate_work, placement, root)
     hole = plate_hole(work[1], work[2]).astype(np.uint8) * 255
-    filled = plate_for(job.orientation, cv2.cvtColor(hole, cv2.COLOR_GRAY2BGR), placement, root)[..., 0] > 127
+    filled = plate_for(job.orientation, cv2.cvtColor(hole, cv2.COLOR_GRAY2BGR), placement)[..., 0] > 127
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
