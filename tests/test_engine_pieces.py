@@ -208,3 +208,16 @@ def test_the_backdrop_is_taken_out_of_a_soft_edge() -> None:
     assert np.allclose(out[0, 0], fg, atol=0.5)
     assert np.allclose(out[0, 1], fg, atol=0.5)  # the half-covered pixel: the character's own colour
     assert np.allclose(out[0, 2], picture[0, 2])  # too little of the character to recover: left as is
+
+
+def test_only_a_fill_inside_a_textured_backdrop_counts_as_a_smear() -> None:
+    from kmc_ui.engine.inpaint import smear_prone
+
+    hole = np.zeros((300, 300), bool)
+    hole[60:240, 110:190] = True  # where the character stood
+    shaded = np.repeat(np.linspace(60, 220, 300, dtype=np.float32)[:, None], 300, axis=1)
+    plain = np.dstack([shaded] * 3).astype(np.uint8)  # a smoothly shaded wall: the row fill matches it
+    noise = np.random.default_rng(0).integers(0, 255, (300, 300, 3), dtype=np.uint8)
+    busy = cv2.GaussianBlur(noise, (0, 0), 1.0)  # foliage, crowds, fireworks: a row fill smears there
+    assert not smear_prone(plain, hole).any()
+    assert smear_prone(busy, hole).mean() / hole.mean() > 0.95

@@ -35,7 +35,8 @@ SHADOW_BLUR = 0.025
 # Artefact measures (docs/engine.md "Seeing the failures"): a limb axis point the character does
 # not cover is a break; a grid cell whose texture coordinate jumps from its neighbour's by more
 # than TEAR_JUMP times the expected step is a tear (a fold drawn from two places: stair-steps,
-# pulled-in hair); the filled-in background where the character stood, left uncovered, is exposed.
+# pulled-in hair); the filled-in background where the character stood, left uncovered where its
+# surroundings are not one plain colour (there the row fill shows as a smear), is exposed.
 TEAR_JUMP = 6.0
 LIMB_CHAINS = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28))
 AXIS_SAMPLES = 9  # points per bone, joints included
@@ -47,7 +48,7 @@ class FrameStats:
     flipped: float  # share of the mesh's rest area in inverted triangles
     breaks: float = 0.0  # share of the limbs' axis points (joint to joint) left uncovered
     tears: float = 0.0  # share of the mesh layers' drawn cells at a texture jump
-    exposed: float = 0.0  # share of the frame showing the filled-in background, uncovered
+    exposed: float = 0.0  # share of the frame showing the filled-in background where it smears, uncovered
 
     @property
     def torn(self) -> bool:

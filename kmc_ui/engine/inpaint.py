@@ -55,6 +55,24 @@ def plate_hole(mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray:
     return grow_mask(hole, max(2, round(PLATE_GROW * mask.shape[0])))
 
 
+SMEAR_SPREAD = 6.0  # RGB texture of the backdrop around a hole above which a row fill shows as a smear
+SMEAR_SIGMA = 0.04  # the neighbourhood that spread is measured over, as a share of the picture's height
+
+
+def smear_prone(bgr: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The hole's pixels whose surroundings have texture (the local energy of the backdrop's fine
+    detail above SMEAR_SPREAD): there the row fill shows as a smear once uncovered. On a plain or
+    smoothly shaded backdrop the fill cannot be told from it. Measured over the known pixels only
+    (normalised convolution)."""
+    known = (~hole).astype(np.float32)
+    sigma = max(2.0, SMEAR_SIGMA * hole.shape[0])
+    img = bgr.astype(np.float32)
+    detail = img - cv2.GaussianBlur(img, (0, 0), 2.0)  # texture, not gradients (a row fill keeps those)
+    weight = np.maximum(cv2.GaussianBlur(known, (0, 0), sigma), 1e-6)
+    energy = cv2.GaussianBlur((detail * detail).sum(axis=-1) * known, (0, 0), sigma) / weight
+    return hole & (np.sqrt(energy) > SMEAR_SPREAD)
+
+
 def background_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray:
     """The picture with the character removed (uint8 BGR, same size). `prob`, the segmentation
     model's probability, widens the hole to the faint parts (glow, wisps) the mask leaves out."""

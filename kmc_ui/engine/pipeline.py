@@ -26,7 +26,7 @@ from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
-from kmc_ui.engine.inpaint import background_plate, plate_hole
+from kmc_ui.engine.inpaint import background_plate, plate_hole, smear_prone
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.rig import Rig, build_rig, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out
@@ -320,8 +320,10 @@ def run_engine(
     t0 = time.perf_counter()
     report("rig", 0.5, "Calibrating the puppet's joints…")
     rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate)
-    hole = plate_hole(work[1], work[2]).astype(np.uint8) * 255
-    filled = plate_for(job.orientation, cv2.cvtColor(hole, cv2.COLOR_GRAY2BGR), placement)[..., 0] > 127
+    # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does not)
+    smear = smear_prone(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]))
+    filled = plate_for(job.orientation, cv2.cvtColor(smear.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR), placement)
+    filled = filled[..., 0] > 127
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
