@@ -51,6 +51,7 @@ from kmc_ui.engine.motion import (
     MotionTrack,
     _fresh_landmarker,
     _reason,
+    cached_track,
     fuse_readings,
     pose_frame,
     read_pose,
@@ -146,17 +147,7 @@ def _cached(key: str, path: Path, cache_dir: Path | None) -> tuple[MotionTrack, 
     if got is None:
         return None
     arrays, meta = got
-    track = MotionTrack(
-        str(path),
-        int(meta["w"]),
-        int(meta["h"]),
-        float(meta["fps"]),
-        str(meta["rate"]),
-        arrays["times"],
-        arrays["track"].astype(np.float32),
-        float(meta["duration"]),
-        bool(meta["audio"]),
-    )
+    track = cached_track(path, arrays, meta, "track")
     return track, replace(track, landmarks=arrays["fused"].astype(np.float32))
 
 

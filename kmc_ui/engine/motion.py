@@ -61,11 +61,8 @@ class MotionTrack:
         return np.isfinite(self.landmarks[:, :, 0]).all(axis=1)
 
 
-def _from_disk(cache_dir: Path | None, key: str, path: Path) -> MotionTrack | None:
-    got = _cache.disk_get(cache_dir, key)
-    if got is None:
-        return None
-    arrays, meta = got
+def cached_track(path: Path, arrays: dict[str, np.ndarray], meta: dict, landmarks: str = "landmarks") -> MotionTrack:
+    """A MotionTrack from a pose-cache entry (its arrays and meta), landmarks from `arrays[landmarks]`."""
     return MotionTrack(
         str(path),
         int(meta["w"]),
@@ -73,10 +70,15 @@ def _from_disk(cache_dir: Path | None, key: str, path: Path) -> MotionTrack | No
         float(meta["fps"]),
         str(meta["rate"]),
         arrays["times"],
-        arrays["landmarks"].astype(np.float32),
+        arrays[landmarks].astype(np.float32),
         float(meta["duration"]),
         bool(meta["audio"]),
     )
+
+
+def _from_disk(cache_dir: Path | None, key: str, path: Path) -> MotionTrack | None:
+    got = _cache.disk_get(cache_dir, key)
+    return None if got is None else cached_track(path, *got)
 
 
 def _rotation(frame: Any) -> int:
