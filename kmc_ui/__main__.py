@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     host = make_media_host(settings)
     studio = Studio(settings, make_backends(settings, host), media_host=host)
+    studio.read_ahead = False  # no motion report here: nothing to read ahead for
     with tempfile.TemporaryDirectory() as tmp:
         try:
             image = _local(args.image, settings, Path(tmp) / "image", LIMITS.image_max_bytes * 5, "Image")

@@ -136,6 +136,10 @@ class Studio:
         self.history = history or History(settings.data_dir, settings.database_url)
         self.media_host = media_host  # for backends built with a session's own keys
         self.poll = poll or PollPolicy()  # how often a running task is checked (tests pass a faster one)
+        # read a submitted run's reference for its motion report while the result is made (the page
+        # shows a report after every result); the CLI never reports, and a process that exits while
+        # that reading runs in mediapipe's native code can crash on the way out, so it turns this off
+        self.read_ahead = True
         self.work_dir = Path(settings.data_dir) / "prepared"
         self.cache_dir = Path(settings.data_dir) / "cache"
         from kmc_ui.fair import FairScheduler  # one pose worker, visitors served in turn (kmc_ui/fair.py)
@@ -497,9 +501,10 @@ class Studio:
                 self._record_run(owner, run_id, backend.name, inputs, image_path, video_path, est, seconds, extra)
                 # the reference's side of the motion report, read while the result is made: the
                 # report after the result then reads only the result (never raises)
-                from kmc_ui.engine.agreement import read_reference_ahead
+                if self.read_ahead:
+                    from kmc_ui.engine.agreement import read_reference_ahead
 
-                read_reference_ahead(video_path, self.cache_dir)
+                    read_reference_ahead(video_path, self.cache_dir)
             except OSError as exc:
                 if not is_disk_full(exc):
                     raise
