@@ -181,7 +181,7 @@ def test_chinese_ui_text_follows_the_browser_language(
         zh.wait_for_function(
             "document.querySelector('#kmc-history-table') && "
             "document.querySelector('#kmc-history-table').innerText.includes('完成')",
-            timeout=20000,
+            timeout=60000,
         )
         assert "状态" in zh.inner_text("#kmc-history-table")
     finally:
