@@ -26,10 +26,12 @@ from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
 from kmc_ui.ui.runtime_text import lang_of, pick, translate
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
+from kmc_ui.ui.studio_tab import INPUT_NAMES
 
 COLUMNS = ["When", "Status", "Backend", "Settings", "Cost (USD)", "Task id", "Run id"]
 COLUMNS_ZH = ["时间", "状态", "后端", "设置", "费用（美元）", "任务 ID", "运行 ID"]
 ORIENTATION_ZH = {"video": "跟随视频", "image": "保持图片朝向"}
+RERUN_INPUTS = len(INPUT_NAMES)  # Re-run fills the Studio tab's inputs, in that order
 
 
 @dataclass
@@ -212,15 +214,18 @@ def cards_html(rows: list[list[Any]], lang: str = "en") -> str:
     return f"<ul class='kmc-runs' aria-label='{label}'>{''.join(items)}</ul>"
 
 
-def wire_history(
-    studio: Studio,
-    ui: HistoryUI,
-    *,
-    tabs: gr.Tabs,
-    studio_inputs: list[gr.components.Component],
-    after_run: Any,
-) -> None:
-    def listing(request: gr.Request) -> tuple[Any, str, Any]:
+class HistoryHandlers:
+    """The History tab's event handlers for one studio (methods, so Gradio sees their gr.Request;
+    a test calls them directly). `resuming`: each page's running resume, so Stop ends it from the
+    server side. Every method finds its visitor on the server and looks a run up by the id the page
+    names within that visitor's History only."""
+
+    def __init__(self, studio: Studio, resuming: Stops | None = None) -> None:
+        self.studio = studio
+        self.resuming = resuming or Stops()
+
+    def listing(self, request: gr.Request) -> tuple[Any, str, Any]:
+        studio = self.studio
         lang = lang_of(request)
         runs = studio.history.list(visitor(studio, request))
         choices = [(_label(r, lang), r["run_id"]) for r in runs]
@@ -228,9 +233,9 @@ def wire_history(
         picked = gr.update(choices=choices, value=choices[0][1] if choices else None)
         return _table(rows, lang), cards_html(rows, lang), picked
 
-    def open_run(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def open_run(self, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         lang = lang_of(request)
-        r = studio.history.get(visitor(studio, request), run_id) if run_id else None
+        r = self.studio.history.get(visitor(self.studio, request), run_id) if run_id else None
         if not r:
             return player_value(None, None), None, "", None, "", "", gr.update(visible=False), *_buttons(None)
         inputs = r.get("inputs") or {}
@@ -253,9 +258,10 @@ def wire_history(
             *_buttons(r),
         )
 
-    def open_report(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def open_report(self, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         """A reopened finished run whose report was never made (closed page, batch): made now, on the
         report slot, beside the player that already plays."""
+        studio = self.studio
         lang = lang_of(request)
         own = visitor(studio, request)
         r = studio.history.get(own, run_id) if run_id else None
@@ -267,22 +273,8 @@ def wire_history(
         plot = render.plot_update(served(report.get("plot_path")), lang)
         return value, report_text(fresh, lang), plot
 
-    detail = [ui.player, ui.image, ui.record, ui.download, ui.status, ui.report, ui.plot]
-    buttons = [ui.resume, ui.stop, ui.rerun, ui.delete]
-    for trigger in (ui.refresh.click, after_run.then):
-        trigger(listing, None, [ui.table, ui.cards, ui.pick], api_visibility="private")
-    ui.pick.change(open_run, [ui.pick], [*detail, *buttons], api_visibility="private").then(
-        open_report,
-        [ui.pick],
-        [ui.player, ui.report, ui.plot],
-        api_visibility="private",
-        concurrency_limit=1,
-        concurrency_id="report",
-    )
-
-    resuming = Stops()  # each page's running resume, so Stop ends it from the server side
-
-    def resume(run_id: str | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+    def resume(self, run_id: str | None, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        studio = self.studio
         lang = lang_of(request)
         own = visitor(studio, request)
         if not run_id:
@@ -296,7 +288,7 @@ def wire_history(
             return render.stopped_md(record, backend.label if backend else "", p, lang)
 
         last = None
-        for p, closed in resuming.run(
+        for p, closed in self.resuming.run(
             session_of(request), lambda stop: studio.resume(own, run_id, cancel=stop), ended_by_itself, closing
         ):
             if closed:
@@ -309,27 +301,18 @@ def wire_history(
         value = result_player(r, sentence(r, lang), report, lang)
         yield (render.progress_md(last, lang) if last else ""), value, served(r.get("output")), *_buttons(r)
 
-    def queued(run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:
-        resuming.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
+    def queued(self, run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:
+        self.resuming.expect(session_of(request))  # accepted into the queue: Stop can end it before it starts
         return [gr.validate(True, "")]  # one per input: nothing here can be wrong
 
-    ui.resume.click(
-        resume,
-        [ui.pick],
-        [ui.status, ui.player, ui.download, *buttons],
-        validator=queued,
-        api_visibility="private",
-    )
+    def stopped(self, request: gr.Request) -> Any:
+        return stop_answer(self.resuming.stop(session_of(request)), lang_of(request))
 
-    def stopped(request: gr.Request) -> Any:
-        return stop_answer(resuming.stop(session_of(request)), lang_of(request))
-
-    ui.stop.click(stopped, None, ui.status, api_visibility="private")
-
-    def rerun(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        r = studio.history.get(visitor(studio, request), run_id) if run_id else None
+    def rerun(self, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """The run's inputs and settings back on the Studio tab (its inputs, INPUT_NAMES), then that tab."""
+        r = self.studio.history.get(visitor(self.studio, request), run_id) if run_id else None
         if not r:
-            return (*(gr.skip() for _ in studio_inputs), gr.skip())
+            return (*(gr.skip() for _ in range(RERUN_INPUTS)), gr.skip())
         s, inputs = r.get("settings") or {}, r.get("inputs") or {}
         values = [
             served(inputs.get("image")),
@@ -344,13 +327,44 @@ def wire_history(
         ]
         return (*values, gr.Tabs(selected="studio"))
 
-    ui.rerun.click(rerun, [ui.pick], [*studio_inputs, tabs], api_visibility="private")
-
-    def delete(run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        deleted = bool(run_id) and studio.history.delete(visitor(studio, request), run_id)
-        rows, cards, choices = listing(request)
+    def delete(self, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        deleted = bool(run_id) and self.studio.history.delete(visitor(self.studio, request), run_id)
+        rows, cards, choices = self.listing(request)
         said = "Deleted the run and its files." if deleted else "Pick a run first."
         return rows, cards, choices, translate(said, lang_of(request))
 
-    ui.delete.click(delete, [ui.pick], [ui.table, ui.cards, ui.pick, ui.status], api_visibility="private")
+
+def wire_history(
+    studio: Studio,
+    ui: HistoryUI,
+    *,
+    tabs: gr.Tabs,
+    studio_inputs: list[gr.components.Component],
+    after_run: Any,
+    handlers: HistoryHandlers | None = None,
+) -> None:
+    h = handlers or HistoryHandlers(studio)
+    listing = h.listing  # one function for its three triggers: one concurrency group, as before
+    detail = [ui.player, ui.image, ui.record, ui.download, ui.status, ui.report, ui.plot]
+    buttons = [ui.resume, ui.stop, ui.rerun, ui.delete]
+    for trigger in (ui.refresh.click, after_run.then):
+        trigger(listing, None, [ui.table, ui.cards, ui.pick], api_visibility="private")
+    ui.pick.change(h.open_run, [ui.pick], [*detail, *buttons], api_visibility="private").then(
+        h.open_report,
+        [ui.pick],
+        [ui.player, ui.report, ui.plot],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="report",
+    )
+    ui.resume.click(
+        h.resume,
+        [ui.pick],
+        [ui.status, ui.player, ui.download, *buttons],
+        validator=h.queued,
+        api_visibility="private",
+    )
+    ui.stop.click(h.stopped, None, ui.status, api_visibility="private")
+    ui.rerun.click(h.rerun, [ui.pick], [*studio_inputs, tabs], api_visibility="private")
+    ui.delete.click(h.delete, [ui.pick], [ui.table, ui.cards, ui.pick, ui.status], api_visibility="private")
     tabs.select(listing, None, [ui.table, ui.cards, ui.pick], api_visibility="private")
