@@ -334,6 +334,36 @@ class Studio:
         self._pose_pool.submit("", warm_up, self.cache_dir)
 
     # ------------------------------------------------------------ preparation
+    def trim_end(self, inputs: Inputs, duration: float) -> tuple[float | None, bool]:
+        """Where the clip sent ends, and whether that is before a cut, for a clip with a cut (the body
+        check's suggested window, kmc_ui/checks/trim.py): before the first cut after the trim start;
+        with the start past that cut, the rest of the clip from the start (at most the longest clip);
+        (None, False) when the clip has no cut, or the start lies before the shot the suggestion
+        keeps (the visitor's choice is sent as it is). Read from the body check's analyses (cached
+        on disk by content: milliseconds after a check), else analysed on the pose worker."""
+        from kmc_ui.checks.pose import window_seconds
+        from kmc_ui.checks.trim import trim_for
+
+        if not inputs.video:
+            return None, False
+        body = self.body_cached(inputs)
+        trim = body.trim if body is not None else None
+        if trim is None:
+            args = (inputs.image, inputs.video, inputs.orientation)
+            try:
+                trim = self._pose_pool.submit(
+                    "", trim_for, *args, cache_dir=self.cache_dir, trim_start=inputs.trim_start
+                ).result()
+            except RuntimeError:  # shutting down: send the window as chosen
+                return None, False
+        if trim is None or trim.cut is None:
+            return None, False
+        if trim.cut <= inputs.trim_start + 0.05:  # the start is past the cut
+            return min(duration, inputs.trim_start + window_seconds(inputs.orientation)), False
+        if trim.shot > inputs.trim_start + 0.05:
+            return None, False
+        return trim.end, True
+
     def prepare(self, inputs: Inputs, cancel: threading.Event | None = None) -> PrepareReport:
         """The files to send, fixed where needed; `cancel` stops a running transcode
         (PreparationCancelled is raised)."""
@@ -353,6 +383,7 @@ class Studio:
                 errors.append(DISK_FULL_PREPARE if is_disk_full(exc) else str(exc))
         if report.video and report.video.ok and report.video.has_video:
             try:
+                end, before_cut = self.trim_end(inputs, report.video.duration)
                 vid = prepare_video(
                     report.video,
                     inputs.orientation,
@@ -360,6 +391,8 @@ class Studio:
                     out_dir=self.work_dir,
                     keep_sound=inputs.keep_sound,
                     cancel=cancel,
+                    end=end,
+                    before_cut=before_cut,
                 )
                 # The file that will be sent is decoded once (its first keyframe): corrupt picture
                 # data is caught here, while the instant checks stay header-only.

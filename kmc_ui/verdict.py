@@ -28,12 +28,15 @@ OVER_TOLERANCE_S = 0.005  # a clip this little over the longest length is not tr
 
 @dataclass(frozen=True)
 class TrimWindow:
-    """The trim start's range: shown (and used by preparing) only when the clip is too long."""
+    """The trim start's range: shown (and used by preparing) when the clip is too long or has a cut."""
 
     over: bool = False  # the clip is longer than the orientation allows: preparing trims it
-    max_start: float = 1.0  # the latest start that still leaves the longest clip (1 when not over)
+    max_start: float = 1.0  # the latest start that still leaves the longest (or, for a cut, the shortest) clip
     start: float | None = None  # the body check's suggested start (the slider's default), None: no suggestion
     reason: str = ""  # why that start (one line)
+    cut: float | None = None  # the cut after the start: preparing ends the clip before it (Studio.cut_end)
+    shown: bool = False  # the trim start is offered: over, a cut, or the visitor already moved it
+
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Verdict:
     @property
     def changes(self) -> bool:
         """Preparing will change a file: the clip is trimmed, or a finding is fixed by preparing."""
-        return self.trim.over or any(f.auto_fix for f in self.findings)
+        return self.trim.over or self.trim.cut is not None or any(f.auto_fix for f in self.findings)
 
 
 def unfixable(findings: list[Finding]) -> list[Finding]:
@@ -80,12 +83,21 @@ def trim_window(inputs: Inputs, report: CheckReport, body: BodyReport | None) ->
     """Where the trim start may go; the body check's suggested start when trimming matters and the
     visitor has not chosen a start."""
     video, max_s = report.video, longest_clip(inputs.orientation)
-    over = video is not None and video.ok and video.duration > max_s + OVER_TOLERANCE_S
-    max_start = max(0.1, round(video.duration - max_s, 1)) if over and video is not None else 1.0
+    readable = video is not None and video.ok
+    over = readable and video is not None and video.duration > max_s + OVER_TOLERANCE_S
     suggestion = body.trim if body else None
+    cut = suggestion.cut if suggestion is not None and readable else None
+    if over and video is not None:
+        max_start = max(0.1, round(video.duration - max_s, 1))
+    elif readable and video is not None and (cut is not None or inputs.trim_start):
+        max_start = max(0.1, round(video.duration - LIMITS.video_min_seconds, 1))
+    else:
+        max_start = 1.0
+    shown = over or (readable and (cut is not None or inputs.trim_start > 0))
     if suggestion is None or not suggestion.needed or inputs.trim_start:
-        return TrimWindow(over, max_start)
-    return TrimWindow(over, max_start, min(round(suggestion.start, 1), max_start), suggestion.reason)
+        return TrimWindow(over, max_start, cut=cut, shown=shown)
+    start = min(round(suggestion.start, 1), max_start)
+    return TrimWindow(over, max_start, start, suggestion.reason, cut, shown)
 
 
 def judge(inputs: Inputs, report: CheckReport, body: BodyReport | None = None) -> Verdict:

@@ -5,6 +5,7 @@ ffmpeg, analysed by the real body checks (mediapipe); the studio's body check ca
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +87,42 @@ def test_the_studio_body_check_carries_the_suggestion(media: dict[str, Path], tm
     assert report.trim is not None and report.trim.end < 6.0
     assert any(f.code == "pose_video_cut" for f in report.findings)
     assert np.isfinite(report.trim.start)
+
+
+def test_prepare_ends_the_clip_before_the_cut(media: dict[str, Path], tmp_path: Path) -> None:
+    """A 9 s clip with a cut at 6 s fits orientation `video` (30 s), yet what is sent ends before the
+    cut: the window the body check suggests, applied by preparing and said in words."""
+    from kmc_ui.media.probe import probe_video
+    from kmc_ui.verdict import judge
+
+    studio = Studio(Settings(data_dir=tmp_path / "data"), {})
+    inputs = Inputs(image=str(media["picture"]), video=str(media["cut"]), orientation="video")
+    body = studio.body_check(inputs, previews=False)
+    verdict = judge(inputs, studio.check(inputs), body)
+    assert verdict.trim.shown and not verdict.trim.over and verdict.trim.cut == pytest.approx(6.0, abs=0.2)
+    assert verdict.changes  # "What will be sent" is shown
+    start = verdict.trim.start or 0.0
+    sent = studio.prepare(replace(inputs, trim_start=start))
+    assert sent.video_path and sent.video_path != str(media["cut"])
+    got = probe_video(sent.video_path)
+    assert start + got.duration <= 6.0, (start, got.duration)
+    assert got.duration >= 3.0 - 0.05
+    assert any("ended before the cut" in a for a in sent.video_actions), sent.video_actions
+    assert_chinese(sent.video_actions)
+
+
+def test_a_start_after_the_cut_sends_the_rest_of_the_clip(media: dict[str, Path], tmp_path: Path) -> None:
+    from kmc_ui.media.probe import probe_video
+    from kmc_ui.verdict import judge
+
+    studio = Studio(Settings(data_dir=tmp_path / "data"), {})
+    whole = Inputs(image=str(media["picture"]), video=str(media["cut"]), orientation="video")
+    assert studio.trim_end(whole, 9.0)[1]  # from the start: before the cut
+    inputs = replace(whole, trim_start=6.0)
+    assert studio.trim_end(inputs, 9.0) == (9.0, False)  # past the cut: the rest of the clip
+    verdict = judge(inputs, studio.check(inputs), studio.body_check(inputs, previews=False))
+    assert verdict.trim.shown  # the slider stays under the visitor's hand
+    sent = studio.prepare(inputs)
+    got = probe_video(sent.video_path)
+    assert got.duration == pytest.approx(3.0, abs=0.15), got.duration
+    assert not any("ended before the cut" in a for a in sent.video_actions), sent.video_actions

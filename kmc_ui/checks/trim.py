@@ -38,6 +38,7 @@ class TrimSuggestion:
     cut: float | None = None  # the cut the window ends before, if any
     match: float | None = None  # distance (torso lengths) of the start pose from the picture's, None: not compared
     needed: bool = False  # the clip is longer than the orientation allows or has a cut: trimming matters
+    shot: float = 0.0  # where the shot the window lies in starts (seconds of the source video)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -103,7 +104,8 @@ def suggest_trim(
             start, match = next((t, d) for t, d in scored if d <= best + START_TOLERANCE)
     end = min(s1, start + max_s)
     needed = duration > max_s + 0.005 or bool(cuts)
-    return TrimSuggestion(round(start, 2), round(end, 2), _reason(start, end, cut, match, s0), cut, match, needed)
+    reason = _reason(start, end, cut, match, s0)
+    return TrimSuggestion(round(start, 2), round(end, 2), reason, cut, match, needed, round(s0, 2))
 
 
 def _reason(start: float, end: float, cut: float | None, match: float | None, shot_start: float) -> str:

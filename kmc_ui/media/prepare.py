@@ -136,16 +136,19 @@ def plan_video(
     start: float = 0.0,
     keep_sound: bool = True,
     limits: InputLimits = LIMITS,
+    end: float | None = None,
+    before_cut: bool = False,
 ) -> VideoPlan:
     """What prepare_video will do (plan.actions in words; plan.needed False = sent as-is).
 
     Reads the container index for keyframes; decodes nothing. `start` matters only when the
     clip is longer than the orientation allows: the window [start, start + max] is kept
-    (start is clamped so the window fits in the clip). Raises PreparationError when the video
-    has a problem preparation cannot fix.
+    (start is clamped so the window fits in the clip), or when `end` is given: the window
+    [start, end] is kept (`before_cut`: that end is before a cut, and the actions say so).
+    Raises PreparationError when the video has a problem preparation cannot fix.
     """
     refuse_unfixable(check_video(info, orientation, keep_sound, limits=limits))
-    return build_plan(info, orientation, start, keep_sound, limits)
+    return build_plan(info, orientation, start, keep_sound, limits, end=end, before_cut=before_cut)
 
 
 # ----------------------------------------------------------------------------- images
@@ -217,16 +220,20 @@ def prepare_video(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     timeout: float | None = None,
+    end: float | None = None,
+    before_cut: bool = False,
 ) -> PreparedVideo:
     """The video file to send: the source itself when it conforms, else a trimmed / remuxed /
     re-encoded file in out_dir (default: a kmc-prepared folder in the system temp dir).
+
+    end, before_cut: the window [start, end] is kept (see plan_video).
 
     progress: called with 0..1 while re-encoding (from a reader thread).
     cancel: set it to stop a running ffmpeg at once (PreparationCancelled is raised).
     timeout: seconds for one ffmpeg run (default grows with duration and frame size).
     """
     t0 = time.perf_counter()
-    plan = plan_video(info, orientation, start, keep_sound, limits)
+    plan = plan_video(info, orientation, start, keep_sound, limits, end=end, before_cut=before_cut)
     source = Path(info.path)
     if not plan.needed:
         return PreparedVideo(source, source, info, [], False, elapsed_ms(t0))
@@ -252,7 +259,8 @@ def prepare_video(
     if plan.copy:
         result, why = video_encode.copy_cut(plan, out / f"{stem}{plan.container_ext}", limits)
         if result is None:  # the copy would not conform: re-encode the wanted window instead
-            plan = build_plan(info, orientation, start, keep_sound, limits, force_reason=why)
+            again = {"force_reason": why, "end": end, "before_cut": before_cut}
+            plan = build_plan(info, orientation, start, keep_sound, limits, **again)
     notes: list[str] = []
     if result is None:
         result, notes = video_encode.encode(plan, out / f"{stem}.mp4", limits, progress, cancel, timeout)

@@ -61,8 +61,13 @@ def build_plan(
     keep_sound: bool,
     limits: InputLimits,
     force_reason: str = "",
+    end: float | None = None,
+    before_cut: bool = False,
 ) -> VideoPlan:
-    """The plan for a probed, readable video. `force_reason` forces a re-encode (and says why)."""
+    """The plan for a probed, readable video. `force_reason` forces a re-encode (and says why).
+
+    `end`: the window [start, end] is kept (at most the longest clip) when it is at least the
+    shortest clip the provider accepts; `before_cut`: that end is before a cut the body check found."""
     max_s = limits.video_max_seconds.get(orientation, limits.video_max_seconds["video"])
     reasons: list[str] = []  # why the picture must be re-encoded
 
@@ -85,16 +90,20 @@ def build_plan(
 
     trim_start: float | None = None
     trim_length: float | None = None
-    if round(info.duration, 2) > max_s:
+    chosen = end is not None and min(end, info.duration) - max(0.0, start) >= limits.video_min_seconds
+    if chosen and end is not None:
+        trim_start = max(0.0, start)
+        trim_length = min(max_s, min(end, info.duration) - trim_start)
+    elif round(info.duration, 2) > max_s:
         trim_length = max_s
         trim_start = min(max(0.0, start), max(0.0, info.duration - max_s))
-        if not reasons:
-            key = keyframe_at_or_before(info.path, trim_start)
-            if key is not None and trim_start - key <= KEYFRAME_TOLERANCE_S:
-                trim_start = key
-            else:
-                where = f"the nearest keyframe is at {key:.2f} s" if key is not None else "no keyframe was found"
-                reasons.append(f"re-encoded to start exactly at {trim_start:.2f} s ({where})")
+    if trim_start is not None and not reasons:
+        key = keyframe_at_or_before(info.path, trim_start)
+        if key is not None and trim_start - key <= KEYFRAME_TOLERANCE_S:
+            trim_start = key
+        else:
+            where = f"the nearest keyframe is at {key:.2f} s" if key is not None else "no keyframe was found"
+            reasons.append(f"re-encoded to start exactly at {trim_start:.2f} s ({where})")
 
     over_size = info.size_bytes > limits.video_max_bytes
     if over_size and not reasons:
@@ -112,6 +121,8 @@ def build_plan(
     if trim_start is not None and trim_length is not None:
         how = "cut at keyframes, no re-encode" if copy else "re-encoded"
         actions.append(f"trimmed to {trim_start:.2f}-{trim_start + trim_length:.2f} s ({how})")
+        if chosen and before_cut:
+            actions.append("ended before the cut in the clip (a second shot would confuse the motion transfer)")
     if copy and not container_ok:
         actions.append(f"remuxed {_container_label(info)} to MP4 (H.264 kept, no re-encode)")
     actions += reasons

@@ -489,7 +489,7 @@ def render_checks(verdict: Verdict, body_done: bool, lang: str = "en") -> tuple[
         cost_md = f"{head}{translate(report.estimate.text(), lang)}"
         # The billing rule goes with the findings: the action bar stays one line high.
         panel_html += f"<p><small>{html.escape(translate(BILLING_NOTE, lang))}</small></p>"
-    slider = gr.update(visible=verdict.trim.over, maximum=verdict.trim.max_start)
+    slider = gr.update(visible=verdict.trim.shown, maximum=verdict.trim.max_start)
     if verdict.trim.start is not None:  # the suggested start as the default
         slider["value"] = verdict.trim.start
         slider["info"] = translate(verdict.trim.reason, lang)

@@ -816,6 +816,10 @@ _PREPARE = [
         "截取到 {a}-{b} 秒（在关键帧处切分，未重新编码）",
     ),
     ("trimmed to {a:num}-{b:num} s (re-encoded)", "截取到 {a}-{b} 秒（已重新编码）"),
+    (
+        "ended before the cut in the clip (a second shot would confuse the motion transfer)",
+        "在视频的剪辑切换之前结束（第二个镜头会干扰动作迁移）",
+    ),
     ("remuxed {c} to MP4 (H.264 kept, no re-encode)", "将 {c} 重新封装为 MP4（保留 H.264，未重新编码）"),
     ("transcoded the video to H.264", "将视频转码为 H.264"),
     ("transcoded {c} to H.264", "将 {c} 转码为 H.264"),
