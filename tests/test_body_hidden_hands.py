@@ -28,7 +28,7 @@ from kmc_ui.findings import Finding
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import analyse_image, analyse_video
 from kmc_ui.pose.hands import FOUND, MISSING
-from tests.test_runtime_text import assert_chinese, finding_texts
+from tests.test_runtime_text import assert_findings_chinese
 
 MAN, WOMAN = "person_man_fullbody.png", "person_woman_fullbody.png"
 ARMOUR, ANIME = "character_armor_fullbody.png", "character_anime_fullbody.jpg"
@@ -170,6 +170,36 @@ def test_tucked_needs_the_wrist_against_the_body() -> None:
     assert hand_states(lm, seen, (FOUND, FOUND))[0] == "out"
 
 
+
+@pytest.mark.parametrize(
+    ("case", "left", "right"),
+    [
+        # arms crossed over the chest: each wrist on the other side of the torso, at mid-chest
+        ("crossed arms", (290, 320), (330, 330)),
+        # hands behind the back: the wrists at the small of the back, just inside the hips' outline
+        ("behind the back", (340, 450), (280, 450)),
+    ],
+)
+def test_crossed_arms_and_hands_behind_the_back_are_tucked(
+    case: str, left: tuple[int, int], right: tuple[int, int]
+) -> None:
+    """With no hand found, a wrist resting on the torso is "tucked" wherever on it it rests; the
+    same wrists with the hands found are "shown", and wrists the pose does not see are "out"
+    (both warn against a reference that shows the hands)."""
+    lm = np.zeros((33, 4), np.float32)
+    lm[:, 3] = 1.0
+    lm[[L.L_SHOULDER, L.R_SHOULDER, L.L_HIP, L.R_HIP], :2] = [[350, 210], [270, 210], [350, 470], [270, 470]]
+    lm[[L.L_ELBOW, L.R_ELBOW], :2] = [[380, 340], [240, 340]]
+    lm[L.L_WRIST, :2], lm[L.R_WRIST, :2] = left, right
+    seen = np.ones(33, bool)
+    for wrist in (L.L_WRIST, L.R_WRIST):
+        assert L.wrist_on_torso(lm, wrist)[1] <= 0, case  # inside the torso's outline
+    assert hand_states(lm, seen, (MISSING, MISSING)) == ("tucked", "tucked"), case
+    assert hand_states(lm, seen, (FOUND, FOUND)) == ("shown", "shown"), case
+    seen[[L.L_WRIST, L.R_WRIST]] = False
+    assert hand_states(lm, seen, (MISSING, MISSING)) == ("out", "out"), case
+
+
 # ---------------------------------------------------------------- framing
 
 
@@ -225,4 +255,4 @@ def test_every_new_text_has_chinese(media: dict[str, Path], cache_dir: Path, tmp
         found += pose_findings(path, media[DANCE], cache_dir=cache_dir)
     found += pose_findings(media[MAN], media[TALK], cache_dir=cache_dir)  # a narrower motion
     assert {f.code for f in found} >= {"pose_image_hidden_limbs", "pose_framing_mismatch"}
-    assert assert_chinese(finding_texts(found)) >= 10
+    assert assert_findings_chinese(found) >= 10
