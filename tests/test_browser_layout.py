@@ -1,7 +1,8 @@
 """The Studio page's layout in a real Chromium at a desktop (1440x900) and a phone (390x844) size:
 Generate, the cost and the run's status stay in view after both uploads, nothing overflows sideways,
 "What will be sent" shows only when preparing will change a file, and Generate prepares by itself and
-says what it sent. Screenshots go to docs/ (the page as a first visitor sees it)."""
+says what it sent, and the video URL box shows its placeholder whole. Screenshots go to docs/ (the page
+as a first visitor sees it, and the URL box with Fetch at each size)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 IN_VIEW = """sel => { const r = document.querySelector(sel).getBoundingClientRect();
     return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 1; }"""
 SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+# The video URL box's placeholder shown whole: as the box's value it does not scroll, and its text
+# (measured in the box's font) fits the box's inner width.
+PLACEHOLDER_FITS = """() => { const box = document.querySelector('#kmc-video-url input, #kmc-video-url textarea');
+    const css = getComputedStyle(box), pen = document.createElement('canvas').getContext('2d');
+    pen.font = css.font;
+    const inner = box.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight);
+    const kept = box.value; box.value = box.placeholder;
+    const fits = {placeholder: box.placeholder, scrolls: box.scrollWidth > box.clientWidth,
+                  text: Math.ceil(pen.measureText(box.placeholder).width), inner: Math.floor(inner)};
+    box.value = kept; return fits; }"""
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -42,6 +53,16 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         assert page.evaluate(IN_VIEW, "#kmc-generate"), size
         assert page.evaluate(IN_VIEW, "#kmc-cost"), size
         assert page.evaluate(SIDEWAYS) <= 1, f"{size}: the page scrolls sideways"
+        url = page.evaluate(PLACEHOLDER_FITS)
+        assert url["placeholder"] and not url["scrolls"] and url["text"] <= url["inner"], (size, url)
+        page.locator("#kmc-video-url").scroll_into_view_if_needed()
+        box, fetch = (page.locator(sel).bounding_box() for sel in ("#kmc-video-url", "#kmc-fetch"))
+        assert box and fetch
+        left, top = min(box["x"], fetch["x"]) - 8, min(box["y"], fetch["y"]) - 8
+        right, bottom = max(box["x"] + box["width"], fetch["x"] + fetch["width"]) + 8, box["y"] + box["height"] + 8
+        clip = {"x": max(0, left), "y": max(0, top), "width": right - max(0, left), "height": bottom - max(0, top)}
+        page.screenshot(path=str(DOCS / f"screenshot-video-url-{size}.png"), clip=clip)  # the URL box and Fetch
+        page.evaluate("window.scrollTo(0, 0)")
         bar = page.evaluate("document.querySelector('#kmc-actions').getBoundingClientRect().height")
         assert bar <= 0.2 * height, f"{size}: the action bar takes {bar:.0f} px of {height}"
         # Nothing to change: no "What will be sent" section.

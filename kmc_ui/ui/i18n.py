@@ -43,10 +43,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "image_label": (text.IMAGE_LABEL, "角色图片（谁）"),
     "video_label": (text.VIDEO_LABEL, "动作参考视频（做什么）"),
     "video_url_label": ("…or a public video URL", "……或公开视频链接"),
-    "video_url_placeholder": (
-        "https://… (checked here, then sent to the provider as it is)",
-        "https://…（先在这里检查，再原样发送给服务商）",
-    ),
+    # The placeholder stays short enough for the box's width on a desktop and a phone
+    # (tests/test_browser_layout.py); what becomes of the URL is said in the box's info line.
+    "video_url_placeholder": ("https://…/clip.mp4", "https://…/clip.mp4"),
+    "video_url_info": ("Checked here, then sent to the provider as it is.", "先在这里检查，再原样发送给服务商。"),
     "fetch": ("Fetch", "获取"),
     "prompt_label": ("Prompt (optional, up to 2500 characters)", "提示词（可选，最多 2500 字符）"),
     "prompt_placeholder": (

@@ -306,11 +306,13 @@ def build_studio_tab(studio: Studio) -> StudioTab:
                         video_url = gr.Textbox(
                             label=t("video_url_label"),
                             placeholder=t("video_url_placeholder"),
+                            info=t("video_url_info"),
                             max_lines=1,
                             scale=4,
                             elem_id="kmc-video-url",
                         )
-                        fetch_btn = gr.Button(t("fetch"), size="sm", scale=1, elem_id="kmc-fetch")
+                        # a narrow Fetch (not Gradio's 160 px least width): the URL box gets the row
+                        fetch_btn = gr.Button(t("fetch"), size="sm", scale=1, min_width=80, elem_id="kmc-fetch")
                     video_findings = gr.HTML(elem_id="kmc-video-findings")
             prompt = gr.Textbox(
                 label=t("prompt_label"),
