@@ -225,11 +225,18 @@ class Studio:
                 inputs.image, inputs.video, inputs.orientation, cache_dir=cache, trim_start=inputs.trim_start
             )
         character = motion = None
-        if previews and inputs.image and inputs.video and not (cancel and cancel.is_set()):
+        # The character's skeleton as soon as there is a picture (with its own findings above: no video
+        # needed); the motion's only beside a video.
+        if previews and inputs.image and not (cancel and cancel.is_set()):
             window = {"start": inputs.trim_start, "max_seconds": window_seconds(inputs.orientation)}
             try:
                 png, mp4 = skeleton_preview(
-                    inputs.image, inputs.video, self.work_dir / "previews", cache_dir=cache, deadline=deadline, **window
+                    inputs.image,
+                    inputs.video or None,
+                    self.work_dir / "previews",
+                    cache_dir=cache,
+                    deadline=deadline,
+                    **window,
                 )
                 character, motion = str(png), (str(mp4) if mp4 else None)
             except Exception:  # the preview is evidence, never a blocker: findings already say why

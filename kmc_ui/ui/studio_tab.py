@@ -523,7 +523,7 @@ def keyed_method(head: Sequence[str], tail: Sequence[str], injected: dict[str, A
 
 class Characters:
     """Each page's last character skeleton preview and the picture it was drawn for, so replacing or
-    removing only the motion clip keeps it on the page (the body check draws it only beside a clip)."""
+    removing only the motion clip keeps it on the page should a body check draw none."""
 
     def __init__(self, max_pages: int = MAX_PAGES) -> None:
         self.max_pages = max_pages
@@ -583,8 +583,8 @@ class StudioHandlers:
         if character:
             self.characters.keep(session, inputs.image or "", character)
         elif inputs.image:
-            # The clip alone changed or went (a check with no clip, or none drawn for this one, draws
-            # no character): the character's skeleton still holds, so it stays on the page.
+            # The clip alone changed or went and this check drew no character (it draws one for the
+            # picture alone too, unless drawing failed): the character's skeleton still holds, so it stays.
             character = self.characters.of(session, inputs.image)
         previews = (character, served(report.motion_preview))
         return (*render_checks(self.studio.verdict(inputs, report), True, lang_of(request)), *previews)
