@@ -24,6 +24,7 @@ from kmc_ui.checks.rules import check_image
 from kmc_ui.findings import Finding
 from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.probe import probe_image
+from kmc_ui.messages import Msg
 from kmc_ui.store import RunStore, elements
 
 ORIENTATION_NOTE = (
@@ -34,6 +35,8 @@ COST_NOTE = (
     "Creating the identity Element is not on Kling's price page; it was charged 0 units in a live test. "
     "It is made once per set of pictures and reused."
 )
+ORIENTATION_MSG = Msg("element.orientation")  # ORIENTATION_NOTE as a message (kmc_ui/catalogue/findings.py)
+COST_MSG = Msg("element.cost")  # COST_NOTE as a message
 
 
 class ElementError(BackendError):
@@ -80,38 +83,35 @@ def check_pictures(paths: Sequence[str], model: str, backend: str) -> list[Findi
     out: list[Finding] = []
     if backend not in ELEMENTS.backends or model not in ELEMENTS.models:
         out.append(
-            Finding(
+            Finding.of(
                 "error",
                 "element",
                 "element_unsupported",
-                "An identity lock works only with Kling 3.0 on the Kling official API 2.0 "
-                f"(chosen: {model} on '{backend}').",
-                "Choose model v3 and the backend 'Kling official API 2.0', or remove the extra pictures.",
+                Msg("element.unsupported", {"model": model, "backend": backend}),
+                Msg("element.unsupported.fix"),
             )
         )
     if len(paths) > ELEMENTS.max_extra:
         out.append(
-            Finding(
+            Finding.of(
                 "error",
                 "element",
                 "element_too_many",
-                f"{len(paths)} extra character pictures; an identity lock takes {ELEMENTS.min_extra} to "
-                f"{ELEMENTS.max_extra} besides the character image.",
-                f"Keep the {ELEMENTS.max_extra} clearest pictures from other angles and remove the rest.",
+                Msg("element.too_many", {"n": len(paths), "lo": ELEMENTS.min_extra, "hi": ELEMENTS.max_extra}),
+                Msg("element.too_many.fix", {"hi": ELEMENTS.max_extra}),
             )
         )
     for index, path in enumerate(paths, 1):
         for finding in check_image(probe_image(path), limits=LIMITS):
             if finding.level == "hint":
                 continue
-            name = label(index)
             out.append(
-                Finding(
+                Finding.of(
                     finding.level,
                     "element",
                     "element_" + finding.code.removeprefix("image_"),
-                    f"{name}: {finding.message}",
-                    finding.fix,
+                    Msg("element.picture", {"n": index, "t_text": finding.msg or finding.message}),
+                    finding.fix_msg,
                     finding.auto_fix,
                 )
             )

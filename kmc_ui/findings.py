@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kmc_ui.messages import Msg, render
 
 Level = Literal["error", "warning", "hint"]
 InputName = Literal["image", "video", "prompt", "pair", "element"]
@@ -19,9 +21,35 @@ class Finding:
     message: str  # what is wrong, with the measured value and the limit
     fix: str = ""  # how to fix it
     auto_fix: bool = False  # the preparation step can fix it without guessing
+    # The same two sentences as data (kmc_ui/messages.py): a page renders them in its own language.
+    msg: Msg | None = field(default=None, compare=False, repr=False)
+    fix_msg: Msg | None = field(default=None, compare=False, repr=False)
 
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+    @classmethod
+    def of(
+        cls, level: Level, input: InputName, code: str, msg: Msg, fix: Msg | None = None, auto_fix: bool = False
+    ) -> Finding:
+        """A finding from its messages: `message` and `fix` are their English rendering."""
+        return cls(level, input, code, render(msg, "en"), render(fix, "en") if fix else "", auto_fix, msg, fix)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready. Besides the English, the message's code and parameters (and the fix's) when the
+        finding has them, so an API client can word it itself."""
+        out: dict[str, Any] = {
+            "level": self.level,
+            "input": self.input,
+            "code": self.code,
+            "message": self.message,
+            "fix": self.fix,
+            "auto_fix": self.auto_fix,
+        }
+        if self.msg is not None:
+            msg = self.msg.to_dict()
+            out["message_code"], out["params"] = msg["code"], msg["params"]
+        if self.fix_msg is not None:
+            fix = self.fix_msg.to_dict()
+            out["fix_code"], out["fix_params"] = fix["code"], fix["params"]
+        return out
 
     def text(self) -> str:
         tail = f" Fix: {self.fix}" if self.fix else ""

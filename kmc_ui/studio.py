@@ -22,7 +22,7 @@ import numpy as np
 from kmc_ui.backends.base import Backend
 from kmc_ui.checks.rules import check_all
 from kmc_ui.cost import BILLING_NOTE, Estimate, billed, estimate, guard_usd
-from kmc_ui.elements import COST_NOTE, ORIENTATION_NOTE, ElementStore, check_pictures
+from kmc_ui.elements import COST_MSG, ORIENTATION_MSG, ElementStore, check_pictures
 from kmc_ui.elements import delete as delete_element
 from kmc_ui.elements import digest as element_digest
 from kmc_ui.findings import Finding, has_errors, sort_findings
@@ -828,9 +828,9 @@ def element_findings(inputs: Inputs) -> list[Finding]:
     if not inputs.extra_pictures:
         return []
     findings = check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
-    findings.append(Finding("hint", "element", "element_cost", COST_NOTE))
+    findings.append(Finding.of("hint", "element", "element_cost", COST_MSG))
     if inputs.orientation != "video":
-        findings.append(Finding("warning", "element", "element_orientation", ORIENTATION_NOTE))
+        findings.append(Finding.of("warning", "element", "element_orientation", ORIENTATION_MSG))
     return findings
 
 

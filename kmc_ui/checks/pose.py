@@ -26,6 +26,7 @@ import numpy as np
 
 from kmc_ui.findings import Finding, sort_findings
 from kmc_ui.limits import LIMITS, POSE, PoseThresholds
+from kmc_ui.messages import Msg
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import (
     CHECK_BUDGET_S,
@@ -38,7 +39,7 @@ from kmc_ui.pose.detect import (
 from kmc_ui.pose.hands import MISSING
 from kmc_ui.pose.retarget import retarget
 
-Add = Callable[[str, str, str, str, str], None]  # level, input, code, message, fix
+Add = Callable[[str, str, str, Msg, Msg], None]  # level, input, code, message, fix
 MAX_PAIR_DT = 0.25  # two samples this close (s) form a speed pair (a frame and the next one looked at)
 # A hand the detector did not find (pose/hands.py) counts as hidden only when its wrist rests
 # against the body, where pockets, the small of the back and crossed arms put it: between the
@@ -264,15 +265,6 @@ def _widest_common(framings: list[str]) -> str:
 # ---------------------------------------------------------------- findings
 
 
-def _times(ts: tuple[float, ...] | list[float], limit: int = 4) -> str:
-    shown = ", ".join(f"{t:.1f} s" for t in ts[:limit])
-    return shown + (f" and {len(ts) - limit} more" if len(ts) > limit else "")
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def findings_from(
     image: ImageAnalysis | None,
     video: VideoAnalysis | None,
@@ -282,8 +274,8 @@ def findings_from(
     """Pure: analyses in, findings out (sorted like the other checks)."""
     out: list[Finding] = []
 
-    def add(level: str, where: str, code: str, message: str, fix: str) -> None:
-        out.append(Finding(level, where, code, message, fix))  # type: ignore[arg-type]
+    def add(level: str, where: str, code: str, message: Msg, fix: Msg) -> None:
+        out.append(Finding.of(level, where, code, message, fix))  # type: ignore[arg-type]
 
     img = vid = None
     if image is not None and image.error:
@@ -291,8 +283,8 @@ def findings_from(
             "hint",
             "image",
             "pose_check_skipped",
-            f"Body checks of the character image were skipped: {image.error}.",
-            "Fix the image problem above; the body checks run again by themselves.",
+            Msg("pose.skipped_image", {"t_err": image.error}),
+            Msg("pose.skipped_image.fix"),
         )
     elif image is not None:
         img = image_facts(image, th)
@@ -302,8 +294,8 @@ def findings_from(
             "hint",
             "video",
             "pose_check_skipped",
-            f"Body checks of the motion video were skipped: {video.error}.",
-            "Fix the video problem above; the body checks run again by themselves.",
+            Msg("pose.skipped_video", {"t_err": video.error}),
+            Msg("pose.skipped_video.fix"),
         )
     elif video is not None:
         vid = video_facts(video, th)
@@ -313,31 +305,19 @@ def findings_from(
                 "hint",
                 "video",
                 "pose_check_skipped",
-                f"Body checks of the motion video were cut short at {video.analysed_until:.1f} s of the clip: "
-                f"{video.cut_short}. The findings cover only the part checked.",
-                "Trim the video to the part you will send, or use a shorter, smaller or lower-bit-rate clip, so it "
-                "can be checked in full.",
+                Msg("pose.cut_short", {"t": f"{video.analysed_until:.1f}", "t_why": video.cut_short}),
+                Msg("pose.cut_short.fix"),
             )
     if img is not None and vid is not None and image is not None and video is not None:
         _pair_findings(img, vid, image, video, orientation, add, th)
     elif img is not None and vid is None:
         _hidden_hands_hint(img, add)
     if vid is not None and orientation == "image":
-        reasons = []
-        if vid.back_fraction >= th.turn_fraction:
-            reasons.append("the person turns around")
-        if vid.pan >= th.camera_pan or vid.zoom >= th.camera_zoom:
-            reasons.append("the camera moves")
-        if reasons:
-            add(
-                "hint",
-                "pair",
-                "pose_orientation_advice",
-                f"In the motion video {' and '.join(reasons)}, but orientation is 'image', which keeps the picture's "
-                "facing and a still camera.",
-                "Switch orientation to 'video' so the character turns and the camera moves as in the video "
-                "(it also allows clips up to 30 s).",
-            )
+        turns = vid.back_fraction >= th.turn_fraction
+        camera = vid.pan >= th.camera_pan or vid.zoom >= th.camera_zoom
+        if turns or camera:
+            what = "turn_camera" if turns and camera else "turn" if turns else "camera"
+            add("hint", "pair", "pose_orientation_advice", Msg(f"pose.orientation_{what}"), Msg("pose.orientation.fix"))
     return sort_findings(out)
 
 
@@ -347,9 +327,8 @@ def _image_findings(f: ImageFacts, a: ImageAnalysis, add: Add, th: PoseThreshold
             "warning",
             "image",
             "pose_image_no_person",
-            "No person was found in the character image.",
-            "Use a picture with one clearly visible person (head and upper body at least). Stylised art can fool "
-            "the detector: if the picture does show a character, you can go ahead.",
+            Msg("pose.image_no_person"),
+            Msg("pose.image_no_person.fix"),
         )
         return
     if f.face_only:
@@ -364,32 +343,32 @@ def _image_findings(f: ImageFacts, a: ImageAnalysis, add: Add, th: PoseThreshold
             "warning",
             "image",
             "pose_image_subject_hidden",
-            f"In the character image {' and '.join(missing)} is hidden or outside the picture.",
-            "Use a picture where the head and both shoulders are clearly visible and unobstructed.",
+            Msg("pose.image_subject_hidden", {"w_part": " and ".join(missing)}),
+            Msg("pose.image_subject_hidden.fix"),
         )
     if f.area < th.image_subject_min_area:
         add(
             "warning",
             "image",
             "pose_subject_small_image",
-            f"The character covers only {_pct(f.area)} of the image (aim for over {_pct(th.image_subject_min_area)}).",
-            "Crop the picture closer around the character.",
+            Msg("pose.subject_small_image", {"p": float(f.area), "q": float(th.image_subject_min_area)}),
+            Msg("pose.subject_small_image.fix"),
         )
     if f.angle >= th.upside_down_angle:
         add(
             "warning",
             "image",
             "pose_extreme_orientation",
-            f"The character in the image is upside down (torso {f.angle:.0f}° from upright).",
-            "Rotate the picture so the character stands upright.",
+            Msg("pose.image_upside_down", {"a": f"{f.angle:.0f}"}),
+            Msg("pose.image_upside_down.fix"),
         )
     elif f.angle >= th.lying_angle:
         add(
             "warning",
             "image",
             "pose_extreme_orientation",
-            f"The character in the image is lying down or on its side (torso {f.angle:.0f}° from upright).",
-            "Use a picture of the character standing or sitting upright (or rotate the picture).",
+            Msg("pose.image_lying", {"a": f"{f.angle:.0f}"}),
+            Msg("pose.image_lying.fix"),
         )
 
 
@@ -399,8 +378,8 @@ def _video_findings(f: VideoFacts, v: VideoAnalysis, add: Add, th: PoseThreshold
             "warning",
             "video",
             "pose_video_no_person",
-            f"No person was found in the motion video ({f.samples} frames checked).",
-            "Use a video of one clearly visible person; the motion is read from their body.",
+            Msg("pose.video_no_person", {"n": int(f.samples)}),
+            Msg("pose.video_no_person.fix"),
         )
     elif f.samples:
         lost = 1.0 - float(f.found.mean())
@@ -409,18 +388,19 @@ def _video_findings(f: VideoFacts, v: VideoAnalysis, add: Add, th: PoseThreshold
                 "warning",
                 "video",
                 "pose_video_person_lost",
-                f"No person was found in {_pct(lost)} of the motion video "
-                f"({', '.join(f'{a:.1f}-{b:.1f} s' for a, b in f.lost_spans[:3])}).",
-                "Trim the video to the part where the person is fully in view.",
+                Msg(
+                    "pose.video_person_lost",
+                    {"p": lost, "spans": [[float(a), float(b)] for a, b in f.lost_spans[:3]]},
+                ),
+                Msg("pose.video_person_lost.fix"),
             )
         if f.area < th.video_subject_min_area:
             add(
                 "warning",
                 "video",
                 "pose_subject_small_video",
-                f"The person covers only {_pct(f.area)} of the video frame (aim for over "
-                f"{_pct(th.video_subject_min_area)}): the motion of hands and feet is read poorly.",
-                "Use a video where the person fills more of the frame (crop it, or film closer).",
+                Msg("pose.subject_small_video", {"p": float(f.area), "q": float(th.video_subject_min_area)}),
+                Msg("pose.subject_small_video.fix"),
             )
         if f.extreme_fraction >= th.video_extreme_fraction:
             what = "upside down" if f.upside_down_fraction >= f.extreme_fraction / 2 else "lying down or on the side"
@@ -428,8 +408,8 @@ def _video_findings(f: VideoFacts, v: VideoAnalysis, add: Add, th: PoseThreshold
                 "warning",
                 "video",
                 "pose_extreme_orientation",
-                f"The person in the motion video is {what} for {_pct(f.extreme_fraction)} of the clip.",
-                "Use motion where the person stays mostly upright; floor work and flips often fail.",
+                Msg("pose.video_extreme_orientation", {"w_what": what, "p": float(f.extreme_fraction)}),
+                Msg("pose.video_extreme_orientation.fix"),
             )
         if len(f.speeds) and f.fast_fraction >= th.fast_fraction:
             peak = int(np.argmax(f.speeds))
@@ -437,43 +417,44 @@ def _video_findings(f: VideoFacts, v: VideoAnalysis, add: Add, th: PoseThreshold
                 "warning",
                 "video",
                 "pose_fast_motion",
-                f"Very fast motion: limbs move faster than {th.fast_speed:g} torso lengths a second in "
-                f"{_pct(f.fast_fraction)} of the checks (peak {f.speeds[peak]:.1f} at {f.speed_times[peak]:.1f} s).",
-                "Kling may return a shorter video for very fast motion, and bills what comes back: use a slower "
-                "take, or trim the fastest part.",
+                Msg(
+                    "pose.fast_motion",
+                    {
+                        "s": f"{th.fast_speed:g}",
+                        "p": float(f.fast_fraction),
+                        "pk": f"{f.speeds[peak]:.1f}",
+                        "t": f"{f.speed_times[peak]:.1f}",
+                    },
+                ),
+                Msg("pose.fast_motion.fix"),
             )
     if f.people_fraction >= th.people_fraction:
         add(
             "warning",
             "video",
             "pose_video_people",
-            f"The motion video shows {f.max_people} people (in {_pct(f.people_fraction)} of the frames checked); "
-            "only the one taking up the most space is used.",
-            "Crop or trim the video so it shows one person.",
+            Msg("pose.video_people", {"n": int(f.max_people), "p": float(f.people_fraction)}),
+            Msg("pose.video_people.fix"),
         )
     if f.cuts:
         add(
             "warning",
             "video",
             "pose_video_cut",
-            f"The motion video has {len(f.cuts)} cut{'s' if len(f.cuts) > 1 else ''} (at {_times(f.cuts)}); it should "
-            "be one continuous take.",
-            "Trim the video to one shot (the provider may trim it, or the character may jump).",
+            Msg("pose.video_cut", {"n": len(f.cuts), "at": [float(t) for t in f.cuts]}),
+            Msg("pose.video_cut.fix"),
         )
     if f.pan >= th.camera_pan or f.zoom >= th.camera_zoom:
-        parts = []
+        zoom = float(np.expm1(f.zoom))
+        pan = None
         if f.pan >= th.camera_pan:
-            direction = " (panning left)" if f.pan_dx > 0 else " (panning right)" if f.pan_dx < 0 else ""
-            parts.append(f"the background travels {_pct(f.pan)} of the frame{direction}")
-        if f.zoom >= th.camera_zoom:
-            parts.append(f"the view zooms by {_pct(float(np.expm1(f.zoom)))}")
-        add(
-            "warning",
-            "video",
-            "pose_camera_motion",
-            f"The camera moves in the motion video: {' and '.join(parts)}.",
-            "Use a video shot from a fixed camera (tripod); camera moves are copied or the video may be trimmed.",
-        )
+            direction = "_left" if f.pan_dx > 0 else "_right" if f.pan_dx < 0 else ""
+            pan = Msg(f"pose.camera_pan{direction}", {"p": float(f.pan)})
+        if pan is not None and f.zoom >= th.camera_zoom:
+            said = Msg("pose.camera_motion_zoom", {"t_pan": pan, "z": zoom})
+        else:
+            said = Msg("pose.camera_motion", {"t_part": pan or Msg("pose.camera_zoom", {"z": zoom})})
+        add("warning", "video", "pose_camera_motion", said, Msg("pose.camera_motion.fix"))
 
 
 def _pair_findings(
@@ -489,18 +470,16 @@ def _pair_findings(
         il, vl = L.FRAMING_LABELS[img.framing], L.FRAMING_LABELS[vid.framing]
         wider_motion = L.FRAMINGS.index(vid.framing) > L.FRAMINGS.index(img.framing)
         consequence = (
-            f"the motion shows {UNSEEN_BELOW[img.framing]}, which the picture does not: the model will invent "
-            "them, or crop the motion"
+            Msg("pose.framing_wider_motion", {"w_parts": UNSEEN_BELOW[img.framing]})
             if wider_motion
-            else "the parts of the character the motion video does not show get little or made-up motion"
+            else Msg("pose.framing_narrower_motion")
         )
         add(
             "warning",
             "pair",
             "pose_framing_mismatch",
-            f"Framing differs: the character image is {il}, the motion video {vl}; {consequence}.",
-            f"Use {L.FRAMING_PICTURES[vid.framing]} picture of the character, or a motion video framed like the "
-            f"picture ({il}).",
+            Msg("pose.framing_mismatch", {"w_il": il, "w_vl": vl, "t_why": consequence}),
+            Msg("pose.framing_mismatch.fix", {"w_pic": L.FRAMING_PICTURES[vid.framing], "w_il": il}),
         )
     pose = image.pose
     if pose is None or img.face_only or not vid.found.any():
@@ -522,10 +501,7 @@ HIDDEN_WHY = {  # why a hand is not shown, by the states of the hands named
     "behind the back or under crossed arms",
     ("out", "tucked"): "one is hidden or outside the picture, and no hand was found at the end of the other arm",
 }
-HIDDEN_HANDS_FIX = (
-    "Use a photo with both hands visible and held away from the body (not in pockets, behind the back, under "
-    "crossed arms or cut off by the picture's edge)."
-)
+HIDDEN_HANDS_FIX = Msg("pose.hidden_hands.fix")
 
 
 def _hands_named(img: ImageFacts, arms: list[str]) -> tuple[str, str]:
@@ -547,8 +523,7 @@ def _hidden_hands_hint(img: ImageFacts, add: Add) -> None:
             "hint",
             "image",
             "pose_image_hidden_limbs",
-            f"The character image does not show {names} ({why}). If the motion video shows hands or raises the "
-            "arms, the model will have to invent them.",
+            Msg("pose.hidden_hands_hint", {"w_names": names, "w_why": why}),
             HIDDEN_HANDS_FIX,
         )
 
@@ -570,17 +545,19 @@ def _hidden_limbs(img: ImageFacts, video: VideoAnalysis, add: Add, th: PoseThres
     shown = min(h[1] for h in hidden)
     travel = max(h[2] for h in hidden)
     raised = max(h[3] for h in hidden)
-    up = f" and raising {it} above the shoulder in {_pct(raised)} of them" if raised >= RAISED_FRACTION else ""
-    add(
-        "warning",
-        "image",
-        "pose_image_hidden_limbs",
-        f"The character image does not show {names} ({why}), but the motion video shows {it} in {_pct(shown)} of "
-        f"the frames checked, moving {it} by up to {travel:.1f} torso lengths{up}: the model will have to invent "
-        f"{'the hand' if len(hidden) == 1 else 'the hands'}, and invented hands often come out blurred, merged with "
-        "the clothes or with the wrong number of fingers.",
-        HIDDEN_HANDS_FIX,
-    )
+    params = {
+        "w_names": names,
+        "w_why": why,
+        "w_it": it,
+        "p": float(shown),
+        "t": f"{travel:.1f}",
+        "w_what": "the hand" if len(hidden) == 1 else "the hands",
+    }
+    if raised >= RAISED_FRACTION:
+        said = Msg("pose.hidden_hands_raised", params | {"q": float(raised)})
+    else:
+        said = Msg("pose.hidden_hands", params)
+    add("warning", "image", "pose_image_hidden_limbs", said, HIDDEN_HANDS_FIX)
 
 
 def _limb_use(v: VideoAnalysis, wrist: int, th: PoseThresholds) -> tuple[float, float, float]:
@@ -644,15 +621,12 @@ def _clipping(img: ImageFacts, image: ImageAnalysis, video: VideoAnalysis, add: 
     if frac >= th.clip_fraction:
         sides = Counter(s for k in np.nonzero(clipped)[0] for s in edges[k])
         names = [s for s, _ in sides.most_common()]
-        where = " and ".join(names) + (" edges" if len(names) > 1 else " edge")
         add(
             "warning",
             "pair",
             "pose_motion_clipping",
-            f"The motion reaches past the character image's {where} in {_pct(frac)} of the clip (up to "
-            f"{_pct(float(over.max()))} of the picture beyond it): hands or feet may be cut off.",
-            f"Use a picture with more room around the character ({' and '.join(names)}), or a motion with smaller "
-            "moves.",
+            Msg("pose.motion_clipping", {"where": names, "p": frac, "q": float(over.max())}),
+            Msg("pose.motion_clipping.fix", {"s": names}),
         )
 
 
@@ -666,13 +640,7 @@ def window_seconds(orientation: str) -> float:
 
 def superseded_finding() -> Finding:
     """The answer to a body check that a newer one from the same visitor replaced before it ran."""
-    return Finding(
-        "hint",
-        "pair",
-        "pose_check_skipped",
-        "Body checks of these files were skipped: newer files from you replaced them before their turn came.",
-        "Nothing to do: the newer files are checked instead.",
-    )
+    return Finding.of("hint", "pair", "pose_check_skipped", Msg("pose.superseded"), Msg("pose.superseded.fix"))
 
 
 def pose_findings(
@@ -713,11 +681,11 @@ def pose_findings(
         return findings_from(image, video, orientation, thresholds)
     except Exception as exc:  # last line of defence: the page must never see a traceback
         return [
-            Finding(
+            Finding.of(
                 "hint",
                 "pair",
                 "pose_check_skipped",
-                f"Body checks could not run ({type(exc).__name__}).",
-                "The other checks still apply; try again or report this.",
+                Msg("pose.crashed", {"exc": type(exc).__name__}),
+                Msg("pose.crashed.fix"),
             )
         ]

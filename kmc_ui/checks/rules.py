@@ -7,6 +7,7 @@ import re
 from kmc_ui.findings import Finding, sort_findings
 from kmc_ui.limits import LIMITS, TIER_HEIGHT, InputLimits
 from kmc_ui.media.probe import FRAME_COUNT_CAP, ImageInfo, VideoInfo
+from kmc_ui.messages import Msg
 
 _MB = 1024 * 1024
 _CONVERTIBLE_IMAGE_FORMATS = {"WEBP", "AVIF", "GIF", "BMP", "HEIF", "TIFF", "MPO", "ICO"}
@@ -45,55 +46,54 @@ def _num(x: float, digits: int = 3) -> str:
     return text or "0"
 
 
-def _s(x: float) -> str:
-    return f"{_num(x)} s"
-
-
 def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS) -> list[Finding]:
     out: list[Finding] = []
 
-    def add(level: str, code: str, message: str, fix: str = "", auto_fix: bool = False) -> None:
-        out.append(Finding(level, "image", code, message, fix, auto_fix))  # type: ignore[arg-type]
+    def add(level: str, code: str, msg: Msg, fix: Msg | None = None, auto_fix: bool = False) -> None:
+        out.append(Finding.of(level, "image", code, msg, fix, auto_fix))  # type: ignore[arg-type]
 
     if info.error:
         code = "image_missing" if info.missing else "image_empty" if info.size_bytes == 0 else "image_unreadable"
-        add("error", code, f"Character image: {info.error}.", "Upload a JPEG or PNG picture of the character.")
+        add("error", code, Msg("image.error", {"t_err": info.error}), Msg("image.error.fix"))
         return out
 
     fmt = info.format.upper()
     pixels = info.width * info.height
     if fmt not in limits.image_formats:
+        cap = f"{limits.image_convert_max_pixels / 1e6:.0f}"
         if fmt in _CONVERTIBLE_IMAGE_FORMATS and fmt != "MPO" and pixels > limits.image_convert_max_pixels:
             add(
                 "error",
                 "image_format",
-                f"Character image is a {fmt} file of {info.width}x{info.height} px ({pixels / 1e6:.0f} megapixels); "
-                f"the official API takes only JPEG or PNG, and this app converts pictures of at most "
-                f"{limits.image_convert_max_pixels / 1e6:.0f} megapixels.",
-                f"Downscale it to at most {limits.image_convert_max_pixels / 1e6:.0f} megapixels and save it as "
-                "JPEG or PNG in an image editor.",
+                Msg(
+                    "image.format_too_large",
+                    {"w_fmt": fmt, "size": f"{info.width}x{info.height}", "mp": f"{pixels / 1e6:.0f}", "cap": cap},
+                ),
+                Msg("image.format_too_large.fix", {"cap": cap}),
             )
         elif fmt in _CONVERTIBLE_IMAGE_FORMATS:
             add(
                 "error",
                 "image_format",
-                f"Character image is a {fmt} file; the official API takes only JPEG or PNG.",
-                "Convert it to PNG or JPEG.",
+                Msg("image.format", {"w_fmt": fmt}),
+                Msg("image.format_convert.fix"),
                 auto_fix=True,
             )
         else:
             add(
                 "error",
                 "image_format",
-                f"Character image is a {fmt or 'unknown'} file; the official API takes only JPEG or PNG.",
-                "Save it as JPEG or PNG in an image editor.",
+                Msg("image.format", {"w_fmt": fmt}) if fmt else Msg("image.format_unknown"),
+                Msg("image.format_editor.fix"),
             )
     elif info.extension not in limits.image_extensions or _ext_format(info.extension) != fmt:
         add(
             "hint",
             "image_extension_mismatch",
-            f"The file is named '{info.extension or '(no extension)'}' but holds a {fmt} image.",
-            f"It is sent with the right type ({fmt}); rename it to avoid confusion elsewhere.",
+            Msg("image.extension_mismatch", {"w_ext": info.extension, "fmt": fmt})
+            if info.extension
+            else Msg("image.extension_missing", {"fmt": fmt}),
+            Msg("image.extension_mismatch.fix", {"fmt": fmt}),
             auto_fix=True,
         )
 
@@ -101,9 +101,8 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "warning",
             "image_animated",
-            f"Character image is animated ({'at least ' if info.frames >= FRAME_COUNT_CAP else ''}{info.frames} "
-            "frames); only one still picture is used.",
-            "The first frame is sent as a still PNG; pick a still image if another frame shows the character better.",
+            Msg("image.animated_many" if info.frames >= FRAME_COUNT_CAP else "image.animated", {"n": info.frames}),
+            Msg("image.animated.fix"),
             auto_fix=True,
         )
 
@@ -111,24 +110,29 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "hint",
             "image_exif_rotated",
-            f"The photo carries EXIF orientation {info.exif_orientation}; it was measured as displayed "
-            f"({info.width}x{info.height}, stored {info.stored_width}x{info.stored_height}).",
-            "The upright picture is sent, so the provider sees it as you do.",
+            Msg(
+                "image.exif_rotated",
+                {
+                    "o": info.exif_orientation,
+                    "size": f"{info.width}x{info.height}",
+                    "stored": f"{info.stored_width}x{info.stored_height}",
+                },
+            ),
+            Msg("image.exif_rotated.fix"),
             auto_fix=True,
         )
 
     if info.mode in ("CMYK", "LAB", "YCbCr", *_HIGH_BIT_MODES) or info.bit_depth > 8:
         what = (
-            f"{info.bit_depth}-bit {info.mode}"
+            Msg("image.color_mode_bits", {"bits": info.bit_depth, "mode": info.mode})
             if info.bit_depth > 8 and info.mode not in _HIGH_BIT_MODES
-            else info.mode
+            else Msg("image.color_mode", {"mode": info.mode})
         )
         add(
             "warning",
             "image_color_mode",
-            f"Character image uses the {what} colour mode; providers expect 8-bit RGB and may reject it or show "
-            "wrong colours.",
-            "It is converted to 8-bit RGB before sending.",
+            what,
+            Msg("image.color_mode.fix"),
             auto_fix=True,
         )
 
@@ -137,8 +141,8 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "error",
             "image_file_size",
-            f"Character image is {measured}; the limit is {limit}.",
-            "Re-save it smaller (JPEG quality 90 or a smaller size).",
+            Msg("image.file_size", {"m": measured, "l": limit}),
+            Msg("image.file_size.fix"),
             auto_fix=True,
         )
 
@@ -148,48 +152,58 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "error",
             "image_too_large",
-            f"Character image is {info.width}x{info.height} px; each side must be at most {limits.image_max_side} px.",
-            "Downscale it.",
+            Msg("image.too_large", {"size": f"{info.width}x{info.height}", "max": limits.image_max_side}),
+            Msg("image.too_large.fix"),
             auto_fix=True,
         )
     elif pixels > limits.image_max_pixels:
         add(
             "error",
             "image_too_many_pixels",
-            f"Character image is {info.width}x{info.height} px ({pixels / 1e6:.0f} megapixels); this app opens at "
-            f"most {limits.image_max_pixels / 1e6:.0f} megapixels safely.",
-            "Downscale it in an image editor (a few megapixels are plenty for the face and body).",
+            Msg(
+                "image.too_many_pixels",
+                {
+                    "size": f"{info.width}x{info.height}",
+                    "mp": f"{pixels / 1e6:.0f}",
+                    "max": f"{limits.image_max_pixels / 1e6:.0f}",
+                },
+            ),
+            Msg("image.too_many_pixels.fix"),
         )
     if short < limits.image_min_side:
         add(
             "error",
             "image_too_small",
-            f"Character image is {info.width}x{info.height} px; each side must be at least {limits.image_min_side} px.",
-            f"Use a larger picture: at least {limits.image_min_side} px a side ({limits.image_warn_below_side} px "
-            f"suits every provider; ideally {limits.image_hint_below_short_side} px or more).",
+            Msg("image.too_small", {"size": f"{info.width}x{info.height}", "min": limits.image_min_side}),
+            Msg(
+                "image.too_small.fix",
+                {
+                    "a": limits.image_min_side,
+                    "c": limits.image_warn_below_side,
+                    "b": limits.image_hint_below_short_side,
+                },
+            ),
         )
     elif short < limits.image_warn_below_side:
         add(
             "warning",
             "image_small_side",
-            f"Character image's short side is {short} px: the official API allows {limits.image_min_side} px, "
-            f"but some providers (ComfyUI, Runway) demand {limits.image_warn_below_side} px.",
-            f"Use a picture with each side at least {limits.image_warn_below_side} px.",
+            Msg("image.small_side", {"s": short, "a": limits.image_min_side, "b": limits.image_warn_below_side}),
+            Msg("image.small_side.fix", {"b": limits.image_warn_below_side}),
         )
     elif short < limits.image_hint_below_short_side:
         add(
             "hint",
             "image_low_resolution",
-            f"Character image's short side is {short} px (under {limits.image_hint_below_short_side} px): details of "
-            "the face and clothes will be invented.",
-            "A sharper, larger picture gives a better likeness.",
+            Msg("image.low_resolution", {"s": short, "h": limits.image_hint_below_short_side}),
+            Msg("image.low_resolution.fix"),
         )
     elif short < TIER_HEIGHT.get(tier, 720) and tier == "pro":
         add(
             "hint",
             "image_below_output",
-            f"Character image's short side is {short} px, below Pro's {TIER_HEIGHT['pro']}p output.",
-            f"A picture of {TIER_HEIGHT['pro']} px or more on the short side keeps Pro's extra detail.",
+            Msg("image.below_output", {"s": short, "p": TIER_HEIGHT["pro"]}),
+            Msg("image.below_output.fix", {"p": TIER_HEIGHT["pro"]}),
         )
 
     aspect = info.aspect
@@ -197,9 +211,16 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
         add(
             "error",
             "image_aspect",
-            f"Character image aspect ratio is {_num(aspect, 4)} ({info.width}x{info.height}); it must be between "
-            f"{limits.image_aspect_min} (1:2.5) and {limits.image_aspect_max} (2.5:1).",
-            "Crop the picture closer to the character.",
+            Msg(
+                "image.aspect",
+                {
+                    "a": _num(aspect, 4),
+                    "size": f"{info.width}x{info.height}",
+                    "lo": str(limits.image_aspect_min),
+                    "hi": str(limits.image_aspect_max),
+                },
+            ),
+            Msg("image.aspect.fix"),
         )
     return out
 
@@ -217,36 +238,37 @@ def check_video(
 ) -> list[Finding]:
     out: list[Finding] = []
 
-    def add(level: str, code: str, message: str, fix: str = "", auto_fix: bool = False) -> None:
-        out.append(Finding(level, "video", code, message, fix, auto_fix))  # type: ignore[arg-type]
+    def add(level: str, code: str, msg: Msg, fix: Msg | None = None, auto_fix: bool = False) -> None:
+        out.append(Finding.of(level, "video", code, msg, fix, auto_fix))  # type: ignore[arg-type]
 
     if info.error:
         code = "video_missing" if info.missing else "video_empty" if info.size_bytes == 0 else "video_unreadable"
-        add("error", code, f"Motion video: {info.error}.", "Upload an MP4 or MOV video of one person moving.")
+        add("error", code, Msg("video.error", {"t_err": info.error}), Msg("video.error.fix"))
         return out
     if not info.has_video:
-        sound = f" ({info.audio_codec.upper()} audio only)" if info.audio_codec else ""
         add(
             "error",
             "video_no_stream",
-            f"Motion video has no picture track{sound}.",
-            "Upload a video that shows the person moving.",
+            Msg("video.no_stream_audio", {"codec": info.audio_codec.upper()})
+            if info.audio_codec
+            else Msg("video.no_stream"),
+            Msg("video.no_stream.fix"),
         )
         return out
     if not info.decodable and not info.codec:  # a picture track in a codec FFmpeg does not know
         add(
             "error",
             "video_undecodable",
-            "Motion video's picture track uses a codec this app cannot decode (or its header is corrupt).",
-            "Convert it to an H.264 MP4 in a video editor or converter.",
+            Msg("video.unknown_codec"),
+            Msg("video.unknown_codec.fix"),
         )
         return out
     if not info.decodable:
         add(
             "error",
             "video_undecodable",
-            f"Motion video's {info.codec or 'video'} stream cannot be decoded (corrupt or truncated).",
-            "Export or download the video again.",
+            Msg("video.undecodable", {"codec": info.codec or "video"}),
+            Msg("video.undecodable.fix"),
         )
         return out
 
@@ -255,54 +277,54 @@ def check_video(
         add(
             "error",
             "video_truncated",
-            f"Motion video is cut short: its index describes {_s(info.duration)} of media in {limit}, but the file "
-            f"holds only {measured}.",
-            "Download or export the video again; the upload or recording was interrupted.",
+            Msg("video.truncated", {"d": _num(info.duration), "l": limit, "m": measured}),
+            Msg("video.truncated.fix"),
         )
 
     max_s = limits.video_max_seconds.get(orientation, limits.video_max_seconds["video"])
-    allowed = " or ".join(e.lstrip(".").upper() for e in limits.video_extensions)
+    allowed = [e.lstrip(".").upper() for e in limits.video_extensions]
     if not info.is_mp4_family:
         add(
             "error",
             "video_container",
-            f"Motion video is a {_container_name(info)} file; the official API takes only {allowed}.",
-            "Convert it to an H.264 MP4.",
+            Msg("video.container", {"w_name": name, "allowed": allowed})
+            if (name := _container_name(info)) != "unknown"
+            else Msg("video.container_unknown", {"allowed": allowed}),
+            Msg("video.container.fix"),
             auto_fix=True,
         )
     elif info.extension not in limits.video_extensions:
         add(
             "error",
             "video_container",
-            f"Motion video is named '{info.extension or '(no extension)'}'; the official API takes only "
-            f"{', '.join(limits.video_extensions)} files.",
-            "It is sent as .mp4 (same content, new name).",
+            Msg("video.extension", {"w_ext": info.extension, "exts": list(limits.video_extensions)})
+            if info.extension
+            else Msg("video.extension_missing", {"exts": list(limits.video_extensions)}),
+            Msg("video.extension.fix"),
             auto_fix=True,
         )
     if info.codec not in limits.video_codecs:
         add(
             "warning",
             "video_codec",
-            f"Motion video is encoded as {info.codec.upper() or 'unknown'}; H.264 is the safe choice for every "
-            "provider and browser.",
-            "Transcode it to H.264.",
+            Msg("video.codec", {"w_codec": info.codec.upper()}) if info.codec else Msg("video.codec_unknown"),
+            Msg("video.codec.fix"),
             auto_fix=True,
         )
     elif info.pix_fmt and info.pix_fmt != "yuv420p":
         add(
             "warning",
             "video_pixel_format",
-            f"Motion video's H.264 uses the {info.pix_fmt} pixel format; browsers and some providers only "
-            "play yuv420p.",
-            "Re-encode it as 8-bit yuv420p.",
+            Msg("video.pixel_format", {"pf": info.pix_fmt}),
+            Msg("video.pixel_format.fix"),
             auto_fix=True,
         )
     if info.size_bytes > limits.video_max_bytes:
         add(
             "error",
             "video_file_size",
-            "Motion video is {}; the limit is {}.".format(*_size(info.size_bytes, limits.video_max_bytes)),
-            "Re-encode it at a lower bit rate or trim it.",
+            Msg("video.file_size", dict(zip(("m", "l"), _size(info.size_bytes, limits.video_max_bytes), strict=True))),
+            Msg("video.file_size.fix"),
             auto_fix=True,
         )
     short, long_ = min(info.width, info.height), max(info.width, info.height)
@@ -310,45 +332,50 @@ def check_video(
         add(
             "error",
             "video_too_small",
-            f"Motion video is {info.width}x{info.height} px; each side must be at least {limits.video_min_side} px.",
-            "Use a higher-resolution recording (720p or more).",
+            Msg("video.too_small", {"size": f"{info.width}x{info.height}", "min": limits.video_min_side}),
+            Msg("video.too_small.fix"),
         )
     if long_ > limits.video_max_side:
         add(
             "error",
             "video_too_large",
-            f"Motion video is {info.width}x{info.height} px; each side must be at most {limits.video_max_side} px.",
-            f"Downscale it (to {TIER_HEIGHT['pro']}p).",
+            Msg("video.too_large", {"size": f"{info.width}x{info.height}", "max": limits.video_max_side}),
+            Msg("video.too_large.fix", {"p": TIER_HEIGHT["pro"]}),
             auto_fix=True,
         )
     if info.rotation:
         add(
             "hint",
             "video_rotated",
-            f"Motion video carries a {info.rotation}° rotation; it was measured as displayed "
-            f"({info.width}x{info.height}, stored {info.coded_width}x{info.coded_height}).",
-            "Nothing to do: sizes and previews follow the rotation.",
+            Msg(
+                "video.rotated",
+                {
+                    "r": info.rotation,
+                    "size": f"{info.width}x{info.height}",
+                    "stored": f"{info.coded_width}x{info.coded_height}",
+                },
+            ),
+            Msg("video.rotated.fix"),
         )
     duration = info.duration
     if duration < limits.video_min_seconds:
-        frames = f" ({info.frames} frame{'s' if info.frames != 1 else ''})" if 0 < info.frames < 10 else ""
+        least = _num(limits.video_min_seconds)
         add(
             "error",
             "video_too_short",
-            f"Motion video lasts {_s(duration)}{frames}; it must be at least {_s(limits.video_min_seconds)}.",
-            f"Use a longer clip ({_s(limits.video_min_seconds)} or more of continuous motion).",
+            Msg("video.too_short_frames", {"d": _num(duration), "n": info.frames, "m": least})
+            if 0 < info.frames < 10
+            else Msg("video.too_short", {"d": _num(duration), "m": least}),
+            Msg("video.too_short.fix", {"m": least}),
         )
     elif round(duration, 2) > max_s:
         add(
             "error",
             "video_too_long",
-            f"Motion video lasts {_s(duration)}; with orientation '{orientation}' the limit is {_s(max_s)}.",
-            f"Trim it to {_s(max_s)} (pick the window below)"
-            + (
-                f", or switch orientation to 'video' (up to {_s(limits.video_max_seconds['video'])})."
-                if orientation == "image"
-                else "."
-            ),
+            Msg("video.too_long", {"d": _num(duration), "o": orientation, "m": _num(max_s)}),
+            Msg("video.too_long_image.fix", {"m": _num(max_s), "v": _num(limits.video_max_seconds["video"])})
+            if orientation == "image"
+            else Msg("video.too_long.fix", {"m": _num(max_s)}),
             auto_fix=True,
         )
     broken_timing = info.fps < limits.video_fps_min_valid
@@ -356,56 +383,51 @@ def check_video(
         add(
             "error",
             "video_frame_rate",
-            f"Motion video's index gives {_num(info.fps, 3)} fps (under {_num(limits.video_fps_min_valid)}): its "
-            "frame timing is broken (frames without durations or a zero timescale), so the motion cannot be timed.",
-            "Export the video again from the camera or editor.",
+            Msg("video.frame_rate", {"f": _num(info.fps, 3), "m": _num(limits.video_fps_min_valid)}),
+            Msg("video.frame_rate.fix"),
         )
     if info.variable_fps and not broken_timing:
         add(
             "warning",
             "video_variable_fps",
-            f"Motion video has a variable frame rate (average {_num(info.fps, 2)} fps); a constant rate is "
-            "expected, or the timing may drift.",
-            "It is re-encoded at a constant frame rate.",
+            Msg("video.variable_fps", {"f": _num(info.fps, 2)}),
+            Msg("video.variable_fps.fix"),
             auto_fix=True,
         )
     if not broken_timing and info.fps < limits.video_fps_min_hint:
         add(
             "hint",
             "video_low_fps",
-            f"Motion video runs at {_num(info.fps, 2)} fps (under {_num(limits.video_fps_min_hint)}): fast moves "
-            "will look jerky.",
-            "Record at 24-30 fps if you can.",
+            Msg("video.low_fps", {"f": _num(info.fps, 2), "m": _num(limits.video_fps_min_hint)}),
+            Msg("video.low_fps.fix"),
         )
     elif info.fps and info.fps > limits.video_fps_max_hint:
         add(
             "hint",
             "video_high_fps",
-            f"Motion video runs at {_num(info.fps, 2)} fps (over {_num(limits.video_fps_max_hint)}); the output is "
-            "generated at a normal frame rate.",
-            "Nothing to do; 24-30 fps sources upload faster.",
+            Msg("video.high_fps", {"f": _num(info.fps, 2), "m": _num(limits.video_fps_max_hint)}),
+            Msg("video.high_fps.fix"),
         )
     if keep_sound and not info.has_audio:
         add(
             "hint",
             "video_no_audio",
-            "'Keep original sound' is on, but the motion video has no audio track: the result will be silent.",
-            "Turn 'Keep original sound' off, or use a clip with sound.",
+            Msg("video.no_audio"),
+            Msg("video.no_audio.fix"),
         )
     elif not keep_sound and info.has_audio:
         add(
             "hint",
             "video_audio_dropped",
-            "The motion video has sound, and 'Keep original sound' is off: the result will be silent.",
-            "Turn 'Keep original sound' on to keep it.",
+            Msg("video.audio_dropped"),
+            Msg("video.audio_dropped.fix"),
         )
     if tier == "pro" and 0 < short < TIER_HEIGHT["std"]:
         add(
             "hint",
             "video_below_output",
-            f"Motion video's short side is {short} px (under {TIER_HEIGHT['std']} px); Pro renders "
-            f"{TIER_HEIGHT['pro']}p.",
-            f"A {TIER_HEIGHT['std']}p or larger reference tracks hands and feet better.",
+            Msg("video.below_output", {"s": short, "std": TIER_HEIGHT["std"], "p": TIER_HEIGHT["pro"]}),
+            Msg("video.below_output.fix", {"std": TIER_HEIGHT["std"]}),
         )
     return out
 
@@ -420,23 +442,23 @@ def check_prompt(prompt: str, limits: InputLimits = LIMITS) -> list[Finding]:
     n = len(prompt or "")
     if n > limits.prompt_max_chars:
         out.append(
-            Finding(
+            Finding.of(
                 "error",
                 "prompt",
                 "prompt_too_long",
-                f"Prompt has {n} characters; the limit is {limits.prompt_max_chars}.",
-                f"Shorten it by {n - limits.prompt_max_chars} characters.",
+                Msg("prompt.too_long", {"n": n, "l": limits.prompt_max_chars}),
+                Msg("prompt.too_long.fix", {"n": n - limits.prompt_max_chars}),
             )
         )
     words = sorted({m.group(0).lower() for m in _MOTION_WORDS.finditer(prompt or "")})
     if words:
         out.append(
-            Finding(
+            Finding.of(
                 "hint",
                 "prompt",
                 "prompt_describes_motion",
-                f"The prompt seems to describe motion ({', '.join(words[:4])}); the motion comes from the video.",
-                "Describe scene, light, style and camera instead.",
+                Msg("prompt.describes_motion", {"words": words[:4]}),
+                Msg("prompt.describes_motion.fix"),
             )
         )
     return out
@@ -451,14 +473,24 @@ def check_pair(image: ImageInfo | None, video: VideoInfo | None, limits: InputLi
     ratio = max(ia, va) / min(ia, va)
     if ratio > limits.pair_aspect_warn_ratio:
         return [
-            Finding(
+            Finding.of(
                 "warning",
                 "pair",
                 "pair_aspect_mismatch",
-                f"Image ({_shape(ia)}, {image.width}x{image.height}, aspect {ia:.2f}) and video ({_shape(va)}, "
-                f"{video.width}x{video.height}, aspect {va:.2f}) have different shapes: {ratio:.2f}x apart, more "
-                f"than {_num(limits.pair_aspect_warn_ratio)}x. The character may be cropped or squeezed.",
-                "Use an image and a video of similar shape (both portrait or both landscape).",
+                Msg(
+                    "pair.aspect_mismatch",
+                    {
+                        "w_s1": _shape(ia),
+                        "size1": f"{image.width}x{image.height}",
+                        "a1": f"{ia:.2f}",
+                        "w_s2": _shape(va),
+                        "size2": f"{video.width}x{video.height}",
+                        "a2": f"{va:.2f}",
+                        "r": f"{ratio:.2f}",
+                        "lim": _num(limits.pair_aspect_warn_ratio),
+                    },
+                ),
+                Msg("pair.aspect_mismatch.fix"),
             )
         ]
     return []

@@ -19,7 +19,7 @@ from kmc_ui.findings import LEVEL_ICON
 from kmc_ui.studio import Inputs, Studio, element_findings
 from kmc_ui.ui.access import visitor
 from kmc_ui.ui.i18n import t
-from kmc_ui.ui.runtime_text import lang_of, pick, translate
+from kmc_ui.ui.runtime_text import finding_said, lang_of, pick, translate
 
 
 @dataclass
@@ -74,8 +74,9 @@ def angles_changed(files: Any, orientation: str, model: str, backend: str, reque
         return "", gr.skip(), ()
     inputs = Inputs(orientation=orientation, model=model, backend=backend, extra_pictures=pictures)
     lines = [
-        f"- {LEVEL_ICON[f.level]} {html.escape(translate(f.message, lang))} {html.escape(translate(f.fix, lang))}"
+        f"- {LEVEL_ICON[f.level]} {html.escape(message)} {html.escape(fix)}"
         for f in element_findings(inputs)
+        for message, fix in [finding_said(f, lang)]
     ]
     return "\n".join(lines), gr.update(value="video"), pictures
 

@@ -15,7 +15,7 @@ import gradio as gr
 from kmc_ui.findings import LEVEL_ICON, Finding
 from kmc_ui.jobs import Progress, stopped_text
 from kmc_ui.media.probe import ImageInfo, VideoInfo
-from kmc_ui.ui.runtime_text import pick, translate, word
+from kmc_ui.ui.runtime_text import finding_said, pick, translate, word
 
 PLOT_LABEL = "Agreement per frame"  # a plain string: the /report API's description stays as it was
 _LEVEL_CLASS = {"error": "kmc-error", "warning": "kmc-warning", "hint": "kmc-hint"}
@@ -78,13 +78,14 @@ def findings_html(findings: list[Finding], empty: str = "", lang: str = "en") ->
         "应用可以替你完成：见“将要发送的内容”。",
     )
     for f in findings:
-        fix = f'<span class="kmc-fix">{fix_word}{html.escape(translate(f.fix, lang))}</span>' if f.fix else ""
+        message, fix_text = finding_said(f, lang)  # from its code and parameters in Chinese
+        fix = f'<span class="kmc-fix">{fix_word}{html.escape(fix_text)}</span>' if f.fix else ""
         auto = f'<span class="kmc-fix kmc-auto">{auto_text}</span>' if f.auto_fix else ""
         level = pick(lang, _LEVEL_WORD[f.level], word(f.level, "zh"))
         sep = pick(lang, ": ", "：")
         items.append(
             f'<li class="{_LEVEL_CLASS[f.level]}" data-code="{f.code}" data-level="{f.level}">'
-            f"{LEVEL_ICON[f.level]} <b>{level}</b>{sep}{html.escape(translate(f.message, lang))}{fix}{auto}</li>"
+            f"{LEVEL_ICON[f.level]} <b>{level}</b>{sep}{html.escape(message)}{fix}{auto}</li>"
         )
     return f'<ul class="kmc-findings">{"".join(items)}</ul>'
 

@@ -1,5 +1,10 @@
 """Run-time text in the reader's language: the gettext approach with the English text as the key.
 
+Findings are structured messages now (kmc_ui/messages.py: a code and parameters, rendered from
+kmc_ui/catalogue for each language; `say` / `finding_said` below). What follows is the fallback for
+text that has no code yet: composed sentences that quote a finding's English, provider reasons
+quoted verbatim, progress and backend texts.
+
 Findings, progress, provider messages, costs and reports are composed in English by the code
 that knows the facts (kmc_ui.checks, kmc_ui.jobs, the backends...). The CLI, the API's JSON and
 the tests read that English. For a page whose browser asks for Chinese, `translate(text, "zh")`
@@ -23,9 +28,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from kmc_ui.messages import Msg, render
 from kmc_ui.ui.scrub import visitor_text
+
+if TYPE_CHECKING:
+    from kmc_ui.findings import Finding
 
 Lang = Literal["en", "zh"]
 SUPPORTED: tuple[Lang, ...] = ("en", "zh")
@@ -161,6 +170,22 @@ def translate(text: str, lang: str) -> str:
         return visitor_text(_tidy(_translate(text, 0)))
     except Exception:  # a catalogue mistake must never break a page: fall back to the English
         return visitor_text(text)
+
+
+def say(msg: Msg | None, text: str, lang: str) -> str:
+    """A structured message in `lang` (kmc_ui/messages.py) when there is one, else `text` (its English)
+    through `translate`. Either way scrubbed for a visitor, like translate's answers."""
+    if msg is None or lang == "en":
+        return translate(text, lang)
+    try:
+        return visitor_text(render(msg, lang))
+    except Exception:  # never a broken page: the English, as translate would give it
+        return translate(text, lang)
+
+
+def finding_said(f: Finding, lang: str) -> tuple[str, str]:
+    """(message, fix) of a finding in `lang`, scrubbed for a visitor ("" for no fix)."""
+    return say(f.msg, f.message, lang), (say(f.fix_msg, f.fix, lang) if f.fix else "")
 
 
 def word(value: str, lang: str) -> str:

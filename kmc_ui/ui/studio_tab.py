@@ -27,6 +27,7 @@ from kmc_ui.findings import Finding, for_input
 from kmc_ui.history import public_view
 from kmc_ui.jobs import Progress
 from kmc_ui.limits import LIMITS, MODEL_LABELS, ORIENTATION_LABELS, TIER_LABELS
+from kmc_ui.messages import Msg
 from kmc_ui.studio import ExportRefused, Inputs, Studio
 from kmc_ui.ui import render, text
 from kmc_ui.ui.access import address, served, visitor
@@ -35,7 +36,7 @@ from kmc_ui.ui.identity_lock import IdentityUI, build_identity_lock
 from kmc_ui.ui.keyed import POSITIONAL, Call, keyed
 from kmc_ui.ui.latest import MAX_PAGES, Latest
 from kmc_ui.ui.player import player_value, sync_player
-from kmc_ui.ui.runtime_text import lang_of, pick, translate, word
+from kmc_ui.ui.runtime_text import finding_said, lang_of, pick, say, translate, word
 from kmc_ui.ui.scrub import visitor_text
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 from kmc_ui.verdict import Verdict
@@ -187,9 +188,14 @@ def validations(blocking: list[Finding], lang: str = "en") -> dict[str, Any]:
         errors = for_input(blocking, name)
         said = visitor_text(" ".join(f.message + " " + f.fix for f in errors))
         if lang == "zh":
-            said = "".join(translate(f.message, lang) + translate(f.fix, lang) for f in errors)
+            said = "".join("".join(finding_said(f, lang)) for f in errors)
         out[name] = gr.validate(not errors, said)
     return out
+
+
+def _msg_of(finding: dict[str, Any], code: str, params: str) -> Msg | None:
+    """The message a Finding.to_dict() carries under these keys (None: an English-only finding)."""
+    return Msg.from_dict({"code": finding.get(code), "params": finding.get(params)})
 
 
 def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
@@ -204,7 +210,11 @@ def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
             shown["error"] = translate(str(facts.get("error") or ""), lang)
             report = report | {name: shown}
     findings = [
-        f | {"message": translate(str(f["message"]), lang), "fix": translate(str(f["fix"]), lang)}
+        f
+        | {
+            "message": say(_msg_of(f, "message_code", "params"), str(f["message"]), lang),
+            "fix": say(_msg_of(f, "fix_code", "fix_params"), str(f["fix"]), lang),
+        }
         for f in report["findings"]
     ]
     return report | {

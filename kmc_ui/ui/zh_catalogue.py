@@ -11,6 +11,12 @@ Entries are tried in order and the first whole-text match wins: put a specific e
 general one. Keep the English exactly as the code writes it (tests/test_runtime_text.py checks
 that every finding, progress text and report sentence the app produces is covered).
 
+Findings carry their own code and parameters (kmc_ui/messages.py, kmc_ui/catalogue/findings.py):
+a page renders them from there, not through this file. What stays here for findings is what other
+texts still quote in English: the error findings (and the video fixes Prepare checks again), inside
+a Prepare error, a batch item's skip reason or "Not sent until this is fixed: ...". WORDS also serves
+the `w_` slots of those message templates.
+
 Terms: 分辨率 resolution, 帧率 frame rate, 时长 duration, 像素 px, 宽高比 aspect ratio,
 码率 bit rate, 编码 codec, 封装格式 container, 关键帧 keyframe, 服务商 provider, 任务 ID task id,
 朝向 orientation, 提示词 prompt, 角色图片 character image, 动作视频 motion video, 参考视频 reference.
@@ -307,16 +313,6 @@ _IMAGE_RULES = [
     ),
     ("Convert it to PNG or JPEG.", "请将其转换为 PNG 或 JPEG。"),
     ("Save it as JPEG or PNG in an image editor.", "请在图片编辑器中将其另存为 JPEG 或 PNG。"),
-    ("The file is named '{w_ext}' but holds a {fmt} image.", "文件扩展名为“{w_ext}”，但内容是 {fmt} 图片。"),
-    ("The file is named '(no extension)' but holds a {fmt} image.", "文件没有扩展名，但内容是 {fmt} 图片。"),
-    (
-        "It is sent with the right type ({fmt}); rename it to avoid confusion elsewhere.",
-        "发送时会使用正确的类型（{fmt}）；建议重命名，以免在别处造成混淆。",
-    ),
-    (
-        "Character image is animated ({n:int} frames); only one still picture is used.",
-        "角色图片是动图（{n} 帧）；只会使用一张静态图片。",
-    ),
     (
         "Character image is animated (at least {n:int} frames); only one still picture is used.",
         "角色图片是动图（至少 {n} 帧）；只会使用一张静态图片。",
@@ -331,29 +327,6 @@ _IMAGE_RULES = [
         "Downscale it to at most {cap:num} megapixels and save it as JPEG or PNG in an image editor.",
         "请在图片编辑器中将其缩小到最多 {cap} 百万像素，并另存为 JPEG 或 PNG。",
     ),
-    (
-        "The first frame is sent as a still PNG; pick a still image if another frame shows the character better.",
-        "将发送第一帧作为静态 PNG；如果其他帧更能展现角色，请改用一张静态图片。",
-    ),
-    (
-        "The photo carries EXIF orientation {o}; it was measured as displayed ({size}, stored {stored}).",
-        "照片带有 EXIF 方向标记 {o}；已按显示方向测量（{size}，存储为 {stored}）。",
-    ),
-    (
-        "The upright picture is sent, so the provider sees it as you do.",
-        "发送的是摆正后的图片，服务商看到的与你看到的一致。",
-    ),
-    (
-        "Character image uses the {bits:int}-bit {mode} colour mode; providers expect 8-bit RGB and may reject it "
-        "or show wrong colours.",
-        "角色图片使用 {bits} 位 {mode} 颜色模式；服务商要求 8 位 RGB，可能会拒绝该图片或显示错误的颜色。",
-    ),
-    (
-        "Character image uses the {mode} colour mode; providers expect 8-bit RGB and may reject it or show "
-        "wrong colours.",
-        "角色图片使用 {mode} 颜色模式；服务商要求 8 位 RGB，可能会拒绝该图片或显示错误的颜色。",
-    ),
-    ("It is converted to 8-bit RGB before sending.", "发送前会转换为 8 位 RGB。"),
     ("Character image is {m:size}; the limit is {l:size}.", "角色图片大小为 {m}；上限为 {l}。"),
     (
         "Re-save it smaller (JPEG quality 90 or a smaller size).",
@@ -384,26 +357,6 @@ _IMAGE_RULES = [
         "Use a larger picture: at least {a:int} px a side ({c:int} px suits every provider; "
         "ideally {b:int} px or more).",
         "请使用更大的图片：每边至少 {a} 像素（{c} 像素适用于所有服务商；最好 {b} 像素或以上）。",
-    ),
-    (
-        "Character image's short side is {s:int} px: the official API allows {a:int} px, but some providers "
-        "(ComfyUI, Runway) demand {b:int} px.",
-        "角色图片的短边为 {s} 像素：官方 API 允许 {a} 像素，但部分服务商（ComfyUI、Runway）要求 {b} 像素。",
-    ),
-    ("Use a picture with each side at least {b:int} px.", "请使用每边至少 {b} 像素的图片。"),
-    (
-        "Character image's short side is {s:int} px (under {h:int} px): details of the face and clothes will be "
-        "invented.",
-        "角色图片的短边为 {s} 像素（低于 {h} 像素）：脸部和服装的细节将由模型自行补全。",
-    ),
-    ("A sharper, larger picture gives a better likeness.", "更清晰、更大的图片能让结果更像本人。"),
-    (
-        "Character image's short side is {s:int} px, below Pro's {p:int}p output.",
-        "角色图片的短边为 {s} 像素，低于专业档的 {p}p 输出。",
-    ),
-    (
-        "A picture of {p:int} px or more on the short side keeps Pro's extra detail.",
-        "短边达到 {p} 像素或以上的图片才能保留专业档的额外细节。",
     ),
     (
         "Character image aspect ratio is {a:num} ({size}); it must be between {lo:num} (1:2.5) and {hi:num} (2.5:1).",
@@ -467,12 +420,10 @@ _VIDEO_RULES = [
         "Motion video is a unknown file; the official API takes only {allowed:list}.",
         "动作视频的封装格式未知；官方 API 只接受 {allowed}。",
     ),
-    ("Transcode it to H.264.", "请将其转码为 H.264。"),
     (
         "Motion video's H.264 uses the {pf} pixel format; browsers and some providers only play yuv420p.",
         "动作视频的 H.264 使用 {pf} 像素格式；浏览器和部分服务商只能播放 yuv420p。",
     ),
-    ("Re-encode it as 8-bit yuv420p.", "请重新编码为 8 位 yuv420p。"),
     ("Motion video is {m:size}; the limit is {l:size}.", "动作视频大小为 {m}；上限为 {l}。"),
     ("Re-encode it at a lower bit rate or trim it.", "请以更低的码率重新编码，或截短视频。"),
     (
@@ -485,11 +436,6 @@ _VIDEO_RULES = [
         "动作视频为 {size} 像素；每边最多 {max} 像素。",
     ),
     ("Downscale it (to {p:int}p).", "请降低分辨率（到 {p}p）。"),
-    (
-        "Motion video carries a {r:int}° rotation; it was measured as displayed ({size}, stored {stored}).",
-        "动作视频带有 {r}° 旋转标记；已按显示方向测量（{size}，存储为 {stored}）。",
-    ),
-    ("Nothing to do: sizes and previews follow the rotation.", "无需处理：尺寸和预览均已按旋转方向处理。"),
     (
         "Motion video lasts {d:num} s ({n:int} frame{pl:pl}); it must be at least {m:num} s.",
         "动作视频时长 {d} 秒（{n} 帧）；至少需要 {m} 秒。",
@@ -520,243 +466,11 @@ _VIDEO_RULES = [
         "may drift.",
         "动作视频为可变帧率（平均 {f} fps）；需要恒定帧率，否则时间可能会漂移。",
     ),
-    ("It is re-encoded at a constant frame rate.", "将以恒定帧率重新编码。"),
-    (
-        "Motion video runs at {f:num} fps (under {m:num}): fast moves will look jerky.",
-        "动作视频的帧率为 {f} fps（低于 {m}）：快速动作会显得卡顿。",
-    ),
-    ("Record at 24-30 fps if you can.", "如果可以，请以 24-30 fps 录制。"),
-    (
-        "Motion video runs at {f:num} fps (over {m:num}); the output is generated at a normal frame rate.",
-        "动作视频的帧率为 {f} fps（高于 {m}）；输出将以常规帧率生成。",
-    ),
-    ("Nothing to do; 24-30 fps sources upload faster.", "无需处理；24-30 fps 的素材上传更快。"),
-    (
-        "'Keep original sound' is on, but the motion video has no audio track: the result will be silent.",
-        "已开启“保留原声”，但动作视频没有音轨：结果将没有声音。",
-    ),
-    ("Turn 'Keep original sound' off, or use a clip with sound.", "请关闭“保留原声”，或使用有声音的片段。"),
-    (
-        "The motion video has sound, and 'Keep original sound' is off: the result will be silent.",
-        "动作视频有声音，但“保留原声”已关闭：结果将没有声音。",
-    ),
-    ("Turn 'Keep original sound' on to keep it.", "开启“保留原声”即可保留声音。"),
-    (
-        "Motion video's short side is {s:int} px (under {std:int} px); Pro renders {p:int}p.",
-        "动作视频的短边为 {s} 像素（低于 {std} 像素）；专业档输出 {p}p。",
-    ),
-    (
-        "A {std:int}p or larger reference tracks hands and feet better.",
-        "{std}p 或更高分辨率的参考视频能更好地跟踪手脚。",
-    ),
 ]
 
 _PROMPT_AND_PAIR = [
     ("Prompt has {n:int} characters; the limit is {l:int}.", "提示词有 {n} 个字符；上限为 {l}。"),
     ("Shorten it by {n:int} characters.", "请删减 {n} 个字符。"),
-    (
-        "The prompt seems to describe motion ({words:list}); the motion comes from the video.",
-        "提示词似乎在描述动作（{words}）；动作来自视频。",
-    ),
-    ("Describe scene, light, style and camera instead.", "请改为描述场景、光线、风格和镜头。"),
-    (
-        "Image ({w_s1}, {size1}, aspect {a1:num}) and video ({w_s2}, {size2}, aspect {a2:num}) have different "
-        "shapes: {r:num}x apart, more than {lim:num}x. The character may be cropped or squeezed.",
-        "图片（{w_s1}，{size1}，宽高比 {a1}）与视频（{w_s2}，{size2}，宽高比 {a2}）的形状不同：相差 {r} 倍，"
-        "超过 {lim} 倍。角色可能会被裁切或挤压变形。",
-    ),
-    (
-        "Use an image and a video of similar shape (both portrait or both landscape).",
-        "请使用形状相近的图片和视频（都是竖版或都是横版）。",
-    ),
-]
-
-_POSE = [
-    ("Body checks of the character image were skipped: {t_err}.", "已跳过角色图片的身体检查：{t_err}。"),
-    (
-        "Fix the image problem above; the body checks run again by themselves.",
-        "请先修复上面的图片问题；身体检查会自动重新运行。",
-    ),
-    ("Body checks of the motion video were skipped: {t_err}.", "已跳过动作视频的身体检查：{t_err}。"),
-    (
-        "Fix the video problem above; the body checks run again by themselves.",
-        "请先修复上面的视频问题；身体检查会自动重新运行。",
-    ),
-    (
-        "In the motion video the person turns around and the camera moves, but orientation is 'image', which "
-        "keeps the picture's facing and a still camera.",
-        "动作视频中人物会转身，镜头也在移动，但朝向为“image”，会保持图片中的朝向和固定镜头。",
-    ),
-    (
-        "In the motion video the person turns around, but orientation is 'image', which keeps the picture's "
-        "facing and a still camera.",
-        "动作视频中人物会转身，但朝向为“image”，会保持图片中的朝向和固定镜头。",
-    ),
-    (
-        "In the motion video the camera moves, but orientation is 'image', which keeps the picture's facing and "
-        "a still camera.",
-        "动作视频中镜头在移动，但朝向为“image”，会保持图片中的朝向和固定镜头。",
-    ),
-    (
-        "Switch orientation to 'video' so the character turns and the camera moves as in the video (it also "
-        "allows clips up to 30 s).",
-        "请将朝向切换为“video”，让角色像视频中那样转身、镜头也随之移动（该模式还允许最长 30 秒的片段）。",
-    ),
-    ("No person was found in the character image.", "角色图片中没有找到人物。"),
-    (
-        "Use a picture with one clearly visible person (head and upper body at least). Stylised art can fool "
-        "the detector: if the picture does show a character, you can go ahead.",
-        "请使用一张能清楚看到一个人的图片（至少包含头部和上半身）。风格化的画作可能会干扰检测：如果图片中确实有角色，可以继续。",
-    ),
-    (
-        "In the character image {w_part} is hidden or outside the picture.",
-        "角色图片中{w_part}被遮挡或在画面之外。",
-    ),
-    (
-        "Use a picture where the head and both shoulders are clearly visible and unobstructed.",
-        "请使用头部和双肩都清晰可见、没有遮挡的图片。",
-    ),
-    (
-        "The character covers only {p:pct} of the image (aim for over {q:pct}).",
-        "角色只占图片面积的 {p}（建议超过 {q}）。",
-    ),
-    ("Crop the picture closer around the character.", "请裁剪图片，让角色占据更多画面。"),
-    (
-        "The character in the image is upside down (torso {a:num}° from upright).",
-        "图片中的角色是倒立的（躯干偏离竖直方向 {a}°）。",
-    ),
-    ("Rotate the picture so the character stands upright.", "请旋转图片，让角色正立。"),
-    (
-        "The character in the image is lying down or on its side (torso {a:num}° from upright).",
-        "图片中的角色是躺着或侧卧的（躯干偏离竖直方向 {a}°）。",
-    ),
-    (
-        "Use a picture of the character standing or sitting upright (or rotate the picture).",
-        "请使用角色站立或端坐的图片（或旋转图片）。",
-    ),
-    (
-        "No person was found in the motion video ({n:int} frames checked).",
-        "动作视频中没有找到人物（已检查 {n} 帧）。",
-    ),
-    (
-        "Use a video of one clearly visible person; the motion is read from their body.",
-        "请使用一个人清晰可见的视频；动作是从这个人的身体上读取的。",
-    ),
-    (
-        "No person was found in {p:pct} of the motion video ({spans:spans}).",
-        "动作视频中有 {p} 的时间没有找到人物（{spans}）。",
-    ),
-    (
-        "Trim the video to the part where the person is fully in view.",
-        "请把视频截取到人物完整出现在画面中的部分。",
-    ),
-    (
-        "The person covers only {p:pct} of the video frame (aim for over {q:pct}): the motion of hands and feet is "
-        "read poorly.",
-        "人物只占视频画面的 {p}（建议超过 {q}）：难以准确读取手脚的动作。",
-    ),
-    (
-        "Use a video where the person fills more of the frame (crop it, or film closer).",
-        "请使用人物占据更多画面的视频（裁剪视频，或靠近拍摄）。",
-    ),
-    (
-        "The person in the motion video is {w_what} for {p:pct} of the clip.",
-        "动作视频中的人物在 {p} 的时间里处于{w_what}状态。",
-    ),
-    (
-        "Use motion where the person stays mostly upright; floor work and flips often fail.",
-        "请使用人物大部分时间保持直立的动作；地面动作和翻转动作经常失败。",
-    ),
-    (
-        "Very fast motion: limbs move faster than {s:num} torso lengths a second in {p:pct} of the checks "
-        "(peak {pk:num} at {t:num} s).",
-        "动作非常快：在 {p} 的检测中，四肢每秒移动超过 {s} 个躯干长度（峰值 {pk}，位于 {t} 秒）。",
-    ),
-    (
-        "Kling may return a shorter video for very fast motion, and bills what comes back: use a slower take, or "
-        "trim the fastest part.",
-        "动作过快时，可灵可能返回更短的视频，并按实际返回的时长计费：请换用更慢的版本，或剪掉最快的部分。",
-    ),
-    (
-        "The motion video shows {n:int} people (in {p:pct} of the frames checked); only the one taking up the most "
-        "space is used.",
-        "动作视频中出现了 {n} 个人（占已检查帧的 {p}）；只会使用在画面中所占面积最大的那个人。",
-    ),
-    ("Crop or trim the video so it shows one person.", "请裁剪或截取视频，使画面中只有一个人。"),
-    (
-        "The motion video has {n:int} cut{pl:pl} (at {at:times}); it should be one continuous take.",
-        "动作视频有 {n} 处镜头切换（位于 {at}）；应为一个连续镜头。",
-    ),
-    (
-        "Trim the video to one shot (the provider may trim it, or the character may jump).",
-        "请将视频截取为单个镜头（否则服务商可能会截掉一部分，或角色会出现跳变）。",
-    ),
-    (
-        "The camera moves in the motion video: {t_pan} and the view zooms by {z:pct}.",
-        "动作视频中镜头在移动：{t_pan}，并且画面缩放了 {z}。",
-    ),
-    ("The camera moves in the motion video: {t_part}.", "动作视频中镜头在移动：{t_part}。"),
-    ("the background travels {p:pct} of the frame (panning left)", "背景移动了画面的 {p}（向左平移）"),
-    ("the background travels {p:pct} of the frame (panning right)", "背景移动了画面的 {p}（向右平移）"),
-    ("the background travels {p:pct} of the frame", "背景移动了画面的 {p}"),
-    ("the view zooms by {z:pct}", "画面缩放了 {z}"),
-    (
-        "Use a video shot from a fixed camera (tripod); camera moves are copied or the video may be trimmed.",
-        "请使用固定机位（三脚架）拍摄的视频；镜头运动会被复制，或者视频可能会被截短。",
-    ),
-    (
-        "Framing differs: the character image is {w_il}, the motion video {w_vl}; {t_why}.",
-        "取景不同：角色图片是{w_il}，动作视频是{w_vl}；{t_why}。",
-    ),
-    (
-        "the body parts the picture does not show will be invented, or the motion cropped",
-        "图片中没有的身体部位将由模型补全，或者动作会被裁切",
-    ),
-    (
-        "the character's unseen-in-motion body parts get little or made-up motion",
-        "角色在动作视频中看不到的身体部位只会有很少或臆造的动作",
-    ),
-    (
-        "Use a {w_vl} picture of the character, or a motion video framed like the picture ({w_il}).",
-        "请使用{w_vl}取景的角色图片，或与图片取景相同（{w_il}）的动作视频。",
-    ),
-    (
-        "The character image does not show {w_names} (hidden or outside the picture), but the motion moves "
-        "{w_it} (by {travel:list} torso lengths): the hands will be invented.",
-        "角色图片中看不到{w_names}（被遮挡或在画面之外），但动作会移动{w_it}（幅度 {travel} 个躯干长度）："
-        "手部将由模型自行补全。",
-    ),
-    (
-        "Use a picture with both arms and hands visible (not in pockets, behind the body or cut off).",
-        "请使用双臂和双手都可见的图片（不要插在口袋里、藏在身后或被画面截断）。",
-    ),
-    (
-        "The motion reaches past the character image's {where:edges} in {p:pct} of the clip (up to {q:pct} of the "
-        "picture beyond it): hands or feet may be cut off.",
-        "在 {p} 的片段中，动作超出了角色图片的{where}（最多超出图片的 {q}）：手或脚可能会被截断。",
-    ),
-    (
-        "Use a picture with more room around the character ({s:sides}), or a motion with smaller moves.",
-        "请使用角色周围（{s}）留有更多空间的图片，或动作幅度更小的视频。",
-    ),
-    ("Body checks could not run ({exc}).", "身体检查无法运行（{exc}）。"),
-    # the bounds of one body check (kmc_ui/checks/pose.py, kmc_ui/pose/picture.py)
-    (
-        "Body checks of the motion video were cut short at {t:num} s of the clip: {t_why}. The findings cover "
-        "only the part checked.",
-        "动作视频的身体检查在片段的 {t} 秒处被提前中止：{t_why}。检查结果只涵盖已检查的部分。",
-    ),
-    (
-        "Trim the video to the part you will send, or use a shorter, smaller or lower-bit-rate clip, so it can be "
-        "checked in full.",
-        "请把视频裁剪为要发送的部分，或使用更短、分辨率更低或码率更低的视频，以便完整检查。",
-    ),
-    (
-        "Body checks of these files were skipped: newer files from you replaced them before their turn came.",
-        "已跳过这些文件的身体检查：在轮到它们之前，你已换上了更新的文件。",
-    ),
-    ("Nothing to do: the newer files are checked instead.", "无需操作：系统会改为检查更新的文件。"),
-    ("The other checks still apply; try again or report this.", "其他检查仍然有效；请重试或报告此问题。"),
 ]
 
 _FINDING_TEXT = [
@@ -1813,7 +1527,6 @@ ENTRIES: list[tuple[str, str]] = [
     *_IMAGE_RULES,
     *_VIDEO_RULES,
     *_PROMPT_AND_PAIR,
-    *_POSE,
     *_PREPARE,
     *_PROGRESS,
     *_BACKENDS,
@@ -1851,45 +1564,3 @@ WORDS.update(
     }
 )
 
-_POSE_HANDS_AND_FRAMING = [
-    (
-        "The character image does not show {w_names} ({w_why}), but the motion video shows {w_it} in {p:pct} of "
-        "the frames checked, moving {w_it} by up to {t:num} torso lengths and raising {w_it} above the shoulder in "
-        "{q:pct} of them: the model will have to invent {w_what}, and invented hands often come out blurred, "
-        "merged with the clothes or with the wrong number of fingers.",
-        "角色图片中看不到{w_names}（{w_why}），但动作视频在 {p} 的已检查帧中显示了{w_it}，让{w_it}移动了多达 {t} "
-        "个躯干长度，并在其中 {q} 的帧里把{w_it}举过肩膀：模型将不得不自行补全{w_what}，而补全的手常常模糊、"
-        "与衣服融在一起，或手指数量不对。",
-    ),
-    (
-        "The character image does not show {w_names} ({w_why}), but the motion video shows {w_it} in {p:pct} of "
-        "the frames checked, moving {w_it} by up to {t:num} torso lengths: the model will have to invent "
-        "{w_what}, and invented hands often come out blurred, merged with the clothes or with the wrong number "
-        "of fingers.",
-        "角色图片中看不到{w_names}（{w_why}），但动作视频在 {p} 的已检查帧中显示了{w_it}，让{w_it}移动了多达 {t} "
-        "个躯干长度：模型将不得不自行补全{w_what}，而补全的手常常模糊、与衣服融在一起，或手指数量不对。",
-    ),
-    (
-        "The character image does not show {w_names} ({w_why}). If the motion video shows hands or raises the "
-        "arms, the model will have to invent them.",
-        "角色图片中看不到{w_names}（{w_why}）。如果动作视频中出现手部或抬起手臂，模型将不得不自行补全它们。",
-    ),
-    (
-        "Use a photo with both hands visible and held away from the body (not in pockets, behind the back, under "
-        "crossed arms or cut off by the picture's edge).",
-        "请使用双手都清晰可见、并离开身体的照片（不要插在口袋里、背在身后、夹在交叉的手臂下，也不要被画面边缘截断）。",
-    ),
-    (
-        "the motion shows {w_parts}, which the picture does not: the model will invent them, or crop the motion",
-        "动作视频中出现了{w_parts}，而图片中没有：模型会自行补全这些部位，或者裁切动作",
-    ),
-    (
-        "the parts of the character the motion video does not show get little or made-up motion",
-        "动作视频中看不到的角色身体部位只会有很少或臆造的动作",
-    ),
-    (
-        "Use {w_pic} picture of the character, or a motion video framed like the picture ({w_il}).",
-        "请使用{w_pic}取景的角色图片，或与图片取景相同（{w_il}）的动作视频。",
-    ),
-]
-ENTRIES.extend(_POSE_HANDS_AND_FRAMING)

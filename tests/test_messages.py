@@ -1,0 +1,189 @@
+"""Structured messages (kmc_ui/messages.py, kmc_ui/catalogue): a code and parameters, rendered per language.
+
+- Every code has an English and a Chinese template, and each template's slots are the parameters
+  its producers pass (checked on every finding the rule, body-check and identity-lock cases of
+  tests/test_runtime_text.py produce).
+- A finding renders in Chinese from its code and parameters; its English stays what it was.
+- to_dict (the API's JSON) carries code and parameters; a nested Msg; an unknown code, a missing
+  Chinese template or a missing parameter never raise; a parameter is never read as a template;
+  the UI escapes what it puts into HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kmc_ui.catalogue import EN, ZH
+from kmc_ui.checks import pose
+from kmc_ui.checks.pose import findings_from, superseded_finding
+from kmc_ui.checks.rules import check_image, check_prompt, check_video
+from kmc_ui.elements import check_pictures
+from kmc_ui.findings import Finding
+from kmc_ui.media.probe import FRAME_COUNT_CAP
+from kmc_ui.messages import FORMATTERS, Msg, render, slots
+from kmc_ui.pose import landmarks as L
+from kmc_ui.ui import render as ui_render
+from kmc_ui.ui.runtime_text import finding_said, say
+from tests.test_pose import hidden_hand_case, img_analysis, standing, still, vid_analysis
+from tests.test_runtime_text import _image, _video, pose_findings_all, rule_findings
+
+
+def more_findings() -> list[Finding]:
+    """The variants the cases of tests/test_runtime_text.py do not reach."""
+    out = check_image(_image(format="GIF", extension=".gif", frames=FRAME_COUNT_CAP))
+    out += check_image(_image(format="WEBP", extension=".webp", width=8000, height=7000))
+    out += check_video(_video(container="", extension=".mp4"))
+    out += [superseded_finding()]
+    out += findings_from(None, replace(vid_analysis(still(20)), cut_short="cancelled"))
+    image, video = hidden_hand_case(0.9, 1.0)
+    out += findings_from(image, None)  # no motion yet: the soft hint
+    raised = video.landmarks.copy()
+    raised[::4, L.L_WRIST, 1] = raised[::4, L.SHOULDERS[0], 1] - 50  # above the shoulder in a quarter
+    out += findings_from(image, replace(video, landmarks=raised))
+    turning = [standing() for _ in range(20)]
+    for lm in turning[10:]:
+        lm[:, 0] = 2 * 500 - lm[:, 0]  # seen from the back
+    bg = np.zeros((20, 3), dtype=np.float32)
+    bg[1:, 0] = 0.5 / 19
+    out += findings_from(img_analysis(standing()), vid_analysis(turning, bg_motion=bg), "image")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pose, "analyse_image", lambda *a, **k: 1 / 0)
+        out += pose.pose_findings("x.png", None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def produced(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    tmp = tmp_path_factory.mktemp("messages")
+    out = rule_findings(tmp) + pose_findings_all() + more_findings()
+    out += check_pictures(["/nonexistent/x.png", "a.png", "b.png", "c.png"], "v2", "fal")
+    return out
+
+
+def _messages(m: Msg) -> list[Msg]:
+    """m and every Msg nested in its parameters."""
+    out = [m]
+    for value in m.params.values():
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, Msg):
+                out += _messages(v)
+    return out
+
+
+def test_every_code_has_english_and_chinese_with_the_same_slots() -> None:
+    assert len(EN) >= 150
+    assert set(EN) == set(ZH)
+    for code, en in EN.items():
+        zh = ZH[code]
+        assert zh and not zh.isascii(), code
+        assert slots(zh) <= slots(en), code  # Chinese may leave out a slot (an English plural), never add one
+        for m in re.finditer(r"\{\w+:(\w+)\}", en + zh):
+            assert m.group(1) in FORMATTERS, (code, m.group(1))
+
+
+def test_each_template_uses_exactly_the_parameters_its_producers_pass(produced: list[Finding]) -> None:
+    seen: set[str] = set()
+    for f in produced:
+        assert f.msg is not None, f.code
+        assert (f.fix_msg is not None) == bool(f.fix), f.code
+        for top in (f.msg, f.fix_msg):
+            for m in _messages(top) if top else []:
+                assert m.code in EN, m.code
+                assert slots(EN[m.code]) == set(m.params), (m.code, sorted(m.params))
+                seen.add(m.code)
+        assert render(f.msg, "en") == f.message
+        assert render(f.fix_msg, "en") == f.fix if f.fix_msg else f.fix == ""
+        for text in (render(f.msg, "zh"), render(f.fix_msg, "zh")):
+            assert "{" not in text and "}" not in text, text
+    # every finding code of the catalogue is produced by some case (an unused template is dead text)
+    unused = sorted(c for c in EN if c not in seen and not c.startswith("element."))
+    assert not unused, unused
+
+
+def test_a_finding_renders_in_chinese_from_its_code_and_parameters() -> None:
+    [f] = [f for f in check_video(_video(duration=12.0), "image") if f.code == "video_too_long"]
+    assert f.msg == Msg("video.too_long", {"d": "12", "o": "image", "m": "10"})
+    assert f.message == "Motion video lasts 12 s; with orientation 'image' the limit is 10 s."
+    assert render(f.msg, "zh") == "动作视频时长 12 秒；朝向为“image”时上限为 10 秒。"
+    assert render(f.fix_msg, "zh") == "请截取到 10 秒（在下方选择截取范围），或将朝向切换为“video”（最长 30 秒）。"
+    assert finding_said(f, "en") == (f.message, f.fix)
+    # structured lists and counts: the Chinese needs no English parsed back
+    cut = Msg("pose.video_cut", {"n": 6, "at": [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]})
+    assert render(cut, "en") == (
+        "The motion video has 6 cuts (at 2.0 s, 4.0 s, 6.0 s, 8.0 s and 2 more); it should be one continuous take."
+    )
+    assert (
+        render(cut, "zh")
+        == "动作视频有 6 处镜头切换（位于 2.0 秒、4.0 秒、6.0 秒、8.0 秒，另外还有 2 处）；应为一个连续镜头。"
+    )
+    one = Msg("pose.video_cut", {"n": 1, "at": [3.5]})
+    assert render(one, "en") == "The motion video has 1 cut (at 3.5 s); it should be one continuous take."
+
+
+def test_to_dict_carries_the_code_and_parameters() -> None:
+    [f] = check_prompt("x" * 2600)
+    data = f.to_dict()
+    assert data["code"] == "prompt_too_long"
+    assert data["message"] == f.message and data["fix"] == f.fix
+    assert data["message_code"] == "prompt.too_long" and data["params"] == {"n": 2600, "l": 2500}
+    assert data["fix_code"] == "prompt.too_long.fix" and data["fix_params"] == {"n": 100}
+    json.dumps(data)  # JSON-ready
+    again = Msg.from_dict({"code": data["message_code"], "params": data["params"]})
+    assert again == f.msg and render(again, "zh") == "提示词有 2600 个字符；上限为 2500。"
+
+
+def test_a_nested_message_renders_in_each_language() -> None:
+    msg = Msg("pose.camera_motion_zoom", {"t_pan": Msg("pose.camera_pan_left", {"p": 0.25}), "z": 0.3})
+    assert render(msg, "en") == (
+        "The camera moves in the motion video: the background travels 25% of the frame (panning left) and the "
+        "view zooms by 30%."
+    )
+    assert render(msg, "zh") == "动作视频中镜头在移动：背景移动了画面的 25%（向左平移），并且画面缩放了 30%。"
+    data = json.loads(json.dumps(msg.to_dict()))
+    assert data["params"]["t_pan"] == {"code": "pose.camera_pan_left", "params": {"p": 0.25}}
+    assert Msg.from_dict(data) == msg
+
+
+def test_unknown_code_missing_template_or_parameter_never_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert render(Msg("no.such.code", {"n": 3}), "zh") == "no.such.code (n=3)"
+    assert render(Msg("no.such.code"), "en") == "no.such.code"
+    assert Msg.from_dict("just a text") is None and Msg.from_dict({"code": None}) is None
+    monkeypatch.delitem(ZH, "prompt.too_long")  # a code without its Chinese: the English
+    assert render(Msg("prompt.too_long", {"n": 9, "l": 5}), "zh") == "Prompt has 9 characters; the limit is 5."
+    # a parameter left out stays a visible slot rather than an exception
+    assert (
+        render(Msg("image.too_large", {"size": "1x1"}), "en")
+        == "Character image is 1x1 px; each side must be at most {max:int} px."
+    )
+    # a formatter given the wrong kind of value: the English, then the code, never an exception
+    assert render(Msg("pose.video_cut", {"n": 2, "at": object()}), "zh").startswith("pose.video_cut")
+    assert say(None, "", "zh") == "" and say(Msg("no.such.code"), "x", "zh") == "no.such.code"
+
+
+def test_parameters_are_never_read_as_templates(tmp_path: Path) -> None:
+    msg = Msg("image.extension_mismatch", {"w_ext": "{fmt}.{x}", "fmt": "{w_ext}"})
+    assert render(msg, "en") == "The file is named '{fmt}.{x}' but holds a {w_ext} image."
+    assert render(msg, "zh") == "文件扩展名为“{fmt}.{x}”，但内容是 {w_ext} 图片。"
+    f = check_image(_image(extension=".{x}"))
+    [mismatch] = [x for x in f if x.code == "image_extension_mismatch"]
+    assert mismatch.message == "The file is named '.{x}' but holds a PNG image."
+    assert ".{x}" in render(mismatch.msg, "zh")
+    unsupported = check_pictures(["a.png", "b.png"], "{model}", "{backend}<b>")[0]
+    assert unsupported.message == (
+        "An identity lock works only with Kling 3.0 on the Kling official API 2.0 (chosen: {model} on '{backend}<b>')."
+    )
+
+
+def test_the_page_escapes_what_it_renders() -> None:
+    f = check_pictures(["a.png"], "<script>alert(1)</script>", "x")[0]
+    for lang in ("en", "zh"):
+        page = ui_render.findings_html([f], lang=lang)
+        assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "身份锁定仅适用于" in ui_render.findings_html([f], lang="zh")
+    assert "An identity lock works only" in ui_render.findings_html([f], lang="en")
