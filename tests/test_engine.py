@@ -232,6 +232,29 @@ def test_cancel_stops_rendering_within_one_frame(pair: tuple[Path, Path, Path], 
     assert not out.exists()  # the partial file is removed
 
 
+def test_cancel_while_the_motion_is_read_stops_that_reading(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """The motion is read on its own thread while the picture is cut out: a stop (or a picture
+    with nobody in it) ends that reading too, so nothing is left running inside mediapipe."""
+    character, dance, _ = pair
+    from kmc_ui.engine import pipeline
+
+    said: list[str] = []
+
+    def progress(_fraction: float, text: str) -> None:
+        said.append(text)
+        if text.startswith("Reading the motion"):
+            cancel.set()
+
+    cancel = threading.Event()
+    with pytest.raises(EngineCancelled):
+        run_engine(EngineJob(character, dance), tmp_path / "stopped.mp4", cancel=cancel, progress=progress)
+    reading_steps = [t for t in said if t.startswith("Reading the motion")]
+    assert reading_steps and not any(t.startswith("Rendering") for t in said)
+    idle = pipeline._MOTION.submit(lambda: "idle")  # the reading thread is free at once
+    assert idle.result(timeout=5) == "idle"
+    assert len([t for t in said if t.startswith("Reading the motion")]) == len(reading_steps)  # it stopped
+
+
 # ---------------------------------------------------------------- the backend
 
 

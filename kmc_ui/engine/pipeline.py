@@ -15,8 +15,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -45,6 +48,7 @@ MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is
 PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
 
 ProgressFn = Callable[[float, str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -286,27 +290,35 @@ def run_engine(
     notes: list[str] = []
     started = time.perf_counter()
 
-    rgb = load_picture(job.image)
-    cut = cut_out(rgb)
-    if cut is None:
-        raise EngineError(
-            "No person was found in the character picture. Use a picture where the character's head, "
-            "body and limbs are clearly visible."
-        )
-    cut = replace(cut, hands=picture_hands(cut))
-    timings["cut_out"] = time.perf_counter() - started
-
-    t0 = time.perf_counter()
-    max_seconds = LIMITS.video_max_seconds[job.orientation]
-    track = track_motion(
+    # The motion is read on its own thread while the picture is cut out: two cores, two jobs.
+    stop_motion = threading.Event()
+    reading = _MOTION.submit(
+        _timed,
+        track_motion,
         job.video,
-        max_seconds=max_seconds,
+        max_seconds=LIMITS.video_max_seconds[job.orientation],
         cache_dir=cache_dir,
         progress=lambda i, n: report("motion", i / max(1, n), f"Reading the motion: frame {i} of {n}"),
-        cancel=cancel,
+        cancel=stop_motion,
         stride=motion_stride(job.video),
     )
-    timings["motion"] = time.perf_counter() - t0
+    try:
+        rgb = load_picture(job.image)
+        cut = cut_out(rgb)
+        if cut is None:
+            raise EngineError(
+                "No person was found in the character picture. Use a picture where the character's head, "
+                "body and limbs are clearly visible."
+            )
+        cut = replace(cut, hands=picture_hands(cut))
+        timings["cut_out"] = time.perf_counter() - started
+        t0 = time.perf_counter()
+        track, timings["motion"] = _wait(reading, cancel, stop_motion)
+        timings["motion_wait"] = time.perf_counter() - t0
+    except BaseException:
+        stop_motion.set()  # never leave the reading running: nothing may be inside mediapipe at exit
+        wait([reading])  # its own error, if any, is not the one raised
+        raise
     n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
     motion = every_frame(source_motion(track), track.times, n, track.fps)
 
@@ -345,6 +357,8 @@ def run_engine(
     holes, flipped, breaks, tears, exposed = (np.zeros(n, np.float32) for _ in range(5))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
+    # Frame i goes down the encoder's pipe on its own thread while frame i + 1 is drawn.
+    writing: Future[None] | None = None
     try:
         for i in range(n):
             if cancel.is_set():
@@ -353,12 +367,18 @@ def run_engine(
             stats = renderer.last_stats
             holes[i], flipped[i] = stats.holes, stats.flipped
             breaks[i], tears[i], exposed[i] = stats.breaks, stats.tears, stats.exposed
-            writer.write(frame)
+            if writing is not None:
+                writing.result()
+            writing = _WRITE.submit(writer.write, frame.copy())
             if on_frame is not None:
                 on_frame(i, frame, stats)
             report("render", (i + 1) / n, f"Rendering frame {i + 1} of {n}")
+        if writing is not None:
+            writing.result()
         writer.close()
     except BaseException:
+        if writing is not None:
+            wait([writing])
         writer.abort()
         raise
     timings["render"] = time.perf_counter() - t0
@@ -386,6 +406,25 @@ def run_engine(
         exposed,
         hand_sources(cut.hands),
     )
+
+
+_MOTION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-motion")  # its graph is built once
+_WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write")  # one per render at a time
+
+
+def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    t0 = time.perf_counter()
+    return fn(*args, **kwargs), time.perf_counter() - t0
+
+
+def _wait(reading: Future[tuple[T, float]], cancel: threading.Event, stop: threading.Event) -> tuple[T, float]:
+    """The reading's result; the caller's `cancel` is passed on to it while it runs."""
+    while True:
+        try:
+            return reading.result(timeout=0.1)
+        except FutureTimeout:
+            if cancel.is_set():
+                stop.set()
 
 
 def picture_hands(cut: Cutout) -> dict[str, np.ndarray | None]:

@@ -106,14 +106,16 @@ def bundle_bytes(cache_dir: Path | str | None = None) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache dir only costs the rebuild next time
+    except OSError:  # a read-only or full cache dir only costs the rebuild next time
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
 
 
 class _ThreadModels(threading.local):
