@@ -21,6 +21,7 @@ calibrated skeleton, so the drawn pose, the rig and the measurement all use it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import cv2
@@ -53,6 +54,8 @@ MIN_FRAMES = 5  # fewer usable detections than this: the joint keeps its place
 FRAME_AGREEMENT = 0.5
 FRAME_NEAR = 0.2
 MIRRORED = True  # each rendering is also read mirrored (as the agreement report reads frames)
+LOOKS = (False, True) if MIRRORED else (False,)
+_LOOKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-look")  # graphs built once
 DETECT_MAX_SIDE = 640  # as kmc_ui/engine/motion.POSE_MAX_SIDE: the detector sees what the report sees
 
 # joint -> the bone whose transform carries it (the renderer's names in rig.BONES)
@@ -250,18 +253,23 @@ def sample_indices(frames: int, count: int = CALIBRATION_FRAMES) -> np.ndarray:
 
 def _look(renderer: Renderer, targets: np.ndarray, f: float) -> list[np.ndarray | None]:
     """The pose read on the puppet drawn at each target (output px; drawn scaled by f), as it is
-    and (MIRRORED) mirrored: one or two readings per target, in output px."""
+    and (MIRRORED) mirrored: one or two readings per target, in output px. The readings run on
+    two threads while the next target is drawn."""
     frame = np.empty_like(renderer.plate)
-    seen: list[np.ndarray | None] = []
+    readings: list[Future[np.ndarray | None]] = []
     for target in targets:
         scaled = target.copy()
         scaled[:, :3] *= f
         renderer.render(scaled, out=frame)
-        looks = (detect_frame(frame), detect_frame(frame, mirrored=True)) if MIRRORED else (detect_frame(frame),)
-        for got in looks:
-            if got is not None:
-                got[:, :3] /= f
-            seen.append(got)
+        shot = frame.copy()
+        readings += [_LOOKERS.submit(detect_frame, shot, mirrored) for mirrored in LOOKS]
+    wait(readings)  # all of them ended before anything is raised: none is left inside mediapipe
+    seen: list[np.ndarray | None] = []
+    for reading in readings:
+        got = reading.result()
+        if got is not None:
+            got[:, :3] /= f
+        seen.append(got)
     return seen
 
 
