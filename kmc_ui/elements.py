@@ -193,7 +193,7 @@ def ensure(
             task_id = external  # the Element API looks a task up by our id as well (facts A1)
         except BackendError as exc:
             store.put(owner, account, key, status="failed", message=exc.message)
-            raise ElementError(f"The identity Element could not be created: {exc.message}", fix=exc.fix) from None
+            raise ElementError(_not_created(exc), fix=exc.fix_msg or exc.fix) from None
         store.put(owner, account, key, task_id=task_id)
     deadline = time.monotonic() + ELEMENTS.create_timeout_s
     while True:
@@ -201,10 +201,11 @@ def ensure(
             state = backend.element_state(task_id)
         except InvalidRequest as exc:
             store.put(owner, account, key, status="failed", message=exc.message)
-            raise ElementError(f"The identity Element could not be created: {exc.message}", fix=exc.fix) from None
+            raise ElementError(_not_created(exc), fix=exc.fix_msg or exc.fix) from None
         except BackendError as exc:
             if not exc.retryable:
-                raise ElementError(f"The identity Element's state could not be read: {exc.message}") from None
+                unread = Msg("element.state_unread", {"t_why": exc.msg or exc.message})
+                raise ElementError(unread) from None
             state = None
         if state is not None and state.status == "succeeded":
             store.put(owner, account, key, status="ready", element_id=state.element_id)
@@ -212,17 +213,23 @@ def ensure(
         if state is not None and state.status == "failed":
             store.put(owner, account, key, status="failed", message=state.message)
             raise ElementError(
-                f"Kling could not make the identity Element: {state.message or 'no reason given'}",
-                fix="Use clear pictures of one character (face visible, other angles), or remove them.",
+                Msg("element.refused", {"reason": state.message})
+                if state.message
+                else Msg("element.refused_no_reason"),
+                fix=Msg("element.refused.fix"),
             )
         if time.monotonic() > deadline:
             raise ElementError(
-                f"The identity Element was not ready after {ELEMENTS.create_timeout_s:.0f} s",
-                fix="Generate again later: the Element is picked up where it was left.",
+                Msg("element.not_ready", {"s": f"{ELEMENTS.create_timeout_s:.0f}"}),
+                fix=Msg("element.not_ready.fix"),
             )
         if tick("Creating the identity Element at Kling…"):
             raise ElementStopped
         sleep(ELEMENTS.poll_interval_s)
+
+
+def _not_created(exc: BackendError) -> Msg:
+    return Msg("element.not_created", {"t_why": exc.msg or exc.message})
 
 
 def delete(backend: Any, store: ElementStore, owner: str, element_id: str) -> str:

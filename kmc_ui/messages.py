@@ -162,6 +162,14 @@ def _size(value: Any, lang: str) -> str:
     return text.replace(" bytes", " 字节") if lang == "zh" else text
 
 
+def _said(value: Any, lang: str) -> str:
+    """Someone's own words after a colon ("...: Rate limit exceeded"), or nothing when there are none."""
+    text = str(value or "")
+    if not text:
+        return ""
+    return ("：" if lang == "zh" else ": ") + text
+
+
 def _as_is(value: Any, lang: str) -> str:
     return num(value) if isinstance(value, float) else str(value)
 
@@ -179,6 +187,8 @@ FORMATTERS: dict[str, Formatter] = {
     "list": _list,
     "or_list": _or_list,
     "size": _size,
+    "said": _said,
+    "sentences": lambda v, lang: str(v),  # rendered by _value (it needs the nested messages)
 }
 
 
@@ -244,9 +254,31 @@ def _kinds(template: str) -> dict[str, str]:
     return out
 
 
+_CJK_END = re.compile(f"[{_CJK}]$")
+_CJK_STOPS = ("。", "！", "？", "；", "：", "…", "，", "、")
+
+
+def _sentences(parts: list[str], lang: str) -> str:
+    """Sentences side by side: a space after English; in Chinese a full stop after a part that ends
+    without one (BackendError.user_text() joins "... (HTTP 401) What to do: ..." without a stop)."""
+    if lang != "zh":
+        return " ".join(parts)
+    text = ""
+    for part in parts:
+        if text and not _CJK_END.search(text):
+            text += " "
+        elif text and not text.endswith(_CJK_STOPS):
+            text += "。"
+        text += part
+    return text
+
+
 def _value(name: str, kind: str, value: Any, lang: str, depth: int) -> str:
     if isinstance(value, Msg):
         return _render(value, lang, depth + 1)
+    if kind == "sentences":  # a list of messages (or English texts without one), one after another
+        items = value if isinstance(value, list) else [value]
+        return _sentences([_render(v, lang, depth + 1) for v in items], lang)
     if kind in FORMATTERS:
         return FORMATTERS[kind](value, lang)
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -256,9 +288,10 @@ def _value(name: str, kind: str, value: Any, lang: str, depth: int) -> str:
     if lang != "zh":
         return text
     if name.startswith("w_"):
+        from kmc_ui.catalogue import WORDS_ZH
         from kmc_ui.ui.zh_catalogue import WORDS
 
-        return WORDS.get(text, text)
+        return WORDS_ZH.get(text) or WORDS.get(text, text)
     if name.startswith("t_"):
         return _fallback_text(text, lang)
     return text

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from kmc_ui.messages import Msg, render
+
 if TYPE_CHECKING:
     from kmc_ui.jobs import PollPolicy
 
@@ -63,11 +65,21 @@ class TaskState:
 
 
 class BackendError(Exception):
-    """Base of every backend error. `str()` is safe to show a user: it never holds a secret."""
+    """Base of every backend error. `str()` is safe to show a user: it never holds a secret.
+
+    `message` and `fix` may be given as structured messages (kmc_ui/messages.py): `msg` and
+    `fix_msg` keep them, and `message` / `fix` / `user_text()` are their English rendering, so a
+    page can say the same in its own language (`user_msg()`)."""
 
     retryable = False
 
-    def __init__(self, message: str, *, code: int | None = None, fix: str = "", task_id: str = "") -> None:
+    def __init__(
+        self, message: str | Msg, *, code: int | None = None, fix: str | Msg = "", task_id: str = ""
+    ) -> None:
+        self.msg = message if isinstance(message, Msg) else None
+        self.fix_msg = fix if isinstance(fix, Msg) else None
+        message = render(message, "en") if isinstance(message, Msg) else message
+        fix = render(fix, "en") if isinstance(fix, Msg) else fix
         super().__init__(message)
         self.message = message
         self.code = code
@@ -83,6 +95,20 @@ class BackendError(Exception):
         if self.task_id:
             parts.append(f"Task id {self.task_id} is kept in History: it can be resumed later.")
         return " ".join(parts)
+
+    def user_msg(self) -> Msg:
+        """user_text() as a message: its English rendering is user_text(), word for word (a part
+        without a message of its own is carried as its English text)."""
+        said: Msg | str = self.msg if self.msg is not None else self.message
+        if self.code is not None:
+            said = Msg("backend.with_code", {"t_msg": said, "c": self.code})
+        parts: list[Msg | str] = [said]
+        if self.fix:
+            fix: Msg | str = self.fix_msg if self.fix_msg is not None else self.fix
+            parts.append(Msg("backend.what_to_do", {"t_fix": fix}))
+        if self.task_id:
+            parts.append(Msg("backend.task_kept", {"task": self.task_id}))
+        return Msg("backend.sentences", {"parts": parts})
 
 
 class NotConfigured(BackendError):
@@ -133,7 +159,13 @@ class DownloadError(BackendError):
     """
 
     def __init__(
-        self, message: str, *, code: int | None = None, fix: str = "", task_id: str = "", retryable: bool = False
+        self,
+        message: str | Msg,
+        *,
+        code: int | None = None,
+        fix: str | Msg = "",
+        task_id: str = "",
+        retryable: bool = False,
     ) -> None:
         super().__init__(message, code=code, fix=fix, task_id=task_id)
         self.retryable = retryable

@@ -19,6 +19,7 @@ from kmc_ui.backends.base import AmbiguousSubmit, BackendError, DownloadError, N
 from kmc_ui.limits import RESULT_URL_LIFETIME_DAYS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.netguard import RESULT_DOWNLOAD_LIMITS, Pace, TooSlow, TransferLimits
+from kmc_ui.messages import Msg
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +67,17 @@ def send(
         response = client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise TransientError(
-            f"Could not connect to {provider} ({type(exc).__name__})",
-            fix=f"Check the network and {base_setting}; retried automatically.",
+            Msg("backend.connect_failed", {"w_who": provider, "exc": type(exc).__name__}),
+            fix=Msg("backend.connect_failed.fix", {"s": base_setting}),
         ) from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         raise NotConfigured(
-            f"{base_setting} is not a usable URL", fix=f"Set {base_setting} to an https:// URL."
+            Msg("backend.bad_base_url", {"s": base_setting}), fix=Msg("backend.bad_base_url.fix", {"s": base_setting})
         ) from None
     except httpx.TimeoutException as exc:
-        raise lost(f"{provider} did not answer in time ({type(exc).__name__})") from None
+        raise lost(Msg("backend.timeout", {"w_who": provider, "exc": type(exc).__name__})) from None
     except httpx.HTTPError as exc:
-        raise lost(f"The connection to {provider} broke ({type(exc).__name__})") from None
+        raise lost(Msg("backend.connection_broke", {"w_who": provider, "exc": type(exc).__name__})) from None
     log.debug("%s %s %s -> HTTP %s", provider, method, url.split("?")[0], response.status_code)
     return response
 
@@ -107,7 +108,7 @@ def stream_download(
     task id; 429/5xx are TransientErrors.
     """
     if not url:
-        raise DownloadError("The provider sent no result link", task_id=task_id)
+        raise DownloadError(Msg("backend.no_result_link"), task_id=task_id)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -122,16 +123,15 @@ def stream_download(
             status = response.status_code
             if status in (401, 403, 404, 410):
                 raise DownloadError(
-                    f"The result link answered HTTP {status}: it has expired or was refused",
-                    fix=f"Results are kept by the provider for about {lifetime_days} days; resume from "
-                    "History soon after the task ends.",
+                    Msg("backend.result_link_expired", {"s": status}),
+                    fix=Msg("backend.result_link_expired.fix", {"d": lifetime_days}),
                     task_id=task_id,
                     retryable=True,
                 )
             if status == 429 or status >= 500:
-                raise TransientError(f"The result link answered HTTP {status}")
+                raise TransientError(Msg("backend.result_link_http", {"s": status}))
             if not response.is_success:
-                raise DownloadError(f"The result link answered HTTP {status}", task_id=task_id)
+                raise DownloadError(Msg("backend.result_link_http", {"s": status}), task_id=task_id)
             length = response.headers.get("content-length", "")
             expected = int(length) if length.isdigit() else None
             with part.open("wb") as fh:
@@ -141,21 +141,26 @@ def stream_download(
     except TooSlow as exc:
         part.unlink(missing_ok=True)
         raise DownloadError(
-            f"The result download was stopped: {exc}",
-            fix="It is retried automatically; if it keeps failing, resume from History later.",
+            Msg("backend.download_stopped", {"t_why": str(exc)}),
+            fix=Msg("backend.download_stopped.fix"),
             task_id=task_id,
             retryable=True,
         ) from None
     except httpx.HTTPError as exc:
         part.unlink(missing_ok=True)
-        raise DownloadError(f"The download broke off ({type(exc).__name__})", task_id=task_id, retryable=True) from None
+        broke = Msg("backend.download_broke", {"exc": type(exc).__name__})
+        raise DownloadError(broke, task_id=task_id, retryable=True) from None
     except BaseException:
         part.unlink(missing_ok=True)
         raise
     if (expected is not None and written != expected) or written == 0:
         part.unlink(missing_ok=True)
-        what = f"{written} of {expected} bytes" if expected is not None else "an empty file"
-        raise DownloadError(f"The download was incomplete ({what})", task_id=task_id, retryable=True)
+        what = (
+            Msg("backend.download_incomplete", {"a": written, "b": expected})
+            if expected is not None
+            else Msg("backend.download_empty")
+        )
+        raise DownloadError(what, task_id=task_id, retryable=True)
     os.replace(part, dest)
     return dest
 
@@ -204,6 +209,6 @@ def json_object(
     body = json_or_none(response)
     if response.is_success:
         if not isinstance(body, dict):
-            raise lost(f"{provider} sent an unreadable answer (HTTP {response.status_code})")
+            raise lost(Msg("backend.unreadable_answer", {"w_who": provider, "s": response.status_code}))
         return body
     raise error(response.status_code, body)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kmc_ui.backends.base import AuthError, BackendError, InvalidRequest, QuotaError, TransientError
+from kmc_ui.catalogue import EN
 from kmc_ui.limits import TASK_FAILURE_HINTS
+from kmc_ui.messages import Msg, slots
 
-INPUT_FIX = "Fix the input named in the message (the checks panel shows the limits)."
-RETRIED = "Retried automatically with backoff."
+INPUT_FIX = Msg("http.inputs.fix")  # "Fix the input named in the message (the checks panel shows the limits)."
+RETRIED = Msg("http.retried.fix")  # "Retried automatically with backoff."
+MODERATION_FIX = Msg("failure.moderation")  # dict(TASK_FAILURE_HINTS)["moderation"]
 CREDIT_WORDS = ("balance", "locked", "credit")
 
 
@@ -24,38 +27,47 @@ def failure_advice(text: str) -> str:
     return next((advice for key, advice in TASK_FAILURE_HINTS if key in low), "")
 
 
+def failure_advice_msg(text: str) -> Msg | None:
+    """failure_advice as a message (kmc_ui/catalogue/backends.py: failure.KEY), or None."""
+    low = text.lower()
+    return next((Msg(f"failure.{key.replace(' ', '_')}") for key, _ in TASK_FAILURE_HINTS if key in low), None)
+
+
 @dataclass(frozen=True)
 class Refusals:
     """One provider's words for the ladder: its name, what its key is called, and the fixes."""
 
     provider: str  # "fal", "Replicate", "The Kling API"
     credential: str  # "key", "token", "keys"
-    key_fix: str
-    credit_fix: str
-    access_fix: str
+    key_fix: Msg
+    credit_fix: Msg
+    access_fix: Msg
     not_found: str  # what a 404 says the provider does not know
-    not_found_fix: str
-    content_fix: str = dict(TASK_FAILURE_HINTS)["moderation"]
+    not_found_fix: Msg
+    content_fix: Msg = MODERATION_FIX
 
 
 def http_error(status: int, text: str, words: Refusals, *, content_refused: bool = False) -> BackendError:
     """The typed error for an HTTP refusal; `text` is the provider's own (already redacted) reason."""
-    said = f": {text}" if text else ""
-    who = words.provider
+    said = {"w_who": words.provider, "s": status, "reason": text}
+
+    def msg(code: str, **more: str) -> Msg:
+        return Msg(code, {k: v for k, v in (said | more).items() if k in slots(EN[code])})
+
     if status == 401:
-        return AuthError(f"{who} refused the {words.credential} (HTTP 401){said}", fix=words.key_fix)
+        return AuthError(msg("http.401", w_cred=words.credential), fix=words.key_fix)
     if status == 402 or (status == 403 and any(w in text.lower() for w in CREDIT_WORDS)):
-        return QuotaError(f"{who} refused the request: no credit left (HTTP {status}){said}", fix=words.credit_fix)
+        return QuotaError(msg("http.no_credit"), fix=words.credit_fix)
     if status == 403:
-        return QuotaError(f"{who} refused access (HTTP 403){said}", fix=words.access_fix)
+        return QuotaError(msg("http.403"), fix=words.access_fix)
     if status == 429:
-        return TransientError(f"{who} is rate limiting (HTTP 429){said}", fix=RETRIED)
+        return TransientError(msg("http.429"), fix=RETRIED)
     if status >= 500:
-        return TransientError(f"{who} had a server error (HTTP {status}){said}", fix=RETRIED)
+        return TransientError(msg("http.5xx"), fix=RETRIED)
     if status in (400, 422) and content_refused:
-        return InvalidRequest(f"{who} refused the content (HTTP {status}){said}", fix=words.content_fix)
+        return InvalidRequest(msg("http.content"), fix=words.content_fix)
     if status in (400, 422):
-        return InvalidRequest(f"{who} refused the inputs (HTTP {status}){said}", fix=failure_advice(text) or INPUT_FIX)
+        return InvalidRequest(msg("http.inputs"), fix=failure_advice_msg(text) or INPUT_FIX)
     if status == 404:
-        return InvalidRequest(f"{who} does not know {words.not_found} (HTTP 404){said}", fix=words.not_found_fix)
-    return InvalidRequest(f"{who} answered HTTP {status}{said}", fix="Report this: the app used a wrong URL or method.")
+        return InvalidRequest(msg("http.404", w_what=words.not_found), fix=words.not_found_fix)
+    return InvalidRequest(msg("http.other"), fix=Msg("http.other.fix"))

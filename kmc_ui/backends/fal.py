@@ -50,6 +50,7 @@ from kmc_ui.backends.common import (
     stream_download,
 )
 from kmc_ui.backends.errors import Refusals, failure_advice, http_error
+from kmc_ui.messages import Msg
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
@@ -64,11 +65,11 @@ KEY_FIX = "Check FAL_KEY: create a key at fal.ai/dashboard/keys and set FAL_KEY 
 REFUSALS = Refusals(
     provider="fal",
     credential="key",
-    key_fix=KEY_FIX,
-    credit_fix="Top up the fal balance (fal.ai/dashboard/billing), then try again.",
-    access_fix="Check that this fal key may use the Kling Motion Control endpoints.",
+    key_fix=Msg("fal.key.fix"),  # KEY_FIX
+    credit_fix=Msg("fal.credit.fix"),
+    access_fix=Msg("fal.access.fix"),
     not_found="this endpoint or request",
-    not_found_fix="Check FAL_QUEUE_BASE; a request is kept by fal for a limited time only.",
+    not_found_fix=Msg("fal.not_found.fix"),
 )
 
 
@@ -176,7 +177,7 @@ class FalBackend:
         if not request_id or not all(
             isinstance(v, str) and v.startswith(("http://", "https://")) for v in links.values()
         ):
-            raise AmbiguousSubmit("fal accepted the request but its answer had no request id or links")
+            raise AmbiguousSubmit(Msg("fal.no_request_id"))
         self._tasks[str(request_id)] = {k: str(v) for k, v in links.items()}
         log.info("fal request queued: %s", request_id)
         return str(request_id)
@@ -195,7 +196,7 @@ class FalBackend:
         data = self._json(self._send("GET", links["status_url"]), TransientError)
         raw = str(data.get("status") or "")
         if raw not in self.spec.statuses:
-            raise TransientError(f"fal sent an unknown status {raw[:40]!r}")
+            raise TransientError(Msg("fal.unknown_status", {"s": repr(raw[:40])}))
         position = data.get("queue_position")
         state = TaskState(
             task_id=task_id,
@@ -233,7 +234,7 @@ class FalBackend:
     def _require_key(self) -> None:
         ok, why = self.ready()
         if not ok:
-            raise NotConfigured("fal is not configured", fix=why)
+            raise NotConfigured(Msg("fal.not_configured"), fix=why)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self._key}", "Accept": "application/json"}
@@ -242,8 +243,8 @@ class FalBackend:
         links = self._tasks.get(task_id)
         if not links:
             raise NotConfigured(
-                f"The links of fal request {task_id} are not known",
-                fix="This run's record has no status link; generate again (fal's own dashboard lists the request).",
+                Msg("fal.links_unknown", {"task": task_id}),
+                fix=Msg("fal.links_unknown.fix"),
             )
         return links
 
@@ -284,11 +285,11 @@ class FalBackend:
             and (response.status_code == 429 or response.status_code >= 500)
             and not status_error
         ):
-            raise TransientError(f"fal's result link answered HTTP {response.status_code}")
+            raise TransientError(Msg("fal.result_http", {"s": response.status_code}))
         if response.is_success:  # 2xx, not JSON
-            raise TransientError("fal sent an unreadable result")
+            raise TransientError(Msg("fal.unreadable_result"))
         text, kind = detail_text(body.get("detail") if isinstance(body, dict) else None)
-        advice = REFUSALS.content_fix if "content_policy" in kind else ""
+        advice = REFUSALS.content_fix.en() if "content_policy" in kind else ""
         self._failed(state, self._redact(text) or status_error or f"HTTP {response.status_code}", advice)
 
     @staticmethod
@@ -304,7 +305,8 @@ class FalBackend:
         try:
             stat = path.stat()
         except OSError:
-            raise InvalidRequest(f"{path.name} cannot be read", fix="Choose the file again.") from None
+            unreadable = Msg("fal.file_unreadable", {"f": path.name})
+            raise InvalidRequest(unreadable, fix=Msg("fal.file_unreadable.fix")) from None
         cache_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if cache_key in self._uploaded:  # a retried submit does not upload the same file again
             return self._uploaded[cache_key]
@@ -322,7 +324,7 @@ class FalBackend:
         data = self._json(response, TransientError)
         upload_url, file_url = data.get("upload_url"), data.get("file_url")
         if not (isinstance(upload_url, str) and isinstance(file_url, str) and file_url):
-            raise TransientError("fal storage sent no upload link")
+            raise TransientError(Msg("fal.no_upload_link"))
         with path.open("rb") as fh:
             put = send(
                 self.client,
@@ -336,10 +338,10 @@ class FalBackend:
             )
         if not put.is_success:
             if put.status_code == 429 or put.status_code >= 500:
-                raise TransientError(f"fal storage answered HTTP {put.status_code} to the upload")
+                raise TransientError(Msg("fal.upload_http", {"s": put.status_code}))
             raise BackendError(
-                f"fal storage refused the upload of {path.name} (HTTP {put.status_code})",
-                fix="Try again; if it persists paste a public URL of the video instead.",
+                Msg("fal.upload_refused", {"f": path.name, "s": put.status_code}),
+                fix=Msg("fal.upload_refused.fix"),
             )
         log.info("fal storage: uploaded %s (%d bytes)", path.name, stat.st_size)
         self._uploaded[cache_key] = file_url

@@ -49,6 +49,7 @@ from kmc_ui.backends.errors import Refusals, failure_advice, http_error
 from kmc_ui.backends.kling_elements import KlingElements
 from kmc_ui.limits import KLING_ERRORS
 from kmc_ui.media.hosting import HostingError, MediaHost
+from kmc_ui.messages import Msg
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
@@ -64,11 +65,11 @@ LIST_MAX_PAGES = 2  # the newest 1,000 tasks: a lost submit is always among the 
 REFUSALS = Refusals(
     provider="The Kling API",
     credential="keys",
-    key_fix=KLING_ERRORS[1000].advice,
-    credit_fix=KLING_ERRORS[1102].advice,
-    access_fix=KLING_ERRORS[1103].advice,
+    key_fix=Msg("kling.advice.1000"),  # KLING_ERRORS[n].advice
+    credit_fix=Msg("kling.advice.1102"),
+    access_fix=Msg("kling.advice.1103"),
     not_found="this path",
-    not_found_fix="Check KLING_API_BASE.",
+    not_found_fix=Msg("kling.check_base.fix"),
 )
 VIDEO_URL_FIX = (
     "The Kling API reads the reference video only from a public URL. Run the app where the provider can "
@@ -229,7 +230,7 @@ class KlingLegacyBackend(KlingElements):
         data = self._create(PATH, body, request.run_id)
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id:
-            raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")
+            raise AmbiguousSubmit(Msg("kling.no_task_id"))
         log.info("kling task created: %s", task_id)
         return str(task_id)
 
@@ -262,7 +263,7 @@ class KlingLegacyBackend(KlingElements):
         data = self._call("GET", ACCOUNT_COSTS_PATH, params={"start_time": now - ACCOUNT_WINDOW_MS, "end_time": now})
         packs = data.get("resource_pack_subscribe_infos") if isinstance(data, dict) else None
         if not isinstance(packs, list):
-            raise TransientError("The Kling API sent an unreadable account summary")
+            raise TransientError(Msg("kling.unreadable_account"))
         keep = ("resource_pack_name", "resource_pack_type", "total_quantity", "remaining_quantity", "status")
         return [{k: p.get(k) for k in keep} for p in packs if isinstance(p, dict)]
 
@@ -282,7 +283,7 @@ class KlingLegacyBackend(KlingElements):
         for page in range(1, LIST_MAX_PAGES + 1):
             data = self._call("GET", PATH, params={"pageNum": page, "pageSize": LIST_PAGE_SIZE})
             if not isinstance(data, list):
-                raise TransientError("The Kling API sent an unreadable task list")
+                raise TransientError(Msg("kling.unreadable_list"))
             for item in data:
                 info = item.get("task_info") if isinstance(item, dict) else None
                 if isinstance(info, dict) and info.get("external_task_id") == external_id and item.get("task_id"):
@@ -295,7 +296,7 @@ class KlingLegacyBackend(KlingElements):
     def _require_keys(self) -> None:
         ok, why = self.ready()
         if not ok:
-            raise NotConfigured("The Kling API is not configured", fix=why)
+            raise NotConfigured(Msg("kling.not_configured"), fix=why)
 
     def _token(self) -> str:
         now = int(self.clock())
@@ -327,19 +328,19 @@ class KlingLegacyBackend(KlingElements):
             data = Path(path).read_bytes()
         except OSError:
             raise InvalidRequest(
-                f"The image {Path(path).name} cannot be read", fix="Choose the character image again."
+                Msg("kling.image_unreadable", {"f": Path(path).name}), fix=Msg("kling.image_unreadable.fix")
             ) from None
         return base64.b64encode(data).decode("ascii")  # raw base64: the API refuses a data: prefix
 
     def _video_url(self, path: Path, run_id: str) -> str:
         if self.media_host is None:
             raise NotConfigured(
-                "The reference video has no public URL: KMC_PUBLIC_BASE_URL is not set", fix=VIDEO_URL_FIX
+                Msg("kling.video_no_url", {"t_why": "KMC_PUBLIC_BASE_URL is not set"}), fix=VIDEO_URL_FIX
             )
         try:
             return self.media_host.register(path, run_id=run_id)  # one link per run, reused by retries
         except HostingError as exc:
-            raise NotConfigured(f"The reference video has no public URL: {exc}", fix=VIDEO_URL_FIX) from None
+            raise NotConfigured(Msg("kling.video_no_url", {"t_why": str(exc)}), fix=VIDEO_URL_FIX) from None
 
     def _call(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None, creating: bool = False
@@ -368,27 +369,26 @@ class KlingLegacyBackend(KlingElements):
             payload = None
         if not isinstance(payload, dict):
             if status == 401:
-                raise AuthError("The Kling API refused the keys (HTTP 401)", fix=KLING_ERRORS[1000].advice)
+                raise AuthError(Msg("kling.refused_keys"), fix=Msg("kling.advice.1000"))
             if response.is_success or status == 429 or status >= 500:
-                raise lost(f"The Kling API sent an unreadable answer (HTTP {status})")
-            raise InvalidRequest(f"The Kling API answered HTTP {status}", fix="Check KLING_API_BASE.")
+                raise lost(Msg("kling.unreadable_answer", {"s": status}))
+            raise InvalidRequest(Msg("kling.answered_http", {"s": status}), fix=Msg("kling.check_base.fix"))
         code = payload.get("code")
         provider_text = self._redact(str(payload.get("message") or ""))
         if code == 0 and response.is_success:
             return payload.get("data")
         if isinstance(code, int) and code in KLING_ERRORS:
             spec = KLING_ERRORS[code]
-            text = f"Kling API: {spec.meaning}"
-            if provider_text and provider_text.lower() != spec.meaning.lower():
-                text += f": {provider_text}"
-            raise _error_class(code)(text, code=code, fix=spec.advice)
+            reason = provider_text if provider_text and provider_text.lower() != spec.meaning.lower() else ""
+            text = Msg("kling.error", {"w_meaning": spec.meaning, "reason": reason})
+            raise _error_class(code)(text, code=code, fix=Msg(f"kling.advice.{code}"))
         error = http_error(status, provider_text, REFUSALS)  # a code the tables do not know: the HTTP ladder
         error.code = code if isinstance(code, int) else None
         raise error
 
     def _state(self, data: Any, task_id: str) -> TaskState:
         if not isinstance(data, dict) or "task_status" not in data:
-            raise TransientError("The Kling API sent an unreadable task status")
+            raise TransientError(Msg("kling.unreadable_status"))
         raw = str(data.get("task_status") or "")
         status = self.spec.statuses.get(raw, "running")
         state = TaskState(

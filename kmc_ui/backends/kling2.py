@@ -19,6 +19,7 @@ from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, Transie
 from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, set_charge, set_failure, set_video
 from kmc_ui.limits import ELEMENTS, TIER_RESOLUTION
+from kmc_ui.messages import Msg
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
@@ -88,7 +89,7 @@ class Kling2Backend(KlingLegacyBackend):
         data = self._create(self.spec.model_id(request.model), body, request.run_id)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not task_id:
-            raise AmbiguousSubmit("The Kling API accepted the request but sent no task id")
+            raise AmbiguousSubmit(Msg("kling.no_task_id"))
         log.info("kling2 task created: %s", task_id)
         return str(task_id)
 
@@ -97,14 +98,14 @@ class Kling2Backend(KlingLegacyBackend):
         data = self._call("GET", TASKS_PATH, params={"task_ids": task_id})
         item = self._pick(data, task_id)
         if item is None:
-            raise TransientError(f"The Kling API does not list task {task_id} (yet)")
+            raise TransientError(Msg("kling.task_not_listed", {"task": task_id}))
         return self._state(item, task_id)
 
     def find_task(self, external_id: str) -> str | None:
         self._require_keys()
         data = self._call("GET", TASKS_PATH, params={"external_task_ids": external_id})
         if not isinstance(data, list):
-            raise TransientError("The Kling API sent an unreadable task list")
+            raise TransientError(Msg("kling.unreadable_list"))
         for item in data:
             if isinstance(item, dict) and item.get("external_id", external_id) == external_id and item.get("id"):
                 return str(item["id"])
@@ -113,12 +114,12 @@ class Kling2Backend(KlingLegacyBackend):
     @staticmethod
     def _pick(data: Any, task_id: str) -> dict[str, Any] | None:
         if not isinstance(data, list):
-            raise TransientError("The Kling API sent an unreadable task status")
+            raise TransientError(Msg("kling.unreadable_status"))
         return next((i for i in data if isinstance(i, dict) and str(i.get("id")) == task_id), None)
 
     def _state(self, data: Any, task_id: str) -> TaskState:
         if not isinstance(data, dict) or "status" not in data:
-            raise TransientError("The Kling API sent an unreadable task status")
+            raise TransientError(Msg("kling.unreadable_status"))
         raw = str(data.get("status") or "")
         status = self.spec.statuses.get(raw, "running")
         state = TaskState(

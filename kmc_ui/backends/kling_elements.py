@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from kmc_ui.backends.base import InvalidRequest, TransientError
 from kmc_ui.limits import ELEMENT_DELETE_PATH, ELEMENT_PATH, ELEMENT_STATUS, ELEMENTS
+from kmc_ui.messages import Msg
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def _picture(path: Path) -> str:
         return base64.b64encode(Path(path).read_bytes()).decode("ascii")
     except OSError:
         raise InvalidRequest(
-            f"The picture {Path(path).name} cannot be read", fix="Add the character's pictures again."
+            Msg("kling.picture_unreadable", {"f": Path(path).name}), fix=Msg("kling.picture_unreadable.fix")
         ) from None
 
 
@@ -72,7 +73,7 @@ class KlingElements:
         data = self._call("POST", ELEMENT_PATH, json=body, creating=True)  # type: ignore[attr-defined]
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id:
-            raise TransientError("The Kling API accepted the Element but sent no task id")
+            raise TransientError(Msg("kling.element_no_task_id"))
         return str(task_id)
 
     def element_state(self, task_id: str) -> ElementState:
@@ -80,7 +81,7 @@ class KlingElements:
         self._require_keys()  # type: ignore[attr-defined]
         data = self._call("GET", f"{ELEMENT_PATH}/{quote(task_id, safe='')}")  # type: ignore[attr-defined]
         if not isinstance(data, dict) or "task_status" not in data:
-            raise TransientError("The Kling API sent an unreadable Element status")
+            raise TransientError(Msg("kling.element_unreadable_status"))
         raw = str(data.get("task_status") or "")
         status = ELEMENT_STATUS.get(raw, "running")
         result = data.get("task_result") if isinstance(data.get("task_result"), dict) else {}

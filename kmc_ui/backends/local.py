@@ -25,6 +25,7 @@ from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskS
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
 from kmc_ui.jobs import PollPolicy
+from kmc_ui.messages import Msg
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.storage import DISK_FULL_RENDER, is_disk_full
 
@@ -91,12 +92,13 @@ class LocalBackend:
     def submit(self, request: JobRequest) -> str:
         for what, path in (("character image", request.image_path), ("motion video", request.video_path)):
             if not Path(path).is_file():
-                raise NotConfigured(f"The {what} is missing ({Path(path).name}): prepare the inputs again.")
+                raise NotConfigured(Msg("local.input_missing", {"w_what": what, "f": Path(path).name}))
         task_id = f"local-{int(time.time())}-{os.getpid()}-{next(_ids)}"
         try:
             self.work_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise NotConfigured(f"The offline engine cannot write its work folder ({exc.strerror or exc}).") from None
+            why = exc.strerror or str(exc)
+            raise NotConfigured(Msg("local.work_folder", {"w_why": why})) from None
         job = EngineJob(
             Path(request.image_path), Path(request.video_path), request.orientation, request.tier, request.keep_sound
         )
@@ -137,7 +139,7 @@ class LocalBackend:
         with self._lock:
             task = self._tasks.get(state.task_id)
         if task is None or task.result is None or not task.out_path.is_file():
-            raise DownloadError("The offline render's file is gone: run it again.", task_id=state.task_id)
+            raise DownloadError(Msg("local.result_gone"), task_id=state.task_id)
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:

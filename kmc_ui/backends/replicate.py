@@ -46,6 +46,7 @@ from kmc_ui.backends.common import (
 )
 from kmc_ui.backends.errors import Refusals, failure_advice, http_error
 from kmc_ui.media.hosting import HostingError
+from kmc_ui.messages import Msg
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
@@ -62,11 +63,11 @@ TOKEN_FIX = (
 REFUSALS = Refusals(
     provider="Replicate",
     credential="token",
-    key_fix=TOKEN_FIX,
-    credit_fix="Add credit at replicate.com/account/billing, wait a few minutes, then try again.",
-    access_fix="Check that this token's account may run the kwaivgi Kling Motion Control models.",
+    key_fix=Msg("replicate.token.fix"),  # TOKEN_FIX
+    credit_fix=Msg("replicate.credit.fix"),
+    access_fix=Msg("replicate.access.fix"),
     not_found="this model or prediction",
-    not_found_fix="Check REPLICATE_API_BASE and the model name.",
+    not_found_fix=Msg("replicate.not_found.fix"),
 )
 VIDEO_URL_FIX = (
     "Replicate reads the reference video from a URL. Run the app where Replicate can reach it and set "
@@ -154,7 +155,7 @@ class ReplicateBackend:
         prediction_id = data.get("id")
         urls = data.get("urls") if isinstance(data.get("urls"), dict) else {}
         if not prediction_id:
-            raise AmbiguousSubmit("Replicate accepted the request but sent no prediction id")
+            raise AmbiguousSubmit(Msg("replicate.no_prediction_id"))
         links = {k: str(urls.get(k) or "") for k in TASK_KEYS}
         self._tasks[str(prediction_id)] = self._checked_links(str(prediction_id), links)
         log.info("replicate prediction created: %s", prediction_id)
@@ -171,7 +172,7 @@ class ReplicateBackend:
         data = self._json(self._send("GET", self._links(task_id)["get"]), TransientError)
         raw = str(data.get("status") or "")
         if raw not in self.spec.statuses:
-            raise TransientError(f"Replicate sent an unknown status {raw[:40]!r}")
+            raise TransientError(Msg("replicate.unknown_status", {"s": repr(raw[:40])}))
         state = TaskState(task_id=task_id, status=self.spec.statuses[raw], raw_status=raw)  # type: ignore[arg-type]
         if state.status == "failed":
             text = self._redact(str(data.get("error") or "")).strip() or "Replicate gave no reason"
@@ -225,7 +226,7 @@ class ReplicateBackend:
     def _require_token(self) -> None:
         ok, why = self.ready()
         if not ok:
-            raise NotConfigured("Replicate is not configured", fix=why)
+            raise NotConfigured(Msg("replicate.not_configured"), fix=why)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
@@ -266,7 +267,7 @@ class ReplicateBackend:
             size = path.stat().st_size
         except OSError:
             raise InvalidRequest(
-                f"The image {path.name} cannot be read", fix="Choose the character image again."
+                Msg("kling.image_unreadable", {"f": path.name}), fix=Msg("kling.image_unreadable.fix")
             ) from None
         if size > DATA_URL_MAX_BYTES:
             return self._hosted(path, "image", run_id)
@@ -281,10 +282,6 @@ class ReplicateBackend:
             except HostingError as exc:
                 why = str(exc)
         if what == "image":
-            fix = (
-                f"The image is over {DATA_URL_MAX_BYTES // 1024} kB, so Replicate needs it as a URL: set "
-                "KMC_PUBLIC_BASE_URL, or use a smaller image."
-            )
-            return_text = f"The character image has no public URL: {why}"
-            raise NotConfigured(return_text, fix=fix)
-        raise NotConfigured(f"The reference video has no public URL: {why}", fix=VIDEO_URL_FIX)
+            fix = Msg("replicate.image_no_url.fix", {"k": DATA_URL_MAX_BYTES // 1024})
+            raise NotConfigured(Msg("replicate.image_no_url", {"t_why": why}), fix=fix)
+        raise NotConfigured(Msg("kling.video_no_url", {"t_why": why}), fix=VIDEO_URL_FIX)
