@@ -726,6 +726,20 @@ class Studio:
         if record is not None and record.status not in ACTIVE:
             self.ledger.settle(run_id, record.to_dict())
 
+    def live_preview(self, owner: str, run_id: str) -> Path | None:
+        """The latest frame the offline engine drew for the owner's run still rendering (a JPEG the
+        page shows before the video is done), or None: another provider, an ended run, no frame yet."""
+        record = self.history.get(owner, run_id) if run_id else None
+        backend = self.backends.get("local")
+        if not record or record.get("status") not in ACTIVE or record.get("provider") != "local":
+            return None
+        task_id = str(record.get("task_id") or "")
+        preview = getattr(backend, "preview_path", None)
+        if not task_id or preview is None:
+            return None
+        path = Path(preview(task_id))
+        return path if path.is_file() else None
+
     def live_text(self, record: dict[str, Any]) -> str:
         """What the worker of a run still going last said ("" for an ended run)."""
         if record.get("status") not in ACTIVE:

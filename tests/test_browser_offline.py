@@ -53,11 +53,27 @@ def test_offline_generate_stop_reload_history(offline_page: tuple[Any, Path], tm
     page.wait_for_function("document.querySelector('#kmc-video-findings .kmc-ok, #kmc-video-findings li')")
     assert "prompt" in page.inner_text("#kmc-backend-info").lower()  # says the prompt is not used offline
 
-    # Generate on the engine: the result plays beside the reference, then the report arrives.
+    # Generate on the engine: the frames drawn show in the result's place while it renders (the
+    # first within a second of the render starting), then the result plays beside the reference
+    # and the report arrives.
+    page.evaluate(
+        """() => { window.kmcPoster = ''; new MutationObserver(() => {
+            const v = document.querySelector('#kmc-player video.kmc-out');
+            const status = document.querySelector('#kmc-status').innerText;
+            if (v && v.getAttribute('poster') && !window.kmcPoster)
+                window.kmcPoster = v.getAttribute('poster') + '|' + status;
+        }).observe(document.querySelector('#kmc-player'), {subtree: true, attributes: true, childList: true}); }"""
+    )
     page.click("#kmc-generate")
     page.wait_for_function(
         "document.querySelector('#kmc-status').innerText.includes('Done')", timeout=180000, polling=500
     )
+    poster, _, status_then = page.evaluate("window.kmcPoster").partition("|")
+    assert poster.startswith("/gradio_api/file=") and poster.endswith(".jpg"), poster
+    assert "Done" not in status_then, status_then  # shown while rendering, before the result
+    got = page.request.get(page.url.rstrip("/") + poster)
+    assert got.ok and got.body()[:2] == b"\xff\xd8"  # a JPEG frame
+    assert page.get_attribute("#kmc-player video.kmc-out", "poster") == ""  # the result replaced it
     page.wait_for_function(
         """[...document.querySelectorAll('#kmc-player video')].every(v => v.readyState >= 2)""", timeout=30000
     )

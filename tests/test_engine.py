@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -277,6 +278,30 @@ def test_local_backend_runs_through_the_job_runner(pair: tuple[Path, Path, Path]
     assert info.codec == "h264" and info.has_audio
     assert any(s.stage == "running" and "%" in s.text for s in steps)  # progress shown while rendering
     assert steps[-1].result_duration == pytest.approx(SECONDS, abs=0.05)
+
+
+def test_local_backend_shows_the_latest_frame_while_rendering(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """A JPEG of the frame just drawn, replaced as the render goes on, gone once the render ends."""
+    character, dance, _ = pair
+    backend = LocalBackend(work_dir=tmp_path / "work")
+    task_id = backend.submit(JobRequest(character, dance, orientation="video", tier="std", run_id="run-preview"))
+    preview = backend.preview_path(task_id)
+    seen: set[bytes] = set()
+    while not backend.poll(task_id).done:
+        try:
+            data = preview.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        if data:
+            assert data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9"  # whole JPEGs only
+            seen.add(data)
+        time.sleep(0.05)
+    assert backend.poll(task_id).status == "succeeded"
+    assert len(seen) >= 2, len(seen)  # it moves on while rendering
+    assert not preview.exists()
+    frame = cv2.imdecode(np.frombuffer(sorted(seen, key=len)[-1], np.uint8), cv2.IMREAD_COLOR)
+    assert frame is not None and frame.shape[0] <= 480
+    assert backend.preview_path("../../etc/passwd").name == "none.preview.jpg"  # only its own task ids
 
 
 def test_local_backend_cancel_stops_the_render(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:

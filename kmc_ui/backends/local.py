@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
 from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskState, Transport
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
@@ -38,6 +41,36 @@ LOST_TEXT = (
     "This offline render is no longer known (the app restarted while it ran or before it was saved). Run it again."
 )
 _ids = itertools.count(1)
+PREVIEW_EVERY_S = 0.5  # how often the latest frame is written for the page while rendering
+PREVIEW_HEIGHT = 480  # px: enough for a glance, small to serve
+
+
+class Preview:
+    """run_engine's on_frame: the frame drawn is written to `path` (JPEG, at most PREVIEW_HEIGHT px
+    high) at most every PREVIEW_EVERY_S, the first one at once; replaced atomically, so a reader
+    never sees half a file. A full disk only costs the preview."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.last = float("-inf")
+
+    def __call__(self, index: int, frame: np.ndarray, _stats: object) -> None:
+        now = time.monotonic()
+        if now - self.last < PREVIEW_EVERY_S:
+            return
+        self.last = now
+        h, w = frame.shape[:2]
+        f = min(1.0, PREVIEW_HEIGHT / h)
+        small = cv2.resize(frame, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
+        ok, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            return
+        tmp = self.path.with_suffix(".tmp")
+        try:
+            tmp.write_bytes(data.tobytes())
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
 
 @dataclass
@@ -160,6 +193,12 @@ class LocalBackend:
         return True
 
     # ------------------------------------------------------------------ extras
+    def preview_path(self, task_id: str) -> Path:
+        """The latest frame drawn of a render still going (a JPEG, replaced about twice a second):
+        the page shows it before the video is done. Task ids are made here; anything else has none."""
+        name = task_id if task_id.startswith("local-") and task_id.replace("-", "").isalnum() else "none"
+        return self.work_dir / f"{name}.preview.jpg"
+
     def result(self, task_id: str) -> EngineResult | None:
         """The engine's own figures for a finished task (size, torn frames, timings, targets)."""
         task = self._tasks.get(task_id)
@@ -192,10 +231,16 @@ class LocalBackend:
                     task.message = text
 
                 task.result = run_engine(
-                    task.job, task.out_path, progress=progress, cancel=task.cancel, cache_dir=self.cache_dir
+                    task.job,
+                    task.out_path,
+                    progress=progress,
+                    cancel=task.cancel,
+                    cache_dir=self.cache_dir,
+                    on_frame=Preview(self.preview_path(task.task_id)),
                 )
                 task.progress = 1.0
                 task.message = " ".join(task.result.notes)
+                self.preview_path(task.task_id).unlink(missing_ok=True)
                 task.status = "succeeded"
             finally:
                 self._slot.release()
@@ -215,5 +260,6 @@ class LocalBackend:
             if task.task_id in self._waiting:
                 self._waiting.remove(task.task_id)
         task.out_path.unlink(missing_ok=True)
+        self.preview_path(task.task_id).unlink(missing_ok=True)
         task.message = message
         task.status = status

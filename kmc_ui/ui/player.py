@@ -49,6 +49,7 @@ TEMPLATE = """
       <figcaption>${(value && value.out_label) || 'Result'}</figcaption>
       <div class="kmc-stage">
         <video class="kmc-out" preload="auto" playsinline src="${(value && value.out) || ''}"
+               poster="${(value && value.poster) || ''}"
                aria-label="${value?.description || value?.ui?.generated || 'Generated video'}"></video>
       </div>
     </figure>
@@ -186,15 +187,18 @@ def player_value(
     description: str = "",
     labels: tuple[str, str] = ("Reference", "Result"),
     lang: str = "en",
+    poster: str | Path | None = None,
 ) -> dict[str, Any]:
     """The player's value. `description` and `labels` are given in `lang`; for "zh" the control
-    bar's own words (aria labels, "skeleton", "speed") come along as `ui`.
+    bar's own words (aria labels, "skeleton", "speed") come along as `ui`. `poster`: a picture shown
+    in the result's place before there is a result (the latest frame of a render still going).
 
     The template puts these strings into HTML as they are, so every one is escaped here: the
     description carries the visitor's prompt."""
     value = {
         "ref": html.escape(served_url(reference)),
         "out": html.escape(served_url(output)),
+        "poster": html.escape(served_url(poster)),
         "offset": round(float(offset), 3),
         "skeleton": skeleton,
         "description": html.escape(description),

@@ -702,6 +702,7 @@ class StudioHandlers:
         the run; a page that goes away only stops watching it (kmc_ui/worker.py)."""
         lang = lang_of(request)
         last = None
+        shown: int | None = None  # the frame preview on the page (its file's mtime)
         for p, closing in self.generating.run(
             session_of(request), start, ended_by_itself, lambda p: self.stop_status(label, own, p, lang)
         ):
@@ -709,7 +710,8 @@ class StudioHandlers:
                 yield closing, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
             last = p
-            yield render.progress_md(p, lang), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            player, shown = self.rendering_player(own, p, shown, lang)
+            yield render.progress_md(p, lang), player, gr.skip(), gr.skip(), gr.skip()
         record = self.studio.history.get(own, last.run_id) if last and last.run_id else None
         status_md = render.progress_md(last, lang) if last else ""
         charge = charge_text(record or {})
@@ -725,6 +727,21 @@ class StudioHandlers:
             return
         value = result_player(record or {}, described_run(record or {}, last.result_duration, lang), lang=lang)
         yield status_md, value, served(last.result_path), public_view(record), translate(text.REPORT_PENDING, lang)
+
+    def rendering_player(self, own: str, p: Progress, shown: int | None, lang: str) -> tuple[Any, int | None]:
+        """While the offline engine renders: the player with the reference and the latest frame drawn
+        in the result's place, when that frame changed since `shown`; else gr.skip()."""
+        preview = self.studio.live_preview(own, p.run_id) if p.stage == "running" and p.run_id else None
+        try:
+            stamp = preview.stat().st_mtime_ns if preview is not None else None
+        except OSError:  # replaced or removed meanwhile: the next step shows it
+            stamp = None
+        if preview is None or stamp is None or stamp == shown:
+            return gr.skip(), shown
+        record = self.studio.history.get(own, p.run_id) or {}
+        labels = (pick(lang, "Reference", "参考视频"), pick(lang, "Rendering: the latest frame", "渲染中：最新一帧"))
+        value = player_value((record.get("inputs") or {}).get("video"), None, labels=labels, lang=lang, poster=preview)
+        return value, stamp
 
     def follow_run(self, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """A page opened (or reloaded) while one of this browser's runs goes on: show it live."""
