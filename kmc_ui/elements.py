@@ -170,7 +170,7 @@ def ensure(
     owner: str,
     spec: dict[str, Any],
     run_id: str,
-    tick: Callable[[str], bool],
+    tick: Callable[[Msg], bool],
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """The Element for the run's pictures (spec: digest, frontal, others): reused when this visitor
@@ -184,7 +184,7 @@ def ensure(
     task_id = row.task_id if row is not None and row.status == "creating" else ""
     external = f"kmc-el-{run_id}"
     if not task_id:
-        if tick("Creating the identity Element at Kling…"):
+        if tick(Msg("progress.element_creating")):
             raise ElementStopped
         store.put(owner, account, key, provider=backend.name, status="creating", pictures=1 + len(others))
         try:
@@ -223,7 +223,7 @@ def ensure(
                 Msg("element.not_ready", {"s": f"{ELEMENTS.create_timeout_s:.0f}"}),
                 fix=Msg("element.not_ready.fix"),
             )
-        if tick("Creating the identity Element at Kling…"):
+        if tick(Msg("progress.element_creating")):
             raise ElementStopped
         sleep(ELEMENTS.poll_interval_s)
 

@@ -34,7 +34,8 @@ from kmc_ui.backends.base import (
 )
 from kmc_ui.cost import charge_fields
 from kmc_ui.history import History
-from kmc_ui.storage import DISK_FULL, DISK_FULL_RESULT, is_disk_full
+from kmc_ui.messages import Msg, render
+from kmc_ui.storage import is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,11 @@ class LeaseLost(Exception):
 
 @dataclass
 class Progress:
+    """One step of a run. `text` may be given as a structured message (kmc_ui/messages.py): `msg`
+    keeps it and `text` is its English (what the CLI, the logs and the tests read); `event_msgs`
+    are the retry notes in `events` as messages (None for one without). Stored as JSON by the
+    worker with its code and parameters (kmc_ui.worker.progress_json), read back by progress_of."""
+
     stage: str  # preparing / submitting / queued / running / retrying / downloading / done / failed / stopped
     text: str
     elapsed: float = 0.0
@@ -105,6 +111,15 @@ class Progress:
     result_duration: float | None = None
     error: str = ""
     events: list[str] = field(default_factory=list)
+    msg: Msg | None = field(default=None, compare=False)
+    event_msgs: list[Msg | None] = field(default_factory=list, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.text, Msg):
+            self.msg, self.text = self.text, render(self.text, "en")
+        elif isinstance(self.msg, dict):  # read back from the worker's JSON
+            self.msg = Msg.from_dict(self.msg)
+        self.event_msgs = [Msg.from_dict(m) if isinstance(m, dict) else m for m in self.event_msgs]
 
     @property
     def finished(self) -> bool:
@@ -143,17 +158,27 @@ def run_job(
     start = clock.now()
     run_id = request.run_id
     events: list[str] = []
+    event_msgs: list[Msg | None] = []
     task_id = resume_task_id
     finished = False
     state: TaskState | None = None
     lease_lost = False
     submit_unsure = False  # a create whose answer was lost: the provider may hold a task needing the files
 
-    def progress(stage: str, text: str, **kw: Any) -> Progress:
-        return Progress(stage, text, clock.now() - start, task_id, run_id, events=list(events), **kw)
+    def progress(stage: str, text: str | Msg, **kw: Any) -> Progress:
+        return Progress(
+            stage,
+            text,  # type: ignore[arg-type]  # a Msg becomes Progress.msg, its English the text
+            clock.now() - start,
+            task_id,
+            run_id,
+            events=list(events),
+            event_msgs=list(event_msgs),
+            **kw,
+        )
 
     def wait(
-        seconds: float, stage: str, text: str, woken: threading.Event | None = None, **kw: Any
+        seconds: float, stage: str, text: str | Msg, woken: threading.Event | None = None, **kw: Any
     ) -> Iterator[Progress]:
         end = clock.now() + seconds
         while True:
@@ -179,21 +204,23 @@ def run_job(
                 auth_failures += 1
                 if auth_failures > auth_tolerance or n == attempts:
                     raise
-                reason = f"{exc.message} (re-signing)"
+                reason: Msg | str = Msg("progress.re_signing", {"t_msg": exc.msg or exc.message})
             except BackendError as exc:
                 if not exc.retryable or n == attempts:
                     raise
-                reason = exc.message
+                reason = exc.msg or exc.message
             delay = retry.delay(n, rng)
-            note = f"{what}: {reason}; retry {n}/{attempts - 1} in {delay:.1f} s"
-            events.append(note)
+            said = {"w_what": what, "t_reason": reason, "n": n, "m": attempts - 1, "d": f"{delay:.1f}"}
+            note = Msg("progress.retry", said)
+            events.append(render(note, "en"))
+            event_msgs.append(note)
             yield from wait(delay, "retrying", note)
         raise TransientError(f"{what} kept failing")  # pragma: no cover - loop always returns or raises
 
     try:
         if not task_id:
             history.update(owner, run_id, status="submitting", provider=backend.name)
-            yield progress("submitting", f"Submitting to {backend.label}…")
+            yield progress("submitting", Msg("progress.submitting", {"w_label": backend.label}))
             submitter = _submitter(backend, request)
 
             def submit() -> str:
@@ -245,12 +272,13 @@ def run_job(
             history.update(owner, run_id, status=state.status, error=state.message, provider_status=state.raw_status)
             finished = True
             reason = state.message or state.raw_status or state.status
-            yield progress("failed", f"The task ended '{state.raw_status or state.status}': {reason}", error=reason)
+            ended = Msg("progress.task_ended", {"w_s": state.raw_status or state.status, "t_reason": reason})
+            yield progress("failed", ended, error=reason)
             return
         history.update(
             owner, run_id, status="downloading", result_duration=state.result_duration, provider_status=state.raw_status
         )
-        yield progress("downloading", "Downloading the result…")
+        yield progress("downloading", Msg("progress.downloading"))
         target = history.run_dir(owner, run_id) / "output.mp4"
         dest = target
         try:
@@ -261,8 +289,8 @@ def run_job(
                     dest = Path(item)  # type: ignore[arg-type]
         except BackendError as exc:
             raise DownloadError(
-                f"The result could not be downloaded: {exc.message}",
-                fix=exc.fix or "Resume the run from History to download it again.",
+                Msg("progress.download_failed", {"t_msg": exc.msg or exc.message}),
+                fix=exc.fix_msg or exc.fix or Msg("progress.download_failed.fix"),
                 task_id=task_id,
             ) from exc
         marked = yield from _watermarked(backend, request, state, history.run_dir(owner, run_id), progress)
@@ -277,7 +305,7 @@ def run_job(
             result_duration=state.result_duration,
             **charge_fields(state.extra),  # what the provider says it charged, where it says
         )
-        yield progress("done", "The result is ready.", result_path=dest, result_duration=state.result_duration)
+        yield progress("done", Msg("progress.ready"), result_path=dest, result_duration=state.result_duration)
     except BackendError as exc:
         finished = True
         if task_id and not exc.task_id:
@@ -287,7 +315,7 @@ def run_job(
         else:
             status = "download_failed" if isinstance(exc, DownloadError) else "failed"
         history.update(owner, run_id, status=status, error=exc.user_text())
-        yield progress("failed", exc.user_text(), error=exc.user_text())
+        yield progress("failed", exc.user_msg(), error=exc.user_text())
     except LeaseLost:
         finished = lease_lost = True  # another worker drives the run now: leave the task and its files to it
         return
@@ -295,9 +323,10 @@ def run_job(
         if not is_disk_full(exc):
             raise
         finished = True
-        text = DISK_FULL_RESULT.format(task_id=task_id) if task_id else DISK_FULL
+        full = Msg("progress.disk_full_result", {"task": task_id}) if task_id else Msg("progress.disk_full")
+        text = render(full, "en")  # DISK_FULL_RESULT / DISK_FULL
         _end_on_full_disk(history, owner, run_id, "download_failed" if task_id else "failed", text)
-        yield progress("failed", text, error=text)
+        yield progress("failed", full, error=text)
     finally:
         canceled = False
         if not finished:  # closed from outside: Stop (kmc_ui/worker.py closes the run when Stop is asked for)
@@ -345,9 +374,8 @@ def _submitter(backend: Backend, request: JobRequest) -> Callable[[], str]:
             if not can_look_up:
                 # The provider cannot look a task up by our id: sending again could pay twice.
                 raise SubmitUncertain(
-                    f"{exc.message}: the request may have reached {backend.label} and created a paid task",
-                    fix=f"It was not sent again, so you are not charged twice. Check your {backend.label} "
-                    "dashboard for a new task before you press Generate again.",
+                    Msg("progress.submit_uncertain", {"t_msg": exc.msg or exc.message, "w_label": backend.label}),
+                    fix=Msg("progress.submit_uncertain.fix", {"w_label": backend.label}),
                 ) from None
             maybe_created = True
             raise
@@ -355,15 +383,20 @@ def _submitter(backend: Backend, request: JobRequest) -> Callable[[], str]:
     return submit
 
 
-def _status_text(backend: Backend, state: TaskState | None) -> str:
+def _status_text(backend: Backend, state: TaskState | None) -> Msg:
     if state is None:
-        return f"Waiting for {backend.label}…"
+        return Msg("progress.waiting", {"w_label": backend.label})
     if state.status == "queued":
-        pos = f" (position {state.queue_position})" if state.queue_position is not None else ""
-        return f"Queued at {backend.label}{pos}…"
-    pct = f" {state.progress:.0%}" if state.progress is not None else ""
-    detail = f" ({state.message})" if state.message else ""  # e.g. the offline engine's "Rendering frame 12 of 96"
-    return f"Generating{pct}{detail}…"
+        if state.queue_position is not None:
+            return Msg("progress.queued_at", {"w_label": backend.label, "n": state.queue_position})
+        return Msg("progress.queued", {"w_label": backend.label})
+    said: dict[str, Any] = {}
+    if state.progress is not None:
+        said["p"] = f"{state.progress:.0%}"
+    if state.message:  # e.g. the offline engine's "Rendering frame 12 of 96"
+        said["t_detail"] = state.message
+    code = {("p", "t_detail"): "generating_pct_detail", ("p",): "generating_pct", ("t_detail",): "generating_detail"}
+    return Msg("progress." + code.get(tuple(said), "generating"), said)
 
 
 def _watermarked(
@@ -376,7 +409,7 @@ def _watermarked(
         return {}
     if not url:
         return {"watermark_note": "The provider sent no watermarked copy."}
-    yield progress("downloading", "Downloading the watermarked copy…")
+    yield progress("downloading", Msg("progress.downloading_watermarked"))
     marked = TaskState(task_id=state.task_id, status="succeeded", result_url=url)
     try:
         path = backend.download(marked, folder / "output_watermarked.mp4")
@@ -387,15 +420,17 @@ def _watermarked(
 
 def stopped_text(record: dict[str, Any] | None, label: str) -> str:
     """What Stop did to a run, read from its record as `_stop` left it."""
+    return render(stopped_msg(record, label), "en")
+
+
+def stopped_msg(record: dict[str, Any] | None, label: str) -> Msg:
+    """stopped_text as a message."""
     status, task_id = (record or {}).get("status", ""), (record or {}).get("task_id", "")
     if task_id and status == "canceled":  # (queued or already running: it stops there either way)
-        return f"{label} cancelled task {task_id}: it stops there, and no result will come."
+        return Msg("progress.stopped_cancelled", {"w_label": label, "task": task_id})
     if task_id:
-        return (
-            f"No longer waiting; task {task_id} keeps running at {label}. "
-            "It stays in History, where it can be resumed without paying again."
-        )
-    return "Nothing was sent, so nothing was charged."
+        return Msg("progress.stopped_waiting", {"w_label": label, "task": task_id})
+    return Msg("progress.nothing_sent")
 
 
 def _stop(backend: Backend, history: History, owner: str, run_id: str, task_id: str) -> bool:

@@ -28,10 +28,11 @@ from kmc_ui.elements import digest as element_digest
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id, safe_id
 from kmc_ui.identity import Identity, server_secret
-from kmc_ui.jobs import PollPolicy, Progress, stopped_text
+from kmc_ui.jobs import PollPolicy, Progress, stopped_msg
 from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
+from kmc_ui.messages import Msg
 from kmc_ui.settings import Settings
 from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
@@ -465,23 +466,22 @@ class Studio:
         inputs = inputs.effective()
         backend = backend or self.backends.get(inputs.backend)
         if backend is None:
-            yield Progress("failed", f"Unknown backend '{inputs.backend}'.", error="unknown backend")
+            yield Progress("failed", Msg("progress.unknown_backend", {"b": inputs.backend}), error="unknown backend")
             return
         ok, why = backend.ready()
         if not ok:
             yield Progress("failed", why, error=why)
             return
         if not inputs.image or not inputs.video:
-            missing = "character image" if not inputs.image else "motion video"
-            text = f"Add a {missing} first."
-            yield Progress("failed", text, error=text)
+            missing = Msg("progress.add_image" if not inputs.image else "progress.add_video")
+            yield Progress("failed", missing, error=missing.en())
             return
         own_key = backend is not self.backends.get(backend.name)  # a session's backend, with its keys
         handed = False  # a visitor's own-key backend goes to the worker with its run, else it is closed here
         try:
             guarded = not own_key and backend.name != "local"  # a run the owner pays for
             if guarded and self.settings.require_login and not username:
-                yield Progress("failed", SIGN_IN_FIRST, error=SIGN_IN_FIRST)
+                yield Progress("failed", Msg("progress.sign_in_first"), error=SIGN_IN_FIRST)
                 return
             spender = f"hf-{safe_user(username)}" if username else owner  # whose quotas the run counts in
             if guarded and self.ledger.caps.any:  # refused at once, before any preparing
@@ -490,11 +490,11 @@ class Studio:
                 if decision is not None and not decision.ok:
                     yield Progress("failed", decision.text, error=decision.text)
                     return
-            yield Progress("preparing", "Checking and preparing the files…")
+            yield Progress("preparing", Msg("progress.preparing"))
             try:
                 prepared = self.prepare(inputs, cancel)
             except PreparationCancelled:
-                yield Progress("stopped", stopped_text(None, ""), time.monotonic() - start)
+                yield Progress("stopped", stopped_msg(None, ""), time.monotonic() - start)
                 return
             if prepared.blocking:
                 errors = [f.text() for f in prepared.findings if f.level == "error"]
@@ -550,7 +550,7 @@ class Studio:
                     raise
                 shutil.rmtree(self.history.run_dir(owner, run_id), ignore_errors=True)  # nothing was sent
                 self.ledger.settle(run_id, {"status": "failed"})
-                yield Progress("failed", DISK_FULL, time.monotonic() - start, error=DISK_FULL)
+                yield Progress("failed", Msg("progress.disk_full"), time.monotonic() - start, error=DISK_FULL)
                 return
             self.workers.enqueue(run_id, backend if own_key else None)
             handed = True
@@ -637,29 +637,27 @@ class Studio:
         except ValueError:  # not a run id at all
             record = None
         if not record:
-            text = f"There is no run '{run_id}' in your History."
-            yield Progress("failed", text, run_id=run_id, error=text)
+            said = Msg("progress.no_such_run", {"r": run_id})
+            yield Progress("failed", said, run_id=run_id, error=said.en())
             return
         task_id = str(record.get("task_id") or "")
         if not task_id:
-            text = (
-                "The provider never accepted this run (it has no task id), so nothing can be resumed: generate again."
-            )
-            yield Progress("failed", text, run_id=run_id, error=text)
+            said = Msg("progress.never_accepted")
+            yield Progress("failed", said, run_id=run_id, error=said.en())
             return
         output = Path(str(record.get("output") or ""))
         if record.get("status") == "succeeded" and output.is_file():
-            yield Progress("done", "Done.", task_id=task_id, run_id=run_id, result_path=output)
+            yield Progress("done", Msg("progress.done"), task_id=task_id, run_id=run_id, result_path=output)
             return
         if record.get("status") == "canceled":
-            text = "This run was canceled at the provider, so it has no result: generate again."
-            yield Progress("failed", text, task_id=task_id, run_id=run_id, error=text)
+            said = Msg("progress.canceled_no_result")
+            yield Progress("failed", said, task_id=task_id, run_id=run_id, error=said.en())
             return
         name = str(record.get("provider") or "")
         backend = backend or self.backends.get(name)
         if backend is None or backend.name != name:
-            text = f"This run was made with the '{name}' backend, which is not available here now."
-            yield Progress("failed", text, task_id=task_id, run_id=run_id, error=text)
+            said = Msg("progress.backend_unavailable", {"b": name})
+            yield Progress("failed", said, task_id=task_id, run_id=run_id, error=said.en())
             return
         ok, why = backend.ready()
         if not ok:
@@ -759,8 +757,8 @@ class Studio:
             while True:
                 record = self.history.get(owner, run_id)
                 if record is None:
-                    text = f"There is no run '{run_id}' in your History."
-                    yield Progress("failed", text, run_id=run_id, error=text)
+                    said = Msg("progress.no_such_run", {"r": run_id})
+                    yield Progress("failed", said, run_id=run_id, error=said.en())
                     return
                 status, task_id = str(record.get("status") or ""), str(record.get("task_id") or "")
                 row = self.history.store.work.get(run_id) or {}
@@ -773,7 +771,7 @@ class Studio:
                     self.stop_run(owner, run_id)
                     continue
                 if step is None or step.finished:
-                    step = Progress("queued", WAITING_FOR_WORKER, task_id=task_id, run_id=run_id)
+                    step = Progress("queued", Msg("progress.waiting_for_worker"), task_id=task_id, run_id=run_id)
                 yield step
                 time.sleep(WATCH_TICK)
         finally:
@@ -789,7 +787,7 @@ class Studio:
             duration = record.get("result_duration")
             return Progress(
                 "done",
-                "The result is ready.",
+                Msg("progress.ready"),
                 task_id=task_id,
                 run_id=run_id,
                 result_path=output,
@@ -797,10 +795,14 @@ class Studio:
             )
         if status in ("canceled", "stopped", "stopped_waiting") and not (status == "stopped_waiting" and error):
             label = label or str(record.get("provider") or "")
-            return Progress("stopped", stopped_text(record, label), task_id=task_id, run_id=run_id)
-        text = step.text if step is not None and step.stage == "failed" and step.error == error else error
-        text = text or f"The run ended '{status}'."
-        return Progress("failed", text, task_id=task_id, run_id=run_id, error=error or text)
+            return Progress("stopped", stopped_msg(record, label), task_id=task_id, run_id=run_id)
+        said: Msg | str = error  # the record's English (translated on a Chinese page) unless its worker said more
+        if step is not None and step.stage == "failed" and step.error == error:
+            said = step.msg or step.text
+        if not said:
+            said = Msg("progress.run_ended", {"w_s": status})
+        text = said.en() if isinstance(said, Msg) else said
+        return Progress("failed", said, task_id=task_id, run_id=run_id, error=error or text)  # type: ignore[arg-type]
 
     def stop_run(self, owner: str, run_id: str, wait: float = STOP_WAIT) -> dict[str, Any] | None:
         """Stop a run: its worker cancels the task where the provider can, or keeps it for resuming

@@ -49,6 +49,7 @@ from huey.consumer import Consumer
 from kmc_ui import elements
 from kmc_ui.backends.base import Backend, BackendError, FindsTasks, JobRequest
 from kmc_ui.jobs import LeaseLost, Progress, run_job
+from kmc_ui.messages import Msg
 from kmc_ui.settings import Settings
 from kmc_ui.store import STOPPED_HOLDER
 
@@ -347,18 +348,18 @@ class Workers:
         history = self.studio.history
         started = time.monotonic()
 
-        def tick(text: str) -> bool:
-            step = Progress("submitting", text, time.monotonic() - started, run_id=run_id)
+        def tick(text: str | Msg) -> bool:
+            step = Progress("submitting", text, time.monotonic() - started, run_id=run_id)  # type: ignore[arg-type]
             return self.store.work.beat(run_id, self.id, time.time() + self.lease, progress_json(step))[1]
 
         try:
             element_id = elements.ensure(backend, self.studio.elements, owner, record["element"], run_id, tick)
         except elements.ElementStopped:
             history.update(owner, run_id, status="stopped")
-            return Progress("stopped", "Stopped while the identity Element was being made: nothing was charged.")
+            return Progress("stopped", Msg("progress.element_stopped"))  # type: ignore[arg-type]
         except elements.ElementError as exc:
             history.update(owner, run_id, status="failed", error=exc.user_text())
-            return Progress("failed", exc.user_text(), error=exc.user_text(), run_id=run_id)
+            return Progress("failed", exc.user_msg(), error=exc.user_text(), run_id=run_id)  # type: ignore[arg-type]
         record["element"] = dict(record["element"], element_id=element_id)
         history.update(owner, run_id, element=record["element"])
         return None

@@ -240,3 +240,68 @@ def test_a_backend_error_with_a_task_id_and_a_nested_reason() -> None:
     assert render(outer.user_msg(), "zh") == "无法创建身份元素：无法读取图片 me.png 处理办法：请重新添加角色的图片。"
     plain = BackendError("A provider's own sentence.", fix="")  # no message of its own: the English, translated
     assert render(plain.user_msg(), "en") == "A provider's own sentence."
+
+
+# ---------------------------------------------------------------- progress steps (kmc_ui/jobs.py, studio, worker)
+
+
+def test_a_progress_step_is_stored_with_its_code_and_renders_in_chinese_after_a_restart() -> None:
+    from kmc_ui.jobs import Progress, stopped_msg, stopped_text
+    from kmc_ui.storage import DISK_FULL, DISK_FULL_RESULT
+    from kmc_ui.worker import progress_json, progress_of
+
+    retry = Msg(
+        "progress.retry",
+        {
+            "w_what": "Submit",
+            "t_reason": Msg("backend.timeout", {"w_who": "fal", "exc": "ReadTimeout"}),
+            "n": 1,
+            "m": 3,
+            "d": "2.0",
+        },
+    )
+    step = Progress(
+        "queued",
+        Msg("progress.queued_at", {"w_label": "The Kling API", "n": 2}),
+        4.0,
+        "task-1",
+        "run-1",
+        events=[render(retry, "en")],
+        event_msgs=[retry],
+    )
+    assert step.text == "Queued at The Kling API (position 2)…"
+    assert step.events == ["Submit: fal did not answer in time (ReadTimeout); retry 1/3 in 2.0 s"]
+    stored = json.loads(progress_json(step))  # what the worker writes to the database
+    assert stored["msg"] == {"code": "progress.queued_at", "params": {"w_label": "The Kling API", "n": 2}}
+    back = progress_of(json.dumps(stored))  # another process, after a restart
+    assert back is not None and back == step and back.msg == step.msg and back.event_msgs == [retry]
+    page = ui_render.progress_md(back, "zh")
+    assert "正在可灵 API 排队（第 2 位）…" in page
+    assert "重试：提交：fal 没有及时响应（ReadTimeout）；2.0 秒后进行第 1/3 次重试" in page
+    assert ui_render.progress_md(back, "en").startswith("⏳ **Queued**: Queued at The Kling API (position 2)…")
+    old = progress_of(json.dumps({"stage": "failed", "text": "Some old words.", "error": "x"}))  # stored before codes
+    assert old is not None and old.msg is None and "Some old words." in ui_render.progress_md(old, "zh")
+    # the English of each stays the constant it replaced
+    assert render(Msg("progress.disk_full"), "en") == DISK_FULL
+    assert render(Msg("progress.disk_full_result", {"task": "t-9"}), "en") == DISK_FULL_RESULT.format(task_id="t-9")
+    record = {"status": "canceled", "task_id": "local-1"}
+    assert stopped_text(record, "Offline engine (CPU, preview quality)") == render(
+        stopped_msg(record, "Offline engine (CPU, preview quality)"), "en"
+    )
+    assert render(stopped_msg(record, "Offline engine (CPU, preview quality)"), "zh") == (
+        "离线引擎（CPU，预览质量）已取消任务 local-1：任务就此停止，不会有结果。"
+    )
+
+
+def test_a_failed_run_shows_the_backend_error_in_chinese() -> None:
+    from kmc_ui.backends.errors import http_error
+    from kmc_ui.backends.replicate import REFUSALS
+    from kmc_ui.jobs import Progress
+
+    exc = http_error(402, "You have insufficient credit to run this model.", REFUSALS)
+    exc.task_id = "p-1"
+    step = Progress("failed", exc.user_msg(), error=exc.user_text())  # type: ignore[arg-type]
+    assert step.text == exc.user_text()
+    page = ui_render.progress_md(step, "zh")
+    assert "Replicate 拒绝了请求：余额不足（HTTP 402）：You have insufficient credit to run this model." in page
+    assert "处理办法：请在 replicate.com/account/billing 充值" in page and "任务 ID p-1 已保存在历史记录中" in page

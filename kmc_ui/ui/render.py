@@ -13,9 +13,10 @@ from typing import Any
 import gradio as gr
 
 from kmc_ui.findings import LEVEL_ICON, Finding
-from kmc_ui.jobs import Progress, stopped_text
+from kmc_ui.jobs import Progress, stopped_msg
 from kmc_ui.media.probe import ImageInfo, VideoInfo
-from kmc_ui.ui.runtime_text import finding_said, pick, translate, word
+from kmc_ui.messages import Msg
+from kmc_ui.ui.runtime_text import finding_said, pick, say, translate, word
 
 PLOT_LABEL = "Agreement per frame"  # a plain string: the /report API's description stays as it was
 _LEVEL_CLASS = {"error": "kmc-error", "warning": "kmc-warning", "hint": "kmc-hint"}
@@ -197,16 +198,23 @@ def stage_word(stage: str, lang: str = "en") -> str:
     return word(stage, lang) if lang == "zh" else stage.capitalize()
 
 
+def _events(p: Progress) -> list[tuple[str, Msg | None]]:
+    """The retry notes with their messages (None for a note stored without one)."""
+    msgs = p.event_msgs if len(p.event_msgs) == len(p.events) else [None] * len(p.events)
+    return list(zip(p.events, msgs, strict=True))
+
+
 def progress_md(p: Progress, lang: str = "en") -> str:
+    """A run's step for the page: in Chinese from its code and parameters when it has them."""
     icon = {"done": "✅", "failed": "⛔", "stopped": "⏹️", "retrying": "🔁"}.get(p.stage, "⏳")
     if lang == "zh":
-        lines = [f"{icon} **{stage_word(p.stage, lang)}**：{translate(p.text, lang)}", f"已用时间：{p.elapsed:.0f} 秒"]
+        lines = [f"{icon} **{stage_word(p.stage, lang)}**：{say(p.msg, p.text, lang)}", f"已用时间：{p.elapsed:.0f} 秒"]
         if p.queue_position is not None:
             lines.append(f"排队位置：{p.queue_position}")
         if p.task_id:
             lines.append(f"任务 ID：`{p.task_id}`")
         if p.events:
-            lines.append("重试：" + " · ".join(translate(e, lang) for e in p.events[-3:]))
+            lines.append("重试：" + " · ".join(say(m, e, lang) for e, m in _events(p)[-3:]))
         return "  \n".join(lines)
     lines = [f"{icon} **{p.stage.capitalize()}**: {translate(p.text, lang)}", f"Elapsed: {p.elapsed:.0f} s"]
     if p.queue_position is not None:
@@ -221,7 +229,7 @@ def progress_md(p: Progress, lang: str = "en") -> str:
 def stopped_md(record: dict[str, Any] | None, label: str, last: Progress | None, lang: str = "en") -> str:
     """The status of a run ended by Stop: what happened to its task (see jobs.stopped_text)."""
     elapsed, task_id, run_id = (last.elapsed, last.task_id, last.run_id) if last else (0.0, "", "")
-    return progress_md(Progress("stopped", stopped_text(record, label), elapsed, task_id, run_id), lang)
+    return progress_md(Progress("stopped", stopped_msg(record, label), elapsed, task_id, run_id), lang)  # type: ignore[arg-type]
 
 
 def plot_update(plot: str | None, lang: str = "en") -> Any:
