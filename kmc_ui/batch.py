@@ -34,6 +34,7 @@ from kmc_ui.cost import Estimate
 from kmc_ui.findings import Finding
 from kmc_ui.jobs import Progress
 from kmc_ui.limits import CONCURRENCY
+from kmc_ui.messages import Msg
 from kmc_ui.studio import CheckReport, Inputs, Studio
 from kmc_ui.verdict import unfixable
 
@@ -55,6 +56,7 @@ class BatchItem:
     inputs: Inputs
     report: CheckReport
     skip_reason: str = ""  # "" = it will run
+    skip_msg: Msg | None = field(default=None, compare=False)  # skip_reason as a message, when it has one
 
     @property
     def runnable(self) -> bool:
@@ -266,7 +268,8 @@ def plan_batch(
         verdict = studio.verdict(inputs, studio.body_check(inputs, previews=False) if body else None)
         item = BatchItem(n + 1, f"{what} {n + 1}: {Path(varying).name}", inputs, verdict.report)
         if verdict.blocked:
-            item.skip_reason = " ".join(f.text() for f in verdict.blocking)
+            item.skip_msg = Msg("finding.sentences", {"parts": [f.text_msg() for f in verdict.blocking]})
+            item.skip_reason = item.skip_msg.en()  # " ".join(f.text() ...)
         elif kind != "single":
             key = _content_key(varying)
             if key is not None and key in seen:

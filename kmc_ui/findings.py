@@ -57,6 +57,15 @@ class Finding:
             tail += " (the app can do this for you: see 'What will be sent')"
         return f"{self.message}{tail}"
 
+    def text_msg(self) -> Msg:
+        """text() as a message (its English rendering is text(), word for word)."""
+        parts: list[Msg | str] = [self.msg if self.msg is not None else self.message]
+        if self.fix:
+            parts.append(Msg("finding.fix_part", {"t_fix": self.fix_msg if self.fix_msg is not None else self.fix}))
+        if self.auto_fix:
+            parts.append(Msg("finding.auto_part"))
+        return Msg("finding.sentences", {"parts": parts})
+
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (LEVEL_ORDER[f.level], f.input))

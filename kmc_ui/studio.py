@@ -497,9 +497,10 @@ class Studio:
                 yield Progress("stopped", stopped_msg(None, ""), time.monotonic() - start)
                 return
             if prepared.blocking:
-                errors = [f.text() for f in prepared.findings if f.level == "error"]
-                text = prepared.error or "Fix these first: " + " ".join(errors)
-                yield Progress("failed", text, time.monotonic() - start, error=text)
+                errors = [f.text_msg() for f in prepared.findings if f.level == "error"]
+                said = prepared.error or Msg("finding.fix_first", {"parts": errors})
+                text = said if isinstance(said, str) else said.en()
+                yield Progress("failed", said, time.monotonic() - start, error=text)  # type: ignore[arg-type]
                 return
             assert prepared.image_path and prepared.video_path and prepared.video
             changed = bool(video_url and prepared.video_actions)

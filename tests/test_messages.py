@@ -82,7 +82,7 @@ def test_every_code_has_english_and_chinese_with_the_same_slots() -> None:
     assert set(EN) == set(ZH)
     for code, en in EN.items():
         zh = ZH[code]
-        assert zh and (not zh.isascii() or code == "backend.sentences"), code
+        assert zh and (not zh.isascii() or code.endswith(".sentences")), code
         assert slots(zh) <= slots(en), code  # Chinese may leave out a slot (an English plural), never add one
         for m in re.finditer(r"\{\w+:(\w+)\}", en + zh):
             assert m.group(1) in FORMATTERS, (code, m.group(1))
@@ -99,11 +99,13 @@ def test_each_template_uses_exactly_the_parameters_its_producers_pass(produced: 
                 assert slots(EN[m.code]) == set(m.params), (m.code, sorted(m.params))
                 seen.add(m.code)
         assert render(f.msg, "en") == f.message
+        assert render(f.text_msg(), "en") == f.text()  # what a Prepare refusal or a batch skip quotes
         assert render(f.fix_msg, "en") == f.fix if f.fix_msg else f.fix == ""
         for text in (render(f.msg, "zh"), render(f.fix_msg, "zh")):
             assert "{" not in text and "}" not in text, text
     # every finding code of the catalogue is produced by some case (an unused template is dead text)
-    unused = sorted(c for c in findings_catalogue.EN if c not in seen and not c.startswith("element."))
+    quoting = ("element.", "finding.")  # the identity lock's (below), the quoting texts' (their own test)
+    unused = sorted(c for c in findings_catalogue.EN if c not in seen and not c.startswith(quoting))
     assert not unused, unused
 
 
@@ -125,6 +127,18 @@ def test_a_finding_renders_in_chinese_from_its_code_and_parameters() -> None:
     )
     one = Msg("pose.video_cut", {"n": 1, "at": [3.5]})
     assert render(one, "en") == "The motion video has 1 cut (at 3.5 s); it should be one continuous take."
+
+
+def test_texts_quoting_findings_render_from_their_codes() -> None:
+    errors = [f for f in check_video(_video(duration=12.0, extension=".mkv"), "image") if f.level == "error"]
+    quoted = Msg("finding.not_sent", {"parts": [f.text_msg() for f in errors]})
+    assert render(quoted, "en") == "Not sent until this is fixed: " + " ".join(f.text() for f in errors)
+    assert render(quoted, "zh") == (
+        "修复以下问题之前不会发送：动作视频的扩展名为“.mkv”；官方 API 只接受 .mp4、.mov 文件。"
+        "修复：将以 .mp4 发送（内容不变，只改扩展名）。（应用可以替你完成：见“将要发送的内容”）。"
+        "动作视频时长 12 秒；朝向为“image”时上限为 10 秒。修复：请截取到 10 秒（在下方选择截取范围），"
+        "或将朝向切换为“video”（最长 30 秒）。（应用可以替你完成：见“将要发送的内容”）"
+    )
 
 
 def test_to_dict_carries_the_code_and_parameters() -> None:

@@ -530,6 +530,18 @@ PAIRS: dict[str, tuple[str, str]] = {
         "Use a picture with more room around the character ({s:sides}), or a motion with smaller moves.",
         "请使用角色周围（{s}）留有更多空间的图片，或动作幅度更小的视频。",
     ),
+    # ---------------------------------------------------------------- Finding.text() and the texts that quote it
+    "finding.sentences": ("{parts:sentences}", "{parts:sentences}"),
+    "finding.fix_part": ("Fix: {t_fix}", "修复：{t_fix}"),
+    "finding.auto_part": (
+        "(the app can do this for you: see 'What will be sent')",
+        "（应用可以替你完成：见“将要发送的内容”）",
+    ),
+    "finding.fix_first": ("Fix these first: {parts:sentences}", "请先修复这些问题：{parts:sentences}"),
+    "finding.not_sent": (
+        "Not sent until this is fixed: {parts:sentences}",
+        "修复以下问题之前不会发送：{parts:sentences}",
+    ),
     # ---------------------------------------------------------------- identity lock (kmc_ui/elements.py)
     "element.picture": ("Extra character picture {n:int}: {t_text}", "额外角色图片 {n}：{t_text}"),
     "element.orientation": (

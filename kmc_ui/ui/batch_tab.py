@@ -19,7 +19,7 @@ from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
 from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
-from kmc_ui.ui.runtime_text import lang_of, pick, translate
+from kmc_ui.ui.runtime_text import lang_of, pick, say, translate
 from kmc_ui.ui.stops import Stops, session_of, stop_answer
 
 BATCH_STOPPED = "Batch stopped: items not started were not sent."
@@ -69,7 +69,7 @@ def plan_html(plan: BatchPlan, lang: str = "en") -> str:
     rows = []
     for item in plan.items:
         est = translate(item.estimate.text(), lang) if item.estimate else ""
-        reason = html.escape(translate(item.skip_reason, lang))
+        reason = html.escape(say(item.skip_msg, item.skip_reason, lang))
         if lang == "zh":
             state = f"⛔ 已跳过：{reason}" if item.skip_reason else "✅ 将会运行"
             head = f"<b>{html.escape(translate(item.label, lang))}</b>：{state}。{html.escape(est)}"

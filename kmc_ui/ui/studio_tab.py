@@ -644,7 +644,8 @@ class StudioHandlers:
             facts = render.video_facts(rep.video, lang)
             lines.append(render.actions_md(label, rep.video_actions, facts, lang, "video" in stuck))
         if remaining:
-            said = translate("Not sent until this is fixed: " + " ".join(f.text() for f in remaining), lang)
+            blocked = Msg("finding.not_sent", {"parts": [f.text_msg() for f in remaining]})
+            said = say(blocked, blocked.en(), lang)  # "Not sent until this is fixed: " + each f.text()
             lines.append(f"⛔ {said}")
         return served(rep.image_path), served(rep.video_path), "\n\n".join(lines), prepared_key(*values)
 
