@@ -741,10 +741,18 @@ class Studio:
 
     def live_text(self, record: dict[str, Any]) -> str:
         """What the worker of a run still going last said ("" for an ended run)."""
+        step = self.live_step(record)
+        return step.text if step is not None else ""
+
+    def live_step(self, record: dict[str, Any]) -> Progress | None:
+        """The last step the worker of a run still going published (None for an ended run), with its
+        message: a page renders it in its own language (kmc_ui.ui.runtime_text.say(step.msg, step.text))."""
         if record.get("status") not in ACTIVE:
-            return ""
+            return None
         step = progress_of((self.history.store.work.get(str(record["run_id"])) or {}).get("progress"))
-        return step.text if step is not None and not step.finished else WAITING_FOR_WORKER
+        if step is not None and not step.finished:
+            return step
+        return Progress("queued", Msg("progress.waiting_for_worker"), run_id=str(record["run_id"]))  # type: ignore[arg-type]
 
     def watch(
         self, owner: str, run_id: str, cancel: threading.Event | None = None, label: str = ""

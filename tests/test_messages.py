@@ -319,3 +319,19 @@ def test_a_failed_run_shows_the_backend_error_in_chinese() -> None:
     page = ui_render.progress_md(step, "zh")
     assert "Replicate 拒绝了请求：余额不足（HTTP 402）：You have insufficient credit to run this model." in page
     assert "处理办法：请在 replicate.com/account/billing 充值" in page and "任务 ID p-1 已保存在历史记录中" in page
+
+
+def test_a_running_run_in_history_has_its_live_step_as_a_message(tmp_path: Path) -> None:
+    from kmc_ui.settings import Settings
+    from kmc_ui.studio import WAITING_FOR_WORKER, Studio
+
+    studio = Studio(Settings(data_dir=tmp_path), {})
+    record = {"run_id": "20260101-000000-abcdef", "status": "submitted"}
+    step = studio.live_step(record)
+    assert step is not None and step.msg == Msg("progress.waiting_for_worker")
+    assert studio.live_text(record) == WAITING_FOR_WORKER
+    assert say(step.msg, step.text, "zh") == "正在等待空闲的工作进程…"
+    assert (
+        studio.live_step(record | {"status": "succeeded"}) is None
+        and studio.live_text(record | {"status": "failed"}) == ""
+    )
