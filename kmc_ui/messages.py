@@ -258,7 +258,7 @@ _CJK_END = re.compile(f"[{_CJK}]$")
 _CJK_STOPS = ("。", "！", "？", "；", "：", "…", "，", "、")
 
 
-def _sentences(parts: list[str], lang: str) -> str:
+def join_sentences(parts: list[str], lang: str) -> str:
     """Sentences side by side: a space after English; in Chinese a full stop after a part that ends
     without one (BackendError.user_text() joins "... (HTTP 401) What to do: ..." without a stop)."""
     if lang != "zh":
@@ -278,7 +278,7 @@ def _value(name: str, kind: str, value: Any, lang: str, depth: int) -> str:
         return _render(value, lang, depth + 1)
     if kind == "sentences":  # a list of messages (or English texts without one), one after another
         items = value if isinstance(value, list) else [value]
-        return _sentences([_render(v, lang, depth + 1) for v in items], lang)
+        return join_sentences([_render(v, lang, depth + 1) for v in items], lang)
     if kind in FORMATTERS:
         return FORMATTERS[kind](value, lang)
     if isinstance(value, Sequence) and not isinstance(value, str):

@@ -266,3 +266,15 @@ def test_rerun_puts_the_runs_inputs_back_on_the_studio_tab(studio: Studio, media
         0.0,
     )
     assert tab.selected == "studio"
+
+
+def test_a_running_run_says_what_its_worker_does_in_the_pages_language(studio: Studio, media: dict[str, Path]) -> None:
+    """The live step comes from its message (code and parameters), not from its English re-parsed."""
+    h = HistoryHandlers(studio)
+    owner, en_page = page(studio, "dave-1")
+    stored_run(studio, owner, media, "submitted", task_id="local-77")
+    en_table, _, _ = h.listing(en_page)
+    assert "Waiting for a free worker" in shown(en_table), shown(en_table)
+    zh_table, zh_cards, _ = h.listing(FakeRequest("dave-2", en_page.headers["cookie"], "zh-CN"))
+    assert "正在等待空闲的工作进程…" in shown(zh_table) and "正在等待空闲的工作进程…" in zh_cards
+    assert "Waiting" not in shown(zh_table)

@@ -24,7 +24,7 @@ from kmc_ui.ui import render, text
 from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
-from kmc_ui.ui.runtime_text import lang_of, pick, translate
+from kmc_ui.ui.runtime_text import lang_of, pick, say, translate
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 from kmc_ui.ui.studio_tab import INPUT_NAMES
 
@@ -88,19 +88,25 @@ def build_history_tab(studio: Studio) -> HistoryUI:
 
 
 def _row(r: dict[str, Any], lang: str = "en", live: str = "") -> list[Any]:
-    """One History row; `live`: what the run's worker is doing now (a run still going)."""
+    """One History row; `live`: what the run's worker is doing now (a run still going), in `lang`."""
     s = r.get("settings") or {}
     summary = f"{s.get('orientation', '')} · {s.get('tier', '')} · {s.get('model', '')}"
     usd = r.get("estimate_usd")
     return [
         when_text(r.get("created_at"), lang),
-        sentence(r, lang) + (f" · {translate(live, lang)}" if live else ""),
+        sentence(r, lang) + (f" · {live}" if live else ""),
         provider_name(r, lang),
         summary,
         "" if usd is None else f"{usd:.2f}",
         r.get("task_id", ""),
         r.get("run_id", ""),
     ]
+
+
+def _live(studio: Studio, r: dict[str, Any], lang: str) -> str:
+    """What the worker of a run still going last said, rendered from its message in `lang`."""
+    step = studio.live_step(r)
+    return say(step.msg, step.text, lang) if step is not None else ""
 
 
 def sentence(r: dict[str, Any], lang: str = "en") -> str:
@@ -229,7 +235,7 @@ class HistoryHandlers:
         lang = lang_of(request)
         runs = studio.history.list(visitor(studio, request))
         choices = [(_label(r, lang), r["run_id"]) for r in runs]
-        rows = [_row(r, lang, studio.live_text(r)) for r in runs]
+        rows = [_row(r, lang, _live(studio, r, lang)) for r in runs]
         picked = gr.update(choices=choices, value=choices[0][1] if choices else None)
         return _table(rows, lang), cards_html(rows, lang), picked
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from kmc_ui.messages import Msg, render
+from kmc_ui.messages import Msg, join_sentences, render
 from kmc_ui.ui.scrub import visitor_text
 
 if TYPE_CHECKING:
@@ -48,9 +48,7 @@ _SENTENCE_END = re.compile(
 )
 _SLOT = re.compile(r"\{(\w+)(?::(\w+))?\}")
 _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
-_CJK_END = re.compile(f"[{_CJK}]$")
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
-_CJK_STOPS = ("。", "！", "？", "；", "：", "…", "，", "、")
 
 
 # ---------------------------------------------------------------- language of a request
@@ -236,14 +234,7 @@ def _segments(pieces: list[str], depth: int) -> list[str]:
 def _join(parts: list[str]) -> str:
     """Sentences side by side: a space after English, a full stop after Chinese that lacks one
     (BackendError.user_text() joins "... refused What to do: ..." without a stop)."""
-    text = ""
-    for part in parts:
-        if text and not _CJK_END.search(text):
-            text += " "
-        elif text and not text.endswith(_CJK_STOPS):
-            text += "。"
-        text += part
-    return text
+    return join_sentences(parts, "zh")
 
 
 def _tidy(text: str) -> str:
