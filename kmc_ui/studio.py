@@ -114,6 +114,8 @@ class PrepareReport:
     video: VideoInfo | None
     image_actions: list[str] = field(default_factory=list)
     video_actions: list[str] = field(default_factory=list)
+    image_action_msgs: list[Msg] = field(default_factory=list)  # the actions as messages (a page's language)
+    video_action_msgs: list[Msg] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # checks re-run on the prepared files
     error: str = ""  # a preparation that could not be done, in plain words
 
@@ -385,6 +387,7 @@ class Studio:
             try:
                 img = prepare_image(report.image, self.work_dir)
                 out.image_path, out.image, out.image_actions = str(img.path), img.info, list(img.actions)
+                out.image_action_msgs = list(img.action_msgs)
             except (PreparationError, OSError) as exc:
                 if not (isinstance(exc, PreparationError) or is_disk_full(exc)):
                     raise
@@ -406,6 +409,7 @@ class Studio:
                 # data is caught here, while the instant checks stay header-only.
                 out.video_path, out.video = str(vid.path), probe_video(vid.path, decode=True)
                 out.video_actions = list(vid.actions)
+                out.video_action_msgs = list(vid.action_msgs)
             except PreparationCancelled:
                 raise
             except (PreparationError, OSError) as exc:
@@ -533,6 +537,9 @@ class Studio:
                 extra = {"video_url": video_url, "video_duration": prepared.video.duration}
                 # What preparing changed, in words: the page shows what was sent.
                 extra["prepared_changes"] = [*prepared.image_actions, *prepared.video_actions]
+                change_msgs = [*prepared.image_action_msgs, *prepared.video_action_msgs]
+                if len(change_msgs) == len(extra["prepared_changes"]):  # the same, as messages
+                    extra["prepared_change_msgs"] = [m.to_dict() for m in change_msgs]
                 if inputs.extra_pictures:
                     extra["element"] = self._element_spec(inputs, image_path, inputs_dir)
                 if callback := callback_url_for(self.settings, backend.name, run_id):

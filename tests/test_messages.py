@@ -335,3 +335,56 @@ def test_a_running_run_in_history_has_its_live_step_as_a_message(tmp_path: Path)
         studio.live_step(record | {"status": "succeeded"}) is None
         and studio.live_text(record | {"status": "failed"}) == ""
     )
+
+
+# ---------------------------------------------------------------- preparation (kmc_ui/media, "What will be sent")
+
+
+def test_every_preparation_message_renders_in_both_languages() -> None:
+    from kmc_ui.catalogue import prepare as prepare_catalogue
+    from tests.test_runtime_text import english_left
+
+    sample = {"a": "2.50", "b": "7.50", "c": "MOV", "l": "100.0 MB", "s": "3.00", "t_why": "the audio track was lost"}
+    for code, (en, _) in prepare_catalogue.PAIRS.items():
+        m = Msg(code, {name: sample.get(name, "7") for name in slots(en)})
+        zh = render(m, "zh")
+        assert "{" not in render(m, "en") and "{" not in zh, code
+        assert not english_left(zh), (code, zh)
+
+
+def test_a_plan_says_its_actions_as_messages() -> None:
+    from kmc_ui.limits import LIMITS
+    from kmc_ui.media.video_plan import build_plan
+
+    info = _video(
+        codec="hevc", variable_fps=True, fps=29.5, duration=40.0, rotation=90, audio_codec="opus", extension=".mkv"
+    )
+    plan = build_plan(info, "video", 2.0, True, LIMITS, force_reason=Msg("prepare.copy_too_long", {"s": "30.00"}))
+    assert plan.actions and len(plan.action_msgs) == len(plan.actions)
+    for m, text in zip(plan.action_msgs, plan.actions, strict=True):
+        assert m.code in EN and slots(EN[m.code]) == set(m.params), m.code
+        assert render(m, "en") == text
+    assert plan.actions[0] == "trimmed to 2.00-32.00 s (re-encoded)"
+    assert render(plan.action_msgs[0], "zh") == "截取到 2.00-32.00 秒（已重新编码）"
+    assert ui_render.actions_md("视频", plan.actions, "x", "zh", msgs=plan.action_msgs).startswith(
+        "**视频**：截取到 2.00-32.00 秒（已重新编码）；将 HEVC 转码为 H.264；将帧率固定为"
+    )
+    assert "重新编码，因为直接复制流无法在 30.00 秒内结束" in ui_render.actions_md(
+        "v", plan.actions, "x", "zh", msgs=plan.action_msgs
+    )
+
+
+def test_a_prepared_image_keeps_its_messages_through_the_cache(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from kmc_ui.media.prepare import prepare_image
+    from kmc_ui.media.probe import probe_image
+
+    src = tmp_path / "me.jpg"  # a PNG under a JPEG name
+    Image.new("RGB", (400, 600), (200, 120, 80)).save(src, format="PNG")
+    first = prepare_image(probe_image(src), tmp_path / "out")
+    again = prepare_image(probe_image(src), tmp_path / "out")
+    assert again.cached and again.actions == first.actions and again.action_msgs == first.action_msgs
+    assert [render(m, "en") for m in first.action_msgs] == first.actions
+    assert first.actions == ["sent as .png: the content is PNG but the name said '.jpg' (not re-encoded)"]
+    assert render(first.action_msgs[0], "zh") == "以 .png 发送：内容是 PNG，但文件名写的是“.jpg”（未重新编码）"

@@ -666,7 +666,8 @@ def test_findings_html_in_english_is_unchanged_and_chinese_is_complete(tmp_path:
     assert (
         render.actions_md("Video", [], "x") == "**Video**: no changes needed: the file is sent as it is.  \n*Sent:* x"
     )
-    zh = render.actions_md("视频", ["trimmed to 0.00-10.00 s (re-encoded)", "audio OPUS -> AAC"], "x", "zh")
+    said = [Msg("prepare.trimmed_encoded", {"a": "0.00", "b": "10.00"}), Msg("prepare.audio_aac", {"c": "OPUS"})]
+    zh = render.actions_md("视频", ["trimmed to 0.00-10.00 s (re-encoded)", "audio OPUS -> AAC"], "x", "zh", msgs=said)
     assert zh == "**视频**：截取到 0.00-10.00 秒（已重新编码）；音频 OPUS -> AAC。  \n*发送：* x"
     info = probe_image(tmp_path / "gone.png")
     assert render.image_facts(info) == "Image: the file does not exist (it may have been moved or deleted)"

@@ -13,10 +13,11 @@ import pytest
 
 from kmc_ui.assets_draw import CHARACTER, DANCER, Look, dance_pose, draw_figure, encode_frames, save_picture
 from kmc_ui.checks.trim import suggest_trim, trim_for
+from kmc_ui.messages import render
 from kmc_ui.pose.detect import analyse_image, analyse_video
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
-from tests.test_runtime_text import assert_chinese
+from tests.test_runtime_text import assert_chinese, english_left
 
 W, H, FPS = 360, 640, 12
 RAISED = {"lsh": 2.3, "rsh": 2.3, "lel": 0.2, "rel": 0.2}  # both arms up above the head: the picture
@@ -108,7 +109,11 @@ def test_prepare_ends_the_clip_before_the_cut(media: dict[str, Path], tmp_path: 
     assert start + got.duration <= 6.0, (start, got.duration)
     assert got.duration >= 3.0 - 0.05
     assert any("ended before the cut" in a for a in sent.video_actions), sent.video_actions
-    assert_chinese(sent.video_actions)
+    # the page renders the actions from their messages: the same English, Chinese from the catalogue
+    assert [render(m, "en") for m in sent.video_action_msgs] == sent.video_actions
+    zh = [render(m, "zh") for m in sent.video_action_msgs]
+    assert "在视频的剪辑切换之前结束（第二个镜头会干扰动作迁移）" in zh
+    assert not [t for t in zh if english_left(t)], zh
 
 
 def test_a_start_after_the_cut_sends_the_rest_of_the_clip(media: dict[str, Path], tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from PIL import Image, JpegImagePlugin
 from kmc_ui.limits import LIMITS, InputLimits
 from kmc_ui.media.prepare_common import PreparationError, mb
 from kmc_ui.media.probe import ImageInfo
+from kmc_ui.messages import Msg
 
 CONFORMING_IMAGE_MODES = ("RGB", "RGBA", "L")
 DECODE_MAX_PIXELS = LIMITS.image_convert_max_pixels  # in-memory budget for one decoded picture
@@ -98,8 +99,8 @@ def ext_for(fmt: str) -> str:
     return ".jpg" if fmt in JPEG_FORMATS else ".png"
 
 
-def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, list[str]]:
-    """Decode, fix and encode: (file bytes, extension, actions in words)."""
+def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, list[Msg]]:
+    """Decode, fix and encode: (file bytes, extension, actions as messages)."""
     im, icc, jpeg_tables, actions = _decode(info, limits)
     fmt = info.format.upper()
     extra = {"icc_profile": icc} if icc else {}
@@ -113,15 +114,18 @@ def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, lis
         data, ext = _encode_png(im, extra, compress_level=9 if info.size_bytes > limit else 6), ".png"
     if data and len(data) <= limit:
         if info.size_bytes > limit:  # e.g. a PNG heavy with metadata: re-saving alone was enough
-            sizes = f"{mb(info.size_bytes)} -> {mb(len(data))}"
-            actions.append(f"re-saved as {ext.lstrip('.').upper()} ({sizes}, under the {mb(limit)} limit)")
+            sizes = {"a": mb(info.size_bytes), "b": mb(len(data)), "l": mb(limit)}
+            actions.append(Msg("prepare.image_resaved", {"fmt": ext.lstrip(".").upper(), **sizes}))
         return data, ext, actions
 
     # Over the limit: JPEG quality 90, then downscale until it fits.
-    why = f"a {ext.lstrip('.').upper()} would be {mb(len(data))}" if data else "a PNG would be far too large"
+    if data:
+        saved = Msg("prepare.image_jpeg_over", {"q": JPEG_QUALITY, "fmt": ext.lstrip(".").upper(), "s": mb(len(data))})
+    else:
+        saved = Msg("prepare.image_jpeg_far", {"q": JPEG_QUALITY})
     if "A" in im.getbands() or im.mode == "P":
         im = _flatten(im)
-        actions.append("flattened transparency onto white (JPEG has no alpha)")
+        actions.append(Msg("prepare.image_flattened"))
     base = im
     data = _encode_jpeg(im, {"quality": JPEG_QUALITY}, extra)
     for _ in range(8):
@@ -138,27 +142,37 @@ def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, lis
             f"Character image cannot be made smaller than {mb(limit)} without going under "
             f"{limits.image_min_side} px a side. Fix: crop it closer to the character."
         )
-    actions = [a.replace("to PNG", "to JPEG") for a in actions]
-    actions.append(f"saved as JPEG quality {JPEG_QUALITY} ({why}, over the {mb(limit)} limit)")
+    actions = [_to_jpeg(a) for a in actions]
+    actions.append(Msg(saved.code, {**saved.params, "l": mb(limit)}))
     if im is not base:
-        actions.append(f"downscaled {base.width}x{base.height} -> {im.width}x{im.height} to fit under {mb(limit)}")
+        sizes = {"a": f"{base.width}x{base.height}", "b": f"{im.width}x{im.height}", "l": mb(limit)}
+        actions.append(Msg("prepare.image_downscaled_fit", sizes))
     return data, ".jpg", actions
 
 
-def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | None, dict[str, object], list[str]]:
+def _to_jpeg(m: Msg) -> Msg:
+    """ "converted X to PNG" becomes "to JPEG" once the picture had to be a JPEG after all."""
+    if m.code == "prepare.image_converted" and m.params.get("b") == "PNG":
+        return Msg(m.code, {**m.params, "b": "JPEG"})
+    return m
+
+
+def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | None, dict[str, object], list[Msg]]:
     """The upright 8-bit picture, its ICC profile, the source's JPEG tables, and the actions so far."""
-    actions: list[str] = []
+    actions: list[Msg] = []
     fmt = info.format.upper()
     tables: dict[str, object] = {}
     try:
         with open(info.path, "rb") as fh, _open_unchecked(fh) as im:
             if info.frames > 1:
                 im.seek(0)
-                kind = "a multi-picture camera JPEG" if fmt == "MPO" else f"animated {fmt}"
-                actions.append(f"kept the first of {info.frames} pictures ({kind})")
+                if fmt == "MPO":
+                    actions.append(Msg("prepare.image_first_mpo", {"n": info.frames}))
+                else:
+                    actions.append(Msg("prepare.image_first_animated", {"n": info.frames, "fmt": fmt}))
             if fmt not in limits.image_formats:
                 to = "JPEG" if fmt in JPEG_FORMATS else "PNG"  # PNG may still become JPEG later
-                actions.append(f"converted {fmt} to {to}")
+                actions.append(Msg("prepare.image_converted", {"a": fmt, "b": to}))
             stored = im.size
             target = _decode_target(stored, limits)
             if target != stored:
@@ -178,14 +192,14 @@ def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | 
                 im = im.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
             if im.size != stored:
                 w, h = (im.height, im.width) if info.exif_orientation in (5, 6, 7, 8) else im.size
-                actions.append(f"downscaled {info.width}x{info.height} -> {w}x{h}")
+                actions.append(Msg("prepare.downscaled", {"a": f"{info.width}x{info.height}", "b": f"{w}x{h}"}))
             if info.exif_orientation in EXIF_TRANSPOSE:
                 im = im.transpose(EXIF_TRANSPOSE[info.exif_orientation])
-                actions.append(f"applied EXIF orientation {info.exif_orientation} (the picture is sent upright)")
+                actions.append(Msg("prepare.image_exif", {"o": info.exif_orientation}))
             im, mode_action = _to_8bit(im)
             depth = getattr(info, "bit_depth", 8)
             if not mode_action and depth > 8:  # Pillow already holds the top 8 bits of each channel
-                mode_action = f"converted {depth}-bit {info.mode} to 8-bit"
+                mode_action = Msg("prepare.image_deep", {"bits": depth, "mode": info.mode})
             if mode_action:
                 actions.append(mode_action)
                 if info.mode == "CMYK":
@@ -264,12 +278,12 @@ def _draft_size(stored: tuple[int, int], target: tuple[int, int]) -> tuple[int, 
     return math.ceil(stored[0] / shrink), math.ceil(stored[1] / shrink)
 
 
-def _to_8bit(im: Image.Image) -> tuple[Image.Image, str]:
+def _to_8bit(im: Image.Image) -> tuple[Image.Image, Msg | None]:
     mode = im.mode
     if mode in CONFORMING_IMAGE_MODES:
-        return im, ""
+        return im, None
     if mode == "CMYK":
-        return im.convert("RGB"), "converted CMYK colours to RGB"
+        return im.convert("RGB"), Msg("prepare.image_cmyk")
     if mode.startswith("I;16") or mode in ("I", "F"):
         arr = np.asarray(im)
         if mode.startswith("I;16"):
@@ -281,18 +295,20 @@ def _to_8bit(im: Image.Image) -> tuple[Image.Image, str]:
             top = int(arr.max()) if arr.size else 0
             div = 1 if top <= 255 else 257 if top <= 65535 else math.ceil(top / 255)
             out = np.clip(arr // div, 0, 255).astype(np.uint8)
-        bits = "16-bit" if mode.startswith("I;16") else "32-bit" if mode == "I" else "floating-point"
-        return Image.fromarray(out), f"converted {bits} greyscale to 8-bit"
+        code = "prepare.image_grey16" if mode.startswith("I;16") else "prepare.image_grey32" if mode == "I" else ""
+        return Image.fromarray(out), Msg(code or "prepare.image_grey_float")
     if mode in ("P", "PA"):
         alpha = mode == "PA" or "transparency" in im.info
-        return im.convert("RGBA" if alpha else "RGB"), f"expanded the colour palette to {'RGBA' if alpha else 'RGB'}"
+        return im.convert("RGBA" if alpha else "RGB"), Msg(
+            "prepare.image_palette", {"mode": "RGBA" if alpha else "RGB"}
+        )
     if mode in ("LA", "La"):
-        return im.convert("RGBA"), "converted grey + alpha to RGBA"
+        return im.convert("RGBA"), Msg("prepare.image_grey_alpha")
     if mode == "RGBa":
-        return im.convert("RGBA"), "converted premultiplied alpha to RGBA"
+        return im.convert("RGBA"), Msg("prepare.image_premultiplied")
     if mode == "1":
-        return im.convert("L"), "converted 1-bit black and white to 8-bit grey"
-    return im.convert("RGB"), f"converted the {mode} colour mode to RGB"
+        return im.convert("L"), Msg("prepare.image_1bit")
+    return im.convert("RGB"), Msg("prepare.image_mode", {"mode": mode})
 
 
 def _flatten(im: Image.Image) -> Image.Image:

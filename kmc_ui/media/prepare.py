@@ -47,7 +47,8 @@ from kmc_ui.media.prepare_common import (
     tmp_name,
 )
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
-from kmc_ui.media.video_plan import VideoPlan, build_plan, keyframe_at_or_before
+from kmc_ui.media.video_plan import VideoPlan, build_plan, keyframe_at_or_before, trimmed_msg
+from kmc_ui.messages import Msg
 
 __all__ = [
     "NO_CHANGES",
@@ -76,6 +77,7 @@ class PreparedImage:
     actions: list[str] = field(default_factory=list)  # what was done, in words; empty = sent as-is
     elapsed_ms: float = 0.0
     cached: bool = False  # an earlier identical preparation was reused
+    action_msgs: list[Msg] = field(default_factory=list)  # `actions` as messages (the page's language)
 
     @property
     def changed(self) -> bool:
@@ -95,6 +97,7 @@ class PreparedVideo:
     elapsed_ms: float = 0.0
     window: tuple[float, float] | None = None  # (start, end) in the source actually kept, when trimmed
     cached: bool = False
+    action_msgs: list[Msg] = field(default_factory=list)  # `actions` as messages (the page's language)
 
     @property
     def changed(self) -> bool:
@@ -170,15 +173,18 @@ def prepare_image(info: ImageInfo, out_dir: Path | str | None = None, limits: In
     hit = cache_lookup(out, stem)
     if hit is not None:
         path, meta = hit
-        return PreparedImage(path, source, probe_image(path), list(meta["actions"]), elapsed_ms(t0), cached=True)
+        actions = list(meta["actions"])  # type: ignore[call-overload]
+        msgs = stored_msgs(meta, actions)
+        return PreparedImage(path, source, probe_image(path), actions, elapsed_ms(t0), cached=True, action_msgs=msgs)
 
     if needs.decode:
-        data, ext, actions = image_convert.convert_image(info, limits)
+        data, ext, msgs = image_convert.convert_image(info, limits)
     else:  # right content, wrong name: the same bytes under the right extension
         fmt = info.format.upper()
         data, ext = b"", ext_for(fmt)
         said = info.extension or "-"
-        actions = [f"sent as {ext}: the content is {fmt} but the name said '{said}' (not re-encoded)"]
+        msgs = [Msg("prepare.image_renamed", {"ext": ext, "fmt": fmt, "said": said})]
+    actions = [m.en() for m in msgs]
     final = out / f"{stem}{ext}"
     tmp = tmp_name(final)
     try:
@@ -191,8 +197,8 @@ def prepare_image(info: ImageInfo, out_dir: Path | str | None = None, limits: In
         tmp.replace(final)
     finally:
         tmp.unlink(missing_ok=True)
-    cache_store(out, stem, final, {"actions": actions})
-    return PreparedImage(final, source, probe_image(final), actions, elapsed_ms(t0))
+    cache_store(out, stem, final, {"actions": actions, "action_msgs": [m.to_dict() for m in msgs]})
+    return PreparedImage(final, source, probe_image(final), actions, elapsed_ms(t0), action_msgs=msgs)
 
 
 def _verify_image(info: ImageInfo, limits: InputLimits) -> None:
@@ -252,7 +258,15 @@ def prepare_video(
         window = tuple(meta["window"]) if meta.get("window") else None  # type: ignore[arg-type]
         actions = list(meta["actions"])  # type: ignore[call-overload]
         return PreparedVideo(
-            path, source, probe_video(path), actions, bool(meta["reencoded"]), elapsed_ms(t0), window, cached=True
+            path,
+            source,
+            probe_video(path),
+            actions,
+            bool(meta["reencoded"]),
+            elapsed_ms(t0),
+            window,
+            cached=True,
+            action_msgs=stored_msgs(meta, actions),
         )
 
     result: video_encode.Result | None = None
@@ -261,21 +275,25 @@ def prepare_video(
         if result is None:  # the copy would not conform: re-encode the wanted window instead
             again = {"force_reason": why, "end": end, "before_cut": before_cut}
             plan = build_plan(info, orientation, start, keep_sound, limits, **again)
-    notes: list[str] = []
+    notes: list[Msg] = []
     if result is None:
         result, notes = video_encode.encode(plan, out / f"{stem}.mp4", limits, progress, cancel, timeout)
     path, got = result
 
-    actions = [*plan.actions, *notes]
+    msgs = [*plan.action_msgs, *notes]
     window: tuple[float, float] | None = None
     if plan.trim_start is not None:  # report the window actually kept, from the probed result
         window = (plan.trim_start, plan.trim_start + got.duration)
-        how = "re-encoded" if plan.encode else "cut at keyframes, no re-encode"
-        actions[0] = f"trimmed to {window[0]:.2f}-{window[1]:.2f} s ({how})"
+        msgs[0] = trimmed_msg(window[0], window[1], encoded=plan.encode)
     if got.duration < plan.out_length - max(0.5, 0.05 * plan.out_length):
-        actions.append(
-            f"note: only {got.duration:.2f} s of the expected {plan.out_length:.2f} s could be read "
-            "(the file may be damaged or truncated)"
-        )
-    cache_store(out, stem, path, {"actions": actions, "reencoded": plan.encode, "window": window})
-    return PreparedVideo(path, source, got, actions, plan.encode, elapsed_ms(t0), window)
+        msgs.append(Msg("prepare.short_read", {"a": f"{got.duration:.2f}", "b": f"{plan.out_length:.2f}"}))
+    actions = [m.en() for m in msgs]
+    meta = {"actions": actions, "action_msgs": [m.to_dict() for m in msgs], "reencoded": plan.encode, "window": window}
+    cache_store(out, stem, path, meta)
+    return PreparedVideo(path, source, got, actions, plan.encode, elapsed_ms(t0), window, action_msgs=msgs)
+
+
+def stored_msgs(meta: dict, actions: list[str]) -> list[Msg]:  # type: ignore[type-arg]
+    """The action messages a cache entry keeps beside its English (none for an older entry)."""
+    msgs = [Msg.from_dict(d) for d in meta.get("action_msgs") or []]
+    return [m for m in msgs if m is not None] if len(msgs) == len(actions) and all(msgs) else []

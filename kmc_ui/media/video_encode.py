@@ -23,6 +23,7 @@ from kmc_ui.media.ffmpeg import FFmpegError, run_ffmpeg
 from kmc_ui.media.prepare_common import PreparationCancelled, PreparationError, mb, tmp_name
 from kmc_ui.media.probe import VideoInfo, probe_video
 from kmc_ui.media.video_plan import VideoPlan
+from kmc_ui.messages import Msg
 
 X264_CRF = 20
 # Preset by pixels a frame: veryfast up to 1.5 MP; faster above so a 1080p transcode runs >= 2x real
@@ -37,7 +38,7 @@ WHAT = "Motion video"
 Result = tuple[Path, VideoInfo]
 
 
-def copy_cut(plan: VideoPlan, final: Path, limits: InputLimits) -> tuple[Result | None, str]:
+def copy_cut(plan: VideoPlan, final: Path, limits: InputLimits) -> tuple[Result | None, Msg | None]:
     """Stream copy (trim and/or remux) to `final`. Returns (None, why) when the copy would not conform."""
     info = plan.source
     length = plan.trim_length
@@ -62,15 +63,15 @@ def copy_cut(plan: VideoPlan, final: Path, limits: InputLimits) -> tuple[Result 
                 continue
             if got.size_bytes > limits.video_max_bytes:
                 limit, copied = mb(limits.video_max_bytes), mb(got.size_bytes)
-                return None, f"re-encoded to fit under {limit} (a stream copy was {copied})"
+                return None, Msg("prepare.copy_too_large", {"l": limit, "c": copied})
             problems = video_problems(got, plan, limits, encoded=False)
             if problems:
-                return None, f"re-encoded because a stream copy did not conform ({problems[0]})"
+                return None, Msg("prepare.copy_not_conforming", {"t_why": problems[0]})
             os.replace(tmp, final)
-            return (final, replace(got, path=str(final))), ""
+            return (final, replace(got, path=str(final))), None
         finally:
             tmp.unlink(missing_ok=True)
-    return None, f"re-encoded because a stream copy could not end within {plan.trim_length:.2f} s"
+    return None, Msg("prepare.copy_too_long", {"s": f"{plan.trim_length:.2f}"})
 
 
 def encode(
@@ -80,7 +81,7 @@ def encode(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     timeout: float | None = None,
-) -> tuple[Result, list[str]]:
+) -> tuple[Result, list[Msg]]:
     """Re-encode to `final` (two tries at most to get under the size limit). Returns the result and notes."""
     info = plan.source
     length = plan.out_length
@@ -97,7 +98,7 @@ def encode(
     if timeout is None:
         timeout = 120 + length * 6 * max(1.0, pixels / (1920 * 1080))
     rate = plan.rate
-    notes: list[str] = []
+    notes: list[Msg] = []
     for attempt in (1, 2):
         tmp = tmp_name(final)
         try:
@@ -116,7 +117,7 @@ def encode(
             got = probe_video(tmp)
             if got.size_bytes > limits.video_max_bytes and attempt == 1:
                 maxrate = int(maxrate * limits.video_max_bytes * 0.9 / got.size_bytes)
-                notes.append(f"the first encode was {mb(got.size_bytes)}: encoded again at {maxrate / 1e6:.1f} Mb/s")
+                notes.append(Msg("prepare.encoded_again", {"s": mb(got.size_bytes), "r": f"{maxrate / 1e6:.1f}"}))
                 continue
             if got.ok and got.duration < min(limits.video_min_seconds, length - 0.5):
                 raise PreparationError(

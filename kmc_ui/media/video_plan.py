@@ -7,7 +7,7 @@ PyAV (a seek and one packet read); nothing is decoded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import av
 from kmc_ui.limits import InputLimits
 from kmc_ui.media.prepare_common import mb
 from kmc_ui.media.probe import VideoInfo
+from kmc_ui.messages import Msg
 
 CONFORMING_PIX_FMTS = ("yuv420p", "yuvj420p")
 KEYFRAME_TOLERANCE_S = 0.5  # a stream copy may start at most this much before the wanted start
@@ -43,6 +44,7 @@ class VideoPlan:
     height: int = 0
     scale: bool = False  # resample (downscale) rather than crop one pixel for even sizes
     rate: Fraction = Fraction(30)  # constant output frame rate (re-encode only)
+    action_msgs: list[Msg] = field(default_factory=list)  # `actions` as messages (the page's language)
     container_ext: str = ".mp4"
 
     @property
@@ -60,7 +62,7 @@ def build_plan(
     start: float,
     keep_sound: bool,
     limits: InputLimits,
-    force_reason: str = "",
+    force_reason: Msg | None = None,
     end: float | None = None,
     before_cut: bool = False,
 ) -> VideoPlan:
@@ -69,23 +71,22 @@ def build_plan(
     `end`: the window [start, end] is kept (at most the longest clip) when it is at least the
     shortest clip the provider accepts; `before_cut`: that end is before a cut the body check found."""
     max_s = limits.video_max_seconds.get(orientation, limits.video_max_seconds["video"])
-    reasons: list[str] = []  # why the picture must be re-encoded
+    reasons: list[Msg] = []  # why the picture must be re-encoded
 
     if info.codec not in limits.video_codecs:
-        reasons.append(f"transcoded {info.codec.upper() or 'the video'} to H.264")
+        codec = info.codec.upper()
+        reasons.append(Msg("prepare.transcoded", {"c": codec}) if codec else Msg("prepare.transcoded_unknown"))
     elif info.pix_fmt not in CONFORMING_PIX_FMTS:
-        reasons.append(f"converted pixel format {info.pix_fmt or 'unknown'} to yuv420p")
+        reasons.append(Msg("prepare.pixel_format", {"pf": info.pix_fmt or "unknown"}))
     if info.variable_fps:
         rate = snap_rate(source_rate(info))
-        reasons.append(
-            f"made the frame rate constant at {_fps_text(rate)} fps (the source varies, average {info.fps:.2f} fps)"
-        )
+        reasons.append(Msg("prepare.constant_rate", {"f": _fps_text(rate), "a": f"{info.fps:.2f}"}))
     else:
         rate = snap_rate(Fraction(info.fps).limit_denominator(1001) if info.fps else Fraction(0))
     width, height, scale = even_size(info.width, info.height, limits)
     if scale:
-        reasons.append(f"downscaled {info.width}x{info.height} -> {width}x{height}")
-    if force_reason:
+        reasons.append(Msg("prepare.downscaled", {"a": f"{info.width}x{info.height}", "b": f"{width}x{height}"}))
+    if force_reason is not None:
         reasons.append(force_reason)
 
     trim_start: float | None = None
@@ -102,14 +103,17 @@ def build_plan(
         if key is not None and trim_start - key <= KEYFRAME_TOLERANCE_S:
             trim_start = key
         else:
-            where = f"the nearest keyframe is at {key:.2f} s" if key is not None else "no keyframe was found"
-            reasons.append(f"re-encoded to start exactly at {trim_start:.2f} s ({where})")
+            s = f"{trim_start:.2f}"
+            if key is not None:
+                reasons.append(Msg("prepare.exact_start_key", {"s": s, "k": f"{key:.2f}"}))
+            else:
+                reasons.append(Msg("prepare.exact_start_no_key", {"s": s}))
 
     over_size = info.size_bytes > limits.video_max_bytes
     if over_size and not reasons:
         share = (trim_length / info.duration) if (trim_length and info.duration) else 1.0
         if info.size_bytes * share > limits.video_max_bytes * 0.95:
-            reasons.append(f"re-encoded at a capped bit rate to fit under {mb(limits.video_max_bytes)}")
+            reasons.append(Msg("prepare.capped_rate", {"l": mb(limits.video_max_bytes)}))
 
     container_ok = info.is_mp4_family and info.extension in limits.video_extensions
     encode = bool(reasons)
@@ -117,31 +121,33 @@ def build_plan(
     keep_audio = info.has_audio and keep_sound
     audio_copy = keep_audio and copy and info.audio_codec == "aac"
 
-    actions: list[str] = []
+    msgs: list[Msg] = []
     if trim_start is not None and trim_length is not None:
-        how = "cut at keyframes, no re-encode" if copy else "re-encoded"
-        actions.append(f"trimmed to {trim_start:.2f}-{trim_start + trim_length:.2f} s ({how})")
+        msgs.append(trimmed_msg(trim_start, trim_start + trim_length, encoded=not copy))
         if chosen and before_cut:
-            actions.append("ended before the cut in the clip (a second shot would confuse the motion transfer)")
+            msgs.append(Msg("prepare.ended_before_cut"))
     if copy and not container_ok:
-        actions.append(f"remuxed {_container_label(info)} to MP4 (H.264 kept, no re-encode)")
-    actions += reasons
+        msgs.append(Msg("prepare.remuxed", {"c": _container_label(info)}))
+    msgs += reasons
     if encode:
         if not scale and (width, height) != (info.width, info.height):
-            actions.append(f"cropped {info.width}x{info.height} -> {width}x{height} (H.264 needs even sizes)")
+            msgs.append(Msg("prepare.cropped", {"a": f"{info.width}x{info.height}", "b": f"{width}x{height}"}))
         if info.rotation:
-            actions.append(f"applied the {info.rotation}° rotation: the result is upright (rotation 0)")
+            msgs.append(Msg("prepare.rotated", {"r": info.rotation}))
     if (copy or encode) and info.has_audio:
         if not keep_sound:
-            actions.append("left out the audio track ('Keep original sound' is off)")
+            msgs.append(Msg("prepare.audio_left_out"))
         elif not audio_copy and info.audio_codec != "aac":
-            actions.append(f"audio {info.audio_codec.upper() or 'track'} -> AAC")
+            codec = info.audio_codec.upper()
+            msgs.append(Msg("prepare.audio_aac", {"c": codec}) if codec else Msg("prepare.audio_track_aac"))
+    actions = [m.en() for m in msgs]
 
     return VideoPlan(
         source=info,
         orientation=orientation,
         max_seconds=max_s,
         actions=actions,
+        action_msgs=msgs,
         trim_start=trim_start,
         trim_length=trim_length,
         copy=copy,
@@ -232,6 +238,12 @@ def _even(x: float) -> int:
 
 def _fps_text(rate: Fraction) -> str:
     return f"{float(rate):g}" if rate.denominator == 1 else f"{float(rate):.3f}"
+
+
+def trimmed_msg(start: float, end: float, encoded: bool) -> Msg:
+    """ "trimmed to a-b s (re-encoded)" / "(cut at keyframes, no re-encode)"."""
+    code = "prepare.trimmed_encoded" if encoded else "prepare.trimmed_copy"
+    return Msg(code, {"a": f"{start:.2f}", "b": f"{end:.2f}"})
 
 
 def _container_label(info: VideoInfo) -> str:

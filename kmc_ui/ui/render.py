@@ -178,19 +178,34 @@ def _video_facts_zh(info: VideoInfo) -> str:
 BLOCKED = "nothing here can be fixed for you: it cannot be sent until the problem below is fixed"
 
 
-def actions_md(label: str, actions: list[str], facts: str, lang: str = "en", blocked: bool = False) -> str:
-    """`label` and `facts` are given in `lang` already; the actions are the preparation's English.
+def actions_md(
+    label: str,
+    actions: list[str],
+    facts: str,
+    lang: str = "en",
+    blocked: bool = False,
+    msgs: list[Msg] | None = None,
+) -> str:
+    """`label` and `facts` are given in `lang` already; the actions are the preparation's English,
+    `msgs` the same as messages (rendered in `lang`; without them, or not one each, translate).
     `blocked`: an error no preparation fixes remains on this input, so it is not "sent as it is"."""
     if blocked and not actions:
         what = translate(BLOCKED, lang)
         return pick(lang, f"**{label}**: {what}.  \n*Now:* {facts}", f"**{label}**：{what}。  \n*当前：* {facts}")
     if lang == "zh":
-        what = "；".join(translate(a, lang) for a in actions) if actions else "无需修改：文件将原样发送"
+        what = "；".join(actions_said(actions, msgs, lang)) if actions else "无需修改：文件将原样发送"
         sent = "*修复后（尚不能发送）：*" if blocked else "*发送：*"
         return f"**{label}**：{what}。  \n{sent} {facts}"
     what = "; ".join(actions) if actions else "no changes needed: the file is sent as it is"
     sent = "*After the fixes (not sendable yet):*" if blocked else "*Sent:*"
     return f"**{label}**: {what}.  \n{sent} {facts}"
+
+
+def actions_said(actions: list[str], msgs: list[Msg] | None, lang: str) -> list[str]:
+    """Each action in `lang`: from its message when there is one for each, else its English translated."""
+    if msgs is not None and len(msgs) == len(actions):
+        return [say(m, a, lang) for m, a in zip(msgs, actions, strict=True)]
+    return [translate(a, lang) for a in actions]
 
 
 def stage_word(stage: str, lang: str = "en") -> str:

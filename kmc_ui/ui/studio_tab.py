@@ -638,11 +638,15 @@ class StudioHandlers:
         if rep.image:
             label = pick(lang, "Image", "图片")
             facts = render.image_facts(rep.image, lang)
-            lines.append(render.actions_md(label, rep.image_actions, facts, lang, "image" in stuck))
+            lines.append(
+                render.actions_md(label, rep.image_actions, facts, lang, "image" in stuck, rep.image_action_msgs)
+            )
         if rep.video:
             label = pick(lang, "Video", "视频")
             facts = render.video_facts(rep.video, lang)
-            lines.append(render.actions_md(label, rep.video_actions, facts, lang, "video" in stuck))
+            lines.append(
+                render.actions_md(label, rep.video_actions, facts, lang, "video" in stuck, rep.video_action_msgs)
+            )
         if remaining:
             blocked = Msg("finding.not_sent", {"parts": [f.text_msg() for f in remaining]})
             said = say(blocked, blocked.en(), lang)  # "Not sent until this is fixed: " + each f.text()
@@ -720,7 +724,9 @@ class StudioHandlers:
             status_md += f"\n\n💳 {html.escape(translate(charge, lang))}"
         changes = (record or {}).get("prepared_changes") or []
         if changes:  # Generate prepared the files by itself: say what was sent
-            said = "; ".join(translate(str(c), lang) for c in changes)
+            msgs = [Msg.from_dict(d) for d in (record or {}).get("prepared_change_msgs") or []]
+            kept = [m for m in msgs if m is not None] if all(msgs) else None
+            said = "; ".join(render.actions_said([str(c) for c in changes], kept, lang))
             status_md += "\n\n📦 " + pick(lang, "Sent after preparing: ", "准备后发送：") + html.escape(said)
         if not (last and last.stage == "done" and last.result_path):
             # the final values stand alone for API clients
