@@ -314,8 +314,9 @@ def run_job(
             status = "submit_uncertain" if isinstance(exc, SubmitUncertain) else "submit_failed"
         else:
             status = "download_failed" if isinstance(exc, DownloadError) else "failed"
-        history.update(owner, run_id, status=status, error=exc.user_text())
-        yield progress("failed", exc.user_msg(), error=exc.user_text())
+        said = exc.user_msg()  # kept with its code, so History renders it in a page's language
+        history.update(owner, run_id, status=status, error=exc.user_text(), error_msg=said.to_dict())
+        yield progress("failed", said, error=exc.user_text())
     except LeaseLost:
         finished = lease_lost = True  # another worker drives the run now: leave the task and its files to it
         return
@@ -325,7 +326,7 @@ def run_job(
         finished = True
         full = Msg("progress.disk_full_result", {"task": task_id}) if task_id else Msg("progress.disk_full")
         text = render(full, "en")  # DISK_FULL_RESULT / DISK_FULL
-        _end_on_full_disk(history, owner, run_id, "download_failed" if task_id else "failed", text)
+        _end_on_full_disk(history, owner, run_id, "download_failed" if task_id else "failed", text, full)
         yield progress("failed", full, error=text)
     finally:
         canceled = False
@@ -340,14 +341,16 @@ def run_job(
             backend.release(run_id)
 
 
-def _end_on_full_disk(history: History, owner: str, run_id: str, status: str, text: str) -> None:
+def _end_on_full_disk(
+    history: History, owner: str, run_id: str, status: str, text: str, msg: Msg | None = None
+) -> None:
     """Remove the run's partial result (which frees space), then record why the run ended. A task
     the provider accepted stays resumable ("download_failed"): its result is paid for."""
     output = history.run_dir(owner, run_id) / "output.mp4"
     for partial in (output, output.with_name(output.name + ".part")):
         partial.unlink(missing_ok=True)
     try:
-        history.update(owner, run_id, status=status, error=text)
+        history.update(owner, run_id, status=status, error=text, **({"error_msg": msg.to_dict()} if msg else {}))
     except OSError as exc:  # not even a small record fits: the log keeps the reason
         log.error("run %s ended on a full disk and its record could not be updated (%s)", run_id, exc.strerror)
 

@@ -358,8 +358,9 @@ class Workers:
             history.update(owner, run_id, status="stopped")
             return Progress("stopped", Msg("progress.element_stopped"))  # type: ignore[arg-type]
         except elements.ElementError as exc:
-            history.update(owner, run_id, status="failed", error=exc.user_text())
-            return Progress("failed", exc.user_msg(), error=exc.user_text(), run_id=run_id)  # type: ignore[arg-type]
+            said = exc.user_msg()
+            history.update(owner, run_id, status="failed", error=exc.user_text(), error_msg=said.to_dict())
+            return Progress("failed", said, error=exc.user_text(), run_id=run_id)  # type: ignore[arg-type]
         record["element"] = dict(record["element"], element_id=element_id)
         history.update(owner, run_id, element=record["element"])
         return None

@@ -278,3 +278,26 @@ def test_a_running_run_says_what_its_worker_does_in_the_pages_language(studio: S
     zh_table, zh_cards, _ = h.listing(FakeRequest("dave-2", en_page.headers["cookie"], "zh-CN"))
     assert "正在等待空闲的工作进程…" in shown(zh_table) and "正在等待空闲的工作进程…" in zh_cards
     assert "Waiting" not in shown(zh_table)
+
+
+def test_a_failed_run_says_its_stored_error_in_the_pages_language(studio: Studio, media: dict[str, Path]) -> None:
+    """A run's error is stored with its message (code and parameters): History renders that, and
+    falls back to the English (translated) for a record without one or with an error set later."""
+    from kmc_ui.backends.errors import http_error
+    from kmc_ui.backends.replicate import REFUSALS
+
+    exc = http_error(402, "You have insufficient credit to run this model.", REFUSALS)
+    h = HistoryHandlers(studio)
+    owner, en_page = page(studio, "gail-1")
+    stored_run(studio, owner, media, "failed", task_id="p-1", error=exc.user_text(), error_msg=exc.user_msg().to_dict())
+    en_table, _, _ = h.listing(en_page)
+    assert "Replicate refused the request: no credit left (HTTP 402)" in shown(en_table), shown(en_table)
+    zh_table, zh_cards, _ = h.listing(FakeRequest("gail-2", en_page.headers["cookie"], "zh-CN"))
+    assert "Replicate 拒绝了请求：余额不足（HTTP 402）" in shown(zh_table), shown(zh_table)
+    assert "处理办法：请在 replicate.com/account/billing 充值" in shown(zh_table)
+    assert "refused" not in shown(zh_table) and "余额不足" in zh_cards
+    # an error recorded later, without a message of its own: the stale message is not shown
+    from kmc_ui.ui.history_tab import sentence
+
+    stale = {"status": "failed", "error": "Some newer words.", "error_msg": exc.user_msg().to_dict()}
+    assert "余额不足" not in sentence(stale, "zh") and "Some newer words." in sentence(stale, "zh")

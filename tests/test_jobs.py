@@ -114,6 +114,12 @@ def test_task_id_survives_a_final_error_on_the_first_poll(
     assert (record["task_id"], record["status"]) == (task.task_id, "failed")
     assert f"Task id {task.task_id} is kept in History" in record["error"]
     assert KLING_ERRORS[1103].advice in record["error"]
+    # stored with its code too: History renders it in a page's language, not its English re-parsed
+    from kmc_ui.messages import Msg, render
+
+    said = Msg.from_dict(record["error_msg"])
+    assert said is not None and render(said, "en") == record["error"]
+    assert f"任务 ID {task.task_id} 已保存在历史记录中" in render(said, "zh")
 
 
 def test_stop_mid_poll_then_resume_without_second_submit(

@@ -19,6 +19,7 @@ import gradio as gr
 from kmc_ui.cost import charge_text
 from kmc_ui.history import TIER_NAMES, provider_name, run_actions, status_sentence, when_text
 from kmc_ui.jobs import Progress
+from kmc_ui.messages import Msg
 from kmc_ui.studio import Studio
 from kmc_ui.ui import render, text
 from kmc_ui.ui.access import served, visitor
@@ -113,7 +114,10 @@ def sentence(r: dict[str, Any], lang: str = "en") -> str:
     """The status sentence, with the reason a failed run recorded (in the reader's language)."""
     said = status_sentence(r, lang)
     if r.get("status") in ("failed", "submit_failed") and r.get("error"):
-        said += pick(lang, ": ", "：") + translate(str(r["error"]), lang)
+        error, msg = str(r["error"]), Msg.from_dict(r.get("error_msg"))
+        if msg is not None and msg.en() != error:  # an error recorded later without its message
+            msg = None
+        said += pick(lang, ": ", "：") + say(msg, error, lang)
     return said
 
 
