@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kmc_ui.limits import PRICES, ROUNDS_BILLED_SECONDS, TIER_LABELS, USD_PER_UNIT
+from kmc_ui.messages import Msg
 
 BILLING_NOTE = (
     "Billing follows the output's duration: with fast or hard motion the output can come back "
     "shorter than the reference, and you pay for what comes back."
 )
+BILLING_NOTE_MSG = Msg("cost.billing_note")  # BILLING_NOTE as a message
 
 
 @dataclass(frozen=True)
@@ -24,16 +26,20 @@ class Estimate:
     units: float | None
 
     def text(self) -> str:
-        tier = TIER_LABELS.get(self.tier, self.tier)
+        return self.msg().en()
+
+    def msg(self) -> Msg:
+        """The estimate as a message (kmc_ui/catalogue/cost.py): text() is its English."""
+        s = f"{self.seconds:.1f}"
         if self.provider == "local":
-            return f"Offline engine: free ({self.seconds:.1f} s, runs on this machine)."
+            return Msg("cost.offline", {"s": s})
+        said = {"s": s, "w_tier": TIER_LABELS.get(self.tier, self.tier), "p": self.provider}
         if self.usd is None:
-            return (
-                f"{self.seconds:.1f} s x {tier} on {self.provider}: price not published in our facts; "
-                "see the provider's pricing page."
-            )
-        units = f" = {self.units:.2f} units" if self.units is not None else f" (~{self.usd / USD_PER_UNIT:.2f} units)"
-        return f"{self.seconds:.1f} s x {tier} ({self.model}) on {self.provider}: ${self.usd:.2f}{units}, at most."
+            return Msg("cost.no_price", said)
+        said |= {"model": self.model, "usd": f"{self.usd:.2f}"}
+        if self.units is not None:
+            return Msg("cost.units", said | {"u": f"{self.units:.2f}"})
+        return Msg("cost.approx_units", said | {"u": f"{self.usd / USD_PER_UNIT:.2f}"})
 
 
 def billed(provider: str, seconds: float) -> float:

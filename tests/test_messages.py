@@ -388,3 +388,30 @@ def test_a_prepared_image_keeps_its_messages_through_the_cache(tmp_path: Path) -
     assert [render(m, "en") for m in first.action_msgs] == first.actions
     assert first.actions == ["sent as .png: the content is PNG but the name said '.jpg' (not re-encoded)"]
     assert render(first.action_msgs[0], "zh") == "以 .png 发送：内容是 PNG，但文件名写的是“.jpg”（未重新编码）"
+
+
+# ---------------------------------------------------------------- cost estimates (kmc_ui/cost.py)
+
+
+def test_an_estimate_is_a_message_with_its_english_unchanged() -> None:
+    from kmc_ui.catalogue import cost as cost_catalogue
+    from kmc_ui.cost import BILLING_NOTE, BILLING_NOTE_MSG, estimate
+    from kmc_ui.limits import PRICES
+
+    seen = {BILLING_NOTE_MSG.code}
+    assert render(BILLING_NOTE_MSG, "en") == BILLING_NOTE
+    assert render(BILLING_NOTE_MSG, "zh").startswith("按输出时长计费")
+    for provider in [*PRICES, "local", "nobody"]:
+        for model in {m for row in PRICES.values() for m in row}:
+            for tier in ("std", "pro"):
+                est = estimate(provider, model, tier, 4.5)
+                m = est.msg()
+                assert slots(EN[m.code]) == set(m.params), m.code
+                assert render(m, "en") == est.text()
+                zh = render(m, "zh")
+                assert "{" not in zh and ("Standard" not in zh and "Pro 1080p" not in zh), zh
+                seen.add(m.code)
+    assert seen == set(cost_catalogue.EN)  # every code of the cost catalogue is produced
+    offline = estimate("local", "v2.6", "std", 3.0)
+    assert offline.text() == "Offline engine: free (3.0 s, runs on this machine)."
+    assert render(offline.msg(), "zh") == "离线引擎：免费（3.0 秒，在本机运行）。"

@@ -68,7 +68,7 @@ def _paths(files: Any) -> list[str]:
 def plan_html(plan: BatchPlan, lang: str = "en") -> str:
     rows = []
     for item in plan.items:
-        est = translate(item.estimate.text(), lang) if item.estimate else ""
+        est = say(item.estimate.msg(), item.estimate.text(), lang) if item.estimate else ""
         reason = html.escape(say(item.skip_msg, item.skip_reason, lang))
         if lang == "zh":
             state = f"⛔ 已跳过：{reason}" if item.skip_reason else "✅ 将会运行"

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from kmc_ui.backends.registry import KEY_ENV_NAMES
-from kmc_ui.cost import BILLING_NOTE, charge_text
+from kmc_ui.cost import BILLING_NOTE, BILLING_NOTE_MSG, charge_text
 from kmc_ui.findings import Finding, for_input
 from kmc_ui.history import public_view
 from kmc_ui.jobs import Progress
@@ -217,10 +217,11 @@ def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
         }
         for f in report["findings"]
     ]
+    billing_msg = BILLING_NOTE_MSG if report["billing_note"] == BILLING_NOTE else None
     return report | {
         "findings": findings,
         "estimate_text": translate(str(report["estimate_text"]), lang),
-        "billing_note": translate(str(report["billing_note"]), lang),
+        "billing_note": say(billing_msg, str(report["billing_note"]), lang),
     }
 
 
@@ -498,9 +499,9 @@ def render_checks(verdict: Verdict, body_done: bool, lang: str = "en") -> tuple[
     cost_md = ""
     if report.estimate:
         head = pick(lang, "**Cost estimate**: ", "**费用估算**：")
-        cost_md = f"{head}{translate(report.estimate.text(), lang)}"
+        cost_md = f"{head}{say(report.estimate.msg(), report.estimate.text(), lang)}"
         # The billing rule goes with the findings: the action bar stays one line high.
-        panel_html += f"<p><small>{html.escape(translate(BILLING_NOTE, lang))}</small></p>"
+        panel_html += f"<p><small>{html.escape(say(BILLING_NOTE_MSG, BILLING_NOTE, lang))}</small></p>"
     slider = gr.update(visible=verdict.trim.shown, maximum=verdict.trim.max_start)
     if verdict.trim.start is not None:  # the suggested start as the default
         slider["value"] = verdict.trim.start

@@ -1191,7 +1191,7 @@ _REPORT = [
 ]
 
 _COST = [
-    # kmc_ui.cost
+    # kmc_ui.cost: an estimate as the API report's estimate_text gives it (the page renders Estimate.msg())
     (
         "Offline engine: free ({s:num} s, runs on this machine).",
         "离线引擎：免费（{s} 秒，在本机运行）。",
@@ -1207,11 +1207,6 @@ _COST = [
     (
         "{s:num} s x {w_tier} ({model}) on {p}: ${usd:num} (~{u:num} units), at most.",
         "{s} 秒 × {w_tier}（{model}），服务商 {p}：最多 ${usd}（约 {u} 单位）。",
-    ),
-    (
-        "Billing follows the output's duration: with fast or hard motion the output can come back shorter than the "
-        "reference, and you pay for what comes back.",
-        "按输出时长计费：动作快或难度大时，输出可能比参考视频短，你只需为实际返回的时长付费。",
     ),
 ]
 
