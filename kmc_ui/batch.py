@@ -173,13 +173,21 @@ class ItemProgress:
     result_path: Path | None = None
     error: str = ""
     elapsed: float = 0.0
+    msg: Msg | None = field(default=None, compare=False)  # the last step's message (Progress.msg), if any
 
     @property
     def finished(self) -> bool:
         return self.stage in FINISHED
 
+    def said(self) -> tuple[Msg | None, str]:
+        """What the item's row says (its error, else its step) and that as a message when it has one."""
+        shown = self.error or self.text
+        return (self.msg if self.msg is not None and self.msg.en() == shown else None), shown
+
     def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "result_path": str(self.result_path) if self.result_path else None}
+        d = {**asdict(self), "result_path": str(self.result_path) if self.result_path else None}
+        d.pop("msg")
+        return d
 
 
 @dataclass
@@ -385,7 +393,7 @@ def run_batch(
             return
         with lock:
             cur = state[index]
-            cur.stage, cur.text, cur.elapsed = p.stage, p.text, p.elapsed
+            cur.stage, cur.text, cur.elapsed, cur.msg = p.stage, p.text, p.elapsed, p.msg
             cur.task_id = p.task_id or cur.task_id
             cur.run_id = p.run_id or cur.run_id
             cur.result_path = p.result_path or cur.result_path

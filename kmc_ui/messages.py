@@ -170,6 +170,17 @@ def _said(value: Any, lang: str) -> str:
     return ("：" if lang == "zh" else ": ") + text
 
 
+def _limbs(value: Any, lang: str) -> str:
+    """[("left arm", 5), ("left leg", 2)] -> "left arm in 5, left leg in 2" / "左臂 5 帧，左腿 2 帧"."""
+    if isinstance(value, str):
+        return value
+    if lang != "zh":
+        return ", ".join(f"{name} in {n}" for name, n in value)
+    from kmc_ui.ui.zh_catalogue import WORDS
+
+    return "，".join(f"{WORDS.get(name, name)} {n} 帧" for name, n in value)
+
+
 def _as_is(value: Any, lang: str) -> str:
     return num(value) if isinstance(value, float) else str(value)
 
@@ -188,6 +199,7 @@ FORMATTERS: dict[str, Formatter] = {
     "or_list": _or_list,
     "size": _size,
     "said": _said,
+    "limbs": _limbs,
     "sentences": lambda v, lang: str(v),  # rendered by _value (it needs the nested messages)
 }
 

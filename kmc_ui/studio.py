@@ -118,11 +118,20 @@ class PrepareReport:
     video_action_msgs: list[Msg] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # checks re-run on the prepared files
     error: str = ""  # a preparation that could not be done, in plain words
+    error_msg: Msg | None = None  # `error` as a message (its sentences), for a page in another language
 
     @property
     def blocking(self) -> bool:
         """The prepared files still cannot be sent: the preparation failed, or an error remains."""
         return bool(self.error) or has_errors(self.findings)
+
+
+def _prepare_error(exc: Exception) -> tuple[str, Msg]:
+    """A preparation that could not be done: its English and its message."""
+    if is_disk_full(exc):
+        return DISK_FULL_PREPARE, Msg("prepare.disk_full")
+    said = getattr(exc, "msg", None)  # PreparationError's
+    return str(exc), said if isinstance(said, Msg) else Msg("prepare.sentences", {"parts": [str(exc)]})
 
 
 class Studio:
@@ -305,7 +314,8 @@ class Studio:
             plot_path=plot,
             cache_dir=self.cache_dir,
         ).result()
-        data = rep.to_dict() | {"summary": rep.summary()}
+        said = [m.to_dict() for m in rep.summary_msgs()]  # the page renders these in its language
+        data = rep.to_dict() | {"summary": rep.summary(), "summary_msgs": said}
         self.history.update(owner, run_id, report=data)
         return data
 
@@ -382,7 +392,7 @@ class Studio:
         report, inputs = self.check(inputs), inputs.effective()
         out = PrepareReport(inputs.image, inputs.video, report.image, report.video)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        errors = []
+        errors: dict[str, Msg] = {}  # English -> message, each once
         if report.image and report.image.ok:
             try:
                 img = prepare_image(report.image, self.work_dir)
@@ -391,7 +401,7 @@ class Studio:
             except (PreparationError, OSError) as exc:
                 if not (isinstance(exc, PreparationError) or is_disk_full(exc)):
                     raise
-                errors.append(DISK_FULL_PREPARE if is_disk_full(exc) else str(exc))
+                errors.setdefault(*_prepare_error(exc))
         if report.video and report.video.ok and report.video.has_video:
             try:
                 end, before_cut = self.trim_end(inputs, report.video.duration)
@@ -415,8 +425,9 @@ class Studio:
             except (PreparationError, OSError) as exc:
                 if not (isinstance(exc, PreparationError) or is_disk_full(exc)):
                     raise
-                errors.append(DISK_FULL_PREPARE if is_disk_full(exc) else str(exc))
-        out.error = " ".join(dict.fromkeys(errors))
+                errors.setdefault(*_prepare_error(exc))
+        out.error = " ".join(errors)
+        out.error_msg = Msg("prepare.sentences", {"parts": list(errors.values())}) if errors else None
         findings = check_all(out.image, out.video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
         findings += check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
         out.findings = sort_findings(findings)
@@ -502,9 +513,8 @@ class Studio:
                 return
             if prepared.blocking:
                 errors = [f.text_msg() for f in prepared.findings if f.level == "error"]
-                said = prepared.error or Msg("finding.fix_first", {"parts": errors})
-                text = said if isinstance(said, str) else said.en()
-                yield Progress("failed", said, time.monotonic() - start, error=text)  # type: ignore[arg-type]
+                said = prepared.error_msg or Msg("finding.fix_first", {"parts": errors})
+                yield Progress("failed", said, time.monotonic() - start, error=prepared.error or said.en())
                 return
             assert prepared.image_path and prepared.video_path and prepared.video
             changed = bool(video_url and prepared.video_actions)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.limits import LIMITS
+from kmc_ui.messages import Msg
 
 if TYPE_CHECKING:
     from kmc_ui.studio import BodyReport, CheckReport, Inputs
@@ -34,9 +35,9 @@ class TrimWindow:
     max_start: float = 1.0  # the latest start that still leaves the longest (or, for a cut, the shortest) clip
     start: float | None = None  # the body check's suggested start (the slider's default), None: no suggestion
     reason: str = ""  # why that start (one line)
+    reason_msgs: tuple[Msg, ...] = ()  # `reason` as messages (kmc_ui/catalogue/report.py)
     cut: float | None = None  # the cut after the start: preparing ends the clip before it (Studio.cut_end)
     shown: bool = False  # the trim start is offered: over, a cut, or the visitor already moved it
-
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def trim_window(inputs: Inputs, report: CheckReport, body: BodyReport | None) ->
     if suggestion is None or not suggestion.needed or inputs.trim_start:
         return TrimWindow(over, max_start, cut=cut, shown=shown)
     start = min(round(suggestion.start, 1), max_start)
-    return TrimWindow(over, max_start, start, suggestion.reason, cut, shown)
+    return TrimWindow(over, max_start, start, suggestion.reason, suggestion.reason_msgs, cut, shown)
 
 
 def judge(inputs: Inputs, report: CheckReport, body: BodyReport | None = None) -> Verdict:

@@ -20,9 +20,10 @@ import pytest
 from kmc_ui.engine import AgreementReport, EngineJob, agreement_report, run_engine
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.rig import named_points
+from kmc_ui.ui.render import report_summary
 from tests.figures import make_character, make_dance
 from tests.media_factory import ffmpeg_exe
-from tests.test_runtime_text import assert_chinese
+from tests.test_runtime_text import assert_rendered_chinese
 
 SECONDS = 2.0
 FPS = 24
@@ -182,7 +183,7 @@ def test_the_summary_leads_with_the_score_and_has_chinese_for_every_sentence() -
     assert "Warning: the time alignment is weak (correlation 0.21 at the shift used" in summaries[1]
     assert "Frames following the reference: 35% of the result's" in summaries[1]
     assert "a limb is lost in 7 of 40" in summaries[1] and "4 of 40; they count as failures" in summaries[1]
-    assert assert_chinese(summaries) == 2
+    assert assert_rendered_chinese(report_summary(r, "zh") for r in reports) == 2
 
 
 def test_a_report_from_before_the_score_reads_back_as_it_was() -> None:

@@ -189,7 +189,8 @@ def test_cli_report_takes_the_picture_and_prints_the_appearance(clips: dict[str,
 
 
 def test_the_appearance_sentences_have_chinese() -> None:
-    from tests.test_runtime_text import assert_chinese
+    from kmc_ui.ui.render import report_summary
+    from tests.test_runtime_text import assert_rendered_chinese
 
     found = [
         AppearanceFinding("hand_missing", "right hand", [12, 16], [1.0, 1.33], 0.5, 4),
@@ -215,7 +216,8 @@ def test_the_appearance_sentences_have_chinese() -> None:
     assert "Appearance checks found 3 problems." in summary
     assert "The right hand is missing in 2 of 4 frames where the reference shows it (1.0 s, 1.3 s)." in summary
     assert "(sharpness 44% of its usual, at 2.0 s, 2.5 s)" in summary
-    assert assert_chinese([summary, clean.summary()]) == 2
+    assert assert_rendered_chinese(report_summary(r, "zh") for r in (report, clean)) == 2
+    assert "参考视频显示右手的 4 帧中，结果有 2 帧缺少右手（1.0 秒、1.3 秒）。" in report_summary(report, "zh")
 
 
 def test_the_reference_side_read_ahead_gives_the_report_read_cold(

@@ -37,7 +37,16 @@ from kmc_ui.media.prepare import (
     prepare_video,
 )
 from kmc_ui.media.probe import probe_image, probe_video
+from kmc_ui.messages import render
 from tests.media_factory import ffmpeg_exe, make_image, make_video
+from tests.test_runtime_text import english_left
+
+
+def said_in_chinese(exc: PreparationError) -> str:
+    """A preparation error as a Chinese page shows it: from its message, the same English as str()."""
+    assert exc.msg is not None and render(exc.msg, "en") == str(exc)
+    return render(exc.msg, "zh")
+
 
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 GOP24 = ["-g", "24", "-keyint_min", "24", "-sc_threshold", "0"]  # a keyframe every second at 24 fps
@@ -327,8 +336,11 @@ def test_16bit_rgb_png_becomes_8bit(src: Path, out: Path) -> None:
 def test_decoding_stays_within_the_pixel_budget(src: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(image_convert, "DECODE_MAX_PIXELS", 200_000)
     bmp = probe_image(make_image(src / "budget.bmp", 500, 500, fmt="BMP"))  # 250k pixels, no reduced decode
-    with pytest.raises(PreparationError, match=r"^Character image is 500x500 px: too large to convert safely"):
+    with pytest.raises(PreparationError, match=r"^Character image is 500x500 px: too large to convert safely") as err:
         prepare_image(bmp, out)
+    assert said_in_chinese(err.value) == (
+        "角色图片为 500x500 像素：太大，无法在这里安全转换（最多 0 百万像素）。修复：请在图片编辑器中缩小尺寸。"
+    )
     im = Image.new("RGB", (800, 800), (90, 120, 200))
     exif = Image.Exif()
     exif[0x0112] = 3
@@ -350,6 +362,7 @@ def test_corrupt_image_gives_a_clear_error(src: Path, out: Path) -> None:
     text = str(err.value)
     assert text.startswith("Character image could not be decoded (the file is truncated)")
     assert "Fix: export or download it again" in text and "Traceback" not in text
+    assert said_in_chinese(err.value) == "角色图片无法解码（文件被截断了）。修复：请重新导出或下载为 JPEG 或 PNG。"
 
 
 def test_same_image_request_reuses_the_cached_result(src: Path, out: Path) -> None:
@@ -623,6 +636,10 @@ def test_truncated_webm_says_how_much_could_be_read(src: Path, out: Path) -> Non
         r"damaged or cut short\. Fix: download or export it again\.",
         str(err.value),
     )
+    zh = said_in_chinese(err.value)
+    assert (
+        zh.startswith("动作视频：文件头声明了 5.0") and zh.endswith("修复：请重新下载或导出。") and not english_left(zh)
+    )
 
 
 def test_ffmpeg_failure_names_the_input_and_the_fix(src: Path, out: Path) -> None:
@@ -636,6 +653,10 @@ def test_ffmpeg_failure_names_the_input_and_the_fix(src: Path, out: Path) -> Non
     assert text.startswith("Motion video could not be converted (ffmpeg failed (exit code 1)")
     assert str(src) not in text  # paths are cut to file names
     assert text.endswith("Fix: export it again as an H.264 MP4, or try another file.")
+    zh = said_in_chinese(err.value)  # ffmpeg's own words stay as they are
+    assert zh.startswith("动作视频无法转换（ffmpeg failed (exit code 1)") and zh.endswith(
+        "修复：请重新导出为 H.264 MP4，或换一个文件。"
+    )
     assert not [p for p in out.iterdir() if p.suffix == ".mp4"]  # no half-written result left behind
 
 
@@ -644,10 +665,14 @@ def test_cancel_and_timeout_stop_ffmpeg(src: Path, out: Path) -> None:
     info = probe_video(path)
     stop = threading.Event()
     stop.set()
-    with pytest.raises(PreparationCancelled, match="Motion video: preparing was stopped"):
+    with pytest.raises(PreparationCancelled, match="Motion video: preparing was stopped") as stopped:
         prepare_video(info, "video", out_dir=out, keep_sound=False, cancel=stop)
-    with pytest.raises(PreparationError, match=r"took longer than 0 s and was stopped\. Fix: trim the clip"):
+    assert said_in_chinese(stopped.value) == "动作视频：准备已停止。"
+    with pytest.raises(PreparationError, match=r"took longer than 0 s and was stopped\. Fix: trim the clip") as err:
         prepare_video(info, "video", out_dir=out, keep_sound=False, timeout=0.05)
+    assert (
+        said_in_chinese(err.value) == "动作视频：转换耗时超过 0 秒，已被停止。修复：请截短片段或降低分辨率，然后重试。"
+    )
 
 
 def test_progress_reaches_one(src: Path, out: Path) -> None:
@@ -674,3 +699,18 @@ def test_shared_dance_clip_in_image_mode(out: Path) -> None:
     assert not res.reencoded
     got = assert_sendable(res.path, audio=True, max_seconds=10.0)
     assert got.duration > 9.5 and (got.width, got.height) == (1080, 1920)
+
+
+def test_unreadable_and_unfixable_inputs_say_so_in_both_languages(src: Path) -> None:
+    from kmc_ui.media.prepare_common import refuse_unfixable, result_stem
+
+    with pytest.raises(PreparationError) as err:
+        result_stem(src / "gone.png", {}, "Character image")
+    assert str(err.value) == "Character image: cannot read the file (No such file or directory). Fix: upload it again."
+    assert said_in_chinese(err.value) == "角色图片：无法读取文件（没有该文件或目录）。修复：请重新上传。"
+    small = probe_image(make_image(src / "small.png", 120, 120, fmt="PNG"))
+    with pytest.raises(PreparationError) as err:
+        refuse_unfixable(check_image(small))
+    assert str(err.value).startswith("Character image is 120x120 px; each side must be at least 300 px. Fix: Use")
+    zh = said_in_chinese(err.value)
+    assert zh.startswith("角色图片为 120x120 像素；每边至少需要 300 像素。修复：请使用更大的图片") and not english_left(zh)

@@ -86,6 +86,15 @@ def english_left(zh: str, verbatim: Iterable[str] = ()) -> list[str]:
     return ENGLISH_RUN.findall(zh)
 
 
+def assert_rendered_chinese(zh_texts: Iterable[str], verbatim: Iterable[str] = ()) -> int:
+    """Texts a page rendered in Chinese from their messages: no English run left in any; returns how
+    many were looked at."""
+    texts = [t for t in zh_texts if t and t.strip()]
+    problems = [f"{t!r}: {english_left(t, verbatim)}" for t in texts if english_left(t, verbatim)]
+    assert not problems, "English left:\n" + "\n".join(problems)
+    return len(texts)
+
+
 def assert_chinese(texts: Iterable[str], verbatim: Iterable[str] = ()) -> int:
     """Every text has a Chinese rendering (no English run left, unless it is all the provider's own
     words); returns how many texts were looked at."""
@@ -631,10 +640,43 @@ def test_every_agreement_summary_sentence_has_chinese() -> None:
         AgreementReport("r.mp4", "o.mp4", error="no person was found in the reference video"),
         AgreementReport("r.mp4", "o.mp4", error="no person was found anywhere in the result"),
     ]
-    summaries = [r.summary() for r in reports]
-    assert assert_chinese(summaries) == 4
-    zh = translate(summaries[1], "zh")
+    assert assert_rendered_chinese(render.report_summary(r, "zh") for r in reports) == 4
+    zh = render.report_summary(reports[1], "zh")
     assert "左臂 5 帧，左腿 2 帧，右腿 1 帧" in zh and "-0.36 秒" in zh and "**动作一致度：40%**" in zh
+    assert render.report_summary(reports[2], "zh") == "无法测量动作一致度：参考视频中没有找到人物"
+
+
+def test_a_kept_report_renders_from_its_messages_or_its_fields() -> None:
+    """A run keeps its report as a dict (Studio.report): its English `summary` and `summary_msgs`.
+    The page renders the messages; a report kept before them is rendered from its own fields when
+    those give its summary word for word; any other text stays its English (translated if it can)."""
+    report = AgreementReport(
+        "r.mp4",
+        "o.mp4",
+        score=61.0,
+        limbs={"left_arm": 47.0, "right_arm": 80.0, "left_leg": None, "right_leg": 35.0},
+        correlation=-0.36,
+        offset_s=1.5,
+        output_frames=36,
+        aligned_frames=36,
+        following=0.4,
+        lost_frames=3,
+        limb_lost={"left arm": 3},
+        lost_times=[2.25],
+        appearance_checked=True,
+    )
+    en = report.summary()
+    kept = report.to_dict() | {"summary": en, "summary_msgs": [m.to_dict() for m in report.summary_msgs()]}
+    older = report.to_dict() | {"summary": en}
+    assert render.report_summary(kept) == render.report_summary(older) == render.report_summary(report) == en
+    zh = render.report_summary(kept, "zh")
+    assert zh == render.report_summary(older, "zh") == render.report_summary(report, "zh")
+    assert "左臂没有跟上参考视频的动作（47/100）。" in zh and "右腿没有跟上" in zh and "左腿 –" in zh
+    assert "相关系数为 -0.36" in zh and "+1.50 秒" in zh and "36 帧中有 3 帧丢失了肢体（左臂 3 帧）" in zh
+    assert assert_rendered_chinese([zh]) == 1
+    other = older | {"summary": "A summary some other code wrote."}
+    assert render.report_summary(other, "zh") == "A summary some other code wrote."
+    assert render.report_summary({"summary": ""}, "zh") == render.report_summary(None, "zh") == ""
 
 
 # ---------------------------------------------------------------- render helpers

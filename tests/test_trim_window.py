@@ -17,7 +17,8 @@ from kmc_ui.messages import render
 from kmc_ui.pose.detect import analyse_image, analyse_video
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
-from tests.test_runtime_text import assert_chinese, english_left
+from kmc_ui.ui.runtime_text import say_all
+from tests.test_runtime_text import assert_rendered_chinese, english_left
 
 W, H, FPS = 360, 640, 12
 RAISED = {"lsh": 2.3, "rsh": 2.3, "lel": 0.2, "rel": 0.2}  # both arms up above the head: the picture
@@ -65,7 +66,9 @@ def test_a_hard_cut_at_6s_gives_a_window_ending_before_it(media: dict[str, Path]
     assert trim.end < 6.0 and trim.end - trim.start >= 3.0, trim
     assert trim.needed  # a cut: trimming matters
     assert "It ends before the cut at 6.0 s." in trim.reason
-    assert_chinese([trim.reason])
+    assert " ".join(render(m, "en") for m in trim.reason_msgs) == trim.reason
+    zh = say_all(trim.reason_msgs, trim.reason, "zh")
+    assert "它在 6.0 秒的剪辑切换之前结束。" in zh and assert_rendered_chinese([zh]) == 1
 
 
 def test_the_window_starts_where_the_pose_matches_the_picture(media: dict[str, Path]) -> None:
@@ -76,7 +79,7 @@ def test_the_window_starts_where_the_pose_matches_the_picture(media: dict[str, P
     assert trim.match is not None and trim.match < 0.3
     assert not trim.needed  # 8 s, no cut: the whole clip is sent as it is
     assert "closest to the picture's" in trim.reason
-    assert_chinese([trim.reason])
+    assert assert_rendered_chinese([say_all(trim.reason_msgs, trim.reason, "zh")]) == 1
     # without a picture there is nothing to match: the window starts with the shot
     alone = trim_for(None, str(media["match"]), "video", cache_dir=str(media["dir"]))
     assert alone is not None and alone.start == 0.0 and alone.match is None

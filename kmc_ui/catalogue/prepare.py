@@ -123,6 +123,80 @@ PAIRS: dict[str, tuple[str, str]] = {
     "prepare.image_premultiplied": ("converted premultiplied alpha to RGBA", "将预乘透明通道转换为 RGBA"),
     "prepare.image_1bit": ("converted 1-bit black and white to 8-bit grey", "将 1 位黑白转换为 8 位灰度"),
     "prepare.image_mode": ("converted the {mode} colour mode to RGB", "将 {mode} 颜色模式转换为 RGB"),
+    # PreparationError (kmc_ui/media/prepare_common.py): what could not be done, then its fix
+    "prepare.failed": ("{what} Fix: {fix}", "{what}修复：{fix}"),
+    "prepare.sentences": ("{parts:sentences}", "{parts:sentences}"),
+    "prepare.disk_full": (
+        "The server's disk is full, so the files could not be prepared. Free some space (on a public Space, tell "
+        "its owner) and try again.",
+        "服务器磁盘已满，无法准备文件。请腾出空间（公共 Space 请告知其所有者）后重试。",
+    ),
+    "prepare.cannot_read": ("{w_what}: cannot read the file ({w_why}).", "{w_what}：无法读取文件（{w_why}）。"),
+    "prepare.fix_upload_again": ("upload it again.", "请重新上传。"),
+    "prepare.image_not_conform": (
+        "Character image: the prepared file still does not conform ({t_why}).",
+        "角色图片：准备后的文件仍不符合要求（{t_why}）。",
+    ),
+    "prepare.fix_rgb": (
+        "convert it to an RGB JPEG or PNG in an image editor.",
+        "请在图片编辑器中将其转换为 RGB 的 JPEG 或 PNG。",
+    ),
+    "prepare.image_cannot_shrink": (
+        "Character image cannot be made smaller than {l:size} without going under {m} px a side.",
+        "角色图片无法在每边不低于 {m} 像素的前提下缩小到 {l} 以内。",
+    ),
+    "prepare.fix_crop": ("crop it closer to the character.", "请裁剪图片，让角色占据更多画面。"),
+    "prepare.image_too_many_pixels": (
+        "Character image is {size} px: too large to convert safely here (at most {m} megapixels).",
+        "角色图片为 {size} 像素：太大，无法在这里安全转换（最多 {m} 百万像素）。",
+    ),
+    "prepare.fix_downscale": ("downscale it in an image editor.", "请在图片编辑器中缩小尺寸。"),
+    "prepare.image_too_large": (
+        "Character image ({size}) is too large to convert here.",
+        "角色图片（{size}）太大，无法在这里转换。",
+    ),
+    "prepare.image_undecodable": ("Character image could not be decoded ({why}).", "角色图片无法解码（{why}）。"),
+    "prepare.image_truncated": ("the file is truncated", "文件被截断了"),
+    "prepare.image_unknown": ("unknown or corrupt content", "内容未知或已损坏"),
+    "prepare.image_damaged": (
+        "its picture data is damaged or uses a feature we cannot read",
+        "图片数据已损坏，或使用了无法读取的特性",
+    ),
+    "prepare.fix_export_image": ("export or download it again as a JPEG or PNG.", "请重新导出或下载为 JPEG 或 PNG。"),
+    "prepare.video_cannot_fit": (
+        "Motion video cannot fit in {l:size} at a watchable quality ({s} s).",
+        "动作视频无法在保证可观看质量的前提下压缩到 {l} 以内（{s} 秒）。",
+    ),
+    "prepare.fix_trim_or_lower": ("trim it shorter or lower its resolution.", "请截短视频或降低分辨率。"),
+    "prepare.video_short_read": (
+        "Motion video: only {a} s of the {b} s its header announces could be read; the file is damaged or "
+        "cut short.",
+        "动作视频：文件头声明了 {b} 秒，但只能读取 {a} 秒；文件已损坏或被截断。",
+    ),
+    "prepare.fix_download_again": ("download or export it again.", "请重新下载或导出。"),
+    "prepare.video_not_conform": (
+        "Motion video: the converted file does not conform ({t_why}).",
+        "动作视频：转换后的文件不符合要求（{t_why}）。",
+    ),
+    "prepare.fix_export_video": (
+        "export the video again as an H.264 MP4, or try another file.",
+        "请将视频重新导出为 H.264 MP4，或换一个文件。",
+    ),
+    "prepare.video_stopped": ("Motion video: preparing was stopped.", "动作视频：准备已停止。"),
+    "prepare.video_converting": ("Motion video: converting {t_why}.", "动作视频：转换{t_why}。"),
+    "prepare.video_took_too_long": (
+        "Motion video: converting took longer than {s} s and was stopped.",
+        "动作视频：转换耗时超过 {s} 秒，已被停止。",
+    ),
+    "prepare.fix_trim_clip": (
+        "trim the clip or lower its resolution, then try again.",
+        "请截短片段或降低分辨率，然后重试。",
+    ),
+    "prepare.video_failed": ("Motion video could not be converted ({why}).", "动作视频无法转换（{why}）。"),
+    "prepare.fix_export_again": (
+        "export it again as an H.264 MP4, or try another file.",
+        "请重新导出为 H.264 MP4，或换一个文件。",
+    ),
 }
 
 EN: dict[str, str] = {code: pair[0] for code, pair in PAIRS.items()}

@@ -18,11 +18,12 @@ orientation's longest clip): cuts later than that cannot be seen. Pure: analyses
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from kmc_ui.limits import LIMITS, POSE, PoseThresholds
+from kmc_ui.messages import Msg
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import ImageAnalysis, VideoAnalysis
 
@@ -39,6 +40,7 @@ class TrimSuggestion:
     match: float | None = None  # distance (torso lengths) of the start pose from the picture's, None: not compared
     needed: bool = False  # the clip is longer than the orientation allows or has a cut: trimming matters
     shot: float = 0.0  # where the shot the window lies in starts (seconds of the source video)
+    reason_msgs: tuple[Msg, ...] = field(default=(), compare=False)  # `reason` as messages, one per sentence
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -104,24 +106,23 @@ def suggest_trim(
             start, match = next((t, d) for t, d in scored if d <= best + START_TOLERANCE)
     end = min(s1, start + max_s)
     needed = duration > max_s + 0.005 or bool(cuts)
-    reason = _reason(start, end, cut, match, s0)
-    return TrimSuggestion(round(start, 2), round(end, 2), reason, cut, match, needed, round(s0, 2))
+    said = _reason(start, end, cut, match, s0)
+    reason = " ".join(m.en() for m in said)
+    return TrimSuggestion(round(start, 2), round(end, 2), reason, cut, match, needed, round(s0, 2), said)
 
 
-def _reason(start: float, end: float, cut: float | None, match: float | None, shot_start: float) -> str:
-    """One line of short sentences (each translated on its own for the Chinese page)."""
-    parts = [f"Suggested window {start:.1f}-{end:.1f} s."]
+def _reason(start: float, end: float, cut: float | None, match: float | None, shot_start: float) -> tuple[Msg, ...]:
+    """Short sentences for Prepare, as messages (kmc_ui/catalogue/report.py)."""
+    parts = [Msg("trim.window", {"a": f"{start:.1f}", "b": f"{end:.1f}"})]
     if cut is not None:
-        parts.append(f"It ends before the cut at {cut:.1f} s.")
+        parts.append(Msg("trim.ends_before_cut", {"c": f"{cut:.1f}"}))
     elif shot_start > 0:
-        parts.append(f"It starts after the cut at {shot_start:.1f} s.")
+        parts.append(Msg("trim.starts_after_cut", {"c": f"{shot_start:.1f}"}))
     if match is not None and start > shot_start + 1e-6:
-        parts.append(
-            f"It starts where the motion's pose is closest to the picture's ({match:.2f} torso lengths apart)."
-        )
+        parts.append(Msg("trim.starts_closest", {"d": f"{match:.2f}"}))
     elif match is not None:
-        parts.append(f"The motion's pose is closest to the picture's at its start ({match:.2f} torso lengths apart).")
-    return " ".join(parts)
+        parts.append(Msg("trim.closest_at_start", {"d": f"{match:.2f}"}))
+    return tuple(parts)
 
 
 def trim_for(

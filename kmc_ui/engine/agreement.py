@@ -57,6 +57,7 @@ from kmc_ui.engine.agreement_score import LIMB_JOINTS, ScoreTally
 from kmc_ui.engine.common import EngineError
 from kmc_ui.engine.motion import MIRROR, MotionTrack
 from kmc_ui.engine.smoothing import fill_gaps
+from kmc_ui.messages import Msg
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.retarget import retarget
 
@@ -157,103 +158,89 @@ class AgreementReport:
 
     def summary(self) -> str:
         """A few plain sentences for the UI (markdown): the score first; no two numbers disagree
-        (a frame that follows has no limb lost, frames are counted over the whole result)."""
+        (a frame that follows has no limb lost, frames are counted over the whole result). The
+        English of summary_msgs()."""
+        return " ".join(m.en() for m in self.summary_msgs())
+
+    def summary_msgs(self) -> list[Msg]:
+        """The summary as messages (kmc_ui/catalogue/report.py), one per sentence, for any language."""
         if self.error:
-            return f"Motion agreement could not be measured: {self.error}"
+            return [Msg("report.failed", {"t_err": self.error})]
         if self.score is None:
             return self._summary_v2()
         parts = self._score_sentences() + self._alignment_sentences() + self._frame_sentences()
-        return " ".join(parts + self._appearance_sentences())
+        return parts + self._appearance_sentences()
 
-    def _appearance_sentences(self) -> list[str]:
+    def _appearance_sentences(self) -> list[Msg]:
         from kmc_ui.engine.appearance import AppearanceFinding
 
         if self.appearance_note:
-            return [f"Appearance was not checked: {self.appearance_note}."]
+            return [Msg("report.appearance_not_checked", {"t_note": self.appearance_note})]
         if not self.appearance_checked:
             return []
         if not self.appearance:
-            return ["Appearance: hands, limb colours and sharpness hold up against the reference and the picture."]
-        n = len(self.appearance)
-        head = f"Appearance checks found {n} problem{'s' if n > 1 else ''}."
-        return [head] + [AppearanceFinding.from_dict(a).sentence() for a in self.appearance]
+            return [Msg("report.appearance_ok")]
+        head = Msg("report.appearance_problems", {"n": len(self.appearance)})
+        return [head] + [AppearanceFinding.from_dict(a).msg() for a in self.appearance]
 
-    def _score_sentences(self) -> list[str]:
-        parts = [
-            f"**Motion agreement: {self.score or 0:.0f}/100** (0 = a frozen pose, 100 = the reference's own "
-            "motion; the mean of the limbs' scores, weighted by how much the reference moves each limb)."
-        ]
+    def _score_sentences(self) -> list[Msg]:
+        parts = [Msg("report.score", {"s": f"{self.score or 0:.0f}"})]
         if self.limbs:
             values = {name: self.limbs.get(key) for name, key in LIMB_KEYS.items()}
-            text = ", ".join(f"{name} {'–' if v is None else f'{v:.0f}'}" for name, v in values.items())
-            parts.append(f"Per limb: {text}.")
+            shown = ["–" if v is None else f"{v:.0f}" for v in values.values()]
+            parts.append(Msg("report.per_limb", dict(zip("abcd", shown, strict=True))))
             if any(v is None for v in values.values()):
-                parts.append("A dash: the reference never shows that limb.")
+                parts.append(Msg("report.dash"))
             best = max((v for v in values.values() if v is not None), default=0.0)
             for name, v in values.items():
                 if v is not None and v < best - FLAG_GAP:
-                    parts.append(f"The {name} does not follow the reference's motion ({v:.0f}/100).")
+                    parts.append(Msg("report.limb_not_following", {"w_limb": name, "n": f"{v:.0f}"}))
         return parts
 
-    def _alignment_sentences(self) -> list[str]:
+    def _alignment_sentences(self) -> list[Msg]:
         parts = []
         if self.correlation < WEAK_CORRELATION:
-            parts.append(
-                f"Warning: the time alignment is weak (correlation {self.correlation:.2f} at the shift used, weak "
-                f"below {WEAK_CORRELATION:.2f}): the result's motion does not line up well with the reference's."
-            )
+            said = {"c": f"{self.correlation:.2f}", "w": f"{WEAK_CORRELATION:.2f}"}
+            parts.append(Msg("report.weak_alignment", said))
         if abs(self.offset_s) >= 0.05:
-            parts.append(f"The result is shifted by {self.offset_s:+.2f} s against the reference.")
+            parts.append(Msg("report.shifted", {"o": f"{self.offset_s:+.2f}"}))
         return parts
 
-    def _frame_sentences(self) -> list[str]:
+    def _lost_limbs(self) -> list[tuple[str, int]]:
+        worst = sorted(self.limb_lost.items(), key=lambda kv: -kv[1])
+        return [(name, n) for name, n in worst if n]
+
+    def _frame_sentences(self) -> list[Msg]:
         m = self.output_frames or len(self.per_frame)
-        follow = (
-            f"Frames following the reference: {self.following:.0%} of the result's (at least {self.follow_pck:.0%} "
-            f"of joints within {self.threshold:.0%} of a torso, no limb lost)"
-        )
+        follow = {"f": self.following, "fp": self.follow_pck, "thr": self.threshold}
         if self.lost_frames:
-            worst = sorted(self.limb_lost.items(), key=lambda kv: -kv[1])
-            limbs = ", ".join(f"{name} in {n}" for name, n in worst if n)
             first = self.lost_times[0] if self.lost_times else 0.0
-            parts = [f"{follow}; a limb is lost in {self.lost_frames} of {m} ({limbs}), first at {first:.1f} s."]
+            lost = {"n": self.lost_frames, "m": m, "limbs": self._lost_limbs(), "t": f"{first:.1f}"}
+            parts = [Msg("report.following_lost", follow | lost)]
         else:
-            parts = [f"{follow}; no limb is lost."]
+            parts = [Msg("report.following", follow)]
         if self.unaligned_frames:
-            parts.append(
-                f"Frames of the result outside the reference once aligned: {self.unaligned_frames} of {m}; "
-                "they count as failures."
-            )
+            parts.append(Msg("report.unaligned", {"u": self.unaligned_frames, "m": m}))
         if self.no_pose_frames:
-            parts.append(f"No person found in {self.no_pose_frames} frames of the result.")
+            parts.append(Msg("report.no_person", {"n": self.no_pose_frames}))
         return parts
 
-    def _summary_v2(self) -> str:
+    def _summary_v2(self) -> list[Msg]:
         """The summary of a report from before version 3 (no score), as it was written then."""
-        parts = [
-            f"**Motion agreement: {self.pck:.0%}** of body joints within {self.threshold:.0%} of a torso "
-            f"of the reference's pose (PCK@{self.threshold:g}); {self.following:.0%} of frames follow the "
-            f"motion (at least {self.follow_pck:.0%} of joints in place)."
-        ]
+        head = {"pck": self.pck, "thr": self.threshold, "g": f"{self.threshold:g}", "f": self.following}
+        parts = [Msg("report.v2_head", head | {"fp": self.follow_pck})]
         if self.version >= 2:
-            parts.append(
-                f"Each frame's pose is the median of three readings (tracking, the frame alone, the frame "
-                f"mirrored); with the tracking reading alone: {self.pck_single_pass:.0%}."
-            )
+            parts.append(Msg("report.v2_fused", {"p": self.pck_single_pass}))
         if abs(self.offset_s) >= 0.05:
-            parts.append(f"The result is shifted by {self.offset_s:+.2f} s against the reference.")
+            parts.append(Msg("report.shifted", {"o": f"{self.offset_s:+.2f}"}))
         if self.lost_frames:
-            worst = sorted(self.limb_lost.items(), key=lambda kv: -kv[1])
-            limbs = ", ".join(f"{name} in {n}" for name, n in worst if n)
-            parts.append(
-                f"Limbs lost in {self.lost_frames} of {self.aligned_frames} frames ({limbs}); "
-                f"first at {self.lost_times[0]:.1f} s."
-            )
+            lost = {"n": self.lost_frames, "m": self.aligned_frames, "limbs": self._lost_limbs()}
+            parts.append(Msg("report.v2_lost", lost | {"t": f"{self.lost_times[0]:.1f}"}))
         else:
-            parts.append("No limb was lost.")
+            parts.append(Msg("report.v2_none_lost"))
         if self.no_pose_frames:
-            parts.append(f"No person found in {self.no_pose_frames} frames of the result.")
-        return " ".join(parts)
+            parts.append(Msg("report.no_person", {"n": self.no_pose_frames}))
+        return parts
 
 
 def agreement_report(

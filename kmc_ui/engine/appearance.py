@@ -50,6 +50,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.messages import Msg
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 
@@ -113,26 +114,16 @@ class AppearanceFinding:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def sentence(self) -> str:
-        when = _times_text(self.times)
+        return self.msg().en()
+
+    def msg(self) -> Msg:
+        """What was found, as a message (kmc_ui/catalogue/report.py)."""
+        said: dict[str, Any] = {"w_limb": self.limb, "n": len(self.frames), "m": self.checked, "t": list(self.times)}
         if self.code == "hand_missing":
-            return (
-                f"The {self.limb} is missing in {len(self.frames)} of {self.checked} frames where the reference shows "
-                f"it ({when})."
-            )
+            return Msg("appearance.hand_missing", said)
         if self.code == "limb_colour":
-            return (
-                f"The {self.limb} changes colour from the character's in {len(self.frames)} of {self.checked} frames "
-                f"(median colour difference {self.value:.0f}, at {when})."
-            )
-        return (
-            f"The {self.limb} looks smeared or torn in {len(self.frames)} of {self.checked} frames (sharpness "
-            f"{self.value:.0%} of its usual, at {when})."
-        )
-
-
-def _times_text(times: list[float], limit: int = 4) -> str:
-    shown = ", ".join(f"{t:.1f} s" for t in times[:limit])
-    return shown + (f" and {len(times) - limit} more" if len(times) > limit else "")
+            return Msg("appearance.limb_colour", said | {"v": f"{self.value:.0f}"})
+        return Msg("appearance.limb_smear", said | {"p": self.value})
 
 
 # ---------------------------------------------------------------- frames

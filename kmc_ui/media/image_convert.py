@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, JpegImagePlugin
 
 from kmc_ui.limits import LIMITS, InputLimits
-from kmc_ui.media.prepare_common import PreparationError, mb
+from kmc_ui.media.prepare_common import PreparationError, failed, mb
 from kmc_ui.media.probe import ImageInfo
 from kmc_ui.messages import Msg
 
@@ -138,10 +138,8 @@ def convert_image(info: ImageInfo, limits: InputLimits) -> tuple[bytes, str, lis
         im = base.resize(size, Image.Resampling.LANCZOS)
         data = _encode_jpeg(im, {"quality": JPEG_QUALITY}, extra)
     if len(data) > limit:
-        raise PreparationError(
-            f"Character image cannot be made smaller than {mb(limit)} without going under "
-            f"{limits.image_min_side} px a side. Fix: crop it closer to the character."
-        )
+        said = Msg("prepare.image_cannot_shrink", {"l": mb(limit), "m": limits.image_min_side})
+        raise PreparationError(failed(said, "crop"))
     actions = [_to_jpeg(a) for a in actions]
     actions.append(Msg(saved.code, {**saved.params, "l": mb(limit)}))
     if im is not base:
@@ -179,10 +177,9 @@ def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | 
                 if isinstance(im, JpegImagePlugin.JpegImageFile):
                     im.draft(im.mode, _draft_size(stored, target))
                 elif stored[0] * stored[1] > DECODE_MAX_PIXELS:
-                    raise PreparationError(
-                        f"Character image is {info.width}x{info.height} px: too large to convert safely here "
-                        f"(at most {DECODE_MAX_PIXELS // 1_000_000} megapixels). Fix: downscale it in an image editor."
-                    )
+                    size, most = f"{info.width}x{info.height}", DECODE_MAX_PIXELS // 1_000_000
+                    said = Msg("prepare.image_too_many_pixels", {"size": size, "m": most})
+                    raise PreparationError(failed(said, "downscale"))
             if fmt in JPEG_FORMATS and im.mode in ("RGB", "L"):
                 sampling = JpegImagePlugin.get_sampling(im)
                 tables = {"qtables": im.quantization, **({"subsampling": sampling} if sampling >= 0 else {})}
@@ -208,15 +205,11 @@ def _decode(info: ImageInfo, limits: InputLimits) -> tuple[Image.Image, bytes | 
     except PreparationError:
         raise
     except MemoryError:
-        raise PreparationError(
-            f"Character image ({info.width}x{info.height}) is too large to convert here. "
-            "Fix: downscale it in an image editor."
-        ) from None
+        said = Msg("prepare.image_too_large", {"size": f"{info.width}x{info.height}"})
+        raise PreparationError(failed(said, "downscale")) from None
     except Exception as exc:  # Pillow raises many types for damaged files
-        raise PreparationError(
-            f"Character image could not be decoded ({_failure(exc)}). Fix: export or download it again "
-            "as a JPEG or PNG."
-        ) from None
+        said = Msg("prepare.image_undecodable", {"why": _failure(exc)})
+        raise PreparationError(failed(said, "export_image")) from None
 
 
 def verify_decodes(info: ImageInfo) -> None:
@@ -232,10 +225,8 @@ def verify_decodes(info: ImageInfo) -> None:
                 return
             im.load()
     except Exception as exc:  # Pillow raises many types for damaged files
-        raise PreparationError(
-            f"Character image could not be decoded ({_failure(exc)}). Fix: export or download it again "
-            "as a JPEG or PNG."
-        ) from None
+        said = Msg("prepare.image_undecodable", {"why": _failure(exc)})
+        raise PreparationError(failed(said, "export_image")) from None
 
 
 def _open_unchecked(fh: BinaryIO) -> Image.Image:
@@ -336,11 +327,11 @@ def _encode_png(im: Image.Image, extra: dict[str, object], compress_level: int =
     return buf.getvalue()
 
 
-def _failure(exc: Exception) -> str:
+def _failure(exc: Exception) -> Msg:
     if "truncated" in str(exc).lower():
-        return "the file is truncated"
+        return Msg("prepare.image_truncated")
     if isinstance(exc, Image.UnidentifiedImageError):
-        return "unknown or corrupt content"
+        return Msg("prepare.image_unknown")
     # Pillow raises OSError, SyntaxError, ValueError, IndexError, struct.error, zlib.error ... for damaged
     # data: the type name tells the user nothing.
-    return "its picture data is damaged or uses a feature we cannot read"
+    return Msg("prepare.image_damaged")

@@ -41,6 +41,7 @@ from kmc_ui.media.prepare_common import (
     cache_store,
     elapsed_ms,
     ensure_dir,
+    failed,
     limit_fields,
     refuse_unfixable,
     result_stem,
@@ -206,10 +207,8 @@ def _verify_image(info: ImageInfo, limits: InputLimits) -> None:
     if info.ok and (info.mode not in CONFORMING_IMAGE_MODES or info.exif_orientation not in (0, 1) or info.frames > 1):
         problems.append(f"{info.format} {info.mode}, orientation {info.exif_orientation}, {info.frames} frames")
     if problems:
-        raise PreparationError(
-            f"Character image: the prepared file still does not conform ({problems[0]}). "
-            "Fix: convert it to an RGB JPEG or PNG in an image editor."
-        )
+        said = Msg("prepare.image_not_conform", {"t_why": problems[0]})
+        raise PreparationError(failed(said, "rgb"))
 
 
 # ----------------------------------------------------------------------------- videos

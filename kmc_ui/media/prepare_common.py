@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kmc_ui.findings import Finding
 from kmc_ui.limits import InputLimits
+from kmc_ui.messages import Msg
 
 ALGO_VERSION = 1  # bump when the output for the same request changes (invalidates cached results)
 DEFAULT_OUT_DIR = Path(tempfile.gettempdir()) / "kmc-prepared"
@@ -28,7 +29,18 @@ MB = 1024 * 1024
 
 
 class PreparationError(Exception):
-    """The input cannot be prepared. The text names the input and the fix; show it as-is."""
+    """The input cannot be prepared. The text names the input and the fix; show it as-is. Made from
+    a message (kmc_ui/catalogue/prepare.py), kept as `msg` for a page in another language; str()
+    is its English."""
+
+    def __init__(self, said: Msg | str) -> None:
+        self.msg: Msg | None = said if isinstance(said, Msg) else None
+        super().__init__(said.en() if isinstance(said, Msg) else said)
+
+
+def failed(what: Msg, fix: str, **params: object) -> Msg:
+    """What could not be done and its fix ("... Fix: ..."): `fix` is a prepare.fix_* code."""
+    return Msg("prepare.failed", {"what": what, "fix": Msg(f"prepare.fix_{fix}", params)})
 
 
 class PreparationCancelled(PreparationError):
@@ -39,7 +51,10 @@ def refuse_unfixable(findings: list[Finding]) -> None:
     """Raise for the first error the preparation step cannot fix (its text is the rule's own)."""
     for f in findings:
         if f.level == "error" and not f.auto_fix:
-            raise PreparationError(f"{f.message} Fix: {f.fix}" if f.fix else f.message)
+            if f.msg is None:  # a finding made without its message
+                raise PreparationError(f"{f.message} Fix: {f.fix}" if f.fix else f.message)
+            fix = f.fix_msg or f.fix
+            raise PreparationError(Msg("prepare.failed", {"what": f.msg, "fix": fix}) if f.fix else f.msg)
 
 
 def ensure_dir(out_dir: Path | str | None) -> Path:
@@ -54,7 +69,8 @@ def result_stem(source: Path, params: dict[str, object], what: str) -> str:
         st = source.stat()
         digest = _file_digest(str(source), st.st_size, st.st_mtime_ns)
     except OSError as exc:
-        raise PreparationError(f"{what}: cannot read the file ({exc.strerror}). Fix: upload it again.") from None
+        said = Msg("prepare.cannot_read", {"w_what": what, "w_why": exc.strerror})
+        raise PreparationError(failed(said, "upload_again")) from None
     blob = json.dumps({"v": ALGO_VERSION, "src": digest, **params}, sort_keys=True, default=str)
     key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", source.stem)[:40] or "file"

@@ -20,7 +20,7 @@ import av
 from kmc_ui.checks.rules import check_video
 from kmc_ui.limits import InputLimits
 from kmc_ui.media.ffmpeg import FFmpegError, run_ffmpeg
-from kmc_ui.media.prepare_common import PreparationCancelled, PreparationError, mb, tmp_name
+from kmc_ui.media.prepare_common import PreparationCancelled, PreparationError, failed, mb, tmp_name
 from kmc_ui.media.probe import VideoInfo, probe_video
 from kmc_ui.media.video_plan import VideoPlan
 from kmc_ui.messages import Msg
@@ -33,7 +33,6 @@ AUDIO_BITRATE = 128_000
 SIZE_MARGIN = 0.92  # aim at this share of the size limit (container overhead, rate-control slack)
 MAX_VIDEO_BITRATE = 50_000_000
 MIN_VIDEO_BITRATE = 100_000
-WHAT = "Motion video"
 
 Result = tuple[Path, VideoInfo]
 
@@ -89,10 +88,8 @@ def encode(
     budget = limits.video_max_bytes * 8 * SIZE_MARGIN - audio_bits
     maxrate = int(min(MAX_VIDEO_BITRATE, budget / (length + 1.0)))  # VBV buffer = 1 s of maxrate
     if maxrate < MIN_VIDEO_BITRATE:
-        raise PreparationError(
-            f"{WHAT} cannot fit in {mb(limits.video_max_bytes)} at a watchable quality ({length:.1f} s). "
-            "Fix: trim it shorter or lower its resolution."
-        )
+        said = Msg("prepare.video_cannot_fit", {"l": mb(limits.video_max_bytes), "s": f"{length:.1f}"})
+        raise PreparationError(failed(said, "trim_or_lower"))
     pixels = plan.width * plan.height
     preset = next(name for threshold, name in X264_PRESETS if pixels > threshold)
     if timeout is None:
@@ -120,16 +117,12 @@ def encode(
                 notes.append(Msg("prepare.encoded_again", {"s": mb(got.size_bytes), "r": f"{maxrate / 1e6:.1f}"}))
                 continue
             if got.ok and got.duration < min(limits.video_min_seconds, length - 0.5):
-                raise PreparationError(
-                    f"{WHAT}: only {got.duration:.2f} s of the {length:.2f} s its header announces could be read; "
-                    "the file is damaged or cut short. Fix: download or export it again."
-                )
+                said = Msg("prepare.video_short_read", {"a": f"{got.duration:.2f}", "b": f"{length:.2f}"})
+                raise PreparationError(failed(said, "download_again"))
             problems = video_problems(got, plan, limits, encoded=True)
             if problems:
-                raise PreparationError(
-                    f"{WHAT}: the converted file does not conform ({problems[0]}). "
-                    "Fix: export the video again as an H.264 MP4, or try another file."
-                )
+                said = Msg("prepare.video_not_conform", {"t_why": problems[0]})
+                raise PreparationError(failed(said, "export_video"))
             os.replace(tmp, final)
             return (final, replace(got, path=str(final))), notes
         finally:
@@ -184,15 +177,17 @@ def _run(args: list[str], **kwargs: object) -> None:
         run_ffmpeg(args, **kwargs)  # type: ignore[arg-type]
     except FFmpegError as exc:
         if exc.cancelled:
-            raise PreparationCancelled(f"{WHAT}: preparing was stopped.") from None
+            raise PreparationCancelled(Msg("prepare.video_stopped")) from None
         if exc.timed_out:
-            raise PreparationError(
-                f"{WHAT}: converting {exc}. Fix: trim the clip or lower its resolution, then try again."
-            ) from None
+            limit = kwargs.get("timeout")
+            said = (
+                Msg("prepare.video_took_too_long", {"s": f"{limit:.0f}"})
+                if isinstance(limit, (int, float))
+                else Msg("prepare.video_converting", {"t_why": str(exc)})
+            )
+            raise PreparationError(failed(said, "trim_clip")) from None
         detail = f": {exc.detail}" if exc.detail else ""
-        raise PreparationError(
-            f"{WHAT} could not be converted ({exc}{detail}). Fix: export it again as an H.264 MP4, or try another file."
-        ) from None
+        raise PreparationError(failed(Msg("prepare.video_failed", {"why": f"{exc}{detail}"}), "export_again")) from None
 
 
 def _muxer(path: Path) -> str:

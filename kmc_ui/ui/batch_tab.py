@@ -88,7 +88,7 @@ def table_value(progress: BatchProgress, lang: str = "en", reports: dict[int, st
     reports = reports if reports is not None else {}
     rows = []
     for i in progress.items:
-        details = translate(i.error or i.text, lang)
+        details = say(*i.said(), lang)
         if i.stage == "done" and i.result_path is not None and i.index in reports:
             details = reports[i.index] or translate(REPORT_RUNNING, lang)
         stage = render.stage_word(i.stage, lang) if lang == "zh" else i.stage
@@ -145,7 +145,7 @@ def shown_results(
         if report is None:
             states[i.index] = ""
             continue
-        summary = translate(report["summary"], lang) if "summary" in report else pick(lang, "no report", "没有报告")
+        summary = render.report_summary(report, lang) if "summary" in report else pick(lang, "no report", "没有报告")
         states[i.index] = pick(lang, "Result and motion report ready.", "结果和动作报告均已就绪。")
         notes.append(f"- **{html.escape(translate(i.label, lang))}**{sep}{summary}")
     return gallery, states, "\n".join(notes)

@@ -16,8 +16,8 @@ import gradio as gr
 from kmc_ui.examples import AssetsMissing, Character, Example, Motion, load_characters, load_examples, load_library
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value
-from kmc_ui.ui.render import plot_update
-from kmc_ui.ui.runtime_text import lang_of, pick, translate
+from kmc_ui.ui.render import plot_update, report_summary
+from kmc_ui.ui.runtime_text import lang_of, pick
 from kmc_ui.ui.scrub import visitor_text
 
 
@@ -122,7 +122,7 @@ def wire_examples(
                 ),
                 lang=lang,
             )
-            summary = translate(e.report().summary(), lang) if report else ""
+            summary = report_summary(e.report(), lang) if report else ""
             status = pick(
                 lang,
                 f"✅ **Example**: {e.title}. Pre-rendered, shown at once; press Generate to render it yourself.",

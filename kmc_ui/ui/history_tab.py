@@ -173,7 +173,7 @@ def report_text(r: dict[str, Any], lang: str = "en") -> str:
     """The motion-agreement report of a reopened run, or what became of it."""
     report = r.get("report") if isinstance(r.get("report"), dict) else None
     if report and report.get("summary"):
-        return translate(str(report["summary"]), lang)
+        return render.report_summary(report, lang)
     if r.get("status") == "succeeded" and r.get("output"):
         return translate(text.REPORT_PENDING, lang)
     return ""

@@ -16,7 +16,7 @@ from kmc_ui.findings import LEVEL_ICON, Finding
 from kmc_ui.jobs import Progress, stopped_msg
 from kmc_ui.media.probe import ImageInfo, VideoInfo
 from kmc_ui.messages import Msg
-from kmc_ui.ui.runtime_text import finding_said, pick, say, translate, word
+from kmc_ui.ui.runtime_text import finding_said, pick, say, say_all, translate, word
 
 PLOT_LABEL = "Agreement per frame"  # a plain string: the /report API's description stays as it was
 _LEVEL_CLASS = {"error": "kmc-error", "warning": "kmc-warning", "hint": "kmc-hint"}
@@ -249,5 +249,28 @@ def stopped_md(record: dict[str, Any] | None, label: str, last: Progress | None,
 
 def plot_update(plot: str | None, lang: str = "en") -> Any:
     """The motion-agreement plot shown (or hidden); for "zh" with its label in Chinese."""
-    label = {"label": translate(PLOT_LABEL, lang)} if lang == "zh" else {}
+    label = {"label": say(Msg("report.plot_label"), PLOT_LABEL, lang)} if lang == "zh" else {}
     return gr.update(value=plot, visible=bool(plot), **label)
+
+
+def report_summary(report: Any, lang: str = "en") -> str:
+    """A motion-agreement report's summary in `lang`: an AgreementReport, or the dict a run keeps
+    (Studio.report: its `summary` in English and `summary_msgs`, the same sentences as messages).
+    A kept report from before `summary_msgs` is rendered from its own fields when they give its
+    summary word for word, else its English goes through translate."""
+    from kmc_ui.engine.agreement import AgreementReport
+
+    if isinstance(report, AgreementReport):
+        return say_all(report.summary_msgs(), report.summary(), lang)
+    if not isinstance(report, dict) or not report.get("summary"):
+        return ""
+    stored = str(report["summary"])
+    msgs = [Msg.from_dict(d) for d in report.get("summary_msgs") or []]
+    if not msgs or None in msgs:
+        try:
+            msgs = AgreementReport.from_dict(report).summary_msgs()
+        except Exception:  # a record written by other code: its English, translated
+            msgs = []
+        if " ".join(m.en() for m in msgs) != stored:
+            msgs = []
+    return say_all([m for m in msgs if m is not None], stored, lang)

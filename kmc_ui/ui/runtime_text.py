@@ -25,7 +25,7 @@ respected): zh, zh-CN, zh-TW, zh-Hans... give "zh"; anything else, or no header,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -177,6 +177,17 @@ def say(msg: Msg | None, text: str, lang: str) -> str:
         return translate(text, lang)
     try:
         return visitor_text(render(msg, lang))
+    except Exception:  # never a broken page: the English, as translate would give it
+        return translate(text, lang)
+
+
+def say_all(msgs: Sequence[Msg], text: str, lang: str) -> str:
+    """Sentences given as messages, in `lang`, one after another (messages.join_sentences); `text`
+    (their English) through `translate` when there are none. Scrubbed for a visitor."""
+    if not msgs or lang == "en":
+        return translate(text, lang)
+    try:
+        return visitor_text(join_sentences([render(m, lang) for m in msgs], lang))
     except Exception:  # never a broken page: the English, as translate would give it
         return translate(text, lang)
 

@@ -36,7 +36,7 @@ from kmc_ui.ui.identity_lock import IdentityUI, build_identity_lock
 from kmc_ui.ui.keyed import POSITIONAL, Call, keyed
 from kmc_ui.ui.latest import MAX_PAGES, Latest
 from kmc_ui.ui.player import player_value, sync_player
-from kmc_ui.ui.runtime_text import finding_said, lang_of, pick, say, translate, word
+from kmc_ui.ui.runtime_text import finding_said, lang_of, pick, say, say_all, translate, word
 from kmc_ui.ui.scrub import visitor_text
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 from kmc_ui.verdict import Verdict
@@ -505,7 +505,7 @@ def render_checks(verdict: Verdict, body_done: bool, lang: str = "en") -> tuple[
     slider = gr.update(visible=verdict.trim.shown, maximum=verdict.trim.max_start)
     if verdict.trim.start is not None:  # the suggested start as the default
         slider["value"] = verdict.trim.start
-        slider["info"] = translate(verdict.trim.reason, lang)
+        slider["info"] = say_all(verdict.trim.reason_msgs, verdict.trim.reason, lang)
     gen = gr.update(interactive=not verdict.blocked)
     prompt_html = render.findings_html(for_input(f, "prompt"), lang=lang)
     # "What will be sent" only when something will change
@@ -633,7 +633,7 @@ class StudioHandlers:
         rep = self.studio.prepare(inputs)
         lines = []
         if rep.error:
-            lines.append(f"⛔ {translate(rep.error, lang)}")
+            lines.append(f"⛔ {say(rep.error_msg, rep.error, lang)}")
         remaining = [f for f in rep.findings if f.level == "error"]
         stuck = {f.input for f in remaining}  # inputs a preparation could not make sendable
         if rep.image:
@@ -777,7 +777,7 @@ class StudioHandlers:
         skeleton = self.studio.skeleton_track((fresh.get("inputs") or {}).get("video"), visitor=own)
         value = result_player(fresh, description, report, skeleton, lang)
         plot = served(report.get("plot_path"))
-        summary = translate(report.get("summary", ""), lang)
+        summary = render.report_summary(report, lang)
         return value, summary, render.plot_update(plot, lang), public_view(fresh)
 
     def follow_report(self, run: Any, request: gr.Request) -> tuple[Any, ...]:

@@ -495,51 +495,6 @@ _PREPARE = [
     ("the audio is {c}, not AAC", "音频编码为 {c}，不是 AAC"),
     ("got {pf} {size}, rotation {r}", "得到 {pf} {size}，旋转 {r}"),
     ("the rotation changed from {a}° to {b}°", "旋转从 {a}° 变成了 {b}°"),
-    # PreparationError texts (each ends with its own "Fix: ...")
-    (
-        "Character image: the prepared file still does not conform ({t_why}).",
-        "角色图片：准备后的文件仍不符合要求（{t_why}）。",
-    ),
-    ("convert it to an RGB JPEG or PNG in an image editor.", "请在图片编辑器中将其转换为 RGB 的 JPEG 或 PNG。"),
-    ("{w_what}: cannot read the file ({w_why}).", "{w_what}：无法读取文件（{w_why}）。"),
-    ("upload it again.", "请重新上传。"),
-    (
-        "Character image cannot be made smaller than {l:size} without going under {m:int} px a side.",
-        "角色图片无法在每边不低于 {m} 像素的前提下缩小到 {l} 以内。",
-    ),
-    ("crop it closer to the character.", "请裁剪图片，让角色占据更多画面。"),
-    (
-        "Character image is {size} px: too large to convert safely here (at most {m:int} megapixels).",
-        "角色图片为 {size} 像素：太大，无法在这里安全转换（最多 {m} 百万像素）。",
-    ),
-    ("downscale it in an image editor.", "请在图片编辑器中缩小尺寸。"),
-    ("Character image ({size}) is too large to convert here.", "角色图片（{size}）太大，无法在这里转换。"),
-    ("Character image could not be decoded ({t_why}).", "角色图片无法解码（{t_why}）。"),
-    ("export or download it again as a JPEG or PNG.", "请重新导出或下载为 JPEG 或 PNG。"),
-    ("the file is truncated", "文件被截断了"),
-    ("unknown or corrupt content", "内容未知或已损坏"),
-    ("its picture data is damaged or uses a feature we cannot read", "图片数据已损坏，或使用了无法读取的特性"),
-    (
-        "Motion video cannot fit in {l:size} at a watchable quality ({s:num} s).",
-        "动作视频无法在保证可观看质量的前提下压缩到 {l} 以内（{s} 秒）。",
-    ),
-    ("trim it shorter or lower its resolution.", "请截短视频或降低分辨率。"),
-    (
-        "Motion video: only {a:num} s of the {b:num} s its header announces could be read; the file is damaged or "
-        "cut short.",
-        "动作视频：文件头声明了 {b} 秒，但只能读取 {a} 秒；文件已损坏或被截断。",
-    ),
-    ("download or export it again.", "请重新下载或导出。"),
-    ("Motion video: the converted file does not conform ({t_why}).", "动作视频：转换后的文件不符合要求（{t_why}）。"),
-    (
-        "export the video again as an H.264 MP4, or try another file.",
-        "请将视频重新导出为 H.264 MP4，或换一个文件。",
-    ),
-    ("Motion video: preparing was stopped.", "动作视频：准备已停止。"),
-    ("Motion video: converting {t_why}.", "动作视频：转换{t_why}。"),
-    ("trim the clip or lower its resolution, then try again.", "请截短片段或降低分辨率，然后重试。"),
-    ("Motion video could not be converted ({why}).", "动作视频无法转换（{why}）。"),
-    ("export it again as an H.264 MP4, or try another file.", "请重新导出为 H.264 MP4，或换一个文件。"),
 ]
 
 _PROGRESS = [
@@ -1093,101 +1048,11 @@ _BACKENDS = [
 ]
 
 _REPORT = [
-    # kmc_ui.engine.agreement.AgreementReport.summary()
-    ("Motion agreement could not be measured: {m_err}", "无法测量动作一致度：{m_err}"),
+    # why a motion-agreement report could not be made (the `t_err` of kmc_ui/catalogue/report.py's
+    # report.failed; the summary itself is rendered from its messages)
     ("no person was found anywhere in the result", "结果中任何位置都没有找到人物"),
     ("no person was found in the reference video", "参考视频中没有找到人物"),
     ("the plot could not be written to {f}", "无法将图表写入 {f}"),
-    (
-        "**Motion agreement: {pck:pct}** of body joints within {thr:pct} of a torso of the reference's pose "
-        "(PCK@{g:num}); {f:pct} of frames follow the motion (at least {fp:pct} of joints in place).",
-        "**动作一致度：{pck}** 的身体关节与参考姿态的偏差在躯干长度的 {thr} 以内（PCK@{g}）；"
-        "{f} 的帧跟上了动作（至少 {fp} 的关节到位）。",
-    ),
-    (
-        "Each frame's pose is the median of three readings (tracking, the frame alone, the frame mirrored); with "
-        "the tracking reading alone: {p:pct}.",
-        "每一帧的姿态取三次读取的中位数（跟踪读取、单独读取该帧、读取镜像后的帧）；只用跟踪读取时为 {p}。",
-    ),
-    ("The result is shifted by {o:num} s against the reference.", "结果相对参考视频偏移了 {o} 秒。"),
-    (
-        "Limbs lost in {n:int} of {m:int} frames ({limbs:limbs}); first at {t:num} s.",
-        "{m} 帧中有 {n} 帧丢失了肢体（{limbs}）；首次出现在 {t} 秒。",
-    ),
-    ("No limb was lost.", "没有丢失任何肢体。"),
-    # the summary of a version-3 report (with the 0-100 score)
-    (
-        "**Motion agreement: {s:int}/100** (0 = a frozen pose, 100 = the reference's own motion; the mean of the "
-        "limbs' scores, weighted by how much the reference moves each limb).",
-        "**动作一致度：{s}/100**（0 = 静止不动的姿态，100 = 参考视频本身的动作；各肢体得分的加权平均，"
-        "权重为参考视频中该肢体的运动量）。",
-    ),
-    (
-        "Per limb: left arm {a}, right arm {b}, left leg {c}, right leg {d}.",
-        "各肢体：左臂 {a}，右臂 {b}，左腿 {c}，右腿 {d}。",
-    ),
-    ("A dash: the reference never shows that limb.", "短横线：参考视频中从未出现该肢体。"),
-    (
-        "The {w_limb} does not follow the reference's motion ({n:int}/100).",
-        "{w_limb}没有跟上参考视频的动作（{n}/100）。",
-    ),
-    (
-        "Warning: the time alignment is weak (correlation {c:num} at the shift used, weak below {w:num}): the "
-        "result's motion does not line up well with the reference's.",
-        "警告：时间对齐较弱（所用偏移下的相关系数为 {c}，低于 {w} 即为弱）：结果的动作与参考视频的动作对不齐。",
-    ),
-    (
-        "Frames following the reference: {f:pct} of the result's (at least {fp:pct} of joints within {thr:pct} of "
-        "a torso, no limb lost); a limb is lost in {n:int} of {m:int} ({limbs:limbs}), first at {t:num} s.",
-        "结果中 {f} 的帧跟上了参考视频（至少 {fp} 的关节偏差在躯干长度的 {thr} 以内，且没有丢失肢体）；"
-        "{m} 帧中有 {n} 帧丢失了肢体（{limbs}），首次出现在 {t} 秒。",
-    ),
-    (
-        "Frames following the reference: {f:pct} of the result's (at least {fp:pct} of joints within {thr:pct} of "
-        "a torso, no limb lost); no limb is lost.",
-        "结果中 {f} 的帧跟上了参考视频（至少 {fp} 的关节偏差在躯干长度的 {thr} 以内，且没有丢失肢体）；"
-        "没有丢失任何肢体。",
-    ),
-    (
-        "Frames of the result outside the reference once aligned: {u:int} of {m:int}; they count as failures.",
-        "对齐后，结果的 {m} 帧中有 {u} 帧落在参考视频之外；这些帧按失败计。",
-    ),
-    ("No person found in {n:int} frames of the result.", "结果中有 {n} 帧没有找到人物。"),
-    # the suggested trim window (kmc_ui.checks.trim), the trim slider's note
-    ("Suggested window {a:num}-{b:num} s.", "建议的片段：{a}-{b} 秒。"),
-    ("It ends before the cut at {c:num} s.", "它在 {c} 秒的剪辑切换之前结束。"),
-    ("It starts after the cut at {c:num} s.", "它从 {c} 秒的剪辑切换之后开始。"),
-    (
-        "It starts where the motion's pose is closest to the picture's ({d:num} torso lengths apart).",
-        "它从动作姿态最接近图片姿态的地方开始（相差 {d} 个躯干长度）。",
-    ),
-    (
-        "The motion's pose is closest to the picture's at its start ({d:num} torso lengths apart).",
-        "动作姿态在片段开头最接近图片姿态（相差 {d} 个躯干长度）。",
-    ),
-    # the report's appearance checks (kmc_ui.engine.appearance)
-    ("Appearance checks found {n:int} problem{s:pl}.", "外观检查发现 {n} 个问题。"),
-    (
-        "Appearance: hands, limb colours and sharpness hold up against the reference and the picture.",
-        "外观：手、肢体颜色和清晰度都与参考视频和角色图片相符。",
-    ),
-    ("Appearance was not checked: {m_err}.", "未检查外观：{m_err}。"),
-    (
-        "The {w_limb} is missing in {n:int} of {m:int} frames where the reference shows it ({t:times}).",
-        "参考视频显示{w_limb}的 {m} 帧中，结果有 {n} 帧缺少{w_limb}（{t}）。",
-    ),
-    (
-        "The {w_limb} changes colour from the character's in {n:int} of {m:int} frames (median colour difference "
-        "{v:int}, at {t:times}).",
-        "{w_limb}在 {m} 帧中有 {n} 帧的颜色与角色图片不同（颜色差中位数 {v}，位于 {t}）。",
-    ),
-    (
-        "The {w_limb} looks smeared or torn in {n:int} of {m:int} frames (sharpness {p:pct} of its usual, at "
-        "{t:times}).",
-        "{w_limb}在 {m} 帧中有 {n} 帧看起来模糊或撕裂（清晰度只有平时的 {p}，位于 {t}）。",
-    ),
-    # motion-agreement plot label
-    ("Agreement per frame", "逐帧一致度"),
 ]
 
 _COST = [
@@ -1387,11 +1252,6 @@ _UI = [
         "removed. Free some space (on a public Space, tell its owner) and try again.",
         "服务器磁盘已满，无法保存这次运行：没有发送任何内容，不完整的文件已删除。"
         "请腾出空间（公共 Space 请告知其所有者）后重试。",
-    ),
-    (
-        "The server's disk is full, so the files could not be prepared. Free some space (on a public Space, tell "
-        "its owner) and try again.",
-        "服务器磁盘已满，无法准备文件。请腾出空间（公共 Space 请告知其所有者）后重试。",
     ),
     (
         "The server's disk is full, so the offline render could not be written; the partial file was removed. "
