@@ -713,4 +713,5 @@ def test_unreadable_and_unfixable_inputs_say_so_in_both_languages(src: Path) -> 
         refuse_unfixable(check_image(small))
     assert str(err.value).startswith("Character image is 120x120 px; each side must be at least 300 px. Fix: Use")
     zh = said_in_chinese(err.value)
-    assert zh.startswith("角色图片为 120x120 像素；每边至少需要 300 像素。修复：请使用更大的图片") and not english_left(zh)
+    assert zh.startswith("角色图片为 120x120 像素；每边至少需要 300 像素。修复：请使用更大的图片")
+    assert not english_left(zh)

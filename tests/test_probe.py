@@ -159,3 +159,43 @@ def test_shared_sample_pair_findings(shared_media: Path) -> None:
         ("hint", "image", "image_low_resolution"),
         ("error", "video", "video_too_long"),
     }
+
+
+def test_why_a_file_cannot_be_read_is_a_message_in_both_languages(tmp_path: Path) -> None:
+    """The probe says why it could not read a file as a message (kmc_ui/catalogue/probe.py): its
+    English is `error` word for word, and a Chinese page renders it, alone and in its finding."""
+    from kmc_ui.messages import render
+    from kmc_ui.ui.render import image_facts, video_facts
+    from kmc_ui.ui.runtime_text import finding_said
+    from tests.media_factory import make_video
+    from tests.test_runtime_text import assert_rendered_chinese
+
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not a picture at all")
+    (tmp_path / "folder.mp4").mkdir()
+    (tmp_path / "text.mp4").write_text("not a video at all " * 50)
+    whole = make_video(tmp_path / "whole.mp4", seconds=2).read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) // 3])  # the index (moov) is at the end: lost
+    images = [probe_image(tmp_path / n) for n in ("gone.png", "empty.png", "text.png")]
+    videos = [probe_video(tmp_path / n) for n in ("folder.mp4", "text.mp4", "cut.mp4")]
+    codes = []
+    for info in [*images, *videos]:
+        assert not info.ok and info.error_msg is not None
+        assert render(info.error_msg, "en") == info.error
+        assert "error_msg" not in info.to_dict() and info.to_dict()["error"] == info.error
+        codes.append(info.error_msg.code)
+    assert codes == [
+        "probe.missing",
+        "probe.empty",
+        "probe.image_unknown",
+        "probe.not_regular",
+        "probe.invalid_data",
+        "probe.moov_missing",
+    ], codes
+    zh = [image_facts(i, "zh") for i in images] + [video_facts(v, "zh") for v in videos]
+    assert zh[0] == "图片：文件不存在（可能已被移动或删除）"
+    assert zh[5].startswith("视频：MP4 索引（moov box）缺失或不完整")
+    found = check_all(images[2], videos[1], "", "video", "std", True)
+    said = [text for f in found if f.level == "error" for text in finding_said(f, "zh")]
+    assert "角色图片：该文件不是可读取的图片（内容未知或已损坏）。" in said
+    assert assert_rendered_chinese(zh + said, verbatim=["moov box"]) >= 8

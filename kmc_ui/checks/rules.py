@@ -54,7 +54,7 @@ def check_image(info: ImageInfo, tier: str = "std", limits: InputLimits = LIMITS
 
     if info.error:
         code = "image_missing" if info.missing else "image_empty" if info.size_bytes == 0 else "image_unreadable"
-        add("error", code, Msg("image.error", {"t_err": info.error}), Msg("image.error.fix"))
+        add("error", code, Msg("image.error", {"t_err": info.error_msg or info.error}), Msg("image.error.fix"))
         return out
 
     fmt = info.format.upper()
@@ -243,7 +243,7 @@ def check_video(
 
     if info.error:
         code = "video_missing" if info.missing else "video_empty" if info.size_bytes == 0 else "video_unreadable"
-        add("error", code, Msg("video.error", {"t_err": info.error}), Msg("video.error.fix"))
+        add("error", code, Msg("video.error", {"t_err": info.error_msg or info.error}), Msg("video.error.fix"))
         return out
     if not info.has_video:
         add(

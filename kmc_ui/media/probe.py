@@ -20,13 +20,15 @@ import struct
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import av
 from PIL import Image
+
+from kmc_ui.messages import Msg
 
 try:  # HEIC/HEIF support (optional wheel); AVIF is built into Pillow >= 11.2.
     from pillow_heif import register_heif_opener
@@ -43,11 +45,8 @@ ROTATING_EXIF = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 VIDEO_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,asf,mpeg,ogg,gif"
 AV_OPEN_OPTIONS = {"format_whitelist": VIDEO_DEMUXERS, "protocol_whitelist": "file"}  # for every av.open of an upload
 _AV_OPTIONS = AV_OPEN_OPTIONS
-_MOOV_MISSING = (
-    "the MP4 index (moov box) is missing or incomplete: the file was cut short (an interrupted "
-    "download, upload or recording)"
-)
-_HEIF_PICTURE = "the file is a HEIF/AVIF picture (an image format), not a video"
+_MOOV_MISSING = Msg("probe.moov_missing")
+_HEIF_PICTURE = Msg("probe.heif_picture")
 _FIRST_FRAME_MAX_PACKETS = 256  # give up looking for a decodable first frame after this many
 _SCAN_BUDGET_S = 0.3  # at most this long reading packet timestamps when the header gives no duration
 # Pictures of an animation counted at most: a GIF's frames are counted by walking its blocks
@@ -71,6 +70,7 @@ class ImageInfo:
     frames: int = 1
     error: str = ""  # non-empty when the file cannot be read as an image
     missing: bool = False  # the path does not exist (or is not a file)
+    error_msg: Msg | None = field(default=None, compare=False)  # `error` as a message (kmc_ui/catalogue/probe.py)
 
     @property
     def ok(self) -> bool:
@@ -81,7 +81,7 @@ class ImageInfo:
         return self.width / self.height if self.height else 0.0
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return _facts(self)
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ class VideoInfo:
     expected_bytes: int = 0
     error: str = ""
     missing: bool = False  # the path does not exist (or is not a file)
+    error_msg: Msg | None = field(default=None, compare=False)  # `error` as a message (kmc_ui/catalogue/probe.py)
 
     @property
     def ok(self) -> bool:
@@ -125,36 +126,47 @@ class VideoInfo:
         return "mp4" in self.container or "mov" in self.container
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return _facts(self)
 
 
 # What the visitor reads when a decoder fails for a reason we have no sentence for: what is wrong
 # (never the exception's class or its text, which can quote a server path).
-_IMAGE_DAMAGED = "the image cannot be read (its data is damaged, or it is not really a picture)"
-_VIDEO_DAMAGED = "the video cannot be read (its data is damaged, or it is not really a video)"
+_IMAGE_DAMAGED = Msg("probe.image_damaged")
+_VIDEO_DAMAGED = Msg("probe.video_damaged")
 
 
-def _stat(path: Path) -> tuple[int, str, bool]:
-    """(size, error, missing) for a path that should be a regular file."""
+def _facts(info: ImageInfo | VideoInfo) -> dict[str, object]:
+    d = asdict(info)
+    d.pop("error_msg")  # `error` says it in English
+    return d
+
+
+def _failed(why: Msg) -> dict[str, Any]:
+    """The fields of an info that could not be read: `error` (English) and `error_msg`."""
+    return {"error": why.en(), "error_msg": why}
+
+
+def _stat(path: Path) -> tuple[int, Msg | None, bool]:
+    """(size, why it cannot be read, missing) for a path that should be a regular file."""
     try:
         st = path.stat()
     except FileNotFoundError:
-        return 0, "the file does not exist (it may have been moved or deleted)", True
+        return 0, Msg("probe.missing"), True
     except OSError as exc:
-        return 0, f"cannot read the file ({exc.strerror or 'it cannot be opened'})", True
+        return 0, Msg("probe.cannot_read", {"w_why": exc.strerror or "it cannot be opened"}), True
     if not stat.S_ISREG(st.st_mode):
-        return 0, "the path is not a regular file (a folder or a device)", True
+        return 0, Msg("probe.not_regular"), True
     if st.st_size == 0:
-        return 0, "the file is empty (0 bytes)", False
-    return st.st_size, "", False
+        return 0, Msg("probe.empty"), False
+    return st.st_size, None, False
 
 
 def probe_image(path: str | Path) -> ImageInfo:
     path = Path(path)
     base = {"path": str(path), "extension": path.suffix.lower()}
     size, error, missing = _stat(path)
-    if error:
-        return ImageInfo(size_bytes=size, error=error, missing=missing, **base)
+    if error is not None:
+        return ImageInfo(size_bytes=size, missing=missing, **_failed(error), **base)
     try:
         # Pillow warns about bomb-sized headers and corrupt EXIF: both are handled here, not logged.
         with warnings.catch_warnings():
@@ -162,7 +174,7 @@ def probe_image(path: str | Path) -> ImageInfo:
             with open_image_header(path) as im:
                 return _image_facts(im, size, base)
     except Exception as exc:  # Pillow raises many types for bad files
-        return ImageInfo(size_bytes=size, error=_image_error_text(exc), **base)
+        return ImageInfo(size_bytes=size, **_failed(_image_error(exc)), **base)
 
 
 def _image_facts(im: Image.Image, size: int, base: dict[str, str]) -> ImageInfo:
@@ -278,17 +290,14 @@ def _bit_depth(im: Image.Image) -> int:
     return 8
 
 
-def _image_error_text(exc: Exception) -> str:
+def _image_error(exc: Exception) -> Msg:
     if isinstance(exc, Image.UnidentifiedImageError):
-        return "the file is not an image we can read (unknown or corrupt content)"
+        return Msg("probe.image_unknown")
     if isinstance(exc, ValueError) and ("MAX_TEXT_CHUNK" in str(exc) or "text chunks" in str(exc)):
         # Pillow refuses PNG text chunks that inflate past 1 MB (64 MB in all): a text bomb.
-        return (
-            "the PNG carries a text (metadata) chunk over the safe size (it inflates past 1 MB, like a "
-            "decompression bomb), so it is not opened: re-save the picture without its metadata"
-        )
+        return Msg("probe.png_text_bomb")
     if "truncated" in str(exc).lower():  # Pillow: "Truncated File Read", "APNG contains truncated ... chunk"
-        return "the file is cut short or damaged (its header or data ends early; truncated or still uploading)"
+        return Msg("probe.image_cut_short")
     return _IMAGE_DAMAGED
 
 
@@ -301,20 +310,21 @@ def probe_video(path: str | Path, decode: bool = False) -> VideoInfo:
     path = Path(path)
     base = {"path": str(path), "extension": path.suffix.lower()}
     size, error, missing = _stat(path)
-    if error:
-        return VideoInfo(size_bytes=size, error=error, missing=missing, **base)
+    if error is not None:
+        return VideoInfo(size_bytes=size, missing=missing, **_failed(error), **base)
     iso = _is_iso_bmff(path)
     try:
         container = _open_video(path, fast=iso)
     except Exception as exc:
-        return VideoInfo(size_bytes=size, error=_video_error_text(exc, path), **base)
+        return VideoInfo(size_bytes=size, **_failed(_video_error(exc, path)), **base)
     with container:
         try:
             info = _video_facts(container, size, base, decode)
         except Exception:  # a header PyAV can open but not describe
-            return VideoInfo(size_bytes=size, error=_VIDEO_DAMAGED, **base)
+            return VideoInfo(size_bytes=size, **_failed(_VIDEO_DAMAGED), **base)
     if iso and _mp4_without_index(path):  # FFmpeg also opens an index cut part-way (and HEIF pictures)
-        return VideoInfo(size_bytes=size, error=_HEIF_PICTURE if _heif_brand(path) else _MOOV_MISSING, **base)
+        why = _HEIF_PICTURE if _heif_brand(path) else _MOOV_MISSING
+        return VideoInfo(size_bytes=size, **_failed(why), **base)
     return info
 
 
@@ -595,22 +605,22 @@ def _indexed_end(container: av.container.InputContainer) -> int:
     return end
 
 
-def _video_error_text(exc: Exception, path: Path) -> str:
+def _video_error(exc: Exception, path: Path) -> Msg:
     if _heif_brand(path):
         return _HEIF_PICTURE
     if _mp4_without_index(path):
         return _MOOV_MISSING
     if isinstance(exc, MemoryError):  # FFmpeg refused an allocation the index asked for
-        return "the file's index is damaged (it declares impossible sizes)"
+        return Msg("probe.index_damaged")
     if isinstance(exc, av.error.PatchWelcomeError):
-        return "the file uses a variant of its format that FFmpeg cannot read"
+        return Msg("probe.ffmpeg_variant")
     text = str(exc).lower()
     if isinstance(exc, av.error.ArgumentError) or "invalid argument" in text:
-        return "the file is not in a video format we accept (MP4, MOV, WebM, MKV, AVI)"
+        return Msg("probe.not_accepted_format")
     if "invalid data" in text:
-        return "the file is not a video we can read (invalid or corrupt data)"
+        return Msg("probe.invalid_data")
     if "end of file" in text:
-        return "the file ends too early (truncated or still uploading)"
+        return Msg("probe.ends_early")
     return _VIDEO_DAMAGED
 
 

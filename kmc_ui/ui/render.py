@@ -134,7 +134,8 @@ def image_facts(info: ImageInfo | None, lang: str = "en") -> str:
     if info is None:
         return ""
     if not info.ok:
-        return pick(lang, f"Image: {translate(info.error, lang)}", f"图片：{translate(info.error, lang)}")
+        why = say(info.error_msg, info.error, lang)
+        return pick(lang, f"Image: {why}", f"图片：{why}")
     if lang == "zh":
         rot = f"，EXIF 方向 {info.exif_orientation}" if info.exif_orientation not in (0, 1) else ""
         frames = f"，{info.frames} 帧" if info.frames > 1 else ""
@@ -149,7 +150,8 @@ def video_facts(info: VideoInfo | None, lang: str = "en") -> str:
     if info is None:
         return ""
     if not info.ok:
-        return pick(lang, f"Video: {translate(info.error, lang)}", f"视频：{translate(info.error, lang)}")
+        why = say(info.error_msg, info.error, lang)
+        return pick(lang, f"Video: {why}", f"视频：{why}")
     if lang == "zh":
         return _video_facts_zh(info)
     if not info.has_video:

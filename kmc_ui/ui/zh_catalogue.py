@@ -237,7 +237,9 @@ WORDS: dict[str, str] = {
 # ---------------------------------------------------------------- entries
 
 _PROBE = [
-    # kmc_ui.media.probe: why a file cannot be read (inside "Character image: ..." / "Motion video: ...")
+    # why a file cannot be read, inside "Character image: ..." / "Motion video: ...": the page renders the
+    # probe's reasons from their messages (kmc_ui/catalogue/probe.py); these read the English an older
+    # record or a quoted finding keeps (a run that failed before it was sent)
     ("the file does not exist (it may have been moved or deleted)", "文件不存在（可能已被移动或删除）"),
     ("cannot read the file ({w_why})", "无法读取文件（{w_why}）"),
     ("the path is not a regular file (a folder or a device)", "该路径不是普通文件（而是文件夹或设备）"),
