@@ -1,8 +1,8 @@
 """The Studio page's layout in a real Chromium at a desktop (1440x900) and a phone (390x844) size:
 Generate, the cost and the run's status stay in view after both uploads, nothing overflows sideways,
 "What will be sent" shows only when preparing will change a file, and Generate prepares by itself and
-says what it sent, and the video URL box shows its placeholder whole. Screenshots go to docs/ (the page
-as a first visitor sees it, and the URL box with Fetch at each size)."""
+says what it sent, the video URL box shows its placeholder whole, and the video box its toolbar whole.
+Screenshots go to docs/ (the page as a first visitor sees it, and the URL box with Fetch at each size)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ PLACEHOLDER_FITS = """() => { const box = document.querySelector('#kmc-video-url
                   text: Math.ceil(pen.measureText(box.placeholder).width), inner: Math.floor(inner)};
     box.value = kept; return fits; }"""
 
+# An upload box's edges against its clip's and its source toolbar's (top, bottom), in page pixels.
+TOOLBAR_INSIDE = """sel => { const edges = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
+    const root = document.querySelector(sel), select = root.querySelector('[data-testid=source-select]');
+    return {block: edges(root), video: edges(root.querySelector('video')), select: select && edges(select)}; }"""
+
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path) -> None:
@@ -53,6 +58,10 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         assert page.evaluate(IN_VIEW, "#kmc-generate"), size
         assert page.evaluate(IN_VIEW, "#kmc-cost"), size
         assert page.evaluate(SIDEWAYS) <= 1, f"{size}: the page scrolls sideways"
+        # The video box shows its loaded clip and, under it, its upload/webcam toolbar whole.
+        box = page.evaluate(TOOLBAR_INSIDE, "#kmc-video")
+        assert box["select"] and box["select"][1] <= box["block"][1] + 1, (size, box)
+        assert box["video"][0] >= box["block"][0] - 1 and box["video"][1] <= box["select"][0] + 1, (size, box)
         url = page.evaluate(PLACEHOLDER_FITS)
         assert url["placeholder"] and not url["scrolls"] and url["text"] <= url["inner"], (size, url)
         page.locator("#kmc-video-url").scroll_into_view_if_needed()

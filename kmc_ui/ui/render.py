@@ -65,6 +65,12 @@ CSS = """
 #kmc-image-findings [data-testid=status-tracker], #kmc-video-findings [data-testid=status-tracker],
 #kmc-prompt-findings [data-testid=status-tracker], #kmc-findings [data-testid=status-tracker]
   {display: none !important;}
+/* The motion video box: Gradio gives a loaded clip the box's whole height and puts the upload/webcam
+   toolbar under it, half cut off by the box. The clip takes what the toolbar leaves, as a picture does. */
+#kmc-video [data-testid=video] {display: flex; flex-direction: column; justify-content: flex-start; min-height: 0;}
+#kmc-video [data-testid=video] > .wrap {flex: 1 1 0; min-height: 0; height: auto !important;}
+#kmc-video [data-testid=video] video {max-height: 100%; height: 100%;}
+#kmc-video [data-testid=source-select] {flex: none;}
 """
 
 
