@@ -42,11 +42,18 @@ MAX_ITEMS = 20  # one request; more is a job for the CLI in a loop, not one clic
 REFRESH = 0.5  # seconds between progress yields when nothing changes (elapsed times move on)
 
 BatchKind = Literal["characters", "motions", "single"]
+WAITING = Msg("batch.waiting")
+SHARED = Msg("batch.preparing_shared")
 FINISHED = ("done", "failed", "stopped", "skipped")
 
 
 class BatchError(ValueError):
-    """The batch as a whole cannot be planned (no inputs, too many, both lists long). Show as-is."""
+    """The batch as a whole cannot be planned (no inputs, too many, both lists long). Show as-is.
+    Made from a message (kmc_ui/catalogue/batch.py), kept as `msg`; str() is its English."""
+
+    def __init__(self, what: Msg, fix: str = "") -> None:
+        self.msg = Msg("batch.with_fix", {"what": what, "fix": Msg(f"batch.fix_{fix}")}) if fix else what
+        super().__init__(self.msg.en())
 
 
 @dataclass
@@ -57,6 +64,7 @@ class BatchItem:
     report: CheckReport
     skip_reason: str = ""  # "" = it will run
     skip_msg: Msg | None = field(default=None, compare=False)  # skip_reason as a message, when it has one
+    label_msg: Msg | None = field(default=None, compare=False)  # label as a message
 
     @property
     def runnable(self) -> bool:
@@ -132,18 +140,26 @@ class BatchPlan:
         return None if any(v is None for v in values) else round(sum(v for v in values if v is not None), 4)
 
     def total_text(self) -> str:
+        return self.total_msg().en()
+
+    def total_msg(self) -> Msg:
+        """What the runnable items come to: how many, how long, at most what cost."""
         n = len(self.runnable)
         if not n:
-            return "Nothing to generate: every item has a problem to fix first."
-        videos = f"{n} video{'s' if n != 1 else ''}, {self.total_seconds:.1f} s in all"
-        skipped = f" ({len(self.skipped)} skipped)" if self.skipped else ""
-        if self.common.backend == "local":
-            return f"{videos}{skipped}: free (offline engine)."
+            return Msg("batch.nothing")
         usd = self.total_usd
-        if usd is None:
-            return f"{videos}{skipped}: price not published for this provider; see its pricing page."
-        units = f" ({self.total_units:.2f} units)" if self.total_units is not None else ""
-        return f"{videos}{skipped}: ${usd:.2f}{units} at most."
+        if self.common.backend == "local":
+            cost = Msg("batch.cost_free")
+        elif usd is None:
+            cost = Msg("batch.cost_unknown")
+        elif self.total_units is not None:
+            cost = Msg("batch.cost_units", {"usd": f"{usd:.2f}", "u": f"{self.total_units:.2f}"})
+        else:
+            cost = Msg("batch.cost_usd", {"usd": f"{usd:.2f}"})
+        said = {"n": n, "s": f"{self.total_seconds:.1f}", "cost": cost}
+        if self.skipped:
+            return Msg("batch.total_skipped", said | {"k": len(self.skipped)})
+        return Msg("batch.total", said)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -174,6 +190,7 @@ class ItemProgress:
     error: str = ""
     elapsed: float = 0.0
     msg: Msg | None = field(default=None, compare=False)  # the last step's message (Progress.msg), if any
+    label_msg: Msg | None = field(default=None, compare=False)  # label as a message
 
     @property
     def finished(self) -> bool:
@@ -186,7 +203,7 @@ class ItemProgress:
 
     def to_dict(self) -> dict[str, object]:
         d = {**asdict(self), "result_path": str(self.result_path) if self.result_path else None}
-        d.pop("msg")
+        del d["msg"], d["label_msg"]
         return d
 
 
@@ -222,16 +239,17 @@ class BatchProgress:
         }
 
     def text(self) -> str:
-        parts = [f"{self.count('done')} done"]
-        for stage, word in (("failed", "failed"), ("stopped", "stopped"), ("skipped", "skipped")):
-            if self.count(stage):
-                parts.append(f"{self.count(stage)} {word}")
-        waiting = self.count("waiting")
+        return self.text_msg().en()
+
+    def text_msg(self) -> Msg:
+        """The tally: "2 done, 1 running (of 3; at most 2 at a time)"."""
+        parts = [[self.count("done"), "done"]]
+        parts += [[self.count(stage), stage] for stage in ("failed", "stopped", "skipped") if self.count(stage)]
         if self.running:
-            parts.append(f"{self.running} running")
-        if waiting:
-            parts.append(f"{waiting} waiting")
-        return f"{', '.join(parts)} (of {len(self.items)}; at most {self.concurrency} at a time)"
+            parts.append([self.running, "running"])
+        if self.count("waiting"):
+            parts.append([self.count("waiting"), "waiting"])
+        return Msg("batch.tally", {"parts": parts, "n": len(self.items), "c": self.concurrency})
 
 
 # ------------------------------------------------------------------------------------ plan
@@ -253,17 +271,13 @@ def plan_batch(
     images = [str(p) for p in images if p and str(p).strip()]
     videos = [str(p) for p in videos if p and str(p).strip()]
     if not images or not videos:
-        missing = "character image" if not images else "motion video"
-        raise BatchError(f"Add at least one {missing}.")
+        raise BatchError(Msg("batch.add_image" if not images else "batch.add_video"))
     if len(images) > 1 and len(videos) > 1:
-        raise BatchError(
-            f"A batch is one motion with several characters, or one character with several motions "
-            f"(got {len(images)} characters and {len(videos)} motions). Fix: keep one of the two lists to one file."
-        )
+        raise BatchError(Msg("batch.both_lists", {"a": len(images), "b": len(videos)}), "one_list")
     kind: BatchKind = "characters" if len(images) > 1 else "motions" if len(videos) > 1 else "single"
     count = max(len(images), len(videos))
     if count > MAX_ITEMS:
-        raise BatchError(f"A batch holds at most {MAX_ITEMS} items (got {count}). Fix: split it into smaller ones.")
+        raise BatchError(Msg("batch.too_many", {"m": MAX_ITEMS, "c": count}), "split")
 
     items: list[BatchItem] = []
     seen: dict[tuple[int, str], int] = {}
@@ -272,19 +286,19 @@ def plan_batch(
         video = videos[n] if kind == "motions" else videos[0]
         inputs = replace(common, image=image, video=video)
         varying = video if kind == "motions" else image
-        what = "Motion" if kind == "motions" else "Character"
+        code = "batch.label_motion" if kind == "motions" else "batch.label_character"
+        label = Msg(code, {"n": n + 1, "f": Path(varying).name})
         verdict = studio.verdict(inputs, studio.body_check(inputs, previews=False) if body else None)
-        item = BatchItem(n + 1, f"{what} {n + 1}: {Path(varying).name}", inputs, verdict.report)
+        item = BatchItem(n + 1, label.en(), inputs, verdict.report, label_msg=label)
         if verdict.blocked:
             item.skip_msg = Msg("finding.sentences", {"parts": [f.text_msg() for f in verdict.blocking]})
             item.skip_reason = item.skip_msg.en()  # " ".join(f.text() ...)
         elif kind != "single":
             key = _content_key(varying)
             if key is not None and key in seen:
-                item.skip_reason = (
-                    f"The same file as item {seen[key]}: it would pay twice for the same result. "
-                    "Fix: remove one of them."
-                )
+                same = Msg("batch.duplicate", {"n": seen[key]})
+                item.skip_msg = Msg("batch.with_fix", {"what": same, "fix": Msg("batch.fix_remove_one")})
+                item.skip_reason = item.skip_msg.en()
             elif key is not None:
                 seen[key] = item.index
         items.append(item)
@@ -329,10 +343,7 @@ def run_batch(
     video_url (a public URL the user gave for the one motion) and backend (a per-session backend)
     go to every item's Studio.generate. Raises BatchError for a URL in a several-motions batch."""
     if video_url and plan.kind == "motions":
-        raise BatchError(
-            "A pasted video URL stands for one motion, and this batch has several. Fix: leave the URL empty "
-            "(the app serves each motion itself), or run one motion at a time."
-        )
+        raise BatchError(Msg("batch.url_several"), "url")
     limit = max(1, int(concurrency if concurrency is not None else plan.concurrency))
     start = time.monotonic()
     state = {
@@ -340,7 +351,9 @@ def run_batch(
             item.index,
             item.label,
             "waiting" if item.runnable else "skipped",
-            "Waiting for a free slot…" if item.runnable else item.skip_reason,
+            WAITING.en() if item.runnable else item.skip_reason,
+            msg=WAITING if item.runnable else item.skip_msg,
+            label_msg=item.label_msg,
         )
         for item in plan.items
     }
@@ -361,7 +374,7 @@ def run_batch(
     def work(item: BatchItem) -> None:
         nonlocal running, peak
         if stop.is_set() or cancel.is_set():
-            updates.put((item.index, Progress("stopped", "Not started: the batch was stopped.")))
+            updates.put((item.index, Progress("stopped", Msg("batch.not_started"))))
             updates.put((item.index, None))
             return
         with lock:
@@ -375,8 +388,8 @@ def run_batch(
                 if stop.is_set() and not last.finished:  # (Stop itself reaches the run through `cancel`)
                     break
         except Exception as exc:  # a bug in one item must not stop the others
-            text = f"This item stopped on an unexpected error ({type(exc).__name__}: {exc})."
-            last = Progress("failed", text, error=text)
+            said = Msg("batch.unexpected", {"exc": f"{type(exc).__name__}: {exc}"})
+            last = Progress("failed", said, error=said.en())
             updates.put((item.index, last))
         finally:
             steps.close()  # with `cancel` set the run is stopped like a single run; else it goes on
@@ -384,8 +397,8 @@ def run_batch(
                 running -= 1
             if last is None or not last.finished:
                 task_id = last.task_id if last else ""
-                text = "Stopped: the task stays in History, where it can be resumed." if task_id else "Stopped."
-                updates.put((item.index, Progress("stopped", text, task_id=task_id)))
+                said = Msg("batch.stopped_resumable" if task_id else "batch.stopped")
+                updates.put((item.index, Progress("stopped", said, task_id=task_id)))
             updates.put((item.index, None))  # this worker is done
 
     def apply(index: int, p: Progress | None) -> None:
@@ -418,7 +431,7 @@ def run_batch(
             with lock:
                 for item in runnable:
                     state[item.index].stage = "preparing"
-                    state[item.index].text = "Preparing the motion video shared by every item…"
+                    state[item.index].text, state[item.index].msg = SHARED.en(), SHARED
             warm = pool.submit(studio.prepare, runnable[0].inputs)
             while True:
                 try:
@@ -430,7 +443,8 @@ def run_batch(
                     break
             with lock:
                 for item in runnable:
-                    state[item.index].stage, state[item.index].text = "waiting", "Waiting for a free slot…"
+                    state[item.index].stage, state[item.index].text = "waiting", WAITING.en()
+                    state[item.index].msg = WAITING
         for item in runnable:
             pool.submit(work, item)
         while left:

@@ -181,6 +181,17 @@ def _limbs(value: Any, lang: str) -> str:
     return "，".join(f"{WORDS.get(name, name)} {n} 帧" for name, n in value)
 
 
+def _tally(value: Any, lang: str) -> str:
+    """[[2, "done"], [1, "running"]] -> "2 done, 1 running" / "完成 2 个，运行中 1 个"."""
+    if isinstance(value, str):
+        return value
+    if lang != "zh":
+        return ", ".join(f"{n} {word}" for n, word in value)
+    from kmc_ui.catalogue.batch import TALLY_ZH
+
+    return "，".join(f"{TALLY_ZH.get(word, word)} {n} 个" for n, word in value)
+
+
 def _as_is(value: Any, lang: str) -> str:
     return num(value) if isinstance(value, float) else str(value)
 
@@ -200,6 +211,7 @@ FORMATTERS: dict[str, Formatter] = {
     "size": _size,
     "said": _said,
     "limbs": _limbs,
+    "tally": _tally,
     "sentences": lambda v, lang: str(v),  # rendered by _value (it needs the nested messages)
 }
 

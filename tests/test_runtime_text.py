@@ -43,7 +43,7 @@ from kmc_ui.pose import landmarks as L
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
-from kmc_ui.ui.runtime_text import accept_language, entries, finding_said, known, lang_of, translate
+from kmc_ui.ui.runtime_text import accept_language, entries, finding_said, known, lang_of, say, translate
 from tests.corpus.make_corpus import DEFAULT_DIR, build_corpus, companions
 from tests.fakes import FakeClock, Fault
 from tests.fakes import fal as fal_fake
@@ -723,31 +723,37 @@ def test_findings_html_in_english_is_unchanged_and_chinese_is_complete(tmp_path:
 def test_batch_texts_have_chinese(
     tmp_path: Path, character_image: Path, reference_video: Path, short_video: Path
 ) -> None:
+    """Batch says everything as messages: refusals, labels, skip reasons, totals, the tally and each
+    item's step render in Chinese from their codes, and their English is what the CLI and API show."""
     from kmc_ui.backends.registry import build_backends
     from kmc_ui.batch import BatchError, BatchProgress, ItemProgress, plan_batch, run_batch
     from kmc_ui.ui.batch_tab import plan_html, table_value
 
     settings = Settings(data_dir=tmp_path / "data")
     studio = Studio(settings, build_backends(settings, None))
-    texts: list[str] = []
+    said: list[tuple[Msg | None, str]] = []
     for images, videos in (([], [str(reference_video)]), ([str(character_image)] * 2, [str(reference_video)] * 2)):
         with pytest.raises(BatchError) as err:
             plan_batch(studio, images, videos, Inputs(backend="kling"))
-        texts.append(str(err.value))
+        said.append((err.value.msg, str(err.value)))
+    shorts = plan_batch(studio, [str(character_image)], [str(short_video), str(reference_video)], Inputs())
+    with pytest.raises(BatchError) as err:
+        list(run_batch(studio, shorts, "zh", video_url="https://example.com/clip.mp4"))
+    said.append((err.value.msg, str(err.value)))
     other = tmp_path / "copy.png"
     other.write_bytes(character_image.read_bytes())
     plan = plan_batch(studio, [str(character_image), str(other)], [str(reference_video)], Inputs(backend="kling"))
-    shorts = plan_batch(studio, [str(character_image)], [str(short_video), str(reference_video)], Inputs())
     local = plan_batch(studio, [str(character_image)], [str(reference_video)], Inputs(backend="local"))
-    texts += [plan.total_text(), shorts.total_text(), local.total_text()]
-    texts += [i.label for i in plan.items + shorts.items] + [i.skip_reason for i in plan.items + shorts.items]
+    said += [(p.total_msg(), p.total_text()) for p in (plan, shorts, local)]
+    said += [(i.label_msg, i.label) for i in plan.items + shorts.items]
+    said += [(i.skip_msg, i.skip_reason) for i in plan.items + shorts.items if i.skip_reason]
     progress = list(run_batch(studio, plan, "zh"))  # Kling has no keys here: every item fails with why
     last = progress[-1]
-    texts += [last.text()] + [i.text for i in last.items]
+    said.append((last.text_msg(), last.text()))
     fake = BatchProgress(
         [
             ItemProgress(1, "Character 1: a.png", "done", "The result is ready."),
-            ItemProgress(2, "Character 2: b.png", "waiting", "Waiting for a free slot…"),
+            ItemProgress(2, "Character 2: b.png", "waiting", "Waiting for a free slot…", msg=Msg("batch.waiting")),
             ItemProgress(3, "Character 3: c.png", "running", "Generating 40%…"),
         ],
         3.0,
@@ -755,10 +761,17 @@ def test_batch_texts_have_chinese(
         2,
         2,
     )
-    texts.append(fake.text())
-    assert assert_chinese(texts) >= 10
-    zh = plan_html(plan, "zh")
-    assert "✅ 将会运行" in zh and "⛔ 已跳过" in zh and english_left(zh.replace("<", " <")) == []
+    said.append((fake.text_msg(), fake.text()))
+    assert all(m is not None and render_msg(m, "en") == en for m, en in said), said
+    zh = [render_msg(m, "zh") for m, _ in said]
+    assert assert_rendered_chinese(zh) >= 12
+    assert "与第 1 项是同一个文件：会为相同的结果付两次费用。修复：请删除其中一个。" in zh
+    assert "完成 1 个，运行中 1 个，等待中 1 个（共 3 个；最多同时运行 2 个）" in zh
+    # each row: a skip reason from its message, a failed item's backend reason still by sentence
+    assert assert_rendered_chinese(say(*i.said(), "zh") for i in last.items) == 2
+    html_zh = plan_html(plan, "zh")
+    assert "✅ 将会运行" in html_zh and "⛔ 已跳过" in html_zh and english_left(html_zh.replace("<", " <")) == []
+    assert "角色 2：copy.png" in html_zh
     table = table_value(fake, "zh")
     assert (
         table["headers"][2] == "阶段" and table["data"][1][2] == "等待中" and table["data"][1][3] == "正在等待空闲名额…"

@@ -15,15 +15,16 @@ from typing import Any
 import gradio as gr
 
 from kmc_ui.batch import BatchError, BatchPlan, BatchProgress, ItemProgress, plan_batch, run_batch
+from kmc_ui.messages import Msg
 from kmc_ui.studio import Inputs, Studio
 from kmc_ui.ui import render
 from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
-from kmc_ui.ui.runtime_text import lang_of, pick, say, translate
+from kmc_ui.ui.runtime_text import lang_of, pick, say
 from kmc_ui.ui.stops import Stops, session_of, stop_answer
 
-BATCH_STOPPED = "Batch stopped: items not started were not sent."
-REPORT_RUNNING = "Result ready; its motion report is still running…"
+BATCH_STOPPED = Msg("batch.stopped_all")
+REPORT_RUNNING = Msg("batch.report_running")
 COLUMNS = ["#", "Item", "Stage", "Details", "Task id"]
 COLUMNS_ZH = ["#", "项目", "阶段", "详情", "任务 ID"]
 
@@ -72,14 +73,15 @@ def plan_html(plan: BatchPlan, lang: str = "en") -> str:
         reason = html.escape(say(item.skip_msg, item.skip_reason, lang))
         if lang == "zh":
             state = f"⛔ 已跳过：{reason}" if item.skip_reason else "✅ 将会运行"
-            head = f"<b>{html.escape(translate(item.label, lang))}</b>：{state}。{html.escape(est)}"
+            head = f"<b>{html.escape(say(item.label_msg, item.label, lang))}</b>：{state}。{html.escape(est)}"
         else:
             state = f"⛔ skipped: {reason}" if item.skip_reason else "✅ will run"
             head = f"<b>{html.escape(item.label)}</b>: {state}. {html.escape(est)}"
         findings = render.findings_html([f for f in item.report.findings if f.level != "hint"], lang=lang)
         rows.append(f"<li>{head}{findings}</li>")
     shared = render.findings_html(plan.shared_findings, lang=lang) if plan.shared_findings else ""
-    return f"<p><b>{html.escape(translate(plan.total_text(), lang))}</b></p>{shared}<ol>{''.join(rows)}</ol>"
+    total = say(plan.total_msg(), plan.total_text(), lang)
+    return f"<p><b>{html.escape(total)}</b></p>{shared}<ol>{''.join(rows)}</ol>"
 
 
 def table_value(progress: BatchProgress, lang: str = "en", reports: dict[int, str] | None = None) -> Any:
@@ -90,13 +92,13 @@ def table_value(progress: BatchProgress, lang: str = "en", reports: dict[int, st
     for i in progress.items:
         details = say(*i.said(), lang)
         if i.stage == "done" and i.result_path is not None and i.index in reports:
-            details = reports[i.index] or translate(REPORT_RUNNING, lang)
+            details = reports[i.index] or say(REPORT_RUNNING, REPORT_RUNNING.en(), lang)
         stage = render.stage_word(i.stage, lang) if lang == "zh" else i.stage
-        rows.append([i.index, translate(i.label, lang), stage, details, i.task_id])
+        rows.append([i.index, say(i.label_msg, i.label, lang), stage, details, i.task_id])
     return {"data": rows, "headers": COLUMNS_ZH} if lang == "zh" else rows
 
 
-def gallery_caption(label: str, report: dict[str, Any] | None, lang: str = "en") -> str:
+def gallery_caption(item: ItemProgress, report: dict[str, Any] | None, lang: str = "en") -> str:
     """A result's caption in the grid: which item, and its motion score once the report is ready."""
     score = (report or {}).get("score")
     if report is None:
@@ -105,12 +107,12 @@ def gallery_caption(label: str, report: dict[str, Any] | None, lang: str = "en")
         state = pick(lang, f"motion agreement {score:.0f}/100", f"动作一致度 {score:.0f}/100")
     else:
         state = pick(lang, "result ready", "结果已就绪")
-    return f"{translate(label, lang)} · {state}"
+    return f"{say(item.label_msg, item.label, lang)} · {state}"
 
 
 def reports_status(progress: BatchProgress, ready: int, total: int, lang: str = "en") -> str:
     """The batch's status while its results' motion reports are made: never 'done' before they are."""
-    runs = translate(progress.text(), lang)
+    runs = say(progress.text_msg(), progress.text(), lang)
     if ready < total:
         return pick(
             lang,
@@ -137,7 +139,7 @@ def shown_results(
 ) -> tuple[list[tuple[Any, str]], dict[int, str], str]:
     """The finished items as shown: the labelled gallery, where each item's report stands (for the
     table) and the reports' summaries; `ready` holds the reports made so far, by item index."""
-    gallery = [(served(i.result_path), gallery_caption(i.label, ready.get(i.index), lang)) for i in results]
+    gallery = [(served(i.result_path), gallery_caption(i, ready.get(i.index), lang)) for i in results]
     sep = pick(lang, ": ", "：")
     states, notes = {}, []
     for i in results:
@@ -147,7 +149,7 @@ def shown_results(
             continue
         summary = render.report_summary(report, lang) if "summary" in report else pick(lang, "no report", "没有报告")
         states[i.index] = pick(lang, "Result and motion report ready.", "结果和动作报告均已就绪。")
-        notes.append(f"- **{html.escape(translate(i.label, lang))}**{sep}{summary}")
+        notes.append(f"- **{html.escape(say(i.label_msg, i.label, lang))}**{sep}{summary}")
     return gallery, states, "\n".join(notes)
 
 
@@ -168,7 +170,7 @@ class BatchHandlers:
         try:
             return plan_html(self.make_plan(images, videos, *settings), lang)
         except BatchError as exc:
-            return f"<p>⛔ {html.escape(translate(str(exc), lang))}</p>"
+            return f"<p>⛔ {html.escape(say(exc.msg, str(exc), lang))}</p>"
 
     def on_run(self, request: gr.Request, images: Any, videos: Any, *settings: Any) -> Iterator[tuple[Any, ...]]:
         own = visitor(self.studio, request)
@@ -181,15 +183,15 @@ class BatchHandlers:
                 lambda stop: run_batch(self.studio, plan, own, cancel=stop),
                 # a batch whose items Stop ended has not ended by itself: Stop's closing text stands
                 lambda p: p.finished and not any(i.stage == "stopped" for i in p.items),
-                lambda _p: f"⏹️ {translate(BATCH_STOPPED, lang)}",
+                lambda _p: f"⏹️ {say(BATCH_STOPPED, BATCH_STOPPED.en(), lang)}",
             ):
                 if closed:
                     yield closed, gr.skip(), gr.skip(), gr.skip()
                     return
                 last = p
-                yield f"⏳ {translate(p.text(), lang)}", table_value(p, lang), gr.skip(), gr.skip()
+                yield f"⏳ {say(p.text_msg(), p.text(), lang)}", table_value(p, lang), gr.skip(), gr.skip()
         except BatchError as exc:
-            yield f"⛔ {translate(str(exc), lang)}", gr.skip(), gr.skip(), gr.skip()
+            yield f"⛔ {say(exc.msg, str(exc), lang)}", gr.skip(), gr.skip(), gr.skip()
             return
         if last is None:
             return
@@ -198,7 +200,7 @@ class BatchHandlers:
         results = last.results
         if not results:
             icon = "⛔" if last.count("failed") else "✅"
-            yield f"{icon} {translate(last.text(), lang)}", table_value(last, lang), [], ""
+            yield f"{icon} {say(last.text_msg(), last.text(), lang)}", table_value(last, lang), [], ""
             return
         ready: dict[int, dict[str, Any]] = {}
         gallery, states, notes = shown_results(results, ready, lang)

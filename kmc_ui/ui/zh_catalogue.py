@@ -68,25 +68,6 @@ def _limbs(text: str) -> str:
     return "，".join(out)
 
 
-_BATCH_WORDS = {
-    "done": "完成",
-    "failed": "失败",
-    "stopped": "已停止",
-    "skipped": "已跳过",
-    "running": "运行中",
-    "waiting": "等待中",
-}
-
-
-def _batch_parts(text: str) -> str:
-    """ "2 done, 1 running" -> "完成 2 个，运行中 1 个"."""
-    out = []
-    for part in text.split(", "):
-        n, _, what = part.partition(" ")
-        out.append(f"{_BATCH_WORDS.get(what, what)} {n} 个")
-    return "，".join(out)
-
-
 def _size(text: str) -> str:
     return text.replace(" bytes", " 字节")
 
@@ -109,7 +90,6 @@ def slot_kinds() -> dict[str, tuple[str, Callable[[str], str] | None]]:
         "edges": (r"(?:left|right|top|bottom)(?: and (?:left|right|top|bottom))* edges?", _edges),
         "sides": (r"(?:left|right|top|bottom)(?: and (?:left|right|top|bottom))*", _sides),
         "limbs": (r".+?", _limbs),
-        "parts": (r"\d+ \w+(?:, \d+ \w+)*", _batch_parts),
         "list": (r".+?", _list),
         "gloss": ("|".join(re.escape(k) for k in sorted(WORDS, key=len, reverse=True)), WORDS.__getitem__),
     }
@@ -634,7 +614,6 @@ _PROGRESS = [
     ("Pick a run first.", "请先选择一次运行。"),
     ("Deleted run {r} and its files.", "已删除运行 {r} 及其文件。"),
     ("Deleted the run and its files.", "已删除该运行及其文件。"),
-    ("Result ready; its motion report is still running…", "结果已就绪；动作报告仍在生成…"),
 ]
 
 _BACKENDS = [
@@ -1077,58 +1056,6 @@ _COST = [
     ),
 ]
 
-_BATCH = [
-    # kmc_ui.batch
-    ("Nothing to generate: every item has a problem to fix first.", "没有可生成的内容：每一项都有需要先修复的问题。"),
-    (
-        "{n:int} video{pl:pl}, {s:num} s in all ({k:int} skipped): {t_rest}",
-        "{n} 个视频，共 {s} 秒（跳过 {k} 个）：{t_rest}",
-    ),
-    ("{n:int} video{pl:pl}, {s:num} s in all: {t_rest}", "{n} 个视频，共 {s} 秒：{t_rest}"),
-    ("free (offline engine).", "免费（离线引擎）。"),
-    ("price not published for this provider; see its pricing page.", "该服务商未公布价格；请查看其价格页面。"),
-    ("${usd:num} ({u:num} units) at most.", "最多 ${usd}（{u} 单位）。"),
-    ("${usd:num} at most.", "最多 ${usd}。"),
-    (
-        "{parts:parts} (of {n:int}; at most {c:int} at a time)",
-        "{parts}（共 {n} 个；最多同时运行 {c} 个）",
-    ),
-    ("Add at least one {w_what}.", "请至少添加一个{w_what}。"),
-    (
-        "A batch is one motion with several characters, or one character with several motions (got {a:int} "
-        "characters and {b:int} motions).",
-        "一个批次是一个动作配多个角色，或一个角色配多个动作（当前有 {a} 个角色和 {b} 个动作）。",
-    ),
-    ("keep one of the two lists to one file.", "请把其中一个列表减少到只有一个文件。"),
-    ("A batch holds at most {m:int} items (got {c:int}).", "一个批次最多 {m} 项（当前有 {c} 项）。"),
-    ("split it into smaller ones.", "请拆分成更小的批次。"),
-    (
-        "The same file as item {n:int}: it would pay twice for the same result.",
-        "与第 {n} 项是同一个文件：会为相同的结果付两次费用。",
-    ),
-    ("remove one of them.", "请删除其中一个。"),
-    (
-        "A pasted video URL stands for one motion, and this batch has several.",
-        "粘贴的视频链接只代表一个动作，而这个批次有多个动作。",
-    ),
-    (
-        "leave the URL empty (the app serves each motion itself), or run one motion at a time.",
-        "请将链接留空（应用会自行提供每个动作），或一次只运行一个动作。",
-    ),
-    ("Waiting for a free slot…", "正在等待空闲名额…"),
-    ("Not started: the batch was stopped.", "未开始：批次已停止。"),
-    ("This item stopped on an unexpected error ({exc}).", "此项因意外错误而停止（{exc}）。"),
-    (
-        "Stopped: the task stays in History, where it can be resumed.",
-        "已停止：任务保留在历史记录中，可以继续。",
-    ),
-    ("Stopped.", "已停止。"),
-    ("Preparing the motion video shared by every item…", "正在准备所有项共用的动作视频…"),
-    ("Motion {n:int}: {f}", "动作 {n}：{f}"),
-    ("Character {n:int}: {f}", "角色 {n}：{f}"),
-    ("Batch stopped: items not started were not sent.", "批次已停止：尚未开始的项没有发送。"),
-]
-
 _UI = [
     # messages composed by the page (kmc_ui/ui/*.py, kmc_ui/ui/text.py)
     ("Upload a character image and a motion video to see the checks.", "上传角色图片和动作视频即可查看检查结果。"),
@@ -1303,7 +1230,6 @@ ENTRIES: list[tuple[str, str]] = [
     *_BACKENDS,
     *_REPORT,
     *_COST,
-    *_BATCH,
     *_UI,
     *_PROBE,
 ]
