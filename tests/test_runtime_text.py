@@ -702,9 +702,9 @@ def test_findings_html_in_english_is_unchanged_and_chinese_is_complete(tmp_path:
     assert "修复：请截取到 10 秒" in zh and "将要发送的内容" in zh
     assert render.summary_html([f, f]).startswith("<p><b>Findings</b>: 2 errors.</p>")
     assert render.summary_html([f], "zh").startswith("<p><b>检查结果</b>：1 个错误。</p>")
-    assert (
-        render.findings_html([], "Image fits every limit.", "zh") == '<div class="kmc-ok">✅ 图片符合所有限制。</div>'
-    )
+    assert render.findings_html([], "page.image_ok", "zh") == '<div class="kmc-ok">✅ 图片符合所有限制。</div>'
+    assert render.findings_html([], "page.image_ok") == '<div class="kmc-ok">✅ Image fits every limit.</div>'
+    assert render.findings_html([], "") == ""
     assert (
         render.actions_md("Video", [], "x") == "**Video**: no changes needed: the file is sent as it is.  \n*Sent:* x"
     )

@@ -21,11 +21,11 @@ from kmc_ui.history import TIER_NAMES, provider_name, run_actions, status_senten
 from kmc_ui.jobs import Progress
 from kmc_ui.messages import Msg
 from kmc_ui.studio import Studio
-from kmc_ui.ui import render, text
+from kmc_ui.ui import render
 from kmc_ui.ui.access import served, visitor
 from kmc_ui.ui.i18n import t
 from kmc_ui.ui.player import player_value, sync_player
-from kmc_ui.ui.runtime_text import lang_of, pick, say, translate
+from kmc_ui.ui.runtime_text import lang_of, page_text, pick, say, translate
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 from kmc_ui.ui.studio_tab import INPUT_NAMES
 
@@ -175,7 +175,7 @@ def report_text(r: dict[str, Any], lang: str = "en") -> str:
     if report and report.get("summary"):
         return render.report_summary(report, lang)
     if r.get("status") == "succeeded" and r.get("output"):
-        return translate(text.REPORT_PENDING, lang)
+        return page_text("page.report_pending", lang)
     return ""
 
 
@@ -288,7 +288,7 @@ class HistoryHandlers:
         lang = lang_of(request)
         own = visitor(studio, request)
         if not run_id:
-            yield translate("Pick a run first.", lang), gr.skip(), gr.skip(), *_buttons(None)
+            yield page_text("page.pick_run", lang), gr.skip(), gr.skip(), *_buttons(None)
             return
         going = _buttons(studio.history.get(own, run_id), resuming=True)
 
@@ -340,8 +340,8 @@ class HistoryHandlers:
     def delete(self, run_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         deleted = bool(run_id) and self.studio.history.delete(visitor(self.studio, request), run_id)
         rows, cards, choices = self.listing(request)
-        said = "Deleted the run and its files." if deleted else "Pick a run first."
-        return rows, cards, choices, translate(said, lang_of(request))
+        said = page_text("page.run_deleted" if deleted else "page.pick_run", lang_of(request))
+        return rows, cards, choices, said
 
 
 def wire_history(

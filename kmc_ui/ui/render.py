@@ -16,7 +16,7 @@ from kmc_ui.findings import LEVEL_ICON, Finding
 from kmc_ui.jobs import Progress, stopped_msg
 from kmc_ui.media.probe import ImageInfo, VideoInfo
 from kmc_ui.messages import Msg
-from kmc_ui.ui.runtime_text import finding_said, pick, say, say_all, translate, word
+from kmc_ui.ui.runtime_text import finding_said, page_text, pick, say, say_all, translate, word
 
 PLOT_LABEL = "Agreement per frame"  # a plain string: the /report API's description stays as it was
 _LEVEL_CLASS = {"error": "kmc-error", "warning": "kmc-warning", "hint": "kmc-hint"}
@@ -75,8 +75,9 @@ CSS = """
 
 
 def findings_html(findings: list[Finding], empty: str = "", lang: str = "en") -> str:
+    """`empty`: what to say when there is no finding, a code of kmc_ui/catalogue/page.py ("" = nothing)."""
     if not findings:
-        return f'<div class="kmc-ok">✅ {html.escape(translate(empty, lang))}</div>' if empty else ""
+        return f'<div class="kmc-ok">✅ {html.escape(page_text(empty, lang))}</div>' if empty else ""
     items = []
     fix_word = pick(lang, "Fix: ", "修复：")
     auto_text = pick(
@@ -183,7 +184,6 @@ def _video_facts_zh(info: VideoInfo) -> str:
     )
 
 
-BLOCKED = "nothing here can be fixed for you: it cannot be sent until the problem below is fixed"
 
 
 def actions_md(
@@ -198,7 +198,7 @@ def actions_md(
     `msgs` the same as messages (rendered in `lang`; without them, or not one each, translate).
     `blocked`: an error no preparation fixes remains on this input, so it is not "sent as it is"."""
     if blocked and not actions:
-        what = translate(BLOCKED, lang)
+        what = page_text("page.blocked", lang)
         return pick(lang, f"**{label}**: {what}.  \n*Now:* {facts}", f"**{label}**：{what}。  \n*当前：* {facts}")
     if lang == "zh":
         what = "；".join(actions_said(actions, msgs, lang)) if actions else "无需修改：文件将原样发送"

@@ -181,6 +181,11 @@ def say(msg: Msg | None, text: str, lang: str) -> str:
         return translate(text, lang)
 
 
+def page_text(code: str, lang: str) -> str:
+    """One of the page's own sentences (kmc_ui/catalogue/page.py) in `lang`."""
+    return render(Msg(code), lang)
+
+
 def say_all(msgs: Sequence[Msg], text: str, lang: str) -> str:
     """Sentences given as messages, in `lang`, one after another (messages.join_sentences); `text`
     (their English) through `translate` when there are none. Scrubbed for a visitor."""

@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
+from kmc_ui.catalogue.page import EN
 from kmc_ui.jobs import Progress
-from kmc_ui.ui.runtime_text import translate
+from kmc_ui.ui.runtime_text import page_text
 
 T = TypeVar("T")
 
@@ -137,8 +138,8 @@ class Stops:
             yield None, text
 
 
-STOPPED_QUEUED = "Stopped before it started: nothing was sent."
-STOPPING = "Stopping: the current step finishes first, then the run is recorded as stopped (see History)."
+STOPPED_QUEUED = EN["page.stopped_queued"]
+STOPPING = EN["page.stopping"]
 
 
 def stop_answer(closing: str | None, lang: str) -> Any:
@@ -147,9 +148,9 @@ def stop_answer(closing: str | None, lang: str) -> Any:
     if closing is None:
         return gr.skip()
     if closing == "":
-        return f"⏳ {translate(STOPPING, lang)}"
+        return f"⏳ {page_text('page.stopping', lang)}"
     if closing == STOPPED_QUEUED:
-        return f"⏹️ {translate(STOPPED_QUEUED, lang)}"
+        return f"⏹️ {page_text('page.stopped_queued', lang)}"
     return closing
 
 

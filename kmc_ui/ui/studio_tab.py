@@ -36,7 +36,7 @@ from kmc_ui.ui.identity_lock import IdentityUI, build_identity_lock
 from kmc_ui.ui.keyed import POSITIONAL, Call, keyed
 from kmc_ui.ui.latest import MAX_PAGES, Latest
 from kmc_ui.ui.player import player_value, sync_player
-from kmc_ui.ui.runtime_text import finding_said, lang_of, pick, say, say_all, translate, word
+from kmc_ui.ui.runtime_text import finding_said, lang_of, page_text, pick, say, say_all, translate, word
 from kmc_ui.ui.scrub import visitor_text
 from kmc_ui.ui.stops import Stops, ended_by_itself, session_of, stop_answer
 from kmc_ui.verdict import Verdict
@@ -141,7 +141,7 @@ def backend_note(
         if backend is None:
             return ""
         ok, why = backend.ready()
-        note = f"{'✅' if ok else '⚙️'} {translate(why or 'Ready.', lang)}"
+        note = f"{'✅' if ok else '⚙️'} {translate(why, lang) if why else page_text('page.ready', lang)}"
         if ok and backend.name != "local":  # (the offline engine reads the file itself)
             t = backend.video_transport(video_url)
             how = pick(lang, "**How the video gets there**: ", "**视频如何送达**：")
@@ -479,9 +479,9 @@ def render_checks(verdict: Verdict, body_done: bool, lang: str = "en") -> tuple[
     the trim slider, whether Generate may be pressed and whether "What will be sent" shows.
     `body_done`: the body check has run (else the panel says it is on its way)."""
     report, f = verdict.report, verdict.findings
-    img_html = render.findings_html(for_input(f, "image"), "Image fits every limit." if report.image else "", lang)
+    img_html = render.findings_html(for_input(f, "image"), "page.image_ok" if report.image else "", lang)
     vid_html = render.findings_html(
-        for_input(f, "video") + for_input(f, "pair"), "Video fits every limit." if report.video else "", lang
+        for_input(f, "video") + for_input(f, "pair"), "page.video_ok" if report.video else "", lang
     )
     if report.image or report.video:
         facts = [render.image_facts(report.image, lang), render.video_facts(report.video, lang)]
@@ -493,9 +493,9 @@ def render_checks(verdict: Verdict, body_done: bool, lang: str = "en") -> tuple[
         panel_html = render.summary_html(f, lang) or no_findings
         panel_html += "<p><small>" + html.escape(" · ".join(x for x in facts if x)) + "</small></p>"
         if not body_done and report.image and report.video:
-            panel_html += f"<p class='kmc-pending'>⏳ {translate(text.BODY_PENDING, lang)}</p>"
+            panel_html += f"<p class='kmc-pending'>⏳ {page_text('page.body_pending', lang)}</p>"
     else:
-        panel_html = translate(text.NO_INPUTS, lang)
+        panel_html = page_text("page.no_inputs", lang)
     cost_md = ""
     if report.estimate:
         head = pick(lang, "**Cost estimate**: ", "**费用估算**：")
@@ -622,14 +622,14 @@ class StudioHandlers:
         except UrlRefused as exc:
             said = html.escape(translate(str(exc), lang))  # it quotes the URL the visitor typed
             return gr.skip(), "", pick(lang, f"⛔ Video URL: {said}", f"⛔ 视频链接：{said}")
-        return served(path), url.strip(), translate("Fetched: the checks below are on the downloaded copy.", lang)
+        return served(path), url.strip(), page_text("page.fetched", lang)
 
     # ------------------------------------------------------- what is sent
     def do_prepare(self, request: gr.Request, *values: Any) -> tuple[Any, ...]:
         inputs = inputs_of(*values)
         lang = lang_of(request)
         if not inputs.image and not inputs.video:
-            return None, None, translate("Upload the inputs first.", lang), ""
+            return None, None, page_text("page.upload_first", lang), ""
         rep = self.studio.prepare(inputs)
         lines = []
         if rep.error:
@@ -663,9 +663,9 @@ class StudioHandlers:
         # Generate prepares what it needs by itself (and says what it changed): no Prepare needed first.
         v = validations(self.studio.verdict(inputs_of(*call.take(INPUT_NAMES))).blocking, lang)
         if not image:
-            v["image"] = gr.validate(False, translate("Add a character image.", lang))
+            v["image"] = gr.validate(False, page_text("page.add_image", lang))
         if not video:
-            v["video"] = gr.validate(False, translate("Add a motion video.", lang))
+            v["video"] = gr.validate(False, page_text("page.add_video", lang))
         ok = gr.validate(True, "")
         others = len(args) - 1 - 3  # one answer per input (the request is not one)
         answer = [v["image"], v["video"], v["prompt"], *([ok] * others)]
@@ -734,7 +734,7 @@ class StudioHandlers:
             yield status_md, gr.skip(), None, public_view(record), ""
             return
         value = result_player(record or {}, described_run(record or {}, last.result_duration, lang), lang=lang)
-        yield status_md, value, served(last.result_path), public_view(record), translate(text.REPORT_PENDING, lang)
+        yield status_md, value, served(last.result_path), public_view(record), page_text("page.report_pending", lang)
 
     def rendering_player(self, own: str, p: Progress, shown: int | None, lang: str) -> tuple[Any, int | None]:
         """While the offline engine renders: the player with the reference and the latest frame drawn

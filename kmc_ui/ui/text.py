@@ -1,4 +1,7 @@
-"""UI copy in one place (English; the Chinese table arrives with the i18n work)."""
+"""UI copy in one place (English; the Chinese labels are in kmc_ui/ui/i18n.py, the sentences the page
+writes at run time in kmc_ui/catalogue/page.py, whose English these constants are)."""
+
+from kmc_ui.catalogue.page import EN as _PAGE
 
 TITLE = "# 🕺 kmc · Kling Motion Control Studio"
 INTRO = (
@@ -18,10 +21,10 @@ PREPARE_INTRO = (
     "are, without re-encoding."
 )
 TRIM_LABEL = "Trim window start (s): the clip is cut to the orientation's maximum from here"
-NO_INPUTS = "Upload a character image and a motion video to see the checks."
-BODY_PENDING = "Body checks (pose, framing, cuts, speed) are running; they appear here in a few seconds."
+NO_INPUTS = _PAGE["page.no_inputs"]
+BODY_PENDING = _PAGE["page.body_pending"]
 KEYS_NOTE = (
     "Keys typed here are used for this browser session only: they are kept in memory for the run, never "
     "written to disk, logged or shown again. Leave a box empty to use the server's configured key."
 )
-REPORT_PENDING = "⏳ Measuring how closely the result follows the reference (motion-agreement report)…"
+REPORT_PENDING = _PAGE["page.report_pending"]

@@ -468,10 +468,6 @@ _PREPARE = [
     # kmc_ui.media.prepare / image_convert / video_plan / video_encode: what was done, in words
     ("No changes needed: the file is sent as-is.", "无需修改：文件将原样发送。"),
     ("no changes needed: the file is sent as it is", "无需修改：文件将原样发送"),
-    (
-        "nothing here can be fixed for you: it cannot be sent until the problem below is fixed",
-        "这里无法替你修复：在解决下面的问题之前无法发送",
-    ),
     ("the video is {c}, not H.264", "视频编码为 {c}，不是 H.264"),
     ("the audio track was lost", "音轨丢失了"),
     ("the audio is {c}, not AAC", "音频编码为 {c}，不是 AAC"),
@@ -606,14 +602,7 @@ _PROGRESS = [
         "已停止等待；任务 {task} 仍在 {w_label} 运行。它保留在历史记录中，可以继续，无需再次付费。",
     ),
     ("Nothing was sent, so nothing was charged.", "没有发送任何内容，因此没有产生费用。"),
-    ("Stopped before it started: nothing was sent.", "在开始之前已停止：没有发送任何内容。"),
-    (
-        "Stopping: the current step finishes first, then the run is recorded as stopped (see History).",
-        "正在停止：当前步骤完成后，这次运行会记录为已停止（见历史记录）。",
-    ),
-    ("Pick a run first.", "请先选择一次运行。"),
     ("Deleted run {r} and its files.", "已删除运行 {r} 及其文件。"),
-    ("Deleted the run and its files.", "已删除该运行及其文件。"),
 ]
 
 _BACKENDS = [
@@ -1058,30 +1047,14 @@ _COST = [
 
 _UI = [
     # messages composed by the page (kmc_ui/ui/*.py, kmc_ui/ui/text.py)
-    ("Upload a character image and a motion video to see the checks.", "上传角色图片和动作视频即可查看检查结果。"),
-    (
-        "Body checks (pose, framing, cuts, speed) are running; they appear here in a few seconds.",
-        "身体检查（姿态、取景、镜头切换、速度）正在进行；几秒后会显示在这里。",
-    ),
-    (
-        "⏳ Measuring how closely the result follows the reference (motion-agreement report)…",
-        "⏳ 正在测量结果与参考视频的吻合程度（动作一致度报告）…",
-    ),
-    ("Image fits every limit.", "图片符合所有限制。"),
-    ("Video fits every limit.", "视频符合所有限制。"),
-    ("Upload the inputs first.", "请先上传输入文件。"),
     (
         "This input needs a fix first: press 'Prepare files' to see what will be sent.",
         "此输入需要先修复：请点击“准备文件”查看将要发送的内容。",
     ),
-    ("Add a character image.", "请添加角色图片。"),
-    ("Add a motion video.", "请添加动作视频。"),
     (
         "Generate a result first: the export puts the reference and the result side by side.",
         "请先生成结果：导出时会把参考视频和结果并排放在一起。",
     ),
-    ("Fetched: the checks below are on the downloaded copy.", "已获取：下方的检查针对下载的副本。"),
-    ("Ready.", "就绪。"),
     # kmc_ui.media.remote: a pasted video URL refused
     (
         "'{u}' is not an http(s) URL: paste a link that starts with https://",
