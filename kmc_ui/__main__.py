@@ -88,11 +88,12 @@ def _local(path_or_url: str, settings: Settings, tmp: Path, max_bytes: int, labe
     """A local path as given, or the URL downloaded (guarded); UrlRefused names the input."""
     if path_or_url.startswith(("http://", "https://")):
         from kmc_ui.media.remote import UrlRefused, download_url
+        from kmc_ui.messages import Msg
 
         try:
             return str(download_url(path_or_url, tmp, max_bytes=max_bytes, allow_private=settings.allow_private_urls))
         except UrlRefused as exc:
-            raise UrlRefused(f"{label} URL: {exc}") from None
+            raise UrlRefused(Msg("remote.labelled", {"label": label, "what": exc.msg})) from None
     return path_or_url
 
 

@@ -25,6 +25,7 @@ from kmc_ui.backends.base import DownloadError
 from kmc_ui.backends.common import stream_download
 from kmc_ui.media.netguard import FetchSlots, TransferLimits
 from kmc_ui.media.remote import UrlRefused, check_url, download_url
+from kmc_ui.messages import Msg
 from tests.test_netguard import EMBEDDED_PRIVATE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -434,6 +435,39 @@ def test_malformed_urls_get_a_clear_message(url: str, message: str, tmp_path: Pa
         download_url(url, tmp_path, max_bytes=10, resolver=resolve)
     assert message in str(caught.value)
     assert calls == []
+
+
+def test_refusals_are_messages_in_both_languages(tmp_path: Path) -> None:
+    """Every refusal is a message (kmc_ui/catalogue/remote.py): str() is its English, and a Chinese
+    page renders it whole, the URL as typed quoted inside."""
+    from kmc_ui.media.netguard import Pace, SlotRefused, TooSlow
+    from kmc_ui.messages import render
+    from tests.test_runtime_text import assert_rendered_chinese
+
+    refused = []
+    for url in ("javascript:alert(1)", "http://[::1/a.mp4", "http:///a.mp4", "http://u:p@example.com/a.mp4"):
+        with pytest.raises(UrlRefused) as caught:
+            check_url(url)
+        refused.append(caught.value)
+    with pytest.raises(UrlRefused) as caught:
+        check_url("http://127.0.0.1/a.mp4")
+    refused.append(caught.value)
+    now = [0.0]
+    pace = Pace(TransferLimits(deadline=30.0, min_rate=64_000.0, grace=5.0), clock=lambda: now[0])
+    now[0] = 12.0
+    with pytest.raises(TooSlow) as slow:
+        pace.check(100_000)
+    slots = FetchSlots(per_visitor=1, total=4)
+    with slots.hold("a"), pytest.raises(SlotRefused) as busy, slots.hold("a"):
+        pass
+    said = [(e.msg, str(e)) for e in [*refused, slow.value, busy.value]]
+    assert all(render(m, "en") == en for m, en in said), said
+    assert str(slow.value) == "the transfer was too slow (100 kB in 12 s; at least 64 kB/s is needed)"
+    zh = [render(m, "zh") for m, _ in said]
+    assert zh[0] == "“javascript:alert(1)”不是 http(s) 链接：请粘贴以 https:// 开头的链接"
+    assert zh[5] == "传输太慢（12 秒内仅收到 100 kB；至少需要 64 kB/s）"
+    assert render(Msg("remote.stopped", {"why": slow.value.msg}), "zh").startswith("下载已停止：传输太慢（12 秒")
+    assert assert_rendered_chinese(zh, verbatim=["javascript:alert(1)", "KMC_ALLOW_PRIVATE_URLS"]) == 7
 
 
 def test_an_international_name_is_looked_up_in_its_ascii_form() -> None:

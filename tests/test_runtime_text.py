@@ -209,7 +209,7 @@ def test_values_file_names_and_provider_words_are_kept() -> None:
 
 def test_catalogue_entries_compile_and_use_their_slots() -> None:
     compiled = entries()
-    assert len(compiled) >= 400
+    assert len(compiled) >= 300  # (fewer as texts become messages: kmc_ui/catalogue)
     assert len({e.en for e in compiled}) == len(compiled), "an English template is listed twice"
     for e in compiled:
         assert not e.zh.isascii(), e.en

@@ -141,7 +141,7 @@ def stream_download(
     except TooSlow as exc:
         part.unlink(missing_ok=True)
         raise DownloadError(
-            Msg("backend.download_stopped", {"t_why": str(exc)}),
+            Msg("backend.download_stopped", {"t_why": exc.msg}),
             fix=Msg("backend.download_stopped.fix"),
             task_id=task_id,
             retryable=True,

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from kmc_ui.messages import Msg
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
@@ -122,7 +124,12 @@ RESULT_DOWNLOAD_LIMITS = TransferLimits(deadline=15 * 60.0, min_rate=32_000.0, g
 
 
 class TooSlow(Exception):
-    """A transfer passed its deadline or fell below its minimum rate; str() says which, with figures."""
+    """A transfer passed its deadline or fell below its minimum rate; str() says which, with figures
+    (the English of `msg`)."""
+
+    def __init__(self, said: Msg) -> None:
+        self.msg = said
+        super().__init__(said.en())
 
 
 class Pace:
@@ -146,15 +153,10 @@ class Pace:
     def check(self, received: int) -> None:
         elapsed = self.elapsed()
         if elapsed > self.limits.deadline:
-            raise TooSlow(
-                f"the transfer did not finish within {self.limits.deadline:.0f} s "
-                f"({_amount(received)} received)"
-            )
+            raise TooSlow(Msg("net.deadline", {"s": f"{self.limits.deadline:.0f}", "a": _amount(received)}))
         if elapsed > self.limits.grace and received < self.limits.min_rate * elapsed:
-            raise TooSlow(
-                f"the transfer was too slow ({_amount(received)} in {elapsed:.0f} s; "
-                f"at least {self.limits.min_rate / 1000:.0f} kB/s is needed)"
-            )
+            said = {"a": _amount(received), "s": f"{elapsed:.0f}", "r": f"{self.limits.min_rate / 1000:.0f}"}
+            raise TooSlow(Msg("net.too_slow", said))
 
     def chunks(self, stream: Iterable[bytes], already: int = 0) -> Iterator[bytes]:
         received = already
@@ -172,7 +174,11 @@ def _amount(n: int) -> str:
 
 
 class SlotRefused(Exception):
-    """No fetch slot: str() says why and what to do."""
+    """No fetch slot: str() says why and what to do (the English of `msg`)."""
+
+    def __init__(self, said: Msg) -> None:
+        self.msg = said
+        super().__init__(said.en())
 
 
 class FetchSlots:
@@ -193,14 +199,9 @@ class FetchSlots:
         with self._lock:
             mine = self._running.get(visitor, 0)
             if visitor and mine >= self.per_visitor:
-                raise SlotRefused(
-                    f"You already have {mine} downloads running: wait for them to finish, then try again."
-                )
+                raise SlotRefused(Msg("net.visitor_slots", {"n": mine}))
             if self._count >= self.total:
-                raise SlotRefused(
-                    f"The server is already fetching {self._count} links for other visitors: "
-                    "try again in a minute, or upload the file instead."
-                )
+                raise SlotRefused(Msg("net.total_slots", {"n": self._count}))
             self._running[visitor] = mine + 1
             self._count += 1
         try:

@@ -21,6 +21,7 @@ import httpx
 
 from kmc_ui.media import netguard
 from kmc_ui.media.netguard import FetchSlots, Pace, Resolver, SlotRefused, TooSlow, TransferLimits
+from kmc_ui.messages import Msg
 
 MAX_REDIRECTS = 5
 FETCH_SLOTS = FetchSlots()  # shared by every download_url call in this process
@@ -28,7 +29,12 @@ _DNS_NAME = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<
 
 
 class UrlRefused(ValueError):
-    """The URL cannot be used; the text says why and what to do."""
+    """The URL cannot be used; the text says why and what to do. Made from a message
+    (kmc_ui/catalogue/remote.py), kept as `msg`; str() is its English."""
+
+    def __init__(self, said: Msg) -> None:
+        self.msg = said
+        super().__init__(said.en())
 
 
 @dataclass(frozen=True)
@@ -47,16 +53,16 @@ def parse_url(url: str) -> httpx.URL:
     try:
         parts = urlsplit(text)
     except ValueError:
-        raise UrlRefused(f"'{short}' is not a valid link (the address in [brackets] is malformed): check it.") from None
+        raise UrlRefused(Msg("remote.malformed", {"u": short})) from None
     if parts.scheme not in ("http", "https"):
-        raise UrlRefused(f"'{short}' is not an http(s) URL: paste a link that starts with https://")
+        raise UrlRefused(Msg("remote.not_http", {"u": short}))
     if not parts.hostname:
-        raise UrlRefused(f"'{short}' has no host name: paste the full link, such as https://example.com/clip.mp4")
+        raise UrlRefused(Msg("remote.no_host", {"u": short}))
     if parts.username is not None or parts.password is not None:
-        raise UrlRefused("URLs with a user name or password are not accepted: use a plain public link.")
+        raise UrlRefused(Msg("remote.credentials"))
     raw_port = parts.netloc.rpartition("]")[2].partition(":")[2]
     if raw_port and not (raw_port.isdigit() and 1 <= int(raw_port) <= 65535):
-        raise UrlRefused(f"The port {raw_port[:12]} in '{short}' is not valid (1-65535): check the link.")
+        raise UrlRefused(Msg("remote.bad_port", {"p": raw_port[:12], "u": short}))
     try:
         literal = netguard.parse_ip_literal(parts.hostname)
         if isinstance(literal, ipaddress.IPv4Address):  # 0177.0.0.1, 127.1...: written as the OS reads them
@@ -64,9 +70,9 @@ def parse_url(url: str) -> httpx.URL:
         parsed = httpx.URL(text)
         host = parsed.raw_host.decode("ascii").lower()
     except (ValueError, httpx.InvalidURL, UnicodeError) as exc:
-        raise UrlRefused(f"The host name in '{short}' is not valid ({_reason(exc)}): check the link.") from None
+        raise UrlRefused(Msg("remote.bad_host_why", {"u": short, "why": _reason(exc)})) from None
     if literal is None and not _DNS_NAME.match(host):
-        raise UrlRefused(f"The host name in '{short}' is not valid: check the link.")
+        raise UrlRefused(Msg("remote.bad_host", {"u": short}))
     return parsed
 
 
@@ -84,13 +90,10 @@ def vet(url: httpx.URL, *, allow_private: bool = False, resolver: Resolver | Non
         except (OSError, UnicodeError, ValueError):
             addresses = []
         if not addresses:
-            raise UrlRefused(f"The host '{name}' could not be found: check the link.")
+            raise UrlRefused(Msg("remote.not_found", {"h": name}))
     for address in addresses:
         if not allow_private and not netguard.is_public_address(address):
-            raise UrlRefused(
-                f"The link points to a private or local address ({name}), which is refused for safety: "
-                "use a public link (or set KMC_ALLOW_PRIVATE_URLS=1 for a trusted LAN demo)."
-            )
+            raise UrlRefused(Msg("remote.private", {"h": name}))
     return Target(url, host, tuple(addresses))
 
 
@@ -144,7 +147,7 @@ def download_url(
         with (slots or FETCH_SLOTS).hold(visitor):
             return _download(url, dest_dir, max_bytes, allow_private, timeout, client, limits, resolver)
     except SlotRefused as exc:
-        raise UrlRefused(str(exc)) from None
+        raise UrlRefused(exc.msg) from None
 
 
 def _download(
@@ -173,18 +176,15 @@ def _download(
             finally:
                 resp.close()
             target = vet(parse_url(location), allow_private=allow_private, resolver=resolver)
-        raise UrlRefused("The link redirects too many times.")
+        raise UrlRefused(Msg("remote.redirects"))
     except TooSlow as exc:
-        raise UrlRefused(f"The download was stopped: {exc}. Try again later, or upload the file instead.") from None
+        raise UrlRefused(Msg("remote.stopped", {"why": exc.msg})) from None
     except httpx.TimeoutException as exc:
         if pace.elapsed() >= limits.deadline - 0.5:
-            raise UrlRefused(
-                f"The download was stopped: the transfer did not finish within {limits.deadline:.0f} s. "
-                "Try again later, or upload the file instead."
-            ) from exc
-        raise UrlRefused(f"The link did not answer within {timeout:.0f} s: try again or use another host.") from exc
+            raise UrlRefused(Msg("remote.deadline", {"s": f"{limits.deadline:.0f}"})) from exc
+        raise UrlRefused(Msg("remote.no_answer", {"s": f"{timeout:.0f}"})) from exc
     except httpx.HTTPError as exc:
-        raise UrlRefused(f"The link could not be fetched ({type(exc).__name__}): check it in a browser.") from exc
+        raise UrlRefused(Msg("remote.fetch_failed", {"exc": type(exc).__name__})) from exc
     finally:
         if own:
             client.close()
@@ -192,11 +192,11 @@ def _download(
 
 def _save(resp: httpx.Response, target: Target, dest_dir: Path, max_bytes: int, pace: Pace) -> Path:
     if resp.status_code != 200:
-        raise UrlRefused(f"The link answered HTTP {resp.status_code}: check that it is public and direct.")
+        raise UrlRefused(Msg("remote.http", {"s": resp.status_code}))
     header = resp.headers.get("content-length", "")
     length = int(header) if header.isdigit() else 0
     if length > max_bytes:
-        raise UrlRefused(f"The linked file is {length / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB.")
+        raise UrlRefused(Msg("remote.too_big", {"a": f"{length / 1048576:.1f}", "b": f"{max_bytes / 1048576:.0f}"}))
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / _safe_name(Path(target.url.path).name or "download")
     size = 0
@@ -205,7 +205,7 @@ def _save(resp: httpx.Response, target: Target, dest_dir: Path, max_bytes: int, 
             for chunk in pace.chunks(resp.iter_bytes()):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UrlRefused(f"The linked file is over the {max_bytes / 1048576:.0f} MB limit.")
+                    raise UrlRefused(Msg("remote.over_limit", {"b": f"{max_bytes / 1048576:.0f}"}))
                 fh.write(chunk)
     except BaseException:
         dest.unlink(missing_ok=True)

@@ -620,7 +620,7 @@ class StudioHandlers:
                 visitor=visitor(self.studio, request),
             )
         except UrlRefused as exc:
-            said = html.escape(translate(str(exc), lang))  # it quotes the URL the visitor typed
+            said = html.escape(say(exc.msg, str(exc), lang))  # it quotes the URL the visitor typed
             return gr.skip(), "", pick(lang, f"⛔ Video URL: {said}", f"⛔ 视频链接：{said}")
         return served(path), url.strip(), page_text("page.fetched", lang)
 

@@ -1055,75 +1055,8 @@ _UI = [
         "Generate a result first: the export puts the reference and the result side by side.",
         "请先生成结果：导出时会把参考视频和结果并排放在一起。",
     ),
-    # kmc_ui.media.remote: a pasted video URL refused
-    (
-        "'{u}' is not an http(s) URL: paste a link that starts with https://",
-        "“{u}”不是 http(s) 链接：请粘贴以 https:// 开头的链接",
-    ),
-    (
-        "URLs with a user name or password are not accepted: use a plain public link.",
-        "不接受带用户名或密码的链接：请使用普通的公开链接。",
-    ),
-    ("The host '{h}' could not be found: check the link.", "找不到主机“{h}”：请检查链接。"),
-    (
-        "The link points to a private or local address ({h}), which is refused for safety: use a public link (or "
-        "set KMC_ALLOW_PRIVATE_URLS=1 for a trusted LAN demo).",
-        "该链接指向私有或本地地址（{h}），出于安全考虑被拒绝：请使用公开链接（或在可信的局域网演示中设置 "
-        "KMC_ALLOW_PRIVATE_URLS=1）。",
-    ),
-    (
-        "The link answered HTTP {s:int}: check that it is public and direct.",
-        "链接返回 HTTP {s}：请确认它是公开的直接链接。",
-    ),
-    ("The linked file is {a:num} MB; the limit is {b:num} MB.", "链接的文件大小为 {a} MB；上限为 {b} MB。"),
-    ("The linked file is over the {b:num} MB limit.", "链接的文件超过了 {b} MB 的上限。"),
-    ("The link redirects too many times.", "链接重定向次数过多。"),
-    (
-        "The link did not answer within {s:num} s: try again or use another host.",
-        "链接在 {s} 秒内没有响应：请重试或换一个主机。",
-    ),
-    (
-        "The link could not be fetched ({exc}): check it in a browser.",
-        "无法获取链接（{exc}）：请在浏览器中检查。",
-    ),
-    (
-        "'{u}' is not a valid link (the address in [brackets] is malformed): check it.",
-        "“{u}”不是有效的链接（方括号中的地址格式不正确）：请检查。",
-    ),
-    (
-        "'{u}' has no host name: paste the full link, such as https://example.com/clip.mp4",
-        "“{u}”没有主机名：请粘贴完整链接，例如 https://example.com/clip.mp4",
-    ),
-    (
-        "The port {p} in '{u}' is not valid (1-65535): check the link.",
-        "“{u}”中的端口 {p} 无效（1-65535）：请检查链接。",
-    ),
-    ("The host name in '{u}' is not valid ({why}): check the link.", "“{u}”中的主机名无效（{why}）：请检查链接。"),
-    ("The host name in '{u}' is not valid: check the link.", "“{u}”中的主机名无效：请检查链接。"),
-    (
-        "The download was stopped: the transfer was too slow ({a} in {s:num} s; at least {r:num} kB/s is needed). "
-        "Try again later, or upload the file instead.",
-        "下载已停止：传输太慢（{s} 秒内仅收到 {a}；至少需要 {r} kB/s）。请稍后重试，或改为上传文件。",
-    ),
-    (
-        "The download was stopped: the transfer did not finish within {s:num} s ({a} received). "
-        "Try again later, or upload the file instead.",
-        "下载已停止：传输未能在 {s} 秒内完成（已收到 {a}）。请稍后重试，或改为上传文件。",
-    ),
-    (
-        "The download was stopped: the transfer did not finish within {s:num} s. "
-        "Try again later, or upload the file instead.",
-        "下载已停止：传输未能在 {s} 秒内完成。请稍后重试，或改为上传文件。",
-    ),
-    (
-        "You already have {n:int} downloads running: wait for them to finish, then try again.",
-        "你已有 {n} 个下载正在进行：请等它们完成后再试。",
-    ),
-    (
-        "The server is already fetching {n:int} links for other visitors: try again in a minute, or upload the "
-        "file instead.",
-        "服务器正在为其他访问者获取 {n} 个链接：请一分钟后再试，或改为上传文件。",
-    ),
+    # a result download stopped (kmc_ui/backends/common.py), as an older record keeps it: the page renders
+    # a new one from its message (kmc_ui/catalogue/remote.py's net.*)
     (
         "The result download was stopped: the transfer was too slow ({a} in {s:num} s; at least {r:num} kB/s is "
         "needed)",
