@@ -34,7 +34,7 @@ from kmc_ui.backends.base import (
 )
 from kmc_ui.cost import charge_fields
 from kmc_ui.history import History
-from kmc_ui.messages import Msg, render
+from kmc_ui.messages import Msg, Said, render
 from kmc_ui.storage import is_disk_full
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ class Progress:
     def __post_init__(self) -> None:
         if isinstance(self.text, Msg):
             self.msg, self.text = self.text, render(self.text, "en")
+        elif isinstance(self.text, Said):  # English that keeps its message
+            self.msg, self.text = self.text.msg, str(self.text)
         elif isinstance(self.msg, dict):  # read back from the worker's JSON
             self.msg = Msg.from_dict(self.msg)
         self.event_msgs = [Msg.from_dict(m) if isinstance(m, dict) else m for m in self.event_msgs]

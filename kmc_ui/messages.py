@@ -58,6 +58,28 @@ class Msg:
         return cls(data["code"], {str(k): _revive(v) for k, v in params.items()})
 
 
+class Said(str):
+    """English text that keeps the message it was rendered from. Code that hands a plain str along
+    (a backend's ready() reason, a Transport's text, a setting's problem) keeps its signature, and a
+    page in another language renders `msg` (kmc_ui.ui.runtime_text.translate) instead of reading the
+    English back. Anything built from it with str operations is a plain str again."""
+
+    msg: Msg
+
+    def __new__(cls, msg: Msg) -> Said:
+        said = super().__new__(cls, render(msg, "en"))
+        said.msg = msg
+        return said
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Said, (self.msg,))
+
+
+def said(msg: Msg | None) -> str:
+    """`msg` as Said (its English, keeping the message), or "" for None."""
+    return Said(msg) if msg is not None else ""
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Msg):
         return value.to_dict()

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
+from kmc_ui.messages import Msg, Said
 from kmc_ui.providers import ALL_BACKENDS, HOSTED_BACKENDS, KEY_ENV_NAMES, PROVIDERS, ROWS
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,6 @@ T = TypeVar("T", int, float)
 # The providers' keys and base URLs come from their rows (kmc_ui/providers.py); KEY_ENV_NAMES maps a
 # Settings field holding a key to the environment variable it comes from (for labels and messages).
 MAX_KEY_CHARS = 4096  # no provider key comes near this: a longer one is a wrong paste
-KEY_FIX = "paste the key again from the provider's dashboard"
 
 
 def key_problem(env_name: str, value: str) -> str:
@@ -34,10 +34,10 @@ def key_problem(env_name: str, value: str) -> str:
     setting, a position or a length, and never the key or any of its characters.
     """
     if len(value) > MAX_KEY_CHARS:
-        return f"{env_name} is too long to be a key ({len(value)} characters, at most {MAX_KEY_CHARS}): {KEY_FIX}"
+        return Said(Msg("setup.key_too_long", {"env": env_name, "n": len(value), "m": MAX_KEY_CHARS}))
     bad = next((i for i, char in enumerate(value, 1) if not "!" <= char <= "~"), 0)
     if bad:
-        return f"{env_name} contains a character that cannot be part of a key (position {bad}): {KEY_FIX}"
+        return Said(Msg("setup.key_bad_char", {"env": env_name, "n": bad}))
     return ""
 
 

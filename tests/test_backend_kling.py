@@ -31,7 +31,6 @@ from kmc_ui.backends.base import (
     QuotaError,
     TransientError,
 )
-from kmc_ui.backends.common import KEYS_WHERE
 from kmc_ui.backends.kling import KlingLegacyBackend
 from kmc_ui.backends.registry import build_backends
 from kmc_ui.history import History
@@ -41,6 +40,8 @@ from kmc_ui.media.hosting import MediaHost
 from kmc_ui.settings import Settings
 from tests.fakes import FakeClock, Fault
 from tests.fakes.kling import FakeKling, Scenario, kling_error
+
+KEYS_WHERE = "as environment variables (Space secrets on a Hugging Face Space), in .env, or in the key box"
 
 pytest_plugins = ["tests.fakes.fixtures"]
 

@@ -415,3 +415,65 @@ def test_an_estimate_is_a_message_with_its_english_unchanged() -> None:
     offline = estimate("local", "v2.6", "std", 3.0)
     assert offline.text() == "Offline engine: free (3.0 s, runs on this machine)."
     assert render(offline.msg(), "zh") == "离线引擎：免费（3.0 秒，在本机运行）。"
+
+
+def test_said_is_its_english_and_keeps_its_message() -> None:
+    """A Said text is a str (its English) that carries its message: equal to the English, pickled
+    whole, a plain str again once changed, and rendered (not read back) for a Chinese page."""
+    import pickle
+
+    from kmc_ui.messages import Said
+    from kmc_ui.ui.runtime_text import translate
+
+    text = Said(Msg("hosting.private", {"h": "10.0.0.2"}))
+    assert text == render(text.msg, "en") and text.startswith("KMC_PUBLIC_BASE_URL points at a private address")
+    assert repr(text) == repr(str(text)) and json.dumps(text) == json.dumps(str(text))
+    again = pickle.loads(pickle.dumps(text))
+    assert isinstance(again, Said) and again == text and again.msg == text.msg
+    assert type(text + ".") is str and type(str(text)) is str
+    assert translate(text, "zh") == (
+        "KMC_PUBLIC_BASE_URL 指向服务商无法访问的私有地址（10.0.0.2）；"
+        "请使用公开网址（仅在测试和局域网演示时设置 KMC_ALLOW_PRIVATE_URLS=1）"
+    )
+    assert translate(text, "en") == text
+
+
+def test_what_each_backend_needs_and_how_the_video_gets_there_in_chinese(tmp_path: Path) -> None:
+    """ready()'s reasons and the Transport texts of every backend, with no keys, with bad ones, and
+    with this app's public URL unset, private or set: Said texts, rendered whole in Chinese."""
+    from kmc_ui.backends.registry import build_backends
+    from kmc_ui.media.hosting import MediaHost
+    from kmc_ui.settings import Settings
+    from kmc_ui.ui.runtime_text import translate
+    from tests.test_runtime_text import assert_rendered_chinese
+
+    texts = []
+    for hosted in ("", "http://192.168.1.5:7860", "https://kmc.example.org"):
+        for keys in (
+            {},
+            {
+                "fal_key": "a b",
+                "kling_api_key": "k" * 5000,
+                "replicate_api_token": "r",
+                "kling_access_key": "a",
+                "kling_secret_key": "s",
+            },
+        ):
+            settings = Settings(data_dir=tmp_path, public_base_url=hosted, **keys)
+            host = MediaHost(hosted, [tmp_path]) if hosted else None
+            for backend in build_backends(settings, host).values():
+                _ok, why = backend.ready()
+                texts += [
+                    why,
+                    backend.video_transport("").text,
+                    backend.video_transport("https://a.example/b.mp4").text,
+                ]
+    texts = [t for t in dict.fromkeys(texts) if t]
+    assert all(hasattr(t, "msg") for t in texts), [t for t in texts if not hasattr(t, "msg")]
+    assert len(texts) >= 14
+    zh = [translate(t, "zh") for t in texts]
+    fal = "请设置 FAL_KEY（在 fal.ai/dashboard/keys 获取）："
+    assert fal + "可设为环境变量（在 Hugging Face Space 上为 Space secrets）、写入 .env，或填入密钥框。" in zh
+    assert assert_rendered_chinese(
+        zh, verbatim=["KMC_PUBLIC_BASE_URL", "KMC_ALLOW_PRIVATE_URLS", "Hugging Face Space", "Space secrets"]
+    ) == len(zh)

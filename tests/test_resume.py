@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from kmc_ui.backends.common import KEYS_WHERE
 from kmc_ui.backends.registry import build_backends
 from kmc_ui.history import History
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Studio
 from tests.fakes.providers import Kit
 from tests.runstore import stored_records
+
+KEYS_WHERE = "as environment variables (Space secrets on a Hugging Face Space), in .env, or in the key box"
 
 pytest_plugins = ["tests.fakes.fixtures"]
 

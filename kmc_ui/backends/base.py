@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from kmc_ui.messages import Msg, render
+from kmc_ui.messages import Msg, Said, render
 
 if TYPE_CHECKING:
     from kmc_ui.jobs import PollPolicy
@@ -76,6 +76,8 @@ class BackendError(Exception):
     def __init__(
         self, message: str | Msg, *, code: int | None = None, fix: str | Msg = "", task_id: str = ""
     ) -> None:
+        message = message.msg if isinstance(message, Said) else message  # English that keeps its message
+        fix = fix.msg if isinstance(fix, Said) else fix
         self.msg = message if isinstance(message, Msg) else None
         self.fix_msg = fix if isinstance(fix, Msg) else None
         message = render(message, "en") if isinstance(message, Msg) else message

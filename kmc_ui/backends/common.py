@@ -19,7 +19,7 @@ from kmc_ui.backends.base import AmbiguousSubmit, BackendError, DownloadError, N
 from kmc_ui.limits import RESULT_URL_LIFETIME_DAYS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.netguard import RESULT_DOWNLOAD_LIMITS, Pace, TooSlow, TransferLimits
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 
 log = logging.getLogger(__name__)
 
@@ -165,37 +165,47 @@ def stream_download(
     return dest
 
 
-KEYS_WHERE = "as environment variables (Space secrets on a Hugging Face Space), in .env, or in the key box"
+def set_keys(what: str) -> str:
+    """ready()'s answer without keys: `what` is the setup.keys_* code naming them and where they come from."""
+    return Said(Msg("setup.set_keys", {"what": Msg(what)}))
+
+
+def bad_base(setting: str, example: str) -> str:
+    """ready()'s answer for a base URL setting that is not an http(s) URL."""
+    return Said(Msg("setup.base_url", {"v": setting, "url": example}))
+
+
+def sentences(*parts: Msg) -> str:
+    """Several messages as one Said text (English joined by spaces)."""
+    return Said(Msg("setup.sentences", {"parts": list(parts)}))
 
 
 def hosting_state(media_host: MediaHost | None) -> tuple[bool, str]:
-    """(this app can hand files out by public URL, why not)."""
-    return media_host.usable() if media_host is not None else (False, "KMC_PUBLIC_BASE_URL is not set")
+    """(this app can hand files out by public URL, why not: a Said text)."""
+    return media_host.usable() if media_host is not None else (False, Said(Msg("hosting.not_set")))
 
 
 def url_only_ready(provider: str, media_host: MediaHost | None) -> tuple[bool, str]:
     """ready() tail for providers that read the video only from a URL (keys already checked)."""
     ok, why = hosting_state(media_host)
     if not ok:
-        return True, f"Paste a public video URL: local videos cannot be handed to {provider} ({why})."
+        return True, Said(Msg("setup.paste_url", {"w_p": provider, "t_why": getattr(why, "msg", why)}))
     return True, ""
 
 
 def url_only_transport(
-    provider: str, media_host: MediaHost | None, video_url: str, fix: str, extra: str = ""
+    provider: str, media_host: MediaHost | None, video_url: str, fix: Msg, extra: Msg | None = None
 ) -> Transport:
     """How the video reaches a provider that reads it only from a URL: the user's URL, else this
     app's public URL, else none (`fix` says what to set before anyone pays)."""
     if video_url:
-        return Transport("user_url", f"The video is sent as the public URL you gave; {provider} downloads it.")
+        return Transport("user_url", Said(Msg("transport.user_url", {"w_p": provider})))
     ok, why = hosting_state(media_host)
     if ok:
-        return Transport(
-            "media_host",
-            "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link valid for "
-            f"2 hours; {provider} downloads it from there.{extra}",
-        )
-    return Transport("none", f"{provider} reads the video only from a public URL and this app has none ({why}). {fix}")
+        hosted = Msg("transport.media_host", {"w_p": provider})
+        return Transport("media_host", sentences(hosted, extra) if extra else Said(hosted))
+    none = Msg("transport.none", {"w_p": provider, "t_why": getattr(why, "msg", why)})
+    return Transport("none", sentences(none, fix))
 
 
 def json_object(

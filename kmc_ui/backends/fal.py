@@ -41,16 +41,17 @@ from kmc_ui.backends.base import (
 from kmc_ui.backends.common import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_TIMEOUT,
-    KEYS_WHERE,
     UPLOAD_TIMEOUT,
     Redactor,
+    bad_base,
     json_object,
     json_or_none,
     send,
+    set_keys,
     stream_download,
 )
 from kmc_ui.backends.errors import Refusals, failure_advice, http_error
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.settings import key_problem
 
@@ -140,24 +141,17 @@ class FalBackend:
     # -- Backend protocol ---------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
         if not self._key:
-            return (
-                False,
-                f"Set FAL_KEY (from fal.ai/dashboard/keys) {KEYS_WHERE}.",
-            )
+            return False, set_keys("setup.keys_fal")
         if problem := key_problem("FAL_KEY", self._key):
             return False, problem
         if not self.queue_base.startswith(("http://", "https://")):
-            return False, "FAL_QUEUE_BASE must be an http(s) URL, e.g. https://queue.fal.run."
+            return False, bad_base("FAL_QUEUE_BASE", "https://queue.fal.run")
         return True, ""
 
     def video_transport(self, video_url: str = "") -> Transport:
         if video_url:
-            return Transport("user_url", "The video is sent as the public URL you gave; fal downloads it.")
-        return Transport(
-            "provider_upload",
-            "The prepared image and video are uploaded to fal's own storage with your key (fal keeps them "
-            "on its CDN); no public URL of this app is needed.",
-        )
+            return Transport("user_url", Said(Msg("transport.user_url", {"w_p": "fal"})))
+        return Transport("provider_upload", Said(Msg("transport.fal_upload")))
 
     def submit(self, request: JobRequest) -> str:
         self._require_key()

@@ -38,9 +38,11 @@ from kmc_ui.backends.base import (
 from kmc_ui.backends.common import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_TIMEOUT,
-    KEYS_WHERE,
     Redactor,
+    bad_base,
     send,
+    sentences,
+    set_keys,
     stream_download,
     url_only_ready,
     url_only_transport,
@@ -71,11 +73,7 @@ REFUSALS = Refusals(
     not_found="this path",
     not_found_fix=Msg("kling.check_base.fix"),
 )
-VIDEO_URL_FIX = (
-    "The Kling API reads the reference video only from a public URL. Run the app where the provider can "
-    "reach it and set KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), "
-    "or paste a public URL of the video."
-)
+VIDEO_URL_FIX = sentences(Msg("transport.kling_url_only"), Msg("transport.run_public", {"w_p": "the provider"}))
 
 
 def set_failure(state: TaskState, provider_text: str) -> None:
@@ -194,20 +192,16 @@ class KlingLegacyBackend(KlingElements):
         elif self._api_key:
             problem = key_problem("KLING_API_KEY", self._api_key)
         else:
-            return (
-                False,
-                "Set KLING_API_KEY, or KLING_ACCESS_KEY and KLING_SECRET_KEY (from the Kling developer console) "
-                f"{KEYS_WHERE}.",
-            )
+            return False, set_keys("setup.keys_kling")
         if problem:
             return False, problem
         if not self.api_base.startswith(("http://", "https://")):
-            return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
+            return False, bad_base("KLING_API_BASE", "https://api-singapore.klingai.com")
         return url_only_ready("Kling", self.media_host)
 
     def video_transport(self, video_url: str = "") -> Transport:
         """How the reference video reaches Kling: the user's URL, else this app's public URL, else none."""
-        return url_only_transport("Kling", self.media_host, video_url, VIDEO_URL_FIX)
+        return url_only_transport("Kling", self.media_host, video_url, VIDEO_URL_FIX.msg)
 
     def submit(self, request: JobRequest) -> str:
         self._require_keys()

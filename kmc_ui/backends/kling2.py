@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from kmc_ui.backends.base import AmbiguousSubmit, JobRequest, TaskState, TransientError
-from kmc_ui.backends.common import KEYS_WHERE, Redactor, url_only_ready
+from kmc_ui.backends.common import Redactor, bad_base, set_keys, url_only_ready
 from kmc_ui.backends.kling import KlingLegacyBackend, set_charge, set_failure, set_video
 from kmc_ui.limits import ELEMENTS, TIER_RESOLUTION
 from kmc_ui.messages import Msg
@@ -46,14 +46,11 @@ class Kling2Backend(KlingLegacyBackend):
 
     def ready(self) -> tuple[bool, str]:
         if not self._api_key:
-            return (
-                False,
-                f"Set KLING_API_KEY (an API 2.0 key from the Kling developer console) {KEYS_WHERE}.",
-            )
+            return False, set_keys("setup.keys_kling2")
         if problem := key_problem("KLING_API_KEY", self._api_key):
             return False, problem
         if not self.api_base.startswith(("http://", "https://")):
-            return False, "KLING_API_BASE must be an http(s) URL, e.g. https://api-singapore.klingai.com."
+            return False, bad_base("KLING_API_BASE", "https://api-singapore.klingai.com")
         return url_only_ready("Kling", self.media_host)
 
     def _authorization(self) -> str:

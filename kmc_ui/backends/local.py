@@ -28,15 +28,11 @@ from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskS
 from kmc_ui.engine.common import EngineCancelled, EngineError
 from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
 from kmc_ui.jobs import PollPolicy
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 from kmc_ui.providers import PROVIDERS
 from kmc_ui.storage import DISK_FULL_RENDER, is_disk_full
 
-READY_TEXT = (
-    "Offline engine (runs on this machine, no key needed). It cannot follow the prompt: the text is "
-    "ignored offline. The result is a preview-quality 2D puppet of your character (cut out, rigged "
-    "and moved along the motion video's pose), not a generated video like Kling's."
-)
+READY_TEXT = Said(Msg("setup.local_ready"))
 LOST_TEXT = (
     "This offline render is no longer known (the app restarted while it ran or before it was saved). Run it again."
 )
@@ -117,7 +113,7 @@ class LocalBackend:
         return True, READY_TEXT
 
     def video_transport(self, video_url: str = "") -> Transport:
-        return Transport("local_file", "The offline engine reads the prepared video on this machine.")
+        return Transport("local_file", Said(Msg("transport.local")))
 
     def close(self) -> None:
         """Nothing to close: renders and their threads are shared by the process."""

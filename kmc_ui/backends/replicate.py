@@ -35,11 +35,13 @@ from kmc_ui.backends.base import (
 from kmc_ui.backends.common import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_TIMEOUT,
-    KEYS_WHERE,
     Redactor,
+    bad_base,
     json_object,
     json_or_none,
     send,
+    sentences,
+    set_keys,
     stream_download,
     url_only_ready,
     url_only_transport,
@@ -69,11 +71,7 @@ REFUSALS = Refusals(
     not_found="this model or prediction",
     not_found_fix=Msg("replicate.not_found.fix"),
 )
-VIDEO_URL_FIX = (
-    "Replicate reads the reference video from a URL. Run the app where Replicate can reach it and set "
-    "KMC_PUBLIC_BASE_URL to that address (for example a public Hugging Face Space URL), or paste a public "
-    "URL of the video."
-)
+VIDEO_URL_FIX = sentences(Msg("transport.replicate_url"), Msg("transport.run_public", {"w_p": "Replicate"}))
 
 
 def problem_text(body: Any) -> str:
@@ -125,19 +123,16 @@ class ReplicateBackend:
     # -- Backend protocol ---------------------------------------------------------------------
     def ready(self) -> tuple[bool, str]:
         if not self._token:
-            return (
-                False,
-                f"Set REPLICATE_API_TOKEN (from replicate.com/account/api-tokens) {KEYS_WHERE}.",
-            )
+            return False, set_keys("setup.keys_replicate")
         if problem := key_problem("REPLICATE_API_TOKEN", self._token):
             return False, problem
         if not self.api_base.startswith(("http://", "https://")):
-            return False, "REPLICATE_API_BASE must be an http(s) URL, e.g. https://api.replicate.com."
+            return False, bad_base("REPLICATE_API_BASE", "https://api.replicate.com")
         return url_only_ready("Replicate", self.media_host)
 
     def video_transport(self, video_url: str = "") -> Transport:
-        extra = " A small image goes inline as a data URL."
-        return url_only_transport("Replicate", self.media_host, video_url, VIDEO_URL_FIX, extra)
+        extra = Msg("transport.inline_image")
+        return url_only_transport("Replicate", self.media_host, video_url, VIDEO_URL_FIX.msg, extra)
 
     def submit(self, request: JobRequest) -> str:
         self._require_token()

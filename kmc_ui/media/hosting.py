@@ -28,6 +28,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from kmc_ui.media.netguard import is_public_address, parse_ip_literal
+from kmc_ui.messages import Msg, Said
 
 ROUTE_PREFIX = "/kmc-media"
 DEFAULT_TTL = 2 * 3600.0
@@ -100,18 +101,15 @@ class MediaHost:
     def usable(self) -> tuple[bool, str]:
         """(can hand files out by URL, why not). A private base URL is refused unless allowed."""
         if not self.public_base_url:
-            return False, "KMC_PUBLIC_BASE_URL is not set"
+            return False, Said(Msg("hosting.not_set"))
         try:
             parts = urlsplit(self.public_base_url)
         except ValueError:  # e.g. a malformed [IPv6] literal
             parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return False, "KMC_PUBLIC_BASE_URL must be an http(s) URL such as https://you-app.hf.space"
+            return False, Said(Msg("hosting.not_http"))
         if is_private_host(parts.hostname) and not self.allow_private:
-            return False, (
-                f"KMC_PUBLIC_BASE_URL points at a private address ({parts.hostname}) that a provider cannot "
-                "reach; use the public URL (set KMC_ALLOW_PRIVATE_URLS=1 only for tests and LAN demos)"
-            )
+            return False, Said(Msg("hosting.private", {"h": parts.hostname}))
         return True, ""
 
     @property

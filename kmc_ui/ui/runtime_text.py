@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from kmc_ui.messages import Msg, join_sentences, render
+from kmc_ui.messages import Msg, Said, join_sentences, render
 from kmc_ui.ui.scrub import visitor_text
 
 if TYPE_CHECKING:
@@ -165,6 +165,8 @@ def translate(text: str, lang: str) -> str:
     if lang != "zh" or not text or not text.strip():
         return visitor_text(text)
     try:
+        if isinstance(text, Said):  # it keeps its message: rendered, not read back
+            return visitor_text(render(text.msg, lang))
         return visitor_text(_tidy(_translate(text, 0)))
     except Exception:  # a catalogue mistake must never break a page: fall back to the English
         return visitor_text(text)

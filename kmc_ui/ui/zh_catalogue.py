@@ -660,24 +660,6 @@ _BACKENDS = [
     ),
     ("{f} does not exist or is not a file", "{f} 不存在或不是文件"),
     ("{f} is outside the folders this app serves", "{f} 不在本应用提供的文件夹中"),
-    (
-        "Paste a public video URL: local videos cannot be handed to {w_p} ({t_why}).",
-        "请粘贴公开的视频链接：本地视频无法交给 {w_p}（{t_why}）。",
-    ),
-    (
-        "The video is sent as the public URL you gave; {w_p} downloads it.",
-        "视频以你提供的公开链接发送；由 {w_p} 下载。",
-    ),
-    (
-        "The prepared video is served by this app at KMC_PUBLIC_BASE_URL under a secret link valid for 2 hours; "
-        "{w_p} downloads it from there.",
-        "准备好的视频由本应用在 KMC_PUBLIC_BASE_URL 下通过私密链接提供（有效期 2 小时）；{w_p} 从那里下载。",
-    ),
-    ("A small image goes inline as a data URL.", "较小的图片以 data URL 内嵌发送。"),
-    (
-        "{w_p} reads the video only from a public URL and this app has none ({t_why}).",
-        "{w_p} 只能从公开链接读取视频，而本应用没有公开链接（{t_why}）。",
-    ),
     ("{w_p} sent an unreadable answer (HTTP {s:int})", "{w_p} 返回了无法解析的响应（HTTP {s}）"),
     # official Kling API
     (
@@ -850,11 +832,6 @@ _BACKENDS = [
         "请修复消息中提到的输入（检查面板中列出了各项限制）。",
     ),
     (
-        "The prepared image and video are uploaded to fal's own storage with your key (fal keeps them on its CDN); "
-        "no public URL of this app is needed.",
-        "准备好的图片和视频会用你的密钥上传到 fal 自己的存储（fal 将其保存在 CDN 上）；不需要本应用的公开网址。",
-    ),
-    (
         "fal accepted the request but its answer had no request id or links",
         "fal 接受了请求，但响应中没有请求 ID 或链接",
     ),
@@ -950,13 +927,6 @@ _BACKENDS = [
     ("Replicate answered HTTP {s:int}", "Replicate 返回 HTTP {s}"),
     ("Report this: the app used a wrong URL.", "请报告此问题：应用使用了错误的 URL。"),
     # offline engine (kmc_ui.backends.local, kmc_ui.engine)
-    ("Offline engine (runs on this machine, no key needed).", "离线引擎（在本机运行，无需密钥）。"),
-    ("It cannot follow the prompt: the text is ignored offline.", "它无法遵循提示词：离线时会忽略这段文字。"),
-    (
-        "The result is a preview-quality 2D puppet of your character (cut out, rigged and moved along the motion "
-        "video's pose), not a generated video like Kling's.",
-        "结果是角色的预览级 2D 木偶动画（把角色抠出、绑定骨骼，并按动作视频的姿态驱动），而不是可灵那样的生成视频。",
-    ),
     (
         "This offline render is no longer known (the app restarted while it ran or before it was saved).",
         "这次离线渲染已无记录（应用在渲染过程中或保存之前重启了）。",
