@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kmc_ui.limits import PRICES, ROUNDS_BILLED_SECONDS, TIER_LABELS, USD_PER_UNIT
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 
 BILLING_NOTE = (
     "Billing follows the output's duration: with fast or hard motion the output can come back "
@@ -84,13 +84,15 @@ def charge_text(record: dict[str, Any]) -> str:
     if record.get("provider") == "local" or record.get("status") != "succeeded":
         return ""
     duration = record.get("result_duration")
-    billed_s = f" {billed(str(record.get('provider') or ''), float(duration)):g} s" if duration else ""
-    est = f"estimate ${estimate_usd:.2f}" if isinstance(estimate_usd, int | float) else "no published price"
+    seconds = f"{billed(str(record.get('provider') or ''), float(duration)):g}" if duration else ""
+    priced = isinstance(estimate_usd, int | float)
+    est = Msg("charge.estimate", {"est": f"{estimate_usd:.2f}"}) if priced else Msg("charge.no_price")
     if "charge_usd" in record:
         units = record.get("charge_units") or 0
-        amount = f"{units:g} units = ${record['charge_usd']:.2f}" if units else f"${record['charge_usd']:.2f}"
-        return f"Billed{billed_s}: {amount}; {est}."
-    if isinstance(estimate_usd, int | float):
-        billed_for = f" for{billed_s}" if billed_s else ""
-        return f"Charge not reported by {record.get('provider')}: ${estimate_usd:.2f} is our estimate{billed_for}."
+        said = {"s": seconds, "usd": f"{record['charge_usd']:.2f}", "est": est, "u": f"{units:g}"}
+        code = "charge.billed_units" if units else "charge.billed_usd"
+        return Said(Msg(code if seconds else f"{code}_unknown_s", said))
+    if priced:
+        said = {"p": str(record.get("provider")), "est": f"{estimate_usd:.2f}", "s": seconds}
+        return Said(Msg("charge.not_reported_for" if seconds else "charge.not_reported", said))
     return ""

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kmc_ui.messages import Msg, Said
 from kmc_ui.store import RunStore, refusals, spend
 
 ADVISORY_LOCK = 0x6B6D63  # "kmc": PostgreSQL's lock for the ledger
@@ -54,10 +55,10 @@ def utc_day(now: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(now))
 
 
-def resets_text(now: float) -> str:
-    """When today's caps reset: the next 00:00 UTC, and how long until then."""
+def until_reset(now: float) -> dict[str, str]:
+    """How long until today's caps reset at the next 00:00 UTC: hours and minutes, as said."""
     left = 86400 - int(now) % 86400
-    return f"It resets at 00:00 UTC (in {left // 3600} h {left % 3600 // 60:02d} min)."
+    return {"h": str(left // 3600), "m": f"{left % 3600 // 60:02d}"}
 
 
 class Ledger:
@@ -200,22 +201,14 @@ def _short(visitor: str) -> str:
 
 
 def _decide(caps: Caps, total: float, my_usd: float, my_runs: int, usd: float, now: float) -> Decision:
-    resets = resets_text(now)
+    resets = until_reset(now)
     if caps.visitor_runs is not None and my_runs >= caps.visitor_runs:
-        text = (
-            f"You have used your {caps.visitor_runs} run(s) for today on this studio's account. {resets} "
-            "To run now, paste your own provider key under Keys: runs on your key are not limited here."
-        )
-        return Decision(False, text, "visitor_runs")
-    money = (  # (reason, cap, spent so far, what is left and what to do)
-        ("visitor_usd", caps.visitor_usd, my_usd, "you have ${left:.2f} left of your ${cap:.2f} for today. {resets} "
-         "Choose a shorter clip or Standard, or paste your own provider key under Keys."),
-        ("budget", caps.daily_usd, total, "the studio has ${left:.2f} left of today's ${cap:.2f} budget. {resets} "
-         "Paste your own provider key under Keys to run now, or use the offline engine (free)."),
-    )  # fmt: skip
-    for reason, cap, spent, then in money:
+        said = Msg("spend.runs_used", {"n": caps.visitor_runs} | resets)
+        return Decision(False, Said(said), "visitor_runs")
+    money = (("visitor_usd", caps.visitor_usd, my_usd), ("budget", caps.daily_usd, total))  # (reason, cap, spent)
+    for reason, cap, spent in money:
         if cap is not None and spent + usd > cap + 1e-9:
             left = max(0.0, cap - spent)
-            text = f"This run is estimated at ${usd:.2f}, and " + then.format(left=left, cap=cap, resets=resets)
-            return Decision(False, text, reason)
+            said = {"usd": f"{usd:.2f}", "left": f"{left:.2f}", "cap": f"{cap:.2f}"} | resets
+            return Decision(False, Said(Msg(f"spend.{reason}", said)), reason)
     return Decision(True)

@@ -492,33 +492,6 @@ _PROGRESS = [
         "本工作室要求访客先登录，才能使用它的服务商额度：请点击页面顶部的“Sign in with Hugging Face”，"
         "或在“密钥”中粘贴你自己的服务商密钥。",
     ),
-    (
-        "You have used your {n} run(s) for today on this studio's account. It resets at 00:00 UTC (in {h} h {m} min). "
-        "To run now, paste your own provider key under Keys: runs on your key are not limited here.",
-        "你今天在本工作室账户上的 {n} 次运行已用完。额度在 UTC 00:00 重置（还有 {h} 小时 {m} 分钟）。"
-        "想现在运行，请在“密钥”中粘贴你自己的服务商密钥：使用你自己密钥的运行在这里不受限制。",
-    ),
-    (
-        "This run is estimated at ${usd}, and you have ${left} left of your ${cap} for today. It resets at 00:00 UTC "
-        "(in {h} h {m} min). Choose a shorter clip or Standard, or paste your own provider key under Keys.",
-        "这次运行预计花费 ${usd}，而你今天的 ${cap} 额度只剩 ${left}。额度在 UTC 00:00 重置（还有 {h} 小时 {m} 分钟）。"
-        "请选择更短的片段或标准档，或在“密钥”中粘贴你自己的服务商密钥。",
-    ),
-    (
-        "This run is estimated at ${usd}, and the studio has ${left} left of today's ${cap} budget. It resets at "
-        "00:00 UTC (in {h} h {m} min). Paste your own provider key under Keys to run now, or use the offline engine "
-        "(free).",
-        "这次运行预计花费 ${usd}，而工作室今天的 ${cap} 预算只剩 ${left}。"
-        "预算在 UTC 00:00 重置（还有 {h} 小时 {m} 分钟）。"
-        "想现在运行，请在“密钥”中粘贴你自己的服务商密钥，或使用离线引擎（免费）。",
-    ),
-    ("Billed {s} s: {u} units = ${usd}; estimate ${est}.", "按 {s} 秒计费：{u} 单位 = ${usd}；估算 ${est}。"),
-    ("Billed {s} s: ${usd}; estimate ${est}.", "按 {s} 秒计费：${usd}；估算 ${est}。"),
-    (
-        "Charge not reported by {p}: ${est} is our estimate for {s} s.",
-        "{p} 未报告扣费：${est} 是我们对 {s} 秒的估算。",
-    ),
-    ("Charge not reported by {p}: ${est} is our estimate.", "{p} 未报告扣费：${est} 是我们的估算。"),
     # kmc_ui.studio / kmc_ui.worker: runs are server-side jobs
     ("Waiting for a free worker…", "正在等待空闲的工作进程…"),
     (
