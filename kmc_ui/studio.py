@@ -328,7 +328,7 @@ class Studio:
 
         record = self.history.get(owner, run_id)
         if not record or not record.get("output") or not Path(str(record["output"])).is_file():
-            raise ExportRefused("Generate a result first: the export puts the reference and the result side by side.")
+            raise ExportRefused(Msg("export.no_result"))
         settings = record.get("settings") or {}
         body = self.body_cached(
             Inputs(
@@ -345,7 +345,7 @@ class Studio:
             reference = (record.get("inputs") or {}).get("video")
             return Path(export_comparison(reference, record["output"], dest, skeleton=skel, audio=audio))
         except ComposeError as exc:
-            raise ExportRefused(str(exc)) from exc
+            raise ExportRefused(exc.msg or str(exc)) from exc
 
     def warm_up(self) -> None:
         """Load the pose models on the worker in the background, so the first check is quick."""
@@ -852,7 +852,12 @@ class Studio:
 
 
 class ExportRefused(ValueError):
-    """The comparison cannot be made; the text says why and what to do."""
+    """The comparison cannot be made; the text says why and what to do (`msg`: as a message, when
+    it has one)."""
+
+    def __init__(self, said: Msg | str) -> None:
+        self.msg = said if isinstance(said, Msg) else None
+        super().__init__(said.en() if isinstance(said, Msg) else said)
 
 
 def _body_key(inputs: Inputs) -> tuple[str, str, str]:

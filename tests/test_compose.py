@@ -273,6 +273,33 @@ def test_errors_name_the_input_and_the_fix(clips: dict[str, Path], tmp_path: Pat
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_an_export_refusal_is_a_message_in_both_languages(clips: dict[str, Path], tmp_path: Path) -> None:
+    """What a visitor's export can run into (a run's file gone, a damaged one, a stop) is a message:
+    str() is its English, and a Chinese page renders it whole, the file's role included."""
+    from kmc_ui.messages import render
+    from tests.test_runtime_text import assert_rendered_chinese
+
+    refused = []
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all" * 100)
+    for reference, output in ((tmp_path / "gone.mp4", clips["out"]), (clips["ref"], junk)):
+        with pytest.raises(ComposeError) as err:
+            export_comparison(reference, output, tmp_path / "x.mp4")
+        refused.append(err.value)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(ComposeCancelled) as err:
+        export_comparison(clips["ref"], clips["out"], tmp_path / "stopped.mp4", cancel=cancel)
+    refused.append(err.value)
+    assert all(e.msg is not None and render(e.msg, "en") == str(e) for e in refused)
+    zh = [render(e.msg, "zh") for e in refused if e.msg is not None]
+    assert zh[0] == (
+        "参考视频：文件不存在（可能已被移动或删除）（gone.mp4）。修复：请重新选择文件；从历史记录中删除的运行会一并删除其文件。"
+    )
+    assert zh[1].startswith("结果视频：") and zh[2] == "对比视频导出已停止。"
+    assert assert_rendered_chinese(zh) == 3
+
+
 def test_cancel_stops_the_export_and_leaves_no_file(clips: dict[str, Path], tmp_path: Path) -> None:
     cancel = threading.Event()
     cancel.set()

@@ -8,6 +8,7 @@ from kmc_ui.catalogue import (
     batch,
     charges,
     cost,
+    export,
     findings,
     page,
     prepare,
@@ -18,8 +19,8 @@ from kmc_ui.catalogue import (
     setup,
 )
 
-_KINDS = (findings, backends, progress, prepare, cost, report, probe, batch, page, remote, setup, charges)
+_KINDS = (findings, backends, progress, prepare, cost, report, probe, batch, page, remote, setup, charges, export)
 EN: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.EN.items()}
 ZH: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.ZH.items()}
 # Words for `w_` slots in Chinese, beyond kmc_ui/ui/zh_catalogue.py's glossary (which serves them too).
-WORDS_ZH: dict[str, str] = {**backends.WORDS_ZH}
+WORDS_ZH: dict[str, str] = {**backends.WORDS_ZH, **export.WORDS_ZH}

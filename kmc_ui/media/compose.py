@@ -37,6 +37,7 @@ import av
 
 from kmc_ui.media.ffmpeg import FFmpegError, run_ffmpeg
 from kmc_ui.media.probe import VIDEO_DEMUXERS, VideoInfo, probe_video
+from kmc_ui.messages import Msg
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,15 @@ class ComposeError(RuntimeError):
     """The comparison cannot be exported. `input` names the file at fault ("" when it is none of
     them); the text says what is wrong and the fix, and can be shown as-is."""
 
-    def __init__(self, message: str, input: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Msg, input: str = "") -> None:
+        self.msg = message if isinstance(message, Msg) else None  # for a page in another language
+        super().__init__(message.en() if isinstance(message, Msg) else message)
         self.input = input
+
+
+def _with_fix(what: Msg, fix: str) -> Msg:
+    """What is wrong, then "Fix: ..." (`fix` is an export.fix_* code)."""
+    return Msg("export.with_fix", {"what": what, "fix": Msg(f"export.fix_{fix}")})
 
 
 class ComposeCancelled(ComposeError):
@@ -178,7 +185,7 @@ def plan_comparison(
 ) -> ComparisonPlan:
     """Probe the inputs (headers only) and decide the layout. Raises ComposeError naming the input."""
     if audio not in AUDIO_CHOICES:
-        raise ComposeError(f"Audio must be one of {', '.join(AUDIO_CHOICES)}, not {audio!r}.")
+        raise ComposeError(Msg("export.audio", {"l": ", ".join(AUDIO_CHOICES), "a": repr(audio)}))
     sources = [("reference", reference), ("output", output)]
     if skeleton is not None and str(skeleton):
         sources.append(("skeleton", skeleton))
@@ -262,9 +269,7 @@ def export_plan(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ComposeError(
-            f"The export folder cannot be created ({exc.strerror or exc}). Fix: choose a writable folder."
-        ) from None
+        raise ComposeError(_with_fix(Msg("export.folder", {"w_why": exc.strerror or str(exc)}), "folder")) from None
     tmp = dest.with_name(f".{dest.stem}.{secrets.token_hex(4)}.part.mp4")
     seconds = plan.duration or max((p.info.duration for p in plan.panels), default=0.0) or 30.0
     if timeout is None:  # generous: a loaded 2-core machine is still well under this
@@ -274,17 +279,11 @@ def export_plan(
             run_ffmpeg(plan.ffmpeg_args(tmp), timeout=timeout, duration=seconds, progress=progress, cancel=cancel)
         except FFmpegError as exc:
             if exc.cancelled:
-                raise ComposeCancelled("The comparison export was stopped.") from None
+                raise ComposeCancelled(Msg("export.stopped")) from None
             if exc.timed_out:
-                raise ComposeError(
-                    f"The comparison export {exc}. Fix: export at a lower height, or try again when the machine "
-                    "is less busy."
-                ) from None
+                raise ComposeError(_with_fix(Msg("export.took_too_long", {"s": f"{timeout:.0f}"}), "lower")) from None
             detail = f": {exc.detail}" if exc.detail else ""
-            raise ComposeError(
-                f"The comparison export failed ({exc}{detail}). Fix: check that both videos play; "
-                "re-export a damaged one as an H.264 MP4."
-            ) from None
+            raise ComposeError(_with_fix(Msg("export.failed", {"why": f"{exc}{detail}"}), "failed")) from None
         _verify(tmp, plan)
         os.replace(tmp, dest)
     finally:
@@ -296,23 +295,12 @@ def export_plan(
 def _probe(role: str, path: str | Path) -> VideoInfo:
     name = ROLE_NAMES[role]
     info = probe_video(path)
-    if info.missing:
-        raise ComposeError(
-            f"{name}: {info.error} ({Path(path).name}). Fix: choose the file again; a run deleted from History "
-            "takes its files with it.",
-            role,
-        )
+    said = {"w_name": name, "f": Path(path).name}
     if not info.ok:
-        raise ComposeError(
-            f"{name}: {info.error} ({Path(path).name}). Fix: use an MP4, MOV or WebM video; re-export it if it is "
-            "damaged.",
-            role,
-        )
+        what = Msg("export.input_unreadable", said | {"t_err": info.error_msg or info.error})
+        raise ComposeError(_with_fix(what, "missing" if info.missing else "unreadable"), role)
     if not info.has_video or not info.width or not info.height:
-        raise ComposeError(
-            f"{name}: the file has no picture ({Path(path).name} holds no video stream). Fix: choose a video file.",
-            role,
-        )
+        raise ComposeError(_with_fix(Msg("export.no_picture", said), "video_file"), role)
     return info
 
 

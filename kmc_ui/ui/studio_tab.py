@@ -198,16 +198,18 @@ def _msg_of(finding: dict[str, Any], code: str, params: str) -> Msg | None:
     return Msg.from_dict({"code": finding.get(code), "params": finding.get(params)})
 
 
-def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+def check_answer(report: dict[str, Any], lang: str = "en", said: dict[str, Msg | None] | None = None) -> dict[str, Any]:
     """/check's answer. English unless the request asks for Chinese; `code` never changes. Either
     way no errno text, exception name or server path (translate's last guard): a probed file is
-    named by its base name ("name"), never by its path on the server."""
+    named by its base name ("name"), never by its path on the server. `said`: the messages of the
+    report's texts ("image", "video": why a file cannot be read; "estimate_text"), by key."""
+    said = said or {}
     for name in ("image", "video"):
         facts = report.get(name)
         if isinstance(facts, dict):
             shown = {k: v for k, v in facts.items() if k != "path"}  # (a "path" key would be fetched as a file)
             shown["name"] = Path(str(facts.get("path") or "")).name
-            shown["error"] = translate(str(facts.get("error") or ""), lang)
+            shown["error"] = say(said.get(name), str(facts.get("error") or ""), lang)
             report = report | {name: shown}
     findings = [
         f
@@ -220,7 +222,7 @@ def check_answer(report: dict[str, Any], lang: str = "en") -> dict[str, Any]:
     billing_msg = BILLING_NOTE_MSG if report["billing_note"] == BILLING_NOTE else None
     return report | {
         "findings": findings,
-        "estimate_text": translate(str(report["estimate_text"]), lang),
+        "estimate_text": say(said.get("estimate_text"), str(report["estimate_text"]), lang),
         "billing_note": say(billing_msg, str(report["billing_note"]), lang),
     }
 
@@ -800,13 +802,18 @@ class StudioHandlers:
         self, image, video, prompt, orientation, tier, keep_sound, model, backend, request: gr.Request
     ) -> dict[str, Any]:
         report = self.studio.check(inputs_of(image, video, prompt, orientation, tier, keep_sound, model, backend, 0))
-        return check_answer(report.to_dict(), lang_of(request))
+        said = {
+            "image": report.image.error_msg if report.image else None,
+            "video": report.video.error_msg if report.video else None,
+            "estimate_text": report.estimate.msg() if report.estimate else None,
+        }
+        return check_answer(report.to_dict(), lang_of(request), said)
 
     def export(self, run: Any, audio: str, skeleton: bool, request: gr.Request) -> Any:
         try:
             path = self.studio.export_comparison(visitor(self.studio, request), run_id_of(run), audio, bool(skeleton))
         except ExportRefused as exc:
-            raise gr.Error(translate(str(exc), lang_of(request))) from None
+            raise gr.Error(say(exc.msg, str(exc), lang_of(request))) from None
         return served(path)
 
 

@@ -994,10 +994,6 @@ _UI = [
         "This input needs a fix first: press 'Prepare files' to see what will be sent.",
         "此输入需要先修复：请点击“准备文件”查看将要发送的内容。",
     ),
-    (
-        "Generate a result first: the export puts the reference and the result side by side.",
-        "请先生成结果：导出时会把参考视频和结果并排放在一起。",
-    ),
     # a result download stopped (kmc_ui/backends/common.py), as an older record keeps it: the page renders
     # a new one from its message (kmc_ui/catalogue/remote.py's net.*)
     (
@@ -1043,30 +1039,6 @@ _UI = [
         "该任务保留在历史记录中：请腾出空间，然后在那里继续，无需再次付费。",
     ),
     ("the server's disk is full", "服务器磁盘已满"),
-    # kmc_ui.media.compose: the comparison export
-    ("Audio must be one of {l}, not {a}.", "声音必须是 {l} 之一，而不是 {a}。"),
-    ("The export folder cannot be created ({w_why}).", "无法创建导出文件夹（{w_why}）。"),
-    ("choose a writable folder.", "请选择可写入的文件夹。"),
-    ("The comparison export failed ({why}).", "对比视频导出失败（{why}）。"),
-    (
-        "check that both videos play; re-export a damaged one as an H.264 MP4.",
-        "请确认两段视频都能播放；将损坏的那段重新导出为 H.264 MP4。",
-    ),
-    (
-        "export at a lower height, or try again when the machine is less busy.",
-        "请以更低的高度导出，或在机器不太忙时重试。",
-    ),
-    ("The comparison export {why}.", "对比视频导出{why}。"),
-    (
-        "choose the file again; a run deleted from History takes its files with it.",
-        "请重新选择文件；从历史记录中删除的运行会一并删除其文件。",
-    ),
-    (
-        "use an MP4, MOV or WebM video; re-export it if it is damaged.",
-        "请使用 MP4、MOV 或 WebM 视频；如已损坏请重新导出。",
-    ),
-    ("choose a video file.", "请选择视频文件。"),
-    ("{name}: the file has no picture ({f} holds no video stream).", "{name}：文件没有画面（{f} 不含视频流）。"),
 ]
 
 ENTRIES: list[tuple[str, str]] = [
