@@ -81,6 +81,8 @@ def said(msg: Msg | None) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Said):  # a text that keeps its message is stored as the message
+        return value.msg.to_dict()
     if isinstance(value, Msg):
         return value.to_dict()
     if isinstance(value, (list, tuple)):

@@ -477,3 +477,27 @@ def test_what_each_backend_needs_and_how_the_video_gets_there_in_chinese(tmp_pat
     assert assert_rendered_chinese(
         zh, verbatim=["KMC_PUBLIC_BASE_URL", "KMC_ALLOW_PRIVATE_URLS", "Hugging Face Space", "Space secrets"]
     ) == len(zh)
+
+
+def test_the_offline_engines_texts_are_messages_through_storage() -> None:
+    """The engine says its steps, notes and reasons as Said texts (kmc_ui/catalogue/engine.py): an
+    EngineError's text, a step quoted in a progress message, stored as JSON by the worker and read
+    back, renders in Chinese from its message."""
+    from kmc_ui.engine.common import EngineError, says
+    from kmc_ui.jobs import Progress
+    from kmc_ui.ui.runtime_text import translate
+
+    err = EngineError(says("person_share", p="12"))
+    assert str(err).startswith("A person was found in only 12% of the motion video's frames.")
+    assert (
+        translate(err.said(), "zh") == "只在 12% 的动作视频帧中找到了人物。请使用一个人在大部分时间里完整可见的片段。"
+    )
+    step = Progress(
+        "running", Msg("progress.generating_pct_detail", {"p": "40%", "t_detail": says("rendering", i=3, n=96)})
+    )
+    assert step.text == "Generating 40% (Rendering frame 3 of 96)…"
+    stored = json.loads(json.dumps(step.msg.to_dict()))  # as kmc_ui.worker keeps it
+    assert stored["params"]["t_detail"] == {"code": "engine.rendering", "params": {"i": 3, "n": 96}}
+    back = Msg.from_dict(stored)
+    assert back is not None and render(back, "en") == step.text
+    assert render(back, "zh") == "正在生成 40%（正在渲染第 3/96 帧）…"

@@ -807,39 +807,42 @@ def test_history_statuses_have_chinese() -> None:
 
 # ---------------------------------------------------------------- the offline engine's own words
 
-ENGINE_CALLS = {"report", "EngineError", "EngineCancelled", "append"}
+ENGINE_CALLS = {"report", "EngineError", "EngineCancelled"}
 
 
 def _sample(node: ast.expr) -> str | None:
-    """A string argument as the code writes it, each {value} replaced by a number."""
+    """A string argument as the code writes it (a literal or an f-string), else None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        out = []
-        for v in node.values:
-            if isinstance(v, ast.Constant):
-                out.append(str(v.value))
-            else:
-                spec = ast.unparse(v.format_spec) if isinstance(v, ast.FormattedValue) and v.format_spec else ""
-                out.append("1%" if "%" in spec else "1")
-        return "".join(out)
+        return ast.unparse(node)
     return None
 
 
 def test_every_offline_engine_progress_text_and_error_has_chinese() -> None:
     """The offline engine's progress lines ("Rendering frame 12 of 96"), notes and errors reach the
-    progress box through the local backend: each string the engine code writes is in the catalogue."""
-    texts = []
+    progress box through the local backend as messages (kmc_ui/catalogue/engine.py): no step or
+    error in the engine's code is a bare English string, and every engine message renders whole in
+    Chinese."""
+    from kmc_ui.catalogue import engine as engine_catalogue
+    from kmc_ui.messages import slots
+
+    bare = []
     for path in sorted((REPO / "kmc_ui" / "engine").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-            if name not in ENGINE_CALLS:
-                continue
-            for arg in node.args:
-                text = _sample(arg)
-                if text and " " in text and text[0].isalpha() and not text.startswith("frame size"):
-                    texts.append(text)
-    assert len(texts) >= 20
-    assert assert_chinese(texts) >= 20
+            said = node.args[2:] if name == "report" else node.args[:1]  # report(phase, done, text)
+            if name in ENGINE_CALLS and any(_sample(arg) for arg in said):
+                bare.append(f"{path.name}:{node.lineno}")
+    assert not bare, bare
+    samples = {"i": 3, "n": 96, "d": "9.5", "o": "image", "p": "12", "exc": "ValueError", "l": "video, image"}
+    samples["f"] = "a.png"
+    samples |= {"w_why": "No such file or directory", "why": "invalid data", "parts": [Msg("engine.no_sound")]}
+    zh = [
+        render_msg(Msg(code, {k: samples[k] for k in slots(en)}), "zh")
+        for code, en in engine_catalogue.EN.items()
+    ]
+    assert len(zh) >= 25
+    assert assert_rendered_chinese(zh, verbatim=["ValueError", "invalid data", "ffmpeg"]) == len(zh)

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.backends.base import DownloadError, JobRequest, NotConfigured, TaskState, Transport
-from kmc_ui.engine.common import EngineCancelled, EngineError
+from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.engine.pipeline import EngineJob, EngineResult, run_engine
 from kmc_ui.jobs import PollPolicy
 from kmc_ui.messages import Msg, Said
@@ -212,7 +212,7 @@ class LocalBackend:
         try:
             while not self._slot.acquire(timeout=0.1):
                 if task.cancel.is_set():
-                    self._finish(task, "canceled", "Stopped before it started.")
+                    self._finish(task, "canceled", says("stopped_before"))
                     return
             try:
                 with self._lock:
@@ -220,7 +220,7 @@ class LocalBackend:
                         self._waiting.remove(task.task_id)
                 task.status = "running"
                 if task.cancel.is_set():
-                    raise EngineCancelled("Stopped before it started.")
+                    raise EngineCancelled(says("stopped_before"))
 
                 def progress(fraction: float, text: str) -> None:
                     task.progress = fraction
@@ -235,20 +235,20 @@ class LocalBackend:
                     on_frame=Preview(self.preview_path(task.task_id)),
                 )
                 task.progress = 1.0
-                task.message = " ".join(task.result.notes)
+                task.message = says("sentences", parts=[getattr(n, "msg", n) for n in task.result.notes])
                 self.preview_path(task.task_id).unlink(missing_ok=True)
                 task.status = "succeeded"
             finally:
                 self._slot.release()
         except EngineCancelled as exc:
-            self._finish(task, "canceled", str(exc))
+            self._finish(task, "canceled", exc.said())
         except Exception as exc:  # a bug must still end the task with a readable reason
             if is_disk_full(exc):
                 text = DISK_FULL_RENDER
             elif isinstance(exc, EngineError):
-                text = str(exc)
+                text = exc.said()
             else:
-                text = f"The offline engine failed unexpectedly ({type(exc).__name__}: {exc})."
+                text = says("unexpected", exc=f"{type(exc).__name__}: {exc}")
             self._finish(task, "failed", text)
 
     def _finish(self, task: _Task, status: str, message: str) -> None:

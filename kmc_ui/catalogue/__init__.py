@@ -8,6 +8,7 @@ from kmc_ui.catalogue import (
     batch,
     charges,
     cost,
+    engine,
     export,
     findings,
     page,
@@ -19,7 +20,22 @@ from kmc_ui.catalogue import (
     setup,
 )
 
-_KINDS = (findings, backends, progress, prepare, cost, report, probe, batch, page, remote, setup, charges, export)
+_KINDS = (
+    findings,
+    backends,
+    progress,
+    prepare,
+    cost,
+    report,
+    probe,
+    batch,
+    page,
+    remote,
+    setup,
+    charges,
+    export,
+    engine,
+)
 EN: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.EN.items()}
 ZH: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.ZH.items()}
 # Words for `w_` slots in Chinese, beyond kmc_ui/ui/zh_catalogue.py's glossary (which serves them too).

@@ -54,7 +54,7 @@ import numpy as np
 
 from kmc_ui.engine.agreement_read import read_ahead, read_both
 from kmc_ui.engine.agreement_score import LIMB_JOINTS, ScoreTally
-from kmc_ui.engine.common import EngineError
+from kmc_ui.engine.common import EngineError, says
 from kmc_ui.engine.motion import MIRROR, MotionTrack
 from kmc_ui.engine.smoothing import fill_gaps
 from kmc_ui.messages import Msg
@@ -270,7 +270,7 @@ def agreement_report(
         if plot_path is not None:
             draw_plot(report, Path(plot_path))
     except EngineError as exc:
-        report.error = str(exc)
+        report.error = exc.said()
     except Exception as exc:  # a report must never break the page
         report.error = f"{type(exc).__name__}: {exc}"
     report.elapsed = time.perf_counter() - started
@@ -354,7 +354,7 @@ def _character(character_image: str | Path | None, out: MotionTrack) -> np.ndarr
             return pose.landmarks
     found = np.flatnonzero(out.found)
     if len(found) == 0:
-        raise EngineError("no person was found anywhere in the result")
+        raise EngineError(says("no_person_result"))
     sizes = np.array([L.torso_length(out.landmarks[i]) for i in found])
     return out.landmarks[found[np.argsort(sizes)[len(sizes) // 2]]]
 
@@ -452,7 +452,7 @@ def _measure(
     report: AgreementReport, ref: MotionTrack, out: MotionTrack, character: np.ndarray, max_offset: float
 ) -> None:
     if not ref.found.any():
-        raise EngineError("no person was found in the reference video")
+        raise EngineError(says("no_person_reference"))
     report.output_frames = out.frames
     report.times = [float(t) for t in out.times]
     if not out.found.any():
@@ -600,6 +600,6 @@ def draw_plot(report: AgreementReport, path: Path, width: int = 960, height: int
     cv2.putText(img, title, (left, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, dark, 1, cv2.LINE_AA)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), img):
-        raise EngineError(f"the plot could not be written to {path.name}")
+        raise EngineError(says("plot_unwritable", f=path.name))
     report.plot_path = str(path)
     return path

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from kmc_ui.engine.common import EngineError
+from kmc_ui.engine.common import EngineError, says
 from kmc_ui.engine.motion import (
     FUSED_VERSION,
     MIRROR,
@@ -97,7 +97,7 @@ def read_one(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTra
     try:
         digest = _cache.content_hash(path)
     except OSError as exc:
-        raise EngineError(f"The motion video cannot be read ({exc.strerror or exc}).") from None
+        raise EngineError(says("video_unreadable", w_why=exc.strerror or str(exc))) from None
     params = {"v": FUSED_VERSION, "lazy": LAZY_VERSION, "mp": mediapipe.__version__, "stride": stride}
     params |= {"track": TRACK_VERSION, "side": POSE_MAX_SIDE, "disagree": DISAGREE}
     params |= {"probe": PROBE_EVERY, "jump": JUMP, "vjump": VISIBILITY_JUMP, "window": WINDOW}
@@ -160,10 +160,10 @@ def _one_pass(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTr
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except Exception as exc:
-        raise EngineError(f"The motion video cannot be opened ({_reason(exc)}).") from None
+        raise EngineError(says("video_unopenable", why=_reason(exc))) from None
     with container:
         if not container.streams.video:
-            raise EngineError("The motion video has no video stream.")
+            raise EngineError(says("no_video_stream"))
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         # deblocking is kept: skipping it (pose/detect.py does) saved ~15% of decoding but moved the
@@ -246,7 +246,7 @@ def _track(
             if isinstance(item, BaseException):
                 if times:  # a broken tail keeps what was read, as the tracking pass does
                     break
-                raise EngineError(f"The motion video cannot be decoded ({_reason(item)}).")
+                raise EngineError(says("video_undecodable", why=_reason(item)))
             t, rgb, k, shown = item
             if not times:
                 size = shown
@@ -260,7 +260,7 @@ def _track(
     finally:
         landmarker.close()
     if not times:
-        raise EngineError("No frame of the motion video could be decoded.")
+        raise EngineError(says("no_frame"))
     if held is not None:
         i = len(times) - 1
         seconds.feed((i, *held, tracked[i], _doubtful(tracked, i)))

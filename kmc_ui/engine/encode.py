@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kmc_ui.engine.common import EngineError
+from kmc_ui.engine.common import EngineError, says
 from kmc_ui.media.ffmpeg import FFmpegError, ffmpeg_exe
 from kmc_ui.storage import says_disk_full
 
@@ -61,7 +61,7 @@ class VideoWriter:
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except (OSError, FFmpegError) as exc:
-            raise EngineError(f"The video encoder (ffmpeg) could not be started ({exc}).") from None
+            raise EngineError(says("encoder_start", why=str(exc))) from None
         self._tail: deque[str] = deque(maxlen=20)
         self._reader = threading.Thread(target=self._drain, name="kmc-engine-ffmpeg-err", daemon=True)
         self._reader.start()
@@ -85,7 +85,7 @@ class VideoWriter:
         except (BrokenPipeError, ValueError, OSError):
             self.proc.wait(timeout=10)
             self._reader.join(timeout=2)
-            raise self._failure(f"The video encoder stopped early ({self._why() or 'no message'}).") from None
+            raise self._failure(says("encoder_early", why=self._why() or "no message")) from None
         self.frames += 1
 
     def close(self, timeout: float = 120.0) -> None:
@@ -96,11 +96,11 @@ class VideoWriter:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.abort()
-            raise EngineError("The video encoder did not finish in time.") from None
+            raise EngineError(says("encoder_timeout")) from None
         self._reader.join(timeout=2)
         if code != 0:
             self.path.unlink(missing_ok=True)
-            raise self._failure(f"The video encoder failed ({self._why() or f'exit code {code}'}).")
+            raise self._failure(says("encoder_failed", why=self._why() or f"exit code {code}"))
 
     def _failure(self, text: str) -> EngineError:
         """The encoder's failure; marked when its output could not be written for lack of space."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from kmc_ui.engine.common import EngineCancelled, EngineError
+from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
@@ -127,16 +127,16 @@ def track_motion(
     try:
         digest = _cache.content_hash(path)
     except OSError as exc:
-        raise EngineError(f"The motion video cannot be read ({exc.strerror or exc}).") from None
+        raise EngineError(says("video_unreadable", w_why=exc.strerror or str(exc))) from None
     import mediapipe
 
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except Exception as exc:
-        raise EngineError(f"The motion video cannot be opened ({_reason(exc)}).") from None
+        raise EngineError(says("video_unopenable", why=_reason(exc))) from None
     with container:
         if not container.streams.video:
-            raise EngineError("The motion video has no video stream.")
+            raise EngineError(says("no_video_stream"))
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or 25
@@ -166,7 +166,7 @@ def track_motion(
         times, lms, size = _run(container, stream, fps, max_frames, expected, progress, cancel, cache_dir, stride)
         covered = min(size[2], len(times) * stride) if times else 0
     if not times:
-        raise EngineError("No frame of the motion video could be decoded.")
+        raise EngineError(says("no_frame"))
     track = MotionTrack(
         str(path),
         size[0],
@@ -239,14 +239,14 @@ def _run(
     try:
         while True:
             if cancel is not None and cancel.is_set():
-                raise EngineCancelled("stopped while reading the motion")
+                raise EngineCancelled(says("stopped_reading"))
             item = q.get()
             if item is None:
                 break
             if isinstance(item, BaseException):
                 if times:  # a broken tail: keep what was read
                     break
-                raise EngineError(f"The motion video cannot be decoded ({_reason(item)}).")
+                raise EngineError(says("video_undecodable", why=_reason(item)))
             t, rgb, k = item
             last_ts = max(last_ts + 1, ts_base + round(t * 1000))
             lm = track_frame(landmarker, rgb, k, last_ts)

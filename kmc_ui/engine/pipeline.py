@@ -26,7 +26,7 @@ import numpy as np
 
 from kmc_ui.checks.pose import hand_states
 from kmc_ui.engine.bind import Calibration, calibrate_bind
-from kmc_ui.engine.common import EngineCancelled, EngineError
+from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.inpaint import background_plate, plate_hole, smear_prone
@@ -155,7 +155,7 @@ def load_picture(path: Path) -> np.ndarray:
             im = ImageOps.exif_transpose(im) or im
             return np.asarray(im.convert("RGB"))
     except Exception as exc:
-        raise EngineError(f"The character picture cannot be decoded ({type(exc).__name__}).") from None
+        raise EngineError(says("picture_undecodable", exc=type(exc).__name__)) from None
 
 
 def motion_stride(video: Path) -> int:
@@ -189,10 +189,7 @@ def source_motion(track: MotionTrack) -> np.ndarray:
     found = track.found
     if found.sum() < max(1, MIN_FOUND_SHARE * track.frames):
         share = 100.0 * found.sum() / max(1, track.frames)
-        raise EngineError(
-            f"A person was found in only {share:.0f}% of the motion video's frames. "
-            "Use a clip where one person is fully visible most of the time."
-        )
+        raise EngineError(says("person_share", p=f"{share:.0f}"))
     filled, _ = fill_gaps(track.landmarks)
     scale = float(np.median([L.body_scale(lm) for lm in track.landmarks[found]]))
     smoothed = filled.copy()
@@ -283,7 +280,7 @@ def run_engine(
 ) -> EngineResult:
     """Render `job` to `out_path` (MP4). Raises EngineError (clear text) or EngineCancelled."""
     if job.orientation not in ORIENTATIONS:
-        raise EngineError(f"Unknown orientation '{job.orientation}' (use one of {', '.join(ORIENTATIONS)}).")
+        raise EngineError(says("orientation", o=job.orientation, l=", ".join(ORIENTATIONS)))
     report = _Progress(progress)
     cancel = cancel or threading.Event()
     timings: dict[str, float] = {}
@@ -298,7 +295,7 @@ def run_engine(
         job.video,
         max_seconds=LIMITS.video_max_seconds[job.orientation],
         cache_dir=cache_dir,
-        progress=lambda i, n: report("motion", i / max(1, n), f"Reading the motion: frame {i} of {n}"),
+        progress=lambda i, n: report("motion", i / max(1, n), says("reading_motion", i=i, n=n)),
         cancel=stop_motion,
         stride=motion_stride(job.video),
     )
@@ -306,10 +303,7 @@ def run_engine(
         rgb = load_picture(job.image)
         cut = cut_out(rgb)
         if cut is None:
-            raise EngineError(
-                "No person was found in the character picture. Use a picture where the character's head, "
-                "body and limbs are clearly visible."
-            )
+            raise EngineError(says("no_person_picture"))
         cut = replace(cut, hands=picture_hands(cut))
         timings["cut_out"] = time.perf_counter() - started
         t0 = time.perf_counter()
@@ -323,14 +317,14 @@ def run_engine(
     motion = every_frame(source_motion(track), track.times, n, track.fps)
 
     t0 = time.perf_counter()
-    report("rig", 0.0, "Building the puppet…")
+    report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
     rig, work = _rig(cut, placement)
     plate_work = work[3]
     plate = plate_for(job.orientation, plate_work, placement)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report("rig", 0.5, "Calibrating the puppet's joints…")
+    report("rig", 0.5, says("calibrating"))
     rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate)
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does not)
     smear = smear_prone(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]))
@@ -340,16 +334,14 @@ def run_engine(
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
     timings["bind"] = time.perf_counter() - t0
-    report("rig", 1.0, "Puppet ready.")
+    report("rig", 1.0, says("ready"))
 
     audio = job.video if (job.keep_sound and track.has_audio) else None
     if job.keep_sound and not track.has_audio:
-        notes.append("The motion video has no sound, so the result is silent.")
+        notes.append(says("no_sound"))
     if _header_duration(track) > track.duration + 0.5 / track.fps:
-        notes.append(
-            f"Only the first {track.duration:.1f} s of the motion are used (the limit for '{job.orientation}')."
-        )
-    notes.append("Offline engine: the prompt is not used; this is a preview-quality 2D puppet.")
+        notes.append(says("first_seconds", d=f"{track.duration:.1f}", o=job.orientation))
+    notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()
     renderer = Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms)
@@ -362,7 +354,7 @@ def run_engine(
     try:
         for i in range(n):
             if cancel.is_set():
-                raise EngineCancelled("Rendering was stopped.")
+                raise EngineCancelled(says("stopped"))
             renderer.render(targets[i], out=frame)
             stats = renderer.last_stats
             holes[i], flipped[i] = stats.holes, stats.flipped
@@ -372,7 +364,7 @@ def run_engine(
             writing = _WRITE.submit(writer.write, frame.copy())
             if on_frame is not None:
                 on_frame(i, frame, stats)
-            report("render", (i + 1) / n, f"Rendering frame {i + 1} of {n}")
+            report("render", (i + 1) / n, says("rendering", i=i + 1, n=n))
         if writing is not None:
             writing.result()
         writer.close()
@@ -507,9 +499,9 @@ def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, 
     hands = {side: None if hand is None else hand * s for side, hand in cut.hands.items()}
     margin = 2.0 * GRID / p.k + 2.0
     if torso_length(lm) < 8:
-        raise EngineError("The character is too small in the picture to be animated (its torso is a few pixels).")
+        raise EngineError(says("too_small"))
     plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
     rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands, backdrop=plate)
     if not rig.layers:
-        raise EngineError("The character could not be cut out of the picture (its mask is empty).")
+        raise EngineError(says("no_mask"))
     return rig, (rgb, alpha >= 0.5, prob, plate)

@@ -899,7 +899,8 @@ _BACKENDS = [
     ("Replicate answered HTTP {s:int}: {reason}", "Replicate 返回 HTTP {s}：{reason}"),
     ("Replicate answered HTTP {s:int}", "Replicate 返回 HTTP {s}"),
     ("Report this: the app used a wrong URL.", "请报告此问题：应用使用了错误的 URL。"),
-    # offline engine (kmc_ui.backends.local, kmc_ui.engine)
+    # offline engine (kmc_ui.backends.local, kmc_ui.engine): its reasons and notes as older records keep them
+    # (a new one is a message: kmc_ui/catalogue/engine.py)
     (
         "This offline render is no longer known (the app restarted while it ran or before it was saved).",
         "这次离线渲染已无记录（应用在渲染过程中或保存之前重启了）。",
@@ -908,15 +909,7 @@ _BACKENDS = [
     ("The {w_what} is missing ({f}): prepare the inputs again.", "{w_what}缺失（{f}）：请重新准备输入。"),
     ("The offline engine cannot write its work folder ({w_why}).", "离线引擎无法写入工作文件夹（{w_why}）。"),
     ("The offline render's file is gone: run it again.", "离线渲染的文件已不存在：请重新运行。"),
-    ("Stopped before it started.", "在开始之前已停止。"),
     ("The offline engine failed unexpectedly ({exc}).", "离线引擎意外失败（{exc}）。"),
-    ("Reading the motion: frame {i:int} of {n:int}", "正在读取动作：第 {i}/{n} 帧"),
-    ("Building the puppet…", "正在构建木偶…"),
-    ("Calibrating the puppet's joints…", "正在校准木偶的关节…"),
-    ("Puppet ready.", "木偶已就绪。"),
-    ("Rendering frame {i:int} of {n:int}", "正在渲染第 {i}/{n} 帧"),
-    ("Rendering was stopped.", "渲染已停止。"),
-    ("stopped while reading the motion", "读取动作时已停止"),
     ("The motion video has no sound, so the result is silent.", "动作视频没有声音，因此结果是无声的。"),
     (
         "Only the first {d:num} s of the motion are used (the limit for '{o}').",
