@@ -243,12 +243,12 @@ class BatchProgress:
 
     def text_msg(self) -> Msg:
         """The tally: "2 done, 1 running (of 3; at most 2 at a time)"."""
-        parts = [[self.count("done"), "done"]]
-        parts += [[self.count(stage), stage] for stage in ("failed", "stopped", "skipped") if self.count(stage)]
+        parts = [["done", self.count("done")]]
+        parts += [[stage, self.count(stage)] for stage in ("failed", "stopped", "skipped") if self.count(stage)]
         if self.running:
-            parts.append([self.running, "running"])
+            parts.append(["running", self.running])
         if self.count("waiting"):
-            parts.append([self.count("waiting"), "waiting"])
+            parts.append(["waiting", self.count("waiting")])
         return Msg("batch.tally", {"parts": parts, "n": len(self.items), "c": self.concurrency})
 
 

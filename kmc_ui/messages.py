@@ -194,26 +194,31 @@ def _said(value: Any, lang: str) -> str:
     return ("：" if lang == "zh" else ": ") + text
 
 
-def _limbs(value: Any, lang: str) -> str:
-    """[("left arm", 5), ("left leg", 2)] -> "left arm in 5, left leg in 2" / "左臂 5 帧，左腿 2 帧"."""
-    if isinstance(value, str):
-        return value
-    if lang != "zh":
-        return ", ".join(f"{name} in {n}" for name, n in value)
+def _counts(en: str, zh: str, words: Callable[[], Mapping[str, str]]) -> Formatter:
+    """A formatter for [(word, count), ...]: each pair through `en` or `zh` (with the word from
+    `words()` in Chinese), joined by commas."""
+
+    def fmt(value: Any, lang: str) -> str:
+        if isinstance(value, str):
+            return value
+        if lang != "zh":
+            return ", ".join(en.format(w=word, n=n) for word, n in value)
+        said = words()
+        return "，".join(zh.format(w=said.get(word, word), n=n) for word, n in value)
+
+    return fmt
+
+
+def _glossary() -> Mapping[str, str]:
     from kmc_ui.ui.zh_catalogue import WORDS
 
-    return "，".join(f"{WORDS.get(name, name)} {n} 帧" for name, n in value)
+    return WORDS
 
 
-def _tally(value: Any, lang: str) -> str:
-    """[[2, "done"], [1, "running"]] -> "2 done, 1 running" / "完成 2 个，运行中 1 个"."""
-    if isinstance(value, str):
-        return value
-    if lang != "zh":
-        return ", ".join(f"{n} {word}" for n, word in value)
+def _tally_words() -> Mapping[str, str]:
     from kmc_ui.catalogue.batch import TALLY_ZH
 
-    return "，".join(f"{TALLY_ZH.get(word, word)} {n} 个" for n, word in value)
+    return TALLY_ZH
 
 
 def _as_is(value: Any, lang: str) -> str:
@@ -234,8 +239,10 @@ FORMATTERS: dict[str, Formatter] = {
     "or_list": _or_list,
     "size": _size,
     "said": _said,
-    "limbs": _limbs,
-    "tally": _tally,
+    # [("left arm", 5), ...] -> "left arm in 5, ..." / "左臂 5 帧，..."
+    "limbs": _counts("{w} in {n}", "{w} {n} 帧", _glossary),
+    # [("done", 2), ("running", 1)] -> "2 done, 1 running" / "完成 2 个，运行中 1 个"
+    "tally": _counts("{n} {w}", "{w} {n} 个", _tally_words),
     "sentences": lambda v, lang: str(v),  # rendered by _value (it needs the nested messages)
 }
 

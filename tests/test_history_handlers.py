@@ -20,21 +20,13 @@ from kmc_ui.ui.history_tab import RERUN_INPUTS, HistoryHandlers
 from kmc_ui.ui.scrub import leaks
 from kmc_ui.ui.text import REPORT_PENDING
 from tests.figures import make_character, make_dance
+from tests.test_studio_handlers import FakeRequest
 
 SKIP = gr.skip()
 # open_run's outputs: the detail widgets, then the buttons
 DETAIL = ("player", "image", "record", "download", "status", "report", "plot")
 BUTTONS = ("resume", "stop", "rerun", "delete")
 OPEN = {name: i for i, name in enumerate((*DETAIL, *BUTTONS))}
-
-
-class FakeRequest:
-    """What the handlers read of a gr.Request: the page (session hash) and the headers."""
-
-    def __init__(self, session: str, cookie: str, lang: str = "en") -> None:
-        self.session_hash = session
-        self.headers = {"cookie": cookie, "accept-language": lang}
-        self.client = None
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ PAIRS: dict[str, tuple[str, str]] = {
     "batch.stopped_all": ("Batch stopped: items not started were not sent.", "批次已停止：尚未开始的项没有发送。"),
 }
 
-# The tally's words ({parts:tally}: [[count, word], ...]).
+# The tally's words ({parts:tally}: [[word, count], ...]).
 TALLY_ZH: dict[str, str] = {
     "done": "完成",
     "failed": "失败",
