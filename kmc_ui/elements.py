@@ -24,7 +24,7 @@ from kmc_ui.checks.rules import check_image
 from kmc_ui.findings import Finding
 from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.probe import probe_image
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 from kmc_ui.store import RunStore, elements
 
 ORIENTATION_NOTE = (
@@ -236,13 +236,13 @@ def delete(backend: Any, store: ElementStore, owner: str, element_id: str) -> st
     """Delete one of the visitor's Elements at Kling and here: what happened, in words."""
     row = store.find(owner, element_id)
     if row is None:
-        return "No such identity Element among yours."
+        return Said(Msg("element.none_of_yours"))
     if row.account != backend.account_tag():
-        return "This identity Element was made with other keys: delete it with those keys."
+        return Said(Msg("element.other_keys"))
     try:
         backend.delete_element(element_id)
     except BackendError as exc:
         if exc.code != 1201 and not isinstance(exc, InvalidRequest):
-            return f"Kling did not delete the identity Element: {exc.message}. Try again later."
+            return Said(Msg("element.not_deleted", {"t_why": exc.msg or exc.message}))
     store.put(owner, row.account, row.digest, status="deleted")
-    return "The identity Element was deleted."
+    return Said(Msg("element.deleted"))

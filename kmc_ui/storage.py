@@ -12,23 +12,17 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterable
 
+from kmc_ui.messages import Msg, Said
+
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 SQLITE_FULL = 13  # sqlite3's primary result code (extended codes keep it in the low byte)
 PG_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full (psycopg.errors.DiskFull)
 FULL_WORDS = ("No space left on device", "Disk quota exceeded", "File too large")
 
-DISK_FULL = (
-    "The server's disk is full, so the run could not be saved: nothing was sent, and the partial files were "
-    "removed. Free some space (on a public Space, tell its owner) and try again."
-)
-DISK_FULL_PREPARE = (
-    "The server's disk is full, so the files could not be prepared. Free some space (on a public Space, tell "
-    "its owner) and try again."
-)
-DISK_FULL_RENDER = (
-    "The server's disk is full, so the offline render could not be written; the partial file was removed. "
-    "Free some space (on a public Space, tell its owner) and try again."
-)
+# What a visitor reads (English that keeps its message: kmc_ui/messages.py Said).
+DISK_FULL = Said(Msg("progress.disk_full"))
+DISK_FULL_PREPARE = Said(Msg("prepare.disk_full"))
+DISK_FULL_RENDER = Said(Msg("engine.disk_full"))
 DISK_FULL_RESULT = (
     "The server's disk is full, so the result of task {task_id} could not be saved; the partial file was "
     "removed. The task stays in History: free some space, then resume it there without paying again."

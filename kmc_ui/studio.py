@@ -32,7 +32,7 @@ from kmc_ui.jobs import PollPolicy, Progress, stopped_msg
 from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 from kmc_ui.settings import Settings
 from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
@@ -634,7 +634,7 @@ class Studio:
         """Delete one of the visitor's Elements (at Kling too), with the keys it was made with."""
         backend = backend or self.backends.get(ELEMENTS.backends[0])
         if backend is None or not backend.ready()[0]:
-            return "The Kling official API 2.0 is not configured here, so nothing can be deleted there."
+            return Said(Msg("element.delete_unconfigured"))
         return delete_element(backend, self.elements, owner, element_id)
 
     # ----------------------------------------------------------------- resume

@@ -17,6 +17,7 @@ from kmc_ui.backends.registry import build_backends
 from kmc_ui.limits import ELEMENTS
 from kmc_ui.settings import Settings
 from kmc_ui.studio import Inputs, Studio
+from kmc_ui.ui.runtime_text import translate
 from tests.fakes.kling import FakeKling
 from tests.fakes.kling import Scenario as KlingScenario
 from tests.fakes.kling2 import FakeKling2
@@ -107,8 +108,12 @@ def test_the_identity_lock_makes_one_element_binds_it_and_reuses_it(
     # Listed for its visitor only, and deleted at Kling and here.
     mine = studio.my_elements("ann")
     assert [e["element_id"] for e in mine] == [str(element.element_id)] and "owner" not in mine[0]
-    assert studio.delete_element("bob", str(element.element_id)) == "No such identity Element among yours."
-    assert studio.delete_element("ann", str(element.element_id)) == "The identity Element was deleted."
+    refused = studio.delete_element("bob", str(element.element_id))
+    assert refused == "No such identity Element among yours."
+    deleted = studio.delete_element("ann", str(element.element_id))
+    assert deleted == "The identity Element was deleted."
+    # what Delete did, in Chinese from its message (kmc_ui/catalogue/backends.py element.*)
+    assert [translate(t, "zh") for t in (refused, deleted)] == ["你的身份元素中没有这一个。", "身份元素已删除。"]
     assert element.deleted and studio.my_elements("ann") == []
     # A later run makes a new one (the old one is gone at Kling).
     assert list(studio.generate(inputs, "ann"))[-1].stage == "done"

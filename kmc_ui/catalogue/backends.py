@@ -201,6 +201,21 @@ PAIRS: dict[str, tuple[str, str]] = {
     ),
     # the identity lock's Element (kmc_ui/elements.py, ElementError)
     "element.not_created": ("The identity Element could not be created: {t_why}", "无法创建身份元素：{t_why}"),
+    # what Delete did (kmc_ui/elements.py delete)
+    "element.deleted": ("The identity Element was deleted.", "身份元素已删除。"),
+    "element.none_of_yours": ("No such identity Element among yours.", "你的身份元素中没有这一个。"),
+    "element.other_keys": (
+        "This identity Element was made with other keys: delete it with those keys.",
+        "该身份元素是用其他密钥创建的：请用那些密钥删除。",
+    ),
+    "element.not_deleted": (
+        "Kling did not delete the identity Element: {t_why}. Try again later.",
+        "可灵没有删除该身份元素：{t_why}。请稍后再试。",
+    ),
+    "element.delete_unconfigured": (
+        "The Kling official API 2.0 is not configured here, so nothing can be deleted there.",
+        "这里没有配置可灵官方 API 2.0，因此无法在那里删除任何内容。",
+    ),
     "element.state_unread": (
         "The identity Element's state could not be read: {t_why}",
         "无法读取身份元素的状态：{t_why}",

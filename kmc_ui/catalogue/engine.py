@@ -63,6 +63,11 @@ PAIRS: dict[str, tuple[str, str]] = {
     "engine.encoder_early": ("The video encoder stopped early ({why}).", "视频编码器提前停止（{why}）。"),
     "engine.encoder_timeout": ("The video encoder did not finish in time.", "视频编码器没有按时完成。"),
     "engine.encoder_failed": ("The video encoder failed ({why}).", "视频编码器失败（{why}）。"),
+    "engine.disk_full": (
+        "The server's disk is full, so the offline render could not be written; the partial file was removed. "
+        "Free some space (on a public Space, tell its owner) and try again.",
+        "服务器磁盘已满，无法写入离线渲染结果；不完整的文件已删除。请腾出空间（公共 Space 请告知其所有者）后重试。",
+    ),
     # why a motion-agreement report could not be made (quoted by report.failed)
     "engine.no_person_result": ("no person was found anywhere in the result", "结果中任何位置都没有找到人物"),
     "engine.no_person_reference": ("no person was found in the reference video", "参考视频中没有找到人物"),

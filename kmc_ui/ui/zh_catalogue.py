@@ -730,12 +730,6 @@ _BACKENDS = [
         "保留其他角度最清晰的 3 张图片，移除其余的。",
     ),
     ("Creating the identity Element at Kling…", "正在可灵创建身份元素…"),
-    ("The identity Element was deleted.", "身份元素已删除。"),
-    ("No such identity Element among yours.", "你的身份元素中没有这一个。"),
-    (
-        "This identity Element was made with other keys: delete it with those keys.",
-        "该身份元素是用其他密钥创建的：请用那些密钥删除。",
-    ),
     ("Stopped while the identity Element was being made: nothing was charged.", "在创建身份元素时已停止：未产生费用。"),
     # what to do about a Kling error code (kmc_ui.limits.KLING_ERRORS)
     (
