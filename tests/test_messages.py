@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -344,7 +345,9 @@ def test_every_preparation_message_renders_in_both_languages() -> None:
     from kmc_ui.catalogue import prepare as prepare_catalogue
     from tests.test_runtime_text import english_left
 
-    sample = {"a": "2.50", "b": "7.50", "c": "MOV", "l": "100.0 MB", "s": "3.00", "t_why": "the audio track was lost"}
+    sample: dict[str, Any] = {"a": "2.50", "b": "7.50", "c": "MOV", "l": "100.0 MB", "s": "3.00"}
+    sample |= {"t_why": Msg("prepare.problem_audio_lost"), "what": Msg("prepare.problem_audio_lost")}
+    sample |= {"fix": Msg("prepare.fix_rgb"), "parts": [Msg("prepare.problem_audio_lost")], "w_what": "Motion video"}
     for code, (en, _) in prepare_catalogue.PAIRS.items():
         m = Msg(code, {name: sample.get(name, "7") for name in slots(en)})
         zh = render(m, "zh")

@@ -123,6 +123,13 @@ PAIRS: dict[str, tuple[str, str]] = {
     "prepare.image_premultiplied": ("converted premultiplied alpha to RGBA", "将预乘透明通道转换为 RGBA"),
     "prepare.image_1bit": ("converted 1-bit black and white to 8-bit grey", "将 1 位黑白转换为 8 位灰度"),
     "prepare.image_mode": ("converted the {mode} colour mode to RGB", "将 {mode} 颜色模式转换为 RGB"),
+    # what is still wrong with a prepared file (kmc_ui/media/video_encode.py video_problems, prepare.py)
+    "prepare.problem_codec": ("the video is {c}, not H.264", "视频编码为 {c}，不是 H.264"),
+    "prepare.problem_audio_lost": ("the audio track was lost", "音轨丢失了"),
+    "prepare.problem_layout": ("got {pf} {size}, rotation {r}", "得到 {pf} {size}，旋转 {r}"),
+    "prepare.problem_audio_codec": ("the audio is {c}, not AAC", "音频编码为 {c}，不是 AAC"),
+    "prepare.problem_rotation": ("the rotation changed from {a}° to {b}°", "旋转从 {a}° 变成了 {b}°"),
+    "prepare.problem_image": ("{fmt} {mode}, orientation {o}, {n} frames", "{fmt} {mode}，方向 {o}，{n} 帧"),
     # PreparationError (kmc_ui/media/prepare_common.py): what could not be done, then its fix
     "prepare.failed": ("{what} Fix: {fix}", "{what}修复：{fix}"),
     "prepare.sentences": ("{parts:sentences}", "{parts:sentences}"),

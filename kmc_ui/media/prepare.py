@@ -49,7 +49,7 @@ from kmc_ui.media.prepare_common import (
 )
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.media.video_plan import VideoPlan, build_plan, keyframe_at_or_before, trimmed_msg
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 
 __all__ = [
     "NO_CHANGES",
@@ -203,9 +203,10 @@ def prepare_image(info: ImageInfo, out_dir: Path | str | None = None, limits: In
 
 
 def _verify_image(info: ImageInfo, limits: InputLimits) -> None:
-    problems = [f.message for f in check_image(info, limits=limits) if f.level == "error"]
+    problems = [Said(f.msg) if f.msg else f.message for f in check_image(info, limits=limits) if f.level == "error"]
     if info.ok and (info.mode not in CONFORMING_IMAGE_MODES or info.exif_orientation not in (0, 1) or info.frames > 1):
-        problems.append(f"{info.format} {info.mode}, orientation {info.exif_orientation}, {info.frames} frames")
+        said = {"fmt": info.format, "mode": info.mode, "o": info.exif_orientation, "n": info.frames}
+        problems.append(Said(Msg("prepare.problem_image", said)))
     if problems:
         said = Msg("prepare.image_not_conform", {"t_why": problems[0]})
         raise PreparationError(failed(said, "rgb"))

@@ -23,7 +23,7 @@ from kmc_ui.media.ffmpeg import FFmpegError, run_ffmpeg
 from kmc_ui.media.prepare_common import PreparationCancelled, PreparationError, failed, mb, tmp_name
 from kmc_ui.media.probe import VideoInfo, probe_video
 from kmc_ui.media.video_plan import VideoPlan
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 
 X264_CRF = 20
 # Preset by pixels a frame: veryfast up to 1.5 MP; faster above so a 1080p transcode runs >= 2x real
@@ -133,23 +133,24 @@ def encode(
 def video_problems(got: VideoInfo, plan: VideoPlan, limits: InputLimits, encoded: bool) -> list[str]:
     """What is still wrong with a prepared file: the input rules' errors plus our writing standards."""
     problems = [
-        f.message
+        Said(f.msg) if f.msg is not None else f.message
         for f in check_video(got, plan.orientation, plan.keep_audio, limits=limits)
         if f.level == "error" or (f.auto_fix and f.code != "video_variable_fps")
     ]
     if not got.ok:
         return problems
     if got.codec != "h264":
-        problems.append(f"the video is {got.codec}, not H.264")
+        problems.append(Said(Msg("prepare.problem_codec", {"c": got.codec})))
     if plan.keep_audio and not got.has_audio:
-        problems.append("the audio track was lost")
+        problems.append(Said(Msg("prepare.problem_audio_lost")))
     if encoded:
         if got.pix_fmt != "yuv420p" or got.width % 2 or got.height % 2 or got.rotation:
-            problems.append(f"got {got.pix_fmt} {got.width}x{got.height}, rotation {got.rotation}")
+            said = {"pf": got.pix_fmt, "size": f"{got.width}x{got.height}", "r": got.rotation}
+            problems.append(Said(Msg("prepare.problem_layout", said)))
         if plan.keep_audio and got.audio_codec != "aac":
-            problems.append(f"the audio is {got.audio_codec}, not AAC")
+            problems.append(Said(Msg("prepare.problem_audio_codec", {"c": got.audio_codec})))
     elif got.rotation != plan.source.rotation:
-        problems.append(f"the rotation changed from {plan.source.rotation}° to {got.rotation}°")
+        problems.append(Said(Msg("prepare.problem_rotation", {"a": plan.source.rotation, "b": got.rotation})))
     return problems
 
 

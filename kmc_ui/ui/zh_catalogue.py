@@ -475,11 +475,6 @@ _PREPARE = [
     # kmc_ui.media.prepare / image_convert / video_plan / video_encode: what was done, in words
     ("No changes needed: the file is sent as-is.", "无需修改：文件将原样发送。"),
     ("no changes needed: the file is sent as it is", "无需修改：文件将原样发送"),
-    ("the video is {c}, not H.264", "视频编码为 {c}，不是 H.264"),
-    ("the audio track was lost", "音轨丢失了"),
-    ("the audio is {c}, not AAC", "音频编码为 {c}，不是 AAC"),
-    ("got {pf} {size}, rotation {r}", "得到 {pf} {size}，旋转 {r}"),
-    ("the rotation changed from {a}° to {b}°", "旋转从 {a}° 变成了 {b}°"),
 ]
 
 _PROGRESS = [
