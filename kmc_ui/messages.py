@@ -277,6 +277,8 @@ def render(msg: Msg | str | None, lang: str = "en") -> str:
 def _render(msg: Msg | str | None, lang: str, depth: int) -> str:
     if msg is None:
         return ""
+    if isinstance(msg, Said):
+        msg = msg.msg
     if not isinstance(msg, Msg):
         return _fallback_text(str(msg), lang)
     en, zh = catalogue()
@@ -329,6 +331,8 @@ def join_sentences(parts: list[str], lang: str) -> str:
 
 
 def _value(name: str, kind: str, value: Any, lang: str, depth: int) -> str:
+    if isinstance(value, Said):  # a text that keeps its message
+        value = value.msg
     if isinstance(value, Msg):
         return _render(value, lang, depth + 1)
     if kind == "sentences":  # a list of messages (or English texts without one), one after another

@@ -504,3 +504,33 @@ def test_the_offline_engines_texts_are_messages_through_storage() -> None:
     back = Msg.from_dict(stored)
     assert back is not None and render(back, "en") == step.text
     assert render(back, "zh") == "正在生成 40%（正在渲染第 3/96 帧）…"
+
+
+def test_why_a_body_check_was_skipped_is_a_message(tmp_path: Path) -> None:
+    """An analysis that could not be made says why as a Said text (kmc_ui/catalogue/analysis.py), and
+    the finding that quotes it renders whole in Chinese."""
+    from kmc_ui.pose.detect import analyse_image, analyse_video
+    from kmc_ui.ui.runtime_text import finding_said, translate
+    from kmc_ui.ui.scrub import visitor_text
+    from tests.test_runtime_text import assert_rendered_chinese
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    not_video = tmp_path / "text.mp4"
+    not_video.write_text("not a video at all " * 40)
+    reasons = [
+        analyse_image(tmp_path / "gone.png", cache_dir=tmp_path / "cache").error,
+        analyse_image(broken, cache_dir=tmp_path / "cache").error,
+        analyse_image(np.zeros((4, 4, 3), np.uint8)).error,
+        analyse_video(not_video, cache_dir=tmp_path / "cache").error,
+    ]
+    assert all(hasattr(r, "msg") and render(r.msg, "en") == r for r in reasons), reasons  # type: ignore[attr-defined]
+    assert reasons[2] == "the picture is not an RGB image of at least 8x8 px"
+    zh = [translate(r, "zh") for r in reasons]
+    assert zh[2] == "该图片不是至少 8x8 像素的 RGB 图片"
+    skipped = findings_from(analyse_image(broken, cache_dir=tmp_path / "cache"), None)
+    assert [f.code for f in skipped] == ["pose_check_skipped"]
+    stored = Msg.from_dict(json.loads(json.dumps(skipped[0].msg.to_dict())))  # as the API and a run keep it
+    said = [finding_said(skipped[0], "zh")[0], render(stored, "zh")]  # (the page's is scrubbed of exception names)
+    assert said[0] == "已跳过角色图片的身体检查：图片无法解码。" == visitor_text(said[1])
+    assert assert_rendered_chinese(zh + said, verbatim=["UnidentifiedImageError", "SyntaxError", "OSError"]) == 6

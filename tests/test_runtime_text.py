@@ -37,7 +37,7 @@ from kmc_ui.history import History
 from kmc_ui.jobs import Progress, RetryPolicy, run_job
 from kmc_ui.limits import LIMITS, POSE
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
-from kmc_ui.messages import Msg
+from kmc_ui.messages import Msg, Said
 from kmc_ui.messages import render as render_msg
 from kmc_ui.pose import landmarks as L
 from kmc_ui.settings import Settings
@@ -427,8 +427,9 @@ def pose_findings_all() -> list[Finding]:
     shifted = video.landmarks.copy()
     shifted[10:, :, 1] -= 900  # also up: past the top edge
     run(image, replace(video, landmarks=shifted))
-    run(ImageAnalysis("broken.png", error="the picture cannot be decoded (UnidentifiedImageError)"), None)
-    run(None, VideoAnalysis("broken.mp4", error="the file has no video stream"))
+    undecodable = Said(Msg("analysis.picture_undecodable", {"exc": "UnidentifiedImageError"}))
+    run(ImageAnalysis("broken.png", error=undecodable), None)
+    run(None, VideoAnalysis("broken.mp4", error=Said(Msg("analysis.no_video_stream"))))
     from kmc_ui.checks.pose import pose_findings
 
     out.extend(pose_findings(Path("/nonexistent/dir"), None, cache_dir=Path("/proc/forbidden")))

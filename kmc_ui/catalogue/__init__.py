@@ -4,6 +4,7 @@ template. One module per kind of message, each with EN and ZH dicts; merged here
 from __future__ import annotations
 
 from kmc_ui.catalogue import (
+    analysis,
     backends,
     batch,
     charges,
@@ -35,6 +36,7 @@ _KINDS = (
     charges,
     export,
     engine,
+    analysis,
 )
 EN: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.EN.items()}
 ZH: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.ZH.items()}

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.limits import POSE
+from kmc_ui.messages import Msg, Said
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import hands as _hands
 from kmc_ui.pose import landmarks as L
@@ -219,7 +220,7 @@ def analyse_image(
     try:
         file_hash = _cache.content_hash(path)
     except OSError as exc:
-        return ImageAnalysis(str(path), error=f"cannot read the file ({exc.strerror or exc})")
+        return ImageAnalysis(str(path), error=_why("cannot_read", w_why=exc.strerror or str(exc)))
     cdir = _resolve_cache_dir(cache_dir)
     params = {**_version_params(), "img": IMAGE_VERSION, "pads": IMAGE_PADS, "max": IMAGE_MAX_SIDE}
     key = _cache.make_key("img", file_hash, params)
@@ -231,9 +232,9 @@ def analyse_image(
     try:
         rgb, width, height = _picture.load_rgb(path, IMAGE_MAX_SIDE)
     except _picture.PictureTooLarge as exc:
-        return ImageAnalysis(str(path), error=str(exc))
+        return ImageAnalysis(str(path), error=exc.args[0] if exc.args else str(exc))  # its Said
     except Exception as exc:
-        return ImageAnalysis(str(path), error=f"the picture cannot be decoded ({type(exc).__name__})")
+        return ImageAnalysis(str(path), error=_why("picture_undecodable", exc=type(exc).__name__))
     result = _analyse_rgb(rgb, str(path), width, height, started, cdir)
     if not result.error:
         _cache.memory_put(key, result)
@@ -249,7 +250,7 @@ def _analyse_rgb(
     rgb: np.ndarray, path: str, width: int, height: int, started: float, cache_dir: Path | None
 ) -> ImageAnalysis:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 8 or rgb.shape[1] < 8:
-        return ImageAnalysis(path, width, height, error="the picture is not an RGB image of at least 8x8 px")
+        return ImageAnalysis(path, width, height, error=_why("not_rgb"))
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     sx, sy = width / rgb.shape[1], height / rgb.shape[0]
     people: list[np.ndarray] = []
@@ -268,7 +269,8 @@ def _analyse_rgb(
             if people:
                 face_box, face_score = None, 0.0
     except Exception as exc:  # a broken model/runtime must not break the page
-        return ImageAnalysis(path, width, height, error=f"pose detection failed ({type(exc).__name__}: {exc})")
+        said = _why("detection_failed", exc=f"{type(exc).__name__}: {exc}")
+        return ImageAnalysis(path, width, height, error=said)
     poses = []
     for lm in people:
         lm = lm.copy()
@@ -449,7 +451,7 @@ def analyse_video(
     try:
         file_hash = _cache.content_hash(path)
     except OSError as exc:
-        return VideoAnalysis(str(path), error=f"cannot read the file ({exc.strerror or exc})")
+        return VideoAnalysis(str(path), error=_why("cannot_read", w_why=exc.strerror or str(exc)))
     cdir = _resolve_cache_dir(cache_dir)
     window = video_window(path, start, max_seconds)
     key = _cache.make_key("vid", file_hash, {**_version_params(), **sampling.__dict__, "window": window})
@@ -555,16 +557,17 @@ class _VideoPass:
         try:
             container = _open(self.path)
         except Exception as exc:
-            return VideoAnalysis(str(self.path), error=f"the video cannot be opened ({_av_reason(exc)})")
+            return VideoAnalysis(str(self.path), error=_why("video_unopenable", exc=_av_reason(exc)))
         if not container.streams.video:
             container.close()
-            return VideoAnalysis(str(self.path), error="the file has no video stream")
+            return VideoAnalysis(str(self.path), error=_why("no_video_stream"))
         producer = threading.Thread(target=self._produce, args=(container,), name="kmc-pose-decode", daemon=True)
         producer.start()
         try:
             return self._consume(started)
         except Exception as exc:  # a model or conversion failure must not reach the page
-            return VideoAnalysis(str(self.path), error=f"the video could not be analysed ({type(exc).__name__}: {exc})")
+            said = _why("video_failed", exc=f"{type(exc).__name__}: {exc}")
+            return VideoAnalysis(str(self.path), error=said)
         finally:
             self.stop.set()
             while producer.is_alive():  # unblock a producer waiting on a full queue
@@ -686,7 +689,7 @@ class _VideoPass:
             item = self.q.get()
             if self.cancel.is_set():
                 _model.note_video_timestamp(last_ts)
-                return VideoAnalysis(str(self.path), error="cancelled")
+                return VideoAnalysis(str(self.path), error=_why("cancelled"))
             if item is None:
                 break
             if time.monotonic() > self.deadline:
@@ -696,7 +699,7 @@ class _VideoPass:
             if isinstance(item, BaseException):
                 _model.note_video_timestamp(last_ts)
                 reason = str(item) if isinstance(item, _DecodeError) else _av_reason(item)
-                return VideoAnalysis(str(self.path), error=f"the video cannot be decoded ({reason})")
+                return VideoAnalysis(str(self.path), error=_why("video_undecodable", exc=reason))
             frame_times.append(item.t)
             if prev is None:
                 frame_diff.append(0.0)
@@ -917,3 +920,8 @@ def background_pair(
     dx = m[0, 0] * cx + m[0, 1] * cy + m[0, 2] - cx
     dy = m[1, 0] * cx + m[1, 1] * cy + m[1, 2] - cy
     return float(dx / tw), float(dy / th), math.log(max(zoom, 1e-6))
+
+
+def _why(code: str, **params: object) -> str:
+    """Why an analysis could not be made, as a Said text (kmc_ui/catalogue/analysis.py)."""
+    return Said(Msg(f"analysis.{code}", params))

@@ -31,6 +31,7 @@ from PIL import Image
 
 from kmc_ui.limits import LIMITS
 from kmc_ui.media.image_convert import EXIF_TRANSPOSE
+from kmc_ui.messages import Msg, Said
 
 MAX_SIDE = 1280  # the models work at 224/256 px; larger pictures only cost decode time
 DECODE_MAX_PIXELS = LIMITS.image_max_pixels  # the same cap as the image_too_many_pixels check
@@ -100,20 +101,16 @@ def _refuse_huge(im: Image.Image, fmt: str) -> None:
     w, h = im.size
     pixels = w * h
     if pixels > DECODE_MAX_PIXELS:
-        raise PictureTooLarge(
-            f"the picture is {w}x{h} px ({pixels / 1e6:.0f} megapixels), more than the "
-            f"{DECODE_MAX_PIXELS / 1e6:.0f} megapixels decoded here"
-        )
+        said = {"size": f"{w}x{h}", "mp": f"{pixels / 1e6:.0f}", "cap": f"{DECODE_MAX_PIXELS / 1e6:.0f}"}
+        raise PictureTooLarge(Said(Msg("analysis.too_many_pixels", said)))
     if fmt in ("JPEG", "MPO"):
         pixels = math.ceil(w / 8) * math.ceil(h / 8)  # decoded at 1/8 when that big
     per_pixel = _BYTES_PER_PIXEL.get(im.mode, 4) * (2 if fmt in _DOUBLE_BUFFERED else 1)
     if fmt == "HEIF":
         per_pixel = 3 if "A" not in im.mode else 4
     if pixels * per_pixel > DECODE_MAX_BYTES:
-        raise PictureTooLarge(
-            f"the {fmt or 'picture'} is {w}x{h} px ({w * h / 1e6:.0f} megapixels): decoding it would take more "
-            f"than {DECODE_MAX_BYTES // (1024 * 1024)} MB of memory"
-        )
+        said = {"fmt": fmt or "picture", "size": f"{w}x{h}", "mp": f"{w * h / 1e6:.0f}"}
+        raise PictureTooLarge(Said(Msg("analysis.too_much_memory", said | {"m": DECODE_MAX_BYTES // (1024 * 1024)})))
 
 
 def _pillow_rgb(im: Image.Image, fmt: str, max_side: int) -> np.ndarray:

@@ -269,24 +269,8 @@ _PROBE = [
     ),
     ("the file is not a video we can read (invalid or corrupt data)", "该文件不是可读取的视频（数据无效或已损坏）"),
     ("the file ends too early (truncated or still uploading)", "文件提前结束（可能被截断或仍在上传）"),
-    # kmc_ui.pose.detect: why a body check was skipped
-    ("the picture cannot be decoded ({exc})", "图片无法解码（{exc}）"),
-    ("the picture is not an RGB image of at least 8x8 px", "该图片不是至少 8x8 像素的 RGB 图片"),
-    ("pose detection failed ({exc})", "姿态检测失败（{exc}）"),
-    ("the video cannot be opened ({exc})", "视频无法打开（{exc}）"),
-    ("the file has no video stream", "文件没有视频流"),
-    ("the video could not be analysed ({exc})", "无法分析视频（{exc}）"),
-    ("the video cannot be decoded ({exc})", "视频无法解码（{exc}）"),
-    ("cancelled", "已取消"),
+    # kmc_ui.pose.detect: a body check cut short (a cached analysis keeps it as English)
     ("the time limit of one check ran out after {s:num} s of work", "单次检查的时间上限已用完（已工作 {s} 秒）"),
-    (
-        "the picture is {size} px ({mp:num} megapixels), more than the {cap:num} megapixels decoded here",
-        "图片为 {size} 像素（{mp} 百万像素），超过了此处可解码的 {cap} 百万像素",
-    ),
-    (
-        "the {fmt} is {size} px ({mp:num} megapixels): decoding it would take more than {m:num} MB of memory",
-        "该 {fmt} 图片为 {size} 像素（{mp} 百万像素）：解码需要超过 {m} MB 内存",
-    ),
 ]
 
 _IMAGE_RULES = [
