@@ -1,11 +1,9 @@
 """The Chinese catalogue of run-time text: (English template, Chinese template) pairs.
 
 What the app says now is a structured message (kmc_ui/messages.py, kmc_ui/catalogue) and is not read
-back from English. This file serves what is still plain English: a few texts without a message yet
-(why a body check was skipped, the identity lock's answers, a conformance problem inside a
-preparation error, the disk-full notices) and the English sentences that records written by
-earlier versions keep (a run's error, its progress, its report). Its glossary (WORDS) also serves
-the messages' `w_` slots.
+back from English. This file serves the English sentences that records written by earlier versions
+keep (a run's error, its progress, its report; a cached body check cut short). Its glossary
+(WORDS) also serves the messages' `w_` slots.
 
 Read by kmc_ui/ui/runtime_text.py, which explains the slot syntax. In short: `{name}` is a value
 carried over as it is (a number, a file name, a provider's own words), `{t_name}` is translated
