@@ -244,6 +244,7 @@ FORMATTERS: dict[str, Formatter] = {
     # [("done", 2), ("running", 1)] -> "2 done, 1 running" / "完成 2 个，运行中 1 个"
     "tally": _counts("{n} {w}", "{w} {n} 个", _tally_words),
     "sentences": lambda v, lang: str(v),  # rendered by _value (it needs the nested messages)
+    "clauses": lambda v, lang: str(v),  # the same
 }
 
 
@@ -338,6 +339,9 @@ def _value(name: str, kind: str, value: Any, lang: str, depth: int) -> str:
     if kind == "sentences":  # a list of messages (or English texts without one), one after another
         items = value if isinstance(value, list) else [value]
         return join_sentences([_render(v, lang, depth + 1) for v in items], lang)
+    if kind == "clauses":  # a list of messages as parts of one sentence: "a; b" / "a；b"
+        items = value if isinstance(value, list) else [value]
+        return ("；" if lang == "zh" else "; ").join(_render(v, lang, depth + 1) for v in items)
     if kind in FORMATTERS:
         return FORMATTERS[kind](value, lang)
     if isinstance(value, Sequence) and not isinstance(value, str):

@@ -522,14 +522,12 @@ class Studio:
                 video_url = ""
             transport = backend.video_transport(video_url)
             if not transport.ok:  # nothing is recorded or reserved: no way to hand the video over
-                text = transport.text
+                said: Msg | str = getattr(transport.text, "msg", transport.text)
                 if changed:
-                    done = "; ".join(prepared.video_actions)
-                    text = (
-                        f"The video had to be changed before sending ({done}), so the URL you gave is not what "
-                        f"would be sent. {text}"
-                    )
-                yield Progress("failed", text, time.monotonic() - start, error=text)
+                    done = {"a": prepared.video_action_msgs, "t_rest": said}
+                    said = Msg("progress.url_not_sent", done)
+                text = said if isinstance(said, str) else said.en()
+                yield Progress("failed", said, time.monotonic() - start, error=text)  # type: ignore[arg-type]
                 return
             run_id = new_id()
             seconds = billed(backend.name, billed_seconds(prepared.video, inputs.orientation))

@@ -534,3 +534,35 @@ def test_why_a_body_check_was_skipped_is_a_message(tmp_path: Path) -> None:
     said = [finding_said(skipped[0], "zh")[0], render(stored, "zh")]  # (the page's is scrubbed of exception names)
     assert said[0] == "已跳过角色图片的身体检查：图片无法解码。" == visitor_text(said[1])
     assert assert_rendered_chinese(zh + said, verbatim=["UnidentifiedImageError", "SyntaxError", "OSError"]) == 6
+
+
+def test_a_pasted_url_that_preparing_made_stale_is_said_in_both_languages(tmp_path: Path) -> None:
+    """A pasted video URL, a clip that preparing has to trim, and a provider that reads the video only
+    from a URL this app cannot give: the run fails before anything is sent, saying why from its
+    message (the actions taken and the transport's reason, nested)."""
+    from kmc_ui.backends.registry import build_backends
+    from kmc_ui.settings import Settings
+    from kmc_ui.studio import Inputs, Studio
+    from tests.figures import make_character, make_dance
+    from tests.test_runtime_text import assert_rendered_chinese
+
+    settings = Settings(data_dir=tmp_path / "data", kling_api_key="k" * 32)
+    studio = Studio(settings, build_backends(settings, None))
+    try:
+        inputs = Inputs(
+            image=str(make_character(tmp_path / "character.png")),
+            video=str(make_dance(tmp_path / "long.mp4", seconds=12.0)),
+            orientation="image",
+            backend="kling2",
+            model="v3",
+        )
+        steps = list(studio.generate(inputs, "owner", video_url="https://example.com/clip.mp4"))
+    finally:
+        studio.close()
+    last = steps[-1]
+    assert last.stage == "failed" and last.msg is not None and last.msg.code == "progress.url_not_sent", last
+    assert last.text.startswith("The video had to be changed before sending (trimmed to 0.00-")
+    assert "so the URL you gave is not what would be sent. Kling reads the video only from a public URL" in last.text
+    zh = render(last.msg, "zh")
+    assert zh.startswith("发送前必须修改视频（截取到 0.00-") and "可灵只能从公开链接读取视频" in zh
+    assert assert_rendered_chinese([zh], verbatim=["KMC_PUBLIC_BASE_URL", "Hugging Face Space"]) == 1

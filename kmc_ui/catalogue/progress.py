@@ -67,6 +67,11 @@ PAIRS: dict[str, tuple[str, str]] = {
     ),
     # kmc_ui/studio.py: generate, resume, watch
     "progress.unknown_backend": ("Unknown backend '{b}'.", "未知的后端“{b}”。"),
+    "progress.url_not_sent": (
+        "The video had to be changed before sending ({a:clauses}), so the URL you gave is not what would be sent. "
+        "{t_rest}",
+        "发送前必须修改视频（{a:clauses}），因此你给出的 URL 不是将要发送的文件。{t_rest}",
+    ),
     "progress.add_image": ("Add a character image first.", "请先添加角色图片。"),
     "progress.add_video": ("Add a motion video first.", "请先添加动作视频。"),
     "progress.sign_in_first": (

@@ -465,10 +465,6 @@ _PROGRESS = [
     ("Add a character image first.", "请先添加角色图片。"),
     ("Add a motion video first.", "请先添加动作视频。"),
     ("Checking and preparing the files…", "正在检查并准备文件…"),
-    (
-        "The video had to be changed before sending ({a}), so the URL you gave is not what would be sent. {m_rest}",
-        "发送前必须修改视频（{a}），因此你给出的 URL 不是将要发送的文件。{m_rest}",
-    ),
     # kmc_ui.spend: the owner's money
     (
         "This studio asks visitors to sign in before they spend its provider credit: press "
