@@ -32,6 +32,10 @@ PLACEHOLDER_FITS = """() => { const box = document.querySelector('#kmc-video-url
                   text: Math.ceil(pen.measureText(box.placeholder).width), inner: Math.floor(inner)};
     box.value = kept; return fits; }"""
 
+# The report plot as shown: its scale (shown / drawn width) and its right edge.
+PLOT_SHOWN = """() => { const img = document.querySelector('#kmc-report-plot img'), r = img.getBoundingClientRect();
+    const scale = Math.min(r.width / img.naturalWidth, r.height / img.naturalHeight);  // (object-fit: contain)
+    return {scale: scale, right: r.right, drawn: img.naturalWidth}; }"""
 # An upload box's edges against its clip's and its source toolbar's (top, bottom), in page pixels.
 TOOLBAR_INSIDE = """sel => { const edges = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
     const root = document.querySelector(sel), select = root.querySelector('[data-testid=source-select]');
@@ -110,6 +114,14 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         assert fits == {"oneLine": True, "inside": True}, (size, fits)
         said = page.inner_text("#kmc-status")
         assert "Sent after preparing" in said and "trimmed" in said, said
+        assert page.evaluate(SIDEWAYS) <= 1
+        # The report's plot, once there, is shown at least at half its size (its lettering is drawn
+        # large for that) and inside the screen.
+        page.wait_for_selector("#kmc-report-plot img", state="attached", timeout=180000)
+        page.locator("#kmc-report-plot").scroll_into_view_if_needed()  # (the image loads lazily)
+        page.wait_for_function("document.querySelector('#kmc-report-plot img').naturalWidth > 0", timeout=30000)
+        plot = page.evaluate(PLOT_SHOWN)
+        assert plot["scale"] >= 0.5 and plot["right"] <= width + 1, (size, plot)
         assert page.evaluate(SIDEWAYS) <= 1
         page.screenshot(path=str(shots / f"{size}-done.png"), full_page=True)
 

@@ -43,6 +43,7 @@ Never raises for bad media: the report carries `error` instead. Serialisable for
 from __future__ import annotations
 
 import json
+import math
 import time
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
@@ -551,12 +552,15 @@ def _nobody_in_result(report: AgreementReport, out: MotionTrack) -> None:
     report.limb_weights = dict.fromkeys(LIMB_JOINTS, 0.25)
 
 
-def draw_plot(report: AgreementReport, path: Path, width: int = 960, height: int = 280) -> Path:
-    """Per-frame agreement over time as a PNG: the curve, the 'follows' line, lost limbs in red."""
+def draw_plot(report: AgreementReport, path: Path, width: int = 600, height: int = 330) -> Path:
+    """Per-frame agreement over time as a PNG: the curve, the 'follows' line, lost limbs in red.
+    Drawn small with large lettering, so it stays readable where a phone shows it at half size; the
+    report's words say the rest (the page labels it "Agreement per frame")."""
     img = np.full((height, width, 3), 255, np.uint8)
-    left, right, top, bottom = 52, 16, 34, 40
+    left, right, top, bottom = 80, 14, 44, 44
     pw, ph = width - left - right, height - top - bottom
     t_max = max(report.times[-1] if report.times else 1.0, 1e-3)
+    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.75, 2
 
     def x_of(t: float) -> int:
         return left + round(pw * t / t_max)
@@ -564,40 +568,38 @@ def draw_plot(report: AgreementReport, path: Path, width: int = 960, height: int
     def y_of(v: float) -> int:
         return top + round(ph * (1.0 - v))
 
+    def say(text: str, at: tuple[int, int], colour: tuple[int, int, int]) -> None:
+        cv2.putText(img, text, at, font, scale, colour, thick, cv2.LINE_AA)
+
     grey, dark, blue, red = (200, 200, 200), (60, 60, 60), (180, 90, 20), (40, 40, 220)
-    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+    for v in (0.0, 0.5, 1.0):
         cv2.line(img, (left, y_of(v)), (left + pw, y_of(v)), (235, 235, 235), 1)
-        cv2.putText(img, f"{v:.2f}", (6, y_of(v) + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, dark, 1, cv2.LINE_AA)
-    for k in range(0, int(t_max) + 1, max(1, int(t_max // 10) or 1)):
-        cv2.line(img, (x_of(k), top + ph), (x_of(k), top + ph + 4), dark, 1)
-        cv2.putText(img, f"{k}s", (x_of(k) - 8, top + ph + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, dark, 1, cv2.LINE_AA)
+        say(f"{v:.0%}", (4, y_of(v) + 8), dark)
+    step = max(1, math.ceil(t_max / 4))
+    for k in range(0, int(t_max) + 1, step):
+        cv2.line(img, (x_of(k), top + ph), (x_of(k), top + ph + 6), dark, 2)
+        say(f"{k}s", (x_of(k) - 12, top + ph + 30), dark)
     lost = set(round(t, 3) for t in report.lost_times)
     for t, v in zip(report.times, report.per_frame, strict=False):
         if v is None:
-            cv2.line(img, (x_of(t), top), (x_of(t), top + ph), (245, 245, 245), 1)
+            cv2.line(img, (x_of(t), top), (x_of(t), top + ph), (245, 245, 245), 2)
         elif round(t, 3) in lost:
-            cv2.line(img, (x_of(t), top + ph - 10), (x_of(t), top + ph), red, 2)
+            cv2.line(img, (x_of(t), top + ph - 14), (x_of(t), top + ph), red, 3)
     y_follow = y_of(report.follow_pck)
-    for x in range(left, left + pw, 10):
-        cv2.line(img, (x, y_follow), (min(x + 5, left + pw), y_follow), grey, 1)
+    for x in range(left, left + pw, 12):
+        cv2.line(img, (x, y_follow), (min(x + 6, left + pw), y_follow), grey, 2)
     pts = [(x_of(t), y_of(v)) for t, v in zip(report.times, report.per_frame, strict=False) if v is not None]
     if len(pts) > 1:
-        cv2.polylines(img, [np.array(pts, np.int32)], False, blue, 2, cv2.LINE_AA)
+        cv2.polylines(img, [np.array(pts, np.int32)], False, blue, 3, cv2.LINE_AA)
     elif pts:
-        cv2.circle(img, pts[0], 3, blue, -1)
+        cv2.circle(img, pts[0], 4, blue, -1)
     cv2.rectangle(img, (left, top), (left + pw, top + ph), dark, 1)
-    title = (
-        f"Motion agreement per frame (PCK@{report.threshold:g}): {report.pck:.0%} overall, "
-        f"{report.following:.0%} of frames follow; red: a limb lost"
-    )
-    if report.score is not None:
-        title = (
-            f"Motion agreement {report.score:.0f}/100; curve: joints in place per frame (PCK@{report.threshold:g}); "
-            "red: a limb lost"
-        )
     if report.error:
-        title = f"Motion agreement not measured: {report.error}"[:110]
-    cv2.putText(img, title, (left, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.5, dark, 1, cv2.LINE_AA)
+        say("not measured", (left, 30), red)
+    else:
+        say("" if report.score is None else f"{report.score:.0f}/100", (left, 30), blue)
+        (w, _h), _ = cv2.getTextSize("red: limb lost", font, scale, thick)
+        say("red: limb lost", (left + pw - w, 30), red)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), img):
         raise EngineError(says("plot_unwritable", f=path.name))

@@ -412,7 +412,8 @@ def build_studio_tab(studio: Studio) -> StudioTab:
             label=render.PLOT_LABEL,
             interactive=False,
             visible=False,
-            height=200,
+            height=260,  # the plot (600x330) at 0.79 here; a phone shows it at its width, about 0.6
+            min_width=340,  # on a phone it goes under the report's words, not beside them
             elem_id="kmc-report-plot",
         )
     with gr.Row():
