@@ -75,11 +75,6 @@ class Said(str):
         return (Said, (self.msg,))
 
 
-def said(msg: Msg | None) -> str:
-    """`msg` as Said (its English, keeping the message), or "" for None."""
-    return Said(msg) if msg is not None else ""
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, Said):  # a text that keeps its message is stored as the message
         return value.msg.to_dict()
