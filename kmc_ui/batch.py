@@ -52,7 +52,7 @@ class BatchError(ValueError):
     Made from a message (kmc_ui/catalogue/batch.py), kept as `msg`; str() is its English."""
 
     def __init__(self, what: Msg, fix: str = "") -> None:
-        self.msg = Msg("batch.with_fix", {"what": what, "fix": Msg(f"batch.fix_{fix}")}) if fix else what
+        self.msg = Msg("common.with_fix", {"what": what, "fix": Msg(f"batch.fix_{fix}")}) if fix else what
         super().__init__(self.msg.en())
 
 
@@ -297,7 +297,7 @@ def plan_batch(
             key = _content_key(varying)
             if key is not None and key in seen:
                 same = Msg("batch.duplicate", {"n": seen[key]})
-                item.skip_msg = Msg("batch.with_fix", {"what": same, "fix": Msg("batch.fix_remove_one")})
+                item.skip_msg = Msg("common.with_fix", {"what": same, "fix": Msg("batch.fix_remove_one")})
                 item.skip_reason = item.skip_msg.en()
             elif key is not None:
                 seen[key] = item.index

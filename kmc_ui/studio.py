@@ -131,7 +131,7 @@ def _prepare_error(exc: Exception) -> tuple[str, Msg]:
     if is_disk_full(exc):
         return DISK_FULL_PREPARE, Msg("prepare.disk_full")
     said = getattr(exc, "msg", None)  # PreparationError's
-    return str(exc), said if isinstance(said, Msg) else Msg("prepare.sentences", {"parts": [str(exc)]})
+    return str(exc), said if isinstance(said, Msg) else Msg("common.sentences", {"parts": [str(exc)]})
 
 
 class Studio:
@@ -427,7 +427,7 @@ class Studio:
                     raise
                 errors.setdefault(*_prepare_error(exc))
         out.error = " ".join(errors)
-        out.error_msg = Msg("prepare.sentences", {"parts": list(errors.values())}) if errors else None
+        out.error_msg = Msg("common.sentences", {"parts": list(errors.values())}) if errors else None
         findings = check_all(out.image, out.video, inputs.prompt, inputs.orientation, inputs.tier, inputs.keep_sound)
         findings += check_pictures(inputs.extra_pictures, inputs.model, inputs.backend)
         out.findings = sort_findings(findings)

@@ -177,7 +177,7 @@ def bad_base(setting: str, example: str) -> str:
 
 def sentences(*parts: Msg) -> str:
     """Several messages as one Said text (English joined by spaces)."""
-    return Said(Msg("setup.sentences", {"parts": list(parts)}))
+    return Said(Msg("common.sentences", {"parts": list(parts)}))
 
 
 def hosting_state(media_host: MediaHost | None) -> tuple[bool, str]:

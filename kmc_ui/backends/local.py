@@ -235,7 +235,8 @@ class LocalBackend:
                     on_frame=Preview(self.preview_path(task.task_id)),
                 )
                 task.progress = 1.0
-                task.message = says("sentences", parts=[getattr(n, "msg", n) for n in task.result.notes])
+                notes = [getattr(n, "msg", n) for n in task.result.notes]
+                task.message = Said(Msg("common.sentences", {"parts": notes}))
                 self.preview_path(task.task_id).unlink(missing_ok=True)
                 task.status = "succeeded"
             finally:

@@ -8,6 +8,7 @@ from kmc_ui.catalogue import (
     backends,
     batch,
     charges,
+    common,
     cost,
     engine,
     export,
@@ -37,6 +38,7 @@ _KINDS = (
     export,
     engine,
     analysis,
+    common,
 )
 EN: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.EN.items()}
 ZH: dict[str, str] = {code: text for kind in _KINDS for code, text in kind.ZH.items()}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 PAIRS: dict[str, tuple[str, str]] = {
     # BatchError: the batch as a whole cannot be planned or run
-    "batch.with_fix": ("{what} Fix: {fix}", "{what}修复：{fix}"),
     "batch.add_image": ("Add at least one character image.", "请至少添加一个角色图片。"),
     "batch.add_video": ("Add at least one motion video.", "请至少添加一个动作视频。"),
     "batch.both_lists": (

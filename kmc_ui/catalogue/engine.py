@@ -5,7 +5,6 @@ a task's message), so the engine's signatures stay str."""
 from __future__ import annotations
 
 PAIRS: dict[str, tuple[str, str]] = {
-    "engine.sentences": ("{parts:sentences}", "{parts:sentences}"),
     # steps (a task's message while it runs)
     "engine.reading_motion": ("Reading the motion: frame {i} of {n}", "正在读取动作：第 {i}/{n} 帧"),
     "engine.building": ("Building the puppet…", "正在构建木偶…"),

@@ -5,7 +5,6 @@ kmc_ui/studio.py ExportRefused). Code -> (English, Chinese). Slot syntax: kmc_ui
 from __future__ import annotations
 
 PAIRS: dict[str, tuple[str, str]] = {
-    "export.with_fix": ("{what} Fix: {fix}", "{what}修复：{fix}"),
     "export.no_result": (
         "Generate a result first: the export puts the reference and the result side by side.",
         "请先生成结果：导出时会把参考视频和结果并排放在一起。",

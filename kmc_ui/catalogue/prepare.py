@@ -131,8 +131,6 @@ PAIRS: dict[str, tuple[str, str]] = {
     "prepare.problem_rotation": ("the rotation changed from {a}° to {b}°", "旋转从 {a}° 变成了 {b}°"),
     "prepare.problem_image": ("{fmt} {mode}, orientation {o}, {n} frames", "{fmt} {mode}，方向 {o}，{n} 帧"),
     # PreparationError (kmc_ui/media/prepare_common.py): what could not be done, then its fix
-    "prepare.failed": ("{what} Fix: {fix}", "{what}修复：{fix}"),
-    "prepare.sentences": ("{parts:sentences}", "{parts:sentences}"),
     "prepare.disk_full": (
         "The server's disk is full, so the files could not be prepared. Free some space (on a public Space, tell "
         "its owner) and try again.",

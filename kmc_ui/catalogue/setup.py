@@ -6,7 +6,6 @@ provider": the glossary has each in Chinese). These travel as Said strings (kmc_
 from __future__ import annotations
 
 PAIRS: dict[str, tuple[str, str]] = {
-    "setup.sentences": ("{parts:sentences}", "{parts:sentences}"),
     "setup.set_keys": (
         "Set {what} as environment variables (Space secrets on a Hugging Face Space), in .env, or in the key box.",
         "请设置 {what}：可设为环境变量（在 Hugging Face Space 上为 Space secrets）、写入 .env，或填入密钥框。",

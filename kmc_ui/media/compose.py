@@ -92,7 +92,7 @@ class ComposeError(RuntimeError):
 
 def _with_fix(what: Msg, fix: str) -> Msg:
     """What is wrong, then "Fix: ..." (`fix` is an export.fix_* code)."""
-    return Msg("export.with_fix", {"what": what, "fix": Msg(f"export.fix_{fix}")})
+    return Msg("common.with_fix", {"what": what, "fix": Msg(f"export.fix_{fix}")})
 
 
 class ComposeCancelled(ComposeError):

@@ -40,7 +40,7 @@ class PreparationError(Exception):
 
 def failed(what: Msg, fix: str, **params: object) -> Msg:
     """What could not be done and its fix ("... Fix: ..."): `fix` is a prepare.fix_* code."""
-    return Msg("prepare.failed", {"what": what, "fix": Msg(f"prepare.fix_{fix}", params)})
+    return Msg("common.with_fix", {"what": what, "fix": Msg(f"prepare.fix_{fix}", params)})
 
 
 class PreparationCancelled(PreparationError):
@@ -54,7 +54,7 @@ def refuse_unfixable(findings: list[Finding]) -> None:
             if f.msg is None:  # a finding made without its message
                 raise PreparationError(f"{f.message} Fix: {f.fix}" if f.fix else f.message)
             fix = f.fix_msg or f.fix
-            raise PreparationError(Msg("prepare.failed", {"what": f.msg, "fix": fix}) if f.fix else f.msg)
+            raise PreparationError(Msg("common.with_fix", {"what": f.msg, "fix": fix}) if f.fix else f.msg)
 
 
 def ensure_dir(out_dir: Path | str | None) -> Path:
