@@ -274,7 +274,7 @@ def artefact_line(result: object) -> str:
     return "; ".join(parts) + f"; torn {result.torn_frames}/{result.frames}; hands {a['hands']}"
 
 
-def photos(tmp: Path, before: bool) -> None:
+def photos(tmp: Path, before: bool, only: str = "") -> None:
     """Every picture in ../shared/media with the real dance clip: the artefact measures, and
     reference | result frames saved under docs/engine/photos/ (the engine before, with arms as
     skinned meshes, too when `before`)."""
@@ -284,7 +284,7 @@ def photos(tmp: Path, before: bool) -> None:
     picks = [int(n * f) for f in PHOTO_FRAMES]
     out_dir = DOCS / "photos"
     out_dir.mkdir(parents=True, exist_ok=True)
-    pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
     for picture in pictures:
         for rigid in (True, False) if before else (True,):
             frames: dict[int, np.ndarray] = {}
@@ -316,6 +316,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the memory series")
     parser.add_argument("--photos", action="store_true", help="only the real photos' artefact figures and frames")
     parser.add_argument("--before", action="store_true", help="with --photos: also the engine before (skinned arms)")
+    parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     args = parser.parse_args()
     print(f"kmc offline engine benchmark; {os.cpu_count()} cores; load average {load()}")
@@ -332,7 +333,7 @@ def main() -> None:
             if not SHARED.is_dir():
                 print(f"shared media not found at {SHARED}")
                 return
-            photos(tmp, args.before)
+            photos(tmp, args.before, args.only)
             return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)

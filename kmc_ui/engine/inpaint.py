@@ -142,6 +142,10 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
     return out
 
 
+MIN_SOURCE_PX = 4  # a row's known run beside a hole narrower than this (px) ...
+MIN_SOURCE_SHARE = 0.25  # ... or than this share of the hole's run fills it only when nothing else can
+
+
 def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each run of `hole` pixels on a row filled with the `known` pixels beside it, mirrored
     across the run's edge (from the nearer side that has any; a narrow source repeats): the
@@ -156,6 +160,13 @@ def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[
         for s, e in zip(edges[::2], edges[1::2], strict=True):
             left = _run_length(ok[:s][::-1])  # known pixels just left of the run
             right = _run_length(ok[e:])
+            # a side too narrow to carry the texture (a rim, a seam's few pixels) would repeat as
+            # stripes: the other side fills the run alone
+            least = max(MIN_SOURCE_PX, MIN_SOURCE_SHARE * (e - s))
+            if left < least and right >= least:
+                left = 0
+            elif right < least and left >= least:
+                right = 0
             if not left and not right:
                 continue
             d = np.arange(e - s)

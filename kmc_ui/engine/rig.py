@@ -71,6 +71,9 @@ DRAW_RANK = {
 }
 HEAD_POINTS = (0, 2, 5, 7, 8)
 SHOULDER_FADE = (-0.05, 0.12)  # the arm layer fades in over these shares of the upper arm
+NOTCH = 0.4  # the widest notch (torso lengths) an arm can take out of the body's outline and have filled
+ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso lengths) from the opaque body
+ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
 SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
 # An arm layer's cut through the character (a sleeve split from the body) fades out over this
 # share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
@@ -270,22 +273,42 @@ def hand_mask(shape: tuple[int, int], hand: np.ndarray) -> np.ndarray:
 
 
 def not_hand(rgb: np.ndarray, hand: np.ndarray) -> np.ndarray:
-    """What of the detector's hand shape is not the hand: the pixels far
-    in colour (Lab, Mahalanobis > HAND_COLOUR_SIGMA) from the hand's own colour, sampled along
-    its finger and palm lines (skin, or a glove), are not hand: the shorts or the thigh behind
-    the fingers, a pocket's edge. Computed in a crop around the hand."""
-    shape = rgb.shape[:2]
-    m = hand_mask(shape, hand)
-    ys, xs = np.nonzero(m)
+    """What of the detector's hand shape is not the hand: the pixels far in colour from the hand's
+    own colour, sampled along its finger and palm lines (skin, or a glove): the shorts or the thigh
+    behind the fingers, a pocket's edge."""
+    m = hand_mask(rgb.shape[:2], hand)
+    lines = np.zeros(m.shape, np.uint8)
+    for finger in FINGERS:
+        cv2.polylines(lines, [np.round(hand[[0, *finger]]).astype(np.int32)], False, 1, 1)
+    return unlike(rgb, m, (lines > 0) & m)
+
+
+def not_arm(rgb: np.ndarray, region: np.ndarray, pts: dict[str, np.ndarray], side: str, torso: float) -> np.ndarray:
+    """What of an arm's upper arm is not the arm: far in colour from the arm's own colour, sampled
+    along its bones (skin, or a sleeve): hair that fell over the shoulder, the edge of the top the
+    arm hung beside. Only beside the upper arm (a forearm's shaded edge is the forearm); the caller
+    keeps the hand and the bones' core."""
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+    lines = np.zeros(region.shape, np.uint8)
+    thick = max(1, round(0.03 * torso))
+    for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr])):
+        cv2.line(lines, _pt(a), _pt(b), 1, thick)
+    ys, xs = np.nonzero(region)
+    p = np.stack([xs, ys], axis=1).astype(np.float64)
+    upper = np.zeros(region.shape, bool)
+    upper[ys, xs] = segment_distance(p, pts[s], pts[e])[0] < segment_distance(p, pts[e], pts[wr])[0]
+    return unlike(rgb, region, (lines > 0) & region) & upper
+
+
+def unlike(rgb: np.ndarray, inside: np.ndarray, sure: np.ndarray) -> np.ndarray:
+    """The pixels of `inside` far in colour (Lab, Mahalanobis > HAND_COLOUR_SIGMA) from the `sure`
+    pixels' colours, or cut off from them by such pixels. Computed in a crop around `inside`."""
+    shape = inside.shape
+    ys, xs = np.nonzero(inside)
     if len(ys) < 20:
         return np.zeros(shape, bool)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    inside = m[y0:y1, x0:x1]
-    lines = np.zeros(inside.shape, np.uint8)
-    off = np.array([x0, y0], np.float64)
-    for finger in FINGERS:
-        cv2.polylines(lines, [np.round(hand[[0, *finger]] - off).astype(np.int32)], False, 1, 1)
-    sure = (lines > 0) & inside
+    inside, sure = inside[y0:y1, x0:x1], sure[y0:y1, x0:x1]
     lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float64)
     samples = lab[sure]
     if len(samples) < 10:
@@ -301,6 +324,28 @@ def not_hand(rgb: np.ndarray, hand: np.ndarray) -> np.ndarray:
     other = np.zeros(shape, bool)
     other[y0:y1, x0:x1] = inside & ~keep
     return other
+
+
+def arm_core(
+    shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[str, float], side: str, hand: np.ndarray | None
+) -> np.ndarray:
+    """What stays with an arm whatever its colour: half a limb radius around its bones (a cuff, a
+    bracelet; the thinner arm's radius: an arm that touches the body measures wider than it is),
+    and its hand (the detector's shape, else the pose's estimate)."""
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+    upper, fore = (0.5 * min(radii[f"l_{b}"], radii[f"r_{b}"]) for b in ("upper", "fore"))
+    core = capsule_mask(shape, pts[s], pts[e], upper)
+    core |= capsule_mask(shape, pts[e], pts[wr], fore)
+    return core | hand_area(shape, pts, side, hand)
+
+
+def hand_area(shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, hand: np.ndarray | None) -> np.ndarray:
+    """Where a hand is: the detector's shape, else the pose's estimate (wrist to fingertips)."""
+    if hand is not None:
+        return hand_mask(shape, hand)
+    e, wr = ("13", "15") if side == "l" else ("14", "16")
+    wrist, tips, r = hand_shape(pts, side, float(np.linalg.norm(pts[wr] - pts[e])))
+    return capsule_mask(shape, wrist, tips, r)
 
 
 def arm_region(
@@ -431,6 +476,53 @@ def assign_islands(mask: np.ndarray, regions: dict[str, np.ndarray], hull: np.nd
         regions[name] |= loose & near_enough & (nearest == i)
 
 
+def outline_notches(body: np.ndarray, taken: np.ndarray, torso: float) -> np.ndarray:
+    """Pixels `taken` by an arm in a notch of the body's outline: what a closing of the body (a disc
+    of NOTCH torso lengths) adds, where the body lies on both sides of it (above and below, or left
+    and right) within that reach. A hand on the hip leaves a notch; an arm hanging beside the body,
+    or in the corner where a cuff meets a thinner thigh, does not (the caller offers only what is
+    near the hands: under a shoulder guard that sticks out, the upper arm's place is no notch)."""
+    k = max(3, round(NOTCH * torso) | 1)
+    out = np.zeros(body.shape, bool)
+    ys, xs = np.nonzero(taken)
+    if len(ys) == 0:
+        return out
+    # in a crop around what was offered (the closing's disc is large: the whole picture took ~0.5 s)
+    y0, x0 = max(0, ys.min() - k), max(0, xs.min() - k)
+    y1, x1 = min(body.shape[0], ys.max() + k + 1), min(body.shape[1], xs.max() + k + 1)
+    body, taken = body[y0:y1, x0:x1], taken[y0:y1, x0:x1]
+    solid = body.astype(np.uint8)
+    f = max(1, k // 40)  # the closing at a scale where its disc is ~40 px: the notch needs no finer
+    small = cv2.resize(
+        solid.astype(np.float32),
+        (max(1, solid.shape[1] // f), max(1, solid.shape[0] // f)),
+        interpolation=cv2.INTER_AREA,
+    )
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k // f | 1, k // f | 1))
+    shut = cv2.morphologyEx((small >= 0.5).astype(np.uint8), cv2.MORPH_CLOSE, disc)
+    closed = cv2.resize(shut, (solid.shape[1], solid.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+    def reach(kernel: tuple[int, int], anchor: tuple[int, int]) -> np.ndarray:
+        return cv2.dilate(solid, np.ones(kernel, np.uint8), anchor=anchor) > 0
+
+    above, below = reach((k, 1), (0, k - 1)), reach((k, 1), (0, 0))
+    before, after = reach((1, k), (k - 1, 0)), reach((1, k), (0, 0))
+    enclosed = (above & below) | (before & after)
+    out[y0:y1, x0:x1] = closed & ~body & taken & enclosed
+    return out
+
+
+def soft_orphans(alpha: np.ndarray, arms: np.ndarray, torso: float) -> np.ndarray:
+    """The body layer's faint pixels (opacity under one half) beside an arm with no opaque body pixel
+    near them: the soft outer edge of an arm that went to the arm's layer, which left on the body
+    stays behind as a faint outline (a pale line beside the hip) once the arm moves."""
+    k = max(3, round(ORPHAN_REACH * torso) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    near_body = cv2.dilate((alpha >= 0.5).astype(np.uint8), disc) > 0
+    beside_arm = cv2.dilate(arms.astype(np.uint8), disc) > 0
+    return (alpha > 0.0) & (alpha < 0.5) & ~near_body & beside_arm
+
+
 def hair_beside_hand(
     shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, torso: float, off: np.ndarray
 ) -> np.ndarray:
@@ -543,6 +635,10 @@ def build_rig(
         if hand is not None:  # clothing behind the fingers stays with the body (the wrist with the arm)
             wrist = capsule_mask((h, w), pts["13" if side == "l" else "14"], hand[0], 0.8 * radii[f"{side}_fore"])
             region &= ~(not_hand(rgb, hand) & ~wrist)
+        # hair over the shoulder, the top beside the arm: left with the body (the hand and the bones'
+        # core stay with the arm whatever their colour)
+        core = arm_core((h, w), pts, radii, side, hand)
+        region &= ~(not_arm(rgb, region, pts, side, torso) & ~core)
         # what the other arm already claimed stays with it (arms crossing in the picture)
         region &= ~covered
         covered |= region
@@ -570,7 +666,17 @@ def build_rig(
     caps = np.zeros((h, w), np.uint8)
     for j, bone in ((L.L_SHOULDER, "l_upper"), (L.R_SHOULDER, "r_upper")):
         cv2.circle(caps, _pt(pts[str(j)]), max(1, round(SHOULDER_CAP * radii[bone])), 1, -1)
-    body_alpha = np.where(solid & ~behind & (caps == 0), 0.0, alpha).astype(np.float32)
+    taken = solid & ~behind & (caps == 0)
+    # A hand that lay across the body's outline (on the hip, the shorts' edge) took a notch out of
+    # it: the notch is body, filled in like the rest of what the arm covered.
+    near_hands = np.zeros((h, w), bool)
+    for side in ("l", "r"):
+        near_hands |= hand_area((h, w), pts, side, (hands or {}).get(side))
+    notch = outline_notches(mask & ~taken, taken & _dilate(near_hands, round(0.05 * torso)).astype(bool), torso)
+    taken &= ~notch
+    behind |= notch
+    body_alpha = np.where(taken, 0.0, np.where(notch, 1.0, alpha)).astype(np.float32)
+    body_alpha[soft_orphans(body_alpha, arm_max > ORPHAN_FAINT, torso)] = 0.0
     body_bgr = fill_inside(bgr, behind, mask & ~arms)
 
     layers: list[Layer] = []

@@ -179,9 +179,10 @@ def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray
 def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """A soft alpha from a hard mask that follows the picture's own colour edge. In a band of
     MATTE_RADIUS around the mask's edge each pixel's opacity is where its colour lies between the
-    local character colour F and the local backdrop colour B (the means of the sure pixels nearby,
-    inside and outside the band): alpha = (I - B).(F - B) / |F - B|^2, the compositing equation
-    I = alpha F + (1 - alpha) B solved along F - B. A mask that reached a few pixels into a plain
+    character colour F (the nearest sure pixel inside the band's inner edge: a thin arm's own
+    colour) and the backdrop colour B (the mean of the sure pixels nearby outside it):
+    alpha = (I - B).(F - B) / |F - B|^2, the compositing equation I = alpha F + (1 - alpha) B
+    solved along F - B. A part thinner than the band keeps its mask. A mask that reached a few pixels into a plain
     backdrop no longer cuts a rim of backdrop out with the character (a halo once it moves); where
     F and B are too alike to tell apart, or the backdrop is busy (not one colour), the mask is kept."""
     h, w = mask.shape
@@ -201,7 +202,8 @@ def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
             mean = cv2.GaussianBlur(values * sure[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
             return mean, weight
 
-        fg, wf = local_mean(inner, img)
+        fg, reach = nearest_colour(inner, cv2.GaussianBlur(img, (0, 0), 1.0))
+        wf = (reach <= 2.0 * radius + 1.0).astype(np.float32)  # a part thinner than the band: kept
         bg, wb = local_mean(outer, img)
         spread = local_mean(outer, img * img)[0] - bg * bg  # the backdrop's own variation nearby
         plain = spread.sum(axis=-1) < MATTE_PLAIN**2
@@ -211,6 +213,18 @@ def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         ok = band & plain & (wf > 0.02) & (wb > 0.02) & (dd > MATTE_CONTRAST**2)
         alpha[ok] = np.clip(a[ok], 0.0, 1.0)
     return np.clip(cv2.GaussianBlur(alpha, (0, 0), 0.6), 0.0, 1.0).astype(np.float32)
+
+
+def nearest_colour(sure: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, the colour of the nearest `sure` pixel and its distance: a thin limb's own colour,
+    where a mean over a wide window would mix in the torso beside it (and matte the limb half
+    see-through)."""
+    dist, labels = cv2.distanceTransformWithLabels(
+        (~sure).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    lut = np.zeros((int(labels.max()) + 1, img.shape[-1]), np.float32)
+    lut[labels[sure]] = img[sure]
+    return lut[labels], dist
 
 
 def _largest_components(mask: np.ndarray, lm: np.ndarray) -> np.ndarray:

@@ -41,6 +41,8 @@ CSS = """
   background: var(--background-fill-primary); box-shadow: 0 -2px 10px rgba(0, 0, 0, 0.12);}
 #kmc-action-row {align-items: center; flex-wrap: nowrap;}
 #kmc-action-row button {max-height: 46px;}
+/* Stop is there whenever a run may be going, but calm: an outlined button, not a second loud one. */
+#kmc-stop {background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);}
 #kmc-cost {font-size: 0.85em; min-width: 0;}
 #kmc-cost p {margin: 0;}
 @media (max-width: 640px) {

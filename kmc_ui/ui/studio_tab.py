@@ -402,7 +402,7 @@ def build_studio_tab(studio: Studio) -> StudioTab:
     with gr.Group(elem_id="kmc-actions"):
         with gr.Row(equal_height=False, elem_id="kmc-action-row"):
             generate_btn = gr.Button(t("generate"), variant="primary", scale=2, elem_id="kmc-generate")
-            stop_btn = gr.Button(t("stop"), variant="stop", scale=1, min_width=90, elem_id="kmc-stop")
+            stop_btn = gr.Button(t("stop"), variant="secondary", scale=1, min_width=90, elem_id="kmc-stop")
             cost = gr.Markdown(elem_id="kmc-cost")
         status = gr.Markdown(elem_id="kmc-status")
     player = sync_player(elem_id="kmc-player")
