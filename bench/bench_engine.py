@@ -132,15 +132,22 @@ def detector_repeatability(video: Path, stride: int = 2) -> float:
 
 def render(pair: tuple[Path, Path], orientation: str, out: Path, save: dict[int, Path] | None = None):
     frames: dict[int, np.ndarray] = {}
+    first: dict[str, float] = {}  # when the page would first see the puppet, and its first frame
 
     def on_frame(i: int, frame: np.ndarray, _stats: object) -> None:
+        first.setdefault("frame", time.perf_counter() - wall0)
         if save and i in save:
             frames[i] = frame.copy()
+
+    def on_preview(_frame: np.ndarray) -> None:
+        first.setdefault("preview", time.perf_counter() - wall0)
 
     cpu0 = time.process_time()
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.perf_counter()
-    result = run_engine(EngineJob(pair[0], pair[1], orientation, "std", True), out, on_frame=on_frame)
+    job = EngineJob(pair[0], pair[1], orientation, "std", True)
+    result = run_engine(job, out, on_frame=on_frame, on_preview=on_preview)
+    result.timings.update({f"first_{k}": v for k, v in first.items()})
     wall = time.perf_counter() - wall0
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = time.process_time() - cpu0 + (child1.ru_utime + child1.ru_stime) - (child0.ru_utime + child0.ru_stime)
@@ -202,6 +209,10 @@ def speed(pair: tuple[Path, Path], tmp: Path) -> None:
         f"(beside the cut-out; {t.get('motion_wait', 0.0):.1f} s of it after), rig {t['rig']:.1f} s, "
         f"bind-pose calibration {t.get('bind', 0.0):.1f} s, "
         f"render+encode {t['render']:.1f} s ({1000 * t['render'] / result.frames:.0f} ms/frame)"
+    )
+    print(
+        f"   the page's first look at the puppet moving after {t.get('first_preview', 0.0):.1f} s "
+        f"(a calibration drawing), its first frame after {t.get('first_frame', 0.0):.1f} s"
     )
     print(f"   CPU {cpu:.1f} s (this process + ffmpeg) for {wall:.1f} s wall; load average after: {load()}")
 

@@ -281,12 +281,14 @@ def test_local_backend_runs_through_the_job_runner(pair: tuple[Path, Path, Path]
 
 
 def test_local_backend_shows_the_latest_frame_while_rendering(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
-    """A JPEG of the frame just drawn, replaced as the render goes on, gone once the render ends."""
+    """A JPEG of the frame just drawn, replaced as the render goes on, gone once the render ends;
+    the first ones already while the puppet's joints are calibrated, before the render starts."""
     character, dance, _ = pair
     backend = LocalBackend(work_dir=tmp_path / "work")
     task_id = backend.submit(JobRequest(character, dance, orientation="video", tier="std", run_id="run-preview"))
     preview = backend.preview_path(task_id)
     seen: set[bytes] = set()
+    before_render = 0  # pictures read while the task still said it was calibrating (read after them)
     while not backend.poll(task_id).done:
         try:
             data = preview.read_bytes()
@@ -295,9 +297,11 @@ def test_local_backend_shows_the_latest_frame_while_rendering(pair: tuple[Path, 
         if data:
             assert data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9"  # whole JPEGs only
             seen.add(data)
-        time.sleep(0.05)
+            before_render += "Calibrating" in str(backend.poll(task_id).message)
+        time.sleep(0.02)
     assert backend.poll(task_id).status == "succeeded"
     assert len(seen) >= 2, len(seen)  # it moves on while rendering
+    assert before_render >= 1  # the puppet shows moving before the first frame is rendered
     assert not preview.exists()
     frame = cv2.imdecode(np.frombuffer(sorted(seen, key=len)[-1], np.uint8), cv2.IMREAD_COLOR)
     assert frame is not None and frame.shape[0] <= 480

@@ -51,6 +51,10 @@ class Preview:
         self.last = float("-inf")
 
     def __call__(self, index: int, frame: np.ndarray, _stats: object) -> None:
+        self.show(frame)
+
+    def show(self, frame: np.ndarray) -> None:
+        """run_engine's on_preview (the puppet drawn while its joints are calibrated), and each frame."""
         now = time.monotonic()
         if now - self.last < PREVIEW_EVERY_S:
             return
@@ -226,13 +230,15 @@ class LocalBackend:
                     task.progress = fraction
                     task.message = text
 
+                preview = Preview(self.preview_path(task.task_id))
                 task.result = run_engine(
                     task.job,
                     task.out_path,
                     progress=progress,
                     cancel=task.cancel,
                     cache_dir=self.cache_dir,
-                    on_frame=Preview(self.preview_path(task.task_id)),
+                    on_frame=preview,
+                    on_preview=preview.show,
                 )
                 task.progress = 1.0
                 notes = [getattr(n, "msg", n) for n in task.result.notes]

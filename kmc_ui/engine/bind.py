@@ -251,10 +251,13 @@ def sample_indices(frames: int, count: int = CALIBRATION_FRAMES) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, frames - 1, count)).astype(int))
 
 
-def _look(renderer: Renderer, targets: np.ndarray, f: float) -> list[np.ndarray | None]:
+def _look(
+    renderer: Renderer, targets: np.ndarray, f: float, show: Callable[[np.ndarray], None] | None = None
+) -> list[np.ndarray | None]:
     """The pose read on the puppet drawn at each target (output px; drawn scaled by f), as it is
     and (MIRRORED) mirrored: one or two readings per target, in output px. The readings run on
-    two threads while the next target is drawn."""
+    two threads while the next target is drawn. `show` gets each drawing (the page's first look
+    at the puppet moving, seconds before the render starts)."""
     frame = np.empty_like(renderer.plate)
     readings: list[Future[np.ndarray | None]] = []
     for target in targets:
@@ -263,6 +266,8 @@ def _look(renderer: Renderer, targets: np.ndarray, f: float) -> list[np.ndarray 
         renderer.render(scaled, out=frame)
         shot = frame.copy()
         readings += [_LOOKERS.submit(detect_frame, shot, mirrored) for mirrored in LOOKS]
+        if show is not None:
+            show(shot)
     wait(readings)  # all of them ended before anything is raised: none is left inside mediapipe
     seen: list[np.ndarray | None] = []
     for reading in readings:
@@ -283,6 +288,7 @@ def calibrate_bind(
     k: float,
     work_scale: float,
     rounds: int = CALIBRATION_ROUNDS,
+    show: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a calibrated bind pose, that pose (picture px), and what was done.
 
@@ -290,7 +296,7 @@ def calibrate_bind(
     given in picture pixels (None: the rig rebound between rounds is kept); rig: the one already
     built on picture_lm; motion: the smoothed source motion; place(targets) maps retargeted
     targets (working px) to output px in place; plate: the background in the output frame; k:
-    output px per working px."""
+    output px per working px; show: gets each drawing of the puppet (see _look)."""
     report = Calibration()
     lm = np.array(picture_lm, np.float32, copy=True)
     picks = sample_indices(len(motion))
@@ -301,7 +307,7 @@ def calibrate_bind(
     start = rig.landmarks.copy()
     for _ in range(max(0, rounds)):
         targets = place(retarget(motion[picks], rig.landmarks, rig.seen))
-        seen = _look(Renderer(rig, small, k * f, GRID), targets, f)
+        seen = _look(Renderer(rig, small, k * f, GRID), targets, f, show)
         per_frame = 2 if MIRRORED else 1
         steps, used = bind_steps(rig.landmarks, np.repeat(targets, per_frame, axis=0), seen, k, rig.seen, (w, h))
         report.frames_used.append(used)

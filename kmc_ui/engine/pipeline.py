@@ -277,8 +277,11 @@ def run_engine(
     cancel: threading.Event | None = None,
     cache_dir: Path | None = None,
     on_frame: Callable[[int, np.ndarray, FrameStats], None] | None = None,
+    on_preview: Callable[[np.ndarray], None] | None = None,
 ) -> EngineResult:
-    """Render `job` to `out_path` (MP4). Raises EngineError (clear text) or EngineCancelled."""
+    """Render `job` to `out_path` (MP4). Raises EngineError (clear text) or EngineCancelled.
+    on_frame gets each frame drawn; on_preview each drawing of the puppet while its joints are
+    calibrated (smaller, in the motion's poses), before the first frame."""
     if job.orientation not in ORIENTATIONS:
         raise EngineError(says("orientation", o=job.orientation, l=", ".join(ORIENTATIONS)))
     report = _Progress(progress)
@@ -325,7 +328,7 @@ def run_engine(
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, says("calibrating"))
-    rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate)
+    rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview)
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does not)
     smear = smear_prone(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]))
     filled = plate_for(job.orientation, cv2.cvtColor(smear.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR), placement)
@@ -448,7 +451,12 @@ def hand_sources(hands: dict[str, np.ndarray | None]) -> dict[str, str]:
 
 
 def calibrate(
-    cut: Cutout, p: Placement, rig: Rig, motion: np.ndarray, plate: np.ndarray
+    cut: Cutout,
+    p: Placement,
+    rig: Rig,
+    motion: np.ndarray,
+    plate: np.ndarray,
+    show: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate."""
@@ -463,6 +471,7 @@ def calibrate(
         plate,
         p.k,
         p.work_scale,
+        show=show,
     )
 
 
