@@ -139,6 +139,70 @@ def test_breaks_and_exposed_background_are_measured(drawn_rig) -> None:
     assert broken.breaks > 0.0
 
 
+def _leg_coloured(renderer: Renderer, rig_lm: np.ndarray, hide: str = "") -> None:
+    """The body texture's left leg painted red and its right leg blue (the nearer leg's bones
+    decide each pixel below the hips), opacity kept; `hide` ("left"/"right") makes that leg
+    see-through, to draw the other one alone."""
+    tex = renderer.textures["body"]
+    h, w = tex.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+
+    def to_leg(hip: int, knee: int, ankle: int) -> np.ndarray:
+        d = np.full((h, w), np.inf)
+        for a, b in ((hip, knee), (knee, ankle)):
+            pa, pb = rig_lm[a, :2], rig_lm[b, :2]
+            ab = pb - pa
+            t = np.clip(((xs - pa[0]) * ab[0] + (ys - pa[1]) * ab[1]) / float(ab @ ab), 0.0, 1.0)
+            d = np.minimum(d, np.hypot(xs - pa[0] - t * ab[0], ys - pa[1] - t * ab[1]))
+        return d
+
+    below = ys > rig_lm[[23, 24], 1].mean()
+    left_d, right_d = to_leg(23, 25, 27), to_leg(24, 26, 28)
+    for side, mine, colour in (
+        ("left", below & (left_d < right_d), (0, 0, 255)),
+        ("right", below & (right_d <= left_d), (255, 0, 0)),
+    ):
+        a = tex[..., 3]
+        if side == hide:
+            tex[mine] = 0
+            continue
+        for c in range(3):
+            tex[..., c][mine] = (a[mine].astype(np.uint16) * colour[c] // 255).astype(np.uint8)
+
+
+def test_legs_crossing_draw_the_nearer_leg_whole_over_the_other(drawn_rig) -> None:
+    """Where one leg passes over the other, the nearer one is drawn whole (no saw-tooth of the two
+    legs' triangles along the seam) and its see-through margin opens no hole to the background in
+    the other."""
+    rig, plate = drawn_rig
+    target = rig.landmarks.copy().astype(np.float64)
+    for left, right in ((25, 26), (27, 28), (29, 30), (31, 32)):  # the left leg swings onto the right one
+        target[left, 0] = target[right, 0] + 12.0
+    red = lambda f: (f[..., 2] > 150) & (f[..., 0] < 80)  # noqa: E731
+    blue = lambda f: (f[..., 0] > 150) & (f[..., 2] < 80)  # noqa: E731
+    erode = lambda m: cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # noqa: E731
+
+    def drawn(hide: str = "") -> np.ndarray:
+        renderer = Renderer(rig, plate, 1.0, GRID)
+        _leg_coloured(renderer, rig.landmarks, hide)
+        return renderer.render(target)[0]
+
+    for left_nearer in (True, False):
+        target[[25, 27], 2] = -50.0 if left_nearer else 50.0
+        target[[26, 28], 2] = 50.0 if left_nearer else -50.0
+        near, far = ("left", "right") if left_nearer else ("right", "left")
+        is_near, is_far = (red, blue) if left_nearer else (blue, red)
+        frame = drawn()
+        near_alone = erode(is_near(drawn(hide=far)))
+        far_alone = erode(is_far(drawn(hide=near)))
+        overlap = near_alone & far_alone
+        assert overlap.sum() > 1000, near  # the legs do overlap
+        assert is_near(frame)[near_alone].mean() > 0.99, near  # the nearer leg whole, nothing else in it
+        rest_of_far = far_alone & ~cv2.dilate(near_alone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        assert rest_of_far.sum() > 500, near
+        assert is_far(frame)[rest_of_far].mean() > 0.99, near  # and the far leg beside it, no holes
+
+
 # ---------------------------------------------------------------- real photos
 
 

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points
-from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points
+from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points, segment_distance
+from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
@@ -40,6 +41,11 @@ SHADOW_BLUR = 0.025
 TEAR_JUMP = 6.0
 LIMB_CHAINS = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28))
 AXIS_SAMPLES = 9  # points per bone, joints included
+LEG_SIDE = {"l_thigh": 1, "l_shin": 1, "l_foot": 1, "r_thigh": 2, "r_shin": 2, "r_foot": 2}
+# the leg drawn in front changes only when the other one is nearer by this share of the torso:
+# legs at about the same depth do not swap on every frame
+LEG_SWAP = 0.05
+LEG_REACH = 1.5  # legs this many times their bones' radii apart (the mesh's margin) may overlap
 
 
 @dataclass(frozen=True)
@@ -181,12 +187,37 @@ class Renderer:
                 rest = np.einsum("pk,pki->pi", bary.astype(np.float64), corners)
                 self.arm_core[layer.name] = (rest, cuts.piece_of(rest))
         self.mesh_area = sum(layer.area for layer in rig.layers if layer.name not in self.pieces) or 1.0
+        # per mesh layer, its triangles' draw order with the left leg nearer, and with the right
+        self.leg_orders = {layer.name: leg_orders(layer) for layer in rig.layers if layer.name not in self.pieces}
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
         self._tear_cells = 0
         self._drawn_cells = 0
+        self._left_leg_nearer = False
         self.last_stats = FrameStats(0.0, 0.0)
+
+    def left_leg_nearer(self, target_lm: np.ndarray) -> bool:
+        """Whether the left leg is drawn in front: the pose puts its knee and ankle nearer the
+        camera than the right ones (by LEG_SWAP torso to change sides from the frame before)."""
+        ahead = float(np.nanmean(target_lm[[26, 28], 2]) - np.nanmean(target_lm[[25, 27], 2]))
+        if np.isfinite(ahead) and abs(ahead) > LEG_SWAP * max(L.torso_length(target_lm), 1.0):
+            self._left_leg_nearer = ahead > 0
+        return self._left_leg_nearer
+
+    def legs_meet(self, target_lm: np.ndarray) -> bool:
+        """Whether the legs come near enough for one to be drawn over the other: a shin within
+        LEG_REACH times the two bones' radii of the other leg's shin or thigh (the thighs always
+        meet at the hips, so they alone do not count)."""
+        t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
+        pts = target_lm[:, :2].astype(np.float64)
+        bones = {"l_thigh": (23, 25), "l_shin": (25, 27), "r_thigh": (24, 26), "r_shin": (26, 28)}
+        for one, other in (("l_shin", "r_shin"), ("l_shin", "r_thigh"), ("r_shin", "l_thigh")):
+            (a, b), (c, d) = bones[one], bones[other]
+            reach = LEG_REACH * (self.rig.radii.get(one, 0.0) + self.rig.radii.get(other, 0.0)) * self.k
+            if np.nanmin(segment_distance(pts[a] + t * (pts[b] - pts[a]), pts[c], pts[d])[0]) < reach:
+                return True
+        return False
 
     def layer_order(self, target_lm: np.ndarray) -> list[Layer]:
         """Body first, then the arm further from the camera, then the nearer one."""
@@ -215,12 +246,14 @@ class Renderer:
         flipped = 0.0
         self._tear_cells = self._drawn_cells = 0
         deformed: dict[str, np.ndarray] = {}
+        legs_meet = self.legs_meet(target_lm)
         for layer in self.layer_order(target_lm):
             if layer.name in self.pieces:
                 self._draw_arm(frame, layer.name, transforms, coverage)
                 continue
             deformed[layer.name] = self.deform(layer, transforms)
-            flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage)
+            order = self.leg_orders[layer.name][int(self.left_leg_nearer(target_lm))]
+            flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage, order, legs_meet)
         moved = {name: self._core_of(name, deformed.get(name), transforms) for name in self.rig.core_points}
         self.last_stats = FrameStats(
             self._holes(moved, coverage),
@@ -282,7 +315,17 @@ class Renderer:
         tri, bary = self.rig.core_points[name]
         return np.einsum("pk,pki->pi", bary.astype(np.float64), verts[layer.triangles[tri]])
 
-    def _draw_layer(self, frame: np.ndarray, layer: Layer, verts: np.ndarray, coverage: np.ndarray) -> float:
+    def _draw_layer(
+        self,
+        frame: np.ndarray,
+        layer: Layer,
+        verts: np.ndarray,
+        coverage: np.ndarray,
+        order: np.ndarray,
+        legs_meet: bool = False,
+    ) -> float:
+        """Draws a mesh layer, its triangles in `order` (later ones win where it folds over itself
+        or one leg passes over the other: legs_meet)."""
         g = self.grid
         c = (verts + 0.5) / g - 0.5  # coarse-grid coordinates of the deformed vertices
         lo = np.floor(c.min(axis=0)).astype(int) - 1
@@ -300,7 +343,7 @@ class Renderer:
             return flipped
         fixed = np.round((c[tris] - [cx0, cy0]) * 16).astype(np.int32)
         shape = (cy1 - cy0, cx1 - cx0)
-        ids = _rasterise(fixed, range(len(tris)), shape)
+        ids = _rasterise(fixed, order, shape)
         # per-triangle affine output -> texture: r0 + [r1-r0, r2-r0] @ inv([e1, e2]) @ (p - d0)
         safe = np.where(np.abs(det) < 1e-9, 1e-9, det)
         inv = np.empty((len(tris), 2, 2))
@@ -313,11 +356,11 @@ class Renderer:
         tex = self.textures[layer.name]
         alpha_c = cv2.remap(tex[..., 3], cmap[..., 0], cmap[..., 1], cv2.INTER_LINEAR, borderValue=0)
         weak = (ids >= 0) & (alpha_c < 128)
-        if flipped > 0 and weak.any() and layer.opaque.any():
-            # Where the mesh folds over itself (some triangles flip) the triangle drawn last may
-            # be a see-through one (a margin, the inside of a knee): there, an opaque one wins.
-            # (Always doing this cost ~1 ms a frame; legs meeting are drawn at full resolution.)
-            under = _rasterise(fixed, np.flatnonzero(layer.opaque)[::-1], shape)
+        if (flipped > 0 or legs_meet) and weak.any() and layer.opaque.any():
+            # Where the mesh folds over itself or one leg passes over the other, the triangle
+            # drawn last may be a see-through one (a margin, the gap the legs had between them in
+            # the picture, the inside of a knee): there, an opaque one wins.
+            under = _rasterise(fixed, order[layer.opaque[order]][::-1], shape)
             take = weak & (under >= 0)
             if take.any():
                 cmap2 = _coarse_map(np.where(take, under, -1), aff, d[:, 0], r[:, 0], origin, g)
@@ -332,7 +375,7 @@ class Renderer:
         x0, y0 = cx0 * g, cy0 * g
         x1, y1 = min(self.width, x0 + bw), min(self.height, y0 + bh)
         if seams.any():  # where the texture jumps (legs meeting, a fold), the map at full resolution
-            _full_resolution(fmap, seams, g, (x0, y0), d, r[:, 0], aff, tex, layer.opaque)
+            _full_resolution(fmap, seams, g, (x0, y0), d, r[:, 0], aff, tex, layer.opaque, order)
             centres = np.ascontiguousarray(fmap[g // 2 :: g, g // 2 :: g])  # as drawn, at the cells' centres
             fine = cv2.remap(tex[..., 3], centres[..., 0], centres[..., 1], cv2.INTER_LINEAR, borderValue=0)
             alpha_c[seams] = fine[seams]
@@ -392,10 +435,11 @@ def _full_resolution(
     aff: np.ndarray,
     tex: np.ndarray,
     opaque: np.ndarray,
+    order: np.ndarray,
 ) -> None:
     """fmap (the layer box's output -> texture map, from `origin` in output px) recomputed pixel by
     pixel inside `cells` (coarse cells of the box): the triangles overlapping them rasterised at full
-    resolution, drawn in order, an opaque one winning over a see-through one as on the coarse grid.
+    resolution, drawn in `order`, an opaque one winning over a see-through one as on the coarse grid.
     Upsampling the coarse map across a seam (two legs meeting, a fold) swept the texture between
     the two sides and drew stair-steps."""
     ys, xs = np.nonzero(cells)
@@ -409,6 +453,9 @@ def _full_resolution(
     near = np.flatnonzero(box_x & (hi[:, 1] >= oy - 1) & (lo[:, 1] <= oy + py1 - py0))
     if len(near) == 0:
         return
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    near = near[np.argsort(rank[near])]  # in draw order
     shape = (py1 - py0, px1 - px0)
     fixed = np.round((d[near] - [ox, oy]) * 16).astype(np.int32)
     local = _rasterise(fixed, range(len(near)), shape)
@@ -429,6 +476,23 @@ def _full_resolution(
     inside = np.repeat(np.repeat(cells, g, axis=0), g, axis=1)[py0:py1, px0:px1]
     view = fmap[py0:py1, px0:px1]
     view[inside] = full[inside]
+
+
+def leg_orders(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """A mesh layer's triangle draw orders with the right leg nearer the camera ([0]) and with the
+    left leg nearer ([1]): the layer's own order (see-through triangles first, then by bone: feet,
+    shins, thighs, torso, head), except that the farther leg's triangles all come before the nearer
+    leg's. With both legs at one rank their triangles interleaved, and where the legs crossed, the
+    seam between them was a saw-tooth of the two (the anime sample's legs coming together)."""
+    dom = np.argmax(layer.weights[layer.triangles].mean(axis=1), axis=1)
+    side = np.array([LEG_SIDE.get(layer.bones[b], 0) for b in dom], np.int8)  # 1 left, 2 right
+    see_through = ~layer.opaque if len(layer.opaque) == len(side) else np.zeros(len(side), bool)
+    orders = []
+    for near in (2, 1):
+        phase = np.where(side == near, 1, np.where(side == 0, 2, 0))  # far leg, near leg, the rest
+        key = np.where(see_through, 0, 1) * 3 + phase
+        orders.append(np.argsort(key, kind="stable").astype(np.int64))
+    return orders[0], orders[1]
 
 
 def _skin(points: np.ndarray, weights: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:

@@ -72,6 +72,7 @@ DRAW_RANK = {
 HEAD_POINTS = (0, 2, 5, 7, 8)
 SHOULDER_FADE = (-0.05, 0.12)  # the arm layer fades in over these shares of the upper arm
 NOTCH = 0.4  # the widest notch (torso lengths) an arm can take out of the body's outline and have filled
+SOLID_SHARE = 0.25  # a triangle is opaque when this share of its pixels is (opacity 0.5 or more)
 ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso lengths) from the opaque body
 ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
 SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
@@ -116,7 +117,7 @@ class Layer:
     weights: np.ndarray  # (N, len(bones)) float32, rows sum to 1
     area: float = 0.0  # rest area of the mesh (px^2)
     tri_area: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,) signed rest areas
-    opaque: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (M,) mostly opaque texture
+    opaque: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (M,) see SOLID_SHARE
 
 
 @dataclass
@@ -756,16 +757,18 @@ def _make_layer(
     touched = np.bincount(ids[inside & (needed > 0)], minlength=len(tris)) > 0
     centroid_ok = _lookup(needed, rest[tris].mean(axis=1)) > 0
     keep = touched | ((count == 0) & centroid_ok)
-    alpha_sum = np.bincount(ids[inside], weights=alpha[inside], minlength=len(tris))
-    mean_alpha = alpha_sum / np.maximum(count, 1)
-    tris, mean_alpha = tris[keep], mean_alpha[keep]
+    # "opaque": a triangle with a real share of solid pixels. A thin ankle's triangles are mostly
+    # margin (their mean opacity under one half) and must still win over another leg's margin.
+    solid_sum = np.bincount(ids[inside], weights=alpha[inside] >= 0.5, minlength=len(tris))
+    solid = solid_sum / np.maximum(count, 1) >= SOLID_SHARE
+    tris, solid = tris[keep], solid[keep]
     weights = skin_weights(rest, bones, pts, torso)
-    # draw order: mostly transparent triangles first (they must never hide an opaque one), then by
-    # the dominant bone (hands over forearms over upper arms; head over torso over legs)
+    # draw order: see-through triangles first (they must never hide an opaque one), then by the
+    # dominant bone (hands over forearms over upper arms; head over torso over legs)
     dom = np.argmax(weights[tris].mean(axis=1), axis=1)
-    key = np.array([(mean_alpha[i] >= 0.5) * 100 + DRAW_RANK[bones[d]] for i, d in enumerate(dom)])
+    key = np.array([solid[i] * 100 + DRAW_RANK[bones[d]] for i, d in enumerate(dom)])
     order = np.argsort(key, kind="stable")
-    tris, mean_alpha = tris[order], mean_alpha[order]
+    tris, solid = tris[order], solid[order]
     texture = np.empty((*alpha.shape, 4), np.float32)
     texture[..., :3] = bgr * alpha[..., None]
     texture[..., 3] = alpha
@@ -779,7 +782,7 @@ def _make_layer(
         weights,
         float(abs(signed).sum()),
         signed,
-        mean_alpha >= 0.5,
+        solid,
     )
 
 
