@@ -112,6 +112,31 @@ def test_encoder_refuses_odd_sizes(tmp_path: Path) -> None:
         VideoWriter(tmp_path / "x.mp4", 721, 1280, "24/1", 1.0)
 
 
+def test_encoded_colours_are_the_drawn_ones(tmp_path: Path) -> None:
+    """Frames go down the encoder's pipe as yuv420p converted by OpenCV: flat patches of strong
+    and pale colours come back (decoded by PyAV) within a few levels, in a file that plays
+    everywhere."""
+    import av
+
+    colours = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (40, 180, 220), (200, 200, 200), (20, 20, 20), (255, 255, 255)]
+    w, h = 64 * len(colours), 64
+    frame = np.zeros((h, w, 3), np.uint8)
+    for i, bgr in enumerate(colours):
+        frame[:, 64 * i : 64 * (i + 1)] = bgr
+    out = tmp_path / "colours.mp4"
+    writer = VideoWriter(out, w, h, "24/1", 0.5)
+    for _ in range(12):
+        writer.write(frame)
+    writer.close()
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.codec_context.pix_fmt) == ("h264", "yuv420p")
+        got = next(container.decode(stream)).to_ndarray(format="bgr24")
+    for i, bgr in enumerate(colours):
+        patch = got[16:48, 64 * i + 16 : 64 * i + 48].reshape(-1, 3).mean(axis=0)
+        assert np.abs(patch - np.array(bgr)).max() < 6, (bgr, patch.round(1))
+
+
 def test_picture_without_a_person_is_a_clear_error(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
     _, dance, _ = pair
     blank = tmp_path / "blank.png"
