@@ -249,7 +249,9 @@ def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) ->
     rig, work = _rig(off_cut, placement)
     plate_work = background_plate(np.ascontiguousarray(work[0][..., ::-1]), work[1], work[2])
     plate = plate_for("video", plate_work, placement)
-    _, lm, report = calibrate(off_cut, placement, rig, motion, plate)
+    calibrated, lm, report = calibrate(off_cut, placement, rig, motion, plate)
+    old_textures = [id(layer.texture) for layer in rig.layers]
+    assert all(id(layer.texture) not in old_textures for layer in calibrated.layers)  # the layers cut again
     before = float(np.linalg.norm(off[13, :2] - true))
     after = float(np.linalg.norm(lm[13, :2] - true))
     assert report.rounds and min(report.frames_used) >= 10
@@ -267,7 +269,7 @@ def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) ->
 def test_calibration_stops_when_a_round_moves_no_joint_far(shared_media: Path) -> None:
     """On a real photo the model finds the joints where the puppet's drawings are read: the first
     round moves none by SETTLED (measured on the woman: 0.043 torso at most), and the second round
-    (12 more drawings, each read twice) is not run."""
+    (12 more drawings, each read twice) is not run, nor the second cut of the layers."""
     from kmc_ui.engine.inpaint import background_plate
     from kmc_ui.engine.motion import track_motion
     from kmc_ui.engine.pipeline import _rig, calibrate, load_picture, place, plate_for, source_motion
@@ -280,9 +282,14 @@ def test_calibration_stops_when_a_round_moves_no_joint_far(shared_media: Path) -
     placement, _ = place("video", "std", cut, motion, track)
     rig, work = _rig(cut, placement)
     plate = plate_for("video", background_plate(np.ascontiguousarray(work[0][..., ::-1]), work[1], work[2]), placement)
-    _, _, report = calibrate(cut, placement, rig, motion, plate)
+    calibrated, _, report = calibrate(cut, placement, rig, motion, plate)
     assert len(report.rounds) == 1 and min(report.frames_used) >= 10
     assert 0.0 < max(report.rounds[0].values()) < SETTLED
+    # joints that moved that little keep the layers cut around them: rebound, not cut again
+    assert [layer.texture is old.texture for layer, old in zip(calibrated.layers, rig.layers, strict=True)] == [
+        True
+    ] * len(rig.layers)
+    assert not np.array_equal(calibrated.landmarks, rig.landmarks)
 
 
 def test_a_rig_does_not_depend_on_what_ran_before(tmp_path: Path) -> None:

