@@ -21,6 +21,7 @@ from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces
 from kmc_ui.engine.pipeline import Placement, _rig, hand_sources, load_picture, picture_hands
 from kmc_ui.engine.rig import Layer, named_points
 from kmc_ui.engine.segment import cut_out
+from kmc_ui.pose import landmarks as L
 from tests.figures import make_character
 from tests.test_body_hidden_hands import LEFT_HAND_BOX, RIGHT_HAND_BOX, WRIST_ROW, paint_into_pocket
 
@@ -293,6 +294,38 @@ def test_the_womans_arms_are_not_see_through(shared_media: Path) -> None:
     assert cut is not None
     inside = cv2.erode((cut.alpha >= 0.5).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     assert int((cut.alpha[inside] < 0.9).sum()) < 600
+
+
+def _photo_rig(path: Path):
+    cut = cut_out(load_picture(path))
+    assert cut is not None
+    cut = replace(cut, hands=picture_hands(cut))
+    h, w = cut.alpha.shape
+    return cut, _rig(cut, Placement(w, h, 1.0, np.zeros(2), 1.0))[0]
+
+
+def test_an_arm_with_hair_over_its_shoulder_is_cut_along_its_own_middle(shared_media: Path) -> None:
+    """The woman's right arm hangs against her body with her hair over its shoulder, and the pose
+    put its bones along its inner edge (through the hair and the top): its radius measured twice
+    the other arm's. Its elbow and wrist go onto the arm's middle, so the arm layer no longer takes
+    the hair and the top's dark edge with it (dark pixels in it: 3,000 before, under 1,000 now); the
+    other arm, and the man's arms, are left as the pose put them."""
+    cut, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    moved = np.linalg.norm(rig.landmarks[:, :2] - cut.landmarks[:, :2], axis=1)
+    assert moved[[L.R_ELBOW, L.R_WRIST]].min() > 5.0  # px, toward the arm's free edge
+    assert rig.landmarks[L.R_ELBOW, 0] < cut.landmarks[L.R_ELBOW, 0]  # the wall is on the image's left
+    assert moved[[L.L_SHOULDER, L.R_SHOULDER, L.L_ELBOW, L.L_WRIST, L.L_HIP, L.R_HIP]].max() == 0.0
+    assert rig.radii["r_upper"] < 1.5 * rig.radii["l_upper"]
+    arm = rig.layer("right_arm")
+    assert arm is not None
+    a = arm.texture[..., 3]
+    colour = np.clip(arm.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)
+    lightness = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB)[..., 0]
+    dark = int(((a > 0.5) & (lightness < 100)).sum())
+    assert dark < 1500, dark  # hair and the top: 3,000 when the arm was cut along the pose's line
+    assert int((a > 0.5).sum()) > 6000  # the arm itself is all there
+    man, man_rig = _photo_rig(shared_media / "person_man_fullbody.png")
+    assert np.array_equal(man_rig.landmarks[:, :2], man.landmarks[:, :2].astype(np.float32))
 
 
 def test_a_hand_on_the_hip_leaves_no_notch_and_an_arm_no_faint_outline() -> None:

@@ -73,6 +73,8 @@ HEAD_POINTS = (0, 2, 5, 7, 8)
 SHOULDER_FADE = (-0.05, 0.12)  # the arm layer fades in over these shares of the upper arm
 NOTCH = 0.4  # the widest notch (torso lengths) an arm can take out of the body's outline and have filled
 SOLID_SHARE = 0.25  # a triangle is opaque when this share of its pixels is (opacity 0.5 or more)
+SPLIT_REACH = 1.5  # a centred arm's region: this many times its radius around its new line
+OFF_CENTRE = 2.0  # an arm whose radii measure this many times the other's may lie off its bones
 ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso lengths) from the opaque body
 ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
 SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
@@ -601,6 +603,76 @@ def refine_arm(
     return out
 
 
+def middle_shift(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, torso: float) -> np.ndarray | None:
+    """How far to move the bone a-b (px, across it) to lie on the middle of a limb `radius` wide
+    whose foreground runs on into the body on one side of the bone and ends at the limb's free edge
+    on the other (cross-sections at 8 places along it, 0.25 torso each way); None when both sides
+    or neither run on, or the move is under half the radius."""
+    reach = max(4, round(0.25 * torso))
+    h, w = mask.shape
+    ks = np.arange(-reach, reach + 1)
+    u = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
+    n = np.array([-u[1], u[0]])
+    edges = []
+    for t in np.linspace(0.2, 0.9, 8):
+        q = np.round(a + t * (b - a) + ks[:, None] * n).astype(int)
+        inside = (q[:, 0] >= 0) & (q[:, 0] < w) & (q[:, 1] >= 0) & (q[:, 1] < h)
+        fg = np.zeros(len(ks), bool)
+        fg[inside] = mask[q[inside, 1], q[inside, 0]]
+        if not fg[reach]:
+            continue
+        gaps = np.flatnonzero(~fg)
+        lo = gaps[gaps < reach].max() + 1 if (gaps < reach).any() else 0
+        hi = gaps[gaps > reach].min() - 1 if (gaps > reach).any() else len(ks) - 1
+        edges.append((lo - reach, hi - reach))
+    if len(edges) < 5:
+        return None
+    lo, hi = np.array(edges, float).T
+    runs_lo, runs_hi = (lo <= -reach).mean() >= 0.75, (hi >= reach).mean() >= 0.75
+    if runs_lo == runs_hi:  # free on both sides, or on neither: no telling which edge is the limb's
+        return None
+    shift = float(np.median(hi) - radius) if runs_lo else float(np.median(lo) + radius)
+    return n * shift if abs(shift) >= 0.5 * radius else None
+
+
+def centred_arms(
+    mask: np.ndarray, lm: np.ndarray, radii: dict[str, float], torso: float
+) -> tuple[np.ndarray, dict[str, float], dict[str, np.ndarray]]:
+    """Where the pose put an arm's bones along its edge: the landmarks with that arm's elbow, wrist
+    and hand points moved onto the arm's middle, its radii, and the points its split from the body
+    uses (the shoulder moved too, for the split only: the torso keeps its shoulders). Unchanged
+    otherwise.
+
+    An arm hanging against the body with hair over its shoulder (the woman's right arm): the pose's
+    bone line runs along the arm's inner edge, through the hair and the top, and the mask's half
+    width there (the radius) comes out twice the other arm's, so the arm's region, colour samples
+    and core took the hair and the top for arm, and the top's dark edge went along with the arm.
+    When both of an arm's bones measure OFF_CENTRE times the other arm's or more, and on the
+    cross-sections the foreground runs on into the body on one side only, the arm's middle is its
+    free edge less the other arm's radius."""
+    out = np.array(lm, np.float32, copy=True)
+    radii_out = dict(radii)
+    pts = named_points(lm)
+    shoulders: dict[str, np.ndarray] = {}  # shoulder -> its move for the split
+    for side, other in (("l", "r"), ("r", "l")):
+        s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+        bones = ((f"{side}_upper", s, e), (f"{side}_fore", e, wr))
+        if any(radii[bone] < OFF_CENTRE * radii[other + bone[1:]] for bone, _, _ in bones):
+            continue
+        moves = [middle_shift(mask, pts[a], pts[b], radii[other + bone[1:]], torso) for bone, a, b in bones]
+        if moves[0] is None or moves[1] is None:
+            continue
+        hand = [17, 19, 21] if side == "l" else [18, 20, 22]
+        out[int(e), :2] += 0.5 * (moves[0] + moves[1])
+        out[[int(wr), *hand], :2] += moves[1]
+        shoulders[s] = moves[0]
+        radii_out.update({bone: radii[other + bone[1:]] for bone, _, _ in bones})
+    split = named_points(out)
+    for s, move in shoulders.items():
+        split[s] = split[s] + move
+    return out, radii_out, split
+
+
 def build_rig(
     rgb: np.ndarray,
     alpha: np.ndarray,
@@ -619,9 +691,15 @@ def build_rig(
     """
     h, w = alpha.shape
     mask = alpha >= 0.5
-    pts = named_points(lm)
     torso = torso_length(lm)
-    radii = limb_radii(mask, pts, torso)
+    # an arm whose bones the pose put along its edge is moved onto its middle (centred_arms);
+    # `apts`, the points its split from the body uses
+    measured = limb_radii(mask, named_points(lm), torso)
+    lm, radii, apts = centred_arms(mask, lm, measured, torso)
+    pts = named_points(lm)
+    # a centred arm's region reaches past its new radius to its old line (its inner edge); grabCut
+    # and the colour test then take what is not arm back to the body
+    split_radii = {bone: SPLIT_REACH * r if r < measured[bone] else r for bone, r in radii.items()}
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
     if backdrop is not None:
         bgr = decontaminate(bgr, alpha, backdrop)
@@ -630,16 +708,16 @@ def build_rig(
     regions: dict[str, np.ndarray] = {}
     covered = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
-        region = arm_region((h, w), pts, radii, side, torso, hull, hands) & mask
-        region = refine_arm(rgb, region, mask, pts, side, torso, (hands or {}).get(side, True))
+        region = arm_region((h, w), apts, split_radii, side, torso, hull, hands) & mask
+        region = refine_arm(rgb, region, mask, apts, side, torso, (hands or {}).get(side, True))
         hand = (hands or {}).get(side)
         if hand is not None:  # clothing behind the fingers stays with the body (the wrist with the arm)
-            wrist = capsule_mask((h, w), pts["13" if side == "l" else "14"], hand[0], 0.8 * radii[f"{side}_fore"])
+            wrist = capsule_mask((h, w), apts["13" if side == "l" else "14"], hand[0], 0.8 * radii[f"{side}_fore"])
             region &= ~(not_hand(rgb, hand) & ~wrist)
         # hair over the shoulder, the top beside the arm: left with the body (the hand and the bones'
         # core stay with the arm whatever their colour)
-        core = arm_core((h, w), pts, radii, side, hand)
-        region &= ~(not_arm(rgb, region, pts, side, torso) & ~core)
+        core = arm_core((h, w), apts, radii, side, hand)
+        region &= ~(not_arm(rgb, region, apts, side, torso) & ~core)
         # what the other arm already claimed stays with it (arms crossing in the picture)
         region &= ~covered
         covered |= region
