@@ -331,4 +331,7 @@ def calibrate_bind(
         # the layers cut again around the calibrated joints; joints that all moved less than
         # SETTLED keep the layers cut around them (the real photos: ~0.7 s saved)
         rig = rebuild(lm)
+    # the bind pose in picture px as the rig has it (an arm the rig centred on its middle included)
+    lm = np.array(rig.landmarks, np.float32, copy=True)
+    lm[:, :3] /= work_scale
     return rig, lm, report
