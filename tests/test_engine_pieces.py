@@ -19,7 +19,7 @@ from PIL import Image
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
 from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces
 from kmc_ui.engine.pipeline import Placement, _rig, hand_sources, load_picture, picture_hands
-from kmc_ui.engine.rig import Layer, named_points
+from kmc_ui.engine.rig import Layer, bone_distance, named_points
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
 from tests.figures import make_character
@@ -146,19 +146,15 @@ def _leg_coloured(renderer: Renderer, rig_lm: np.ndarray, hide: str = "") -> Non
     see-through, to draw the other one alone."""
     tex = renderer.textures["body"]
     h, w = tex.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    ys, xs = np.mgrid[0:h, 0:w]
+    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
+    pts = named_points(rig_lm)
 
-    def to_leg(hip: int, knee: int, ankle: int) -> np.ndarray:
-        d = np.full((h, w), np.inf)
-        for a, b in ((hip, knee), (knee, ankle)):
-            pa, pb = rig_lm[a, :2], rig_lm[b, :2]
-            ab = pb - pa
-            t = np.clip(((xs - pa[0]) * ab[0] + (ys - pa[1]) * ab[1]) / float(ab @ ab), 0.0, 1.0)
-            d = np.minimum(d, np.hypot(xs - pa[0] - t * ab[0], ys - pa[1] - t * ab[1]))
-        return d
+    def to_leg(side: str) -> np.ndarray:
+        return np.minimum(*(bone_distance(f"{side}_{b}", pixels, pts, 1.0) for b in ("thigh", "shin"))).reshape(h, w)
 
     below = ys > rig_lm[[23, 24], 1].mean()
-    left_d, right_d = to_leg(23, 25, 27), to_leg(24, 26, 28)
+    left_d, right_d = to_leg("l"), to_leg("r")
     for side, mine, colour in (
         ("left", below & (left_d < right_d), (0, 0, 255)),
         ("right", below & (right_d <= left_d), (255, 0, 0)),

@@ -210,10 +210,9 @@ class Renderer:
         LEG_REACH times the two bones' radii of the other leg's shin or thigh (the thighs always
         meet at the hips, so they alone do not count)."""
         t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
-        pts = target_lm[:, :2].astype(np.float64)
-        bones = {"l_thigh": (23, 25), "l_shin": (25, 27), "r_thigh": (24, 26), "r_shin": (26, 28)}
+        pts = named_points(target_lm)
         for one, other in (("l_shin", "r_shin"), ("l_shin", "r_thigh"), ("r_shin", "l_thigh")):
-            (a, b), (c, d) = bones[one], bones[other]
+            (_, a, b, _), (_, c, d, _) = BONES[one], BONES[other]
             reach = LEG_REACH * (self.rig.radii.get(one, 0.0) + self.rig.radii.get(other, 0.0)) * self.k
             if np.nanmin(segment_distance(pts[a] + t * (pts[b] - pts[a]), pts[c], pts[d])[0]) < reach:
                 return True
