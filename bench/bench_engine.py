@@ -280,15 +280,23 @@ def side_by_side(reference: Path, index: int, result: np.ndarray) -> np.ndarray:
 
 def artefact_line(result: object) -> str:
     a = result.artefacts()
-    names = ("breaks", "tears", "exposed")
+    names = ("breaks", "tears", "exposed", "stretch")
     parts = [f"{k} mean {a[k]['mean']:.4f} p95 {a[k]['p95']:.4f} max {a[k]['max']:.4f}" for k in names]
     return "; ".join(parts) + f"; torn {result.torn_frames}/{result.frames}; hands {a['hands']}"
 
 
-def photos(tmp: Path, before: bool, only: str = "") -> None:
+# the engine as it was, for --before (arms as skinned meshes) and --skinned (no ARAP solve)
+VARIANTS = {
+    "": ("", {}),
+    "before": (" [before: arms as skinned meshes]", {"rigid_arms": False}),
+    "skinned": (" [before: body skinned, no ARAP]", {"arap": False}),
+}
+
+
+def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False) -> None:
     """Every picture in ../shared/media with the real dance clip: the artefact measures, and
     reference | result frames saved under docs/engine/photos/ (the engine before, with arms as
-    skinned meshes, too when `before`)."""
+    skinned meshes, too when `before`; with the body skinned without ARAP when `skinned`)."""
     print(f"\n== real photos x {PHOTO_CLIP} (video orientation, 720p; load average {load()})")
     clip = SHARED / PHOTO_CLIP
     n = track_motion(clip, max_seconds=30.0).frames
@@ -297,7 +305,8 @@ def photos(tmp: Path, before: bool, only: str = "") -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
     for picture in pictures:
-        for rigid in (True, False) if before else (True,):
+        for variant in ("", *(("before",) if before else ()), *(("skinned",) if skinned else ())):
+            label, options = VARIANTS[variant]
             frames: dict[int, np.ndarray] = {}
 
             def keep(i: int, frame: np.ndarray, _stats: object, frames: dict[int, np.ndarray] = frames) -> None:
@@ -307,15 +316,14 @@ def photos(tmp: Path, before: bool, only: str = "") -> None:
             wall0 = time.perf_counter()
             try:
                 result = run_engine(
-                    EngineJob(picture, clip, "video", "std", False, rigid_arms=rigid), tmp / "photo.mp4", on_frame=keep
+                    EngineJob(picture, clip, "video", "std", False, **options), tmp / "photo.mp4", on_frame=keep
                 )
             except Exception as exc:  # a picture the engine refuses is a figure too
                 print(f"{picture.name}: refused: {exc}")
                 break
             wall = time.perf_counter() - wall0
-            label = "" if rigid else " [before: arms as skinned meshes]"
             print(f"{picture.name}{label}: {wall:.1f} s wall; {artefact_line(result)}")
-            suffix = "" if rigid else "_before"
+            suffix = f"_{variant}" if variant else ""
             for i, frame in frames.items():
                 path = out_dir / f"{picture.stem}_{i:03d}{suffix}.jpg"
                 cv2.imwrite(str(path), side_by_side(clip, i, frame), [cv2.IMWRITE_JPEG_QUALITY, 82])
@@ -327,6 +335,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the memory series")
     parser.add_argument("--photos", action="store_true", help="only the real photos' artefact figures and frames")
     parser.add_argument("--before", action="store_true", help="with --photos: also the engine before (skinned arms)")
+    parser.add_argument("--skinned", action="store_true", help="with --photos: also the body without ARAP")
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     args = parser.parse_args()
@@ -344,7 +353,7 @@ def main() -> None:
             if not SHARED.is_dir():
                 print(f"shared media not found at {SHARED}")
                 return
-            photos(tmp, args.before, args.only)
+            photos(tmp, args.before, args.only, args.skinned)
             return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)

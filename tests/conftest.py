@@ -70,3 +70,23 @@ def _end_workers() -> Any:
     before = Workers.started()
     yield
     Workers.close_all(keep=before)
+
+
+@pytest.fixture(scope="module")
+def drawn_rig(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The offline engine's rig of the drawn character (tests/figures.py), 360x640 working pixels,
+    and a plain grey plate: (rig, plate)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from kmc_ui.engine.pipeline import Placement, _rig, load_picture, picture_hands
+    from kmc_ui.engine.segment import cut_out
+    from tests.figures import make_character
+
+    path = make_character(tmp_path_factory.mktemp("rig") / "character.png", 360, 640)
+    cut = cut_out(load_picture(path))
+    assert cut is not None
+    cut = replace(cut, hands=picture_hands(cut))
+    rig, _ = _rig(cut, Placement(360, 640, 1.0, np.zeros(2), 1.0))
+    return rig, np.full((640, 360, 3), 200, np.uint8)

@@ -71,6 +71,8 @@ def test_result_is_a_browser_ready_mp4_with_the_reference_timing(rendered) -> No
     assert _moov_before_mdat(result.path)  # +faststart
     assert result.frames == round(SECONDS * FPS)
     assert result.torn_frames == 0
+    assert len(result.stretch) == result.frames  # the body's distortion, measured on every frame
+    assert 0.0 < result.artefacts()["stretch"]["mean"] < 0.5
 
 
 def test_progress_is_reported_per_frame_and_ends_at_the_end(rendered) -> None:

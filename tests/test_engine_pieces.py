@@ -13,7 +13,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 from PIL import Image
 
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
@@ -22,7 +21,6 @@ from kmc_ui.engine.pipeline import Placement, _rig, hand_sources, load_picture, 
 from kmc_ui.engine.rig import Layer, bone_distance, named_points
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
-from tests.figures import make_character
 from tests.test_body_hidden_hands import LEFT_HAND_BOX, RIGHT_HAND_BOX, WRIST_ROW, paint_into_pocket
 
 RADIUS = 8
@@ -91,18 +89,6 @@ def test_a_bent_elbow_stays_closed_and_its_edges_straight() -> None:
     profile = alpha[(rows.start + rows.stop) // 2]
     ramp = np.nonzero((profile > 10) & (profile < 245))[0]
     assert len(ramp[ramp < 90]) <= 3
-
-
-@pytest.fixture(scope="module")
-def drawn_rig(tmp_path_factory: pytest.TempPathFactory):
-    path = make_character(tmp_path_factory.mktemp("pieces") / "character.png", 360, 640)
-    cut = cut_out(load_picture(path))
-    assert cut is not None
-    cut = replace(cut, hands=picture_hands(cut))
-    place = Placement(360, 640, 1.0, np.zeros(2), 1.0)
-    rig, _ = _rig(cut, place)
-    plate = np.full((640, 360, 3), 200, np.uint8)
-    return rig, plate
 
 
 def _fold_left_arm(rig_lm: np.ndarray, degrees: float) -> np.ndarray:

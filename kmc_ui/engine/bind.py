@@ -293,6 +293,7 @@ def calibrate_bind(
     work_scale: float,
     rounds: int = CALIBRATION_ROUNDS,
     show: Callable[[np.ndarray], None] | None = None,
+    arap: bool = True,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a calibrated bind pose, that pose (picture px), and what was done.
 
@@ -300,7 +301,8 @@ def calibrate_bind(
     given in picture pixels (None: the rig rebound between rounds is kept); rig: the one already
     built on picture_lm; motion: the smoothed source motion; place(targets) maps retargeted
     targets (working px) to output px in place; plate: the background in the output frame; k:
-    output px per working px; show: gets each drawing of the puppet (see _look)."""
+    output px per working px; show: gets each drawing of the puppet (see _look); arap: the puppet
+    drawn as the render will draw it (kmc_ui/engine/arap.py), or skinned alone."""
     report = Calibration()
     lm = np.array(picture_lm, np.float32, copy=True)
     picks = sample_indices(len(motion))
@@ -311,7 +313,7 @@ def calibrate_bind(
     start = rig.landmarks.copy()
     for _ in range(max(0, rounds)):
         targets = place(retarget(motion[picks], rig.landmarks, rig.seen))
-        seen = _look(Renderer(rig, small, k * f, GRID), targets, f, show)
+        seen = _look(Renderer(rig, small, k * f, GRID, arap=arap), targets, f, show)
         per_frame = 2 if MIRRORED else 1
         steps, used = bind_steps(rig.landmarks, np.repeat(targets, per_frame, axis=0), seen, k, rig.seen, (w, h))
         report.frames_used.append(used)

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.engine.arap import Arap, prepare
 from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points
 from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points, segment_distance
 from kmc_ui.pose import landmarks as L
@@ -37,7 +38,8 @@ SHADOW_BLUR = 0.025
 # not cover is a break; a grid cell whose texture coordinate jumps from its neighbour's by more
 # than TEAR_JUMP times the expected step is a tear (a fold drawn from two places: stair-steps,
 # pulled-in hair); the filled-in background where the character stood, left uncovered where its
-# surroundings are not one plain colour (there the row fill shows as a smear), is exposed.
+# surroundings are not one plain colour (there the row fill shows as a smear), is exposed;
+# how far the mesh layers' triangles are stretched or squashed from their rest shape is stretch.
 TEAR_JUMP = 6.0
 LIMB_CHAINS = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28))
 AXIS_SAMPLES = 9  # points per bone, joints included
@@ -55,6 +57,7 @@ class FrameStats:
     breaks: float = 0.0  # share of the limbs' axis points (joint to joint) left uncovered
     tears: float = 0.0  # share of the mesh layers' drawn cells at a texture jump
     exposed: float = 0.0  # share of the frame showing the filled-in background where it smears, uncovered
+    stretch: float = 0.0  # the mesh layers' distortion: area-weighted mean of |log(stretch)| over both axes
 
     @property
     def torn(self) -> bool:
@@ -157,9 +160,11 @@ class Renderer:
         grid: int = GRID,
         filled: np.ndarray | None = None,
         rigid_arms: bool = True,
+        arap: bool = True,
     ) -> None:
         """filled: where the plate is filled in behind the character (output size), for `exposed`;
-        rigid_arms=False draws the arms as skinned meshes too (the engine before; bench/bench_engine.py)."""
+        rigid_arms=False draws the arms as skinned meshes too, arap=False leaves the mesh layers
+        skinned (the engine before; bench/bench_engine.py)."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
@@ -187,6 +192,12 @@ class Renderer:
                 rest = np.einsum("pk,pki->pi", bary.astype(np.float64), corners)
                 self.arm_core[layer.name] = (rest, cuts.piece_of(rest))
         self.mesh_area = sum(layer.area for layer in rig.layers if layer.name not in self.pieces) or 1.0
+        # the mesh layers' as-rigid-as-possible solves (kmc_ui/engine/arap.py), skinning places their handles
+        self.arap: dict[str, Arap] = {}
+        for layer in rig.layers if arap else ():
+            if layer.name not in self.pieces and (solve := prepare(layer, rig, k)) is not None:
+                self.arap[layer.name] = solve
+        self.rest_frames = {layer.name: _rest_frames(layer, k) for layer in rig.layers if layer.name not in self.pieces}
         # per mesh layer, its triangles' draw order with the left leg nearer, and with the right
         self.leg_orders = {layer.name: leg_orders(layer) for layer in rig.layers if layer.name not in self.pieces}
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
@@ -230,7 +241,9 @@ class Renderer:
         return body + arms
 
     def deform(self, layer: Layer, transforms: dict[str, np.ndarray]) -> np.ndarray:
-        return _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
+        skinned = _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
+        solve = self.arap.get(layer.name)
+        return skinned if solve is None else solve.solve(skinned)
 
     def render(self, target_lm: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, FrameStats]:
         """One frame (BGR uint8, output size) with the rig posed at target_lm (33,4) output pixels."""
@@ -242,7 +255,7 @@ class Renderer:
         target = named_points(target_lm)
         transforms = bone_transforms(self.rest, target, self.k)
         coverage = np.zeros((self.ch, self.cw), np.float32)
-        flipped = 0.0
+        flipped = stretch = 0.0
         self._tear_cells = self._drawn_cells = 0
         deformed: dict[str, np.ndarray] = {}
         legs_meet = self.legs_meet(target_lm)
@@ -253,6 +266,7 @@ class Renderer:
             deformed[layer.name] = self.deform(layer, transforms)
             order = self.leg_orders[layer.name][int(self.left_leg_nearer(target_lm))]
             flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage, order, legs_meet)
+            stretch += _stretch(deformed[layer.name], layer.triangles, *self.rest_frames[layer.name])
         moved = {name: self._core_of(name, deformed.get(name), transforms) for name in self.rig.core_points}
         self.last_stats = FrameStats(
             self._holes(moved, coverage),
@@ -260,6 +274,7 @@ class Renderer:
             self._breaks(target_lm, coverage),
             self._tear_cells / max(1, self._drawn_cells),
             self._exposed(coverage),
+            stretch / self.mesh_area,
         )
         return frame, self.last_stats
 
@@ -492,6 +507,29 @@ def leg_orders(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
         key = np.where(see_through, 0, 1) * 3 + phase
         orders.append(np.argsort(key, kind="stable").astype(np.int64))
     return orders[0], orders[1]
+
+
+def _rest_frames(layer: Layer, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per triangle of a mesh layer: the inverse of its rest edge matrix (output px) and its area
+    (working px, as Layer.area), for _stretch; degenerate triangles weigh nothing."""
+    p = layer.rest[layer.triangles].astype(np.float64) * k
+    edges = np.stack([p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]], axis=-1)  # columns: the two edges
+    det = np.linalg.det(edges) if len(edges) else np.zeros(0)
+    ok = np.abs(det) > 1e-9
+    inverse = np.zeros_like(edges)
+    inverse[ok] = np.linalg.inv(edges[ok])
+    return inverse, np.where(ok, np.abs(det) / (2 * k * k), 0.0)
+
+
+def _stretch(verts: np.ndarray, triangles: np.ndarray, inverse: np.ndarray, area: np.ndarray) -> float:
+    """Sum over triangles of rest area x (|log s1| + |log s2|), s the singular values of the map from
+    the rest triangle (scaled to the output) to the drawn one: 0 for a layer moved rigidly."""
+    if len(triangles) == 0:
+        return 0.0
+    q = verts[triangles]
+    jac = np.stack([q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]], axis=-1) @ inverse
+    s = np.linalg.svd(jac, compute_uv=False)
+    return float((np.abs(np.log(np.maximum(s, 1e-3))).sum(axis=1) * area).sum())
 
 
 def _skin(points: np.ndarray, weights: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:

@@ -59,6 +59,7 @@ class EngineJob:
     tier: str = "std"
     keep_sound: bool = True
     rigid_arms: bool = True  # False: arms as skinned meshes, the engine before (bench/bench_engine.py)
+    arap: bool = True  # False: the body skinned without the as-rigid-as-possible solve (the engine before)
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,11 @@ class EngineResult:
     calibration: Calibration = field(default_factory=Calibration)  # how the bind pose was moved
     bind_pose: np.ndarray | None = None  # (33, 4) the calibrated bind pose, character picture px
     # artefact measures per frame (kmc_ui/engine/deform.FrameStats): limb axis uncovered, texture
-    # tears, filled-in background uncovered; and how each hand was cut (hand_sources)
+    # tears, filled-in background uncovered, mesh stretch; and how each hand was cut (hand_sources)
     breaks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     tears: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     exposed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    stretch: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     hands: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,6 +118,7 @@ class EngineResult:
             "breaks": spread(self.breaks),
             "tears": spread(self.tears),
             "exposed": spread(self.exposed),
+            "stretch": spread(self.stretch),
             "hands": dict(self.hands),
         }
 
@@ -328,7 +331,7 @@ def run_engine(
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, says("calibrating"))
-    rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview)
+    rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap)
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does not)
     smear = smear_prone(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]))
     filled = plate_for(job.orientation, cv2.cvtColor(smear.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR), placement)
@@ -347,9 +350,9 @@ def run_engine(
     notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()
-    renderer = Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms)
+    renderer = Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms, arap=job.arap)
     frame = np.empty((placement.height, placement.width, 3), np.uint8)
-    holes, flipped, breaks, tears, exposed = (np.zeros(n, np.float32) for _ in range(5))
+    holes, flipped, breaks, tears, exposed, stretch = (np.zeros(n, np.float32) for _ in range(6))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
     # Frame i goes down the encoder's pipe on its own thread while frame i + 1 is drawn.
@@ -361,7 +364,7 @@ def run_engine(
             renderer.render(targets[i], out=frame)
             stats = renderer.last_stats
             holes[i], flipped[i] = stats.holes, stats.flipped
-            breaks[i], tears[i], exposed[i] = stats.breaks, stats.tears, stats.exposed
+            breaks[i], tears[i], exposed[i], stretch[i] = stats.breaks, stats.tears, stats.exposed, stats.stretch
             if writing is not None:
                 writing.result()
             writing = _WRITE.submit(writer.write, frame.copy())
@@ -399,6 +402,7 @@ def run_engine(
         breaks,
         tears,
         exposed,
+        stretch,
         hand_sources(cut.hands),
     )
 
@@ -457,6 +461,7 @@ def calibrate(
     motion: np.ndarray,
     plate: np.ndarray,
     show: Callable[[np.ndarray], None] | None = None,
+    arap: bool = True,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate."""
@@ -473,6 +478,7 @@ def calibrate(
         p.k,
         p.work_scale,
         show=show,
+        arap=arap,
     )
 
 
