@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kmc_ui.engine import EngineJob, agreement_report, run_engine  # noqa: E402
+from kmc_ui.engine import EngineJob, agreement_report, face, run_engine  # noqa: E402
 from kmc_ui.engine.agreement import MIRROR  # noqa: E402
 from kmc_ui.engine.motion import fused_track, track_motion  # noqa: E402
 from kmc_ui.engine.pipeline import SMOOTHING  # noqa: E402
@@ -330,6 +330,32 @@ def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False) -> No
     print(f"frames saved under {out_dir.relative_to(ROOT)}/ (reference | result)")
 
 
+def turns(tmp: Path, only: str = "") -> None:
+    """How well each result's face turn follows the reference's: the nose's place between the ears
+    (face.yaw) read on every frame of the reference and of the result, correlated; with the face
+    turning and with it held still (face.TURN_LIMIT 0, everything else equal)."""
+    print(f"\n== face turns x {PHOTO_CLIP} (video orientation, 720p; load average {load()})")
+    clip = SHARED / PHOTO_CLIP
+    ref = np.array([face.yaw(lm) for lm in track_motion(clip, max_seconds=30.0).landmarks])
+    print(f"reference yaw: 10th-90th percentile {np.nanpercentile(ref, 10):+.3f} .. {np.nanpercentile(ref, 90):+.3f}")
+    limit = face.TURN_LIMIT
+    pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
+    for picture in pictures:
+        line = []
+        for label, turn in (("turning", limit), ("still", 0.0)):
+            face.TURN_LIMIT = turn
+            try:
+                run_engine(EngineJob(picture, clip, "video", "std", False), tmp / "turns.mp4")
+            finally:
+                face.TURN_LIMIT = limit
+            got = np.array([face.yaw(lm) for lm in track_motion(tmp / "turns.mp4", max_seconds=30.0).landmarks])
+            n = min(len(ref), len(got))
+            ok = np.isfinite(ref[:n]) & np.isfinite(got[:n])
+            corr = float(np.corrcoef(ref[:n][ok], got[:n][ok])[0, 1]) if ok.sum() > 2 else float("nan")
+            line.append(f"{label} {corr:+.2f} (read on {ok.sum()}/{n} frames)")
+        print(f"{picture.name}: face yaw correlation with the reference: " + ", ".join(line))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the memory series")
@@ -338,6 +364,7 @@ def main() -> None:
     parser.add_argument("--skinned", action="store_true", help="with --photos: also the body without ARAP")
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
+    parser.add_argument("--turns", action="store_true", help="only the real photos' face turns against the reference's")
     args = parser.parse_args()
     print(f"kmc offline engine benchmark; {os.cpu_count()} cores; load average {load()}")
     with tempfile.TemporaryDirectory() as d:
@@ -348,6 +375,9 @@ def main() -> None:
             for name in ("person_man_fullbody.png", "person_woman_fullbody.png"):
                 print(f"\n{name}")
                 speed((SHARED / name, dance), tmp)
+            return
+        if args.turns:
+            turns(tmp, args.only)
             return
         if args.photos:
             if not SHARED.is_dir():

@@ -21,20 +21,32 @@ ITERATIONS = 2  # local/global rounds per frame, started from the skinned mesh
 AXIS_BAND = 0.3  # vertices within this share of a bone's radius of its axis are handles
 AXIS_STEPS = 9  # points along each bone whose nearest vertex is a handle (a coarse mesh has few in the band)
 JOINTS = (0, 2, 5, 7, 8, 11, 12, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)  # landmarks
+FACE_JOINTS = (0, 2, 5, 7, 8)  # the pose's face points: not handles where the face mesh's points are
+
+
+def face_vertices(layer: Layer, rig: Rig) -> np.ndarray:
+    """The layer's vertex nearest each of the rig's face points (kmc_ui/engine/face.py), or none."""
+    if rig.face is None or "head" not in layer.bones or not len(layer.rest):
+        return np.zeros(0, np.int64)
+    rest = layer.rest.astype(np.float64)
+    return np.array([np.argmin(np.linalg.norm(rest - p, axis=1)) for p in rig.face[:, :2]], np.int64)
 
 
 def handles(layer: Layer, rig: Rig) -> np.ndarray:
     """The layer's vertices that follow the skinning (sorted indices): the nearest to each joint
-    the picture shows, those along its limbs' axes, and every vertex of a piece of mesh (or a lone
-    vertex) that has none of these, which would otherwise float free."""
+    the picture shows (the face's own points instead of the pose's where it turns), those along
+    its limbs' axes, and every vertex of a piece of mesh (or a lone vertex) that has none of these,
+    which would otherwise float free."""
     rest = layer.rest.astype(np.float64)
     n = len(rest)
     pts = named_points(rig.landmarks)
     chosen = np.zeros(n, bool)
     if n == 0:
         return np.zeros(0, np.int32)
+    faces = face_vertices(layer, rig)
+    chosen[faces] = True
     for j in JOINTS:
-        if rig.seen[j]:
+        if rig.seen[j] and not (len(faces) and j in FACE_JOINTS):
             chosen[np.argmin(np.linalg.norm(rest - pts[str(j)], axis=1))] = True
     for name in layer.bones:
         kind, a, b, _ = BONES[name]
@@ -62,6 +74,8 @@ class Arap:
     def __init__(self, layer: Layer, rig: Rig, k: float, iterations: int = ITERATIONS) -> None:
         """k: output px per working px (the rest shape the solve keeps is the picture's, scaled)."""
         self.handles = handles(layer, rig)
+        place = {int(v): i for i, v in enumerate(self.handles)}
+        self.face_at = np.array([place[int(v)] for v in face_vertices(layer, rig)], np.int64)  # per face point
         self.data = igl.ARAPData()
         self.data.max_iter = iterations
         self.data.energy = igl.ARAP_ENERGY_TYPE_SPOKES_AND_RIMS
@@ -69,11 +83,15 @@ class Arap:
         triangles = np.ascontiguousarray(layer.triangles.astype(np.int64))
         igl.arap_precomputation(rest, triangles, 2, self.handles, self.data)
 
-    def solve(self, skinned: np.ndarray) -> np.ndarray:
-        """The layer's vertices for this frame: handles where the skinning put them, the rest as
-        rigid as they can be; the skinned mesh itself if the solve gives no finite answer."""
+    def solve(self, skinned: np.ndarray, moves: np.ndarray | None = None) -> np.ndarray:
+        """The layer's vertices for this frame: handles where the skinning put them (the face's
+        points moved by `moves`, (K, 2) output px, when given), the rest as rigid as they can be;
+        the skinned mesh itself if the solve gives no finite answer."""
         start = np.ascontiguousarray(skinned, dtype=np.float64)
-        out = igl.arap_solve(np.ascontiguousarray(start[self.handles]), self.data, start)
+        fixed = start[self.handles]
+        if moves is not None and len(self.face_at):
+            fixed[self.face_at] += moves
+        out = igl.arap_solve(np.ascontiguousarray(fixed), self.data, start)
         return out if np.isfinite(out).all() else skinned
 
 

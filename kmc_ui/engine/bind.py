@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
+from kmc_ui.engine.face import usual_yaw
 from kmc_ui.engine.motion import MIRROR, read_pose
 from kmc_ui.engine.rig import Rig, named_points, rebind
 from kmc_ui.pose import landmarks as L
@@ -313,7 +314,8 @@ def calibrate_bind(
     start = rig.landmarks.copy()
     for _ in range(max(0, rounds)):
         targets = place(retarget(motion[picks], rig.landmarks, rig.seen))
-        seen = _look(Renderer(rig, small, k * f, GRID, arap=arap), targets, f, show)
+        drawn = Renderer(rig, small, k * f, GRID, arap=arap, usual_yaw=usual_yaw(targets))
+        seen = _look(drawn, targets, f, show)
         per_frame = 2 if MIRRORED else 1
         steps, used = bind_steps(rig.landmarks, np.repeat(targets, per_frame, axis=0), seen, k, rig.seen, (w, h))
         report.frames_used.append(used)

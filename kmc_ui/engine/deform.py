@@ -1,12 +1,14 @@
 """Posing the rig and drawing a frame: bone transforms, skinning, a dense warp, compositing.
 
 For each frame every bone gets a 2x3 affine transform from the rest pose (working pixels) to
-the target pose (output pixels). Each layer's mesh vertices move by linear blend skinning.
+the target pose (output pixels). Each mesh layer's vertices move by linear blend skinning, which
+places the handles of its as-rigid-as-possible solve (kmc_ui/engine/arap.py) for the rest; the
+arms are rigid pieces (kmc_ui/engine/pieces.py).
 The deformed mesh is then rasterised on a coarse grid (every GRID output pixels) into a map
 "output pixel -> texture pixel" (each triangle carries its own affine map, so the map is exact
 inside triangles and continuous across shared edges); the map is upsampled bilinearly and
 cv2.remap pulls the layer's premultiplied texture through it. There are no per-bone pieces to
-tear apart: neighbouring triangles share vertices, so a bent elbow stretches, never cracks.
+tear apart: neighbouring triangles share vertices, so a bent knee stretches, never cracks.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.engine import face
 from kmc_ui.engine.arap import Arap, prepare
 from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points
 from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points, segment_distance
@@ -161,16 +164,19 @@ class Renderer:
         filled: np.ndarray | None = None,
         rigid_arms: bool = True,
         arap: bool = True,
+        usual_yaw: float | None = None,
     ) -> None:
         """filled: where the plate is filled in behind the character (output size), for `exposed`;
         rigid_arms=False draws the arms as skinned meshes too, arap=False leaves the mesh layers
-        skinned (the engine before; bench/bench_engine.py)."""
+        skinned and the face still (the engine before; bench/bench_engine.py); usual_yaw: the
+        reference's usual facing, the face turns from it (face.usual_yaw; None: the picture's)."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
         self.k = k
         self.grid = grid
         self.rest = named_points(rig.landmarks)
+        self.usual_yaw = usual_yaw
         self.cw = -(-self.width // grid)
         self.ch = -(-self.height // grid)
         # textures as premultiplied BGRA uint8: remap and blend run on bytes
@@ -240,10 +246,20 @@ class Renderer:
         arms.sort(key=lambda layer: -z.get(layer.name, 0.0))
         return body + arms
 
-    def deform(self, layer: Layer, transforms: dict[str, np.ndarray]) -> np.ndarray:
+    def deform(
+        self, layer: Layer, transforms: dict[str, np.ndarray], target_lm: np.ndarray | None = None
+    ) -> np.ndarray:
+        """A mesh layer's vertices (output px): skinned, then solved as rigid as possible, its face
+        turned as target_lm's head is (when given) from the usual facing."""
         skinned = _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
         solve = self.arap.get(layer.name)
-        return skinned if solve is None else solve.solve(skinned)
+        if solve is None:
+            return skinned
+        moves = None
+        if target_lm is not None and len(solve.face_at) and self.rig.face is not None:
+            angle = face.turn_angle(target_lm, self.rig.landmarks, self.usual_yaw)
+            moves = face.turned(self.rig.face, self.rig.landmarks, angle) @ transforms["head"][:, :2].T
+        return solve.solve(skinned, moves)
 
     def render(self, target_lm: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, FrameStats]:
         """One frame (BGR uint8, output size) with the rig posed at target_lm (33,4) output pixels."""
@@ -263,7 +279,7 @@ class Renderer:
             if layer.name in self.pieces:
                 self._draw_arm(frame, layer.name, transforms, coverage)
                 continue
-            deformed[layer.name] = self.deform(layer, transforms)
+            deformed[layer.name] = self.deform(layer, transforms, target_lm)
             order = self.leg_orders[layer.name][int(self.left_leg_nearer(target_lm))]
             flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage, order, legs_meet)
             stretch += _stretch(deformed[layer.name], layer.triangles, *self.rest_frames[layer.name])

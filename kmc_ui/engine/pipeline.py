@@ -29,9 +29,10 @@ from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
+from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, smear_prone
 from kmc_ui.engine.motion import MotionTrack, track_motion
-from kmc_ui.engine.rig import Rig, build_rig, torso_length
+from kmc_ui.engine.rig import Rig, build_rig, head_radius, named_points, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
@@ -310,7 +311,7 @@ def run_engine(
         cut = cut_out(rgb)
         if cut is None:
             raise EngineError(says("no_person_picture"))
-        cut = replace(cut, hands=picture_hands(cut))
+        cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
         timings["cut_out"] = time.perf_counter() - started
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
@@ -350,7 +351,9 @@ def run_engine(
     notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()
-    renderer = Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms, arap=job.arap)
+    renderer = Renderer(
+        rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms, arap=job.arap, usual_yaw=usual_yaw(targets)
+    )
     frame = np.empty((placement.height, placement.width, 3), np.uint8)
     holes, flipped, breaks, tears, exposed, stretch = (np.zeros(n, np.float32) for _ in range(6))
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -442,6 +445,15 @@ def picture_hands(cut: Cutout) -> dict[str, np.ndarray | None]:
     return out
 
 
+def picture_face(cut: Cutout) -> np.ndarray | None:
+    """Cutout.face: the face mesh's points, read on a crop around the head the pose found (none
+    when the pose sees no face: nose and both ears)."""
+    if not cut.seen[[L.NOSE, 7, 8]].all():
+        return None
+    pts = named_points(cut.landmarks)
+    return find_face(cut.rgb, pts["head_c"], head_radius(pts, torso_length(cut.landmarks)))
+
+
 def hand_sources(hands: dict[str, np.ndarray | None]) -> dict[str, str]:
     """How each hand was cut: "detected" (the hand detector's shape), "hidden" (none found, the
     wrist against the body: the sleeve ends at the wrist), "estimated" (from the pose alone)."""
@@ -513,11 +525,12 @@ def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, 
     lm = cut.landmarks.copy()
     lm[:, :3] *= s
     hands = {side: None if hand is None else hand * s for side, hand in cut.hands.items()}
+    face = None if cut.face is None else cut.face * s
     margin = 2.0 * GRID / p.k + 2.0
     if torso_length(lm) < 8:
         raise EngineError(says("too_small"))
     plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
-    rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands, backdrop=plate)
+    rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands, backdrop=plate, face=face)
     if not rig.layers:
         raise EngineError(says("no_mask"))
     return rig, (rgb, alpha >= 0.5, prob, plate)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from kmc_ui.engine.face import inner_points
 from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.pose import landmarks as L
 
@@ -135,6 +136,7 @@ class Rig:
     # hole check: per layer, points of the character along its bones' middles that must stay
     # covered (working px), with their skinning weights; bones the picture does not show have none
     core_points: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # layer -> (tri, bary)
+    face: np.ndarray | None = None  # (K, 3) the face's points that are body mesh vertices (x, y, depth; working px)
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -681,10 +683,13 @@ def build_rig(
     margin: float,
     hands: dict[str, np.ndarray | None] | None = None,
     backdrop: np.ndarray | None = None,
+    face: np.ndarray | None = None,
 ) -> Rig:
     """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
     `hands` as Cutout.hands, in the same pixels; `backdrop`, the background plate (BGR), takes the
-    background's colour out of the character's soft edge: no halo once it moves elsewhere).
+    background's colour out of the character's soft edge: no halo once it moves elsewhere;
+    `face`, the face mesh's points (Cutout.face, same pixels): its inner points join the body's
+    mesh so the face can turn, kmc_ui/engine/face.py).
 
     margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
     cuts the character's outline.
@@ -759,11 +764,13 @@ def build_rig(
     body_bgr = fill_inside(bgr, behind, mask & ~arms)
 
     layers: list[Layer] = []
+    face_pts = None if face is None or not len(face) else inner_points(face)
     specs = [("body", body_bgr, body_alpha)] + [(n, bgr, a) for n, a in arm_alpha.items()]
     for name, colour, a in specs:
         if float(a.sum()) < 16.0:
             continue
-        layer = _make_layer(name, colour, a, pts, torso, margin, radii)
+        points = [] if face_pts is None or name != "body" else list(face_pts[:, :2])
+        layer = _make_layer(name, colour, a, pts, torso, margin, radii, points)
         if layer is not None:
             layers.append(layer)
     owners = {"left_arm": ARM_BONES["left_arm"], "right_arm": ARM_BONES["right_arm"]}
@@ -782,7 +789,7 @@ def build_rig(
         bound = bind_points(layer, np.vstack(chunks).astype(np.float64))
         if bound is not None:
             core[owner] = bound
-    return Rig(w, h, np.asarray(lm, np.float32), seen, layers, radii, torso, alpha.astype(np.float32), core)
+    return Rig(w, h, np.asarray(lm, np.float32), seen, layers, radii, torso, alpha.astype(np.float32), core, face_pts)
 
 
 def rebind(rig: Rig, lm: np.ndarray) -> Rig:
@@ -806,17 +813,19 @@ def _make_layer(
     torso: float,
     margin: float,
     radii: dict[str, float],
+    points: list[np.ndarray] | None = None,
 ) -> Layer | None:
     """One layer's texture and mesh. The mesh covers every visible pixel plus `margin` px around
     them (checked by rasterising it), and triangles that cover nothing visible are dropped, so a
-    gap between two limbs bridged by the mesh can never hide a limb when the mesh folds."""
+    gap between two limbs bridged by the mesh can never hide a limb when the mesh folds. `points`:
+    more mesh vertices (the face's)."""
     bones = LAYER_BONES[name]
     visible = (alpha > 0.02).astype(np.uint8)
     need_px = max(1, round(margin))
     step = max(4.0, torso / (9.0 if name == "body" else 14.0))  # arms bend more: a finer mesh
     needed = _dilate(visible, need_px)
     region = _dilate(visible, need_px + round(0.6 * step))
-    extra = [pts[BONES[b][1]] for b in bones] + [pts[BONES[b][2]] for b in bones]
+    extra = [pts[BONES[b][1]] for b in bones] + [pts[BONES[b][2]] for b in bones] + list(points or [])
     rest, tris = np.zeros((0, 2)), np.zeros((0, 3), np.int32)
     for _attempt in range(4):
         rest, tris = triangulate(region, step, extra)

@@ -40,6 +40,7 @@ class Cutout:
     # None where no hand was found and the wrist rests against the body (a pocket: no hand is drawn);
     # absent where neither holds (the hand's shape is estimated from the pose)
     hands: dict[str, np.ndarray | None] = field(default_factory=dict)
+    face: np.ndarray | None = None  # the face mesh's 468 points (x, y, depth; picture px), when read
 
     @property
     def mask(self) -> np.ndarray:

@@ -126,6 +126,7 @@ class _ThreadModels(threading.local):
         self.video_ts_ms = 0
         self.faces: dict[int, Any] = {}
         self.hands: Any = None
+        self.face_mesh: Any = None
 
 
 _LOCAL = _ThreadModels()
@@ -195,6 +196,18 @@ def face_detector(model_selection: int) -> Any:
             model_selection=model_selection, min_detection_confidence=0.5
         )
     return _LOCAL.faces[model_selection]
+
+
+def face_mesher() -> Any:
+    """mediapipe's face mesh (468 points with depth; its face detector and landmark models are
+    shipped in the wheel), in static-image mode."""
+    if _LOCAL.face_mesh is None:
+        import mediapipe as mp
+
+        _LOCAL.face_mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, min_detection_confidence=0.5
+        )
+    return _LOCAL.face_mesh
 
 
 def hand_detector(model_complexity: int = 1) -> Any:
