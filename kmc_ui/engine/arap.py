@@ -24,12 +24,17 @@ JOINTS = (0, 2, 5, 7, 8, 11, 12, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)  # land
 FACE_JOINTS = (0, 2, 5, 7, 8)  # the pose's face points: not handles where the face mesh's points are
 
 
+def nearest(rest: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The index of the vertex (rest, (N, 2)) nearest each point ((K, 2))."""
+    d = np.linalg.norm(rest[None, :, :] - np.asarray(points, np.float64).reshape(-1, 2)[:, None, :], axis=2)
+    return np.argmin(d, axis=1) if len(rest) else np.zeros(0, np.int64)
+
+
 def face_vertices(layer: Layer, rig: Rig) -> np.ndarray:
     """The layer's vertex nearest each of the rig's face points (kmc_ui/engine/face.py), or none."""
     if rig.face is None or "head" not in layer.bones or not len(layer.rest):
         return np.zeros(0, np.int64)
-    rest = layer.rest.astype(np.float64)
-    return np.array([np.argmin(np.linalg.norm(rest - p, axis=1)) for p in rig.face[:, :2]], np.int64)
+    return nearest(layer.rest.astype(np.float64), rig.face[:, :2])
 
 
 def handles(layer: Layer, rig: Rig) -> np.ndarray:
@@ -45,17 +50,16 @@ def handles(layer: Layer, rig: Rig) -> np.ndarray:
         return np.zeros(0, np.int32)
     faces = face_vertices(layer, rig)
     chosen[faces] = True
-    for j in JOINTS:
-        if rig.seen[j] and not (len(faces) and j in FACE_JOINTS):
-            chosen[np.argmin(np.linalg.norm(rest - pts[str(j)], axis=1))] = True
+    joints = [j for j in JOINTS if rig.seen[j] and not (len(faces) and j in FACE_JOINTS)]
+    chosen[nearest(rest, np.array([pts[str(j)] for j in joints]))] = True
     for name in layer.bones:
         kind, a, b, _ = BONES[name]
         if kind not in ("segment", "rigid") or not (rig.seen[int(a)] and (not b.isdigit() or rig.seen[int(b)])):
             continue
         d, _ = segment_distance(rest, pts[a], pts[b])
         chosen |= d < AXIS_BAND * rig.radii.get(name, 0.0)
-        for t in np.linspace(0.0, 1.0, AXIS_STEPS):
-            chosen[np.argmin(np.linalg.norm(rest - (pts[a] + t * (pts[b] - pts[a])), axis=1))] = True
+        steps = np.linspace(0.0, 1.0, AXIS_STEPS)[:, None]
+        chosen[nearest(rest, pts[a] + steps * (pts[b] - pts[a]))] = True
     tri = layer.triangles
     edges = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]])
     graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))

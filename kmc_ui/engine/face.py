@@ -22,7 +22,6 @@ import numpy as np
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.model import face_mesher
 
-LEFT_EAR, RIGHT_EAR = 7, 8
 CROP = 2.2  # the crop the face mesh reads: this many head radii either side of the head's centre
 CROP_SIDE = 256  # px the crop is scaled to (the mesh's detector wants a face that fills it)
 SPACING = 0.1  # face points kept as mesh vertices at least this share of the face's width apart
@@ -71,11 +70,11 @@ def yaw(lm: np.ndarray) -> float:
     """The nose's place between the ears along the ear-to-ear line: 0 in the middle, +0.5 at the
     right ear (landmark 8), -0.5 at the left; nan when the ears coincide."""
     xy = np.asarray(lm, np.float64)[:, :2]
-    ears = xy[RIGHT_EAR] - xy[LEFT_EAR]
+    ears = xy[L.R_EAR] - xy[L.L_EAR]
     span = float(ears @ ears)
     if not np.isfinite(span) or span < 1e-6:
         return float("nan")
-    return float((xy[L.NOSE] - (xy[LEFT_EAR] + xy[RIGHT_EAR]) / 2) @ ears / span)
+    return float((xy[L.NOSE] - (xy[L.L_EAR] + xy[L.R_EAR]) / 2) @ ears / span)
 
 
 def usual_yaw(targets: np.ndarray) -> float | None:
@@ -100,7 +99,7 @@ def turned(face: np.ndarray, rest_lm: np.ndarray, angle: float) -> np.ndarray:
     about its vertical axis: along the ear-to-ear line, a point moves by its depth in front of the
     axis times sin(angle), and its distance from the middle narrows by cos(angle)."""
     xy = np.asarray(rest_lm, np.float64)[:, :2]
-    ears = xy[RIGHT_EAR] - xy[LEFT_EAR]
+    ears = xy[L.R_EAR] - xy[L.L_EAR]
     norm = float(np.linalg.norm(ears))
     if norm < 1e-6 or angle == 0.0 or not len(face):
         return np.zeros((len(face), 2))

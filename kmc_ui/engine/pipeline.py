@@ -448,7 +448,7 @@ def picture_hands(cut: Cutout) -> dict[str, np.ndarray | None]:
 def picture_face(cut: Cutout) -> np.ndarray | None:
     """Cutout.face: the face mesh's points, read on a crop around the head the pose found (none
     when the pose sees no face: nose and both ears)."""
-    if not cut.seen[[L.NOSE, 7, 8]].all():
+    if not cut.seen[[L.NOSE, L.L_EAR, L.R_EAR]].all():
         return None
     pts = named_points(cut.landmarks)
     return find_face(cut.rgb, pts["head_c"], head_radius(pts, torso_length(cut.landmarks)))

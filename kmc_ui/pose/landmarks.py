@@ -49,6 +49,7 @@ IDX = {name: i for i, name in enumerate(NAMES)}
 NOSE = 0
 HEAD = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 EYES = (2, 5)
+L_EAR, R_EAR = 7, 8
 L_SHOULDER, R_SHOULDER = 11, 12
 L_ELBOW, R_ELBOW = 13, 14
 L_WRIST, R_WRIST = 15, 16
