@@ -13,7 +13,8 @@ A run is never lost and never created twice at the provider:
   while a step blocks, e.g. a long upload); only the holder drives it;
 - a sweeper in every worker process puts back on the queue each unfinished run that nobody holds
   (its worker died: SIGKILL, a crash, a lost machine; or a restart) and each run that has waited
-  on the queue too long; a duplicate on the queue is harmless, as only one worker claims the run;
+  on the queue too long (a run just recorded is Generate's to queue); a duplicate on the queue is
+  harmless, as only one worker claims the run and a process drives a run once at a time;
 - a run picked up again continues from its record: a recorded task id is polled, never created
   again; a run that died while its create was being sent is first looked up at the provider by
   our run id (external_task_id); a provider that cannot look tasks up gets no second create, the
@@ -173,6 +174,8 @@ class Workers:
         self.threads = threads
         self._here = ThreadPoolExecutor(max_workers=64, thread_name_prefix="kmc-run-here")
         self._session: dict[str, Backend] = {}  # run id -> a backend holding a visitor's own key
+        self._driving: set[str] = set()  # runs this process drives now: a second message for one is dropped
+        self._driving_lock = threading.Lock()
         self._consumer: Consumer | None = None
         self._stop = threading.Event()
         self._started = False
@@ -250,6 +253,17 @@ class Workers:
     # -------------------------------------------------------------- execution
     def execute(self, run_id: str) -> None:
         """Drive one run to its end, if nobody else does (a Huey task; also called for recovery)."""
+        with self._driving_lock:  # the lease is this process's: a duplicate must not drive the run twice
+            if run_id in self._driving:
+                return
+            self._driving.add(run_id)
+        try:
+            self._execute(run_id)
+        finally:
+            with self._driving_lock:
+                self._driving.discard(run_id)
+
+    def _execute(self, run_id: str) -> None:
         record = self.store.get(run_id)
         if record is None or record.status not in ACTIVE:
             return
@@ -421,8 +435,8 @@ class Workers:
             holder, until = row.get("worker"), row.get("lease_until") or 0
             if holder == STOPPED_HOLDER or (holder and until > now and alive(holder)):
                 continue
-            if not holder and row.get("enqueued_at") and now - row["enqueued_at"] < self.stale:
-                continue  # waiting on the queue
+            if not holder and now - (row.get("enqueued_at") or record.created_at or 0) < self.stale:
+                continue  # waiting on the queue, or just recorded: Generate is putting it there
             self.store.work.enqueued(record.run_id, now)
             if record.run_id in self._session or not self._put(record.run_id):
                 self._here.submit(self.execute, record.run_id)
