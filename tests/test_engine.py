@@ -6,6 +6,7 @@ mediapipe's bundled pose model detects. Results are probed as a browser would ne
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from kmc_ui.backends.base import JobRequest
 from kmc_ui.backends.local import READY_TEXT, LocalBackend
-from kmc_ui.engine import EngineCancelled, EngineError, EngineJob, run_engine
+from kmc_ui.engine import EngineCancelled, EngineError, EngineJob, pipeline, run_engine
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.pipeline import output_size
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, jitter, smooth_offline
@@ -256,8 +257,33 @@ def test_cancel_stops_rendering_within_one_frame(pair: tuple[Path, Path, Path], 
     out = tmp_path / "cancelled.mp4"
     with pytest.raises(EngineCancelled):
         run_engine(EngineJob(character, dance), out, cancel=cancel, on_frame=on_frame)
-    assert drawn == list(range(6))  # frame 5 set the flag; frame 6 was never drawn
+    assert drawn == list(range(6))  # frame 5 set the flag; no later frame was shown or written
     assert not out.exists()  # the partial file is removed
+
+
+def test_frames_drawn_on_several_threads_are_the_frames_drawn_on_one(
+    pair: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render loop draws RENDER_THREADS frames at once, each on its own renderer: the same
+    frames, in order, with the same figures as one renderer drawing them one after the other."""
+    character, dance, _ = pair
+    default = pipeline.RENDER_THREADS
+    assert default > 1  # the engine draws on several threads
+    runs = []
+    for threads in (1, default):
+        monkeypatch.setattr(pipeline, "RENDER_THREADS", threads)
+        monkeypatch.setattr(pipeline, "FRAME_BUFFERS", threads + 2)
+        shown: list[tuple[int, str]] = []
+
+        def on_frame(i: int, frame: np.ndarray, _stats: object, shown: list[tuple[int, str]] = shown) -> None:
+            shown.append((i, hashlib.sha256(frame).hexdigest()))
+
+        job = EngineJob(character, dance, "video", "std", keep_sound=False)
+        result = run_engine(job, tmp_path / f"threads-{threads}.mp4", on_frame=on_frame)
+        assert [i for i, _ in shown] == list(range(result.frames))  # every frame shown once, in order
+        runs.append((shown, result.tears.tolist(), result.stretch.tolist(), result.holes.tolist()))
+    assert len({digest for _, digest in runs[0][0]}) > 10  # the dancer moves: the frames differ
+    assert runs[0] == runs[1]
 
 
 def test_cancel_while_the_motion_is_read_stops_that_reading(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:

@@ -261,8 +261,12 @@ class Renderer:
             moves = face.turned(self.rig.face, self.rig.landmarks, angle) @ transforms["head"][:, :2].T
         return solve.solve(skinned, moves)
 
-    def render(self, target_lm: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, FrameStats]:
-        """One frame (BGR uint8, output size) with the rig posed at target_lm (33,4) output pixels."""
+    def render(
+        self, target_lm: np.ndarray, out: np.ndarray | None = None, left_leg_nearer: bool | None = None
+    ) -> tuple[np.ndarray, FrameStats]:
+        """One frame (BGR uint8, output size) with the rig posed at target_lm (33,4) output pixels.
+        `left_leg_nearer`: which leg is in front, when the caller decided it (frames drawn out of
+        order); else this renderer decides from the frames it drew before."""
         if out is None:
             frame = self.plate.copy()
         else:
@@ -280,7 +284,8 @@ class Renderer:
                 self._draw_arm(frame, layer.name, transforms, coverage)
                 continue
             deformed[layer.name] = self.deform(layer, transforms, target_lm)
-            order = self.leg_orders[layer.name][int(self.left_leg_nearer(target_lm))]
+            nearer = self.left_leg_nearer(target_lm) if left_leg_nearer is None else left_leg_nearer
+            order = self.leg_orders[layer.name][int(nearer)]
             flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage, order, legs_meet)
             stretch += _stretch(deformed[layer.name], layer.triangles, *self.rest_frames[layer.name])
         moved = {name: self._core_of(name, deformed.get(name), transforms) for name in self.rig.core_points}

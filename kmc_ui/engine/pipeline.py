@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -351,35 +352,56 @@ def run_engine(
     notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()
-    renderer = Renderer(
-        rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms, arap=job.arap, usual_yaw=usual_yaw(targets)
-    )
-    frame = np.empty((placement.height, placement.width, 3), np.uint8)
+    yaw = usual_yaw(targets)
+    renderers = [
+        Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms, arap=job.arap, usual_yaw=yaw)
+        for _ in range(RENDER_THREADS)
+    ]
+    nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
     holes, flipped, breaks, tears, exposed, stretch = (np.zeros(n, np.float32) for _ in range(6))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
-    # Frame i goes down the encoder's pipe on its own thread while frame i + 1 is drawn.
+    # Frames are drawn on RENDER_THREADS threads, frame i by renderer i % RENDER_THREADS (one frame
+    # at a time each), and go down the encoder's pipe in order on a thread of their own. Frame i's
+    # buffer is drawn again (frame i + FRAME_BUFFERS) only once frame i was written.
+    buffers = [np.empty((placement.height, placement.width, 3), np.uint8) for _ in range(FRAME_BUFFERS)]
+
+    def draw(i: int) -> FrameStats:
+        renderer = renderers[i % RENDER_THREADS]
+        renderer.render(targets[i], out=buffers[i % FRAME_BUFFERS], left_leg_nearer=nearer[i])
+        return renderer.last_stats
+
+    drawing: deque[tuple[int, Future[FrameStats]]] = deque()
     writing: Future[None] | None = None
+
+    def written(j: int, stats: FrameStats) -> None:
+        nonlocal writing
+        holes[j], flipped[j] = stats.holes, stats.flipped
+        breaks[j], tears[j], exposed[j], stretch[j] = stats.breaks, stats.tears, stats.exposed, stats.stretch
+        if writing is not None:
+            writing.result()
+        frame = buffers[j % FRAME_BUFFERS]
+        writing = _WRITE.submit(writer.write, frame)
+        if on_frame is not None:
+            on_frame(j, frame, stats)
+        report("render", (j + 1) / n, says("rendering", i=j + 1, n=n))
+
     try:
         for i in range(n):
             if cancel.is_set():
                 raise EngineCancelled(says("stopped"))
-            renderer.render(targets[i], out=frame)
-            stats = renderer.last_stats
-            holes[i], flipped[i] = stats.holes, stats.flipped
-            breaks[i], tears[i], exposed[i], stretch[i] = stats.breaks, stats.tears, stats.exposed, stats.stretch
-            if writing is not None:
-                writing.result()
-            writing = _WRITE.submit(writer.write, frame.copy())
-            if on_frame is not None:
-                on_frame(i, frame, stats)
-            report("render", (i + 1) / n, says("rendering", i=i + 1, n=n))
+            if len(drawing) == RENDER_THREADS:  # its renderer is free once the oldest frame is done
+                j, done = drawing.popleft()
+                written(j, done.result())
+            drawing.append((i, _RENDER.submit(draw, i)))
+        while drawing:
+            j, done = drawing.popleft()
+            written(j, done.result())
         if writing is not None:
             writing.result()
         writer.close()
     except BaseException:
-        if writing is not None:
-            wait([writing])
+        wait([f for _, f in drawing] + ([writing] if writing is not None else []))
         writer.abort()
         raise
     timings["render"] = time.perf_counter() - t0
@@ -412,6 +434,9 @@ def run_engine(
 
 _MOTION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-motion")  # its graph is built once
 _WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write")  # one per render at a time
+RENDER_THREADS = 2  # frames drawn at once (OpenCV and NumPy leave the GIL): the encoder keeps up on one core
+FRAME_BUFFERS = RENDER_THREADS + 2  # drawing, being written, and one to spare
+_RENDER = ThreadPoolExecutor(max_workers=2 * RENDER_THREADS, thread_name_prefix="kmc-engine-render")  # 2 runs
 
 
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
