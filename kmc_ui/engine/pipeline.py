@@ -434,9 +434,9 @@ def run_engine(
 
 _MOTION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-motion")  # its graph is built once
 _WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write")  # one per render at a time
-RENDER_THREADS = 2  # frames drawn at once (OpenCV and NumPy leave the GIL): the encoder keeps up on one core
+RENDER_THREADS = 2  # frames drawn at once (OpenCV and NumPy leave the GIL): the renderer sets the pace, not x264
 FRAME_BUFFERS = RENDER_THREADS + 2  # drawing, being written, and one to spare
-_RENDER = ThreadPoolExecutor(max_workers=2 * RENDER_THREADS, thread_name_prefix="kmc-engine-render")  # 2 runs
+_RENDER = ThreadPoolExecutor(max_workers=2 * RENDER_THREADS, thread_name_prefix="kmc-engine-render")  # 2 at once
 
 
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
