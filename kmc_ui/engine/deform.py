@@ -184,6 +184,15 @@ class Renderer:
         self.textures = {
             layer.name: np.clip(np.round(layer.texture * scale), 0, 255).astype(np.uint8) for layer in rig.layers
         }
+        # the body's pixels in front of an arm (Layer.front), cropped to their box: drawn over the arms
+        self.fronts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for layer in rig.layers:
+            if layer.front is not None and (layer.front[..., 3] > 0).any():
+                ys, xs = np.nonzero(layer.front[..., 3] > 0)
+                y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+                crop = np.clip(np.round(layer.front[y0:y1, x0:x1] * scale), 0, 255).astype(np.uint8)
+                self.fronts[layer.name] = (crop, np.array([x0, y0], np.float32))
+        self._maps: dict[str, tuple[np.ndarray, int, int]] = {}  # this frame's map of each layer with a front
         # arms are drawn as rigid pieces (kmc_ui/engine/pieces.py); the body as a skinned mesh
         self.pieces: dict[str, list[Piece]] = {}
         self.arm_core: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (rest points, piece index)
@@ -277,6 +286,7 @@ class Renderer:
         coverage = np.zeros((self.ch, self.cw), np.float32)
         flipped = stretch = 0.0
         self._tear_cells = self._drawn_cells = 0
+        self._maps.clear()
         deformed: dict[str, np.ndarray] = {}
         legs_meet = self.legs_meet(target_lm)
         for layer in self.layer_order(target_lm):
@@ -288,6 +298,8 @@ class Renderer:
             order = self.leg_orders[layer.name][int(nearer)]
             flipped += self._draw_layer(frame, layer, deformed[layer.name], coverage, order, legs_meet)
             stretch += _stretch(deformed[layer.name], layer.triangles, *self.rest_frames[layer.name])
+        for name in self.fronts:
+            self._draw_front(frame, name)
         moved = {name: self._core_of(name, deformed.get(name), transforms) for name in self.rig.core_points}
         self.last_stats = FrameStats(
             self._holes(moved, coverage),
@@ -338,6 +350,24 @@ class Renderer:
         if SHADOW_STRENGTH > 0:
             _shade(frame[y0:y1, x0:x1], canvas[..., 3], self.shadow_sigma, SHADOW_STRENGTH)
         _blend(frame[y0:y1, x0:x1], canvas)
+
+    def _draw_front(self, frame: np.ndarray, name: str) -> None:
+        """A layer's pixels in front of the arms (kmc_ui/engine/front.py), where the layer's own map
+        put them this frame, drawn over everything drawn before."""
+        if name not in self._maps:
+            return
+        fmap, x0, y0 = self._maps[name]
+        tex, origin = self.fronts[name]
+        th, tw = tex.shape[:2]
+        u, v = fmap[..., 0] - origin[0], fmap[..., 1] - origin[1]
+        hit = (u > -1) & (u < tw) & (v > -1) & (v < th)
+        rows, cols = np.flatnonzero(hit.any(axis=1)), np.flatnonzero(hit.any(axis=0))
+        if not len(rows):
+            return
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        sub = np.dstack([u[r0:r1, c0:c1], v[r0:r1, c0:c1]])
+        warped = cv2.remap(tex, sub, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        _blend(frame[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1], warped)
 
     def _core_of(self, name: str, verts: np.ndarray | None, transforms: dict[str, np.ndarray]) -> np.ndarray | None:
         """A layer's core points where this frame puts them (output px), or None."""
@@ -417,6 +447,8 @@ class Renderer:
         cov = coverage[cy0:cy1, cx0:cx1]
         np.maximum(cov, alpha_c.astype(np.float32) / 255.0, out=cov)
         fmap = fmap[: y1 - y0, : x1 - x0]
+        if layer.name in self.fronts:
+            self._maps[layer.name] = (fmap, x0, y0)
         warped = cv2.remap(tex, fmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         if layer.name != "body" and SHADOW_STRENGTH > 0:
             _shade(frame[y0:y1, x0:x1], warped[..., 3], self.shadow_sigma, SHADOW_STRENGTH)

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.face import inner_points
+from kmc_ui.engine.front import in_front
 from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.pose import landmarks as L
 
@@ -121,6 +122,8 @@ class Layer:
     area: float = 0.0  # rest area of the mesh (px^2)
     tri_area: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,) signed rest areas
     opaque: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (M,) see SOLID_SHARE
+    # the body's pixels in front of an arm (kmc_ui/engine/front.py), as `texture` and drawn over the arms
+    front: np.ndarray | None = None
 
 
 @dataclass
@@ -298,11 +301,17 @@ def not_arm(rgb: np.ndarray, region: np.ndarray, pts: dict[str, np.ndarray], sid
     thick = max(1, round(0.03 * torso))
     for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr])):
         cv2.line(lines, _pt(a), _pt(b), 1, thick)
+    return unlike(rgb, region, (lines > 0) & region) & upper_part(region, pts, side)
+
+
+def upper_part(region: np.ndarray, pts: dict[str, np.ndarray], side: str) -> np.ndarray:
+    """The pixels of an arm's region nearer its upper arm than its forearm."""
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
     ys, xs = np.nonzero(region)
     p = np.stack([xs, ys], axis=1).astype(np.float64)
     upper = np.zeros(region.shape, bool)
     upper[ys, xs] = segment_distance(p, pts[s], pts[e])[0] < segment_distance(p, pts[e], pts[wr])[0]
-    return unlike(rgb, region, (lines > 0) & region) & upper
+    return upper
 
 
 def unlike(rgb: np.ndarray, inside: np.ndarray, sure: np.ndarray) -> np.ndarray:
@@ -728,6 +737,20 @@ def build_rig(
         covered |= region
         regions[name] = region
     assign_islands(mask, regions, hull, torso)
+    # what of the body lies in front of an upper arm stays the body's, drawn over the arm; the arm
+    # under it takes its own colour (kmc_ui/engine/front.py)
+    front = np.zeros((h, w), bool)
+    arm_bgr = bgr
+    outside = mask & ~regions["left_arm"] & ~regions["right_arm"]
+    for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        region = regions[name]
+        hand = hand_area((h, w), apts, side, (hands or {}).get(side))
+        got, like = in_front(
+            rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side)
+        )
+        if got.any():
+            arm_bgr = fill_inside(arm_bgr, got, like & ~got)
+            front |= got
     arm_alpha: dict[str, np.ndarray] = {}
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
@@ -744,13 +767,13 @@ def build_rig(
     # thin leftover rim around the arm (it would stay behind as an outline when the arm moves).
     arm_max = np.maximum(arm_alpha["left_arm"], arm_alpha["right_arm"])
     arms = arm_max > 0.5
-    behind = arms & hull
+    behind = arms & hull & ~front
     # The shoulders stay on the body as round caps (the arm's pieces turn over them, as a cut-out's
     # do): without them a raised arm lowered in the dance left the body open at the shoulder.
     caps = np.zeros((h, w), np.uint8)
     for j, bone in ((L.L_SHOULDER, "l_upper"), (L.R_SHOULDER, "r_upper")):
         cv2.circle(caps, _pt(pts[str(j)]), max(1, round(SHOULDER_CAP * radii[bone])), 1, -1)
-    taken = solid & ~behind & (caps == 0)
+    taken = solid & ~behind & (caps == 0) & ~front
     # A hand that lay across the body's outline (on the hip, the shorts' edge) took a notch out of
     # it: the notch is body, filled in like the rest of what the arm covered.
     near_hands = np.zeros((h, w), bool)
@@ -761,16 +784,18 @@ def build_rig(
     behind |= notch
     body_alpha = np.where(taken, 0.0, np.where(notch, 1.0, alpha)).astype(np.float32)
     body_alpha[soft_orphans(body_alpha, arm_max > ORPHAN_FAINT, torso)] = 0.0
-    body_bgr = fill_inside(bgr, behind, mask & ~arms)
+    body_bgr = fill_inside(bgr, behind, (mask & ~arms) | front)
 
     layers: list[Layer] = []
     face_pts = None if face is None or not len(face) else inner_points(face)
-    specs = [("body", body_bgr, body_alpha)] + [(n, bgr, a) for n, a in arm_alpha.items()]
+    specs = [("body", body_bgr, body_alpha)] + [(n, arm_bgr, a) for n, a in arm_alpha.items()]
     for name, colour, a in specs:
         if float(a.sum()) < 16.0:
             continue
         points = [] if face_pts is None or name != "body" else list(face_pts[:, :2])
         layer = _make_layer(name, colour, a, pts, torso, margin, radii, points)
+        if layer is not None and name == "body" and front.any():
+            layer = replace(layer, front=layer.texture * front[..., None])
         if layer is not None:
             layers.append(layer)
     owners = {"left_arm": ARM_BONES["left_arm"], "right_arm": ARM_BONES["right_arm"]}

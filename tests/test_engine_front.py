@@ -1,0 +1,100 @@
+"""The body's pixels in front of an arm (kmc_ui/engine/front.py): the edge of a top hanging over the
+upper arm stays with the body and is drawn over the arm; the arm under it gets its own colour.
+
+Real code paths: a drawn arm and torso for the rule itself, and the real woman's photo in
+../shared/media (skipped with a reason when absent) cut and rigged through mediapipe's bundled
+models, drawn by the renderer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kmc_ui.engine.deform import GRID, Renderer
+from kmc_ui.engine.front import in_front
+from kmc_ui.engine.pipeline import load_picture
+from kmc_ui.engine.rig import upper_part
+from tests.test_engine_pieces import _photo_rig
+
+SKIN, GREY = (225, 185, 160), (110, 105, 115)
+
+
+def _torso_and_arm(sleeve: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """A grey torso (x 60-140) and a skin arm hanging beside it (x 140-170, its bones down its
+    middle); with sleeve=False the torso's ruffle covers the arm's inner half over rows 150-200, with
+    sleeve=True a grey short sleeve covers the arm's whole width over rows 40-100."""
+    rgb = np.zeros((320, 240, 3), np.uint8)
+    rgb[20:300, 60:140] = GREY
+    rgb[30:300, 140:170] = SKIN
+    if sleeve:
+        rgb[30:100, 140:170] = GREY
+    else:
+        rgb[150:200, 140:155] = GREY  # the ruffle, in front of the arm's inner half
+    region = np.zeros(rgb.shape[:2], bool)
+    region[30:300, 140:170] = True
+    pts = {"11": np.array([155.0, 30.0]), "13": np.array([155.0, 210.0]), "15": np.array([155.0, 300.0])}
+    pts["12"] = np.array([45.0, 30.0])  # the other shoulder: the neck is between them, on the left
+    pts["23"], pts["24"] = np.array([130.0, 250.0]), np.array([70.0, 250.0])  # the hips
+    return rgb, region, (rgb.sum(axis=2) > 0) & ~region, pts
+
+
+def test_a_ruffle_over_the_arm_is_the_bodys_and_a_short_sleeve_is_the_arms() -> None:
+    """The ruffle over the arm's inner half is in front (the arm's own colour goes on further out);
+    a sleeve over the arm's whole width, the same grey and joined to the torso, is the arm's."""
+    rgb, region, body, pts = _torso_and_arm(sleeve=False)
+    no_hand = np.zeros_like(region)
+    upper = upper_part(region, pts, "l")
+    front, like = in_front(rgb, region, body, pts, "l", 15.0, 200.0, no_hand, upper)
+    ruffle = np.zeros_like(region)
+    ruffle[150:200, 140:155] = True
+    assert front[ruffle].all() and not front[~ruffle].any()
+    assert like[region & ~ruffle].all() and not like[ruffle].any()
+
+    rgb, region, body, pts = _torso_and_arm(sleeve=True)
+    front, _ = in_front(rgb, region, body, pts, "l", 15.0, 200.0, no_hand, upper_part(region, pts, "l"))
+    assert not front.any()
+
+    # a patch across the arm's whole width (a shoulder guard) is the arm's; so is whatever lies
+    # over an arm held out sideways (the hips moved: the body's axis now runs across the arm)
+    rgb, region, body, pts = _torso_and_arm(sleeve=False)
+    rgb[150:200, 140:165] = GREY  # its outer 5 px still skin
+    front, _ = in_front(rgb, region, body, pts, "l", 15.0, 200.0, no_hand, upper)
+    assert not front.any()
+    rgb, region, body, pts = _torso_and_arm(sleeve=False)
+    pts["23"], pts["24"] = np.array([300.0, 20.0]), np.array([300.0, 40.0])
+    front, _ = in_front(rgb, region, body, pts, "l", 15.0, 200.0, no_hand, upper)
+    assert not front.any()
+
+
+def test_the_womans_top_stays_on_her_body_over_her_arm(shared_media: Path) -> None:
+    """On the real photo the top's ruffle lies over her left upper arm, and her hair over her
+    right one. They are the body layer's, drawn over the arms: at rest the frame shows them there as
+    the picture does (without the front pass the arms' filled-in colour covered them), and the left
+    arm's layer there is skin, not the top's grey that went with the raised arm before."""
+    picture = shared_media / "person_woman_fullbody.png"
+    _, rig = _photo_rig(picture)
+    body, arm = rig.layer("body"), rig.layer("left_arm")
+    assert body is not None and arm is not None and body.front is not None
+    front = body.front[..., 3] > 0.5
+    assert 300 < int(front.sum()) < 4000, int(front.sum())
+    ruffle = front & (arm.texture[..., 3] > 0.5)
+    assert int(ruffle.sum()) > 150
+    lightness = cv2.cvtColor(load_picture(picture), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    arm_colour = np.clip(arm.texture[..., :3] / np.maximum(arm.texture[..., 3:], 1e-6), 0, 255).astype(np.uint8)
+    arm_lightness = cv2.cvtColor(arm_colour, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    assert arm_lightness[ruffle].mean() > lightness[ruffle].mean() + 25  # skin (221) under grey (176)
+
+    plate = np.full((rig.height, rig.width, 3), 255, np.uint8)
+    renderer = Renderer(rig, plate, 1.0, GRID)
+    frame, _ = renderer.render(rig.landmarks.copy())
+    without = Renderer(rig, plate, 1.0, GRID)
+    without.fronts = {}
+    bare, _ = without.render(rig.landmarks.copy())
+    picture_bgr = cv2.cvtColor(load_picture(picture), cv2.COLOR_RGB2BGR).astype(np.float32)
+    inner = cv2.erode(front.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    drawn = np.abs(frame[inner].astype(np.float32) - picture_bgr[inner]).mean()
+    covered = np.abs(bare[inner].astype(np.float32) - picture_bgr[inner]).mean()
+    assert drawn < 12 and covered > 2 * drawn, (drawn, covered)
