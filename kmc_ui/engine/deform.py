@@ -184,15 +184,18 @@ class Renderer:
         self.textures = {
             layer.name: np.clip(np.round(layer.texture * scale), 0, 255).astype(np.uint8) for layer in rig.layers
         }
-        # the body's pixels in front of an arm (Layer.front), cropped to their box: drawn over the arms
-        self.fronts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # the body's pixels in front of an arm (Layer.front), cropped to each patch's box (one by each
+        # arm: one box around both was a torso wide): drawn over the arms
+        self.fronts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         for layer in rig.layers:
-            if layer.front is not None and (layer.front[..., 3] > 0).any():
-                ys, xs = np.nonzero(layer.front[..., 3] > 0)
-                y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-                crop = np.clip(np.round(layer.front[y0:y1, x0:x1] * scale), 0, 255).astype(np.uint8)
-                self.fronts[layer.name] = (crop, np.array([x0, y0], np.float32))
-        self._maps: dict[str, tuple[np.ndarray, int, int]] = {}  # this frame's map of each layer with a front
+            if layer.front is None:
+                continue
+            near = cv2.dilate((layer.front[..., 3] > 0).astype(np.uint8), np.ones((3 * grid, 3 * grid), np.uint8))
+            count, _, boxes, _ = cv2.connectedComponentsWithStats(near)
+            for x0, y0, bw, bh, _ in boxes[1:count]:
+                crop = np.clip(np.round(layer.front[y0 : y0 + bh, x0 : x0 + bw] * scale), 0, 255).astype(np.uint8)
+                self.fronts.setdefault(layer.name, []).append((crop, np.array([x0, y0], np.float32)))
+        self._maps: dict[str, tuple[np.ndarray, np.ndarray, int, int]] = {}  # this frame's maps of a layer with a front
         # arms are drawn as rigid pieces (kmc_ui/engine/pieces.py); the body as a skinned mesh
         self.pieces: dict[str, list[Piece]] = {}
         self.arm_core: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (rest points, piece index)
@@ -356,18 +359,22 @@ class Renderer:
         put them this frame, drawn over everything drawn before."""
         if name not in self._maps:
             return
-        fmap, x0, y0 = self._maps[name]
-        tex, origin = self.fronts[name]
-        th, tw = tex.shape[:2]
-        u, v = fmap[..., 0] - origin[0], fmap[..., 1] - origin[1]
-        hit = (u > -1) & (u < tw) & (v > -1) & (v < th)
-        rows, cols = np.flatnonzero(hit.any(axis=1)), np.flatnonzero(hit.any(axis=0))
-        if not len(rows):
-            return
-        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        sub = np.dstack([u[r0:r1, c0:c1], v[r0:r1, c0:c1]])
-        warped = cv2.remap(tex, sub, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        _blend(frame[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1], warped)
+        fmap, cmap, x0, y0 = self._maps[name]
+        g = self.grid
+        for tex, origin in self.fronts[name]:
+            th, tw = tex.shape[:2]
+            # the cells whose texture point falls near the patch's box (the coarse map: a 64th of
+            # the pixels), grown by a cell, give the part of the full map to draw it through
+            u, v = cmap[..., 0] - origin[0], cmap[..., 1] - origin[1]
+            hit = (u > -g) & (u < tw + g) & (v > -g) & (v < th + g)
+            rows, cols = np.flatnonzero(hit.any(axis=1)), np.flatnonzero(hit.any(axis=0))
+            if not len(rows):
+                continue
+            r0, r1 = max(0, (rows[0] - 1) * g), min(fmap.shape[0], (rows[-1] + 2) * g)
+            c0, c1 = max(0, (cols[0] - 1) * g), min(fmap.shape[1], (cols[-1] + 2) * g)
+            sub = fmap[r0:r1, c0:c1] - origin
+            warped = cv2.remap(tex, sub, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            _blend(frame[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1], warped)
 
     def _core_of(self, name: str, verts: np.ndarray | None, transforms: dict[str, np.ndarray]) -> np.ndarray | None:
         """A layer's core points where this frame puts them (output px), or None."""
@@ -448,7 +455,7 @@ class Renderer:
         np.maximum(cov, alpha_c.astype(np.float32) / 255.0, out=cov)
         fmap = fmap[: y1 - y0, : x1 - x0]
         if layer.name in self.fronts:
-            self._maps[layer.name] = (fmap, x0, y0)
+            self._maps[layer.name] = (fmap, cmap, x0, y0)
         warped = cv2.remap(tex, fmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         if layer.name != "body" and SHADOW_STRENGTH > 0:
             _shade(frame[y0:y1, x0:x1], warped[..., 3], self.shadow_sigma, SHADOW_STRENGTH)
