@@ -355,6 +355,24 @@ def test_a_fill_does_not_repeat_a_rim_as_stripes() -> None:
     assert np.allclose(out[:, 5:25], (120, 60, 20))  # all denim, no orange
 
 
+def test_a_fill_longer_than_its_source_folds_back_without_a_jump() -> None:
+    """A hole wider than the body's texture beside it is filled with that texture mirrored back
+    and forth: the values run on without a jump (repeated, each restart was a seam, and the seams of
+    rows with sources of different widths made a stair-step)."""
+    from kmc_ui.engine.inpaint import reflect_rows
+
+    img = np.zeros((1, 20, 3), np.float32)
+    img[0, :4, :] = np.array([10.0, 20.0, 30.0, 40.0])[:, None]  # a 4 px ramp, then the hole
+    hole = np.zeros((1, 20), bool)
+    hole[0, 4:14] = True
+    known = np.zeros((1, 20), bool)
+    known[0, :4] = True  # nothing known on the hole's right (the background)
+    out, got = reflect_rows(img, hole, known)
+    assert got[0, 4:14].all()
+    assert list(out[0, 4:14, 0]) == [40, 30, 20, 10, 10, 20, 30, 40, 40, 30]
+    assert np.abs(np.diff(out[0, :14, 0])).max() <= 10  # the ramp's own step, never a jump
+
+
 def test_the_backdrop_is_taken_out_of_a_soft_edge() -> None:
     from kmc_ui.engine.rig import decontaminate
 

@@ -171,14 +171,22 @@ def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[
                 continue
             d = np.arange(e - s)
             from_left = (d < (e - s) / 2) if (left and right) else np.full(e - s, bool(left))
+            # mirrored back and forth (s-1, s-2, ..., s-left, ..., s-1, ...): a source shorter than the
+            # run repeats without a jump (repeated, each row's restart showed as a stair-step)
             src = np.where(
                 from_left,
-                s - 1 - (d % max(left, 1)),
-                e + ((e - s - 1 - d) % max(right, 1)),
+                s - 1 - _fold(d, max(left, 1)),
+                e + _fold(e - s - 1 - d, max(right, 1)),
             )
             out[y, s:e] = img[y, np.clip(src, 0, w - 1)]
             got[y, s:e] = True
     return out, got
+
+
+def _fold(d: np.ndarray, n: int) -> np.ndarray:
+    """0, 1, ..., n-1, n-1, ..., 0, 0, 1, ...: d folded back and forth into [0, n)."""
+    m = d % (2 * n)
+    return np.where(m < n, m, 2 * n - 1 - m)
 
 
 def _run_length(flags: np.ndarray) -> int:
