@@ -749,7 +749,9 @@ def build_rig(
             rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side)
         )
         if got.any():
-            arm_bgr = fill_inside(arm_bgr, got, like & ~got)
+            # read from the arm's own colour away from its mixed edge with what lay over it
+            edge = _dilate(region & ~like, 2) > 0
+            arm_bgr = fill_inside(arm_bgr, got, like & ~got & ~edge)
             front |= got
     arm_alpha: dict[str, np.ndarray] = {}
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
