@@ -439,7 +439,9 @@ def test_api2_callbacks_wake_a_run_on_kling2(
     """API 2.0's body shape (`id`, `status`, `external_id`, `outputs[]`), signed, on an app serving its
     media and the callback route from one loopback server; polls are 10 minutes apart."""
     kling2_server.reset()
-    kling2_server.scenario = Scenario(submitted_s=0.5, processing_s=0.5)
+    # each status lasts long enough for the fake's 20 ms watcher to see it on a loaded machine (at
+    # 0.5 s, CI once saw only "succeeded")
+    kling2_server.scenario = Scenario(submitted_s=1.5, processing_s=1.5)
     kling2_server.webhooks.secrets = [SECRET]
     app = Starlette()
     server = ServerThread(app)

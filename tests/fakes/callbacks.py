@@ -82,21 +82,27 @@ class CallbackSender:
         """Post `body()` to `url` each time its `status_key` changes, until the task ends."""
         if not url or self.secrets is None:
             return
-        args = (url, body, status_key, self._round)
+        # the status the task was created in is taken now, not when the thread first runs: on a
+        # loaded machine the thread started late and the first callback skipped it
+        args = (url, body, status_key, self._round, body())
         threading.Thread(target=self._follow, args=args, name="fake-kling-callbacks", daemon=True).start()
 
-    def _follow(self, url: str, body: Callable[[], dict[str, Any]], status_key: str, round_: int) -> None:
+    def _follow(
+        self, url: str, body: Callable[[], dict[str, Any]], status_key: str, round_: int, first: dict[str, Any]
+    ) -> None:
         last = None
         deadline = time.monotonic() + FOLLOW_FOR_S
+        data: dict[str, Any] | None = first
         with httpx.Client(timeout=10.0) as client:
             while round_ == self._round and time.monotonic() < deadline:
-                data = body()
+                data = data if data is not None else body()
                 status = str(data.get(status_key))
                 if status != last:
                     last = status
                     self.post(client, url, data, status)
                 if status in FINAL:
                     return
+                data = None
                 time.sleep(WATCH_S)
 
     def post(self, client: httpx.Client, url: str, data: dict[str, Any], status: str) -> Sent:
