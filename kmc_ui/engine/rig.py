@@ -26,6 +26,7 @@ import numpy as np
 from kmc_ui.engine.face import inner_points
 from kmc_ui.engine.front import in_front
 from kmc_ui.engine.inpaint import fill_inside
+from kmc_ui.engine.outline import hidden_outline
 from kmc_ui.pose import landmarks as L
 
 # name -> (kind, a, b, radius range as shares of the torso length)
@@ -84,6 +85,7 @@ SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around 
 # share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
 # the warp, a hard binary cut showed as a stair-stepped edge (docs/engine.md, frame 144).
 FEATHER = 0.008
+RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
 # grabCut seeds its colour models with k-means on OpenCV's global random generator: seeded before
 # each call so a rig does not depend on what ran before it in the process (measured: the sample
@@ -782,11 +784,22 @@ def build_rig(
     for side in ("l", "r"):
         near_hands |= hand_area((h, w), pts, side, (hands or {}).get(side))
     notch = outline_notches(mask & ~taken, taken & _dilate(near_hands, round(0.05 * torso)).astype(bool), torso)
-    taken &= ~notch
     behind |= notch
-    body_alpha = np.where(taken, 0.0, np.where(notch, 1.0, alpha)).astype(np.float32)
+    # where the outline shows above and below a hidden stretch of the body's side, it runs straight
+    # across it: no patch of fill past it, no notch inside it (kmc_ui/engine/outline.py)
+    carried = hidden_outline(mask, arms & ~front, behind, pts, torso)
+    added = carried & ~behind
+    behind = carried
+    taken = solid & ~behind & (caps == 0) & ~front
+    body_alpha = np.where(taken, 0.0, np.where(notch | added, 1.0, alpha)).astype(np.float32)
     body_alpha[soft_orphans(body_alpha, arm_max > ORPHAN_FAINT, torso)] = 0.0
-    body_bgr = fill_inside(bgr, behind, (mask & ~arms) | front)
+    # the body's pixels just beside what is filled carry the arm's colour mixed in (its soft edge):
+    # filled too, and not read from (mirrored into the fill they made skin-coloured stripes)
+    ring = max(2, round(RING * torso))
+    arm_only = arms & ~front
+    mixed = (_dilate(arm_only, ring) > 0) & ~arm_only & mask
+    hole = behind | (mixed & ~front & (_dilate(behind, ring) > 0))
+    body_bgr = fill_inside(bgr, hole, ((mask & ~arms) | front) & ~mixed)
 
     layers: list[Layer] = []
     face_pts = None if face is None or not len(face) else inner_points(face)

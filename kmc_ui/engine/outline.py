@@ -1,0 +1,98 @@
+"""The body's outline where an arm hid it, carried straight across from where it shows.
+
+An arm hanging beside the body, or a hand lying on the hip, hides the body's side. The body
+layer is filled in under the arm (kmc_ui/engine/rig.py), but how far out? The grown torso hull
+guesses, and where the guess is wider than the body a patch of fill sticks out once the arm moves
+(a skin-coloured wedge beside the shorts); where it is narrower, the backdrop shows in a notch.
+Here, across the torso's axis, each row's outermost body pixel is looked at on each side: where
+the backdrop lies just beyond it, the outline shows; where an arm does, it is hidden. A run of
+hidden rows between two rows where the outline shows takes the straight line between them, no
+nearer the middle than the body's own pixels on that row: what of the arm lies inside is body
+(filled in), what lies outside is not. Only below the armpits: at the shoulder the arm joins the
+body and no row above shows where the body's side runs (the hull's guess stays there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ARMPIT = 0.3  # torso lengths below the shoulders' line where the outline may be carried across
+SPAN = 0.8  # the longest hidden run (torso lengths) carried across
+BEYOND = 2.0  # px past a row's outermost body pixel looked at: backdrop there shows the outline
+
+
+def hidden_outline(
+    mask: np.ndarray, arms: np.ndarray, behind: np.ndarray, pts: dict[str, np.ndarray], torso: float
+) -> np.ndarray:
+    """`behind` (the arm pixels the body is filled in under) with, on the rows where an arm hid
+    the body's side between two rows that show it, the arm pixels inside the straight outline
+    added and those outside it left out. mask: the character; arms: the arms' opaque pixels."""
+    out = behind.copy()
+    top = 0.5 * (pts["11"] + pts["12"])
+    bottom = 0.5 * (pts["23"] + pts["24"])
+    down = bottom - top
+    if float(np.linalg.norm(down)) < 1.0:
+        return out
+    down /= np.linalg.norm(down)
+    across = np.array([-down[1], down[0]])
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return out
+    p = np.stack([xs, ys], axis=1).astype(np.float64) - top
+    u, v = p @ across, np.round(p @ down).astype(np.int64)
+    is_arm = arms[ys, xs]
+    v0 = int(v.min())
+    rows = int(v.max()) - v0 + 1
+    h, w = mask.shape
+    first = round(ARMPIT * torso)
+    for side in (1.0, -1.0):
+        su = side * u
+        body = ~is_arm
+        # each row's outermost body pixel on this side
+        edge = np.full(rows, -np.inf)
+        np.maximum.at(edge, v[body] - v0, su[body])
+        has_arm = np.zeros(rows, bool)
+        has_arm[v[is_arm & (su > 0)] - v0] = True
+        known = np.isfinite(edge)
+        # does the backdrop lie just past it (the outline shows) or an arm (hidden)?
+        q = top + (side * (edge[known] + BEYOND))[:, None] * across + (np.flatnonzero(known) + v0)[:, None] * down
+        qx, qy = np.round(q[:, 0]).astype(int), np.round(q[:, 1]).astype(int)
+        inside = (qx >= 0) & (qx < w) & (qy >= 0) & (qy < h)
+        beyond_arm = np.zeros(len(q), bool)
+        beyond_arm[inside] = arms[qy[inside], qx[inside]]
+        shows = np.zeros(rows, bool)
+        shows[np.flatnonzero(known)[~beyond_arm]] = True
+        line = _carried(edge, shows, has_arm, np.arange(rows) + v0 >= first, SPAN * torso)
+        if line is None:
+            continue
+        # on the carried rows: arm pixels inside the line are body, outside are not
+        r = v - v0
+        on = np.isfinite(line[r]) & is_arm & (su > 0)
+        inner = su <= np.maximum(line[r], np.where(np.isfinite(edge[r]), edge[r], -np.inf))
+        out[ys[on & inner], xs[on & inner]] = True
+        out[ys[on & ~inner], xs[on & ~inner]] = False
+    return out
+
+
+def _carried(
+    edge: np.ndarray, shows: np.ndarray, has_arm: np.ndarray, allowed: np.ndarray, span: float
+) -> np.ndarray | None:
+    """Per row, the straight outline across each run of rows with an arm where it does not show,
+    between two rows where it does (NaN elsewhere); None when there is no such run."""
+    line = np.full(len(edge), np.nan)
+    hidden = has_arm & ~shows
+    i, n, found = 0, len(edge), False
+    while i < n:
+        if not hidden[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and hidden[j]:
+            j += 1
+        a, b = i - 1, j  # the rows that bound the run
+        if a >= 0 and b < n and shows[a] and shows[b] and allowed[a] and b - a <= span:
+            t = (np.arange(i, j) - a) / (b - a)
+            line[i:j] = edge[a] + t * (edge[b] - edge[a])
+            found = True
+        i = j
+    return line if found else None
