@@ -16,7 +16,8 @@ import numpy as np
 from kmc_ui.engine.deform import GRID, Renderer
 from kmc_ui.engine.front import in_front
 from kmc_ui.engine.pipeline import load_picture
-from kmc_ui.engine.rig import upper_part
+from kmc_ui.engine.rig import inner_gap, upper_part
+from kmc_ui.pose import landmarks as L
 from tests.test_engine_pieces import _photo_rig
 
 SKIN, GREY = (225, 185, 160), (110, 105, 115)
@@ -98,3 +99,39 @@ def test_the_womans_top_stays_on_her_body_over_her_arm(shared_media: Path) -> No
     drawn = np.abs(frame[inner].astype(np.float32) - picture_bgr[inner]).mean()
     covered = np.abs(bare[inner].astype(np.float32) - picture_bgr[inner]).mean()
     assert drawn < 12 and covered > 2 * drawn, (drawn, covered)
+
+
+def test_the_hair_between_a_patch_in_front_and_the_arms_edge_goes_in_front_too() -> None:
+    """Strands of the body's pixels inside the upper arm's width, on its inner half and next to a
+    patch in front, join the patch (the arm is whole under them); the body beside the arm, pixels
+    on the arm's outer half and strands far from any patch do not."""
+    rgb, region, _, pts = _torso_and_arm(sleeve=False)
+    strands = np.zeros_like(region)
+    strands[150:200, 140:143] = True  # between the ruffle (x 140-154) and the torso
+    outer = np.zeros_like(region)
+    outer[150:200, 166:170] = True  # the arm's outer half
+    far = np.zeros_like(region)
+    far[260:280, 140:143] = True  # 60 rows below the ruffle
+    arm = region & ~strands & ~outer & ~far
+    body = (rgb.sum(axis=2) > 0) & ~arm
+    ruffle = np.zeros_like(region)
+    ruffle[150:200, 143:155] = True
+    gap = inner_gap(body, ruffle, pts, "l", 15.0, 200.0)
+    assert gap[strands].all() and not gap[outer | far].any()
+    assert not gap[:, :139].any()  # the torso: no more than the column that touches the arm's width
+
+
+def test_the_womans_raised_arm_keeps_a_straight_inner_edge(shared_media: Path) -> None:
+    """Her hair lies over her right upper arm's inner edge. The arm's layer there used to end where
+    the strands began: its inner edge ragged (20 of 57 rows more than 2 px off a straight line,
+    mean 1.5 px), a fringe of flames once the arm rose. With the strands between the hair in front
+    and the arm's own width in front too, the edge is the arm's (no row 2 px off)."""
+    _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    arm = rig.layer("right_arm")
+    assert arm is not None
+    opaque = arm.texture[..., 3] > 0.5
+    shoulder, elbow = rig.landmarks[L.R_SHOULDER, :2], rig.landmarks[L.R_ELBOW, :2]
+    ys = np.arange(int(shoulder[1] + 0.3 * rig.torso), int(elbow[1]) - 5)
+    edge = np.array([np.flatnonzero(opaque[y]).max() for y in ys], np.float64)  # the body is on its right
+    off = np.abs(edge - np.polyval(np.polyfit(ys, edge, 1), ys))
+    assert len(ys) > 40 and int((off > 2).sum()) == 0, off.round(1).tolist()

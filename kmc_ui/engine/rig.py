@@ -85,6 +85,7 @@ SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around 
 # share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
 # the warp, a hard binary cut showed as a stair-stepped edge (docs/engine.md, frame 144).
 FEATHER = 0.008
+GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the body inside the arm's width joins it
 RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
 # grabCut seeds its colour models with k-means on OpenCV's global random generator: seeded before
@@ -304,6 +305,29 @@ def not_arm(rgb: np.ndarray, region: np.ndarray, pts: dict[str, np.ndarray], sid
     for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr])):
         cv2.line(lines, _pt(a), _pt(b), 1, thick)
     return unlike(rgb, region, (lines > 0) & region) & upper_part(region, pts, side)
+
+
+def inner_gap(
+    body: np.ndarray, front: np.ndarray, pts: dict[str, np.ndarray], side: str, radius: float, torso: float
+) -> np.ndarray:
+    """The body's pixels inside an upper arm's width (`radius` around its bone), on its inner half
+    (the torso's side of the bone) and near a patch in `front` of it (within GAP_REACH torso):
+    strands of hair between the patch and the arm's own edge."""
+    s, e = ("11", "13") if side == "l" else ("12", "14")
+    tube = capsule_mask(body.shape, pts[s], pts[e], radius) & body
+    near = _dilate(front, max(1, round(GAP_REACH * torso))) > 0
+    ys, xs = np.nonzero(tube & near)
+    out = np.zeros(body.shape, bool)
+    if not len(ys):
+        return out
+    u = pts[e] - pts[s]
+    normal = np.array([-u[1], u[0]])
+    centre = 0.25 * (pts["11"] + pts["12"] + pts["23"] + pts["24"])
+    inward = np.sign(float(normal @ (centre - pts[s]))) or 1.0
+    across = (np.stack([xs, ys], axis=1) - pts[s]) @ normal * inward
+    keep = across > 0
+    out[ys[keep], xs[keep]] = True
+    return out
 
 
 def upper_part(region: np.ndarray, pts: dict[str, np.ndarray], side: str) -> np.ndarray:
@@ -751,6 +775,12 @@ def build_rig(
             rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side)
         )
         if got.any():
+            # what lies between such a patch and the arm's inner edge (the upper arm's own width
+            # around its bone) is in front too, and the arm whole under it: else the arm's inner
+            # edge followed the hair's strands, ragged once the arm rose
+            gap = inner_gap(outside, got, apts, side, radii[f"{side}_upper"], torso)
+            got |= gap
+            regions[name] = region = region | gap
             # read from the arm's own colour away from its mixed edge with what lay over it
             edge = _dilate(region & ~like, 2) > 0
             arm_bgr = fill_inside(arm_bgr, got, like & ~got & ~edge)
