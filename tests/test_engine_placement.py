@@ -23,7 +23,7 @@ from kmc_ui.engine.pipeline import (
     place,
     source_motion,
 )
-from kmc_ui.engine.segment import cut_out
+from kmc_ui.engine.segment import cut_out, reaches_bottom
 from kmc_ui.media.probe import probe_video
 from kmc_ui.pose import landmarks as L
 from tests.figures import make_character, make_dance
@@ -86,3 +86,21 @@ def test_motion_read_at_half_rate_gives_every_frame_of_the_clip(pictures, tmp_pa
     assert result.frames == every.frames
     info = probe_video(result.path)
     assert info.duration == pytest.approx(every.frames / every.fps, abs=0.05)
+
+
+def test_a_half_figure_is_read_padded_below(shared_media: Path) -> None:
+    """The anime half-figure (its skirt runs out of the picture, its hands clasped over it) read
+    with the picture padded evenly put its left wrist in the middle of the forearm (233, 400) and
+    its ankles inside the picture, so it was not even taken as cut off at the bottom. Its mask
+    reaches the bottom rows, so its joints are read again padded below as far as it is tall: the
+    wrist comes to the cuff (190, 441), the ankles below the picture. The mask stays the evenly
+    padded one, which keeps the top of the hair (row 35); the full-body photos are read once."""
+    cut = cut_out(load_picture(shared_media / "character_anime_upperbody.png"))
+    assert cut is not None
+    wrist = cut.landmarks[L.L_WRIST, :2]
+    assert wrist[0] < 205 and wrist[1] > 425, wrist
+    assert cut_at_bottom(cut)
+    assert int(np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[0]) < 45
+    for name in ("person_woman_fullbody.png", "character_anime_fullbody.jpg"):
+        whole = cut_out(load_picture(shared_media / name))
+        assert whole is not None and not reaches_bottom(whole.landmarks, whole.alpha >= 0.5), name

@@ -34,7 +34,7 @@ from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, smear_prone
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.rig import Rig, build_rig, head_radius, named_points, torso_length
-from kmc_ui.engine.segment import Cutout, cut_out
+from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
@@ -230,12 +230,10 @@ def place(
 
 def cut_at_bottom(cut: Cutout) -> bool:
     """The picture cuts the character off at its bottom edge (no feet: the ankles are not seen
-    and the character's mask runs into the bottom rows over at least a third of its torso)."""
+    and the character's mask runs into the bottom rows, segment.reaches_bottom)."""
     if cut.seen[L.L_ANKLE] and cut.seen[L.R_ANKLE]:
         return False
-    rows = max(1, cut.alpha.shape[0] // 100)
-    width = int((cut.alpha[-rows:] >= 0.5).any(axis=0).sum())
-    return width >= 0.33 * torso_length(cut.landmarks)
+    return reaches_bottom(cut.landmarks, cut.alpha >= 0.5)
 
 
 def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.engine.rig import torso_length
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import IMAGE_PADS
 
@@ -82,27 +83,57 @@ def detect_with_mask(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     The picture is padded (replicate border) as kmc_ui.pose does: figures touching the
     edges are otherwise often missed.
     """
+    for pad in IMAGE_PADS:
+        found = _detect_padded(rgb, (pad, pad, pad))
+        if found is None:
+            continue
+        if reaches_bottom(found[0], found[1] > 0.5):
+            again = _detect_padded(rgb, CUT_OFF_PAD)
+            if again is not None:  # its joints; the mask of the even padding (see CUT_OFF_PAD)
+                found = again[0], found[1]
+        return found
+    return None
+
+
+# A figure the picture cuts off at the bottom (a half-figure, hands clasped over a skirt that runs
+# out of the frame) padded as much below it as it is tall: the model then sees a whole figure and
+# puts its joints where they are. Measured on the anime half-figure: padded evenly, its left wrist
+# came out in the middle of the forearm (233, 400), its hand in the sleeve; padded below, at the
+# cuff (190, 441). Its mask is not used: at the lower resolution of the taller picture it cut the
+# top of the hair off flat. Top, bottom and sides, as shares of the picture's height and width.
+CUT_OFF_PAD = (0.1, 1.0, 0.3)
+
+
+def reaches_bottom(lm: np.ndarray, mask: np.ndarray) -> bool:
+    """The character's mask runs into the picture's bottom rows over at least a third of its
+    torso. (Padded evenly, the model put the anime half-figure's ankles inside the picture, so
+    they are not asked about here; pipeline.cut_at_bottom asks about them.)"""
+    rows = max(1, mask.shape[0] // 100)
+    width = int(mask[-rows:].any(axis=0).sum())
+    return width >= 0.33 * torso_length(lm)
+
+
+def _detect_padded(rgb: np.ndarray, pad: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray] | None:
+    """detect_with_mask on the picture padded (replicate border) by `pad`: top, bottom, sides."""
     import mediapipe as mp
 
     h, w = rgb.shape[:2]
-    for pad in IMAGE_PADS:
-        ph, pw = round(h * pad), round(w * pad)
-        padded = np.ascontiguousarray(cv2.copyMakeBorder(rgb, ph, ph, pw, pw, cv2.BORDER_REPLICATE))
-        hp, wp = padded.shape[:2]
-        result = _landmarker().detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=padded))
-        if not result.pose_landmarks:
-            continue
-        person = result.pose_landmarks[0]
-        lm = np.array([[p.x, p.y, p.z, p.visibility or 0.0] for p in person], dtype=np.float32)
-        lm[:, 0] = lm[:, 0] * wp - pw
-        lm[:, 1] = lm[:, 1] * hp - ph
-        lm[:, 2] = lm[:, 2] * wp
-        if result.segmentation_masks:
-            prob = result.segmentation_masks[0].numpy_view()[ph : ph + h, pw : pw + w].astype(np.float32)
-        else:
-            prob = _selfie(rgb)
-        return lm, np.ascontiguousarray(prob)
-    return None
+    top, bottom, side = round(h * pad[0]), round(h * pad[1]), round(w * pad[2])
+    padded = np.ascontiguousarray(cv2.copyMakeBorder(rgb, top, bottom, side, side, cv2.BORDER_REPLICATE))
+    hp, wp = padded.shape[:2]
+    result = _landmarker().detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=padded))
+    if not result.pose_landmarks:
+        return None
+    person = result.pose_landmarks[0]
+    lm = np.array([[p.x, p.y, p.z, p.visibility or 0.0] for p in person], dtype=np.float32)
+    lm[:, 0] = lm[:, 0] * wp - side
+    lm[:, 1] = lm[:, 1] * hp - top
+    lm[:, 2] = lm[:, 2] * wp
+    if result.segmentation_masks:
+        prob = result.segmentation_masks[0].numpy_view()[top : top + h, side : side + w].astype(np.float32)
+    else:
+        prob = _selfie(rgb)
+    return lm, np.ascontiguousarray(prob)
 
 
 def _selfie(rgb: np.ndarray) -> np.ndarray:
