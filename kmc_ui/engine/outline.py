@@ -41,13 +41,13 @@ def hidden_outline(
     p = np.stack([xs, ys], axis=1).astype(np.float64) - top
     u, v = p @ across, np.round(p @ down).astype(np.int64)
     is_arm = arms[ys, xs]
+    body = ~is_arm
     v0 = int(v.min())
     rows = int(v.max()) - v0 + 1
     h, w = mask.shape
     first = round(ARMPIT * torso)
     for side in (1.0, -1.0):
         su = side * u
-        body = ~is_arm
         # each row's outermost body pixel on this side
         edge = np.full(rows, -np.inf)
         np.maximum.at(edge, v[body] - v0, su[body])

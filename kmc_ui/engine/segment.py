@@ -81,7 +81,8 @@ def detect_with_mask(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(landmarks (33,4), segmentation probability (H,W) float32) of the largest person, or None.
 
     The picture is padded (replicate border) as kmc_ui.pose does: figures touching the
-    edges are otherwise often missed.
+    edges are otherwise often missed. A figure whose mask runs into the picture's bottom rows
+    has its joints read again padded below (CUT_OFF_PAD).
     """
     for pad in IMAGE_PADS:
         found = _detect_padded(rgb, (pad, pad, pad))
