@@ -322,7 +322,7 @@ def inner_gap(
         return out
     u = pts[e] - pts[s]
     normal = np.array([-u[1], u[0]])
-    centre = 0.25 * (pts["11"] + pts["12"] + pts["23"] + pts["24"])
+    centre = torso_quad(pts).mean(axis=0)
     inward = np.sign(float(normal @ (centre - pts[s]))) or 1.0
     across = (np.stack([xs, ys], axis=1) - pts[s]) @ normal * inward
     keep = across > 0
@@ -817,7 +817,8 @@ def build_rig(
     behind |= notch
     # where the outline shows above and below a hidden stretch of the body's side, it runs straight
     # across it: no patch of fill past it, no notch inside it (kmc_ui/engine/outline.py)
-    carried = hidden_outline(mask, arms & ~front, behind, pts, torso)
+    arm_only = arms & ~front
+    carried = hidden_outline(mask, arm_only, behind, pts, torso)
     added = carried & ~behind
     behind = carried
     taken = solid & ~behind & (caps == 0) & ~front
@@ -826,7 +827,6 @@ def build_rig(
     # the body's pixels just beside what is filled carry the arm's colour mixed in (its soft edge):
     # filled too, and not read from (mirrored into the fill they made skin-coloured stripes)
     ring = max(2, round(RING * torso))
-    arm_only = arms & ~front
     mixed = (_dilate(arm_only, ring) > 0) & ~arm_only & mask
     hole = behind | (mixed & ~front & (_dilate(behind, ring) > 0))
     body_bgr = fill_inside(bgr, hole, ((mask & ~arms) | front) & ~mixed)
