@@ -167,7 +167,7 @@ def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[
                 left = 0
             elif right < least and left >= least:
                 right = 0
-            if not left and not right:
+            if max(left, right) < least:  # no side wide enough: the smooth fill, not a sliver repeated
                 continue
             d = np.arange(e - s)
             from_left = (d < (e - s) / 2) if (left and right) else np.full(e - s, bool(left))

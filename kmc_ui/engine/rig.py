@@ -86,6 +86,7 @@ SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around 
 # the warp, a hard binary cut showed as a stair-stepped edge (docs/engine.md, frame 144).
 FEATHER = 0.008
 GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the body inside the arm's width joins it
+ELBOW_REACH = 2.5  # radii around the elbow and the forearm where a sleeve's bulge past a bent elbow is looked for
 RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
 # grabCut seeds its colour models with k-means on OpenCV's global random generator: seeded before
@@ -299,12 +300,17 @@ def not_arm(rgb: np.ndarray, region: np.ndarray, pts: dict[str, np.ndarray], sid
     along its bones (skin, or a sleeve): hair that fell over the shoulder, the edge of the top the
     arm hung beside. Only beside the upper arm (a forearm's shaded edge is the forearm); the caller
     keeps the hand and the bones' core."""
+    return unlike(rgb, region, bone_lines(region.shape, pts, side, torso) & region) & upper_part(region, pts, side)
+
+
+def bone_lines(shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, torso: float) -> np.ndarray:
+    """An arm's bones drawn as lines (the upper arm from 0.3 of the way down): its own colour's samples."""
     s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
-    lines = np.zeros(region.shape, np.uint8)
+    lines = np.zeros(shape, np.uint8)
     thick = max(1, round(0.03 * torso))
     for a, b in ((pts[s] + 0.3 * (pts[e] - pts[s]), pts[e]), (pts[e], pts[wr])):
         cv2.line(lines, _pt(a), _pt(b), 1, thick)
-    return unlike(rgb, region, (lines > 0) & region) & upper_part(region, pts, side)
+    return lines > 0
 
 
 def inner_gap(
@@ -327,6 +333,24 @@ def inner_gap(
     across = (np.stack([xs, ys], axis=1) - pts[s]) @ normal * inward
     keep = across > 0
     out[ys[keep], xs[keep]] = True
+    return out
+
+
+def elbow_corner(shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, radii: dict[str, float]) -> np.ndarray:
+    """The outer corner of a bent elbow: within ELBOW_REACH radii of the elbow or the forearm, past
+    the elbow along the upper arm and on the forearm's far side from the torso. A puffy sleeve
+    bulges there beyond the arm's capsules (more so where the pose read the elbow high)."""
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+    out = capsule_mask(shape, pts[e], pts[e], ELBOW_REACH * radii[f"{side}_upper"])
+    out |= capsule_mask(shape, pts[e], pts[wr], ELBOW_REACH * radii[f"{side}_fore"])
+    ys, xs = np.nonzero(out)
+    p = np.stack([xs, ys], axis=1).astype(np.float64)
+    up, fore = pts[e] - pts[s], pts[wr] - pts[e]
+    normal = np.array([-fore[1], fore[0]])
+    centre = torso_quad(pts).mean(axis=0)
+    far = np.sign((p - pts[e]) @ normal) == -np.sign(float((centre - pts[e]) @ normal))
+    past = (p - pts[e]) @ up > 0
+    out[ys, xs] = far & past
     return out
 
 
@@ -586,12 +610,14 @@ def refine_arm(
     side: str,
     torso: float,
     hand: np.ndarray | bool | None = True,
+    maybe: np.ndarray | None = None,
 ) -> np.ndarray:
     """Split an arm from what lies under it by colour (grabCut in a crop around the arm): the
     arm's bones are sure arm, the body's core (face, torso middle) sure not, the geometric arm
-    region probable arm. Keeps hair beside a raised hand with the head, the hand with the arm."""
-    ys, xs = np.nonzero(region)
-    if len(ys) < 50:
+    region probable arm. Keeps hair beside a raised hand with the head, the hand with the arm.
+    `maybe`: pixels outside the region that grabCut may still give to the arm (probably not arm)."""
+    ys, xs = np.nonzero(region if maybe is None else region | maybe)
+    if np.count_nonzero(region) < 50:
         return region
     h, w = mask.shape
     pad = round(0.15 * torso)
@@ -631,7 +657,8 @@ def refine_arm(
     except cv2.error:
         return region
     out = np.zeros_like(region)
-    got = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)) & region[y0:y1, x0:x1]
+    allowed = region if maybe is None else region | maybe
+    got = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)) & allowed[y0:y1, x0:x1]
     # keep the part connected to the arm's bones (grabCut may leave specks)
     _, lab = cv2.connectedComponents(got.astype(np.uint8), connectivity=8)
     keep = np.unique(lab[(sure_fg > 0) & got])
@@ -749,7 +776,11 @@ def build_rig(
     covered = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         region = arm_region((h, w), apts, split_radii, side, torso, hull, hands) & mask
-        region = refine_arm(rgb, region, mask, apts, side, torso, (hands or {}).get(side, True))
+        # a sleeve's bulge past a bent elbow (the pose reads a puffy sleeve's elbow high) is the
+        # arm's when grabCut finds it the arm's and its colour is the arm's (not a jacket's front)
+        maybe = elbow_corner((h, w), apts, side, split_radii) & mask & ~region
+        region = refine_arm(rgb, region, mask, apts, side, torso, (hands or {}).get(side, True), maybe)
+        region &= ~(unlike(rgb, region, bone_lines((h, w), apts, side, torso) & region) & maybe)
         hand = (hands or {}).get(side)
         if hand is not None:  # clothing behind the fingers stays with the body (the wrist with the arm)
             wrist = capsule_mask((h, w), apts["13" if side == "l" else "14"], hand[0], 0.8 * radii[f"{side}_fore"])
