@@ -616,7 +616,8 @@ def refine_arm(
     arm's bones are sure arm, the body's core (face, torso middle) sure not, the geometric arm
     region probable arm. Keeps hair beside a raised hand with the head, the hand with the arm.
     `maybe`: pixels outside the region that grabCut may still give to the arm (probably not arm)."""
-    ys, xs = np.nonzero(region if maybe is None else region | maybe)
+    allowed = region if maybe is None else region | maybe
+    ys, xs = np.nonzero(allowed)
     if np.count_nonzero(region) < 50:
         return region
     h, w = mask.shape
@@ -657,7 +658,6 @@ def refine_arm(
     except cv2.error:
         return region
     out = np.zeros_like(region)
-    allowed = region if maybe is None else region | maybe
     got = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)) & allowed[y0:y1, x0:x1]
     # keep the part connected to the arm's bones (grabCut may leave specks)
     _, lab = cv2.connectedComponents(got.astype(np.uint8), connectivity=8)
@@ -780,7 +780,8 @@ def build_rig(
         # arm's when grabCut finds it the arm's and its colour is the arm's (not a jacket's front)
         maybe = elbow_corner((h, w), apts, side, split_radii) & mask & ~region
         region = refine_arm(rgb, region, mask, apts, side, torso, (hands or {}).get(side, True), maybe)
-        region &= ~(unlike(rgb, region, bone_lines((h, w), apts, side, torso) & region) & maybe)
+        if maybe.any():
+            region &= ~(unlike(rgb, region, bone_lines((h, w), apts, side, torso) & region) & maybe)
         hand = (hands or {}).get(side)
         if hand is not None:  # clothing behind the fingers stays with the body (the wrist with the arm)
             wrist = capsule_mask((h, w), apts["13" if side == "l" else "14"], hand[0], 0.8 * radii[f"{side}_fore"])
