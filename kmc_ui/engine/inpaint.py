@@ -138,7 +138,37 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
     region = hole[y0:y1, x0:x1]
     reflected, got = reflect_rows(out[y0:y1, x0:x1], region, crop_known)
     fill[got] = reflected[got]
+    if got.any():
+        fill = tame(fill, np.where(crop_known[..., None], out[y0:y1, x0:x1], fill), crop_known, got)
     out[y0:y1, x0:x1][region] = fill[region]
+    return out
+
+
+TAME_SIZE = 0.15  # share of the hole's box (its longer side) the local median of a fill spans
+TAME_REACH = 2.0  # a mirrored pixel's detail is dropped beyond this many times the source's mean detail near it
+
+
+def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """The mirrored fill (`got` pixels of `fill`) without what stands out of the texture: where its
+    detail (its difference from the local median of `whole`, the picture with the fill in its hole)
+    is more than TAME_REACH times the `known` pixels' own mean detail around it, the median alone.
+    Denim's grain and a shirt's stripes (all over their source) pass; a button or a cuff's edge
+    mirrored again and again into the hole does not."""
+    h, w = got.shape
+    k = max(5, int(TAME_SIZE * max(h, w)) | 1)
+    img = np.clip(whole, 0, 255).astype(np.uint8)
+    base = np.stack([cv2.medianBlur(np.ascontiguousarray(img[..., c]), k) for c in range(3)], axis=2).astype(np.float32)
+    detail = whole.astype(np.float32) - base
+    size = np.abs(detail).max(axis=2)
+    # the mean detail of the known pixels around, drawn towards the whole box's where few are known
+    # (beside the hole's far end a handful of edge pixels would set it)
+    overall = float(size[known].mean()) if known.any() else 0.0
+    weight = cv2.blur(known.astype(np.float32), (k, k))
+    usual = (cv2.blur(np.where(known, size, 0.0).astype(np.float32), (k, k)) + overall) / (weight + 1.0)
+    # with the pixels around what stands out (a button's rim is part of it)
+    drop = cv2.dilate((size > TAME_REACH * usual).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    out = fill.copy()
+    out[got] = np.where(drop[got][:, None], base[got], fill[got])
     return out
 
 

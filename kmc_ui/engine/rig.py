@@ -587,6 +587,14 @@ def soft_orphans(alpha: np.ndarray, arms: np.ndarray, torso: float) -> np.ndarra
     return (alpha > 0.0) & (alpha < 0.5) & ~near_body & beside_arm
 
 
+def surrounded(solid: np.ndarray) -> np.ndarray:
+    """The pixels outside `solid` that it surrounds: no 4-connected path through non-solid pixels to
+    the picture's edge."""
+    free = np.pad(~solid, 1, constant_values=True).astype(np.uint8)
+    _, labels = cv2.connectedComponents(free, connectivity=4)
+    return ((labels != labels[0, 0]) & (free > 0))[1:-1, 1:-1]
+
+
 def hair_beside_hand(
     shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, torso: float, off: np.ndarray
 ) -> np.ndarray:
@@ -856,6 +864,13 @@ def build_rig(
     taken = solid & ~behind & (caps == 0) & ~front
     body_alpha = np.where(taken, 0.0, np.where(notch | added, 1.0, alpha)).astype(np.float32)
     body_alpha[soft_orphans(body_alpha, arm_max > ORPHAN_FAINT, torso)] = 0.0
+    # what an arm took from the character where the body's layer surrounds it (a gap between the
+    # hull's edge and the hands clasped in front of a skirt) is body too, filled in: else the
+    # backdrop showed through the skirt once the arm moved
+    inside = surrounded(body_alpha >= 0.5) & taken
+    if inside.any():
+        behind |= inside
+        body_alpha[inside] = 1.0
     # the body's pixels just beside what is filled carry the arm's colour mixed in (its soft edge):
     # filled too, and not read from (mirrored into the fill they made skin-coloured stripes)
     ring = max(2, round(RING * torso))

@@ -1,0 +1,98 @@
+"""What an arm hid on the body, filled: the body's texture continues into the hole, but what stands
+out of it (a button, a cuff's edge) is not mirrored again and again across it (inpaint.tame); and
+what an arm took from inside the body's outline is body again, never a window onto the backdrop
+(rig.surrounded).
+
+Real code paths: drawn pictures for the rules, and the real photos in ../shared/media (skipped with a
+reason when absent) cut and rigged through mediapipe's bundled models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kmc_ui.engine.inpaint import fill_inside, reflect_rows
+from kmc_ui.engine.rig import surrounded
+from tests.test_engine_pieces import _photo_rig
+
+NAVY, GOLD = (60.0, 40.0, 35.0), (60.0, 150.0, 200.0)  # BGR
+
+
+def _corset(stripes: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 240x400 body: navy, with gold buttons 15 px across (or, with `stripes`, white stripes 4 px
+    high every 8 px) left of a hole from x 160 to 280, y 30 to 210 (an arm's place; the half-figure's
+    corset has these proportions) with navy beyond it to x 400."""
+    img = np.zeros((240, 400, 3), np.float32)
+    img[:] = NAVY
+    if stripes:
+        for y in range(0, 240, 8):
+            img[y : y + 4] = (235.0, 235.0, 235.0)
+    else:
+        yy, xx = np.ogrid[:240, :400]
+        for cy in (50, 120, 190):
+            for cx in (60, 125):
+                img[(yy - cy) ** 2 + (xx - cx) ** 2 <= 7**2] = GOLD
+    hole = np.zeros((240, 400), bool)
+    hole[30:210, 160:280] = True
+    return img, hole, ~hole
+
+
+def test_a_fill_mirrors_the_texture_but_not_the_buttons_beside_it() -> None:
+    """Mirrored row by row, the buttons beside the hole came back in it as gold streaks (the
+    half-figure's corset: a patchwork of its own buttons); now the fill is the navy around them."""
+    img, hole, source = _corset(stripes=False)
+    mirrored, got = reflect_rows(img, hole, source)
+    gold = lambda px: np.abs(px - np.array(GOLD)).max(axis=-1) < 60  # noqa: E731
+    assert gold(mirrored[hole & got]).sum() > 200  # the plain mirror: buttons in the hole
+    filled = fill_inside(img, hole, source)
+    assert gold(filled[hole]).sum() == 0
+    assert np.abs(filled[hole] - np.array(NAVY)).max(axis=1).mean() < 10.0
+
+
+def test_a_fill_keeps_stripes_that_run_all_over_their_source() -> None:
+    """A striped shirt's stripes are its texture, not something standing out of it: they continue."""
+    img, hole, source = _corset(stripes=True)
+    filled = fill_inside(img, hole, source)
+    rows = filled[32:208, 220, 0]  # down the middle of the hole
+    assert (rows[2::8] > 200).all() and (rows[6::8] < 100).all()
+
+
+def test_the_half_figures_corset_keeps_its_four_buttons(shared_media: Path) -> None:
+    """The anime half-figure's forearms crossed her corset beside its four gold buttons: the fill of
+    what they hid showed eight (four mirrored into it); now her four alone."""
+    _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    a = body.texture[..., 3]
+    colour = np.clip(body.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)
+    hue, sat, val = cv2.split(cv2.cvtColor(colour, cv2.COLOR_BGR2HSV))
+    gold = (a > 0.5) & (hue >= 8) & (hue <= 30) & (sat > 90) & (val > 110)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(gold.astype(np.uint8))
+    buttons = [tuple(stats[i, :2]) for i in range(1, count) if stats[i, 4] > 20]
+    assert len(buttons) == 4, buttons
+
+
+def test_what_the_body_surrounds_is_found() -> None:
+    ring = np.zeros((40, 40), bool)
+    ring[5:35, 5:35] = True
+    ring[12:28, 12:28] = False  # a hole inside: surrounded
+    assert surrounded(ring)[20, 20] and not surrounded(ring)[2, 2] and not surrounded(ring)[8, 8]
+    ring[18:22, 5:12] = False  # opened to the outside: no longer surrounded
+    assert not surrounded(ring)[20, 20]
+
+
+@pytest.mark.parametrize("name", ["character_armor_fullbody.png", "person_woman_fullbody.png"])
+def test_the_body_has_no_window_where_an_arm_lay_inside_it(shared_media: Path, name: str) -> None:
+    """The arm layer took pixels the body surrounds (the armour's gauntlet against its waist, 28 px;
+    the woman's arm beside her hair, 9-11 px each; the half-figure's clasped hands over her skirt
+    with the calibrated joints, 55 px): the backdrop showed through the body there once the arm moved.
+    Now every pixel of the character the body's layer surrounds is the body's."""
+    _, rig = _photo_rig(shared_media / name)
+    body = rig.layer("body")
+    assert body is not None
+    windows = surrounded(body.texture[..., 3] >= 0.5) & (rig.alpha >= 0.5)
+    assert windows.sum() == 0
