@@ -49,8 +49,8 @@ def test_the_turn_is_read_from_the_nose_between_the_ears_and_kept_within_the_lim
 
 def test_a_real_face_turns_inside_the_head(shared_media: Path) -> None:
     """The man's photo: the face mesh reads his face on a crop around the head; its inner points
-    become handles of the body's solve. Drawn with his head turned toward his right ear, the
-    pose model reads the drawing turned that way (the still drawing reads as the picture does);
+    become handles of the body's solve. Drawn with his head turned toward his right ear, then his
+    left, the pose model reads the drawings turned those ways (the still one in between);
     the helmeted figure's face is not read, and its face stays still."""
     cut = cut_out(load_picture(shared_media / "person_man_fullbody.png"))
     assert cut is not None
@@ -63,16 +63,19 @@ def test_a_real_face_turns_inside_the_head(shared_media: Path) -> None:
     renderer = Renderer(rig, plate, 1.0, GRID)
     assert len(renderer.arap["body"].face_at) == len(rig.face)
     still = rig.landmarks.astype(np.float64).copy()
-    turning = still.copy()
-    turning[0, :2] += 0.3 * (still[8, :2] - still[7, :2])  # the nose toward the right ear
     read = {}
-    for name, pose in (("still", still), ("turned", turning)):
+    for name, toward in (("left", -0.3), ("still", 0.0), ("right", 0.3)):
+        pose = still.copy()
+        pose[0, :2] += toward * (still[8, :2] - still[7, :2])  # the nose toward the right (left) ear
         frame, stats = renderer.render(pose)
         assert stats.breaks == 0.0 and not stats.torn
         seen = detect_frame(frame)
         assert seen is not None
         read[name] = face.yaw(seen)
-    assert read["turned"] > read["still"] + 0.06, read  # 0.097 measured; 0.022 with the face held still
+    # both ways, as the pose model reads a single frame's yaw only to a few hundredths (one way alone
+    # measured 0.097, then 0.056-0.084 as the body's fill changed beside it)
+    assert read["right"] > read["still"] > read["left"], read
+    assert read["right"] - read["left"] > 0.09, read  # 0.124 measured; 0.030 with the face held still
     armour = cut_out(load_picture(shared_media / "character_armor_fullbody.png"))
     assert armour is not None
     assert picture_face(armour) is None

@@ -145,15 +145,16 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
 
 
 TAME_SIZE = 0.15  # share of the hole's box (its longer side) the local median of a fill spans
-TAME_REACH = 2.0  # a mirrored pixel's detail is dropped beyond this many times the source's mean detail near it
+TAME_REACH = 2.0  # a pixel stands out beyond this many times the known pixels' mean detail near it
 
 
 def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """The mirrored fill (`got` pixels of `fill`) without what stands out of the texture: where its
-    detail (its difference from the local median of `whole`, the picture with the fill in its hole)
-    is more than TAME_REACH times the `known` pixels' own mean detail around it, the median alone.
-    Denim's grain and a shirt's stripes (all over their source) pass; a button or a cuff's edge
-    mirrored again and again into the hole does not."""
+    """The mirrored fill (`got` pixels of `fill`) without what stands out of the texture. A pixel
+    stands out where its detail (its difference from the local median of `whole`, the picture with
+    the fill in its hole) is more than TAME_REACH times the `known` pixels' own mean detail around
+    it. Denim's grain and a shirt's stripes (all over their source) do not; a button or a cuff's
+    stitching does. The fill's pixels that stand out are mirrored again from the rows beside them
+    with what stands out left out of the source (the local median where a row has too little)."""
     h, w = got.shape
     k = max(5, int(TAME_SIZE * max(h, w)) | 1)
     img = np.clip(whole, 0, 255).astype(np.uint8)
@@ -166,9 +167,13 @@ def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray
     weight = cv2.blur(known.astype(np.float32), (k, k))
     usual = (cv2.blur(np.where(known, size, 0.0).astype(np.float32), (k, k)) + overall) / (weight + 1.0)
     # with the pixels around what stands out (a button's rim is part of it)
-    drop = cv2.dilate((size > TAME_REACH * usual).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    salient = cv2.dilate((size > TAME_REACH * usual).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    drop = salient & got
     out = fill.copy()
-    out[got] = np.where(drop[got][:, None], base[got], fill[got])
+    out[drop] = base[drop]
+    if drop.any():
+        again, redone = reflect_rows(whole, drop, (known | got) & ~salient)
+        out[drop & redone] = again[drop & redone]
     return out
 
 
