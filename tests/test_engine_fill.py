@@ -41,15 +41,18 @@ def _corset(stripes: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return img, hole, ~hole
 
 
+def _gold(px: np.ndarray) -> np.ndarray:
+    return np.abs(px - np.array(GOLD)).max(axis=-1) < 60
+
+
 def test_a_fill_mirrors_the_texture_but_not_the_buttons_beside_it() -> None:
     """Mirrored row by row, the buttons beside the hole came back in it as gold streaks (the
     half-figure's corset: a patchwork of its own buttons); now the fill is the navy around them."""
     img, hole, source = _corset(stripes=False)
     mirrored, got = reflect_rows(img, hole, source)
-    gold = lambda px: np.abs(px - np.array(GOLD)).max(axis=-1) < 60  # noqa: E731
-    assert gold(mirrored[hole & got]).sum() > 200  # the plain mirror: buttons in the hole
+    assert _gold(mirrored[hole & got]).sum() > 200  # the plain mirror: buttons in the hole
     filled = fill_inside(img, hole, source)
-    assert gold(filled[hole]).sum() == 0
+    assert _gold(filled[hole]).sum() == 0
     assert np.abs(filled[hole] - np.array(NAVY)).max(axis=1).mean() < 10.0
 
 
