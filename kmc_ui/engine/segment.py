@@ -172,6 +172,14 @@ def guide_mask(lm: np.ndarray, shape: tuple[int, int], scale: float = 1.0) -> tu
 MATTE_RADIUS = 0.006  # the band around the mask's edge that is matted, as a share of the picture's long side
 MATTE_CONTRAST = 30.0  # RGB distance under which character and backdrop colours are too alike to matte
 MATTE_PLAIN = 12.0  # RGB spread of the backdrop nearby above which it is too busy to be one colour
+# A pocket of backdrop inside the mask (the gap between an arm and the waist, bridged by the model):
+# pixels within POCKET_COLOUR (RGB distance) of the plain backdrop's colour nearby (a mean over
+# POCKET_SIGMA torso lengths), joined to the backdrop through such pixels, within POCKET_REACH torso
+# lengths of the mask's edge, as wide as a gap (POCKET_WIDTH)
+POCKET_COLOUR = 12.0
+POCKET_SIGMA = 0.06
+POCKET_REACH = 0.08
+POCKET_WIDTH = 0.015  # torso lengths: a pocket holds a disc of this radius (a stripe on a cuff does not)
 
 
 def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -206,7 +214,41 @@ def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray
     soft = np.clip(0.7 * up + 0.3 * prob, 0.0, 1.0)
     mask = (soft >= 0.5).astype(np.uint8)
     mask = _largest_components(mask, lm)
+    mask[backdrop_pockets(rgb, mask > 0, L.body_scale(lm))] = 0
     return matte(rgb, mask)
+
+
+def backdrop_pockets(rgb: np.ndarray, mask: np.ndarray, torso: float) -> np.ndarray:
+    """The pixels of `mask` that are the plain backdrop seen through a gap the model closed: the
+    space between an arm and the waist, joined over at the elbow. Their colour is the backdrop's
+    own nearby (within POCKET_COLOUR) where that backdrop is one colour (spread under MATTE_PLAIN),
+    they lie within POCKET_REACH torso lengths of the mask's edge, and a path of such pixels joins
+    them to the backdrop. A white collar inside a jacket has no such path; a white sleeve against
+    clouds has no plain backdrop beside it. Once the arm moves, such a pocket was a white patch
+    carried beside its forearm and left on the body's side."""
+    outer = ~mask
+    if not outer.any() or not mask.any():
+        return np.zeros(mask.shape, bool)
+    img = rgb.astype(np.float32)
+    sigma = max(1.0, POCKET_SIGMA * torso)
+    # the backdrop's colour from its pixels 2 px or more off the mask (not the figure's soft edge)
+    far = cv2.erode(outer.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    weight = cv2.GaussianBlur(far.astype(np.float32), (0, 0), sigma)
+    norm = np.maximum(weight, 1e-6)[..., None]
+    bg = cv2.GaussianBlur(img * far[..., None], (0, 0), sigma) / norm
+    spread = cv2.GaussianBlur(img * img * far[..., None], (0, 0), sigma) / norm - bg * bg
+    near = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3) <= POCKET_REACH * torso
+    alike = ((img - bg) ** 2).sum(axis=-1) < POCKET_COLOUR**2
+    candidate = mask & near & alike & (weight > 0.02) & (spread.sum(axis=-1) < MATTE_PLAIN**2)
+    if not candidate.any():
+        return candidate
+    _, ids = cv2.connectedComponents((candidate | outer).astype(np.uint8), connectivity=4)
+    joined = np.isin(ids, np.unique(ids[outer])) & candidate
+    # a pocket is wide (a gap's width): a pale stripe on a cuff, or the mask's own soft rim, is not
+    r = max(2, round(POCKET_WIDTH * torso))
+    wide = cv2.erode(joined.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    _, parts = cv2.connectedComponents(joined.astype(np.uint8), connectivity=8)
+    return np.isin(parts, np.unique(parts[wide > 0])) & joined
 
 
 def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
