@@ -29,6 +29,8 @@ FRONT_TOUCH = 3  # pixels a patch must share with the body outside the arm
 FRONT_ALONG = 0.7  # an upper arm at most ~45 degrees from the body's axis (cosine) hangs along it
 FRONT_INNER = 0.25  # a patch 9 tenths of whose pixels lie no farther out than this (radii) past the bone line
 FRONT_CLOSER = 0.5  # a patch's colour this much nearer (Lab distance) the body beside it than the arm
+SKIN_SPREAD = 3.0  # within this many median deviations (Lab, per channel, summed in squares) of the face is skin
+SKIN_FLOOR = np.array([6.0, 2.0, 2.0])  # the least deviation per Lab channel (a flat-shaded face)
 
 
 def arm_like(rgb: np.ndarray, region: np.ndarray, s: np.ndarray, e: np.ndarray, wr: np.ndarray) -> np.ndarray:
@@ -67,11 +69,12 @@ def in_front(
     torso: float,
     hand: np.ndarray,
     upper: np.ndarray,
+    skin: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the pixels of the arm's `region` that are the body's, in front of the upper arm; the arm's
     own-coloured pixels). `body`: the character's pixels outside both arms; `radius`: the upper
     arm's; `hand`: where the hand is (never in front of itself); `upper`: the region's pixels
-    nearer the upper arm than the forearm."""
+    nearer the upper arm than the forearm; `skin`: the face's colour (face_skin), when read."""
     s, e, wr = (pts["11"], pts["13"], pts["15"]) if side == "l" else (pts["12"], pts["14"], pts["16"])
     like = arm_like(rgb, region, s, e, wr)
     front = np.zeros(region.shape, bool)
@@ -127,7 +130,30 @@ def in_front(
         )
         chosen[i] = inner and joins
     front[ys, xs] = chosen[label]
+    if skin is not None and arm is not None and front.any() and is_skin(arm[None], skin)[0]:
+        front[front] = ~is_skin(lab[front], skin)
     return front, like
+
+
+def face_skin(rgb: np.ndarray, face: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The face's colour: the median Lab of the pixels inside the face mesh's outline (shrunk by
+    2 px) and their median deviation per channel (at least SKIN_FLOOR); None without a face."""
+    if face is None or len(face) < 3:
+        return None
+    inside = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillConvexPoly(inside, cv2.convexHull(np.round(face[:, :2]).astype(np.int32)), 1)
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)) > 0
+    if inside.sum() < 50:
+        return None
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float64)[inside]
+    median = np.median(lab, axis=0)
+    return median, np.maximum(np.median(np.abs(lab - median), axis=0), SKIN_FLOOR)
+
+
+def is_skin(lab: np.ndarray, skin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Which of the (N, 3) Lab colours are the face's skin (within SKIN_SPREAD deviations)."""
+    median, spread = skin
+    return (((lab - median) / spread) ** 2).sum(axis=-1) <= SKIN_SPREAD**2
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:

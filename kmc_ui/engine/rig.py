@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.face import inner_points
-from kmc_ui.engine.front import in_front
+from kmc_ui.engine.front import face_skin, in_front
 from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.engine.outline import hidden_outline
 from kmc_ui.pose import landmarks as L
@@ -806,13 +806,14 @@ def build_rig(
     # what of the body lies in front of an upper arm stays the body's, drawn over the arm; the arm
     # under it takes its own colour (kmc_ui/engine/front.py)
     front = np.zeros((h, w), bool)
+    skin = face_skin(rgb, face)
     arm_bgr = bgr
     outside = mask & ~regions["left_arm"] & ~regions["right_arm"]
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         region = regions[name]
         hand = hand_area((h, w), apts, side, (hands or {}).get(side))
         got, like = in_front(
-            rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side)
+            rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side), skin
         )
         if got.any():
             # what lies between such a patch and the arm's inner edge (the upper arm's own width
