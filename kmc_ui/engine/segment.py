@@ -8,6 +8,8 @@ on the real dancer both agree; selfie segmentation is only the fallback when the
 gives no mask. The mask is then refined with grabCut (colour models from the confident
 inside and outside, decided only in the uncertain band) and guided by the pose: the bones and
 the hands are marked as foreground, because segmentation models lose fingers and thin wrists.
+Where the model joined an arm to the waist over a gap, the plain backdrop in that gap is taken out
+again (backdrop_pockets) before the edge is matted.
 """
 
 from __future__ import annotations
@@ -222,10 +224,11 @@ def backdrop_pockets(rgb: np.ndarray, mask: np.ndarray, torso: float) -> np.ndar
     """The pixels of `mask` that are the plain backdrop seen through a gap the model closed: the
     space between an arm and the waist, joined over at the elbow. Their colour is the backdrop's
     own nearby (within POCKET_COLOUR) where that backdrop is one colour (spread under MATTE_PLAIN),
-    they lie within POCKET_REACH torso lengths of the mask's edge, and a path of such pixels joins
-    them to the backdrop. A white collar inside a jacket has no such path; a white sleeve against
-    clouds has no plain backdrop beside it. Once the arm moves, such a pocket was a white patch
-    carried beside its forearm and left on the body's side."""
+    they lie within POCKET_REACH torso lengths of the mask's edge, a path of such pixels joins
+    them to the backdrop, and the pocket is as wide as a gap (it holds a disc of POCKET_WIDTH torso
+    lengths). A white collar inside a jacket has no such path; a white stripe on a cuff is too thin;
+    a white sleeve against clouds has no plain backdrop beside it. Once the arm moved, such a pocket
+    was a white patch carried beside its forearm and left on the body's side."""
     outer = ~mask
     if not outer.any() or not mask.any():
         return np.zeros(mask.shape, bool)
