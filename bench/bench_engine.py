@@ -263,6 +263,10 @@ def smoothing_figures(video: Path) -> None:
 
 
 PHOTO_CLIP = "dance_fullbody_12s.mp4"
+# every photo is also run with the talking head: the framing follows the reference's head and
+# shoulders, so the face, the hair and a hand raised to the chest are seen close up
+TALKING_CLIP = "talking_head_12s.mp4"
+PHOTO_CLIPS = ((PHOTO_CLIP, ""), (TALKING_CLIP, "_talking"))  # the clip, its frames' file-name tag
 PHOTO_FRAMES = (0.25, 0.5, 0.75)  # where in the clip the reference | result frames are saved
 
 
@@ -294,39 +298,51 @@ VARIANTS = {
 
 
 def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False) -> None:
-    """Every picture in ../shared/media with the real dance clip: the artefact measures, and
-    reference | result frames saved under docs/engine/photos/ (the engine before, with arms as
-    skinned meshes, too when `before`; with the body skinned without ARAP when `skinned`)."""
-    print(f"\n== real photos x {PHOTO_CLIP} (video orientation, 720p; load average {load()})")
-    clip = SHARED / PHOTO_CLIP
-    n = track_motion(clip, max_seconds=30.0).frames
-    picks = [int(n * f) for f in PHOTO_FRAMES]
+    """Every picture in ../shared/media with each real clip (the dance, the talking head): the
+    artefact measures, and reference | result frames saved under docs/engine/photos/ (with the
+    dance also the engine before, with arms as skinned meshes, when `before`; with the body skinned
+    without ARAP when `skinned`)."""
     out_dir = DOCS / "photos"
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
-    for picture in pictures:
-        for variant in ("", *(("before",) if before else ()), *(("skinned",) if skinned else ())):
-            label, options = VARIANTS[variant]
-            frames: dict[int, np.ndarray] = {}
+    for clip_name, tag in PHOTO_CLIPS:
+        clip = SHARED / clip_name
+        if not clip.is_file():
+            print(f"\n({clip_name} not found: skipped)")
+            continue
+        print(f"\n== real photos x {clip_name} (video orientation, 720p; load average {load()})")
+        n = track_motion(clip, max_seconds=30.0).frames
+        picks = [int(n * f) for f in PHOTO_FRAMES]
+        variants = ("", *(("before",) if before else ()), *(("skinned",) if skinned else ())) if not tag else ("",)
+        for picture in pictures:
+            for variant in variants:
+                label, options = VARIANTS[variant]
+                frames: dict[int, np.ndarray] = {}
 
-            def keep(i: int, frame: np.ndarray, _stats: object, frames: dict[int, np.ndarray] = frames) -> None:
-                if i in picks:
-                    frames[i] = frame.copy()
+                def keep(
+                    i: int,
+                    frame: np.ndarray,
+                    _stats: object,
+                    frames: dict[int, np.ndarray] = frames,
+                    picks: list[int] = picks,
+                ) -> None:
+                    if i in picks:
+                        frames[i] = frame.copy()
 
-            wall0 = time.perf_counter()
-            try:
-                result = run_engine(
-                    EngineJob(picture, clip, "video", "std", False, **options), tmp / "photo.mp4", on_frame=keep
-                )
-            except Exception as exc:  # a picture the engine refuses is a figure too
-                print(f"{picture.name}: refused: {exc}")
-                break
-            wall = time.perf_counter() - wall0
-            print(f"{picture.name}{label}: {wall:.1f} s wall; {artefact_line(result)}")
-            suffix = f"_{variant}" if variant else ""
-            for i, frame in frames.items():
-                path = out_dir / f"{picture.stem}_{i:03d}{suffix}.jpg"
-                cv2.imwrite(str(path), side_by_side(clip, i, frame), [cv2.IMWRITE_JPEG_QUALITY, 82])
+                wall0 = time.perf_counter()
+                try:
+                    result = run_engine(
+                        EngineJob(picture, clip, "video", "std", False, **options), tmp / "photo.mp4", on_frame=keep
+                    )
+                except Exception as exc:  # a picture the engine refuses is a figure too
+                    print(f"{picture.name}: refused: {exc}")
+                    break
+                wall = time.perf_counter() - wall0
+                print(f"{picture.name}{label}: {wall:.1f} s wall; {artefact_line(result)}")
+                suffix = f"{tag}_{variant}" if variant else tag
+                for i, frame in frames.items():
+                    path = out_dir / f"{picture.stem}_{i:03d}{suffix}.jpg"
+                    cv2.imwrite(str(path), side_by_side(clip, i, frame), [cv2.IMWRITE_JPEG_QUALITY, 82])
     print(f"frames saved under {out_dir.relative_to(ROOT)}/ (reference | result)")
 
 

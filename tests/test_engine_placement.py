@@ -17,6 +17,8 @@ from kmc_ui.engine.motion import track_motion
 from kmc_ui.engine.pipeline import (
     cut_at_bottom,
     every_frame,
+    head_and_shoulders,
+    hips_in_frame,
     keep_bottom_edge,
     load_picture,
     motion_stride,
@@ -104,3 +106,31 @@ def test_a_half_figure_is_read_padded_below(shared_media: Path) -> None:
     for name in ("person_woman_fullbody.png", "character_anime_fullbody.jpg"):
         whole = cut_out(load_picture(shared_media / name))
         assert whole is not None and not reaches_bottom(whole.landmarks, whole.alpha >= 0.5), name
+
+
+def test_a_head_and_shoulders_video_puts_the_face_where_the_persons_is(shared_media: Path) -> None:
+    """The talking head shows a person from the chest up: its hips are the pose model's guess below
+    the frame. The anime half-figure was scaled to that guessed torso (7.1 times) with her picture's
+    bottom edge (her thighs) pinned to the frame's bottom: her head went 2,500 px above the frame,
+    and the frame showed her skirt. Now such a video is matched by the head's and the shoulders'
+    width (`head_and_shoulders`), the figure's nose put on the person's, and the bottom edge is
+    pinned only where it would be above the frame's bottom (the dance clip: as before)."""
+    cut = cut_out(load_picture(shared_media / "character_anime_upperbody.png"))
+    assert cut is not None and cut_at_bottom(cut)
+    for clip, whole in (("talking_head_12s.mp4", False), ("dance_fullbody_12s.mp4", True)):
+        track = track_motion(shared_media / clip, max_seconds=30.0)
+        motion = source_motion(track)
+        assert hips_in_frame(motion, track.height) == whole, clip
+        p, _ = place("video", "std", cut, motion, track)
+        k = p.k * p.work_scale
+        bottom = k * cut.alpha.shape[0] + p.offset[1]
+        if whole:
+            assert bottom == pytest.approx(p.height, abs=1.0), clip
+            continue
+        sv = p.height / track.height
+        assert k == pytest.approx(sv * head_and_shoulders(motion) / head_and_shoulders(cut.landmarks[None]))
+        assert k < 6.0  # the guessed torso gave 7.1
+        nose = k * cut.landmarks[L.NOSE, :2] + p.offset
+        assert np.allclose(nose, motion[0, L.NOSE, :2] * sv, atol=1.0), nose
+        assert 0.3 * p.height < nose[1] < 0.7 * p.height
+        assert bottom > 2 * p.height  # out of sight

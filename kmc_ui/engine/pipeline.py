@@ -202,6 +202,25 @@ def source_motion(track: MotionTrack) -> np.ndarray:
     return smoothed.astype(np.float32)
 
 
+def hips_in_frame(motion: np.ndarray, height: int) -> bool:
+    """The video shows its person's hips: both inside the frame in at least half its frames (a
+    talking head's hips are the pose model's guess, below the frame)."""
+    hips = motion[:, list(L.HIPS), 1]
+    return bool(((hips < height).all(axis=1)).mean() >= 0.5)
+
+
+def head_and_shoulders(lms: np.ndarray) -> float:
+    """The size a head-and-shoulders video is matched by: the geometric mean of the head's width
+    (ear to ear) and the shoulders' (median over the frames). The video's hips are the pose model's
+    guess below the frame, and a torso measured to them made the anime half-figure 1.4 times too
+    large (her skirt filled the frame); the head alone makes an anime head (large against its
+    shoulders) a person's size and a person's head larger than the video's, the shoulders alone a
+    person small."""
+    head = np.linalg.norm(lms[:, L.L_EAR, :2] - lms[:, L.R_EAR, :2], axis=1)
+    shoulders = np.linalg.norm(lms[:, L.L_SHOULDER, :2] - lms[:, L.R_SHOULDER, :2], axis=1)
+    return float(np.sqrt(np.median(head) * np.median(shoulders)))
+
+
 def place(
     orientation: str, tier: str, cut: Cutout, motion: np.ndarray, track: MotionTrack
 ) -> tuple[Placement, np.ndarray]:
@@ -217,8 +236,13 @@ def place(
         k_orig = sv * src_torso / max(char_torso, 1.0)
         root_out = L.midpoint(motion[0], *L.HIPS) * sv
         offset = root_out - k_orig * L.midpoint(cut.landmarks, *L.HIPS)
-        if cut_at_bottom(cut):  # the picture's bottom edge stays on the frame's: no floating half-figure
-            offset[1] = out_h - k_orig * ih
+        if not hips_in_frame(motion, track.height):  # a head and shoulders: its face where the person's is
+            k_orig = sv * head_and_shoulders(motion) / max(head_and_shoulders(cut.landmarks[None]), 1.0)
+            offset = motion[0][L.NOSE, :2] * sv - k_orig * cut.landmarks[L.NOSE, :2]
+        if cut_at_bottom(cut):  # the picture's bottom edge never above the frame's: no floating half-figure
+            # (below it, as when the video is a head and shoulders, the edge is out of sight and the
+            # figure stays where the video's person is: pinned there, her skirt filled the frame)
+            offset[1] = max(offset[1], out_h - k_orig * ih)
     else:
         out_w, out_h = output_size(iw / max(1, ih), tier)
         k_orig = out_w / iw
@@ -256,9 +280,7 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndar
             plate_work, (p.width, p.height), interpolation=cv2.INTER_AREA if p.k < 1 else cv2.INTER_LINEAR
         )
     m = np.array([[p.k, 0, p.offset[0]], [0, p.k, p.offset[1]]], np.float32)
-    return cv2.warpAffine(
-        plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
-    )
+    return cv2.warpAffine(plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
 class _Progress:
