@@ -39,7 +39,7 @@ from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.hands import FOUND, MISSING, hand_points
-from kmc_ui.pose.retarget import retarget
+from kmc_ui.pose.retarget import hold_unshown_limbs, retarget
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
@@ -343,6 +343,7 @@ def run_engine(
         raise
     n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
     motion = every_frame(source_motion(track), track.times, n, track.fps)
+    motion = hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
 
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))

@@ -61,6 +61,17 @@ def _order() -> tuple[int, ...]:
 ORDER: tuple[int, ...] = _order()  # parents before children
 MIN_TRUSTED = 0.6  # a character bone shorter than this share of its expected length is foreshortened
 MAX_STRETCH = 1.2  # a source bone may look at most this much longer than its typical length
+# A limb the video does not show (its end outside the frame or read with visibility under SHOWN_VIS
+# in all but SHOWN_SHARE of the frames: a talking head's hands, guessed below the frame) is held in
+# the character's own pose instead of following the pose model's guesses
+SHOWN_VIS = 0.5
+SHOWN_SHARE = 0.2
+LIMBS: tuple[tuple[int, ...], ...] = (
+    (L.L_SHOULDER, L.L_ELBOW, L.L_WRIST, 17, 19, 21),
+    (L.R_SHOULDER, L.R_ELBOW, L.R_WRIST, 18, 20, 22),
+    (L.L_HIP, L.L_KNEE, L.L_ANKLE, 29, 31),
+    (L.R_HIP, L.R_KNEE, L.R_ANKLE, 30, 32),
+)
 
 
 def _extended(lm: np.ndarray) -> np.ndarray:
@@ -90,6 +101,30 @@ def _as_array(seq: Any) -> np.ndarray:
         else:
             rows.append(np.asarray(item.landmarks, dtype=np.float32))
     return np.stack(rows) if rows else np.zeros((0, 33, 4), np.float32)
+
+
+def hold_unshown_limbs(source: np.ndarray, character: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The motion (T, 33, 4, video pixels of a `width` x `height` video) with each limb the video
+    does not show (see SHOWN_VIS) put in the character's own pose (its (33, 4) landmarks) from the
+    limb's first joint on, at the video's scale: retargeted, that limb keeps the picture's pose.
+    A talking head's arms are the pose model's guesses below the frame (visibility 0.03-0.05),
+    and following them raised the character's hand to its chin in the first half second."""
+    out = source.copy()
+    xy, vis = source[..., :2], source[..., 3]
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
+    shown = inside & (vis >= SHOWN_VIS)
+    s_torso = np.median(np.linalg.norm(_extended(source)[:, NECK] - _extended(source)[:, ROOT], axis=-1))
+    c_torso = float(np.linalg.norm(_extended(character)[NECK] - _extended(character)[ROOT]))
+    if not np.isfinite(s_torso) or c_torso < 1.0:
+        return out
+    scale = float(s_torso) / c_torso
+    for first, *rest in LIMBS:
+        end = rest[1]  # the wrist, the ankle
+        if shown[:, end].mean() >= SHOWN_SHARE:
+            continue
+        for j in rest:
+            out[:, j, :2] = out[:, first, :2] + (character[j, :2] - character[first, :2]) * scale
+    return out
 
 
 def retarget(
