@@ -280,7 +280,9 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndar
             plate_work, (p.width, p.height), interpolation=cv2.INTER_AREA if p.k < 1 else cv2.INTER_LINEAR
         )
     m = np.array([[p.k, 0, p.offset[0]], [0, p.k, p.offset[1]]], np.float32)
-    return cv2.warpAffine(plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(
+        plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
 
 
 class _Progress:

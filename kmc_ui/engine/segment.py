@@ -220,6 +220,17 @@ def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray
     return matte(rgb, mask)
 
 
+def backdrop_near(img: np.ndarray, backdrop: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The backdrop's colour around each pixel (the mean of the `backdrop` pixels, Gaussian-weighted
+    over `sigma` px), the weight of backdrop pixels it rests on, and the backdrop's own spread there
+    (variance per channel)."""
+    weight = cv2.GaussianBlur(backdrop.astype(np.float32), (0, 0), sigma)
+    norm = np.maximum(weight, 1e-6)[..., None]
+    mean = cv2.GaussianBlur(img * backdrop[..., None], (0, 0), sigma) / norm
+    spread = cv2.GaussianBlur(img * img * backdrop[..., None], (0, 0), sigma) / norm - mean * mean
+    return mean, weight, spread
+
+
 def backdrop_pockets(rgb: np.ndarray, mask: np.ndarray, torso: float) -> np.ndarray:
     """The pixels of `mask` that are the plain backdrop seen through a gap the model closed: the
     space between an arm and the waist, joined over at the elbow. Their colour is the backdrop's
@@ -233,13 +244,9 @@ def backdrop_pockets(rgb: np.ndarray, mask: np.ndarray, torso: float) -> np.ndar
     if not outer.any() or not mask.any():
         return np.zeros(mask.shape, bool)
     img = rgb.astype(np.float32)
-    sigma = max(1.0, POCKET_SIGMA * torso)
     # the backdrop's colour from its pixels 2 px or more off the mask (not the figure's soft edge)
     far = cv2.erode(outer.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    weight = cv2.GaussianBlur(far.astype(np.float32), (0, 0), sigma)
-    norm = np.maximum(weight, 1e-6)[..., None]
-    bg = cv2.GaussianBlur(img * far[..., None], (0, 0), sigma) / norm
-    spread = cv2.GaussianBlur(img * img * far[..., None], (0, 0), sigma) / norm - bg * bg
+    bg, weight, spread = backdrop_near(img, far, max(1.0, POCKET_SIGMA * torso))
     near = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3) <= POCKET_REACH * torso
     alike = ((img - bg) ** 2).sum(axis=-1) < POCKET_COLOUR**2
     candidate = mask & near & alike & (weight > 0.02) & (spread.sum(axis=-1) < MATTE_PLAIN**2)
@@ -273,17 +280,9 @@ def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     alpha = hard.astype(np.float32)
     if band.any() and inner.any() and outer.any():
         img = rgb.astype(np.float32)
-        sigma = 2.0 * radius
-
-        def local_mean(sure: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            weight = cv2.GaussianBlur(sure.astype(np.float32), (0, 0), sigma)
-            mean = cv2.GaussianBlur(values * sure[..., None], (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
-            return mean, weight
-
         fg, reach = nearest_colour(inner, cv2.GaussianBlur(img, (0, 0), 1.0))
         wf = (reach <= 2.0 * radius + 1.0).astype(np.float32)  # a part thinner than the band: kept
-        bg, wb = local_mean(outer, img)
-        spread = local_mean(outer, img * img)[0] - bg * bg  # the backdrop's own variation nearby
+        bg, wb, spread = backdrop_near(img, outer, 2.0 * radius)
         plain = spread.sum(axis=-1) < MATTE_PLAIN**2
         d = fg - bg
         dd = (d * d).sum(axis=-1)

@@ -113,11 +113,11 @@ def hold_unshown_limbs(source: np.ndarray, character: np.ndarray, width: int, he
     xy, vis = source[..., :2], source[..., 3]
     inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
     shown = inside & (vis >= SHOWN_VIS)
-    s_torso = np.median(np.linalg.norm(_extended(source)[:, NECK] - _extended(source)[:, ROOT], axis=-1))
-    c_torso = float(np.linalg.norm(_extended(character)[NECK] - _extended(character)[ROOT]))
+    s_torso = float(np.median([L.torso_length(lm) for lm in source]))
+    c_torso = L.torso_length(character)
     if not np.isfinite(s_torso) or c_torso < 1.0:
         return out
-    scale = float(s_torso) / c_torso
+    scale = s_torso / c_torso
     for first, *rest in LIMBS:
         end = rest[1]  # the wrist, the ankle
         if shown[:, end].mean() >= SHOWN_SHARE:
