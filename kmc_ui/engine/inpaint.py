@@ -8,14 +8,26 @@ bright edge colours into the middle and leaves a pale ghost of the figure; rows 
 horizontal structure that most backdrops have (sky gradient, horizon, floor) and leave a
 soft vertical smear where a tall object stands next to the figure.
 
+A backdrop with texture (a scene: a hedge, a crowd, a starry sky) shows that row fill as a smear
+where the character stood once the character moves away. There the background drawn behind the
+character is filled by PatchMatch instead (`scene_plate`; the PyPatchMatch wheel), with the
+patches drawn from about the same height (a regularity map of the row): the hedge continues as
+hedge, the wall as wall. On a plain or smoothly shaded backdrop PatchMatch copies what is there
+(the woman's cast shadow became a dark silhouette), so the row fill stays. The row fill is also
+what the cut-out's edges are decontaminated against (rig.decontaminate): the colour behind a
+half-transparent edge is the local colour, not whatever patch PatchMatch chose.
+
 Inside the character (what an arm hid): a push-pull fill that only reads the body's own
 pixels (a mean-colour pyramid, coarse values where there is nothing fine).
 """
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
+from patchmatch import patch_match
 
 PLATE_SCALE = 0.25
 PLATE_PROB = 0.05  # the model's probability above which a pixel goes with the character
@@ -59,18 +71,75 @@ SMEAR_SPREAD = 6.0  # RGB texture of the backdrop around a hole above which a ro
 SMEAR_SIGMA = 0.04  # the neighbourhood that spread is measured over, as a share of the picture's height
 
 
+def _texture(img: np.ndarray, weight: np.ndarray, sigma: float, fine: float) -> np.ndarray:
+    """The local energy (RMS over colour channels) of img's detail finer than `fine`, averaged over
+    the `weight`ed pixels within `sigma` (normalised convolution)."""
+    img = img.astype(np.float32)
+    detail = img - cv2.GaussianBlur(img, (0, 0), fine)  # texture, not gradients (a row fill keeps those)
+    w = weight.astype(np.float32)
+    norm = np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-6)
+    return np.sqrt(cv2.GaussianBlur((detail * detail).sum(axis=-1) * w, (0, 0), sigma) / norm)
+
+
 def smear_prone(bgr: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The hole's pixels whose surroundings have texture (the local energy of the backdrop's fine
     detail above SMEAR_SPREAD): there the row fill shows as a smear once uncovered. On a plain or
     smoothly shaded backdrop the fill cannot be told from it. Measured over the known pixels only
     (normalised convolution)."""
-    known = (~hole).astype(np.float32)
+    return hole & (_texture(bgr, ~hole, max(2.0, SMEAR_SIGMA * hole.shape[0]), 2.0) > SMEAR_SPREAD)
+
+
+SMEAR_KEEP = 0.5  # a fill with under this share of its surroundings' texture shows as a smear
+TEXTURED_SHARE = 0.05  # share of the hole beside texture above which the scene is filled by PatchMatch
+PATCH_SIDE = 320  # the picture's longer side (px) PatchMatch works at (400: 2.4 s, 320: 1.3 s on the half-figure)
+PATCH_RADIUS = 3  # PatchMatch's patches: (2 * 3 + 1) px square at PATCH_SIDE
+PATCH_ROWS = 4.0  # weight of the row guide against the patches' colour distance
+_PATCH_LOCK = threading.Lock()  # the library's random seed is global: one fill at a time, repeatable
+
+
+def smeared(bgr: np.ndarray, hole: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """The hole's pixels where `plate`, the picture with the hole filled, shows as a smear once
+    uncovered: the surroundings have texture (smear_prone) and the fill there keeps under SMEAR_KEEP
+    of it. Both are measured at the size PatchMatch works at (its fill is that fine, not finer)."""
+    prone = smear_prone(bgr, hole)
+    if not prone.any():
+        return prone
     sigma = max(2.0, SMEAR_SIGMA * hole.shape[0])
-    img = bgr.astype(np.float32)
-    detail = img - cv2.GaussianBlur(img, (0, 0), 2.0)  # texture, not gradients (a row fill keeps those)
-    weight = np.maximum(cv2.GaussianBlur(known, (0, 0), sigma), 1e-6)
-    energy = cv2.GaussianBlur((detail * detail).sum(axis=-1) * known, (0, 0), sigma) / weight
-    return hole & (np.sqrt(energy) > SMEAR_SPREAD)
+    fine = 2.0 * max(1.0, max(hole.shape) / PATCH_SIDE)
+    around = _texture(bgr, ~hole, sigma, fine)
+    inside = _texture(plate, hole, sigma, fine)
+    return prone & (inside < SMEAR_KEEP * around)
+
+
+def scene_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray | None:
+    """The picture with the character removed, for drawing behind the character, where the backdrop
+    has texture (more than TEXTURED_SHARE of the hole is smear_prone): filled by PatchMatch at
+    PATCH_SIDE, its patches guided to come from about the same row. None for a plain backdrop
+    (background_plate's row fill is as good there) or when too little of the picture is left."""
+    hole = plate_hole(mask, prob)
+    if not hole.any() or smear_prone(bgr, hole).sum() <= TEXTURED_SHARE * hole.sum():
+        return None
+    h, w = hole.shape
+    f = min(1.0, PATCH_SIDE / max(h, w))
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    small = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+    small_hole = cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    if small_hole.mean() > 1 - TEXTURED_SHARE:
+        return None
+    rows = np.zeros((size[1], size[0], 3), np.float32)
+    rows[..., 0] = np.arange(size[1], dtype=np.float32)[:, None]
+    with _PATCH_LOCK:
+        patch_match.set_random_seed(0)
+        filled = patch_match.inpaint_regularity(
+            np.ascontiguousarray(small),
+            small_hole.astype(np.uint8) * 255,
+            rows,
+            patch_size=PATCH_RADIUS,
+            guide_weight=PATCH_ROWS,
+        )
+    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    m = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 2.0)[..., None]
+    return np.clip(bgr.astype(np.float32) * (1 - m) + up * m, 0, 255).astype(np.uint8)
 
 
 def background_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray:

@@ -31,7 +31,7 @@ from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.face import find_face, usual_yaw
-from kmc_ui.engine.inpaint import background_plate, plate_hole, smear_prone
+from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_plate, smeared
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.rig import Rig, build_rig, head_radius, named_points, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
@@ -336,6 +336,10 @@ def run_engine(
             raise EngineError(says("no_person_picture"))
         cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
         timings["cut_out"] = time.perf_counter() - started
+        # a scene behind the character is filled by PatchMatch while the motion is still read
+        t0 = time.perf_counter()
+        scene = scene_plate(cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR), cut.alpha >= 0.5, cut.prob)
+        timings["scene"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
         timings["motion_wait"] = time.perf_counter() - t0
@@ -351,14 +355,15 @@ def run_engine(
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
     rig, work = _rig(cut, placement)
-    plate_work = work[3]
+    plate_work = work[3] if scene is None else cv2.resize(scene, work[1].shape[::-1], interpolation=cv2.INTER_AREA)
     plate = plate_for(job.orientation, plate_work, placement)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, says("calibrating"))
     rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap)
-    # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does not)
-    smear = smear_prone(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]))
+    # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does
+    # not, nor PatchMatch's on a scene)
+    smear = smeared(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]), plate_work)
     filled = plate_for(job.orientation, cv2.cvtColor(smear.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR), placement)
     filled = filled[..., 0] > 127
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
