@@ -10,7 +10,7 @@ soft vertical smear where a tall object stands next to the figure.
 
 A backdrop with texture (a scene: a hedge, a crowd, a starry sky) shows that row fill as a smear
 where the character stood once the character moves away. There the background drawn behind the
-character is filled by PatchMatch instead (`scene_plate`; the PyPatchMatch wheel), with the
+character is filled by PatchMatch instead (`scene_fill`; the PyPatchMatch wheel), with the
 patches drawn from about the same height (a regularity map of the row): the hedge continues as
 hedge, the wall as wall. On a plain or smoothly shaded backdrop PatchMatch copies what is there
 (the woman's cast shadow became a dark silhouette), so the row fill stays. The row fill is also
@@ -27,7 +27,11 @@ import threading
 
 import cv2
 import numpy as np
-from patchmatch import patch_match
+
+try:
+    from patchmatch import patch_match
+except ImportError:  # no wheel for the platform (Intel macOS): a scene keeps the row fill
+    patch_match = None
 
 PLATE_SCALE = 0.25
 PLATE_PROB = 0.05  # the model's probability above which a pixel goes with the character
@@ -91,6 +95,7 @@ def smear_prone(bgr: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 SMEAR_KEEP = 0.5  # a fill with under this share of its surroundings' texture shows as a smear
 TEXTURED_SHARE = 0.05  # share of the hole beside texture above which the scene is filled by PatchMatch
+SCENE_SIDE = 1024  # a picture larger than this (longer side, px) has its texture judged on a smaller copy
 PATCH_SIDE = 320  # the picture's longer side (px) PatchMatch works at (400: 2.4 s, 320: 1.3 s on the half-figure)
 PATCH_RADIUS = 3  # PatchMatch's patches: (2 * 3 + 1) px square at PATCH_SIDE
 PATCH_ROWS = 4.0  # weight of the row guide against the patches' colour distance
@@ -111,13 +116,21 @@ def smeared(bgr: np.ndarray, hole: np.ndarray, plate: np.ndarray) -> np.ndarray:
     return prone & (inside < SMEAR_KEEP * around)
 
 
-def scene_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray | None:
-    """The picture with the character removed, for drawing behind the character, where the backdrop
-    has texture (more than TEXTURED_SHARE of the hole is smear_prone): filled by PatchMatch at
-    PATCH_SIDE, its patches guided to come from about the same row. None for a plain backdrop
-    (background_plate's row fill is as good there) or when too little of the picture is left."""
+def scene_fill(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None) -> np.ndarray | None:
+    """The picture with the character's place filled by PatchMatch, PATCH_SIDE px on its longer
+    side, its patches guided to come from about the same row: for a backdrop with texture (more than
+    TEXTURED_SHARE of the hole is smear_prone, judged at SCENE_SIDE at most). None for a plain
+    backdrop (background_plate's row fill is as good there) or when too little of it is left.
+    `with_fill` puts it into the picture at any size."""
+    h, w = mask.shape
+    f = min(1.0, SCENE_SIDE / max(h, w))
+    if f < 1.0:  # a phone photo's 4000 px: its texture is judged on a smaller copy
+        size = (max(8, round(w * f)), max(8, round(h * f)))
+        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+        prob = None if prob is None else cv2.resize(prob, size, interpolation=cv2.INTER_AREA)
     hole = plate_hole(mask, prob)
-    if not hole.any() or smear_prone(bgr, hole).sum() <= TEXTURED_SHARE * hole.sum():
+    if not hole.any() or smear_prone(bgr, hole).sum() <= TEXTURED_SHARE * hole.sum() or not patchmatch_ready():
         return None
     h, w = hole.shape
     f = min(1.0, PATCH_SIDE / max(h, w))
@@ -130,14 +143,25 @@ def scene_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = Non
     rows[..., 0] = np.arange(size[1], dtype=np.float32)[:, None]
     with _PATCH_LOCK:
         patch_match.set_random_seed(0)
-        filled = patch_match.inpaint_regularity(
+        return patch_match.inpaint_regularity(
             np.ascontiguousarray(small),
             small_hole.astype(np.uint8) * 255,
             rows,
             patch_size=PATCH_RADIUS,
             guide_weight=PATCH_ROWS,
         )
-    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+
+
+def patchmatch_ready() -> bool:
+    """PyPatchMatch is installed with its native library (a wheel for this platform)."""
+    return patch_match is not None and bool(patch_match.patchmatch_available)
+
+
+def with_fill(bgr: np.ndarray, hole: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """`bgr` (uint8) with its `hole` replaced by `fill`, a smaller copy of it filled (scene_fill),
+    scaled up, blended over a 2 px rim."""
+    h, w = hole.shape
+    up = cv2.resize(fill, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
     m = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 2.0)[..., None]
     return np.clip(bgr.astype(np.float32) * (1 - m) + up * m, 0, 255).astype(np.uint8)
 

@@ -31,7 +31,7 @@ from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.face import find_face, usual_yaw
-from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_plate, smeared
+from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.rig import Rig, build_rig, head_radius, named_points, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
@@ -338,7 +338,7 @@ def run_engine(
         timings["cut_out"] = time.perf_counter() - started
         # a scene behind the character is filled by PatchMatch while the motion is still read
         t0 = time.perf_counter()
-        scene = scene_plate(cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR), cut.alpha >= 0.5, cut.prob)
+        scene = scene_fill(cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR), cut.alpha >= 0.5, cut.prob)
         timings["scene"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
@@ -355,7 +355,8 @@ def run_engine(
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
     rig, work = _rig(cut, placement)
-    plate_work = work[3] if scene is None else cv2.resize(scene, work[1].shape[::-1], interpolation=cv2.INTER_AREA)
+    work_bgr, hole = cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2])
+    plate_work = work[3] if scene is None else with_fill(work_bgr, hole, scene)
     plate = plate_for(job.orientation, plate_work, placement)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -363,7 +364,7 @@ def run_engine(
     rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap)
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does
     # not, nor PatchMatch's on a scene)
-    smear = smeared(cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2]), plate_work)
+    smear = smeared(work_bgr, hole, plate_work)
     filled = plate_for(job.orientation, cv2.cvtColor(smear.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR), placement)
     filled = filled[..., 0] > 127
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
