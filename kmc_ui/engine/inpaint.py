@@ -122,6 +122,8 @@ def scene_fill(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None
     TEXTURED_SHARE of the hole is smear_prone, judged at SCENE_SIDE at most). None for a plain
     backdrop (background_plate's row fill is as good there) or when too little of it is left.
     `with_fill` puts it into the picture at any size."""
+    if not patchmatch_ready():
+        return None
     h, w = mask.shape
     f = min(1.0, SCENE_SIDE / max(h, w))
     if f < 1.0:  # a phone photo's 4000 px: its texture is judged on a smaller copy
@@ -130,7 +132,7 @@ def scene_fill(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None = None
         mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
         prob = None if prob is None else cv2.resize(prob, size, interpolation=cv2.INTER_AREA)
     hole = plate_hole(mask, prob)
-    if not hole.any() or smear_prone(bgr, hole).sum() <= TEXTURED_SHARE * hole.sum() or not patchmatch_ready():
+    if not hole.any() or smear_prone(bgr, hole).sum() <= TEXTURED_SHARE * hole.sum():
         return None
     h, w = hole.shape
     f = min(1.0, PATCH_SIDE / max(h, w))
