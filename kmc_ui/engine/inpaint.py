@@ -159,12 +159,12 @@ def patchmatch_ready() -> bool:
     return patch_match is not None and bool(patch_match.patchmatch_available)
 
 
-def with_fill(bgr: np.ndarray, hole: np.ndarray, fill: np.ndarray) -> np.ndarray:
-    """`bgr` (uint8) with its `hole` replaced by `fill`, a smaller copy of it filled (scene_fill),
-    scaled up, blended over a 2 px rim."""
+def with_fill(bgr: np.ndarray, hole: np.ndarray, fill: np.ndarray, rim: float = 2.0) -> np.ndarray:
+    """`bgr` (uint8) with its `hole` replaced by `fill`, a smaller copy of it filled (scene_fill's,
+    or the row fill's at a quarter size), scaled up, blended over a rim of `rim` px."""
     h, w = hole.shape
     up = cv2.resize(fill, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    m = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 2.0)[..., None]
+    m = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), rim)[..., None]
     return np.clip(bgr.astype(np.float32) * (1 - m) + up * m, 0, 255).astype(np.uint8)
 
 
@@ -186,9 +186,7 @@ def background_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None 
     if not (~sh).any(axis=1).all():  # rows entirely inside the hole: fill them from above/below
         filled = _fill_rows(filled.transpose(1, 0, 2), (sh & ~(~sh).any(axis=1)[:, None]).T, 3).transpose(1, 0, 2)
     filled = cv2.GaussianBlur(filled, (0, 0), sigmaX=1.0, sigmaY=4.0)
-    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
-    m = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 3.0)[..., None]
-    return np.clip(bgr.astype(np.float32) * (1 - m) + up * m, 0, 255).astype(np.uint8)
+    return with_fill(bgr, hole, filled, rim=3.0)
 
 
 def push_pull(img: np.ndarray, known: np.ndarray, min_side: int = 4) -> np.ndarray:
