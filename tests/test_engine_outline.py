@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from kmc_ui.engine.outline import hidden_outline
+from kmc_ui.engine.rig import SIDE_IN, beside_upper_arm, named_points, torso_sides, unlike_torso
 from kmc_ui.pose import landmarks as L
 from tests.test_engine_pieces import _photo_rig
 
@@ -82,3 +83,83 @@ def test_the_shorts_under_her_hand_are_filled_with_denim(shared_media: Path) -> 
     denim = opaque & (colour[..., 0] > colour[..., 2] + 20)
     assert int(skin.sum()) < 20, int(skin.sum())
     assert int(denim.sum()) > 1200, int(denim.sum())  # the shorts themselves are all there
+
+
+def _frontal_points() -> dict[str, np.ndarray]:
+    """Shoulders at x 140 and 260 (y 100), elbows straight below them (y 200), wrists at y 290,
+    hips at x 170 and 230 (y 300)."""
+    lm = np.zeros((33, 4))
+    lm[:, :2] = (200.0, 60.0)
+    lm[L.L_SHOULDER, :2], lm[L.R_SHOULDER, :2] = (260, 100), (140, 100)
+    lm[L.L_ELBOW, :2], lm[L.R_ELBOW, :2] = (262, 200), (138, 200)
+    lm[L.L_WRIST, :2], lm[L.R_WRIST, :2] = (262, 290), (138, 290)
+    lm[L.L_HIP, :2], lm[L.R_HIP, :2] = (230, 300), (170, 300)
+    return named_points(lm)
+
+
+def test_the_torsos_side_under_a_hanging_arm_is_inside_the_shoulder_joint() -> None:
+    """The hull grows the torso's quad 1.2 times about its middle, which put the body's side 12 px
+    past each shoulder joint here. `torso_sides` is what lies between that and the side running
+    from SIDE_IN upper-arm radii inside the joint down to the grown hips: at the shoulders' line
+    from 260 - 0.7 x 10 = 253 out to 272 on the left, mirrored on the right; nothing at the hips."""
+    pts = _frontal_points()
+    radii = {"l_upper": 10.0, "r_upper": 10.0}
+    sides = torso_sides((400, 400), pts, radii)
+    inner = round(260 - SIDE_IN * 10)
+    row = sides[101]
+    assert row[inner + 1 : 267].all() and not row[200 : inner - 1].any() and not row[271:].any()
+    assert row[134 : 400 - inner - 1].all() and not row[:130].any()  # the right side, mirrored
+    assert not row[150:250].any()
+    assert not sides[320:].any() and sides[300:].sum() < 60  # the two sides meet at the grown hips
+    # an arm's pixels beside the torso are the upper arm's only when level with it (not past the elbow)
+    arm = np.zeros((400, 400), bool)
+    arm[100:300, 250:275] = True
+    upper = beside_upper_arm(arm, pts, "l")
+    assert upper[110:190, 250:275].all() and not upper[205:].any()
+
+
+def test_only_an_arm_unlike_the_torso_beside_it_is_taken_off_the_torso() -> None:
+    """A bare arm (skin) past the torso's side beside a grey top is the arm's; a sleeve of the
+    shirt's colour is not known to end anywhere, and rows with no torso pixel near keep the hull's
+    guess."""
+    grey, skin = (110, 110, 115), (230, 190, 170)
+    rgb = np.zeros((60, 80, 3), np.uint8)
+    rgb[:, :40] = grey
+    rgb[:, 40:60] = skin
+    past = np.zeros((60, 80), bool)
+    past[10:50, 42:55] = True
+    body = np.zeros_like(past)
+    body[:, :40] = True
+    out = unlike_torso(rgb, past, body, 100.0)  # the torso's colour read within 5 px
+    assert out[10:50, 42:55].all() and not out[~past].any()
+    sleeve = rgb.copy()
+    sleeve[:, 40:60] = grey
+    assert not unlike_torso(sleeve, past, body, 100.0).any()
+    body[30:] = False
+    out = unlike_torso(rgb, past, body, 100.0)
+    assert out[10:30, 42:55].all() and not out[36:].any()
+
+
+def test_her_top_ends_where_her_arm_hid_its_side(shared_media: Path) -> None:
+    """The woman's left arm hangs beside her camisole. The body layer under the upper arm (from
+    below the shoulder's cap to the elbow, past the shoulder joint) was filled out to the hull's
+    guess, 12 px past the joint: a grey column beside her top once the arm rose (1,128 opaque
+    pixels there; 646 now, mostly her ruffle's own edge). Her skin there is unlike the grey top
+    beside it, so the arm there is hers alone; the ruffle in front of it stays with the body, as
+    does her right side, where her hair lies in front (1,201 both times)."""
+    _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    a = body.texture[..., 3]
+    xs = np.arange(a.shape[1])[None, :]
+
+    def past_the_joint(shoulder: int, elbow: int, radius: str) -> int:
+        sx, sy = rig.landmarks[shoulder, :2]
+        y0, y1 = int(sy + 1.2 * rig.radii[radius]), int(rig.landmarks[elbow, 1])
+        outward = 1.0 if sx > rig.landmarks[L.NOSE, 0] else -1.0
+        return int(((a[y0:y1] > 0.5) & (outward * (xs - sx) > 0)).sum())
+
+    left = past_the_joint(L.L_SHOULDER, L.L_ELBOW, "l_upper")
+    assert 300 < left < 900, left
+    right = past_the_joint(L.R_SHOULDER, L.R_ELBOW, "r_upper")
+    assert right > 1000, right

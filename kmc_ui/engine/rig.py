@@ -80,6 +80,9 @@ SPLIT_REACH = 1.5  # a centred arm's region: this many times its radius around i
 OFF_CENTRE = 2.0  # an arm whose radii measure this many times the other's may lie off its bones
 ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso lengths) from the opaque body
 ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
+TORSO_NEAR = 0.05  # torso lengths around an arm's pixels where the torso's own colour is read
+TORSO_UNLIKE = 40.0  # Lab distance (OpenCV's 8-bit units) from it that makes an arm's pixel not the torso's
+SIDE_IN = 0.7  # the torso's side at the armpit: this many upper-arm radii inside the shoulder joint
 SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
 # An arm layer's cut through the character (a sleeve split from the body) fades out over this
 # share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
@@ -364,6 +367,40 @@ def upper_part(region: np.ndarray, pts: dict[str, np.ndarray], side: str) -> np.
     return upper
 
 
+def beside_upper_arm(region: np.ndarray, pts: dict[str, np.ndarray], side: str) -> np.ndarray:
+    """The pixels of `region` nearer the upper arm than the forearm and level with it, not past the
+    elbow (a puffy sleeve's bulge below a bent elbow lies against the waist, where the body goes on)."""
+    s, e = ("11", "13") if side == "l" else ("12", "14")
+    out = upper_part(region, pts, side)
+    ys, xs = np.nonzero(out)
+    _, t = segment_distance(np.stack([xs, ys], axis=1).astype(np.float64), pts[s], pts[e])
+    out[ys[t >= 1.0], xs[t >= 1.0]] = False
+    return out
+
+
+def unlike_torso(rgb: np.ndarray, past: np.ndarray, body: np.ndarray, torso: float) -> np.ndarray:
+    """The pixels of `past` far in colour (Lab distance over TORSO_UNLIKE) from the median of the
+    body's own pixels within TORSO_NEAR torso of them on their row (and 2 rows either side): a bare
+    arm beside a top. A sleeve of the shirt's colour gives none (where the torso ends under it does
+    not show), nor does a row with no body pixel near it."""
+    out = np.zeros(past.shape, bool)
+    near = (_dilate(past, max(1, round(TORSO_NEAR * torso))) > 0) & body & ~past
+    ys, xs = np.nonzero(past | near)
+    if not len(ys):
+        return out
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    past, near = past[y0:y1, x0:x1], near[y0:y1, x0:x1]
+    for y in np.flatnonzero(past.any(axis=1)):
+        band = slice(max(0, y - 2), y + 3)
+        if near[band].sum() < 3:
+            continue
+        torso_colour = np.median(lab[band][near[band]], axis=0)
+        far = np.linalg.norm(lab[y] - torso_colour, axis=1) > TORSO_UNLIKE
+        out[y0 + y, x0:x1] = past[y] & far
+    return out
+
+
 def unlike(rgb: np.ndarray, inside: np.ndarray, sure: np.ndarray) -> np.ndarray:
     """The pixels of `inside` far in colour (Lab, Mahalanobis > HAND_COLOUR_SIGMA) from the `sure`
     pixels' colours, or cut off from them by such pixels. Computed in a crop around `inside`."""
@@ -475,6 +512,29 @@ def body_hull(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[st
         out |= capsule_mask(shape, pts[hip], pts[knee], 1.2 * radii[f"{side}_thigh"])
         out |= capsule_mask(shape, pts[knee], pts[ankle], 1.2 * radii[f"{side}_shin"])
     return out
+
+
+def torso_sides(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[str, float]) -> np.ndarray:
+    """What the body's hull (the torso's quad grown 1.2 times) holds beside the torso's sides as
+    they run from SIDE_IN upper-arm radii inside each shoulder joint (the torso's side at the
+    armpit: the joint is the arm's, outside the chest) straight down to the grown hips."""
+    quad = torso_quad(pts)
+    centre = quad.mean(axis=0)
+    wide = centre + 1.2 * (quad - centre)
+    narrow = wide.copy()
+    across = quad[0] - quad[1]
+    width = float(np.linalg.norm(across))
+    out = np.zeros(shape, bool)
+    if width < 1.0:
+        return out
+    across /= width
+    for corner, bone, sign in ((0, "l_upper", 1.0), (1, "r_upper", -1.0)):
+        inward = sign * float((wide[corner] - quad[corner]) @ across) + SIDE_IN * radii[bone]
+        narrow[corner] -= sign * max(inward, 0.0) * across
+    drawn = [np.zeros(shape, np.uint8) for _ in range(2)]
+    for canvas, poly in zip(drawn, (wide, narrow), strict=True):
+        cv2.fillConvexPoly(canvas, np.round(poly).astype(np.int32), 1)
+    return (drawn[0] > 0) & (drawn[1] == 0)
 
 
 def feathered(region: np.ndarray, sigma: float) -> np.ndarray:
@@ -842,7 +902,17 @@ def build_rig(
     # thin leftover rim around the arm (it would stay behind as an outline when the arm moves).
     arm_max = np.maximum(arm_alpha["left_arm"], arm_alpha["right_arm"])
     arms = arm_max > 0.5
-    behind = arms & hull & ~front
+    # an upper arm hanging beside the chest hides the torso's side: the hull's guess put that side
+    # past the shoulder joint, and the fill stuck out beside a camisole once the arm rose. What of
+    # an upper arm lies past the torso's side (torso_sides), in a colour unlike the torso's beside
+    # it (a bare arm by a top, not a sleeve by its shirt), is the arm's alone, no body under it.
+    beside = torso_sides((h, w), pts, radii) & ~front
+    past = np.zeros((h, w), bool)
+    for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        level = beside_upper_arm(beside & (arm_alpha[name] > 0.5), apts, side)
+        past |= unlike_torso(rgb, level, outside & ~front, torso)
+    solid |= past
+    behind = arms & hull & ~front & ~past
     # The shoulders stay on the body as round caps (the arm's pieces turn over them, as a cut-out's
     # do): without them a raised arm lowered in the dance left the body open at the shoulder.
     caps = np.zeros((h, w), np.uint8)
