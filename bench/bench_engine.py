@@ -207,7 +207,8 @@ def speed(pair: tuple[Path, Path], tmp: Path) -> None:
     print(
         f"   phases: cut-out {t['cut_out']:.1f} s, scene fill {t.get('scene', 0.0):.1f} s, "
         f"pose of every frame {t['motion']:.1f} s "
-        f"(beside the cut-out and the scene; {t.get('motion_wait', 0.0):.1f} s of it after), rig {t['rig']:.1f} s, "
+        f"(beside the cut-out, the scene and the rig; {t.get('motion_wait', 0.0):.1f} s of it after), "
+        f"rig {t.get('rig_early', 0.0):.1f} s beside the motion + {t['rig']:.1f} s after it, "
         f"bind-pose calibration {t.get('bind', 0.0):.1f} s, "
         f"render+encode {t['render']:.1f} s ({1000 * t['render'] / result.frames:.0f} ms/frame)"
     )

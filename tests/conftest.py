@@ -80,7 +80,7 @@ def drawn_rig(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     import numpy as np
 
-    from kmc_ui.engine.pipeline import Placement, _rig, load_picture, picture_hands
+    from kmc_ui.engine.pipeline import _rig, load_picture, picture_hands
     from kmc_ui.engine.segment import cut_out
     from tests.figures import make_character
 
@@ -88,5 +88,5 @@ def drawn_rig(tmp_path_factory: pytest.TempPathFactory) -> Any:
     cut = cut_out(load_picture(path))
     assert cut is not None
     cut = replace(cut, hands=picture_hands(cut))
-    rig, _ = _rig(cut, Placement(360, 640, 1.0, np.zeros(2), 1.0))
+    rig, _ = _rig(cut, 1.0)
     return rig, np.full((640, 360, 3), 200, np.uint8)

@@ -246,7 +246,7 @@ def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) ->
     track = track_motion(dance)
     motion = source_motion(track)
     placement, _ = place("video", "std", off_cut, motion, track)
-    rig, work = _rig(off_cut, placement)
+    rig, work = _rig(off_cut, placement.work_scale)
     plate_work = background_plate(np.ascontiguousarray(work[0][..., ::-1]), work[1], work[2])
     plate = plate_for("video", plate_work, placement)
     calibrated, lm, report = calibrate(off_cut, placement, rig, motion, plate)
@@ -281,7 +281,7 @@ def test_calibration_stops_when_a_round_moves_no_joint_far(shared_media: Path) -
     track = track_motion(shared_media / "dance_fullbody_12s.mp4", max_seconds=4.0, stride=2)
     motion = source_motion(track)
     placement, _ = place("video", "std", cut, motion, track)
-    rig, work = _rig(cut, placement)
+    rig, work = _rig(cut, placement.work_scale)
     plate = plate_for("video", background_plate(np.ascontiguousarray(work[0][..., ::-1]), work[1], work[2]), placement)
     calibrated, _, report = calibrate(cut, placement, rig, motion, plate)
     assert len(report.rounds) == 1 and min(report.frames_used) >= 10

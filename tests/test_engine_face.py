@@ -16,7 +16,7 @@ import pytest
 from kmc_ui.engine import face
 from kmc_ui.engine.bind import detect_frame
 from kmc_ui.engine.deform import GRID, Renderer
-from kmc_ui.engine.pipeline import Placement, _rig, load_picture, picture_face, picture_hands
+from kmc_ui.engine.pipeline import _rig, load_picture, picture_face, picture_hands
 from kmc_ui.engine.segment import cut_out
 
 
@@ -57,7 +57,7 @@ def test_a_real_face_turns_inside_the_head(shared_media: Path) -> None:
     cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
     assert cut.face is not None and cut.face.shape == (468, 3)
     h, w = cut.alpha.shape
-    rig, _ = _rig(cut, Placement(w, h, 1.0, np.zeros(2), 1.0))
+    rig, _ = _rig(cut, 1.0)
     assert rig.face is not None and len(rig.face) >= 15
     plate = np.full((h, w, 3), 235, np.uint8)
     renderer = Renderer(rig, plate, 1.0, GRID)

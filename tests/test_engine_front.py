@@ -16,7 +16,7 @@ import numpy as np
 
 from kmc_ui.engine.deform import GRID, Renderer
 from kmc_ui.engine.front import face_skin, in_front, is_skin
-from kmc_ui.engine.pipeline import Placement, _rig, load_picture, picture_face, picture_hands
+from kmc_ui.engine.pipeline import _rig, load_picture, picture_face, picture_hands
 from kmc_ui.engine.rig import inner_gap, upper_part
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
@@ -190,8 +190,8 @@ def test_the_womans_armpit_is_not_left_beside_her_top(shared_media: Path) -> Non
     assert cut is not None
     cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
     assert cut.face is not None
-    h, w = cut.alpha.shape
-    rig = _rig(cut, Placement(w, h, 1.0, np.zeros(2), 1.0))[0]
+    w = cut.alpha.shape[1]
+    rig = _rig(cut, 1.0)[0]
     body = rig.layer("body")
     assert body is not None and body.front is not None
     front = body.front[..., 3] > 0.5

@@ -17,7 +17,7 @@ from PIL import Image
 
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
 from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces
-from kmc_ui.engine.pipeline import Placement, _rig, hand_sources, load_picture, picture_hands
+from kmc_ui.engine.pipeline import _rig, hand_sources, load_picture, picture_hands
 from kmc_ui.engine.rig import Layer, bone_distance, named_points
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
@@ -195,7 +195,7 @@ def test_real_hands_are_cut_from_the_hand_detector_without_the_clothes_behind(sh
     hands = picture_hands(cut)
     assert hand_sources(hands) == {"left": "detected", "right": "detected"}
     cut = replace(cut, hands=hands)
-    rig, _ = _rig(cut, Placement(614, 922, 1.0, np.zeros(2), 1.0))
+    rig, _ = _rig(cut, 1.0)
     rgb = cut.rgb.astype(int)
     denim = (rgb[..., 2] > rgb[..., 0] + 35) & (rgb[..., 2] > 90)  # the shorts' blue
     for name, side in (("left_arm", "l"), ("right_arm", "r")):
@@ -227,7 +227,7 @@ def test_hands_in_pockets_are_not_drawn_from_the_pocket(shared_media: Path, tmp_
     hands = picture_hands(cut)
     assert hand_sources(hands) == {"left": "hidden", "right": "hidden"}
     cut = replace(cut, hands=hands)
-    rig, _ = _rig(cut, Placement(622, 913, 1.0, np.zeros(2), 1.0))
+    rig, _ = _rig(cut, 1.0)
     below = np.zeros(man.shape[:2], bool)
     for x0, _y0, x1, y1 in (RIGHT_HAND_BOX, LEFT_HAND_BOX):
         below[WRIST_ROW + 25 : y1, x0:x1] = True  # well past the wrist: where the pocket was painted
@@ -282,8 +282,7 @@ def _photo_rig(path: Path):
     cut = cut_out(load_picture(path))
     assert cut is not None
     cut = replace(cut, hands=picture_hands(cut))
-    h, w = cut.alpha.shape
-    return cut, _rig(cut, Placement(w, h, 1.0, np.zeros(2), 1.0))[0]
+    return cut, _rig(cut, 1.0)[0]
 
 
 def test_an_arm_with_hair_over_its_shoulder_is_cut_along_its_own_middle(shared_media: Path) -> None:

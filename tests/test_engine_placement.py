@@ -6,20 +6,25 @@ pose model; real clips made with PyAV.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import kmc_ui.engine.pipeline as pipeline
+from kmc_ui.assets_draw import DANCER
 from kmc_ui.engine import EngineJob, run_engine
 from kmc_ui.engine.motion import track_motion
 from kmc_ui.engine.pipeline import (
+    EARLY_MAX_SIDE,
     cut_at_bottom,
     every_frame,
     head_and_shoulders,
     hips_in_frame,
     keep_bottom_edge,
+    likely_work_scale,
     load_picture,
     motion_stride,
     place,
@@ -134,3 +139,50 @@ def test_a_head_and_shoulders_video_puts_the_face_where_the_persons_is(shared_me
         assert np.allclose(nose, motion[0, L.NOSE, :2] * sv, atol=1.0), nose
         assert 0.3 * p.height < nose[1] < 0.7 * p.height
         assert bottom > 2 * p.height  # out of sight
+
+
+def test_the_rig_is_built_while_the_motion_is_read_at_the_scale_the_placement_gives(
+    pictures, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rig is built right after the cut-out, while the motion is still read, at the working
+    scale `place` will give: exact for the image orientation, the picture's own for the video
+    orientation when its character is no larger than the video's person in the frame. A wrong
+    guess is built again after the placement; a picture over EARLY_MAX_SIDE is built only then."""
+    full, _, dance = pictures
+    events: list[str] = []
+    for name in ("_rig", "place", "calibrate"):
+        real = getattr(pipeline, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            events.append(_name if _name != "_rig" else f"rig {args[1]:.3f}")
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline, name, spy)
+
+    def run(picture: Path, clip: Path, orientation: str) -> list[str]:
+        events.clear()
+        run_engine(EngineJob(picture, clip, orientation, "std", False), tmp_path / "out.mp4")
+        return events[: events.index("calibrate")]  # the calibration may cut the layers again
+
+    cut = cut_out(load_picture(full))
+    assert cut is not None
+    track = track_motion(dance)
+    for orientation in ("video", "image"):
+        want = place(orientation, "std", cut, source_motion(track), track)[0].work_scale
+        assert likely_work_scale(EngineJob(full, dance, orientation), cut) == want
+    # the drawn 360 x 640 character beside a dancer of its size, in a 720 x 1280 frame: k 2, scale 1
+    assert run(full, dance, "video") == ["rig 1.000", "place"]
+    # a picture over EARLY_MAX_SIDE: no guess for the video orientation, the exact scale for the image
+    big = tmp_path / "big.png"
+    Image.open(full).resize((750, 1334)).save(big)
+    assert EARLY_MAX_SIDE < 1334
+    got = run(big, dance, "video")
+    assert got[0] == "place" and len(got) == 2 and got[1].startswith("rig ")
+    assert run(big, dance, "image") == ["rig 0.960", "place"]
+    # its character larger than a small dancer's in the frame: the guess (1) is wrong, built again
+    small = make_dance(
+        tmp_path / "small.mp4", 360, 640, seconds=1.0, fps=24, audio=False, look=replace(DANCER, size=0.6)
+    )
+    large = make_character(tmp_path / "large.png", 720, 1280)
+    got = run(large, small, "video")
+    assert got[:2] == ["rig 1.000", "place"] and len(got) == 3 and float(got[2].split()[1]) < 0.9

@@ -42,6 +42,12 @@ from kmc_ui.pose.hands import FOUND, MISSING, hand_points
 from kmc_ui.pose.retarget import hold_unshown_limbs, retarget
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
+# a picture up to this size has its rig built while the motion is still read, at the working size
+# the placement will most likely give (a wrong guess costs that build, ~1 s at this size)
+EARLY_MAX_SIDE = 1280
+# how far (working px) the meshes reach past the mask: two of the renderer's grid cells (GRID output
+# px each) at k = 1, the smallest k a placement gives (work_scale <= the picture's scale to the frame)
+MARGIN = 2.0 * GRID + 2.0
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
@@ -340,6 +346,10 @@ def run_engine(
         t0 = time.perf_counter()
         scene = scene_fill(cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR), cut.alpha >= 0.5, cut.prob)
         timings["scene"] = time.perf_counter() - t0
+        # and the rig is built, at the working size the placement will most likely give
+        t0 = time.perf_counter()
+        early = _early_rig(job, cut)
+        timings["rig_early"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
         timings["motion_wait"] = time.perf_counter() - t0
@@ -354,7 +364,10 @@ def run_engine(
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
-    rig, work = _rig(cut, placement)
+    if early is not None and early[0] == placement.work_scale:
+        _, rig, work = early
+    else:
+        rig, work = _rig(cut, placement.work_scale)
     work_bgr, hole = cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2])
     plate_work = work[3] if scene is None else with_fill(work_bgr, hole, scene)
     plate = plate_for(job.orientation, plate_work, placement)
@@ -536,7 +549,7 @@ def calibrate(
     # legs (the anime sample pair: 20+ frames)
     return calibrate_bind(
         cut.landmarks,
-        lambda lm: _rig(replace(cut, landmarks=lm), p)[0],
+        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale)[0],
         rig,
         motion,
         lambda t: to_output(t, p),
@@ -564,10 +577,35 @@ def _header_duration(track: MotionTrack) -> float:
         return track.duration
 
 
-def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """The rig in working pixels (the picture scaled by p.work_scale), and (RGB, mask, the model's
-    probability, the background plate) in the same pixels."""
-    s = p.work_scale
+def likely_work_scale(job: EngineJob, cut: Cutout) -> float | None:
+    """The working scale `place` will give, before the motion is read: exact for the image
+    orientation (the frame fits the picture); for the video orientation the picture's own cap,
+    right when its character is no larger than the video's person in the frame, guessed for a
+    picture up to EARLY_MAX_SIDE only (None for a larger one)."""
+    ih, iw = cut.alpha.shape
+    cap = min(1.0, WORK_MAX_SIDE / max(iw, ih))
+    if job.orientation == "image":
+        return min(cap, output_size(iw / max(1, ih), job.tier)[0] / iw)
+    return cap if max(iw, ih) <= EARLY_MAX_SIDE else None
+
+
+def _early_rig(
+    job: EngineJob, cut: Cutout
+) -> tuple[float, Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None:
+    """(scale, rig, working pictures) built at `likely_work_scale`, or None (no likely scale, or
+    the picture too small there: the build after the placement says so)."""
+    scale = likely_work_scale(job, cut)
+    if scale is None:
+        return None
+    try:
+        return (scale, *_rig(cut, scale))
+    except EngineError:
+        return None
+
+
+def _rig(cut: Cutout, s: float) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The rig in working pixels (the picture scaled by s, the placement's work_scale), and (RGB,
+    mask, the model's probability, the background plate) in the same pixels."""
     if s < 0.999:
         h, w = cut.alpha.shape
         size = (max(8, round(w * s)), max(8, round(h * s)))
@@ -580,11 +618,10 @@ def _rig(cut: Cutout, p: Placement) -> tuple[Rig, tuple[np.ndarray, np.ndarray, 
     lm[:, :3] *= s
     hands = {side: None if hand is None else hand * s for side, hand in cut.hands.items()}
     face = None if cut.face is None else cut.face * s
-    margin = 2.0 * GRID / p.k + 2.0
     if torso_length(lm) < 8:
         raise EngineError(says("too_small"))
     plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
-    rig = build_rig(rgb, alpha, lm, cut.seen, margin, hands, backdrop=plate, face=face)
+    rig = build_rig(rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face)
     if not rig.layers:
         raise EngineError(says("no_mask"))
     return rig, (rgb, alpha >= 0.5, prob, plate)
