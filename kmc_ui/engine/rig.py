@@ -82,6 +82,7 @@ ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso
 ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
 TORSO_NEAR = 0.05  # torso lengths around an arm's pixels where the torso's own colour is read
 TORSO_UNLIKE = 40.0  # Lab distance (OpenCV's 8-bit units) from it that makes an arm's pixel not the torso's
+HULL_GROWTH = 1.2  # the body's hull: the torso's quad grown this many times about its middle
 SIDE_IN = 0.7  # the torso's side at the armpit: this many upper-arm radii inside the shoulder joint
 SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
 # An arm layer's cut through the character (a sleeve split from the body) fades out over this
@@ -182,6 +183,12 @@ def polygon_distance(p: np.ndarray, poly: np.ndarray) -> np.ndarray:
 
 def torso_quad(pts: dict[str, np.ndarray]) -> np.ndarray:
     return np.array([pts["11"], pts["12"], pts["24"], pts["23"]], dtype=np.float64)
+
+
+def grown_torso(quad: np.ndarray) -> np.ndarray:
+    """The torso's quad grown HULL_GROWTH times about its middle: the body's hull's torso."""
+    centre = quad.mean(axis=0)
+    return centre + HULL_GROWTH * (quad - centre)
 
 
 def head_radius(pts: dict[str, np.ndarray], torso: float) -> float:
@@ -382,7 +389,9 @@ def unlike_torso(rgb: np.ndarray, past: np.ndarray, body: np.ndarray, torso: flo
     """The pixels of `past` far in colour (Lab distance over TORSO_UNLIKE) from the median of the
     body's own pixels within TORSO_NEAR torso of them on their row (and 2 rows either side): a bare
     arm beside a top. A sleeve of the shirt's colour gives none (where the torso ends under it does
-    not show), nor does a row with no body pixel near it."""
+    not show), nor does a row with no body pixel near it. Row by row, not `unlike`'s one colour model:
+    beside an upper arm the body's pixels mix a top with the skin above and below it, and one model
+    of them all found the woman's bare arm like her grey top."""
     out = np.zeros(past.shape, bool)
     near = (_dilate(past, max(1, round(TORSO_NEAR * torso))) > 0) & body & ~past
     ys, xs = np.nonzero(past | near)
@@ -501,9 +510,7 @@ def arm_region(
 def body_hull(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[str, float], torso: float) -> np.ndarray:
     """Where the body is behind an arm: the torso (grown), the head and the legs."""
     hull = np.zeros(shape, np.uint8)
-    quad = torso_quad(pts)
-    centre = quad.mean(axis=0)
-    cv2.fillConvexPoly(hull, np.round(centre + 1.2 * (quad - centre)).astype(np.int32), 1)
+    cv2.fillConvexPoly(hull, np.round(grown_torso(torso_quad(pts))).astype(np.int32), 1)
     cv2.circle(hull, _pt(pts["head_c"]), max(1, round(2.0 * head_radius(pts, torso))), 1, -1)
     cv2.line(hull, _pt(pts["neck"]), _pt(pts["head_c"]), 1, max(1, round(0.3 * torso)))
     out = hull.astype(bool)
@@ -515,12 +522,11 @@ def body_hull(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[st
 
 
 def torso_sides(shape: tuple[int, int], pts: dict[str, np.ndarray], radii: dict[str, float]) -> np.ndarray:
-    """What the body's hull (the torso's quad grown 1.2 times) holds beside the torso's sides as
+    """What the body's hull (grown_torso) holds beside the torso's sides as
     they run from SIDE_IN upper-arm radii inside each shoulder joint (the torso's side at the
     armpit: the joint is the arm's, outside the chest) straight down to the grown hips."""
     quad = torso_quad(pts)
-    centre = quad.mean(axis=0)
-    wide = centre + 1.2 * (quad - centre)
+    wide = grown_torso(quad)
     narrow = wide.copy()
     across = quad[0] - quad[1]
     width = float(np.linalg.norm(across))
