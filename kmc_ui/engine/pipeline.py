@@ -28,7 +28,7 @@ import numpy as np
 from kmc_ui.checks.pose import hand_states
 from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError, says
-from kmc_ui.engine.deform import GRID, FrameStats, Renderer
+from kmc_ui.engine.deform import GRID, FrameStats, Renderer, bone_transforms_many
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
@@ -400,6 +400,7 @@ def run_engine(
         for _ in range(RENDER_THREADS)
     ]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
+    moves = bone_transforms_many(renderers[0].rest, named_points(np.moveaxis(targets, 0, 1)), placement.k)
     holes, flipped, breaks, tears, exposed, stretch = (np.zeros(n, np.float32) for _ in range(6))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
@@ -410,7 +411,8 @@ def run_engine(
 
     def draw(i: int) -> FrameStats:
         renderer = renderers[i % RENDER_THREADS]
-        renderer.render(targets[i], out=buffers[i % FRAME_BUFFERS], left_leg_nearer=nearer[i])
+        transforms = {bone: m[i] for bone, m in moves.items()}
+        renderer.render(targets[i], out=buffers[i % FRAME_BUFFERS], left_leg_nearer=nearer[i], transforms=transforms)
         return renderer.last_stats
 
     drawing: deque[tuple[int, Future[FrameStats]]] = deque()

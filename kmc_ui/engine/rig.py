@@ -100,8 +100,9 @@ GRABCUT_SEED = 0x6B6D63
 
 
 def named_points(lm: np.ndarray) -> dict[str, np.ndarray]:
-    """The 33 landmarks by index (as strings) plus the virtual points the bones use."""
-    xy = np.asarray(lm, dtype=np.float64)[:, :2]
+    """The 33 landmarks by index (as strings) plus the virtual points the bones use; (33, 4)
+    landmarks give (2,) points, (33, N, 4) give (N, 2) points."""
+    xy = np.asarray(lm, dtype=np.float64)[..., :2]
     pts = {str(i): xy[i] for i in range(33)}
     pts["neck"] = (xy[L.L_SHOULDER] + xy[L.R_SHOULDER]) / 2
     pts["root"] = (xy[L.L_HIP] + xy[L.R_HIP]) / 2
