@@ -140,6 +140,36 @@ def test_encoded_colours_are_the_drawn_ones(tmp_path: Path) -> None:
         assert np.abs(patch - np.array(bgr)).max() < 6, (bgr, patch.round(1))
 
 
+def test_the_encoder_runs_superfast_and_keeps_the_detail(tmp_path: Path) -> None:
+    """x264 runs its superfast preset (its own settings, written into the stream, say subme=1
+    and the CRF): CRF 22 at 720p, 20 at 1080p. A grey texture moving across 720p frames comes back
+    (decoded by PyAV) at over 40 dB PSNR: 41.3 dB measured, veryfast at CRF 20 gave 41.6, superfast
+    at CRF 30 35.9."""
+    import av
+
+    rng = np.random.default_rng(3)
+    texture = cv2.resize(rng.integers(0, 256, (45, 100), np.uint8), (800, 360), interpolation=cv2.INTER_CUBIC)
+    texture = cv2.cvtColor(cv2.GaussianBlur(texture, (0, 0), 2.0), cv2.COLOR_GRAY2BGR)
+    for (w, h), crf in (((720, 1280), 22), ((1920, 1080), 20)):
+        out = tmp_path / f"{w}x{h}.mp4"
+        writer = VideoWriter(out, w, h, "24/1", 0.5)
+        frames = []
+        for i in range(12):
+            frame = cv2.resize(np.roll(texture, 4 * i, axis=1), (w, h), interpolation=cv2.INTER_LINEAR)
+            frames.append(frame)
+            writer.write(frame)
+        writer.close()
+        data = out.read_bytes()
+        assert b"x264 - core" in data and b"subme=1 " in data, "not the superfast preset"
+        assert f"crf={crf}.0".encode() in data
+        if h == 1280:
+            with av.open(str(out)) as container:
+                got = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+            assert len(got) == 12
+            psnr = [cv2.PSNR(a, b) for a, b in zip(frames, got, strict=True)]
+            assert min(psnr) > 40.0, psnr
+
+
 def test_picture_without_a_person_is_a_clear_error(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
     _, dance, _ = pair
     blank = tmp_path / "blank.png"

@@ -21,14 +21,19 @@ from kmc_ui.engine.common import EngineError, says
 from kmc_ui.media.ffmpeg import FFmpegError, ffmpeg_exe
 from kmc_ui.storage import says_disk_full
 
-CRF = 20
 AUDIO_BITRATE = "128k"
+# x264's superfast preset at every size, so the encoder takes less of the two cores the renderer
+# draws on. At 720p it had been veryfast at CRF 20; superfast at CRF 22 gives the same quality (the
+# half-figure's 10 s result: PSNR 48.05 dB against 48.12) in 37 % less of the encoder's CPU (1.17 s
+# against 1.86 s) for 48 % more bytes (1.40 MB against 0.95 MB). 1080p was superfast at CRF 20.
+PRESET = "superfast"
+CRF_720P = 22
+CRF_1080P = 20
 
 
-def preset_for(width: int, height: int) -> str:
-    """x264 preset: veryfast up to 1.5 MP a frame (720p), superfast above (1080p) so the
-    encoder keeps up with the renderer on two cores."""
-    return "veryfast" if width * height <= 1_500_000 else "superfast"
+def crf_for(width: int, height: int) -> int:
+    """x264's CRF for a frame size: CRF_720P up to 1.5 MP a frame (720p), CRF_1080P above."""
+    return CRF_720P if width * height <= 1_500_000 else CRF_1080P
 
 
 # x264 on one thread: the renderer keeps the other core. With two, the encoder's frame threads
@@ -65,7 +70,7 @@ class VideoWriter:
         cmd += ["-map", "0:v:0"]
         if audio_from is not None:
             cmd += ["-map", "1:a:0?", "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "2"]
-        cmd += ["-c:v", "libx264", "-preset", preset_for(width, height), "-crf", str(CRF), "-threads", str(threads)]
+        cmd += ["-c:v", "libx264", "-preset", PRESET, "-crf", str(crf_for(width, height)), "-threads", str(threads)]
         cmd += ["-pix_fmt", "yuv420p", "-profile:v", "high", "-r", rate, "-t", f"{duration:.6f}"]
         cmd += ["-sn", "-dn", "-movflags", "+faststart", "-f", "mp4", str(self.path)]
         try:
