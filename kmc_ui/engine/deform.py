@@ -432,7 +432,8 @@ class Renderer:
         e1, e2 = d[:, 1] - d[:, 0], d[:, 2] - d[:, 0]
         det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
         signed_rest = layer.tri_area
-        flipped = float(np.abs(signed_rest[np.sign(det) != np.sign(signed_rest)]).sum())
+        flips = np.sign(det) != np.sign(signed_rest)
+        flipped = float(np.abs(signed_rest[flips]).sum())
         if cx1 <= cx0 or cy1 <= cy0:
             return flipped
         fixed = np.round((c[tris] - [cx0, cy0]) * 16).astype(np.int32)
@@ -450,14 +451,14 @@ class Renderer:
         tex = self.textures[layer.name]
         alpha_c = cv2.remap(tex[..., 3], cmap[..., 0], cmap[..., 1], cv2.INTER_LINEAR, borderValue=0)
         weak = (ids >= 0) & (alpha_c < 128)
-        solid = order[layer.opaque[order]][::-1]
+        # Where the mesh folds over itself or one leg passes over the other, the triangle drawn
+        # last may be a see-through one (a margin, the gap the legs had between them in the
+        # picture, the inside of a knee): there, an opaque one wins.
+        solid = order[layer.opaque[order]][::-1] if flipped > 0 or legs_meet else order[:0]
         if flipped > 0 and not legs_meet:  # a fold alone: only under its folded triangles (fold_cells)
-            weak &= fold_cells(fixed, np.flatnonzero(np.sign(det) != np.sign(signed_rest)), shape)
+            weak &= fold_cells(fixed, np.flatnonzero(flips), shape)
             solid = solid[_over_cells(fixed[solid], weak)]
-        if (flipped > 0 or legs_meet) and weak.any() and len(solid):
-            # Where the mesh folds over itself or one leg passes over the other, the triangle
-            # drawn last may be a see-through one (a margin, the gap the legs had between them in
-            # the picture, the inside of a knee): there, an opaque one wins.
+        if len(solid) and weak.any():
             under = _rasterise(fixed, solid, shape)
             take = weak & (under >= 0)
             if take.any():
