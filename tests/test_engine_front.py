@@ -72,6 +72,28 @@ def test_a_ruffle_over_the_arm_is_the_bodys_and_a_short_sleeve_is_the_arms() -> 
     assert not front.any()
 
 
+def test_a_shaded_ruffle_is_in_front_in_one_piece_and_a_comb_across_the_arm_is_the_arms() -> None:
+    """A ruffle whose folds catch the light (specks of the arm's own colour inside it) is in front
+    whole, its specks with it: cut by colour alone it was a comb, and its teeth stayed on the body
+    as claws once the arm rose (the half-figure's blouse by her right arm). Its extent is read with
+    those gaps closed (FRONT_CLOSE), so a comb whose teeth reach across the arm's bone line, each
+    tooth too thin to move the patch's 90th percentile, is the arm's, like a shoulder guard."""
+    rgb, region, body, pts = _torso_and_arm(sleeve=False)
+    ruffle = np.zeros_like(region)
+    ruffle[150:200, 140:155] = True
+    rgb[152:198:4, 143:153:4] = SKIN  # lit specks inside the ruffle
+    rgb[153:199:4, 144:154:4] = SKIN
+    no_hand = np.zeros_like(region)
+    upper = upper_part(region, pts, "l")
+    front, _ = in_front(rgb, region, body, pts, "l", 15.0, 200.0, no_hand, upper)
+    assert front[ruffle].all() and not front[~ruffle].any()
+
+    rgb, region, body, pts = _torso_and_arm(sleeve=False)
+    rgb[150:200:5, 155:166] = GREY  # thin teeth reaching across the bone line (x 155) to x 165
+    front, _ = in_front(rgb, region, body, pts, "l", 15.0, 200.0, no_hand, upper)
+    assert not front.any()
+
+
 def test_the_womans_top_stays_on_her_body_over_her_arm(shared_media: Path) -> None:
     """On the real photo the top's ruffle lies over her left upper arm, and her hair over her
     right one. They are the body layer's, drawn over the arms: at rest the frame shows them there as

@@ -17,6 +17,7 @@ import pytest
 
 from kmc_ui.engine import segment
 from kmc_ui.engine.pipeline import load_picture
+from kmc_ui.engine.rig import see_through
 from kmc_ui.engine.segment import backdrop_pockets
 from tests.test_engine_pieces import _photo_rig
 
@@ -112,3 +113,116 @@ def test_the_man_and_the_woman_lose_no_part_of_themselves(shared_media: Path, mo
         segment.cut_out(load_picture(shared_media / name))
     assert taken[0] < 30 and taken[1] < 30, taken
     assert taken[2] > 1000, taken
+
+
+def _bent_arm() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 300x300 picture of a red torso (x 100-180) and a red arm bent at the elbow: the upper arm
+    (x 200-224) joined to the torso down to y 120, the forearm (y 170-195) brought across in front
+    of the torso. Between them (x 180-200, y 120-170) the backdrop shows, closed on every side,
+    and the model's mask covers it. The backdrop is a sky that grows paler row by row (one colour
+    along each row). Inside the torso, a patch of the sky's own colour: a collar (x 125-155,
+    y 40-70) and a badge under the forearm (x 140-160, y 140-165). Returns the picture, the mask
+    and the landmarks (picture px)."""
+    rgb = np.zeros((300, 300, 3), np.uint8)
+    for y in range(300):
+        rgb[y] = (120 + y // 3, 190 + y // 10, 235)
+    sky = rgb.copy()
+    rgb[30:280, 100:180] = RED
+    rgb[30:120, 180:200] = RED
+    rgb[30:195, 200:224] = RED
+    rgb[170:195, 130:224] = RED
+    rgb[40:70, 125:155] = sky[40:70, 125:155]
+    rgb[140:165, 140:160] = sky[140:165, 140:160]
+    mask = np.zeros((300, 300), bool)
+    mask[30:280, 100:180] = True
+    mask[30:195, 180:224] = True
+    mask[170:195, 130:224] = True
+    lm = np.zeros((33, 4), np.float32)
+    lm[:, 3] = 1.0
+    joints = {0: (140, 10), 11: (212, 40), 12: (110, 40), 13: (212, 182), 14: (100, 160), 15: (135, 182)}
+    joints.update({16: (100, 260), 23: (150, 270), 24: (110, 270)})
+    for j, xy in joints.items():
+        lm[j, :2] = xy
+    return rgb, mask, lm
+
+
+def test_the_backdrop_closed_in_an_arms_bend_is_a_pocket() -> None:
+    """The half-figure's sky between her upper arm, her forearm and her waist has no path to the
+    backdrop (backdrop_pockets needs one): segment.bend_pockets takes it by the colour of the sky
+    across the arm on its own row, and only in an arm's bend. A collar and a badge of the sky's
+    own colour inside the torso, and the gap itself painted white, are not taken."""
+    rgb, mask, lm = _bent_arm()
+    assert not backdrop_pockets(rgb, mask, TORSO).any()  # no path out: the older rule sees nothing
+    got = segment.bend_pockets(rgb, mask, lm, TORSO)
+    gap = np.zeros_like(mask)
+    gap[120:170, 180:200] = True
+    assert got[gap].mean() > 0.95
+    assert not got[mask & ~gap].any()  # the red, the collar above the shoulders, the badge inside the torso
+    white = rgb.copy()
+    white[120:170, 180:200] = WHITE
+    assert not segment.bend_pockets(white, mask, lm, TORSO).any()
+    busy = rgb.copy()
+    for y in range(0, 300, 6):
+        stripe = busy[y : y + 3]
+        stripe[~mask[y : y + 3]] = (250, 250, 250)
+    assert not segment.bend_pockets(busy, mask, lm, TORSO)[gap].any()  # beside a striped backdrop
+    far = lm.copy()
+    far[[13, 15], 0] -= 150  # the same gap, far from the arm's bones: not a bend
+    assert not segment.bend_pockets(rgb, mask, far, TORSO).any()
+
+
+def _sky(texture: np.ndarray) -> int:
+    """Opaque sky-blue pixels of a layer's texture (premultiplied BGR): blue over red by 30 or more."""
+    a = texture[..., 3]
+    colour = texture[..., :3] / np.maximum(a[..., None], 1e-6)
+    return int(((a > 0.5) & (colour[..., 0] - colour[..., 2] > 30) & (colour[..., 1] > 150)).sum())
+
+
+def test_the_half_figures_left_arm_carries_no_sky_from_its_bend(shared_media: Path) -> None:
+    """The sky between the half-figure's left upper arm, her forearm and her waist went with that
+    arm as a blue patch (681 opaque sky-blue pixels in its layer around the bend). It stays in the
+    cut's mask (the rig is cut from the silhouette the model drew) and is see-through in every
+    layer: the cut's `pockets`."""
+    cut, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
+    assert cut.pockets is not None and cut.pockets[360, 267] > 0.9
+    assert cut.alpha[360, 267] > 0.5
+    sky = {layer.name: _sky(layer.texture[330:390, 240:290]) for layer in rig.layers}
+    assert sky["left_arm"] < 40, sky
+    assert sum(sky.values()) < 60, sky
+
+
+def test_only_the_half_figure_has_a_bend_pocket(shared_media: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bend_pockets on the real photos, counted as the cut runs: the half-figure's sky in her arm's
+    bend (764 px), nothing on the others (the armour's helmet highlights, the anime figure's glow
+    between her knees and the half-figure's white blouse by her other shoulder have the backdrop's
+    colour on their rows, closed on every side, but lie in no arm's bend)."""
+    taken: dict[str, int] = {}
+    rule = segment.bend_pockets
+    names = ("character_anime_upperbody.png", "character_anime_fullbody.jpg", "character_armor_fullbody.png")
+    for name in (*names, "person_man_fullbody.png", "person_woman_fullbody.png"):
+        def counted(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, torso: float, name: str = name) -> np.ndarray:
+            got = rule(rgb, mask, lm, torso)
+            taken[name] = int(got.sum())
+            return got
+
+        monkeypatch.setattr(segment, "bend_pockets", counted)
+        segment.cut_out(load_picture(shared_media / name))
+    assert taken.pop("character_anime_upperbody.png") > 400, taken
+    assert set(taken.values()) == {0}, taken
+
+
+def test_an_arm_keeps_nothing_past_the_pocket_in_its_bend() -> None:
+    """rig.see_through: the arm's region reached 2 px past the pocket onto the body's edge. With the
+    pocket see-through, that rim was a pale line a pocket's width from the arm, moving with it; it
+    goes, with its soft margin, and the arm's own edge beside the pocket stays."""
+    pockets = np.zeros((100, 100), np.float32)
+    pockets[30:70, 40:58] = 1.0
+    pockets[30:70, 39] = pockets[30:70, 58] = 0.5  # the matte's soft rim
+    arm = np.zeros((100, 100), np.float32)
+    arm[25:75, 38:80] = 1.0  # the pocket, 2 px past it on its left, the arm on its right
+    arm[25:75, 35:38] = (0.2, 0.4, 0.7)  # the arm's feathered margin
+    out = see_through(arm, pockets)
+    assert out[34:66, 30:58].max() == 0.0  # the rim and its margin (where it joins the arm, kept)
+    assert (out[30:70, 60:80] == 1.0).all()  # the arm
+    assert np.allclose(out[30:70, 58], 0.5)  # its edge beside the pocket, as the matte left it
+    assert (out[20:25] == arm[20:25]).all() and (out[75:] == arm[75:]).all()  # away from the pocket

@@ -27,6 +27,7 @@ FRONT_OUTWARD = 2.5  # how far out (upper-arm radii) the arm's own colour is loo
 FRONT_SHARE = 0.5  # the share of a patch's pixels that must have the arm's colour further out
 FRONT_TOUCH = 3  # pixels a patch must share with the body outside the arm
 FRONT_ALONG = 0.7  # an upper arm at most ~45 degrees from the body's axis (cosine) hangs along it
+FRONT_CLOSE = 0.02  # torso lengths: the gaps inside a patch closed over before its extent is read
 FRONT_INNER = 0.25  # a patch 9 tenths of whose pixels lie no farther out than this (radii) past the bone line
 FRONT_CLOSER = 0.5  # a patch's colour this much nearer (Lab distance) the body beside it than the arm
 SKIN_SPREAD = 3.0  # within this many median deviations (Lab, per channel, summed in squares) of the face is skin
@@ -96,7 +97,6 @@ def in_front(
     out = np.array([-bone[1], bone[0]]) / float(np.linalg.norm(bone))
     if float(out @ (s - neck)) < 0:
         out = -out
-    offset = (p - s) @ out  # across the arm from its bone line, outward positive
     h, w = region.shape
     beyond = np.zeros(len(p), bool)
     for step in range(1, max(2, round(FRONT_OUTWARD * radius)) + 1):
@@ -114,10 +114,18 @@ def in_front(
     chosen[0] = False
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float64)
     arm = lab[like].mean(axis=0) if like.any() else None
+    r = max(1, round(FRONT_CLOSE * torso))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     for i in np.flatnonzero(chosen):
         mine = label == i
-        # on the inner half: a patch reaching across the bone line (a shoulder guard) is the arm's
-        inner = np.quantile(offset[mine], 0.9) <= FRONT_INNER * radius
+        # on the inner half: a patch reaching across the bone line (a shoulder guard) is the arm's.
+        # Read with the arm-coloured specks inside it closed over: a shaded ruffle is one piece,
+        # not a comb of its folds (which was cut in front on the inner half, the rest left to the
+        # arm: claws of the ruffle left on the body once the arm rose); so it is taken
+        whole = (cv2.morphologyEx((ids == i).astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & region
+        wy, wx = np.nonzero(whole)
+        offset = (np.stack([wx, wy], axis=1) - s) @ out  # across the arm from its bone line, outward positive
+        inner = np.quantile(offset, 0.9) <= FRONT_INNER * radius
         # the colour of the body it joins (the top's edge, the hair), not the arm's own shade (a
         # sleeve's fold is as far from the body beside it as from the arm)
         beside = (cv2.dilate((ids == i).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & body
@@ -129,7 +137,8 @@ def in_front(
             < FRONT_CLOSER * float(np.linalg.norm(colour - arm))
         )
         chosen[i] = inner and joins
-    front[ys, xs] = chosen[label]
+        if chosen[i]:
+            front |= whole  # in one piece, its specks with it
     if skin is not None and arm is not None and front.any() and is_skin(arm[None], skin)[0]:
         front[front] = ~is_skin(lab[front], skin)
     return front, like

@@ -614,8 +614,9 @@ def _rig(cut: Cutout, s: float) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.n
         rgb = cv2.resize(cut.rgb, size, interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(cut.alpha, size, interpolation=cv2.INTER_AREA)
         prob = cv2.resize(cut.prob, size, interpolation=cv2.INTER_AREA)
+        pockets = None if cut.pockets is None else cv2.resize(cut.pockets, size, interpolation=cv2.INTER_AREA)
     else:
-        rgb, alpha, prob = cut.rgb, cut.alpha, cut.prob
+        rgb, alpha, prob, pockets = cut.rgb, cut.alpha, cut.prob, cut.pockets
     lm = cut.landmarks.copy()
     lm[:, :3] *= s
     hands = {side: None if hand is None else hand * s for side, hand in cut.hands.items()}
@@ -623,7 +624,7 @@ def _rig(cut: Cutout, s: float) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.n
     if torso_length(lm) < 8:
         raise EngineError(says("too_small"))
     plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
-    rig = build_rig(rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face)
+    rig = build_rig(rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face, pockets=pockets)
     if not rig.layers:
         raise EngineError(says("no_mask"))
     return rig, (rgb, alpha >= 0.5, prob, plate)

@@ -97,6 +97,7 @@ WEIGHT_POWER = 4.0
 # each call so a rig does not depend on what ran before it in the process (measured: the sample
 # pair's arm layers, and so its figures, changed when the fixture pair had been rendered first)
 GRABCUT_SEED = 0x6B6D63
+POCKET_RIM = 2  # px: see_through's thin rim past the backdrop in an arm's bend
 
 
 def named_points(lm: np.ndarray) -> dict[str, np.ndarray]:
@@ -225,6 +226,25 @@ def limb_radii(mask: np.ndarray, pts: dict[str, np.ndarray], torso: float) -> di
         ys = np.clip(np.round(samples[:, 1]).astype(int), 0, h - 1)
         measured = float(np.median(dt[ys, xs]))
         out[name] = float(np.clip(measured * 1.1, lo * torso, hi * torso))
+    return out
+
+
+def see_through(arm: np.ndarray, pockets: np.ndarray) -> np.ndarray:
+    """An arm's opacity with the backdrop in its bend (`pockets`, how much of each pixel it is)
+    taken out. The arm's region reached a pixel or two past the pocket onto the body's edge: that
+    thin rim, cut off from the arm by the pocket, goes too (else a pale line followed the arm a
+    pocket's width from it). What is thin is what an opening of POCKET_RIM px takes off; within
+    3 POCKET_RIM px of the pocket it goes, with its soft margin. The arm's own soft edge beside the
+    pocket (within 1.5 POCKET_RIM px of its opaque part) stays."""
+    out = arm * (1.0 - pockets)
+
+    def disc(r: float) -> np.ndarray:
+        k = max(1, round(r))
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+
+    thick = cv2.morphologyEx((out > 0.5).astype(np.uint8), cv2.MORPH_OPEN, disc(POCKET_RIM))
+    near = cv2.dilate((pockets > 0.5).astype(np.uint8), disc(3 * POCKET_RIM)) > 0
+    out[near & ~(cv2.dilate(thick, disc(1.5 * POCKET_RIM)) > 0)] = 0.0
     return out
 
 
@@ -821,12 +841,15 @@ def build_rig(
     hands: dict[str, np.ndarray | None] | None = None,
     backdrop: np.ndarray | None = None,
     face: np.ndarray | None = None,
+    pockets: np.ndarray | None = None,
 ) -> Rig:
     """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
     `hands` as Cutout.hands, in the same pixels; `backdrop`, the background plate (BGR), takes the
     background's colour out of the character's soft edge: no halo once it moves elsewhere;
     `face`, the face mesh's points (Cutout.face, same pixels): its inner points join the body's
-    mesh so the face can turn, kmc_ui/engine/face.py).
+    mesh so the face can turn, kmc_ui/engine/face.py; `pockets`, how much of each pixel is
+    backdrop seen in an arm's bend (Cutout.pockets): the rig is cut with it, as the model drew the
+    silhouette, and every layer is see-through there).
 
     margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
     cuts the character's outline.
@@ -843,8 +866,8 @@ def build_rig(
     # and the colour test then take what is not arm back to the body
     split_radii = {bone: SPLIT_REACH * r if r < measured[bone] else r for bone, r in radii.items()}
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
-    if backdrop is not None:
-        bgr = decontaminate(bgr, alpha, backdrop)
+    if backdrop is not None:  # the edge against a pocket in an arm's bend too (the opacity it leaves)
+        bgr = decontaminate(bgr, alpha if pockets is None else np.clip(alpha - pockets, 0.0, 1.0), backdrop)
     hull = body_hull((h, w), pts, radii, torso)
 
     regions: dict[str, np.ndarray] = {}
@@ -956,6 +979,10 @@ def build_rig(
     hole = behind | (mixed & ~front & (_dilate(behind, ring) > 0))
     body_bgr = fill_inside(bgr, hole, ((mask & ~arms) | front) & ~mixed)
 
+    if pockets is not None:
+        body_alpha *= 1.0 - pockets
+        for name in arm_alpha:
+            arm_alpha[name] = see_through(arm_alpha[name], pockets)
     layers: list[Layer] = []
     face_pts = None if face is None or not len(face) else inner_points(face)
     specs = [("body", body_bgr, body_alpha)] + [(n, arm_bgr, a) for n, a in arm_alpha.items()]

@@ -9,7 +9,8 @@ gives no mask. The mask is then refined with grabCut (colour models from the con
 inside and outside, decided only in the uncertain band) and guided by the pose: the bones and
 the hands are marked as foreground, because segmentation models lose fingers and thin wrists.
 Where the model joined an arm to the waist over a gap, the plain backdrop in that gap is taken out
-again (backdrop_pockets) before the edge is matted.
+again (backdrop_pockets) before the edge is matted; the backdrop closed on every side in an arm's
+bend is found too (bend_pockets) and made see-through in the rig's layers (Cutout.pockets).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kmc_ui.engine.rig import torso_length
+from kmc_ui.engine.rig import named_points, segment_distance, torso_length, torso_quad
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import IMAGE_PADS
 
@@ -44,6 +45,9 @@ class Cutout:
     # absent where neither holds (the hand's shape is estimated from the pose)
     hands: dict[str, np.ndarray | None] = field(default_factory=dict)
     face: np.ndarray | None = None  # the face mesh's 468 points (x, y, depth; picture px), when read
+    # float32 0..1, same size: how much of each pixel is backdrop seen in an arm's bend (bend_pockets),
+    # left in `alpha` (the cut reads the silhouette as the model drew it) and see-through in the layers
+    pockets: np.ndarray | None = None
 
     @property
     def mask(self) -> np.ndarray:
@@ -182,10 +186,22 @@ POCKET_COLOUR = 12.0
 POCKET_SIGMA = 0.06
 POCKET_REACH = 0.08
 POCKET_WIDTH = 0.015  # torso lengths: a pocket holds a disc of this radius (a stripe on a cuff does not)
+# A pocket closed on every side, in an arm's bend (the sky between an upper arm, a forearm brought
+# in front of the body and the waist): its colour is the plain backdrop's seen across the arm on
+# its own row (within POCKET_ROW_REACH torso lengths), and it lies within POCKET_BEND torso lengths
+# of both the upper arm and the forearm, POCKET_BELOW_SHOULDERS or more below the shoulders, mostly
+# off the torso's quad
+POCKET_ROW_REACH = 0.4
+POCKET_BEND = 0.12
+POCKET_BELOW_SHOULDERS = 0.2
+POCKET_HAZE_COLOUR = 30.0  # RGB distance: the pocket's paler rim by the arm, taken with it ...
+POCKET_HAZE_REACH = 0.06  # ... within this many torso lengths of the pocket
 
 
-def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    """Soft mask (float32 0..1) from the model's probability, grabCut and the pose guide."""
+def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Soft mask (float32 0..1) from the model's probability, grabCut and the pose guide, and how
+    much of each pixel is a pocket in an arm's bend (bend_pockets, matted as an edge; None when
+    there is none). The pocket stays in the mask."""
     h, w = prob.shape
     f = min(1.0, WORK_MAX_SIDE / max(h, w))
     small = cv2.resize(rgb, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
@@ -216,8 +232,13 @@ def refine_mask(rgb: np.ndarray, prob: np.ndarray, lm: np.ndarray) -> np.ndarray
     soft = np.clip(0.7 * up + 0.3 * prob, 0.0, 1.0)
     mask = (soft >= 0.5).astype(np.uint8)
     mask = _largest_components(mask, lm)
-    mask[backdrop_pockets(rgb, mask > 0, L.body_scale(lm))] = 0
-    return matte(rgb, mask)
+    torso = L.body_scale(lm)
+    mask[backdrop_pockets(rgb, mask > 0, torso)] = 0
+    alpha = matte(rgb, mask)
+    bends = bend_pockets(rgb, mask > 0, lm, torso)
+    if not bends.any():
+        return alpha, None
+    return alpha, np.clip(alpha - matte(rgb, mask & ~bends), 0.0, 1.0)
 
 
 def backdrop_near(img: np.ndarray, backdrop: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,6 +280,106 @@ def backdrop_pockets(rgb: np.ndarray, mask: np.ndarray, torso: float) -> np.ndar
     wide = cv2.erode(joined.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     _, parts = cv2.connectedComponents(joined.astype(np.uint8), connectivity=8)
     return np.isin(parts, np.unique(parts[wide > 0])) & joined
+
+
+def row_backdrop(far: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, the column of the nearest `far` pixel on its own row to the left and to the right,
+    -1 where there is none within `reach` px."""
+    w = far.shape[1]
+    xs = np.arange(w)[None, :]
+    left = np.maximum.accumulate(np.where(far, xs, -1), axis=1)
+    right = np.minimum.accumulate(np.where(far, xs, 2 * w)[:, ::-1], axis=1)[:, ::-1]
+    left = np.where((left >= 0) & (xs - left <= reach), left, -1)
+    right = np.where((right < w) & (right - xs <= reach), right, -1)
+    return left, right
+
+
+def bend_pockets(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, torso: float) -> np.ndarray:
+    """The pixels of `mask` that are backdrop seen through a gap closed on every side, in an arm's
+    bend: the sky between the half-figure's upper arm, her forearm brought in front of her and her
+    waist. backdrop_pockets needs a path to the backdrop; here there is none, so the pocket's colour
+    is compared with the backdrop seen across the arm on its own row (skies and walls change colour
+    with height, and a mean over a disc mixes in hills and clouds): within POCKET_COLOUR of the plain
+    backdrop's colour (spread under MATTE_PLAIN) at the nearest backdrop pixel left or right, within
+    POCKET_ROW_REACH torso lengths. The pocket is as wide as a gap (POCKET_WIDTH) and lies in the
+    bend: within POCKET_BEND torso of both bones of one arm, below the shoulders, mostly off the
+    torso's quad. A white collar, a helmet's highlight or a glow between the knees against a white
+    or pink backdrop is not in an arm's bend. Left in, such a pocket went with the arm as a patch of
+    sky wherever the arm moved."""
+    out = np.zeros(mask.shape, bool)
+    pts = named_points(lm)
+    for bones in (("11", "13", "15"), ("12", "14", "16")):
+        arm = np.array([pts[b] for b in bones])
+        grow = np.array([POCKET_ROW_REACH * torso + 3, POCKET_BEND * torso + 3])
+        x0, y0 = np.floor(arm.min(axis=0) - grow).astype(int).clip(0)
+        x1, y1 = np.ceil(arm.max(axis=0) + grow).astype(int)
+        box = (slice(y0, max(y0, y1)), slice(x0, max(x0, x1)))
+        got = _bend_pocket(rgb[box], mask[box], pts, bones, np.array([x0, y0], np.float64), torso)
+        out[box] |= got
+    return out
+
+
+def _bend_pocket(
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    pts: dict[str, np.ndarray],
+    bones: tuple[str, str, str],
+    origin: np.ndarray,
+    torso: float,
+) -> np.ndarray:
+    """bend_pockets in one arm's box (`origin` its top-left corner in the picture). The box's own
+    edge counts as the backdrop's side: a part running out of the box is not closed."""
+    out = np.zeros(mask.shape, bool)
+    outer = ~mask
+    if mask.size == 0 or not outer.any() or not mask.any():
+        return out
+    img = rgb.astype(np.float32)
+    far = cv2.erode(outer.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    bg, _, spread = backdrop_near(img, far, 2.0)
+    plain = spread.sum(axis=-1) < MATTE_PLAIN**2
+    rows = np.arange(mask.shape[0])[:, None].repeat(mask.shape[1], axis=1)
+    off = np.full(mask.shape, np.inf, np.float32)  # the colour's distance from the backdrop's beside it
+    for cols in row_backdrop(far, POCKET_ROW_REACH * torso):
+        ok = mask & (cols >= 0)
+        y, x = rows[ok], cols[ok]
+        d = np.sqrt(((img[ok] - bg[y, x]) ** 2).sum(axis=-1))
+        off[ok] = np.minimum(off[ok], np.where(plain[y, x], d, np.inf))
+    alike = off < POCKET_COLOUR
+    open_side = outer.copy()
+    open_side[[0, -1], :] = True
+    open_side[:, [0, -1]] = True
+    _, ids = cv2.connectedComponents((alike | open_side).astype(np.uint8), connectivity=4)
+    closed = alike & ~np.isin(ids, np.unique(ids[open_side]))
+    r = max(2, round(POCKET_WIDTH * torso))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    wide = cv2.erode(closed.astype(np.uint8), disc) > 0
+    _, parts = cv2.connectedComponents(closed.astype(np.uint8), connectivity=8)
+    quad = (torso_quad(pts) - origin).astype(np.float32)
+    shoulders = min(pts["11"][1], pts["12"][1]) - origin[1]
+    s, e, wr = (pts[b] - origin for b in bones)
+    for i in np.unique(parts[wide]):
+        comp = parts == i
+        ys, xs = np.nonzero(comp)
+        p = np.stack([xs, ys], axis=1).astype(np.float64)
+        on_quad = np.mean([cv2.pointPolygonTest(quad, (float(a), float(b)), False) >= 0 for a, b in p[::5]])
+        upper = segment_distance(p, s, e)[0].min()
+        fore = segment_distance(p, e, wr)[0].min()
+        if (
+            ys.mean() - shoulders >= POCKET_BELOW_SHOULDERS * torso
+            and on_quad <= 0.5
+            and max(upper, fore) <= POCKET_BEND * torso
+        ):
+            out |= comp
+    if out.any():
+        # the pocket's haze by the arm's edge, paler than the sky across the arm: what lies within
+        # POCKET_HAZE_COLOUR of it and within POCKET_HAZE_REACH torso of the pocket, joined to it
+        g = max(1, round(POCKET_HAZE_REACH * torso))
+        reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))
+        near = cv2.dilate(out.astype(np.uint8), reach) > 0
+        haze = (off < POCKET_HAZE_COLOUR) & near
+        _, ids = cv2.connectedComponents((haze | out).astype(np.uint8), connectivity=4)
+        out |= haze & np.isin(ids, np.unique(ids[out]))
+    return out
 
 
 def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -337,10 +458,10 @@ def cut_out(rgb: np.ndarray) -> Cutout | None:
     if found is None:
         return None
     lm, prob = found
-    alpha = refine_mask(rgb, prob, lm)
+    alpha, bends = refine_mask(rgb, prob, lm)
     h, w = rgb.shape[:2]
     seen = L.seen(lm, w, h, 0.5)
-    return Cutout(rgb, lm, alpha, seen, prob)
+    return Cutout(rgb, lm, alpha, seen, prob, pockets=bends)
 
 
 def _pt(p: np.ndarray) -> tuple[int, int]:
