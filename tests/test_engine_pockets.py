@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from kmc_ui.engine import segment
+from kmc_ui.engine.deform import GRID, Renderer
 from kmc_ui.engine.pipeline import load_picture
 from kmc_ui.engine.rig import see_through
 from kmc_ui.engine.segment import backdrop_pockets
@@ -182,13 +183,23 @@ def test_the_half_figures_left_arm_carries_no_sky_from_its_bend(shared_media: Pa
     """The sky between the half-figure's left upper arm, her forearm and her waist went with that
     arm as a blue patch (681 opaque sky-blue pixels in its layer around the bend). It stays in the
     cut's mask (the rig is cut from the silhouette the model drew) and is see-through in every
-    layer: the cut's `pockets`."""
+    layer: the cut's `pockets`. Where her forearm's bone crosses it, the frame shows the backdrop
+    as the picture does, and `breaks` does not count it."""
     cut, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
     assert cut.pockets is not None and cut.pockets[360, 267] > 0.9
     assert cut.alpha[360, 267] > 0.5
     sky = {layer.name: _sky(layer.texture[330:390, 240:290]) for layer in rig.layers}
     assert sky["left_arm"] < 40, sky
     assert sum(sky.values()) < 60, sky
+    # her forearm's bone, its elbow read high in the puffy sleeve, crosses that sky: `breaks` does
+    # not count the picture's own backdrop on a limb's axis as a break (deform.open_axis)
+    plate = np.full((rig.height, rig.width, 3), 255, np.uint8)
+    counted = Renderer(rig, plate, 1.0, GRID)
+    assert counted.open_axis.get((13, 15), np.zeros(1, bool)).any(), counted.open_axis
+    assert counted.render(rig.landmarks.copy())[1].breaks == 0.0
+    every = Renderer(rig, plate, 1.0, GRID)
+    every.open_axis = {}
+    assert every.render(rig.landmarks.copy())[1].breaks > 0.0
 
 
 def test_only_the_half_figure_has_a_bend_pocket(shared_media: Path, monkeypatch: pytest.MonkeyPatch) -> None:

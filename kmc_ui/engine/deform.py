@@ -168,6 +168,29 @@ def bone_transforms_many(
 # ---------------------------------------------------------------- rendering
 
 
+def open_axis(rig: Rig, reach: float = 0.0) -> dict[tuple[int, int], np.ndarray]:
+    """Per limb bone, which of its AXIS_SAMPLES points lie, at rest, in the backdrop seen in an arm's
+    bend (Rig.pockets) or within `reach` px of it (the coverage is read a grid cell at a time): the
+    half-figure's forearm, its elbow read high in a puffy sleeve, runs across the sky between her
+    arm and her waist for a third of its length. Only bones that cross such a pocket are listed."""
+    out: dict[tuple[int, int], np.ndarray] = {}
+    if rig.pockets is None:
+        return out
+    r = max(0, int(np.ceil(reach)))
+    pockets = cv2.dilate(rig.pockets.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+    h, w = pockets.shape
+    t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
+    for chain in LIMB_CHAINS:
+        for a, b in pairwise(chain):
+            p = np.round(rig.landmarks[a, :2] + t * (rig.landmarks[b, :2] - rig.landmarks[a, :2])).astype(int)
+            inside = (p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)
+            hit = np.zeros(len(p), bool)
+            hit[inside] = pockets[p[inside, 1], p[inside, 0]]
+            if hit.any():
+                out[(a, b)] = hit
+    return out
+
+
 class Renderer:
     """Draws frames of one rig over one background plate at one output size."""
 
@@ -237,6 +260,7 @@ class Renderer:
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
+        self.open_axis = open_axis(rig, grid / k)
         self._tear_cells = 0
         self._drawn_cells = 0
         self._left_leg_nearer = False
@@ -338,13 +362,16 @@ class Renderer:
 
     def _breaks(self, target_lm: np.ndarray, coverage: np.ndarray) -> float:
         """Share of points along the limbs' axes (shoulder-elbow-wrist, hip-knee-ankle; bones the
-        picture shows, inside the frame) where the character does not cover the background."""
+        picture shows, inside the frame) where the character does not cover the background. A
+        point that lies, at rest, in the backdrop the picture shows in an arm's bend (open_axis)
+        is not counted: the picture does not cover it either."""
         t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
         pts = []
         for chain in LIMB_CHAINS:
             for a, b in pairwise(chain):
                 if self.rig.seen[a] and self.rig.seen[b]:
-                    pts.append(target_lm[a, :2] + t * (target_lm[b, :2] - target_lm[a, :2]))
+                    on = target_lm[a, :2] + t * (target_lm[b, :2] - target_lm[a, :2])
+                    pts.append(on[~self.open_axis[(a, b)]] if (a, b) in self.open_axis else on)
         if not pts:
             return 0.0
         c = np.round((np.vstack(pts) + 0.5) / self.grid - 0.5).astype(int)

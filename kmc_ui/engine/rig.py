@@ -150,6 +150,8 @@ class Rig:
     # covered (working px), with their skinning weights; bones the picture does not show have none
     core_points: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # layer -> (tri, bary)
     face: np.ndarray | None = None  # (K, 3) the face's points that are body mesh vertices (x, y, depth; working px)
+    # (H, W) bool: the backdrop seen in an arm's bend, see-through in every layer (Cutout.pockets)
+    pockets: np.ndarray | None = None
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -1011,7 +1013,9 @@ def build_rig(
         bound = bind_points(layer, np.vstack(chunks).astype(np.float64))
         if bound is not None:
             core[owner] = bound
-    return Rig(w, h, np.asarray(lm, np.float32), seen, layers, radii, torso, alpha.astype(np.float32), core, face_pts)
+    bends = None if pockets is None else pockets > 0.5
+    lm = np.asarray(lm, np.float32)
+    return Rig(w, h, lm, seen, layers, radii, torso, alpha.astype(np.float32), core, face_pts, pockets=bends)
 
 
 def rebind(rig: Rig, lm: np.ndarray) -> Rig:
