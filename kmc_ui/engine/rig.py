@@ -239,14 +239,12 @@ def see_through(arm: np.ndarray, pockets: np.ndarray) -> np.ndarray:
     3 POCKET_RIM px of the pocket it goes, with its soft margin. The arm's own soft edge beside the
     pocket (within 1.5 POCKET_RIM px of its opaque part) stays."""
     out = arm * (1.0 - pockets)
-
-    def disc(r: float) -> np.ndarray:
-        k = max(1, round(r))
-        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
-
-    thick = cv2.morphologyEx((out > 0.5).astype(np.uint8), cv2.MORPH_OPEN, disc(POCKET_RIM))
-    near = cv2.dilate((pockets > 0.5).astype(np.uint8), disc(3 * POCKET_RIM)) > 0
-    out[near & ~(cv2.dilate(thick, disc(1.5 * POCKET_RIM)) > 0)] = 0.0
+    k = 2 * POCKET_RIM + 1
+    thick = cv2.morphologyEx(
+        (out > 0.5).astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
+    near = _dilate(pockets > 0.5, 3 * POCKET_RIM) > 0
+    out[near & ~(_dilate(thick, round(1.5 * POCKET_RIM)) > 0)] = 0.0
     return out
 
 

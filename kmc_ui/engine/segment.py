@@ -22,6 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kmc_ui.engine.inpaint import grow_mask
 from kmc_ui.engine.rig import named_points, segment_distance, torso_length, torso_quad
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import IMAGE_PADS
@@ -373,9 +374,7 @@ def _bend_pocket(
     if out.any():
         # the pocket's haze by the arm's edge, paler than the sky across the arm: what lies within
         # POCKET_HAZE_COLOUR of it and within POCKET_HAZE_REACH torso of the pocket, joined to it
-        g = max(1, round(POCKET_HAZE_REACH * torso))
-        reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))
-        near = cv2.dilate(out.astype(np.uint8), reach) > 0
+        near = grow_mask(out, max(1, round(POCKET_HAZE_REACH * torso)))
         haze = (off < POCKET_HAZE_COLOUR) & near
         _, ids = cv2.connectedComponents((haze | out).astype(np.uint8), connectivity=4)
         out |= haze & np.isin(ids, np.unique(ids[out]))
