@@ -163,3 +163,21 @@ def test_her_top_ends_where_her_arm_hid_its_side(shared_media: Path) -> None:
     assert 300 < left < 900, left
     right = past_the_joint(L.R_SHOULDER, L.R_ELBOW, "r_upper")
     assert right > 1000, right
+
+
+def test_a_hidden_side_widens_no_faster_than_a_body_does() -> None:
+    """A waist (x 100-199) above a skirt's flare (x 100-269 from row 300), an arm over the side
+    between them (rows 200-299): the straight line from the waist to the flare was a wedge of fill
+    past the waist (x 234 on row 250). The side now runs down from the waist widening by SLOPE a
+    row at most, and steps out to the flare at its top."""
+    mask = np.zeros((400, 320), bool)
+    mask[:300, 100:200] = True
+    mask[300:, 100:270] = True
+    arm = np.zeros_like(mask)
+    arm[200:300, 185:290] = True
+    mask |= arm
+    pts = {"11": np.array([180.0, 50.0]), "12": np.array([120.0, 50.0])}
+    pts["23"], pts["24"] = np.array([180.0, 250.0]), np.array([120.0, 250.0])
+    out = hidden_outline(mask, arm, arm.copy(), pts, 200.0)
+    assert out[250, 185:224].all() and not out[250, 226:].any()  # 199 + 0.5 x 51 rows
+    assert out[298, 185:248].all() and not out[298, 250:].any()

@@ -202,6 +202,20 @@ def test_the_half_figures_left_arm_carries_no_sky_from_its_bend(shared_media: Pa
     assert every.render(rig.landmarks.copy())[1].breaks > 0.0
 
 
+def test_the_half_figures_side_runs_down_from_her_waist_past_the_sky_in_her_bend(shared_media: Path) -> None:
+    """Below the sky in her left arm's bend her forearm hides her side down to her skirt. The
+    body's outline there was the hull's guess (outline.hidden_outline saw the bend's sky as arm, so
+    no row showed her waist): a bulge of fill out to x 340 beside it (1,182 opaque body pixels in x
+    265-339, y 360-419), a grey wedge by her corset once the arm rose. The sky now shows the
+    outline as the backdrop does, and her side runs down from her waist."""
+    _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    past = int((body.texture[360:420, 265:340, 3] > 0.5).sum())
+    assert past < 300, past
+    assert (body.texture[360:420, 200:250, 3] > 0.5).mean() > 0.95  # her waist itself stays
+
+
 def test_only_the_half_figure_has_a_bend_pocket(shared_media: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """bend_pockets on the real photos, counted as the cut runs: the half-figure's sky in her arm's
     bend (764 px), nothing on the others (the armour's helmet highlights, the anime figure's glow

@@ -215,7 +215,9 @@ def push_pull(img: np.ndarray, known: np.ndarray, min_side: int = 4) -> np.ndarr
 
 
 def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """bgr (float32) with `hole` pixels replaced by a smooth fill read from `source` pixels only."""
+    """bgr (float32) with `hole` pixels replaced by a fill read from `source` pixels only: each
+    row's run mirrored from the source beside it (reflect_rows), a run whose row has no side wide
+    enough mirrored from its column, and what neither reaches a smooth fill (push_pull)."""
     out = bgr.astype(np.float32).copy()
     if not hole.any() or not source.any():
         return out
@@ -231,6 +233,16 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
     region = hole[y0:y1, x0:x1]
     reflected, got = reflect_rows(out[y0:y1, x0:x1], region, crop_known)
     fill[got] = reflected[got]
+    rest = region & ~got
+    if rest.any():
+        # a row with no side wide enough (the skirt's sliver between clasped hands and a cuff) is
+        # mirrored from its column, above and below, the rows' fill with the known pixels: the
+        # smooth fill there was a blurred band across the body
+        base = np.where(got[..., None], reflected, out[y0:y1, x0:x1])
+        cols, down = reflect_rows(base.transpose(1, 0, 2), rest.T, (crop_known | got).T)
+        down = down.T
+        fill[down] = cols.transpose(1, 0, 2)[down]
+        got |= down
     if got.any():
         fill = tame(fill, np.where(crop_known[..., None], out[y0:y1, x0:x1], fill), crop_known, got)
     out[y0:y1, x0:x1][region] = fill[region]

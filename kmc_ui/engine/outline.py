@@ -10,6 +10,11 @@ hidden rows between two rows where the outline shows takes the straight line bet
 nearer the middle than the body's own pixels on that row: what of the arm lies inside is body
 (filled in), what lies outside is not. Only below the armpits: at the shoulder the arm joins the
 body and no row above shows where the body's side runs (the hull's guess stays there).
+
+The line widens no faster than SLOPE from either end. A body's side is steep; where the two rows
+lie far apart across (a waist above a forearm, a skirt's flare below it), the side runs down from
+the narrower one and the outline steps out at the other, as a skirt's waistband does. The straight
+line across them was a wedge of fill sticking out past the half-figure's waist once her arm rose.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 ARMPIT = 0.3  # torso lengths below the shoulders' line where the outline may be carried across
 SPAN = 0.8  # the longest hidden run (torso lengths) carried across
 BEYOND = 2.0  # px past a row's outermost body pixel looked at: backdrop there shows the outline
+SLOPE = 0.5  # px across per row: the most a carried outline widens from the row above or below
 
 
 def hidden_outline(
@@ -91,8 +97,10 @@ def _carried(
             j += 1
         a, b = i - 1, j  # the rows that bound the run
         if a >= 0 and b < n and shows[a] and shows[b] and allowed[a] and b - a <= span:
-            t = (np.arange(i, j) - a) / (b - a)
-            line[i:j] = edge[a] + t * (edge[b] - edge[a])
+            rows = np.arange(i, j)
+            t = (rows - a) / (b - a)
+            straight = edge[a] + t * (edge[b] - edge[a])
+            line[i:j] = np.minimum(straight, np.minimum(edge[a] + SLOPE * (rows - a), edge[b] + SLOPE * (b - rows)))
             found = True
         i = j
     return line if found else None

@@ -959,7 +959,9 @@ def build_rig(
     # where the outline shows above and below a hidden stretch of the body's side, it runs straight
     # across it: no patch of fill past it, no notch inside it (kmc_ui/engine/outline.py)
     arm_only = arms & ~front
-    carried = hidden_outline(mask, arm_only, behind, pts, torso)
+    # the backdrop in an arm's bend (and its matted rim) shows the body's side as the backdrop does
+    bend = np.zeros((h, w), bool) if pockets is None else _dilate(pockets > 0.5, POCKET_RIM + 1) > 0
+    carried = hidden_outline(mask & ~bend, arm_only & ~bend, behind, pts, torso)
     added = carried & ~behind
     behind = carried
     taken = solid & ~behind & (caps == 0) & ~front
