@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from kmc_ui.engine.cuff import cuff_rim
 from kmc_ui.engine.face import inner_points
 from kmc_ui.engine.front import face_skin, in_front
 from kmc_ui.engine.inpaint import fill_inside
@@ -893,6 +894,13 @@ def build_rig(
         covered |= region
         regions[name] = region
     assign_islands(mask, regions, hull, torso)
+    # a cuff wider than the forearm's capsule: its edge, left on the body by the wrist, is the arm's
+    rest = mask & ~regions["left_arm"] & ~regions["right_arm"]
+    for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        e, wr = ("13", "15") if side == "l" else ("14", "16")
+        cuff = cuff_rim(rgb, regions[name], rest, apts[e], apts[wr], radii[f"{side}_fore"], torso)
+        regions[name] |= cuff
+        rest &= ~cuff
     # what of the body lies in front of an upper arm stays the body's, drawn over the arm; the arm
     # under it takes its own colour (kmc_ui/engine/front.py)
     front = np.zeros((h, w), bool)
