@@ -116,9 +116,10 @@ def test_a_row_with_no_side_wide_enough_is_mirrored_from_its_column() -> None:
 
 
 def test_the_half_figures_skirt_under_her_hands_is_not_a_blurred_band(shared_media: Path) -> None:
-    """Under the half-figure's clasped hands (rows 430-456, x 150-300) the body's fill was a blur
-    (a horizontal detail of 1.1-1.5 levels a pixel on each row, a light band across her skirt once
-    the hands moved); the skirt below has 2 or more. Now every row there has its texture."""
+    """Under the half-figure's clasped hands (x 150-300) the body's fill was a blur on the rows
+    y 434-452 (a horizontal detail of 1.1-1.5 levels a pixel, a light band across her skirt once
+    the hands moved); the rows around it and the skirt below have 2 or more. Now every row from
+    y 430 to 456 has its texture (2.3-3.8 on those rows)."""
     _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
     body = rig.layer("body")
     assert body is not None
