@@ -46,14 +46,20 @@ def test_a_hidden_side_runs_straight_between_where_it_shows() -> None:
 
 def test_the_side_is_left_to_the_hull_where_it_never_shows_above() -> None:
     """At the shoulder the arm joins the body: rows above the armpit (0.3 torso below the
-    shoulders) do not bound a run, and a run longer than 0.8 torso is not carried either; the
-    line never cuts inside the body's own pixels on a row."""
+    shoulders, row 110) do not bound a run, and a run longer than 0.8 torso is not carried straight
+    across either; the line never cuts inside the body's own pixels on a row. What such a run keeps
+    of the hull's guess is its rows above the armpit, and more than UP torso (60 rows) above where
+    the side shows below it: nearer, the side is carried up from below (the next test)."""
     mask, arm, pts = _body_and_arm((30, 150))  # from above the shoulders' line to below the armpit
     behind = arm & (np.arange(300) < 215)[None, :]
-    assert np.array_equal(hidden_outline(mask, arm, behind, pts, 200.0), behind)
+    out = hidden_outline(mask, arm, behind, pts, 200.0)
+    assert np.array_equal(out[:110], behind[:110])
+    assert not out[110:150, 200:].any() and out[110:150, 185:200].all()
     mask, arm, pts = _body_and_arm((120, 300))  # shows above, but 180 rows > 0.8 x 200 torso
     behind = arm & (np.arange(300) < 215)[None, :]
-    assert np.array_equal(hidden_outline(mask, arm, behind, pts, 200.0), behind)
+    out = hidden_outline(mask, arm, behind, pts, 200.0)
+    assert np.array_equal(out[:240], behind[:240])
+    assert not out[240:300, 200:].any() and out[240:300, 185:200].all()
     # the body's own pixels on the arm (a patch in front of it, x 205-209) keep what lies between
     # them and the body inside: no gap is cut between them
     mask, arm, pts = _body_and_arm((200, 300))
@@ -181,3 +187,34 @@ def test_a_hidden_side_widens_no_faster_than_a_body_does() -> None:
     out = hidden_outline(mask, arm, arm.copy(), pts, 200.0)
     assert out[250, 185:224].all() and not out[250, 226:].any()  # 199 + 0.5 x 51 rows
     assert out[298, 185:248].all() and not out[298, 250:].any()
+
+
+def test_a_side_hidden_down_from_the_armpit_is_carried_up_from_below() -> None:
+    """An arm hangs against the body from above the shoulders (row 20) down to its hand (row 249),
+    and the body's side (x 199) shows only below it: no row above bounds the run, so the hull's
+    guess (15 px past the side) stayed, a bulge beside the hips once the hands moved. The side is
+    carried straight up from below for UP torso (60 rows): the guess past it goes. It only trims:
+    where the hull gave the body less (x 185-192 on rows 200-219), nothing is added."""
+    mask, arm, pts = _body_and_arm((20, 250))
+    behind = arm & (np.arange(300) < 215)[None, :]
+    behind[200:220, 193:] = False
+    out = hidden_outline(mask, arm, behind, pts, 200.0)
+    assert not out[190:250, 200:].any()  # the guess past the side, up to 60 rows above the hand's end
+    assert out[190:200, 185:200].all() and out[220:250, 185:200].all()
+    assert not out[200:220, 193:].any()  # not widened
+    assert np.array_equal(out[:190], behind[:190])  # higher up the hull's guess stays
+
+
+def test_the_mans_shorts_have_no_bulge_where_his_hands_hung(shared_media: Path) -> None:
+    """The man's arms hang against his body from the armpits to his hands, which lie over the sides
+    of his shorts; below them the shorts' sides show (x 216 and 394). The body under his hands was
+    the hull's guess, a rounded bulge 15-20 px past each side (812 and 770 opaque body pixels in
+    x 190-215 and x 394-419, rows 480-549). Now the sides run straight up from below: only the
+    side's own column is left in those boxes (70 rows)."""
+    _, rig = _photo_rig(shared_media / "person_man_fullbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    a = body.texture[..., 3] > 0.5
+    left, right = int(a[480:550, 190:216].sum()), int(a[480:550, 394:420].sum())
+    assert left < 150 and right < 150, (left, right)
+    assert a[480:540, 230:380].all()  # the shorts themselves

@@ -25,6 +25,7 @@ ARMPIT = 0.3  # torso lengths below the shoulders' line where the outline may be
 SPAN = 0.8  # the longest hidden run (torso lengths) carried across
 BEYOND = 2.0  # px past a row's outermost body pixel looked at: backdrop there shows the outline
 SLOPE = 0.5  # px across per row: the most a carried outline widens from the row above or below
+UP = 0.3  # torso lengths a side shown only below a hidden run is carried straight up into it
 
 
 def hidden_outline(
@@ -68,24 +69,31 @@ def hidden_outline(
         beyond_arm[inside] = arms[qy[inside], qx[inside]]
         shows = np.zeros(rows, bool)
         shows[np.flatnonzero(known)[~beyond_arm]] = True
-        line = _carried(edge, shows, has_arm, np.arange(rows) + v0 >= first, SPAN * torso)
-        if line is None:
+        carried = _carried(edge, shows, has_arm, np.arange(rows) + v0 >= first, SPAN * torso, UP * torso)
+        if carried is None:
             continue
-        # on the carried rows: arm pixels inside the line are body, outside are not
+        line, upward = carried
+        # on the carried rows: arm pixels outside the line are not body, those inside are (on the
+        # rows carried up from below, only what the hull already gave the body: the side is trimmed,
+        # never widened, under an upper arm that hides it down from the armpit)
         r = v - v0
         on = np.isfinite(line[r]) & is_arm & (su > 0)
         inner = su <= np.maximum(line[r], np.where(np.isfinite(edge[r]), edge[r], -np.inf))
-        out[ys[on & inner], xs[on & inner]] = True
+        add = on & inner & ~upward[r]
+        out[ys[add], xs[add]] = True
         out[ys[on & ~inner], xs[on & ~inner]] = False
     return out
 
 
 def _carried(
-    edge: np.ndarray, shows: np.ndarray, has_arm: np.ndarray, allowed: np.ndarray, span: float
-) -> np.ndarray | None:
-    """Per row, the straight outline across each run of rows with an arm where it does not show,
-    between two rows where it does (NaN elsewhere); None when there is no such run."""
+    edge: np.ndarray, shows: np.ndarray, has_arm: np.ndarray, allowed: np.ndarray, span: float, up: float = 0.0
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(per row, the outline across each run of rows with an arm where it does not show: straight
+    between two rows where it does, or across the last `up` rows of a run with no such row above
+    it, carried up from the row below along the side's own direction there (NaN elsewhere); the
+    rows carried up), None when there is no such run."""
     line = np.full(len(edge), np.nan)
+    upward = np.zeros(len(edge), bool)
     hidden = has_arm & ~shows
     i, n, found = 0, len(edge), False
     while i < n:
@@ -102,5 +110,16 @@ def _carried(
             straight = edge[a] + t * (edge[b] - edge[a])
             line[i:j] = np.minimum(straight, np.minimum(edge[a] + SLOPE * (rows - a), edge[b] + SLOPE * (b - rows)))
             found = True
+        elif b < n and shows[b] and allowed[b] and up >= 1.0:
+            # up along the side's own direction below (its fit over as many rows as it shows
+            # for, up to `up`), widening or narrowing by SLOPE a row at most
+            shown = shows[b : b + int(up)]
+            below = b + (len(shown) if shown.all() else int(np.argmin(shown)))
+            rows = np.arange(b, below)
+            slope = float(np.polyfit(rows, edge[b:below], 1)[0]) if below - b >= 3 else 0.0
+            top = max(i, b - int(up), int(np.argmax(allowed)))  # below the armpits only
+            line[top:j] = edge[b] - np.clip(slope, -SLOPE, SLOPE) * (np.arange(top, j) - b)
+            upward[top:j] = True
+            found = True
         i = j
-    return line if found else None
+    return (line, upward) if found else None
