@@ -15,6 +15,13 @@ The line widens no faster than SLOPE from either end. A body's side is steep; wh
 lie far apart across (a waist above a forearm, a skirt's flare below it), the side runs down from
 the narrower one and the outline steps out at the other, as a skirt's waistband does. The straight
 line across them was a wedge of fill sticking out past the half-figure's waist once her arm rose.
+
+An arm that hangs against the body from the armpit down (the man's, his hands over his shorts'
+sides) leaves no row above that shows the side, only rows below. There the side is carried up from
+the first row that shows it, along its own direction over the rows below (at most SLOPE a row), for
+UP torso lengths and not above the armpits, and it only trims: what of the hull's guess lies past
+it is not body (a rounded bulge beside his shorts), nothing is added inside it (the torso's side
+under a hanging upper arm is rig.torso_sides' to judge).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ ARMPIT = 0.3  # torso lengths below the shoulders' line where the outline may be
 SPAN = 0.8  # the longest hidden run (torso lengths) carried across
 BEYOND = 2.0  # px past a row's outermost body pixel looked at: backdrop there shows the outline
 SLOPE = 0.5  # px across per row: the most a carried outline widens from the row above or below
-UP = 0.3  # torso lengths a side shown only below a hidden run is carried straight up into it
+UP = 0.3  # torso lengths a side shown only below a hidden run is carried up into it
 
 
 def hidden_outline(
