@@ -204,10 +204,10 @@ def test_the_half_figures_left_arm_carries_no_sky_from_its_bend(shared_media: Pa
 
 def test_the_half_figures_side_runs_down_from_her_waist_past_the_sky_in_her_bend(shared_media: Path) -> None:
     """Below the sky in her left arm's bend her forearm hides her side down to her skirt. The
-    body's outline there was the hull's guess (outline.hidden_outline saw the bend's sky as arm, so
-    no row showed her waist): a bulge of fill out to x 340 beside it (1,182 opaque body pixels in x
-    265-339, y 360-419), a grey wedge by her corset once the arm rose. The sky now shows the
-    outline as the backdrop does, and her side runs down from her waist."""
+    body's outline there was guessed past her waist (outline.hidden_outline saw the bend's sky as
+    arm, so no row there showed her waist): a bulge of fill out to x 340 beside it (1,182 opaque
+    body pixels in x 265-339, y 360-419), a grey wedge by her corset once the arm rose. The sky now
+    shows the outline as the backdrop does, and her side runs down from her waist."""
     _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
     body = rig.layer("body")
     assert body is not None
