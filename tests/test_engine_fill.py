@@ -128,3 +128,44 @@ def test_the_half_figures_skirt_under_her_hands_is_not_a_blurred_band(shared_med
     detail = np.abs(np.diff(colour, axis=1)).max(axis=2)
     rows = [float(detail[y, 150:299][a[y, 150:299] > 0.5].mean()) for y in range(430, 457, 2)]
     assert min(rows) > 1.8, [round(r, 2) for r in rows]
+
+
+def test_a_pixel_much_nearer_the_source_below_is_mirrored_from_its_column() -> None:
+    """A hand over a body's side (x 20), across a cuff's slanted lower edge, its fingertips a little
+    way onto the thigh below it. Its rows under the cuff's edge see, beside the hole, only the cuff
+    at the hand's far side: mirrored along them, the cuff ran as a band across the thigh. A pixel whose
+    source below is much nearer than its row's is mirrored from its column: the thigh is skin, and
+    the cuff stays the cuff."""
+    skin, denim = (150.0, 175.0, 225.0), (120.0, 70.0, 40.0)  # BGR
+    img = np.zeros((120, 200, 3), np.float32)
+    img[:] = skin
+    yy, xx = np.mgrid[:120, :200]
+    edge = 58 + 0.15 * xx  # the cuff's lower edge falls to the right: y 61 at the body's side, 70 at x 80
+    img[yy < edge] = denim
+    hole = np.zeros((120, 200), bool)
+    hole[20:80, 20:80] = True
+    source = ~hole & (xx >= 20)  # the backdrop left of x 20
+    mirrored, got = reflect_rows(img, hole, source)
+    under = hole & (yy > edge + 2)  # the thigh under the hand, clear of the cuff's edge
+    assert (np.abs(mirrored - denim).max(axis=-1) < 1.0)[under & got].sum() > 0.5 * under.sum()  # the band
+    filled = fill_inside(img, hole, source)
+    assert (np.abs(filled - skin).max(axis=-1) < 1.0)[under].mean() > 0.95
+    cuff = hole & (yy < edge - 2)
+    assert (np.abs(filled - denim).max(axis=-1) < 1.0)[cuff].mean() > 0.95
+
+
+def test_the_womans_thigh_under_her_hand_has_no_band_of_her_cuff(shared_media: Path) -> None:
+    """The woman's right hand hangs over her shorts' right cuff and the thigh below it. The cuff's
+    lower edge lies at y 483-487 left of the hand and y 491-495 right of it; on the rows under it the
+    body's fill was a band of blue and pink-grey (the cuff's edge and its shadow, mirrored along each
+    row from the right): 155 blue pixels in x 295-349, y 492-516. Now the thigh there is mirrored
+    from below (skin): 8."""
+    _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    a = body.texture[..., 3]
+    colour = body.texture[..., :3] / np.maximum(a[..., None], 1e-6)
+    box = (slice(492, 517), slice(295, 350))
+    blue = (colour[box][..., 0] > colour[box][..., 2]) & (a[box] > 0.5)
+    assert blue.sum() < 30, int(blue.sum())
+    assert (a[box] > 0.5).mean() > 0.9  # the thigh is there

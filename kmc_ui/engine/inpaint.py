@@ -216,8 +216,9 @@ def push_pull(img: np.ndarray, known: np.ndarray, min_side: int = 4) -> np.ndarr
 
 def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.ndarray:
     """bgr (float32) with `hole` pixels replaced by a fill read from `source` pixels only: each
-    row's run mirrored from the source beside it (reflect_rows), a run whose row has no side wide
-    enough mirrored from its column, and what neither reaches a smooth fill (push_pull)."""
+    pixel mirrored from the source beside it on its row (reflect_rows), or on its column where that
+    source is much nearer (COLUMN_NEARER), a run whose row and column have no side wide enough
+    mirrored from its column with the rows' fill, and what none reaches a smooth fill (push_pull)."""
     out = bgr.astype(np.float32).copy()
     if not hole.any() or not source.any():
         return out
@@ -229,22 +230,30 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
     if not crop_known.any():
         crop_known = source & ~hole
         y0, y1, x0, x1 = 0, hole.shape[0], 0, hole.shape[1]
-    fill = push_pull(out[y0:y1, x0:x1], crop_known)
+    crop = out[y0:y1, x0:x1]
+    fill = push_pull(crop, crop_known)
     region = hole[y0:y1, x0:x1]
-    reflected, got = reflect_rows(out[y0:y1, x0:x1], region, crop_known)
+    reflected, got, far = _reflect(crop, region, crop_known)
+    # a pixel much nearer the source above or below it than beside it (the thigh under a hand that
+    # lay across a cuff's slanted edge) is mirrored from its column: from its row it repeated the
+    # row's few pixels of the cuff's shadow as a band across the thigh
+    cols, down, far_down = (a.swapaxes(0, 1) for a in _reflect(crop.swapaxes(0, 1), region.T, crop_known.T))
+    near = down & (far_down < COLUMN_NEARER * far)
+    reflected[near] = cols[near]
+    got |= down
     fill[got] = reflected[got]
     rest = region & ~got
     if rest.any():
         # a row with no side wide enough (the skirt's sliver between clasped hands and a cuff) is
         # mirrored from its column, above and below, the rows' fill with the known pixels: the
         # smooth fill there was a blurred band across the body
-        base = np.where(got[..., None], reflected, out[y0:y1, x0:x1])
+        base = np.where(got[..., None], reflected, crop)
         cols, down = reflect_rows(base.transpose(1, 0, 2), rest.T, (crop_known | got).T)
         down = down.T
         fill[down] = cols.transpose(1, 0, 2)[down]
         got |= down
     if got.any():
-        fill = tame(fill, np.where(crop_known[..., None], out[y0:y1, x0:x1], fill), crop_known, got)
+        fill = tame(fill, np.where(crop_known[..., None], crop, fill), crop_known, got)
     out[y0:y1, x0:x1][region] = fill[region]
     return out
 
@@ -284,6 +293,7 @@ def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray
 
 MIN_SOURCE_PX = 4  # a row's known run beside a hole narrower than this (px) ...
 MIN_SOURCE_SHARE = 0.25  # ... or than this share of the hole's run fills it only when nothing else can
+COLUMN_NEARER = 0.5  # a hole's pixel is mirrored from its column where that source is this much nearer than its row's
 
 
 def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -291,8 +301,16 @@ def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[
     across the run's edge (from the nearer side that has any; a narrow source repeats): the
     body's own texture (stripes, folds, denim) continues under where an arm lay, instead of a
     blur. Returns (filled image, the pixels filled)."""
+    out, got, _ = _reflect(img, hole, known)
+    return out, got
+
+
+def _reflect(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """reflect_rows, with each filled pixel's distance (px) from the edge of the source it was
+    mirrored from (inf where not filled)."""
     out = img.copy()
     got = np.zeros(hole.shape, bool)
+    far = np.full(hole.shape, np.inf, np.float32)
     w = hole.shape[1]
     for y in np.flatnonzero(hole.any(axis=1)):
         row, ok = hole[y], known[y]
@@ -320,7 +338,8 @@ def reflect_rows(img: np.ndarray, hole: np.ndarray, known: np.ndarray) -> tuple[
             )
             out[y, s:e] = img[y, np.clip(src, 0, w - 1)]
             got[y, s:e] = True
-    return out, got
+            far[y, s:e] = np.where(from_left, d + 1, e - s - d)
+    return out, got, far
 
 
 def _fold(d: np.ndarray, n: int) -> np.ndarray:
