@@ -920,9 +920,11 @@ def build_rig(
             gap = inner_gap(outside, got, apts, side, radii[f"{side}_upper"], torso)
             got |= gap
             regions[name] = region = region | gap
-            # read from the arm's own colour away from its mixed edge with what lay over it
+            # read from the arm's own colour away from its mixed edge with what lay over it; that
+            # edge beside the patch is filled too (it followed the arm as a dashed line of the top's edge)
             edge = _dilate(region & ~like, 2) > 0
-            arm_bgr = fill_inside(arm_bgr, got, like & ~got & ~edge)
+            mixed = edge & region & (_dilate(got, 2) > 0)
+            arm_bgr = fill_inside(arm_bgr, got | mixed, like & ~got & ~edge)
             front |= got
     arm_alpha: dict[str, np.ndarray] = {}
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
