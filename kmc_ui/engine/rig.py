@@ -28,6 +28,7 @@ from kmc_ui.engine.face import inner_points
 from kmc_ui.engine.front import face_skin, in_front
 from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.engine.outline import hidden_outline
+from kmc_ui.engine.rim import own_rim
 from kmc_ui.pose import landmarks as L
 
 # name -> (kind, a, b, radius range as shares of the torso length)
@@ -932,7 +933,8 @@ def build_rig(
         grown = _dilate(regions[name], 1) > 0
         soft = feathered(grown, max(1.0, FEATHER * torso))
         fade = shoulder_fade(soft > 0.0, pts, radii, side)
-        arm_alpha[name] = soft * alpha * fade
+        # its feather on the body, in the body's colour, is the body's (rim.py)
+        arm_alpha[name] = own_rim(arm_bgr, grown, regions[name], soft * alpha * fade, mask)
         solid |= grown & (fade > 0.999)
 
     # The body: everything but the arms; where an arm lay over the body, the body is filled in.

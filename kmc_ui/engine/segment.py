@@ -24,6 +24,7 @@ import numpy as np
 
 from kmc_ui.engine.inpaint import grow_mask
 from kmc_ui.engine.rig import named_points, segment_distance, torso_length, torso_quad
+from kmc_ui.engine.rim import nearest_colour
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.detect import IMAGE_PADS
 
@@ -410,18 +411,6 @@ def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         ok = band & plain & (wf > 0.02) & (wb > 0.02) & (dd > MATTE_CONTRAST**2)
         alpha[ok] = np.clip(a[ok], 0.0, 1.0)
     return np.clip(cv2.GaussianBlur(alpha, (0, 0), 0.6), 0.0, 1.0).astype(np.float32)
-
-
-def nearest_colour(sure: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel, the colour of the nearest `sure` pixel and its distance: a thin limb's own colour,
-    where a mean over a wide window would mix in the torso beside it (and matte the limb half
-    see-through)."""
-    dist, labels = cv2.distanceTransformWithLabels(
-        (~sure).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    lut = np.zeros((int(labels.max()) + 1, img.shape[-1]), np.float32)
-    lut[labels[sure]] = img[sure]
-    return lut[labels], dist
 
 
 def _largest_components(mask: np.ndarray, lm: np.ndarray) -> np.ndarray:
