@@ -924,8 +924,8 @@ def build_rig(
             # read from the arm's own colour away from its mixed edge with what lay over it; that
             # edge beside the patch is filled too (it followed the arm as a dashed line of the top's edge)
             edge = _dilate(region & ~like, 2) > 0
-            mixed = edge & region & (_dilate(got, 2) > 0)
-            arm_bgr = fill_inside(arm_bgr, got | mixed, like & ~got & ~edge)
+            patch_edge = edge & region & (_dilate(got, 2) > 0)
+            arm_bgr = fill_inside(arm_bgr, got | patch_edge, like & ~got & ~edge)
             front |= got
     arm_alpha: dict[str, np.ndarray] = {}
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all

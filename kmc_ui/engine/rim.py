@@ -6,8 +6,8 @@ are the body's: the man's hands, hanging against his navy shorts, carried a dark
 they rose over the wall. The feather's pixels on the character whose colour is more than RIM_FAR from
 the arm's nearest own pixel (its region less its edge) are left out of the arm's layer, but for the
 one right beside its edge, kept at RIM_EDGE at most (the outline not stair-stepped). The body's layer
-under them shows them where they were (it keeps its own pixels there), and the arm ends at its own
-edge. The rim over the backdrop (the backdrop's colour already out of it) and a rim near the arm's
+under them shows what is there (its own pixels, or its fill where the arm hid the body), and the arm
+ends at its own edge. The rim over the backdrop (the backdrop's colour already out of it) and a rim near the arm's
 colour stay soft. On the man, the opacity his arms' soft pixels carry in colours unlike the arm fell
 from 1,434 to 866 (his hands' dark halo gone); the half-figure's line-drawn hands keep their
 outlines (drawn inside their region).
