@@ -20,7 +20,7 @@ from kmc_ui.engine.pipeline import _rig, load_picture, picture_face, picture_han
 from kmc_ui.engine.rig import inner_gap, upper_part
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
-from tests.test_engine_pieces import _photo_rig
+from tests.test_engine_pieces import _photo_rig, arm_colours
 
 SKIN, GREY = (225, 185, 160), (110, 105, 115)
 
@@ -240,11 +240,7 @@ def test_the_womans_arms_keep_no_line_of_what_lay_in_front_of_them(shared_media:
     front = body.front[..., 3] > 0.5
     near = cv2.dilate(front.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     darker = 0
-    for name in ("left_arm", "right_arm"):
-        arm = rig.layer(name)
-        assert arm is not None
-        a = arm.texture[..., 3]
-        colour = np.clip(arm.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)
+    for a, colour in arm_colours(rig):
         lightness = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB)[..., 0]
         around = cv2.medianBlur(lightness, 9).astype(np.float32)
         clear = cv2.erode((a > 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0

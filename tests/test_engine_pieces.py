@@ -285,6 +285,17 @@ def _photo_rig(path: Path):
     return cut, _rig(cut, 1.0)[0]
 
 
+def arm_colours(rig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each arm layer's (opacity, colour as plain uint8 BGR, not premultiplied)."""
+    out = []
+    for name in ("left_arm", "right_arm"):
+        arm = rig.layer(name)
+        assert arm is not None
+        a = arm.texture[..., 3]
+        out.append((a, np.clip(arm.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)))
+    return out
+
+
 def test_an_arm_with_hair_over_its_shoulder_is_cut_along_its_own_middle(shared_media: Path) -> None:
     """The woman's right arm hangs against her body with her hair over its shoulder, and the pose
     put its bones along its inner edge (through the hair and the top): its radius measured twice

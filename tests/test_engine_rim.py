@@ -15,7 +15,7 @@ import numpy as np
 
 from kmc_ui.engine.rig import _dilate, feathered
 from kmc_ui.engine.rim import RIM_EDGE, own_rim
-from tests.test_engine_pieces import _photo_rig
+from tests.test_engine_pieces import _photo_rig, arm_colours
 
 SKIN, NAVY, TAN = (160.0, 185.0, 225.0), (70.0, 40.0, 35.0), (150.0, 175.0, 215.0)  # BGR
 
@@ -51,11 +51,7 @@ def test_the_mans_hands_carry_no_halo_of_his_shorts(shared_media: Path) -> None:
     the nearest opaque pixel of the arm: 1,434 before, 866 now."""
     cut, rig = _photo_rig(shared_media / "person_man_fullbody.png")
     total = 0.0
-    for name in ("left_arm", "right_arm"):
-        arm = rig.layer(name)
-        assert arm is not None
-        a = arm.texture[..., 3]
-        colour = np.clip(arm.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)
+    for a, colour in arm_colours(rig):
         lab = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB).astype(np.float32)
         core = cv2.erode((a > 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         _, labels = cv2.distanceTransformWithLabels(
