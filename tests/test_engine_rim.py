@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.rig import _dilate, feathered
-from kmc_ui.engine.rim import RIM_EDGE, own_rim
+from kmc_ui.engine.rim import RIM_EDGE, nearest_colour, own_rim
 from tests.test_engine_pieces import _photo_rig, arm_colours
 
 SKIN, NAVY, TAN = (160.0, 185.0, 225.0), (70.0, 40.0, 35.0), (150.0, 175.0, 215.0)  # BGR
@@ -54,12 +54,8 @@ def test_the_mans_hands_carry_no_halo_of_his_shorts(shared_media: Path) -> None:
     for a, colour in arm_colours(rig):
         lab = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB).astype(np.float32)
         core = cv2.erode((a > 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        _, labels = cv2.distanceTransformWithLabels(
-            (~core).astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
-        )
-        lut = np.zeros((int(labels.max()) + 1, 3), np.float32)
-        lut[labels[core]] = lab[core]
+        nearest, _ = nearest_colour(core, lab)
         soft = (a > 0.02) & (a < 0.99) & (cut.alpha > 0.5)
-        unlike = soft & (np.linalg.norm(lab - lut[labels], axis=-1) > 30)
+        unlike = soft & (np.linalg.norm(lab - nearest, axis=-1) > 30)
         total += float(a[unlike].sum())
     assert total < 1050, round(total, 1)
