@@ -7,13 +7,16 @@ Real code paths: drawn joints and rows for the rules themselves, and the real an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from kmc_ui.engine.deform import GRID, Renderer
 from kmc_ui.engine.inpaint import fill_inside, reflect_rows
-from kmc_ui.engine.rig import ELBOW_REACH, elbow_corner
+from kmc_ui.engine.pipeline import _rig
+from kmc_ui.engine.rig import ELBOW_REACH, elbow_corner, torso_length
 from tests.test_engine_pieces import _photo_rig
 
 
@@ -58,6 +61,48 @@ def test_the_half_figures_puffy_sleeve_moves_with_her_arm(shared_media: Path) ->
 
     assert light("body") < 300
     assert light("left_arm") > 5000
+
+
+def test_the_half_figures_calibrated_elbow_takes_no_corset_with_her_forearm(shared_media: Path) -> None:
+    """Calibration moves the half-figure's left elbow 0.1 torso further up her puffy sleeve (where
+    the pose model reads the moved puppet's), and the layers are cut again around it. Her forearm's
+    bone then ran across her corset's corner and its core held a dark tab of it, which went with
+    the arm in every frame (281 dark opaque pixels in the arm's layer there). The arms are told
+    from the body around the still's own reading (`split`): 3 such pixels. Her forearm's bone lies
+    along its edge then: its core points keep inside the layer, and where the bone runs off the
+    arm, `breaks` does not count it once the forearm swings out."""
+    cut, _ = _photo_rig(shared_media / "character_anime_upperbody.png")
+    lm = cut.landmarks.copy()
+    up = lm[11, :2] - lm[13, :2]
+    lm[13, :2] += 0.1 * torso_length(lm) * up / np.linalg.norm(up)  # as calibration moved it
+    box = (slice(330, 420), slice(200, 300))  # her inner elbow and the corset's corner beside it
+
+    def dark(rig) -> int:
+        layer = rig.layer("left_arm")
+        a = layer.texture[..., 3]
+        colour = layer.texture[..., :3] / np.maximum(a[..., None], 1e-6)
+        return int(((a[box] > 0.5) & (colour[box].mean(axis=2) < 90)).sum())
+
+    assert dark(_rig(replace(cut, landmarks=lm), 1.0)[0]) > 200  # cut around the moved elbow
+    rig = _rig(replace(cut, landmarks=lm), 1.0, split=cut.landmarks)[0]
+    assert dark(rig) < 30
+    assert np.allclose(rig.landmarks[13, :2], lm[13, :2])  # she still bends at the calibrated elbow
+
+    arm = rig.layer("left_arm")
+    tri, bary = rig.core_points["left_arm"]
+    core = np.round(np.einsum("pk,pki->pi", bary, arm.rest[arm.triangles[tri]])).astype(int)
+    thin = cv2.dilate((arm.texture[..., 3] <= 0.9).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert len(core) > 100 and not thin[core[:, 1], core[:, 0]].any()
+
+    target = rig.landmarks.copy()
+    turn = np.array([[np.cos(1.2), np.sin(1.2)], [-np.sin(1.2), np.cos(1.2)]])
+    for j in (15, 17, 19, 21):  # her forearm and hand swung out about the elbow
+        target[j, :2] = target[13, :2] + turn @ (target[j, :2] - target[13, :2])
+    drawn = Renderer(rig, np.full((rig.height, rig.width, 3), 255, np.uint8), 1.0, GRID)
+    assert drawn.open_axis[(13, 15)].any()
+    assert drawn.render(target.copy())[1].breaks == 0.0
+    drawn.open_axis = {}
+    assert drawn.render(target.copy())[1].breaks > 0.05
 
 
 def test_a_hole_beside_only_a_sliver_is_filled_smoothly() -> None:

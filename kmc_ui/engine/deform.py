@@ -45,6 +45,10 @@ SHADOW_BLUR = 0.025
 # how far the mesh layers' triangles are stretched or squashed from their rest shape is stretch.
 TEAR_JUMP = 6.0
 LIMB_CHAINS = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28))
+# a limb bone's joints -> the layer that holds it (open_axis); not an upper arm's: it fades into the
+# body at the shoulder, and calibration moves an elbow only along it (bind.along_limb)
+LEGS = ((23, 25), (25, 27), (24, 26), (26, 28))
+AXIS_LAYER = {(13, 15): "left_arm", (14, 16): "right_arm"} | dict.fromkeys(LEGS, "body")
 AXIS_SAMPLES = 9  # points per bone, joints included
 LEG_SIDE = {"l_thigh": 1, "l_shin": 1, "l_foot": 1, "r_thigh": 2, "r_shin": 2, "r_foot": 2}
 # the leg drawn in front changes only when the other one is nearer by this share of the torso:
@@ -169,23 +173,34 @@ def bone_transforms_many(
 
 
 def open_axis(rig: Rig, reach: float = 0.0) -> dict[tuple[int, int], np.ndarray]:
-    """Per limb bone, which of its AXIS_SAMPLES points lie, at rest, in the backdrop seen in an arm's
-    bend (Rig.pockets) or within `reach` px of it (the coverage is read a grid cell at a time): the
-    half-figure's forearm, its elbow read high in a puffy sleeve, runs across the sky between her
-    arm and her waist for a third of its length. Only bones that cross such a pocket are listed."""
-    out: dict[tuple[int, int], np.ndarray] = {}
-    if rig.pockets is None:
-        return out
+    """Per limb bone, which of its AXIS_SAMPLES points lie, at rest, where the picture shows none
+    of that limb, or within `reach` px of such a place (the coverage is read a grid cell at a
+    time): in the backdrop seen in an arm's bend (Rig.pockets), or off the limb's own layer (under
+    half opaque; AXIS_LAYER: a forearm's, a leg's). Moving cannot break what was not there. The
+    half-figure's forearm, its elbow read high in a puffy sleeve and calibrated higher still, runs
+    across the sky between her arm and her waist and across her corset's corner, the body's; her
+    thighs, guessed under her skirt, run past its outline where her sleeve hid it. Only bones that
+    cross such a place are listed."""
     r = max(0, int(np.ceil(reach)))
-    pockets = cv2.dilate(rig.pockets.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+    grow = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    pockets = np.zeros((rig.height, rig.width), np.uint8) if rig.pockets is None else rig.pockets.astype(np.uint8)
+    pockets = cv2.dilate(pockets, grow) > 0
     h, w = pockets.shape
     t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
+    off: dict[str, np.ndarray] = {}
+    out: dict[tuple[int, int], np.ndarray] = {}
     for chain in LIMB_CHAINS:
         for a, b in pairwise(chain):
+            away = pockets
+            name = AXIS_LAYER.get((a, b), "")
+            if (layer := rig.layer(name)) is not None:
+                if name not in off:
+                    off[name] = cv2.dilate((layer.texture[..., 3] < 0.5).astype(np.uint8), grow) > 0
+                away = away | off[name]
             p = np.round(rig.landmarks[a, :2] + t * (rig.landmarks[b, :2] - rig.landmarks[a, :2])).astype(int)
             inside = (p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)
             hit = np.zeros(len(p), bool)
-            hit[inside] = pockets[p[inside, 1], p[inside, 0]]
+            hit[inside] = away[p[inside, 1], p[inside, 0]]
             if hit.any():
                 out[(a, b)] = hit
     return out

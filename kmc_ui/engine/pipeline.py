@@ -551,7 +551,7 @@ def calibrate(
     # legs (the anime sample pair: 20+ frames)
     return calibrate_bind(
         cut.landmarks,
-        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale)[0],
+        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale, split=cut.landmarks)[0],
         rig,
         motion,
         lambda t: to_output(t, p),
@@ -605,9 +605,12 @@ def _early_rig(
         return None
 
 
-def _rig(cut: Cutout, s: float) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+def _rig(
+    cut: Cutout, s: float, split: np.ndarray | None = None
+) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """The rig in working pixels (the picture scaled by s, the placement's work_scale), and (RGB,
-    mask, the model's probability, the background plate) in the same pixels."""
+    mask, the model's probability, the background plate) in the same pixels. split: landmarks
+    (picture px) the arms are told from the body around (build_rig), when not the cut-out's."""
     if s < 0.999:
         h, w = cut.alpha.shape
         size = (max(8, round(w * s)), max(8, round(h * s)))
@@ -624,7 +627,12 @@ def _rig(cut: Cutout, s: float) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.n
     if torso_length(lm) < 8:
         raise EngineError(says("too_small"))
     plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
-    rig = build_rig(rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face, pockets=pockets)
+    if split is not None:
+        split = split.copy()
+        split[:, :3] *= s
+    rig = build_rig(
+        rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face, pockets=pockets, split=split
+    )
     if not rig.layers:
         raise EngineError(says("no_mask"))
     return rig, (rgb, alpha >= 0.5, prob, plate)

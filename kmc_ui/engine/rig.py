@@ -93,6 +93,7 @@ SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around 
 FEATHER = 0.008
 GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the body inside the arm's width joins it
 ELBOW_REACH = 2.5  # radii around the elbow and the forearm where a sleeve's bulge past a bent elbow is looked for
+CORE_INSET = 2  # px a bone's core points keep inside its layer's opaque part (core_points)
 RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
 # grabCut seeds its colour models with k-means on OpenCV's global random generator: seeded before
@@ -844,6 +845,7 @@ def build_rig(
     backdrop: np.ndarray | None = None,
     face: np.ndarray | None = None,
     pockets: np.ndarray | None = None,
+    split: np.ndarray | None = None,
 ) -> Rig:
     """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
     `hands` as Cutout.hands, in the same pixels; `backdrop`, the background plate (BGR), takes the
@@ -851,7 +853,8 @@ def build_rig(
     `face`, the face mesh's points (Cutout.face, same pixels): its inner points join the body's
     mesh so the face can turn, kmc_ui/engine/face.py; `pockets`, how much of each pixel is
     backdrop seen in an arm's bend (Cutout.pockets): the rig is cut with it, as the model drew the
-    silhouette, and every layer is see-through there).
+    silhouette, and every layer is see-through there); `split`, landmarks (same pixels) the arms
+    are told from the body around, when not `lm` (the calibrated rig: the still's own detection).
 
     margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
     cuts the character's outline.
@@ -863,6 +866,12 @@ def build_rig(
     # `apts`, the points its split from the body uses
     measured = limb_radii(mask, named_points(lm), torso)
     lm, radii, apts = centred_arms(mask, lm, measured, torso)
+    if split is not None:
+        # a calibrated elbow is where the pose model reads the moved puppet's, which can be far up a
+        # puffy sleeve (the half-figure's: 0.1 torso above the still's reading, itself high): its
+        # forearm's core then ran across her corset, and a tab of it went with the arm
+        split = np.asarray(split, np.float32)
+        apts = centred_arms(mask, split, limb_radii(mask, named_points(split), torso), torso)[2]
     pts = named_points(lm)
     # a centred arm's region reaches past its new radius to its old line (its inner edge); grabCut
     # and the colour test then take what is not arm back to the body
@@ -1016,7 +1025,8 @@ def build_rig(
         owner = next((lay for lay, bones in owners.items() if name in bones), "body")
         if owner not in layer_alpha:
             continue
-        got = core_points(name, pts, radii, torso, layer_alpha[owner], seen)
+        # an arm's along the bones its split from the body used: those lie on the arm the layer holds
+        got = core_points(name, pts if owner == "body" else apts, radii, torso, layer_alpha[owner], seen)
         if got is not None:
             found.setdefault(owner, []).append(got)
     core: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -1238,7 +1248,11 @@ def core_points(
         joints = [0, 7, 8]
     if not all(seen[j] for j in joints):
         return None
-    core = core_mask(alpha.shape, name, pts, radii, torso) & (alpha > 0.9)
+    # CORE_INSET px inside the layer's opaque part: a point on its very edge reads as background
+    # once the coverage is sampled a grid cell at a time (an arm's bone along its edge: the
+    # half-figure's forearm, its elbow read high)
+    inside = _dilate(alpha <= 0.9, CORE_INSET) == 0
+    core = core_mask(alpha.shape, name, pts, radii, torso) & inside
     ys, xs = np.nonzero(core)
     if len(ys) == 0:
         return None
