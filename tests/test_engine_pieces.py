@@ -18,7 +18,7 @@ from PIL import Image
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
 from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces
 from kmc_ui.engine.pipeline import _rig, hand_sources, load_picture, picture_hands
-from kmc_ui.engine.rig import Layer, bone_distance, named_points
+from kmc_ui.engine.rig import Layer, bone_distance, capsule_mask, named_points
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
 from tests.test_body_hidden_hands import LEFT_HAND_BOX, RIGHT_HAND_BOX, WRIST_ROW, paint_into_pocket
@@ -187,6 +187,28 @@ def test_legs_crossing_draw_the_nearer_leg_whole_over_the_other(drawn_rig) -> No
 
 
 # ---------------------------------------------------------------- real photos
+
+
+def test_the_womans_legs_meeting_show_no_wedge_of_backdrop_in_the_farther_one(shared_media: Path) -> None:
+    """The woman's left leg swung in about her hip onto her right one. Where the legs meet, the
+    farther leg's edge triangle is mostly margin (not `opaque`), and the nearer leg's see-through
+    margin drawn after it took the pixel: a wedge of backdrop bit into the farther shin (frame 48
+    of the dance). Under a see-through triangle any one opaque there now wins, not only the
+    `opaque` ones. Backdrop in the farther shin's middle (0.6 of its radius): 153 and 19 before."""
+    _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    plate = np.full((rig.height, rig.width, 3), (255, 0, 255), np.uint8)  # magenta: seen at once
+    target = rig.landmarks.copy()
+    turn = np.array([[np.cos(0.25), -np.sin(0.25)], [np.sin(0.25), np.cos(0.25)]])
+    for j in (25, 27, 29, 31):
+        target[j, :2] = rig.landmarks[23, :2] + turn @ (rig.landmarks[j, :2] - rig.landmarks[23, :2])
+    for left_nearer, (a, b, bone), most in ((False, (25, 27, "l_shin"), 80), (True, (26, 28, "r_shin"), 5)):
+        renderer = Renderer(rig, plate, 1.0, GRID)
+        assert renderer.legs_meet(target)
+        frame, stats = renderer.render(target.copy(), left_leg_nearer=left_nearer)
+        backdrop = (frame[..., 1] < 60) & (frame[..., 0] > 200) & (frame[..., 2] > 200)
+        middle = capsule_mask(backdrop.shape, target[a, :2], target[b, :2], 0.6 * rig.radii[bone])
+        assert int((backdrop & middle).sum()) < most, (left_nearer, int((backdrop & middle).sum()))
+        assert stats.holes == 0.0, left_nearer  # 0.0024 before with the left leg farther
 
 
 def test_real_hands_are_cut_from_the_hand_detector_without_the_clothes_behind(shared_media: Path) -> None:

@@ -629,17 +629,23 @@ def _full_resolution_box(
     ids = np.where(local >= 0, near[np.maximum(local, 0)], -1)
     full = _coarse_map(ids, aff, d[:, 0], r0, (ox, oy), 1)
     alpha = cv2.remap(tex[..., 3], full[..., 0], full[..., 1], cv2.INTER_LINEAR, borderValue=0)
-    solid = np.flatnonzero(opaque[near])
+    # where the triangle drawn last is see-through, one beneath that is opaque there wins: the
+    # opaque triangles first, then any. A leg's edge triangle is mostly margin (not `opaque`): under
+    # the other leg's margin, where the legs met, a wedge of the backdrop showed through the leg
     weak = (ids >= 0) & (alpha < 128)
-    if weak.any() and len(solid):
-        under_local = _rasterise(fixed, solid[::-1], shape)
+    for candidates in (np.flatnonzero(opaque[near]), np.arange(len(near))):
+        still = weak & (alpha < 128)
+        if not still.any():
+            break
+        under_local = _rasterise(fixed, candidates[::-1], shape)  # the first drawn wins
         under = np.where(under_local >= 0, near[np.maximum(under_local, 0)], -1)
-        take = weak & (under >= 0)
+        take = still & (under >= 0)
         if take.any():
             full2 = _coarse_map(np.where(take, under, -1), aff, d[:, 0], r0, (ox, oy), 1)
             alpha2 = cv2.remap(tex[..., 3], full2[..., 0], full2[..., 1], cv2.INTER_LINEAR, borderValue=0)
             better = take & (alpha2 > alpha)
             full[better] = full2[better]
+            alpha[better] = alpha2[better]
     inside = np.repeat(np.repeat(cells[py0 // g : -(-py1 // g), px0 // g : -(-px1 // g)], g, axis=0), g, axis=1)
     inside = inside[: py1 - py0, : px1 - px0]
     view = fmap[py0:py1, px0:px1]
