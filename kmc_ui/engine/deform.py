@@ -45,9 +45,9 @@ SHADOW_BLUR = 0.025
 # how far the mesh layers' triangles are stretched or squashed from their rest shape is stretch.
 TEAR_JUMP = 6.0
 LIMB_CHAINS = ((11, 13, 15), (12, 14, 16), (23, 25, 27), (24, 26, 28))
+LEGS = ((23, 25), (25, 27), (24, 26), (26, 28))  # the legs' bones, as joint pairs
 # a limb bone's joints -> the layer that holds it (open_axis); not an upper arm's: it fades into the
 # body at the shoulder, and calibration moves an elbow only along it (bind.along_limb)
-LEGS = ((23, 25), (25, 27), (24, 26), (26, 28))
 AXIS_LAYER = {(13, 15): "left_arm", (14, 16): "right_arm"} | dict.fromkeys(LEGS, "body")
 AXIS_SAMPLES = 9  # points per bone, joints included
 LEG_SIDE = {"l_thigh": 1, "l_shin": 1, "l_foot": 1, "r_thigh": 2, "r_shin": 2, "r_foot": 2}
@@ -582,7 +582,8 @@ def _full_resolution(
 ) -> None:
     """fmap (the layer box's output -> texture map, from `origin` in output px) recomputed pixel by
     pixel inside `cells` (coarse cells of the box): the triangles overlapping them rasterised at full
-    resolution, drawn in `order`, an opaque one winning over a see-through one as on the coarse grid.
+    resolution, drawn in `order`, an opaque one winning over a see-through one as on the coarse grid
+    (and, failing that, any triangle opaque there).
     Upsampling the coarse map across a seam (two legs meeting, a fold) swept the texture between
     the two sides and drew stair-steps. Each patch of touching cells is done in its own box: one
     box around them all (a fold at the hips and a knee meeting the other leg) held 7 times their
