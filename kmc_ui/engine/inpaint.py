@@ -258,35 +258,6 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
     return out
 
 
-PLAIN_DETAIL = 3.5  # mean fine detail (RGB levels) of the source beside a hole under which it is plain
-PLAIN_REACH = 8  # px around a hole its source's detail is read over
-
-
-def fill_by_texture(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """fill_inside where the `source` pixels beside the hole have texture; where they are plain
-    (their fine detail within PLAIN_REACH px of the hole under PLAIN_DETAIL on average: the woman's
-    bare arms 1.5-2.9, the armour's red plate 3.3; the man's jacket sleeve 7.1), a smooth fill from
-    them (push_pull). Mirrored, a bare arm's shading under the hair that lay over it came out as
-    streaks along the arm once it rose."""
-    out = bgr.astype(np.float32).copy()
-    if not hole.any() or not source.any():
-        return out
-    ys, xs = np.nonzero(hole)
-    pad = 4 * PLAIN_REACH
-    y0, y1 = max(0, ys.min() - pad), min(hole.shape[0], ys.max() + pad + 1)
-    x0, x1 = max(0, xs.min() - pad), min(hole.shape[1], xs.max() + pad + 1)
-    crop, region = out[y0:y1, x0:x1], hole[y0:y1, x0:x1]
-    known = source[y0:y1, x0:x1] & ~region
-    near = grow_mask(region, PLAIN_REACH) & known
-    if not near.any():
-        return fill_inside(bgr, hole, source)
-    detail = np.abs(crop - cv2.GaussianBlur(crop, (0, 0), 1.5)).max(axis=2)
-    if float(detail[near].mean()) >= PLAIN_DETAIL:
-        return fill_inside(bgr, hole, source)
-    crop[region] = push_pull(crop, known)[region]
-    return out
-
-
 TAME_SIZE = 0.15  # share of the hole's box (its longer side) the local median of a fill spans
 TAME_REACH = 2.0  # a pixel stands out beyond this many times the known pixels' mean detail near it
 

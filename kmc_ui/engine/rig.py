@@ -26,7 +26,7 @@ import numpy as np
 from kmc_ui.engine.cuff import cuff_rim
 from kmc_ui.engine.face import inner_points
 from kmc_ui.engine.front import face_skin, in_front
-from kmc_ui.engine.inpaint import fill_by_texture, fill_inside
+from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.engine.outline import hidden_outline
 from kmc_ui.engine.rim import own_rim
 from kmc_ui.pose import landmarks as L
@@ -931,11 +931,10 @@ def build_rig(
             got |= gap
             regions[name] = region = region | gap
             # read from the arm's own colour away from its mixed edge with what lay over it; that
-            # edge beside the patch is filled too (it followed the arm as a dashed line of the top's
-            # edge); smoothly where the arm is plain (inpaint.fill_by_texture)
+            # edge beside the patch is filled too (it followed the arm as a dashed line of the top's edge)
             edge = _dilate(region & ~like, 2) > 0
             patch_edge = edge & region & (_dilate(got, 2) > 0)
-            arm_bgr = fill_by_texture(arm_bgr, got | patch_edge, like & ~got & ~edge)
+            arm_bgr = fill_inside(arm_bgr, got | patch_edge, like & ~got & ~edge)
             front |= got
     arm_alpha: dict[str, np.ndarray] = {}
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
