@@ -252,6 +252,7 @@ def test_calibration_pulls_an_off_elbow_back_to_the_drawn_one(tmp_path: Path) ->
     calibrated, lm, report = calibrate(off_cut, placement, rig, motion, plate)
     old_textures = [id(layer.texture) for layer in rig.layers]
     assert all(id(layer.texture) not in old_textures for layer in calibrated.layers)  # the layers cut again
+    assert calibrated.arms is rig.arms  # around the arms as the rig told them from the body
     before = float(np.linalg.norm(off[13, :2] - true))
     after = float(np.linalg.norm(lm[13, :2] - true))
     assert report.rounds and min(report.frames_used) >= 10

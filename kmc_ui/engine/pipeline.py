@@ -33,7 +33,7 @@ from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
 from kmc_ui.engine.motion import MotionTrack, track_motion
-from kmc_ui.engine.rig import Rig, build_rig, head_radius, named_points, torso_length
+from kmc_ui.engine.rig import ArmCut, Rig, build_rig, head_radius, named_points, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
@@ -546,12 +546,12 @@ def calibrate(
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate."""
-    # the layers are cut again around the calibrated joints (~0.7 s) when one moved by SETTLED or
-    # more: without it, the legs' mesh bound to the moved hips and knees tore between touching
-    # legs (the anime sample pair: 20+ frames)
+    # the layers are cut again around the calibrated joints when one moved by SETTLED or more:
+    # without it, the legs' mesh bound to the moved hips and knees tore between touching legs (the
+    # anime sample pair: 20+ frames). The arms keep the rig's split from the body (build_rig).
     return calibrate_bind(
         cut.landmarks,
-        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale, split=cut.landmarks)[0],
+        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale, arms=rig.arms)[0],
         rig,
         motion,
         lambda t: to_output(t, p),
@@ -606,11 +606,11 @@ def _early_rig(
 
 
 def _rig(
-    cut: Cutout, s: float, split: np.ndarray | None = None
+    cut: Cutout, s: float, arms: ArmCut | None = None
 ) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """The rig in working pixels (the picture scaled by s, the placement's work_scale), and (RGB,
-    mask, the model's probability, the background plate) in the same pixels. split: landmarks
-    (picture px) the arms are told from the body around (build_rig), when not the cut-out's."""
+    mask, the model's probability, the background plate) in the same pixels. arms: the arms as
+    told from the body by a rig at the same scale (Rig.arms), when not cut around these landmarks."""
     if s < 0.999:
         h, w = cut.alpha.shape
         size = (max(8, round(w * s)), max(8, round(h * s)))
@@ -627,11 +627,8 @@ def _rig(
     if torso_length(lm) < 8:
         raise EngineError(says("too_small"))
     plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
-    if split is not None:
-        split = split.copy()
-        split[:, :3] *= s
     rig = build_rig(
-        rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face, pockets=pockets, split=split
+        rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face, pockets=pockets, arms=arms
     )
     if not rig.layers:
         raise EngineError(says("no_mask"))

@@ -139,6 +139,15 @@ class Layer:
     front: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class ArmCut:
+    """The arms told from the body (cut_arms): each arm's pixels, before the islands between them
+    are assigned and a cuff's rim is added, and the points they were told apart around."""
+
+    regions: dict[str, np.ndarray]  # "left_arm" / "right_arm" -> (H, W) bool
+    points: dict[str, np.ndarray]  # named_points of the landmarks, the arms centred (centred_arms)
+
+
 @dataclass
 class Rig:
     width: int
@@ -155,6 +164,7 @@ class Rig:
     face: np.ndarray | None = None  # (K, 3) the face's points that are body mesh vertices (x, y, depth; working px)
     # (H, W) bool: the backdrop seen in an arm's bend, see-through in every layer (Cutout.pockets)
     pockets: np.ndarray | None = None
+    arms: ArmCut | None = None  # how the arms were told from the body (a rebuild on moved joints reuses it)
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -835,52 +845,23 @@ def centred_arms(
     return out, radii_out, split
 
 
-def build_rig(
-    rgb: np.ndarray,
-    alpha: np.ndarray,
-    lm: np.ndarray,
-    seen: np.ndarray,
-    margin: float,
-    hands: dict[str, np.ndarray | None] | None = None,
-    backdrop: np.ndarray | None = None,
-    face: np.ndarray | None = None,
-    pockets: np.ndarray | None = None,
-    split: np.ndarray | None = None,
-) -> Rig:
-    """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
-    `hands` as Cutout.hands, in the same pixels; `backdrop`, the background plate (BGR), takes the
-    background's colour out of the character's soft edge: no halo once it moves elsewhere;
-    `face`, the face mesh's points (Cutout.face, same pixels): its inner points join the body's
-    mesh so the face can turn, kmc_ui/engine/face.py; `pockets`, how much of each pixel is
-    backdrop seen in an arm's bend (Cutout.pockets): the rig is cut with it, as the model drew the
-    silhouette, and every layer is see-through there); `split`, landmarks (same pixels) the arms
-    are told from the body around, when not `lm` (the calibrated rig: the still's own detection).
-
-    margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
-    cuts the character's outline.
-    """
-    h, w = alpha.shape
-    mask = alpha >= 0.5
+def cut_arms(
+    rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, hands: dict[str, np.ndarray | None] | None = None
+) -> ArmCut:
+    """Each arm's pixels told from the body around the landmarks `lm` (working px): the arm's
+    capsules around its bones (centred on the arm's middle), refined by colour (grabCut), without
+    the clothing behind the fingers, the hair and the top beside the arm; arms crossing in the
+    picture keep what the first one claimed."""
+    h, w = mask.shape
     torso = torso_length(lm)
     # an arm whose bones the pose put along its edge is moved onto its middle (centred_arms);
     # `apts`, the points its split from the body uses
     measured = limb_radii(mask, named_points(lm), torso)
     lm, radii, apts = centred_arms(mask, lm, measured, torso)
-    if split is not None:
-        # a calibrated elbow is where the pose model reads the moved puppet's, which can be far up a
-        # puffy sleeve (the half-figure's: 0.1 torso above the still's reading, itself high): its
-        # forearm's core then ran across her corset, and a tab of it went with the arm
-        split = np.asarray(split, np.float32)
-        apts = centred_arms(mask, split, limb_radii(mask, named_points(split), torso), torso)[2]
-    pts = named_points(lm)
     # a centred arm's region reaches past its new radius to its old line (its inner edge); grabCut
     # and the colour test then take what is not arm back to the body
     split_radii = {bone: SPLIT_REACH * r if r < measured[bone] else r for bone, r in radii.items()}
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
-    if backdrop is not None:  # the edge against a pocket in an arm's bend too (the opacity it leaves)
-        bgr = decontaminate(bgr, alpha if pockets is None else np.clip(alpha - pockets, 0.0, 1.0), backdrop)
-    hull = body_hull((h, w), pts, radii, torso)
-
+    hull = body_hull((h, w), named_points(lm), radii, torso)
     regions: dict[str, np.ndarray] = {}
     covered = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
@@ -903,6 +884,51 @@ def build_rig(
         region &= ~covered
         covered |= region
         regions[name] = region
+    return ArmCut(regions, apts)
+
+
+def build_rig(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    lm: np.ndarray,
+    seen: np.ndarray,
+    margin: float,
+    hands: dict[str, np.ndarray | None] | None = None,
+    backdrop: np.ndarray | None = None,
+    face: np.ndarray | None = None,
+    pockets: np.ndarray | None = None,
+    arms: ArmCut | None = None,
+) -> Rig:
+    """Layers, meshes and weights for a character (RGB, soft mask, landmarks in the same pixels;
+    `hands` as Cutout.hands, in the same pixels; `backdrop`, the background plate (BGR), takes the
+    background's colour out of the character's soft edge: no halo once it moves elsewhere;
+    `face`, the face mesh's points (Cutout.face, same pixels): its inner points join the body's
+    mesh so the face can turn, kmc_ui/engine/face.py; `pockets`, how much of each pixel is
+    backdrop seen in an arm's bend (Cutout.pockets): the rig is cut with it, as the model drew the
+    silhouette, and every layer is see-through there); `arms`, the arms as told from the body
+    before (Rig.arms, same pixels), else cut_arms around `lm`.
+
+    A rig rebuilt on a calibrated bind pose takes the arms as told from the body around the
+    still's own detection: a calibrated elbow is where the pose model reads the moved puppet's,
+    which can be far up a puffy sleeve (the half-figure's: 0.1 torso above the still's reading,
+    itself high); cut around it, the forearm's core ran across her corset, and a tab of it went
+    with the arm. The cut is also the rig's costliest part (grabCut, ~0.45 s on the half-figure).
+
+    margin: how far (px) the meshes reach past the mask, so the renderer's coarse grid never
+    cuts the character's outline.
+    """
+    h, w = alpha.shape
+    mask = alpha >= 0.5
+    split = cut_arms(rgb, mask, lm, hands) if arms is None else arms
+    apts = split.points  # the points the arms' split from the body used
+    torso = torso_length(lm)
+    lm, radii, _ = centred_arms(mask, lm, limb_radii(mask, named_points(lm), torso), torso)
+    pts = named_points(lm)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
+    if backdrop is not None:  # the edge against a pocket in an arm's bend too (the opacity it leaves)
+        bgr = decontaminate(bgr, alpha if pockets is None else np.clip(alpha - pockets, 0.0, 1.0), backdrop)
+    hull = body_hull((h, w), pts, radii, torso)
+    regions = {name: region.copy() for name, region in split.regions.items()}
     assign_islands(mask, regions, hull, torso)
     # a cuff wider than the forearm's capsule: its edge, left on the body by the wrist, is the arm's
     rest = mask & ~regions["left_arm"] & ~regions["right_arm"]
@@ -1037,7 +1063,9 @@ def build_rig(
             core[owner] = bound
     bends = None if pockets is None else pockets > 0.5
     lm = np.asarray(lm, np.float32)
-    return Rig(w, h, lm, seen, layers, radii, torso, alpha.astype(np.float32), core, face_pts, pockets=bends)
+    return Rig(
+        w, h, lm, seen, layers, radii, torso, alpha.astype(np.float32), core, face_pts, pockets=bends, arms=split
+    )
 
 
 def rebind(rig: Rig, lm: np.ndarray) -> Rig:
