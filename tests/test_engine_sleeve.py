@@ -1,5 +1,6 @@
-"""A puffy sleeve's bulge past a bent elbow goes with the arm (rig.elbow_corner), and a hole whose
-only source beside it is a sliver is filled smoothly, not with the sliver repeated (inpaint).
+"""A puffy sleeve's bulge past a bent elbow goes with the arm (rig.elbow_corner), an arm much wider
+than the pose's radius is split at its own width (rig._wide_arm), and a hole whose only source
+beside it is a sliver is filled smoothly, not with the sliver repeated (inpaint).
 
 Real code paths: drawn joints and rows for the rules themselves, and the real anime half-figure in
 ../shared/media (skipped with a reason when absent) cut and rigged through mediapipe's bundled models.
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from kmc_ui.engine.deform import GRID, Renderer
 from kmc_ui.engine.inpaint import fill_inside, reflect_rows
 from kmc_ui.engine.pipeline import _rig
-from kmc_ui.engine.rig import ELBOW_REACH, elbow_corner, torso_length
+from kmc_ui.engine.rig import ELBOW_REACH, centred_arms, elbow_corner, limb_radii, named_points, own_width, torso_length
+from tests.figures import standing_skeleton
 from tests.test_engine_pieces import _photo_rig
 
 
@@ -125,3 +128,63 @@ def test_a_hole_beside_only_a_sliver_is_filled_smoothly() -> None:
     assert not got[10:30].any()
     filled = fill_inside(img, hole, source)[hole]
     assert np.abs(filled - np.array(dark)).max(axis=1).mean() < 40.0  # dark, not white stripes
+
+
+def _arm_beside_a_torso(gap: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, landmarks): a torso block and a right arm 60 px wide whose pose bones run 5 px inside
+    its inner edge; the arm is free of the torso (`gap`, 10 px of background between them below the
+    shoulder) or runs into it."""
+    lm = standing_skeleton(200.0, 300.0, 500.0)  # right shoulder (220, 300), elbow (180, 400), wrist (160, 490)
+    mask = np.zeros((700, 600), np.uint8)
+    cv2.rectangle(mask, (235, 290), (365, 520), 1, -1)
+    s, e, wr = lm[12, :2], lm[14, :2], lm[16, :2]
+    for a, b in ((s, e), (e, wr)):
+        u = (b - a) / np.linalg.norm(b - a)
+        out = np.array([u[1], -u[0]])  # away from the torso (-x)
+        if out[0] > 0:
+            out = -out
+        p, q = a + 25.0 * out, b + 25.0 * out
+        cv2.line(mask, tuple(np.round(p).astype(int)), tuple(np.round(q).astype(int)), 1, 61)
+        cv2.circle(mask, tuple(np.round(q).astype(int)), 30, 1, -1)
+    if not gap:
+        cv2.rectangle(mask, (170, 330), (240, 520), 1, -1)
+    return mask.astype(bool), lm
+
+
+def test_a_wide_arm_free_of_the_body_is_split_at_its_own_width() -> None:
+    """The armour's arms: plates twice as wide as the pose's radius says, the pose's bones along their
+    inner side. Where the background bounds the arm on both sides (_wide_arm), the split's points move
+    onto its middle and its radii grow to its half width (the joints stay); an arm running into the
+    body is left as it was."""
+    mask, lm = _arm_beside_a_torso(gap=True)
+    torso = torso_length(lm)
+    radii = limb_radii(mask, named_points(lm), torso)
+    assert radii["r_upper"] < 15 and radii["r_fore"] < 15  # the half width from the bones to the gap
+    out, wide, split = centred_arms(mask, lm, radii, torso)
+    assert np.array_equal(out, lm)  # the rig bends where the pose put the joints
+    assert 27 <= wide["r_upper"] <= 34 and 27 <= wide["r_fore"] <= 34, wide  # 30 px drawn
+    for j in ("14", "16"):  # about 25 px out, onto the arm's middle
+        moved = split[j] - named_points(lm)[j]
+        assert 20 <= np.linalg.norm(moved) <= 30 and moved[0] < 0, (j, moved)
+    assert wide["l_upper"] == radii["l_upper"]  # the other arm, not drawn: unchanged
+
+    pts = named_points(lm)
+    assert own_width(mask, pts["12"], pts["14"], torso) is not None
+    mask, _ = _arm_beside_a_torso(gap=False)
+    assert own_width(mask, pts["12"], pts["14"], torso) is None  # no telling the arm's inner edge
+
+
+def test_the_armours_outer_plate_goes_with_its_arm(shared_media: Path) -> None:
+    """The armour's right upper arm: the pose's bone runs along its inner side, and its capsule took
+    the inner half; the outer plate (x 168-195, y 215-269) stayed on the body, and hung from the
+    shoulder pad once the arm rose (752 of its 1192 pixels on the body, 509 on the arm). Split at
+    the arm's own width, the arm takes it."""
+    picture = shared_media / "character_armor_fullbody.png"
+    if not picture.is_file():
+        pytest.skip("the shared armour picture is needed")
+    cut, rig = _photo_rig(picture)
+    box = (slice(215, 270), slice(168, 196))
+    inside = cut.alpha[box] >= 0.5
+    assert inside.sum() > 1000
+    on = {name: int(((rig.layer(name).texture[..., 3][box] > 0.5) & inside).sum()) for name in ("body", "right_arm")}
+    assert on["right_arm"] >= 0.95 * inside.sum() and on["body"] <= 0.05 * inside.sum(), on

@@ -80,6 +80,8 @@ NOTCH = 0.4  # the widest notch (torso lengths) an arm can take out of the body'
 SOLID_SHARE = 0.25  # a triangle is opaque when this share of its pixels is (opacity 0.5 or more)
 SPLIT_REACH = 1.5  # a centred arm's region: this many times its radius around its new line
 OFF_CENTRE = 2.0  # an arm whose radii measure this many times the other's may lie off its bones
+WIDE_ARM = 1.3  # an arm free on both sides this many times wider than its radius is split at its own width
+WIDE_SECTIONS = 3  # of middle_shift's 8 cross-sections, at least this many free on both sides
 ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso lengths) from the opaque body
 ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
 TORSO_NEAR = 0.05  # torso lengths around an arm's pixels where the torso's own colour is read
@@ -775,17 +777,16 @@ def refine_arm(
     return out
 
 
-def middle_shift(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, torso: float) -> np.ndarray | None:
-    """How far to move the bone a-b (px, across it) to lie on the middle of a limb `radius` wide
-    whose foreground runs on into the body on one side of the bone and ends at the limb's free edge
-    on the other (cross-sections at 8 places along it, 0.25 torso each way); None when both sides
-    or neither run on, or the move is under half the radius."""
+def cross_sections(mask: np.ndarray, a: np.ndarray, b: np.ndarray, torso: float) -> list[tuple[int, int, int]]:
+    """The foreground's extent across the bone a-b at 8 places along it (0.2-0.9 of the way), where
+    the bone lies on it: (first, last, reach) px off the bone on each side, looked at up to `reach`
+    (0.25 torso) each way; first == -reach or last == reach where it runs on that far."""
     reach = max(4, round(0.25 * torso))
     h, w = mask.shape
     ks = np.arange(-reach, reach + 1)
     u = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
     n = np.array([-u[1], u[0]])
-    edges = []
+    out = []
     for t in np.linspace(0.2, 0.9, 8):
         q = np.round(a + t * (b - a) + ks[:, None] * n).astype(int)
         inside = (q[:, 0] >= 0) & (q[:, 0] < w) & (q[:, 1] >= 0) & (q[:, 1] < h)
@@ -796,15 +797,40 @@ def middle_shift(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, 
         gaps = np.flatnonzero(~fg)
         lo = gaps[gaps < reach].max() + 1 if (gaps < reach).any() else 0
         hi = gaps[gaps > reach].min() - 1 if (gaps > reach).any() else len(ks) - 1
-        edges.append((lo - reach, hi - reach))
+        out.append((int(lo - reach), int(hi - reach), reach))
+    return out
+
+
+def _across(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The unit vector across the bone a-b (the side cross_sections counts as positive)."""
+    u = (b - a) / max(float(np.linalg.norm(b - a)), 1e-6)
+    return np.array([-u[1], u[0]])
+
+
+def middle_shift(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, torso: float) -> np.ndarray | None:
+    """How far to move the bone a-b (px, across it) to lie on the middle of a limb `radius` wide
+    whose foreground runs on into the body on one side of the bone and ends at the limb's free edge
+    on the other (cross_sections, 0.25 torso each way); None when both sides or neither run on, or
+    the move is under half the radius."""
+    edges = cross_sections(mask, a, b, torso)
     if len(edges) < 5:
         return None
-    lo, hi = np.array(edges, float).T
+    lo, hi, reach = np.array(edges, float).T
     runs_lo, runs_hi = (lo <= -reach).mean() >= 0.75, (hi >= reach).mean() >= 0.75
     if runs_lo == runs_hi:  # free on both sides, or on neither: no telling which edge is the limb's
         return None
     shift = float(np.median(hi) - radius) if runs_lo else float(np.median(lo) + radius)
-    return n * shift if abs(shift) >= 0.5 * radius else None
+    return _across(a, b) * shift if abs(shift) >= 0.5 * radius else None
+
+
+def own_width(mask: np.ndarray, a: np.ndarray, b: np.ndarray, torso: float) -> tuple[np.ndarray, float] | None:
+    """(the move across it onto the limb's middle, its half width) for a limb that the background
+    bounds on both sides of the bone a-b (at WIDE_SECTIONS cross-sections or more), else None."""
+    free = [(lo, hi) for lo, hi, reach in cross_sections(mask, a, b, torso) if -reach < lo and hi < reach]
+    if len(free) < WIDE_SECTIONS:
+        return None
+    lo, hi = np.array(free, float).T
+    return _across(a, b) * float(np.median((lo + hi) / 2)), float(np.median(hi - lo + 1)) / 2
 
 
 def centred_arms(
@@ -821,7 +847,10 @@ def centred_arms(
     and core took the hair and the top for arm, and the top's dark edge went along with the arm.
     When both of an arm's bones measure OFF_CENTRE times the other arm's or more, and on the
     cross-sections the foreground runs on into the body on one side only, the arm's middle is its
-    free edge less the other arm's radius."""
+    free edge less the other arm's radius.
+
+    An arm the background bounds on both sides, much wider than its radius (_wide_arm): its split
+    points move onto its middle and its radii grow to its half width; its joints stay."""
     out = np.array(lm, np.float32, copy=True)
     radii_out = dict(radii)
     pts = named_points(lm)
@@ -842,7 +871,32 @@ def centred_arms(
     split = named_points(out)
     for s, move in shoulders.items():
         split[s] = split[s] + move
+    for side in ("l", "r"):
+        _wide_arm(mask, split, radii_out, side, torso)
     return out, radii_out, split
+
+
+def _wide_arm(mask: np.ndarray, split: dict[str, np.ndarray], radii: dict[str, float], side: str, torso: float) -> None:
+    """An arm free of the body on both sides and much wider than its radius (an armour's plates,
+    a puffy sheer sleeve: the pose's bones along its inner side, the radius the half width from
+    there to the gap): its split points moved onto its middle and its radii to its own half width
+    (in place). Its capsule took the armour's forearm and the inner half of its upper arm; the
+    outer plate stayed on the body and hung from the shoulder once the arm rose."""
+    s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
+    moves: dict[str, np.ndarray] = {}
+    for bone, a, b in ((f"{side}_upper", s, e), (f"{side}_fore", e, wr)):
+        got = own_width(mask, split[a], split[b], torso)
+        if got is not None and got[1] > WIDE_ARM * radii[bone]:
+            moves[bone] = got[0]
+            radii[bone] = min(got[1], BONES[bone][3][1] * torso)
+    upper, fore = moves.get(f"{side}_upper"), moves.get(f"{side}_fore")
+    if upper is not None:
+        split[s] = split[s] + upper
+    if upper is not None or fore is not None:
+        split[e] = split[e] + np.mean([m for m in (upper, fore) if m is not None], axis=0)
+    if fore is not None:
+        for j in (wr, *((str(i) for i in (17, 19, 21)) if side == "l" else (str(i) for i in (18, 20, 22)))):
+            split[j] = split[j] + fore
 
 
 def cut_arms(
