@@ -132,8 +132,8 @@ def test_a_hole_beside_only_a_sliver_is_filled_smoothly() -> None:
 
 def _arm_beside_a_torso(gap: bool) -> tuple[np.ndarray, np.ndarray]:
     """(mask, landmarks): a torso block and a right arm 60 px wide whose pose bones run 5 px inside
-    its inner edge; the arm is free of the torso (`gap`, 10 px of background between them below the
-    shoulder) or runs into it."""
+    its inner edge; the arm is free of the torso below the shoulder (`gap`: background between
+    them) or runs into it."""
     lm = standing_skeleton(200.0, 300.0, 500.0)  # right shoulder (220, 300), elbow (180, 400), wrist (160, 490)
     mask = np.zeros((700, 600), np.uint8)
     cv2.rectangle(mask, (235, 290), (365, 520), 1, -1)

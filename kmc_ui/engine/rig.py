@@ -880,8 +880,8 @@ def _wide_arm(mask: np.ndarray, split: dict[str, np.ndarray], radii: dict[str, f
     """An arm free of the body on both sides and much wider than its radius (an armour's plates,
     a puffy sheer sleeve: the pose's bones along its inner side, the radius the half width from
     there to the gap): its split points moved onto its middle and its radii to its own half width
-    (in place). Its capsule took the armour's forearm and the inner half of its upper arm; the
-    outer plate stayed on the body and hung from the shoulder once the arm rose."""
+    (in place). Its capsules took the inner half of the armour's arm; the outer plate of his upper
+    arm stayed on the body and hung from his shoulder once the arm rose."""
     s, e, wr = ("11", "13", "15") if side == "l" else ("12", "14", "16")
     moves: dict[str, np.ndarray] = {}
     for bone, a, b in ((f"{side}_upper", s, e), (f"{side}_fore", e, wr)):
@@ -895,7 +895,7 @@ def _wide_arm(mask: np.ndarray, split: dict[str, np.ndarray], radii: dict[str, f
     if upper is not None or fore is not None:
         split[e] = split[e] + np.mean([m for m in (upper, fore) if m is not None], axis=0)
     if fore is not None:
-        for j in (wr, *((str(i) for i in (17, 19, 21)) if side == "l" else (str(i) for i in (18, 20, 22)))):
+        for j in (wr, *(("17", "19", "21") if side == "l" else ("18", "20", "22"))):
             split[j] = split[j] + fore
 
 
