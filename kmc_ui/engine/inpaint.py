@@ -254,7 +254,39 @@ def fill_inside(bgr: np.ndarray, hole: np.ndarray, source: np.ndarray) -> np.nda
         got |= down
     if got.any():
         fill = tame(fill, np.where(crop_known[..., None], crop, fill), crop_known, got)
+    fill = smooth_fill(np.where(crop_known[..., None], crop, fill), region, crop_known | region)
     out[y0:y1, x0:x1][region] = fill[region]
+    return out
+
+
+SMOOTH_COLOUR = 60.0  # the fill's smoothing: colours this far apart (summed over B, G, R) mostly keep apart
+SMOOTH_SPACE = 12.0  # ... over about this many px up and down (in the rig's working pixels)
+
+
+def smooth_fill(img: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarray:
+    """`img` (float32) with its `hole` pixels smoothed up and down within each colour (a bilateral
+    filter along the columns, over the `body` pixels only). Each row of a fill is mirrored from
+    its own place in the source, and where the source's edge is ragged the rows differ in steps:
+    streaks across a plain material (the half-figure's corset and skirt, the band beside the
+    woman's top). They are evened out; what lies far apart in colour (skin and denim, a striped
+    shirt's stripes, a cuff's edge) stays apart, and what runs down the body (pleats) is kept."""
+    img = img.astype(np.float32)
+    ys, xs = np.nonzero(hole)
+    if not len(ys):
+        return img
+    own = img[ys, xs]
+    total = np.zeros_like(own)
+    weight = np.zeros(len(ys), np.float32)
+    reach = int(2 * SMOOTH_SPACE)
+    for k in range(-reach, reach + 1):
+        yk = np.clip(ys + k, 0, hole.shape[0] - 1)
+        other = img[yk, xs]
+        far = np.abs(other - own).sum(axis=1)
+        w = np.exp(-0.5 * (k / SMOOTH_SPACE) ** 2 - 0.5 * (far / SMOOTH_COLOUR) ** 2) * (body[yk, xs] & (yk == ys + k))
+        total += w[:, None] * other
+        weight += w
+    out = img.copy()
+    out[ys, xs] = total / np.maximum(weight, 1e-6)[:, None]
     return out
 
 
