@@ -1,7 +1,7 @@
 """What an arm hid on the body, filled: the body's texture continues into the hole, but what stands
-out of it (a button, a cuff's edge) is not mirrored again and again across it (inpaint.tame); and
-what an arm took from inside the body's outline is body again, never a window onto the backdrop
-(rig.surrounded).
+out of it (a button, a cuff's edge) is not mirrored again and again across it (inpaint.tame); rows
+mirrored from a ragged edge do not show as streaks (inpaint.smooth_fill); and what an arm took from
+inside the body's outline is body again, never a window onto the backdrop (rig.surrounded).
 
 Real code paths: drawn pictures for the rules, and the real photos in ../shared/media (skipped with a
 reason when absent) cut and rigged through mediapipe's bundled models.

@@ -17,8 +17,12 @@ hedge, the wall as wall. On a plain or smoothly shaded backdrop PatchMatch copie
 what the cut-out's edges are decontaminated against (rig.decontaminate): the colour behind a
 half-transparent edge is the local colour, not whatever patch PatchMatch chose.
 
-Inside the character (what an arm hid): a push-pull fill that only reads the body's own
-pixels (a mean-colour pyramid, coarse values where there is nothing fine).
+Inside the character (what an arm hid, `fill_inside`): only the body's own pixels are read. They
+are mirrored across the hole's edge, row by row, or column by column where the body above or below
+is much nearer (`reflect_rows`); what stands out of the texture (a button) is mirrored again without
+it (`tame`); the fill is then smoothed up and down within its colours, so rows mirrored from a
+ragged edge do not show as streaks (`smooth_fill`). A push-pull fill (a mean-colour pyramid) is
+left only where no row or column has body beside the hole.
 """
 
 from __future__ import annotations
