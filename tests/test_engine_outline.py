@@ -1,5 +1,6 @@
-"""The body's outline where an arm hid it (kmc_ui/engine/outline.py), and the body's fill there
-read away from the arm's mixed edge (kmc_ui/engine/rig.py).
+"""The body's outline where an arm hid it (kmc_ui/engine/outline.py), the body's fill there
+read away from the arm's mixed edge, and that outline drawn with sub-pixel coverage
+(kmc_ui/engine/rig.py, smooth_cut).
 
 Real code paths: drawn masks for the rule itself, and the real woman's photo in ../shared/media
 (skipped with a reason when absent) cut and rigged through mediapipe's bundled models.
@@ -10,9 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kmc_ui.engine.outline import hidden_outline
-from kmc_ui.engine.rig import SIDE_IN, beside_upper_arm, named_points, torso_sides, unlike_torso
+from kmc_ui.engine.rig import (
+    CUT_BAND,
+    SIDE_IN,
+    beside_upper_arm,
+    named_points,
+    smooth_cut,
+    torso_sides,
+    unlike_torso,
+)
 from kmc_ui.pose import landmarks as L
 from tests.test_engine_pieces import _photo_rig
 
@@ -218,3 +228,60 @@ def test_the_mans_shorts_have_no_bulge_where_his_hands_hung(shared_media: Path) 
     left, right = int(a[480:550, 190:216].sum()), int(a[480:550, 394:420].sum())
     assert left < 150 and right < 150, (left, right)
     assert a[480:540, 230:380].all()  # the shorts themselves
+
+
+def _stair_corners(alpha: np.ndarray) -> int:
+    """2x2 blocks of pixels all fully opaque or fully clear (within 0.02) with one or three of them
+    opaque: the corners of an edge drawn on the pixel grid in steps, which the renderer's scaling
+    shows as steps of k output px. A straight edge along a row or column has none."""
+    binary = (alpha <= 0.02) | (alpha >= 0.98)
+    every = binary[:-1, :-1] & binary[1:, :-1] & binary[:-1, 1:] & binary[1:, 1:]
+    o = (alpha >= 0.5).astype(np.int32)
+    opaque = o[:-1, :-1] + o[1:, :-1] + o[:-1, 1:] + o[1:, 1:]
+    return int((every & ((opaque == 1) | (opaque == 3))).sum())
+
+
+def test_an_edge_drawn_by_a_rule_has_sub_pixel_coverage() -> None:
+    """A body's edge given by a rule (alpha 1 below a slanted line, 0 above: what is filled in
+    under an arm) was a staircase of whole pixels: each column's coverage (its summed opacity) off
+    the straight line through them by 0.25 px on average, with 54 stair corners. smooth_cut draws
+    it along its smoothed outline: 0.043 px off the line, no corner. No pixel crosses one half, so
+    the opaque part is the same. The pixels it makes partly opaque (54 in x < 90) take the body's
+    colour (blue), not the backdrop's (green) behind them; where the matte, not a rule, gave the
+    opacity (x 100 on, past CUT_BAND) nothing changes."""
+    h, w = 200, 200
+    ys, xs = np.mgrid[0:h, 0:w]
+    inside = ys + 0.5 > 0.3 * (xs + 0.5) + 40.25
+    alpha = inside.astype(np.float32)
+    bgr = np.zeros((h, w, 3), np.uint8)
+    bgr[inside], bgr[~inside] = (200, 60, 40), (0, 255, 0)
+    decided = xs < 100
+    out, colour = smooth_cut(alpha, bgr, decided)
+
+    def off_the_line(a: np.ndarray, cols: slice) -> float:
+        cover = a[:, cols].sum(axis=0)
+        x = np.arange(len(cover))
+        return float(np.abs(cover - np.polyval(np.polyfit(x, cover, 1), x)).mean())
+
+    assert off_the_line(alpha, slice(10, 90)) > 0.2, off_the_line(alpha, slice(10, 90))
+    assert off_the_line(out, slice(10, 90)) < 0.06, off_the_line(out, slice(10, 90))
+    assert _stair_corners(alpha[:, :90]) > 20 and _stair_corners(out[:, :90]) == 0
+    assert np.array_equal(out >= 0.5, inside)
+    gained = (out > 0.02) & ~inside
+    assert gained[:, :90].sum() > 40
+    assert (colour[gained][:, 1] < 100).all() and (colour[gained][:, 0] > 150).all()
+    assert np.array_equal(out[:, 100 + CUT_BAND + 1 :], alpha[:, 100 + CUT_BAND + 1 :])
+    assert np.array_equal(colour[:, 100 + CUT_BAND + 1 :], bgr[:, 100 + CUT_BAND + 1 :])
+
+
+@pytest.mark.parametrize(("photo", "before"), [("character_anime_fullbody.jpg", 203), ("person_man_fullbody.png", 322)])
+def test_the_body_layers_outline_has_no_stair_corners(shared_media: Path, photo: str, before: int) -> None:
+    """Where an arm took the body's pixels, or the body is filled in under it, its layer's opacity
+    was set 0 or 1 pixel by pixel: `before` stair corners on these two photos, steps of 4-5 px where
+    a talking head scales the anime figure's head up (her raised hand's place in her hair). Now
+    none is left (the arms' layers have 0-1: FEATHER)."""
+    _, rig = _photo_rig(shared_media / photo)
+    body = rig.layer("body")
+    assert body is not None
+    corners = _stair_corners(body.texture[..., 3])
+    assert corners < 10, (corners, before)

@@ -3,9 +3,10 @@
 Layers (drawn back to front): the body (torso, head, legs) and one layer per arm. Arms get
 their own layers because they move across the body: with one sheet, a raised arm would drag
 the torso along or tear it. Where an arm covered the body in the picture, the body layer is
-filled in (inpainted) so nothing shows a ghost arm when the arm moves away. The arm layer
-fades out over the shoulder, where the body layer carries the same pixels, so the seam is
-soft.
+filled in (inpainted) so nothing shows a ghost arm when the arm moves away; where a rule, not
+the matte, gave the body layer's opacity there, its edge is drawn between the pixels
+(`smooth_cut`), so it shows no steps when the picture is scaled up. The arm layer fades out over
+the shoulder, where the body layer carries the same pixels, so the seam is soft.
 
 Each layer gets a mesh: Delaunay triangles over points on its (slightly grown) outline and a
 grid inside it, with joints as vertices. Vertices are bound to the layer's bones with linear
@@ -93,6 +94,12 @@ SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around 
 # share of the torso outside the arm's region instead of ending on the pixel grid: stretched by
 # the warp, a hard binary cut showed as a stair-stepped edge (docs/engine.md, frame 144).
 FEATHER = 0.008
+# The body layer's edges where a rule, not the matte, gave its opacity (what an arm took, what is
+# filled in under it), within CUT_BAND px of those pixels: their outline smoothed over this many px
+# and drawn with a 1 px ramp (smooth_cut); an opacity within BINARY of 0 or 1 is not a matte's
+CUT_SMOOTH = 1.5
+CUT_BAND = 3
+BINARY = 0.02
 GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the body inside the arm's width joins it
 ELBOW_REACH = 2.5  # radii around the elbow and the forearm where a sleeve's bulge past a bent elbow is looked for
 CORE_INSET = 2  # px a bone's core points keep inside its layer's opaque part (core_points)
@@ -689,6 +696,46 @@ def soft_orphans(alpha: np.ndarray, arms: np.ndarray, torso: float) -> np.ndarra
     return (alpha > 0.0) & (alpha < 0.5) & ~near_body & beside_arm
 
 
+def smooth_cut(alpha: np.ndarray, bgr: np.ndarray, decided: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`alpha` with its edges where `decided` (pixels given 0 or 1 by a rule: what an arm took, what
+    is filled in under it) drawn with sub-pixel coverage. A binary edge along a slanted line is a
+    staircase of whole pixels, and a picture scaled up 4x (a talking head on a full-body picture)
+    showed it as steps of 4 px where a raised hand had been. The opaque part's signed distance to
+    its edge is smoothed (CUT_SMOOTH px) and the edge drawn as a 1 px ramp across that smoothed line,
+    within CUT_BAND px of `decided` and only where the opacity is 0 or 1 (a matted edge keeps its
+    own). No pixel crosses one half either way, so what is opaque stays so (no thin part is cut,
+    no gap closed). The pixels it makes partly opaque take the colour of the opaque ones beside
+    them (not the backdrop's, nor the arm's, behind them in `bgr`)."""
+    solid = alpha >= 0.5
+    binary = (alpha <= BINARY) | (alpha >= 1.0 - BINARY)
+    band = (_dilate(decided, CUT_BAND) > 0) & binary
+    if not band.any():
+        return alpha, bgr
+    ys, xs = np.nonzero(band)
+    pad = round(4 * CUT_SMOOTH) + CUT_BAND
+    y0, y1 = max(0, ys.min() - pad), min(alpha.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(alpha.shape[1], xs.max() + pad + 1)
+    inside = solid[y0:y1, x0:x1].astype(np.uint8)
+    to_out = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    to_in = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    signed = cv2.GaussianBlur(np.where(inside > 0, 0.5 - to_out, to_in - 0.5), (0, 0), CUT_SMOOTH)
+    ramp = np.clip(0.5 - signed, 0.0, 1.0)
+    ramp = np.where(inside > 0, np.maximum(ramp, 0.5), np.minimum(ramp, 0.499)).astype(np.float32)
+    here = band[y0:y1, x0:x1]
+    alpha = alpha.copy()
+    crop = alpha[y0:y1, x0:x1]
+    crop[here] = ramp[here]
+    gained = here & (inside == 0) & (crop > BINARY)
+    if gained.any():
+        weight = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), CUT_SMOOTH)
+        source = bgr[y0:y1, x0:x1].astype(np.float32) * inside[..., None]
+        colour = cv2.GaussianBlur(source, (0, 0), CUT_SMOOTH)
+        bgr = bgr.copy()
+        fill = colour[gained] / np.maximum(weight[gained], 1e-6)[:, None]
+        bgr[y0:y1, x0:x1][gained] = np.clip(fill, 0, 255).astype(bgr.dtype)
+    return alpha, bgr
+
+
 def surrounded(solid: np.ndarray) -> np.ndarray:
     """The pixels outside `solid` that it surrounds: no 4-connected path through non-solid pixels to
     the picture's edge."""
@@ -1081,6 +1128,7 @@ def build_rig(
     mixed = (_dilate(arm_only, ring) > 0) & ~arm_only & mask
     hole = behind | (mixed & ~front & (_dilate(behind, ring) > 0))
     body_bgr = fill_inside(bgr, hole, ((mask & ~arms) | front) & ~mixed)
+    body_alpha, body_bgr = smooth_cut(body_alpha, body_bgr, taken | notch | added | inside)
 
     if pockets is not None:
         body_alpha *= 1.0 - pockets
