@@ -1,6 +1,7 @@
 """The background behind the character on a scene (inpaint.scene_fill): filled by PatchMatch with
 its patches drawn from about the same height, not smeared row by row, and measured as such
-(inpaint.smeared, the `exposed` figure).
+(inpaint.smeared, the `exposed` figure); a lone standing structure beside the hole (a tower) not
+continued into it (inpaint.lone_uprights).
 
 Real code paths: the PyPatchMatch library on a drawn scene of textured bands (PIL-free numpy
 drawing) and on the real half-figure photo in ../shared/media (skipped with a reason when absent),
@@ -15,7 +16,15 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine import EngineJob, run_engine
-from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smear_prone, smeared, with_fill
+from kmc_ui.engine.inpaint import (
+    background_plate,
+    lone_uprights,
+    plate_hole,
+    scene_fill,
+    smear_prone,
+    smeared,
+    with_fill,
+)
 from kmc_ui.engine.pipeline import load_picture
 from kmc_ui.engine.segment import cut_out
 
@@ -120,6 +129,49 @@ def test_the_half_figure_dancing_shows_no_smear(shared_media: Path, tmp_path: Pa
     assert result.frames > 250
     assert float(np.max(result.exposed)) < 0.01, float(np.max(result.exposed))
     assert result.timings["scene"] > 0.0
+
+
+def test_a_lone_upright_is_held_back_and_a_fence_is_not() -> None:
+    """Beside the figure's place (x 80-179) a pole stands alone on its rows (x 200-205, rows
+    200-259), pickets stand every 12 px across rows 100-159, and the ground meets the sky along
+    row 180. PatchMatch may copy the fence (its pickets repeat along the row: that is the scene)
+    and the horizon, but not the pole: continued along its rows, a tower beside the hole became
+    a row of towers (the night street's)."""
+    h, w = 320, 240
+    bgr = np.zeros((h, w, 3), np.uint8)
+    bgr[:180] = (200, 150, 90)  # sky
+    bgr[180:] = (60, 90, 70)  # ground
+    for x in range(0, w, 12):
+        bgr[100:160, x : x + 5] = (230, 230, 230)  # pickets
+    bgr[200:260, 200:206] = (60, 200, 240)  # a pole, gold
+    hole = np.zeros((h, w), bool)
+    hole[40:300, 80:180] = True
+    lone = lone_uprights(bgr, hole)
+    assert lone[200:260, 196:210].all()  # the pole and the 4 px around it
+    assert not lone[110:150].any()  # the fence
+    assert not lone[170:190, :196].any() and not lone[170:190, 210:].any()  # the horizon
+    assert not lone[hole].any()
+
+
+def test_the_night_streets_tower_is_not_repeated(shared_media: Path) -> None:
+    """The anime full body stands on a night street, her glowing skirt over the Eiffel tower's
+    left foot (the tower stands at x 566-635). PatchMatch continued the tower into the hole
+    along its rows: 1,815 of its gold pixels in the hole left of x 520 on rows 760-999, five
+    towers side by side. With the tower's uprights held back (lone_uprights) there are none
+    there, the rows' dark buildings instead."""
+    cut = cut_out(load_picture(shared_media / "character_anime_fullbody.jpg"))
+    assert cut is not None
+    bgr = cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR)
+    mask = cut.alpha >= 0.5
+    scene = scene_plate(bgr, mask, cut.prob)
+    assert scene is not None
+    hole = plate_hole(mask, cut.prob)
+    zone = cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # not the blended rim
+    zone[:760], zone[1000:], zone[:, 520:] = False, False, False
+    hsv = cv2.cvtColor(scene, cv2.COLOR_BGR2HSV)
+    gold = (hsv[..., 0] >= 10) & (hsv[..., 0] <= 30) & (hsv[..., 1] > 80) & (hsv[..., 2] > 120)
+    assert zone.sum() > 80_000
+    assert int((gold & zone).sum()) < 200, int((gold & zone).sum())
 
 
 def test_a_large_photo_is_judged_and_filled_on_a_smaller_copy() -> None:
