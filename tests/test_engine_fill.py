@@ -120,9 +120,10 @@ def test_the_half_figures_skirt_under_her_hands_is_not_a_blurred_band(shared_med
     y 434-452 (a horizontal detail of 1.1-1.5 levels a pixel, a light band across her skirt once
     the hands moved); the rows around it and the skirt below have 2 or more. Now every row from
     y 430 to 456 has its texture. The detail is taken between two opaque pixels: the figures
-    above (2.3-3.8 on those rows) counted the step from the skirt's edge into the clear pixel
-    beside it, which held the hand's colour (one pixel a row, 0.4-1.2 of those figures) and now
-    holds the skirt's (rig.smooth_cut). Between opaque pixels alone the rows have 1.67-2.63."""
+    above (2.1-3.8 on those rows before stop 40) counted the step from the skirt's edge into the
+    clear pixel beside it, which held the hand's colour (one pixel a row, 0.26-1.60 of those
+    figures) and now holds the skirt's (rig.smooth_cut). Between opaque pixels alone the rows have
+    1.67-2.63, before and now."""
     _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
     body = rig.layer("body")
     assert body is not None

@@ -4,8 +4,9 @@ its patches drawn from about the same height, not smeared row by row, and measur
 continued into it (inpaint.lone_uprights).
 
 Real code paths: the PyPatchMatch library on a drawn scene of textured bands (PIL-free numpy
-drawing) and on the real half-figure photo in ../shared/media (skipped with a reason when absent),
-cut out by mediapipe's bundled models; the engine run end to end on that photo with the real dance.
+drawing) and on the real half-figure and night-street photos in ../shared/media (skipped with a
+reason when absent), cut out by mediapipe's bundled models; the engine run end to end on the
+half-figure with the real dance.
 """
 
 from __future__ import annotations
