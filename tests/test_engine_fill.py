@@ -164,7 +164,9 @@ def test_the_womans_thigh_under_her_hand_has_no_band_of_her_cuff(shared_media: P
     lower edge lies at y 483-487 left of the hand and y 491-495 right of it; on the rows under it the
     body's fill was a band of blue and pink-grey (the cuff's edge and its shadow, mirrored along each
     row from the right): 155 blue pixels in x 295-349, y 492-516. Now the thigh there is mirrored
-    from below (skin): 22, along the cuff's edge."""
+    from below (skin): 22, along the cuff's edge; 39 since the hand's edge is matted fuller (the
+    colour just inside the mask's edge, segment.matte): the hole reaches a little further right
+    along the cuff, and its dark edge is mirrored a row deeper there."""
     _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
     body = rig.layer("body")
     assert body is not None
@@ -172,7 +174,7 @@ def test_the_womans_thigh_under_her_hand_has_no_band_of_her_cuff(shared_media: P
     colour = body.texture[..., :3] / np.maximum(a[..., None], 1e-6)
     box = (slice(492, 517), slice(295, 350))
     blue = (colour[box][..., 0] > colour[box][..., 2]) & (a[box] > 0.5)
-    assert blue.sum() < 40, int(blue.sum())
+    assert blue.sum() < 50, int(blue.sum())
     assert (a[box] > 0.5).mean() > 0.9  # the thigh is there
 
 

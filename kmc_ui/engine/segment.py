@@ -180,6 +180,8 @@ def guide_mask(lm: np.ndarray, shape: tuple[int, int], scale: float = 1.0) -> tu
 MATTE_RADIUS = 0.006  # the band around the mask's edge that is matted, as a share of the picture's long side
 MATTE_CONTRAST = 30.0  # RGB distance under which character and backdrop colours are too alike to matte
 MATTE_PLAIN = 12.0  # RGB spread of the backdrop nearby above which it is too busy to be one colour
+MATTE_NEAR = 2  # px inside the mask's edge: the character's colour there is tried too (a thin limb's own)
+MATTE_BETTER = 5.0  # RGB: ... and kept where it leaves this much less of the pixel unexplained
 # A pocket of backdrop inside the mask (the gap between an arm and the waist, bridged by the model):
 # pixels within POCKET_COLOUR (RGB distance) of the plain backdrop's colour nearby (a mean over
 # POCKET_SIGMA torso lengths), joined to the backdrop through such pixels, within POCKET_REACH torso
@@ -388,9 +390,11 @@ def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     character colour F (the nearest sure pixel inside the band's inner edge: a thin arm's own
     colour) and the backdrop colour B (the mean of the sure pixels nearby outside it):
     alpha = (I - B).(F - B) / |F - B|^2, the compositing equation I = alpha F + (1 - alpha) B
-    solved along F - B. A part thinner than the band keeps its mask. A mask that reached a few pixels into a plain
-    backdrop no longer cuts a rim of backdrop out with the character (a halo once it moves); where
-    F and B are too alike to tell apart, or the backdrop is busy (not one colour), the mask is kept."""
+    solved along F - B; where the colour just inside the mask's edge explains the pixel better, it
+    is F (a thin arm beside a ruffle). A part thinner than the band keeps its mask. A mask that
+    reached a few pixels into a plain backdrop no longer cuts a rim of backdrop out with the
+    character (a halo once it moves); where F and B are too alike to tell apart, or the backdrop
+    is busy (not one colour), the mask is kept."""
     h, w = mask.shape
     radius = max(2, round(MATTE_RADIUS * max(h, w)))
     hard = mask.astype(np.uint8)
@@ -402,15 +406,35 @@ def matte(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if band.any() and inner.any() and outer.any():
         img = rgb.astype(np.float32)
         fg, reach = nearest_colour(inner, cv2.GaussianBlur(img, (0, 0), 1.0))
-        wf = (reach <= 2.0 * radius + 1.0).astype(np.float32)  # a part thinner than the band: kept
         bg, wb, spread = backdrop_near(img, outer, 2.0 * radius)
-        plain = spread.sum(axis=-1) < MATTE_PLAIN**2
-        d = fg - bg
-        dd = (d * d).sum(axis=-1)
-        a = ((img - bg) * d).sum(axis=-1) / np.maximum(dd, 1.0)
-        ok = band & plain & (wf > 0.02) & (wb > 0.02) & (dd > MATTE_CONTRAST**2)
-        alpha[ok] = np.clip(a[ok], 0.0, 1.0)
+        # a thin limb beside a part of another colour (an arm by a ruffle): the nearest sure pixel
+        # is the ruffle's, and the skin between it and the backdrop solved half see-through. The
+        # colour just inside the mask's edge is tried too, and kept where it explains the pixel
+        # better (its compositing residual lower by MATTE_BETTER)
+        near = cv2.erode(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * MATTE_NEAR + 1,) * 2)) > 0
+        fg_near, _ = nearest_colour(near, img)
+        at = np.nonzero(band)
+        pixel, back = img[at], bg[at]
+        a, dd, res = _unmix(pixel, fg[at], back)
+        a_near, dd_near, res_near = _unmix(pixel, fg_near[at], back)
+        better = (dd_near > MATTE_CONTRAST**2) & (res_near < res - MATTE_BETTER)
+        a, dd = np.where(better, a_near, a), np.where(better, dd_near, dd)
+        plain = spread[at].sum(axis=-1) < MATTE_PLAIN**2
+        thin = reach[at] <= 2.0 * radius + 1.0  # a part thinner than the band: kept
+        ok = plain & thin & (wb[at] > 0.02) & (dd > MATTE_CONTRAST**2)
+        alpha[at[0][ok], at[1][ok]] = np.clip(a[ok], 0.0, 1.0)
     return np.clip(cv2.GaussianBlur(alpha, (0, 0), 0.6), 0.0, 1.0).astype(np.float32)
+
+
+def _unmix(img: np.ndarray, fg: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel (colours along the last axis): the opacity solving I = a F + (1 - a) B along
+    F - B, |F - B|^2, and how far (RGB) the pixel lies from that line's point for a (clipped to
+    0..1): what the pair leaves unexplained."""
+    d = fg - bg
+    dd = (d * d).sum(axis=-1)
+    a = ((img - bg) * d).sum(axis=-1) / np.maximum(dd, 1.0)
+    res = np.linalg.norm(img - bg - np.clip(a, 0.0, 1.0)[..., None] * d, axis=-1)
+    return a, dd, res
 
 
 def _largest_components(mask: np.ndarray, lm: np.ndarray) -> np.ndarray:
