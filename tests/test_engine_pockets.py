@@ -230,7 +230,6 @@ def test_only_the_half_figure_has_a_bend_pocket(shared_media: Path, monkeypatch:
     rule = segment.bend_pockets
     names = ("character_anime_upperbody.png", "character_anime_fullbody.jpg", "character_armor_fullbody.png")
     for name in (*names, "person_man_fullbody.png", "person_woman_fullbody.png"):
-
         def counted(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, torso: float, name: str = name) -> np.ndarray:
             got = rule(rgb, mask, lm, torso)
             taken[name] = int(got.sum())
