@@ -257,7 +257,8 @@ class Renderer:
             if layer.name not in ARM_BONES or not rigid_arms:
                 continue
             cuts = arm_cuts(layer.name, self.rest, rig.radii)
-            self.pieces[layer.name] = cut_pieces(layer, self.textures[layer.name], cuts)
+            rim = None if layer.rim is None else np.clip(np.round(layer.rim * scale), 0, 255).astype(np.uint8)
+            self.pieces[layer.name] = cut_pieces(layer, self.textures[layer.name], cuts, rim)
             if layer.name in rig.core_points:
                 tri, bary = rig.core_points[layer.name]
                 corners = layer.rest[layer.triangles[tri]].astype(np.float64)

@@ -9,6 +9,12 @@ stays closed at any angle; the piece further down the arm is drawn over the one 
 piece is warped at full resolution with one affine (`cv2.warpAffine`, bilinear), so its edges
 stay smooth, and the pieces are composited into one arm before the arm goes over the body (its
 shadow is cast once, by the whole arm).
+
+A piece also carries its rim in the arm's own colour (Layer.rim, kmc_ui/engine/rim.py): where the
+arm lay against the body, its edge pixels are the body's colours (hair, a shadow, the shorts under
+a hand), right while the piece lies where it lay over the body and a dark or blue line along it
+once it has moved. A piece moved RIM_STILL px or less from where the torso would put it is drawn
+in the picture's colours, one moved RIM_STILL + RIM_SPAN px or more in its own, in between a mix.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from kmc_ui.engine.rig import ARM_BONES, BONES, Layer
 
 OVERLAP = 2.0  # px each piece reaches past its cut, so straight joints show no seam
 EDGE_SOFTEN = 0.7  # px of blur on a piece's cut (its outline stays the layer's own)
+RIM_STILL = 1.0  # output px a piece may lie from its place on the body and keep the picture's rim
+RIM_SPAN = 2.0  # output px past that over which its rim turns to the arm's own colour
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Piece:
     bone: str
     texture: np.ndarray  # (h, w, 4) uint8 premultiplied BGRA: the piece's crop of the layer
     origin: np.ndarray  # (2,) the crop's top-left corner in working px
+    rim: np.ndarray | None = None  # `texture` with its rim in the arm's own colour (Layer.rim)
 
 
 @dataclass(frozen=True)
@@ -64,13 +73,16 @@ def arm_cuts(layer_name: str, pts: dict[str, np.ndarray], radii: dict[str, float
     return Cuts(tuple(joints), tuple(normals), tuple(rads))
 
 
-def cut_pieces(layer: Layer, texture: np.ndarray, cuts: Cuts) -> list[Piece]:
-    """The layer's premultiplied BGRA texture (uint8, working px) split into its bones' pieces."""
+def cut_pieces(layer: Layer, texture: np.ndarray, cuts: Cuts, rim: np.ndarray | None = None) -> list[Piece]:
+    """The layer's premultiplied BGRA texture (uint8, working px) split into its bones' pieces;
+    `rim`, the same with its rim in the arm's own colour (same opacity), split alike."""
     rows, cols = np.nonzero(texture[..., 3])
     if len(rows) == 0:
         return []
     by0, bx0 = int(rows.min()), int(cols.min())
-    texture = texture[by0 : rows.max() + 1, bx0 : cols.max() + 1]  # work on the layer's own box
+    box = (slice(by0, rows.max() + 1), slice(bx0, cols.max() + 1))
+    texture = texture[box]  # work on the layer's own box
+    rim = None if rim is None else rim[box]
     h, w = texture.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w]
     grid = np.stack([xs.ravel() + bx0, ys.ravel() + by0], axis=1).astype(np.float64)
@@ -91,11 +103,40 @@ def cut_pieces(layer: Layer, texture: np.ndarray, cuts: Cuts) -> list[Piece]:
             continue
         rows, cols = np.nonzero(on)
         y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        crop = texture[y0:y1, x0:x1].astype(np.float32) * soft[y0:y1, x0:x1, None]
-        tex = np.clip(np.round(crop), 0, 255).astype(np.uint8)
-        tex = cv2.copyMakeBorder(tex, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # bilinear fades at the crop's edge
-        pieces.append(Piece(layer.bones[i + 1], tex, np.array([bx0 + x0 - 1.0, by0 + y0 - 1.0])))
+        tex = _crop(texture, soft, y0, y1, x0, x1)
+        own = None if rim is None else _crop(rim, soft, y0, y1, x0, x1)
+        pieces.append(Piece(layer.bones[i + 1], tex, np.array([bx0 + x0 - 1.0, by0 + y0 - 1.0]), own))
     return pieces
+
+
+def _crop(texture: np.ndarray, soft: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """A piece's crop of a texture (uint8 BGRA) with its cut's soft edge, and a clear pixel round it
+    (bilinear sampling fades at the crop's edge)."""
+    crop = texture[y0:y1, x0:x1].astype(np.float32) * soft[y0:y1, x0:x1, None]
+    tex = np.clip(np.round(crop), 0, 255).astype(np.uint8)
+    return cv2.copyMakeBorder(tex, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+
+
+def moved_from_place(piece: Piece, transforms: dict[str, np.ndarray], anchor: str = "torso") -> float:
+    """How far (output px) the piece's box corners lie from where the `anchor` bone would put them:
+    0 while the arm hangs where it hung on the body."""
+    ph, pw = piece.texture.shape[:2]
+    corners = np.array([[0, 0], [pw, 0], [0, ph], [pw, ph]], np.float64) + piece.origin
+    m, a = transforms[piece.bone], transforms[anchor]
+    return float(np.linalg.norm(corners @ (m[:, :2] - a[:, :2]).T + (m[:, 2] - a[:, 2]), axis=1).max())
+
+
+def piece_texture(piece: Piece, transforms: dict[str, np.ndarray]) -> np.ndarray:
+    """The texture to draw a piece with this frame: the picture's colours while it lies where it
+    lay, its rim in the arm's own colour once it has moved away (RIM_STILL, RIM_SPAN)."""
+    if piece.rim is None or "torso" not in transforms:
+        return piece.texture
+    t = min(1.0, max(0.0, (moved_from_place(piece, transforms) - RIM_STILL) / RIM_SPAN))
+    if t <= 0.0:
+        return piece.texture
+    if t >= 1.0:
+        return piece.rim
+    return cv2.addWeighted(piece.texture, 1.0 - t, piece.rim, t, 0.0)
 
 
 def draw_pieces(
@@ -125,7 +166,7 @@ def draw_pieces(
         m = transforms[piece.bone]
         shift = m[:, :2] @ piece.origin + m[:, 2] - (x0, y0)
         warped = cv2.warpAffine(
-            piece.texture,
+            piece_texture(piece, transforms),
             np.c_[m[:, :2], shift].astype(np.float64),
             (x1 - x0, y1 - y0),
             flags=cv2.INTER_LINEAR,

@@ -146,6 +146,9 @@ class Layer:
     opaque: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (M,) see SOLID_SHARE
     # the body's pixels in front of an arm (kmc_ui/engine/front.py), as `texture` and drawn over the arms
     front: np.ndarray | None = None
+    # an arm's `texture` with its rim on the body in the arm's own colour (kmc_ui/engine/rim.py):
+    # drawn where the arm has left the place it lay in
+    rim: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -1064,13 +1067,14 @@ def build_rig(
             arm_bgr = fill_inside(arm_bgr, got | patch_edge, like & ~got & ~edge)
             front |= got
     arm_alpha: dict[str, np.ndarray] = {}
+    arm_colour: dict[str, np.ndarray] = {}
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         grown = _dilate(regions[name], 1) > 0
         soft = feathered(grown, max(1.0, FEATHER * torso))
         fade = shoulder_fade(soft > 0.0, pts, radii, side)
         # its feather on the body, in the body's colour, is the body's (rim.py)
-        arm_alpha[name] = own_rim(arm_bgr, grown, regions[name], soft * alpha * fade, mask)
+        arm_alpha[name], arm_colour[name] = own_rim(arm_bgr, grown, regions[name], soft * alpha * fade, mask)
         solid |= grown & (fade > 0.999)
 
     # The body: everything but the arms; where an arm lay over the body, the body is filled in.
@@ -1144,6 +1148,8 @@ def build_rig(
         layer = _make_layer(name, colour, a, pts, torso, margin, radii, points)
         if layer is not None and name == "body" and front.any():
             layer = replace(layer, front=layer.texture * front[..., None])
+        if layer is not None and name in arm_colour:
+            layer = replace(layer, rim=np.dstack([arm_colour[name] * a[..., None], a]).astype(np.float32))
         if layer is not None:
             layers.append(layer)
     owners = {"left_arm": ARM_BONES["left_arm"], "right_arm": ARM_BONES["right_arm"]}

@@ -11,6 +11,14 @@ ends at its own edge. The rim over the backdrop (the backdrop's colour already o
 colour stay soft. On the man, the opacity his arms' soft pixels carry in colours unlike the arm fell
 from 1,434 to 866 (his hands' dark halo gone); the half-figure's line-drawn hands keep their
 outlines (drawn inside their region).
+
+What the arm keeps of such a rim (the pixel its region is grown by, opaque, and the half one past
+it) has a second colour too, the arm's nearest own colour (`own_rim`'s second texture, Layer.rim):
+an arm piece drawn away from where it lay takes that one (kmc_ui/engine/pieces.py). In the
+picture's colour they were a dark line along the woman's raised upper arm (her hair and her side's
+shadow beside it) and blue specks along her hand (her shorts under it); in the arm's colour
+everywhere, the still showed a line of skin down her top's and her shorts' edges. Their opacity
+is as before, so the body's layer (cut where the arms are opaque) does not change.
 """
 
 from __future__ import annotations
@@ -24,21 +32,27 @@ RIM_EDGE = 0.5  # the most opacity such a pixel keeps right beside the arm's edg
 
 def own_rim(
     bgr: np.ndarray, grown: np.ndarray, region: np.ndarray, opacity: np.ndarray, character: np.ndarray
-) -> np.ndarray:
-    """`opacity` (an arm layer's) without its feathered pixels past `grown` (its region grown by a
-    pixel) that lie on the `character` and are far in colour (bgr) from the arm's nearest own pixel."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(`opacity`, an arm layer's, without its feathered pixels past `grown` (its region grown by a
+    pixel) that lie on the `character` and are far in colour (bgr) from the arm's nearest own pixel;
+    `bgr` with what the arm keeps of such pixels in that own colour: the arm's colours once it has
+    moved away from them)."""
     inner = cv2.erode(region.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    feather = (opacity > 0.0) & ~grown & character
-    if not inner.any() or not feather.any():
-        return opacity
+    rim = (opacity > 0.0) & ~region & character
+    if not inner.any() or not rim.any():
+        return opacity, bgr
     own, _ = nearest_colour(inner, bgr)
-    far = feather & (np.linalg.norm(bgr - own, axis=-1) > RIM_FAR)
+    far = rim & (np.linalg.norm(bgr - own, axis=-1) > RIM_FAR)
     # the pixel just past its edge stays half (the arm's outline not stair-stepped), the rest goes
     edge = cv2.dilate(grown.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     out = opacity.copy()
-    out[far & edge] = np.minimum(out[far & edge], RIM_EDGE)
-    out[far & ~edge] = 0.0
-    return out
+    beyond = far & ~grown
+    out[beyond & edge] = np.minimum(out[beyond & edge], RIM_EDGE)
+    out[beyond & ~edge] = 0.0
+    colour = bgr.copy()
+    kept = far & (out > 0.0)
+    colour[kept] = own[kept]
+    return out, colour
 
 
 def nearest_colour(sure: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
