@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from kmc_ui.engine.outline import hidden_outline
+from kmc_ui.engine.outline import UP, hidden_outline
+from kmc_ui.engine.pipeline import load_picture
 from kmc_ui.engine.rig import (
     CUT_BAND,
     SIDE_IN,
@@ -58,7 +60,7 @@ def test_the_side_is_left_to_the_hull_where_it_never_shows_above() -> None:
     """At the shoulder the arm joins the body: rows above the armpit (0.3 torso below the
     shoulders, row 110) do not bound a run, and a run longer than 0.8 torso is not carried straight
     across either; the line never cuts inside the body's own pixels on a row. What such a run keeps
-    of the hull's guess is its rows above the armpit, and more than UP torso (60 rows) above where
+    of the hull's guess is its rows above the armpit, and more than UP torso (100 rows) above where
     the side shows below it: nearer, the side is carried up from below (the next test)."""
     mask, arm, pts = _body_and_arm((30, 150))  # from above the shoulders' line to below the armpit
     behind = arm & (np.arange(300) < 215)[None, :]
@@ -68,8 +70,9 @@ def test_the_side_is_left_to_the_hull_where_it_never_shows_above() -> None:
     mask, arm, pts = _body_and_arm((120, 300))  # shows above, but 180 rows > 0.8 x 200 torso
     behind = arm & (np.arange(300) < 215)[None, :]
     out = hidden_outline(mask, arm, behind, pts, 200.0)
-    assert np.array_equal(out[:240], behind[:240])
-    assert not out[240:300, 200:].any() and out[240:300, 185:200].all()
+    top = 300 - round(UP * 200)
+    assert np.array_equal(out[:top], behind[:top])
+    assert not out[top:300, 200:].any() and out[top:300, 185:200].all()
     # the body's own pixels on the arm (a patch in front of it, x 205-209) keep what lies between
     # them and the body inside: no gap is cut between them
     mask, arm, pts = _body_and_arm((200, 300))
@@ -99,6 +102,24 @@ def test_the_shorts_under_her_hand_are_filled_with_denim(shared_media: Path) -> 
     denim = opaque & (colour[..., 0] > colour[..., 2] + 20)
     assert int(skin.sum()) < 20, int(skin.sum())
     assert int(denim.sum()) > 1200, int(denim.sum())  # the shorts themselves are all there
+
+
+def test_no_denim_is_filled_past_her_shorts_side_under_her_hanging_arm(shared_media: Path) -> None:
+    """The woman's left arm hangs against her body from the armpit to her hand on her thigh, so her
+    shorts' side shows only below the hand. Carried up from there 0.3 torso, the side left the hull's
+    guess above it: a sliver of her arm beside her hip was filled with the shorts' denim, a blue
+    blob beside her shorts once the arm rose (79 blue pixels of the body's layer where the picture
+    is not blue, x 440-479, y 360-439). Carried up UP = 0.5 torso, none."""
+    _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    box = (slice(360, 440), slice(440, 480))
+    a = body.texture[box][..., 3]
+    colour = body.texture[box][..., :3] / np.maximum(a[..., None], 1e-6)  # BGR
+    picture = cv2.cvtColor(load_picture(shared_media / "person_woman_fullbody.png"), cv2.COLOR_RGB2BGR)[box]
+    blue = (a > 0.5) & (colour[..., 0] > colour[..., 2])
+    assert int((blue & ~(picture[..., 0] > picture[..., 2])).sum()) == 0
+    assert int(blue.sum()) > 600  # the shorts themselves are there
 
 
 def _frontal_points() -> dict[str, np.ndarray]:
@@ -203,16 +224,17 @@ def test_a_side_hidden_down_from_the_armpit_is_carried_up_from_below() -> None:
     """An arm hangs against the body from above the shoulders (row 20) down to its hand (row 249),
     and the body's side (x 199) shows only below it: no row above bounds the run, so the hull's
     guess (15 px past the side) stayed, a bulge beside the hips once the hands moved. The side is
-    carried straight up from below for UP torso (60 rows): the guess past it goes. It only trims:
+    carried straight up from below for UP torso (100 rows): the guess past it goes. It only trims:
     where the hull gave the body less (x 185-192 on rows 200-219), nothing is added."""
     mask, arm, pts = _body_and_arm((20, 250))
     behind = arm & (np.arange(300) < 215)[None, :]
     behind[200:220, 193:] = False
     out = hidden_outline(mask, arm, behind, pts, 200.0)
-    assert not out[190:250, 200:].any()  # the guess past the side, up to 60 rows above the hand's end
-    assert out[190:200, 185:200].all() and out[220:250, 185:200].all()
+    top = 250 - round(UP * 200)
+    assert not out[top:250, 200:].any()  # the guess past the side, up to 100 rows above the hand's end
+    assert out[top:200, 185:200].all() and out[220:250, 185:200].all()
     assert not out[200:220, 193:].any()  # not widened
-    assert np.array_equal(out[:190], behind[:190])  # higher up the hull's guess stays
+    assert np.array_equal(out[:top], behind[:top])  # higher up the hull's guess stays
 
 
 def test_the_mans_shorts_have_no_bulge_where_his_hands_hung(shared_media: Path) -> None:

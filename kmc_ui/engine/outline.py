@@ -32,7 +32,7 @@ ARMPIT = 0.3  # torso lengths below the shoulders' line where the outline may be
 SPAN = 0.8  # the longest hidden run (torso lengths) carried across
 BEYOND = 2.0  # px past a row's outermost body pixel looked at: backdrop there shows the outline
 SLOPE = 0.5  # px across per row: the most a carried outline widens from the row above or below
-UP = 0.3  # torso lengths a side shown only below a hidden run is carried up into it
+UP = 0.5  # torso lengths a side shown only below a hidden run is carried up into it
 
 
 def hidden_outline(
@@ -85,7 +85,8 @@ def hidden_outline(
         # never widened, under an upper arm that hides it down from the armpit)
         r = v - v0
         on = np.isfinite(line[r]) & is_arm & (su > 0)
-        inner = su <= np.maximum(line[r], np.where(np.isfinite(edge[r]), edge[r], -np.inf))
+        # (within a millionth of a pixel: a side fitted straight reads 49 as 48.99999999999)
+        inner = su <= np.maximum(line[r], np.where(np.isfinite(edge[r]), edge[r], -np.inf)) + 1e-6
         add = on & inner & ~upward[r]
         out[ys[add], xs[add]] = True
         out[ys[on & ~inner], xs[on & ~inner]] = False
