@@ -128,9 +128,9 @@ def test_broken_arms_are_told_apart_by_appearance_not_motion(reports: dict[str, 
     """Same motion, so the motion scores are close; the eye's difference is the broken arm: the
     broken result gets a finding the rigid one does not, and the rigid one none on the forearm and
     hand that were damaged. (The rigid one's right upper arm, pointing out towards the camera for
-    the first half second, is drawn as a short wide piece: read 0.59 as sharp as usual against the
-    reference there, under the 0.6 that makes a smear, since its rim no longer carries her hair's
-    dark line, docs/engine.md.)"""
+    the first half second, is drawn as a short wide piece: 0.56-0.60 of its usual sharpness against
+    the reference's there, 0.6 making a smear, since its rim no longer carries her hair's dark line;
+    docs/engine.md.)"""
     s = scores(reports)
     assert abs(s["woman_broken"] - s["woman_rigid"]) <= 10, s
     rigid = {(f["code"], f["limb"]) for f in reports["woman_rigid"].appearance}

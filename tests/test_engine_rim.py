@@ -1,9 +1,12 @@
 """An arm's soft rim without the body's colour (kmc_ui/engine/rim.py): the feathered pixels of an arm
 layer that lie on the body in a colour far from the arm's are left to the body's layer; over the
-backdrop, or in the arm's own colour, the feather stays.
+backdrop, or in the arm's own colour, the feather stays. What the arm keeps of such a rim has a
+second colour, the arm's own, which a piece takes once it has moved from where it lay
+(kmc_ui/engine/pieces.py).
 
-Real code paths: a drawn arm for the rule, and the man's photo in ../shared/media (skipped with a
-reason when absent) cut and rigged through mediapipe's bundled models.
+Real code paths: a drawn arm for the rule and the pieces, and the man's and the woman's photos in
+../shared/media (skipped with a reason when absent) cut and rigged through mediapipe's bundled
+models, the woman's drawn by the real renderer.
 """
 
 from __future__ import annotations
