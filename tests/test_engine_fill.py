@@ -1,5 +1,7 @@
 """What an arm hid on the body, filled: the body's texture continues into the hole, but what stands
-out of it (a button, a cuff's edge) is not mirrored again and again across it (inpaint.tame); rows
+out of it (a button, a cuff's edge) is not mirrored again and again across it (inpaint.tame; a
+material the median does not match, reaching the body's edge, stays a source, and a shade is
+blended across); rows
 mirrored from a ragged edge do not show as streaks (inpaint.smooth_fill); and what an arm took from
 inside the body's outline is body again, never a window onto the backdrop (rig.surrounded).
 
@@ -15,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kmc_ui.engine.inpaint import fill_inside, reflect_rows
+from kmc_ui.engine.inpaint import _material, blend_rows, fill_inside, reflect_rows
 from kmc_ui.engine.rig import surrounded
 from tests.test_engine_pieces import _photo_rig
 
@@ -176,6 +178,61 @@ def test_the_womans_thigh_under_her_hand_has_no_band_of_her_cuff(shared_media: P
     blue = (colour[box][..., 0] > colour[box][..., 2]) & (a[box] > 0.5)
     assert blue.sum() < 50, int(blue.sum())
     assert (a[box] > 0.5).mean() > 0.9  # the thigh is there
+
+
+def test_the_womans_thigh_under_her_cuff_is_shaded_without_a_block(shared_media: Path) -> None:
+    """Under her shorts' right cuff, where her hand lay, `tame`'s median (of denim and skin) made her
+    lit thigh right of the hand stand out: it was left out of the source, and the thigh was mirrored
+    again from its thin shaded edge by the wall alone. A flat dark tan block with a hard right edge:
+    on 14 of the 15 rows y 492-506 a step of 67-95 in L* (8-bit) between two neighbouring columns in
+    x 300-365 (the thigh below, y 515-529: at most 23). Now the lit thigh is a source (a material,
+    reaching the body's edge) and the run is blended from the shaded edge to it: 1 row over 30."""
+    _, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    a = body.texture[..., 3]
+    colour = np.clip(body.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)
+    lightness = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    assert (a[492:507, 300:366] > 0.5).all()  # the thigh is there
+    step = np.abs(np.diff(lightness[492:507, 300:366], axis=1)).max(axis=1)
+    assert (step > 30).sum() <= 3, step.astype(int).tolist()
+    below = np.abs(np.diff(lightness[515:530, 300:366], axis=1)).max(axis=1)
+    assert below.max() < 30  # the photo's own thigh, for scale
+
+
+def test_a_shade_is_blended_across_a_run_but_an_edge_between_materials_is_not() -> None:
+    """`tame`'s redo of a run with one material on both sides (a shaded and a lit skin) is a straight
+    blend from one side's colour to the other's: mirrored from the nearer side, the halves met in a
+    step. Between two materials (denim and skin) the run is left to the mirror."""
+    shaded, lit, denim = (104.0, 133.0, 180.0), (191.0, 211.0, 237.0), (120.0, 70.0, 40.0)
+    img = np.zeros((2, 60, 3), np.float32)
+    img[:, :20] = shaded
+    img[:, 40:] = lit
+    img[1, 40:] = denim
+    hole = np.zeros((2, 60), bool)
+    hole[:, 20:40] = True
+    out, got = blend_rows(img, hole, ~hole)
+    assert got[0, 20:40].all() and not got[1].any()
+    assert np.abs(out[0, 20] - shaded).max() < 0.06 * 90 and np.abs(out[0, 39] - lit).max() < 0.06 * 90
+    assert (np.diff(out[0, 19:41, 2]) >= 0).all()  # red rises evenly from the shade to the light
+    assert np.abs(np.diff(out[0, 19:41], axis=0)).max() < 6.0  # no step (87 from shaded to lit)
+
+
+def test_what_stands_out_wide_and_reaches_the_bodys_edge_is_a_material_a_button_is_not() -> None:
+    """Known pixels that stand out of `tame`'s median are left out of its redo's source (a button
+    mirrored again is a button again), unless they stand out in a patch wide across that reaches the
+    body's edge: a lit thigh beside the denim, a material the median does not match."""
+    body = np.zeros((120, 200), bool)
+    body[:, :160] = True  # the backdrop past x 160
+    stand = np.zeros((120, 200), bool)
+    yy, xx = np.ogrid[:120, :200]
+    stand[(yy - 40) ** 2 + (xx - 60) ** 2 <= 12**2] = True  # a button 25 px across, inside the body
+    stand[70:110, 120:160] = True  # the lit thigh, out to the body's edge
+    stand[20:22, 140:160] = True  # a seam 2 px thin, out to the edge too
+    material = _material(stand, body, k=69)
+    assert material[90, 140] and material[75, 158]
+    assert not material[40, 60] and not material[21, 145]
+    assert not material[40, 40:81].any()
 
 
 def _row_to_row(img: np.ndarray, where: np.ndarray) -> float:

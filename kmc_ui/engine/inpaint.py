@@ -22,9 +22,10 @@ half-transparent edge is the local colour, not whatever patch PatchMatch chose.
 Inside the character (what an arm hid, `fill_inside`): only the body's own pixels are read. They
 are mirrored across the hole's edge, row by row, or column by column where the body above or below
 is much nearer (`reflect_rows`); what stands out of the texture (a button) is mirrored again without
-it (`tame`); the fill is then smoothed up and down within its colours, so rows mirrored from a
-ragged edge do not show as streaks (`smooth_fill`). A push-pull fill (a mean-colour pyramid) is
-left only where no row or column has body beside the hole.
+it, or blended across between two sides of one material (`tame`); the fill is then smoothed up
+and down within its colours, so rows mirrored from a ragged edge do not show as streaks
+(`smooth_fill`). A push-pull fill (a mean-colour pyramid) is left only where no row or column has
+body beside the hole.
 """
 
 from __future__ import annotations
@@ -338,6 +339,9 @@ def smooth_fill(img: np.ndarray, hole: np.ndarray, body: np.ndarray) -> np.ndarr
 
 TAME_SIZE = 0.15  # share of the hole's box (its longer side) the local median of a fill spans
 TAME_REACH = 2.0  # a pixel stands out beyond this many times the known pixels' mean detail near it
+TAME_MATERIAL = 1 / 8  # known pixels standing out over this share of the median's span across are a material
+TAME_SIDE = 3  # px beside a run a blended fill takes its colour from (their median)
+TAME_LIKE = 0.1  # ... when the two sides' chromaticities (B, G, R over their sum) are this near: one material
 
 
 def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -346,7 +350,9 @@ def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray
     the fill in its hole) is more than TAME_REACH times the `known` pixels' own mean detail around
     it. Denim's grain and a shirt's stripes (all over their source) do not; a button or a cuff's
     stitching does. The fill's pixels that stand out are mirrored again from the rows beside them
-    with what stands out left out of the source (the local median where a row has too little)."""
+    with what stands out left out of the source (the local median where a row has too little), or
+    blended across where both sides are of one material (`blend_rows`), a material that stands out
+    of the median (`_material`) among them."""
     h, w = got.shape
     k = max(5, int(TAME_SIZE * max(h, w)) | 1)
     img = np.clip(whole, 0, 255).astype(np.uint8)
@@ -358,15 +364,73 @@ def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray
     overall = float(size[known].mean()) if known.any() else 0.0
     weight = cv2.blur(known.astype(np.float32), (k, k))
     usual = (cv2.blur(np.where(known, size, 0.0).astype(np.float32), (k, k)) + overall) / (weight + 1.0)
+    stand = size > TAME_REACH * usual
     # with the pixels around what stands out (a button's rim is part of it)
-    salient = cv2.dilate((size > TAME_REACH * usual).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    salient = _dilate5(stand)
     drop = salient & got
     out = fill.copy()
     out[drop] = base[drop]
     if drop.any():
-        again, redone = reflect_rows(whole, drop, (known | got) & ~salient)
+        source = (known | got) & ~salient
+        again, redone = reflect_rows(whole, drop, source)
         out[drop & redone] = again[drop & redone]
+        # a run with one material on both sides is a blend from one side's shade to the other's, a
+        # material the median does not match among them: the lit thigh beside the denim under the
+        # woman's hand stands out, and her thigh was mirrored again from its thin shaded edge alone (a
+        # block). Mirrored from, such a material ran into the fill (a pink highlight into a red plate).
+        material = _material(stand & known, known | got, k) & known
+        blend, blended = blend_rows(whole, drop, source | material)
+        out[drop & blended] = blend[drop & blended]
     return out
+
+
+def _material(stand: np.ndarray, body: np.ndarray, k: int) -> np.ndarray:
+    """The known pixels that stand out (`stand`) in patches wide across (TAME_MATERIAL of the median's
+    span `k`) and reaching the body's edge (past `body`), with the pixels around them: a material the
+    median (of two materials) does not match, not a detail (the lit thigh beside the denim under the
+    woman's hand). A button is inside its material: a detail however wide."""
+    across = max(3, round(TAME_MATERIAL * k) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (across, across))
+    wide = cv2.morphologyEx(stand.astype(np.uint8), cv2.MORPH_OPEN, disc) > 0
+    edge = cv2.dilate((~body).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    _, patch = cv2.connectedComponents(stand.astype(np.uint8))
+    kept = np.intersect1d(patch[wide], patch[edge & stand])
+    return _dilate5(np.isin(patch, kept))
+
+
+def _chroma_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The largest difference of the chromaticities (B, G, R over their sum) of `a` and `b`, per pixel."""
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    return np.abs(
+        a / np.maximum(a.sum(axis=-1, keepdims=True), 1.0) - b / np.maximum(b.sum(axis=-1, keepdims=True), 1.0)
+    ).max(axis=-1)
+
+
+def _dilate5(mask: np.ndarray) -> np.ndarray:
+    return cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+
+def blend_rows(img: np.ndarray, hole: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each run of `hole` pixels on a row with `source` pixels of one material on both sides (their
+    chromaticities within TAME_LIKE) filled with a straight blend from the colour just left of it to
+    the colour just right of it (the median of up to TAME_SIDE px each side): a shade, not an edge
+    between two materials, is blended. Returns (filled image, the pixels filled)."""
+    out = img.copy()
+    got = np.zeros(hole.shape, bool)
+    for y in np.flatnonzero(hole.any(axis=1)):
+        row, ok = hole[y], source[y]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            left, right = min(TAME_SIDE, _run_length(ok[:s][::-1])), min(TAME_SIDE, _run_length(ok[e:]))
+            if not (left and right):
+                continue
+            a, b = np.median(img[y, s - left : s], axis=0), np.median(img[y, e : e + right], axis=0)
+            if _chroma_gap(a, b) > TAME_LIKE:
+                continue
+            t = ((np.arange(e - s) + 1) / (e - s + 1))[:, None]
+            out[y, s:e] = a * (1 - t) + b * t
+            got[y, s:e] = True
+    return out, got
 
 
 MIN_SOURCE_PX = 4  # a row's known run beside a hole narrower than this (px) ...
