@@ -103,6 +103,7 @@ BINARY = 0.02
 GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the body inside the arm's width joins it
 ELBOW_REACH = 2.5  # radii around the elbow and the forearm where a sleeve's bulge past a bent elbow is looked for
 CORE_INSET = 2  # px a bone's core points keep inside its layer's opaque part (core_points)
+SEAM = 2  # px: an arm's edge this thin between a patch in front of it and the body is the body's
 RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
 # grabCut seeds its colour models with k-means on OpenCV's global random generator: seeded before
@@ -1123,6 +1124,14 @@ def build_rig(
     # hull's edge and the hands clasped in front of a skirt) is body too, filled in: else the
     # backdrop showed through the skirt once the arm moved
     inside = surrounded(body_alpha >= 0.5) & taken
+    # so is the arm's thin edge (SEAM px) between a patch in front of it and the body beside: the
+    # patch (hair over the arm's inner edge) lay outside the torso's hull, and a line of the backdrop
+    # showed down the woman's side between it and her top once her arm rose
+    k = 2 * SEAM + 1
+    closed = cv2.morphologyEx(
+        (body_alpha >= 0.5).astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
+    inside |= (closed > 0) & taken & (_dilate(front, SEAM) > 0)
     if inside.any():
         behind |= inside
         body_alpha[inside] = 1.0
