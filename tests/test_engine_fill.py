@@ -1,9 +1,9 @@
 """What an arm hid on the body, filled: the body's texture continues into the hole, but what stands
 out of it (a button, a cuff's edge) is not mirrored again and again across it (inpaint.tame; a
-material the median does not match, reaching the body's edge, stays a source, and a shade is
-blended across); rows
-mirrored from a ragged edge do not show as streaks (inpaint.smooth_fill); and what an arm took from
-inside the body's outline is body again, never a window onto the backdrop (rig.surrounded).
+shade between two sides of one material is blended across, a material the median does not match
+among them); rows mirrored from a ragged edge do not show as streaks (inpaint.smooth_fill); and
+what an arm took from inside the body's outline is body again, never a window onto the backdrop
+(rig.surrounded).
 
 Real code paths: drawn pictures for the rules, and the real photos in ../shared/media (skipped with a
 reason when absent) cut and rigged through mediapipe's bundled models.
@@ -213,7 +213,7 @@ def test_a_shade_is_blended_across_a_run_but_an_edge_between_materials_is_not() 
     hole[:, 20:40] = True
     out, got = blend_rows(img, hole, ~hole)
     assert got[0, 20:40].all() and not got[1].any()
-    assert np.abs(out[0, 20] - shaded).max() < 0.06 * 90 and np.abs(out[0, 39] - lit).max() < 0.06 * 90
+    assert np.abs(out[0, 20] - shaded).max() < 5.0 and np.abs(out[0, 39] - lit).max() < 5.0
     assert (np.diff(out[0, 19:41, 2]) >= 0).all()  # red rises evenly from the shade to the light
     assert np.abs(np.diff(out[0, 19:41], axis=0)).max() < 6.0  # no step (87 from shaded to lit)
 

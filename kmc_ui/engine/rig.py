@@ -1127,11 +1127,9 @@ def build_rig(
     # so is the arm's thin edge (SEAM px) between a patch in front of it and the body beside: the
     # patch (hair over the arm's inner edge) lay outside the torso's hull, and a line of the backdrop
     # showed down the woman's side between it and her top once her arm rose
-    k = 2 * SEAM + 1
-    closed = cv2.morphologyEx(
-        (body_alpha >= 0.5).astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    )
-    inside |= (closed > 0) & taken & (_dilate(front, SEAM) > 0)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SEAM + 1, 2 * SEAM + 1))
+    closed = cv2.morphologyEx((body_alpha >= 0.5).astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0
+    inside |= closed & taken & (_dilate(front, SEAM) > 0)
     if inside.any():
         behind |= inside
         body_alpha[inside] = 1.0
