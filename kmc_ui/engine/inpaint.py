@@ -398,12 +398,9 @@ def _material(stand: np.ndarray, body: np.ndarray, k: int) -> np.ndarray:
     return _dilate5(np.isin(patch, kept))
 
 
-def _chroma_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The largest difference of the chromaticities (B, G, R over their sum) of `a` and `b`, per pixel."""
-    a, b = a.astype(np.float32), b.astype(np.float32)
-    return np.abs(
-        a / np.maximum(a.sum(axis=-1, keepdims=True), 1.0) - b / np.maximum(b.sum(axis=-1, keepdims=True), 1.0)
-    ).max(axis=-1)
+def _chroma_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest difference of two colours' chromaticities (B, G, R over their sum)."""
+    return float(np.abs(a / max(float(a.sum()), 1.0) - b / max(float(b.sum()), 1.0)).max())
 
 
 def _dilate5(mask: np.ndarray) -> np.ndarray:
