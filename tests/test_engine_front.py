@@ -17,7 +17,7 @@ import numpy as np
 from kmc_ui.engine.deform import GRID, Renderer
 from kmc_ui.engine.front import face_skin, in_front, is_skin
 from kmc_ui.engine.pipeline import _rig, load_picture, picture_face, picture_hands
-from kmc_ui.engine.rig import inner_gap, upper_part
+from kmc_ui.engine.rig import front_notch, inner_gap, upper_part
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
 from tests.test_engine_pieces import _photo_rig, arm_colours
@@ -268,3 +268,46 @@ def test_no_line_of_the_backdrop_between_a_patch_in_front_and_the_body(shared_me
     box = (slice(200, 340), slice(270, 300))
     assert (body.front[box][..., 3] > 0.5).sum() > 100  # the hair in front of the arm is there
     assert seam[box].sum() < 10, int(seam[box].sum())
+
+
+def test_a_patch_of_the_body_in_a_bay_of_the_arms_outline_is_in_front() -> None:
+    """A grey band of the torso, 8 rows tall, crosses the arm's inner half (a bow's tail over a
+    sleeve's top): the arm's cut (by colour) left it out of the arm, a bay in the arm's outline
+    that showed the backdrop once the arm rose. A closing of BAY torso lengths fills the bay, and
+    in_front reads it with the bay in the arm: it is in front (drawn over the arm, the arm whole
+    under it). A band as tall as the closing cannot fill is no bay, and an arm-coloured bay (the arm's
+    own shade, cut off by colour) is not in front."""
+    rgb, region, body, pts = _torso_and_arm(sleeve=False)
+    rgb[150:200, 140:155] = SKIN  # no ruffle
+    band = np.zeros_like(region)
+    band[150:158, 140:155] = True
+    rgb[band] = GREY
+    no_hand = np.zeros_like(region)
+    got = front_notch(rgb, region & ~band, body | band, pts, "l", 15.0, 200.0, no_hand, None)
+    assert got[band].mean() > 0.9 and not got[~band].any()  # the closing trims the bay's mouth
+
+    tall = np.zeros_like(region)
+    tall[150:200, 140:155] = True  # a notch 50 rows tall: no closing of 8 px (0.04 x 200) fills it
+    rgb[tall] = GREY
+    got = front_notch(rgb, region & ~tall, body | tall, pts, "l", 15.0, 200.0, no_hand, None)
+    assert not got.any()
+
+    rgb[150:200, 140:155] = SKIN  # the band of the arm's own colour, left out of the arm all the same
+    got = front_notch(rgb, region & ~band, body | band, pts, "l", 15.0, 200.0, no_hand, None)
+    assert not got.any()
+
+
+def test_the_half_figures_bow_tail_is_in_front_of_her_sleeve(shared_media: Path) -> None:
+    """The anime half-figure's bow tail lies over the top of her right sleeve, white on white. The
+    arm's cut (by colour) left the tail out: a notch in the arm's layer (267 px of its closing over
+    y < 300 not opaque), which showed the sky as a grey-rimmed rhombus once her arm rose, while the
+    body's fill under the arm mirrored the tail into her blouse as grey bars. Now the tail is in front
+    (573 px of the body's front layer about it) and the arm's layer is whole there (5 px)."""
+    _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
+    body, arm = rig.layer("body"), rig.layer("right_arm")
+    assert body is not None and arm is not None and body.front is not None
+    assert int((body.front[260:285, 140:185, 3] > 0.5).sum()) > 300
+    opaque = arm.texture[..., 3] > 0.5
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))
+    gaps = (cv2.morphologyEx(opaque.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & ~opaque
+    assert int(gaps[:300].sum()) < 50, int(gaps[:300].sum())

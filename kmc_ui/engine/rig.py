@@ -103,6 +103,7 @@ BINARY = 0.02
 GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the body inside the arm's width joins it
 ELBOW_REACH = 2.5  # radii around the elbow and the forearm where a sleeve's bulge past a bent elbow is looked for
 CORE_INSET = 2  # px a bone's core points keep inside its layer's opaque part (core_points)
+BAY = 0.04  # torso lengths: a bay of the body in an arm's outline this narrow is looked at as in front of it
 SEAM = 2  # px: an arm's edge this thin between a patch in front of it and the body is the body's
 RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
@@ -391,6 +392,31 @@ def inner_gap(
     keep = across > 0
     out[ys[keep], xs[keep]] = True
     return out
+
+
+def front_notch(
+    rgb: np.ndarray,
+    region: np.ndarray,
+    body: np.ndarray,
+    pts: dict[str, np.ndarray],
+    side: str,
+    radius: float,
+    torso: float,
+    hand: np.ndarray,
+    skin: tuple[np.ndarray, np.ndarray] | None,
+) -> np.ndarray:
+    """The `body` pixels in a bay of an arm's `region` (a closing of BAY torso lengths fills it)
+    that lie in front of the arm as in_front reads it with the bay in the arm: the half-figure's bow
+    tail, cut out of her sleeve's top (a notch that showed the sky once her arm rose)."""
+    r = max(1, round(BAY * torso))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    bay = (cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & body
+    if not bay.any():
+        return bay
+    reach = region | bay
+    got, _ = in_front(rgb, reach, body & ~bay, pts, side, radius, torso, hand, upper_part(reach, pts, side), skin)
+    _, patch = cv2.connectedComponents(got.astype(np.uint8))
+    return np.isin(patch, np.unique(patch[got & bay]))
 
 
 def elbow_corner(shape: tuple[int, int], pts: dict[str, np.ndarray], side: str, radii: dict[str, float]) -> np.ndarray:
@@ -1045,6 +1071,7 @@ def build_rig(
     # what of the body lies in front of an upper arm stays the body's, drawn over the arm; the arm
     # under it takes its own colour (kmc_ui/engine/front.py)
     front = np.zeros((h, w), bool)
+    bays = np.zeros((h, w), bool)  # what of `front` lay in a bay of an arm's outline
     skin = face_skin(rgb, face)
     arm_bgr = bgr
     outside = mask & ~regions["left_arm"] & ~regions["right_arm"]
@@ -1054,7 +1081,11 @@ def build_rig(
         got, like = in_front(
             rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side), skin
         )
+        bay = front_notch(rgb, region, outside & ~got, apts, side, radii[f"{side}_upper"], torso, hand, skin)
+        bays |= bay
+        got |= bay
         if got.any():
+            regions[name] = region = region | got
             # what lies between such a patch and the arm's inner edge (the upper arm's own width
             # around its bone) is in front too, and the arm whole under it: else the arm's inner
             # edge followed the hair's strands, ragged once the arm rose
@@ -1093,7 +1124,7 @@ def build_rig(
     past = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         level = beside_upper_arm(beside & (arm_alpha[name] > 0.5), apts, side)
-        past |= unlike_torso(rgb, level, outside & ~front, torso)
+        past |= unlike_torso(rgb, level, outside & ~(front & ~bays), torso)
     solid |= past
     behind = arms & hull & ~front & ~past
     # The shoulders stay on the body as round caps (the arm's pieces turn over them, as a cut-out's
