@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.deform import GRID, Renderer
-from kmc_ui.engine.front import face_skin, in_front, is_skin
-from kmc_ui.engine.pipeline import _rig, load_picture, picture_face, picture_hands
+from kmc_ui.engine.front import face_skin, in_front, is_skin, of_backdrop
+from kmc_ui.engine.pipeline import EngineJob, _rig, load_picture, picture_face, picture_hands, run_engine
 from kmc_ui.engine.rig import front_notch, inner_gap, upper_part
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
@@ -311,3 +311,49 @@ def test_the_half_figures_bow_tail_is_in_front_of_her_sleeve(shared_media: Path)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))
     gaps = (cv2.morphologyEx(opaque.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & ~opaque
     assert int(gaps[:300].sum()) < 50, int(gaps[:300].sum())
+
+
+def test_a_patch_joined_to_the_body_through_the_backdrops_colour_is_not_in_front() -> None:
+    """Against a white backdrop, a patch taken in front of an arm (a white wedge with the arm's dark
+    edge beside it) that touches the body through white pixels is the backdrop the model joined over
+    between the arm and the body: of_backdrop finds it. The grey ruffle over the arm, joined to
+    the body in its own colour, is not; nor is anything without a patch."""
+    rgb, region, body, _ = _torso_and_arm(sleeve=False)
+    plate = np.full(rgb.shape, 255, np.uint8)
+    bgr = rgb[..., ::-1].astype(np.float32)
+    ruffle = np.zeros_like(region)
+    ruffle[150:200, 140:155] = True
+    assert not of_backdrop(ruffle, body, bgr, plate).any()
+    wedge = np.zeros_like(region)
+    wedge[40:100, 140:146] = True  # white, beside the torso
+    edge = np.zeros_like(region)
+    edge[40:100, 146:148] = True  # the arm's dark edge beside it
+    rgb[wedge] = (250, 250, 250)
+    rgb[edge] = (60, 20, 20)
+    bgr = rgb[..., ::-1].astype(np.float32)
+    found = of_backdrop(ruffle | wedge | edge, body, bgr, plate)
+    assert found[wedge | edge].all() and not found[ruffle].any()
+    assert not of_backdrop(np.zeros_like(region), body, bgr, plate).any()
+
+
+def test_the_backdrop_under_the_armours_raised_arm_is_not_left_hanging(shared_media: Path, tmp_path: Path) -> None:
+    """On the rig rebuilt on the armour's calibrated bind pose, the top of the white gap under its
+    left armpit (the model joined over it) and the arm's dark edge beside it were taken in front of
+    the arm (329 pixels of the front layer in x 385-420, y 215-280, 127 of them white): they stayed
+    with the body, a white and dark string with a gold tip hanging beside its torso once the arm
+    rose (frames 72 and 100). That patch touches the torso through the backdrop's colour: not in
+    front now (none there); the patch in front of its right arm stays."""
+    picture = shared_media / "character_armor_fullbody.png"
+    job = EngineJob(picture, shared_media / "dance_fullbody_12s.mp4", "video", "std", False)
+    result = run_engine(job, tmp_path / "armour.mp4")
+    assert result.bind_pose is not None
+    cut = cut_out(load_picture(picture))
+    assert cut is not None
+    cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
+    still = _rig(cut, 1.0)[0]
+    rig = _rig(replace(cut, landmarks=result.bind_pose), 1.0, arms=still.arms)[0]  # as the pipeline draws it
+    body = rig.layer("body")
+    assert body is not None and body.front is not None
+    front = body.front[..., 3] > 0.5
+    assert int(front[215:280, 385:420].sum()) < 20, int(front[215:280, 385:420].sum())
+    assert int(front[:, : rig.width // 2].sum()) > 1000  # in front of the right arm (the image's left)

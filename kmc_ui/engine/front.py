@@ -30,6 +30,8 @@ FRONT_ALONG = 0.7  # an upper arm at most ~45 degrees from the body's axis (cosi
 FRONT_CLOSE = 0.02  # torso lengths: the gaps inside a patch closed over before its extent is read
 FRONT_INNER = 0.25  # a patch 9 tenths of whose pixels lie no farther out than this (radii) past the bone line
 FRONT_CLOSER = 0.5  # a patch's colour this much nearer (Lab distance) the body beside it than the arm
+FRONT_BACKDROP = 40.0  # RGB distance from the background plate within which a pixel is the backdrop's colour
+FRONT_BACKDROP_SHARE = 0.5  # a patch more of whose pixels beside the body than this are of the backdrop's colour
 SKIN_SPREAD = 3.0  # within this many median deviations (Lab, per channel, summed in squares) of the face is skin
 SKIN_FLOOR = np.array([6.0, 2.0, 2.0])  # the least deviation per Lab channel (a flat-shaded face)
 
@@ -142,6 +144,25 @@ def in_front(
     if skin is not None and arm is not None and front.any() and is_skin(arm[None], skin)[0]:
         front[front] = ~is_skin(lab[front], skin)
     return front, like
+
+
+def of_backdrop(front: np.ndarray, body: np.ndarray, bgr: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """The patches of `front` that touch the `body` through the backdrop's colour: more than
+    FRONT_BACKDROP_SHARE of their pixels beside the body lie within FRONT_BACKDROP (RGB) of the
+    background plate (`backdrop`; `bgr`, the picture as float). They are the backdrop seen between
+    an arm and the body, which the model joined over, with the arm's own edge beside it, not the body
+    in front of the arm (the armour's: a white wedge under its armpit and its arm's dark edge, left
+    hanging beside its torso once the arm rose)."""
+    count, ids = cv2.connectedComponents(front.astype(np.uint8), connectivity=8)
+    if count < 2:
+        return np.zeros(front.shape, bool)
+    alike = np.linalg.norm(bgr - backdrop.astype(np.float32), axis=2) < FRONT_BACKDROP
+    beside = front & (cv2.dilate(body.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    share = np.bincount(ids[beside], weights=alike[beside], minlength=count) / np.maximum(
+        np.bincount(ids[beside], minlength=count), 1
+    )
+    share[0] = 0.0
+    return share[ids] > FRONT_BACKDROP_SHARE
 
 
 def face_skin(rgb: np.ndarray, face: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:

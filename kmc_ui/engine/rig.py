@@ -26,7 +26,7 @@ import numpy as np
 
 from kmc_ui.engine.cuff import cuff_rim
 from kmc_ui.engine.face import inner_points
-from kmc_ui.engine.front import face_skin, in_front
+from kmc_ui.engine.front import face_skin, in_front, of_backdrop
 from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.engine.outline import hidden_outline
 from kmc_ui.engine.rim import own_rim
@@ -1082,8 +1082,11 @@ def build_rig(
             rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side), skin
         )
         bay = front_notch(rgb, region, outside & ~got, apts, side, radii[f"{side}_upper"], torso, hand, skin)
-        bays |= bay
         got |= bay
+        if backdrop is not None:  # the backdrop between the arm and the body is not in front
+            through = of_backdrop(got, outside & ~got, rgb[..., ::-1].astype(np.float32), backdrop)
+            got, bay = got & ~through, bay & ~through
+        bays |= bay
         if got.any():
             regions[name] = region = region | got
             # what lies between such a patch and the arm's inner edge (the upper arm's own width
