@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kmc_ui.engine.inpaint import _material, blend_rows, fill_inside, reflect_rows
+from kmc_ui.engine.inpaint import _material, blend_rows, carry_rows, fill_inside, reflect_rows
 from kmc_ui.engine.rig import surrounded
 from tests.test_engine_pieces import _photo_rig
 
@@ -216,6 +216,49 @@ def test_a_shade_is_blended_across_a_run_but_an_edge_between_materials_is_not() 
     assert np.abs(out[0, 20] - shaded).max() < 5.0 and np.abs(out[0, 39] - lit).max() < 5.0
     assert (np.diff(out[0, 19:41, 2]) >= 0).all()  # red rises evenly from the shade to the light
     assert np.abs(np.diff(out[0, 19:41], axis=0)).max() < 6.0  # no step (87 from shaded to lit)
+
+
+def test_a_run_with_a_source_on_one_side_only_carries_that_sides_colour() -> None:
+    """`tame`'s last redo before its median: a dropped run with source pixels on one side only takes
+    their colour (the median of up to 3 px beside it); a run with both sides, or none, is left, and so
+    is a run wider than TAME_CARRY (9 px: carried flat, it was a block)."""
+    skin, grey = (150.0, 170.0, 210.0), (110.0, 105.0, 115.0)
+    img = np.zeros((4, 40, 3), np.float32)
+    img[:, :10] = skin
+    img[:, 10:] = grey  # what the median put there
+    hole = np.zeros((4, 40), bool)
+    hole[:3, 10:18] = True  # 8 px
+    hole[3, 10:30] = True  # 20 px
+    source = np.zeros((4, 40), bool)
+    source[0, :10] = True  # row 0: the skin on the left only
+    source[1, :10] = source[1, 18:] = True  # row 1: both sides
+    source[3, :10] = True  # row 3: one side, but the run is wide
+    out, got = carry_rows(img, hole, source)  # row 2: no side
+    assert got[0, 10:18].all() and not got[1:].any()
+    assert np.abs(out[0, 10:18] - skin).max() < 1e-3
+    assert np.abs(out[1:] - img[1:]).max() == 0.0
+
+
+def test_the_womans_bare_waist_under_her_arm_is_not_the_tops_grey(shared_media: Path) -> None:
+    """Under her left arm's inner edge, between her top's ruffle and her shorts, a strip of her body
+    is filled. Her bare waist there is a band narrower than `tame`'s median's span, so the median was
+    her top's grey; it stood out, and so did the strip mirrored from it: dropped, with no source left
+    beside it, the strip became the median, a grey column hanging from the ruffle once the arm rose.
+    The waist now counts as a material (it reaches what is dropped) and the strip carries its colour
+    on from that side: grey pixels of the body's layer where the picture is coloured, x 418-445,
+    y 300-352: 59 -> 21."""
+    cut, rig = _photo_rig(shared_media / "person_woman_fullbody.png")
+    body = rig.layer("body")
+    assert body is not None
+    a = body.texture[..., 3]
+    colour = np.clip(body.texture[..., :3] / np.maximum(a[..., None], 1e-6), 0, 255).astype(np.uint8)
+    lab = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB).astype(np.float32)
+    picture = cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    box = (slice(300, 352), slice(418, 445))
+    grey = (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) < 10) & (a > 0.5)
+    coloured = np.hypot(picture[..., 1] - 128, picture[..., 2] - 128) > 10
+    assert int(grey[box].sum()) > 100  # her top's ruffle is in the box
+    assert int((grey & coloured)[box].sum()) < 35, int((grey & coloured)[box].sum())
 
 
 def test_what_stands_out_wide_and_reaches_the_bodys_edge_is_a_material_a_button_is_not() -> None:

@@ -342,6 +342,7 @@ TAME_REACH = 2.0  # a pixel stands out beyond this many times the known pixels' 
 TAME_MATERIAL = 1 / 8  # known pixels standing out over this share of the median's span across are a material
 TAME_SIDE = 3  # px beside a run a blended fill takes its colour from (their median)
 TAME_LIKE = 0.1  # ... when the two sides' chromaticities (B, G, R over their sum) are this near: one material
+TAME_CARRY = 9  # px: the widest run carried on from one side (wider, a flat block)
 
 
 def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -352,7 +353,8 @@ def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray
     stitching does. The fill's pixels that stand out are mirrored again from the rows beside them
     with what stands out left out of the source (the local median where a row has too little), or
     blended across where both sides are of one material (`blend_rows`), a material that stands out
-    of the median (`_material`) among them."""
+    of the median (`_material`) among them, or carried on from the one side that has any
+    (`carry_rows`): the median is the last resort (of two materials, it can be neither)."""
     h, w = got.shape
     k = max(5, int(TAME_SIZE * max(h, w)) | 1)
     img = np.clip(whole, 0, 255).astype(np.uint8)
@@ -378,9 +380,16 @@ def tame(fill: np.ndarray, whole: np.ndarray, known: np.ndarray, got: np.ndarray
         # material the median does not match among them: the lit thigh beside the denim under the
         # woman's hand stands out, and her thigh was mirrored again from its thin shaded edge alone (a
         # block). Mirrored from, such a material ran into the fill (a pink highlight into a red plate).
-        material = _material(stand & known, known | got, k) & known
+        # reaching the body's edge or what is dropped: the woman's bare waist between her top and
+        # her shorts (a band narrower than the median's span, so it stands out of it), beside a
+        # strip under her arm's edge that the median made the top's grey
+        material = _material(stand & known, (known | got) & ~drop, k) & known
         blend, blended = blend_rows(whole, drop, source | material)
         out[drop & blended] = blend[drop & blended]
+        left = drop & ~redone & ~blended
+        if left.any():
+            carried, on = carry_rows(whole, left, material)
+            out[left & on] = carried[left & on]
     return out
 
 
@@ -426,6 +435,24 @@ def blend_rows(img: np.ndarray, hole: np.ndarray, source: np.ndarray) -> tuple[n
                 continue
             t = ((np.arange(e - s) + 1) / (e - s + 1))[:, None]
             out[y, s:e] = a * (1 - t) + b * t
+            got[y, s:e] = True
+    return out, got
+
+
+def carry_rows(img: np.ndarray, hole: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each run of `hole` pixels on a row with `source` pixels on one side only filled with that
+    side's colour (the median of up to TAME_SIDE px). Returns (filled image, the pixels filled)."""
+    out = img.copy()
+    got = np.zeros(hole.shape, bool)
+    for y in np.flatnonzero(hole.any(axis=1)):
+        row, ok = hole[y], source[y]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            left, right = min(TAME_SIDE, _run_length(ok[:s][::-1])), min(TAME_SIDE, _run_length(ok[e:]))
+            if bool(left) == bool(right) or e - s > TAME_CARRY:
+                continue
+            side = img[y, s - left : s] if left else img[y, e : e + right]
+            out[y, s:e] = np.median(side, axis=0)
             got[y, s:e] = True
     return out, got
 
