@@ -283,17 +283,21 @@ def test_a_patch_of_the_body_in_a_bay_of_the_arms_outline_is_in_front() -> None:
     band[150:158, 140:155] = True
     rgb[band] = GREY
     no_hand = np.zeros_like(region)
-    got = front_notch(rgb, region & ~band, body | band, pts, "l", 15.0, 200.0, no_hand, None)
+
+    def read(arm: np.ndarray, beside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return in_front(rgb, arm, beside, pts, "l", 15.0, 200.0, no_hand, upper_part(arm, pts, "l"))
+
+    got = front_notch(region & ~band, body | band, 200.0, read)
     assert got[band].mean() > 0.9 and not got[~band].any()  # the closing trims the bay's mouth
 
     tall = np.zeros_like(region)
     tall[150:200, 140:155] = True  # a notch 50 rows tall: no closing of 8 px (0.04 x 200) fills it
     rgb[tall] = GREY
-    got = front_notch(rgb, region & ~tall, body | tall, pts, "l", 15.0, 200.0, no_hand, None)
+    got = front_notch(region & ~tall, body | tall, 200.0, read)
     assert not got.any()
 
     rgb[150:200, 140:155] = SKIN  # the band of the arm's own colour, left out of the arm all the same
-    got = front_notch(rgb, region & ~band, body | band, pts, "l", 15.0, 200.0, no_hand, None)
+    got = front_notch(region & ~band, body | band, 200.0, read)
     assert not got.any()
 
 

@@ -32,6 +32,7 @@ FRONT_INNER = 0.25  # a patch 9 tenths of whose pixels lie no farther out than t
 FRONT_CLOSER = 0.5  # a patch's colour this much nearer (Lab distance) the body beside it than the arm
 FRONT_BACKDROP = 40.0  # RGB distance from the background plate within which a pixel is the backdrop's colour
 FRONT_BACKDROP_SHARE = 0.5  # a patch more of whose pixels beside the body than this are of the backdrop's colour
+Reading = tuple[np.ndarray, np.ndarray]  # in_front's: (what lies in front of the arm, the arm's own colour)
 SKIN_SPREAD = 3.0  # within this many median deviations (Lab, per channel, summed in squares) of the face is skin
 SKIN_FLOOR = np.array([6.0, 2.0, 2.0])  # the least deviation per Lab channel (a flat-shaded face)
 
@@ -73,7 +74,7 @@ def in_front(
     hand: np.ndarray,
     upper: np.ndarray,
     skin: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Reading:
     """(the pixels of the arm's `region` that are the body's, in front of the upper arm; the arm's
     own-coloured pixels). `body`: the character's pixels outside both arms; `radius`: the upper
     arm's; `hand`: where the hand is (never in front of itself); `upper`: the region's pixels

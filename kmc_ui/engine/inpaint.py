@@ -31,6 +31,7 @@ body beside the hole.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -423,19 +424,15 @@ def blend_rows(img: np.ndarray, hole: np.ndarray, source: np.ndarray) -> tuple[n
     between two materials, is blended. Returns (filled image, the pixels filled)."""
     out = img.copy()
     got = np.zeros(hole.shape, bool)
-    for y in np.flatnonzero(hole.any(axis=1)):
-        row, ok = hole[y], source[y]
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
-        for s, e in zip(edges[::2], edges[1::2], strict=True):
-            left, right = min(TAME_SIDE, _run_length(ok[:s][::-1])), min(TAME_SIDE, _run_length(ok[e:]))
-            if not (left and right):
-                continue
-            a, b = np.median(img[y, s - left : s], axis=0), np.median(img[y, e : e + right], axis=0)
-            if _chroma_gap(a, b) > TAME_LIKE:
-                continue
-            t = ((np.arange(e - s) + 1) / (e - s + 1))[:, None]
-            out[y, s:e] = a * (1 - t) + b * t
-            got[y, s:e] = True
+    for y, s, e, left, right in _side_runs(hole, source):
+        if not (left and right):
+            continue
+        a, b = np.median(img[y, s - left : s], axis=0), np.median(img[y, e : e + right], axis=0)
+        if _chroma_gap(a, b) > TAME_LIKE:
+            continue
+        t = ((np.arange(e - s) + 1) / (e - s + 1))[:, None]
+        out[y, s:e] = a * (1 - t) + b * t
+        got[y, s:e] = True
     return out, got
 
 
@@ -444,17 +441,23 @@ def carry_rows(img: np.ndarray, hole: np.ndarray, source: np.ndarray) -> tuple[n
     side's colour (the median of up to TAME_SIDE px). Returns (filled image, the pixels filled)."""
     out = img.copy()
     got = np.zeros(hole.shape, bool)
+    for y, s, e, left, right in _side_runs(hole, source):
+        if bool(left) == bool(right) or e - s > TAME_CARRY:
+            continue
+        side = img[y, s - left : s] if left else img[y, e : e + right]
+        out[y, s:e] = np.median(side, axis=0)
+        got[y, s:e] = True
+    return out, got
+
+
+def _side_runs(hole: np.ndarray, source: np.ndarray) -> Iterator[tuple[int, int, int, int, int]]:
+    """Each run of `hole` pixels on a row: (row, start, end, how many `source` pixels just left of
+    it, just right of it, up to TAME_SIDE each)."""
     for y in np.flatnonzero(hole.any(axis=1)):
         row, ok = hole[y], source[y]
         edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])))
         for s, e in zip(edges[::2], edges[1::2], strict=True):
-            left, right = min(TAME_SIDE, _run_length(ok[:s][::-1])), min(TAME_SIDE, _run_length(ok[e:]))
-            if bool(left) == bool(right) or e - s > TAME_CARRY:
-                continue
-            side = img[y, s - left : s] if left else img[y, e : e + right]
-            out[y, s:e] = np.median(side, axis=0)
-            got[y, s:e] = True
-    return out, got
+            yield int(y), int(s), int(e), min(TAME_SIDE, _run_length(ok[:s][::-1])), min(TAME_SIDE, _run_length(ok[e:]))
 
 
 MIN_SOURCE_PX = 4  # a row's known run beside a hole narrower than this (px) ...

@@ -19,6 +19,7 @@ Coordinates are the working picture's pixels (x right, y down); "left" is the pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -26,7 +27,7 @@ import numpy as np
 
 from kmc_ui.engine.cuff import cuff_rim
 from kmc_ui.engine.face import inner_points
-from kmc_ui.engine.front import face_skin, in_front, of_backdrop
+from kmc_ui.engine.front import Reading, face_skin, in_front, of_backdrop
 from kmc_ui.engine.inpaint import fill_inside
 from kmc_ui.engine.outline import hidden_outline
 from kmc_ui.engine.rim import own_rim
@@ -395,26 +396,18 @@ def inner_gap(
 
 
 def front_notch(
-    rgb: np.ndarray,
-    region: np.ndarray,
-    body: np.ndarray,
-    pts: dict[str, np.ndarray],
-    side: str,
-    radius: float,
-    torso: float,
-    hand: np.ndarray,
-    skin: tuple[np.ndarray, np.ndarray] | None,
+    region: np.ndarray, body: np.ndarray, torso: float, read: Callable[[np.ndarray, np.ndarray], Reading]
 ) -> np.ndarray:
     """The `body` pixels in a bay of an arm's `region` (a closing of BAY torso lengths fills it)
-    that lie in front of the arm as in_front reads it with the bay in the arm: the half-figure's bow
-    tail, cut out of her sleeve's top (a notch that showed the sky once her arm rose)."""
+    that lie in front of the arm as `read` (in_front for one arm, given its region and the body
+    beside it) reads them with the bay in the arm: the half-figure's bow tail, cut out of her sleeve's top (a
+    notch that showed the sky once her arm rose)."""
     r = max(1, round(BAY * torso))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     bay = (cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & body
     if not bay.any():
         return bay
-    reach = region | bay
-    got, _ = in_front(rgb, reach, body & ~bay, pts, side, radius, torso, hand, upper_part(reach, pts, side), skin)
+    got, _ = read(region | bay, body & ~bay)
     _, patch = cv2.connectedComponents(got.astype(np.uint8))
     return np.isin(patch, np.unique(patch[got & bay]))
 
@@ -1078,10 +1071,13 @@ def build_rig(
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         region = regions[name]
         hand = hand_area((h, w), apts, side, (hands or {}).get(side))
-        got, like = in_front(
-            rgb, region, outside, apts, side, radii[f"{side}_upper"], torso, hand, upper_part(region, apts, side), skin
-        )
-        bay = front_notch(rgb, region, outside & ~got, apts, side, radii[f"{side}_upper"], torso, hand, skin)
+
+        def read(arm: np.ndarray, beside: np.ndarray, side: str = side, hand: np.ndarray = hand) -> Reading:
+            radius = radii[f"{side}_upper"]
+            return in_front(rgb, arm, beside, apts, side, radius, torso, hand, upper_part(arm, apts, side), skin)
+
+        got, like = read(region, outside)
+        bay = front_notch(region, outside & ~got, torso, read)
         got |= bay
         if backdrop is not None:  # the backdrop between the arm and the body is not in front
             through = of_backdrop(got, outside & ~got, rgb[..., ::-1].astype(np.float32), backdrop)
