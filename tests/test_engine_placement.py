@@ -16,8 +16,10 @@ from PIL import Image
 import kmc_ui.engine.pipeline as pipeline
 from kmc_ui.assets_draw import DANCER
 from kmc_ui.engine import EngineJob, run_engine
+from kmc_ui.engine.deform import PIN_PAST, Renderer, bone_transforms
 from kmc_ui.engine.motion import track_motion
 from kmc_ui.engine.pipeline import (
+    BORDER_MAX,
     EARLY_MAX_SIDE,
     cut_at_bottom,
     every_frame,
@@ -29,7 +31,9 @@ from kmc_ui.engine.pipeline import (
     motion_stride,
     place,
     source_motion,
+    trim_border,
 )
+from kmc_ui.engine.rig import named_points
 from kmc_ui.engine.segment import cut_out, reaches_bottom
 from kmc_ui.media.probe import probe_video
 from kmc_ui.pose import landmarks as L
@@ -186,3 +190,90 @@ def test_the_rig_is_built_while_the_motion_is_read_at_the_scale_the_placement_gi
     large = make_character(tmp_path / "large.png", 720, 1280)
     got = run(large, small, "video")
     assert got[:2] == ["rig 1.000", "place"] and len(got) == 3 and float(got[2].split()[1]) < 0.9
+
+
+def test_a_line_drawn_along_a_pictures_edge_is_trimmed_off(pictures, tmp_path: Path) -> None:
+    """A line of one colour along an edge (up to BORDER_MAX px), unlike the picture inside it, is
+    trimmed off as the picture is loaded: a frame line, an encoder's pad. A plain backdrop running
+    on to the edge, a scene, and a frame thicker than BORDER_MAX are kept."""
+    full, _, _ = pictures
+    rgb = np.asarray(Image.open(full).convert("RGB")).copy()
+    h, w = rgb.shape[:2]
+    assert load_picture(full).shape == rgb.shape  # a plain light backdrop to every edge
+    framed = rgb.copy()
+    framed[-1] = 240  # the half-figure's light bottom row
+    framed[:, -2:] = (90, 90, 90)  # two grey columns
+    framed[:3] = 0  # three black rows
+    Image.fromarray(framed).save(tmp_path / "framed.png")
+    assert np.array_equal(load_picture(tmp_path / "framed.png"), rgb[3 : h - 1, : w - 2])
+    thick = rgb.copy()
+    thick[-(BORDER_MAX + 1) :] = 0  # thicker than a drawn line: the picture's own
+    assert np.array_equal(trim_border(thick), thick)
+    scene = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    assert np.array_equal(trim_border(scene), scene)
+    scene[:, :1] = 255
+    assert trim_border(scene).shape == (h, w - 1, 3)
+
+
+def test_the_half_figures_light_bottom_row_is_trimmed_and_her_hips_read_below_her_waist(shared_media: Path) -> None:
+    """The half-figure's picture ends in a light grey row under her black skirt and two grey
+    columns at its right. With them the pose model read her hips at y 414 and her left knee at
+    y 433, just under them, as seen; her skirt, pinned to the frame's bottom, carried the row as a
+    white line under it. Trimmed: her hips read at her skirt's waistband (y 430-434), her knees
+    under the skirt, not seen."""
+    path = shared_media / "character_anime_upperbody.png"
+    assert np.asarray(Image.open(path)).shape[:2] == (615, 463)
+    cut = cut_out(load_picture(path))
+    assert cut is not None and cut.alpha.shape == (614, 461)
+    hips = cut.landmarks[[L.L_HIP, L.R_HIP], 1]
+    assert (hips > 425).all(), hips
+    assert not cut.seen[L.L_KNEE] and not cut.seen[L.R_KNEE]
+    assert cut_at_bottom(cut)
+
+
+def test_a_picture_cut_off_at_the_bottom_keeps_that_edge_below_the_frames(pictures) -> None:
+    """Rendered with its hips raised, a figure cut off at the knees has the vertices on the
+    picture's bottom edge held below the frame's bottom (Rig.cut_bottom, deform.PIN_PAST): its
+    cut edge never shows. A rig not cut off is drawn where its pose puts it."""
+    _, half, _ = pictures
+    cut = cut_out(load_picture(half))
+    assert cut is not None
+    rig, _ = pipeline._rig(cut, 1.0)
+    assert rig.cut_bottom
+    plate = np.zeros((rig.height, rig.width, 3), np.uint8)
+    target = rig.landmarks.copy()
+    target[:, 1] -= 0.2 * rig.torso  # the whole figure raised
+    for cut_bottom in (True, False):
+        renderer = Renderer(replace(rig, cut_bottom=cut_bottom), plate, 1.0)
+        body = rig.layer("body")
+        assert body is not None
+        edge = body.rest[:, 1] >= rig.height - 1.5
+        verts = renderer.deform(body, bone_transforms(renderer.rest, named_points(target), 1.0), target)
+        if cut_bottom:
+            assert edge.sum() > 3 and (verts[edge, 1] >= rig.height + PIN_PAST).all()
+        else:
+            assert (verts[edge, 1] < rig.height - 0.1 * rig.torso).all()
+        frame, _ = renderer.render(target)
+        covered = frame[-1].max(axis=1) > 0  # the character drawn on the frame's last row
+        assert covered.any() == cut_bottom
+
+
+def test_the_half_figures_skirt_never_lifts_off_the_frames_bottom(shared_media: Path, tmp_path: Path) -> None:
+    """The half-figure with the real dance: her legs turning lifted her skirt's bottom edge off the
+    frame's bottom, and her picture's own light bottom row showed under it (82 of 288 frames, up to
+    74 columns). On the frame's last rows, between the skirt's outermost dark columns, no light
+    pixel in any frame."""
+    lifted: dict[int, int] = {}
+
+    def look(i: int, frame: np.ndarray, _stats: object) -> None:
+        rows = frame[-3:].astype(np.int16).mean(axis=2)
+        dark = np.flatnonzero((rows < 80).all(axis=0))
+        if len(dark):
+            span = rows[:, dark[0] : dark[-1] + 1]
+            if (n := int((span > 150).any(axis=0).sum())) > 0:
+                lifted[i] = n
+
+    job = EngineJob(shared_media / "character_anime_upperbody.png", shared_media / "dance_fullbody_12s.mp4")
+    result = run_engine(replace(job, keep_sound=False), tmp_path / "out.mp4", on_frame=look)
+    assert result.frames > 200
+    assert not lifted, lifted

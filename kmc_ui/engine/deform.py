@@ -27,6 +27,7 @@ from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_p
 from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
+PIN_PAST = 1.0  # px below the frame a cut-off bottom edge is held at, at least (its last row out of sight)
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
 HOLE_LIMIT = 0.01  # a frame with more than this share of its core points showing background is "torn"
 # A soft shadow under each arm layer (what a 2D animator draws so a limb reads in front of the
@@ -273,6 +274,13 @@ class Renderer:
         self.rest_frames = {layer.name: _rest_frames(layer, k) for layer in rig.layers if layer.name not in self.pieces}
         # per mesh layer, its triangles' draw order with the left leg nearer, and with the right
         self.leg_orders = {layer.name: leg_orders(layer) for layer in rig.layers if layer.name not in self.pieces}
+        # a picture that cuts the character off at its bottom: the vertices on that edge never come
+        # above the frame's bottom (a leg turning lifted the half-figure's skirt off it)
+        self.pinned = {
+            layer.name: np.flatnonzero(layer.rest[:, 1] >= rig.height - 1.5)
+            for layer in rig.layers
+            if rig.cut_bottom and layer.name not in self.pieces
+        }
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
@@ -319,15 +327,18 @@ class Renderer:
     ) -> np.ndarray:
         """A mesh layer's vertices (output px): skinned, then solved as rigid as possible, its face
         turned as target_lm's head is (when given) from the usual facing."""
-        skinned = _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
+        verts = _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
         solve = self.arap.get(layer.name)
-        if solve is None:
-            return skinned
-        moves = None
-        if target_lm is not None and len(solve.face_at) and self.rig.face is not None:
-            angle = face.turn_angle(target_lm, self.rig.landmarks, self.usual_yaw)
-            moves = face.turned(self.rig.face, self.rig.landmarks, angle) @ transforms["head"][:, :2].T
-        return solve.solve(skinned, moves)
+        if solve is not None:
+            moves = None
+            if target_lm is not None and len(solve.face_at) and self.rig.face is not None:
+                angle = face.turn_angle(target_lm, self.rig.landmarks, self.usual_yaw)
+                moves = face.turned(self.rig.face, self.rig.landmarks, angle) @ transforms["head"][:, :2].T
+            verts = solve.solve(verts, moves)
+        pinned = self.pinned.get(layer.name)
+        if pinned is not None and len(pinned):
+            verts[pinned, 1] = np.maximum(verts[pinned, 1], self.height + PIN_PAST)
+        return verts
 
     def render(
         self,

@@ -159,14 +159,50 @@ def output_size(aspect: float, tier: str) -> tuple[int, int]:
 
 
 def load_picture(path: Path) -> np.ndarray:
+    """The picture as RGB, turned as its EXIF says, a line drawn along an edge trimmed off (trim_border)."""
     from PIL import Image, ImageOps
 
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im) or im
-            return np.asarray(im.convert("RGB"))
+            rgb = np.asarray(im.convert("RGB"))
     except Exception as exc:
         raise EngineError(says("picture_undecodable", exc=type(exc).__name__)) from None
+    return trim_border(rgb)
+
+
+BORDER_MAX = 4  # px: the thickest line along a picture's edge that is trimmed off
+BORDER_FLAT = 4.0  # RGB standard deviation along a line at most this: drawn in one colour
+BORDER_STEP = 30.0  # mean RGB difference between such a line and the one inside it at least this
+
+
+def trim_border(rgb: np.ndarray) -> np.ndarray:
+    """`rgb` without the lines of one colour along its edges (BORDER_MAX px thick at most) that
+    stand out from the picture inside them: a frame line or an encoder's pad. The half-figure's
+    bottom row is light grey under her black skirt: the skirt's layer carried it, a white line
+    under the skirt at the frame's bottom. A plain backdrop runs on inside its edge: kept."""
+    h, w = rgb.shape[:2]
+    if min(h, w) <= 4 * BORDER_MAX:
+        return rgb
+    n, ends = BORDER_MAX + 1, slice(BORDER_MAX, -BORDER_MAX)  # a line's ends: where the next edge's line crosses it
+    img = rgb.astype(np.float32)
+    top = _border(img[:n, ends])
+    bottom = _border(img[::-1][:n, ends])
+    left = _border(img[ends, :n].swapaxes(0, 1))
+    right = _border(img[ends, ::-1][:, :n].swapaxes(0, 1))
+    return rgb[top : h - bottom, left : w - right]
+
+
+def _border(lines: np.ndarray) -> int:
+    """How many of `lines` (the edge's first) are a border: one colour, the line after them not."""
+    k = 0
+    while k < BORDER_MAX and lines[k].std(axis=0).mean() <= BORDER_FLAT:
+        if np.abs(lines[k] - lines[0]).mean() > BORDER_FLAT:
+            break
+        k += 1
+    if k and np.abs(lines[k] - lines[k - 1]).mean() >= BORDER_STEP:  # a plain backdrop runs on: no step
+        return k
+    return 0
 
 
 def motion_stride(video: Path) -> int:
@@ -632,4 +668,4 @@ def _rig(
     )
     if not rig.layers:
         raise EngineError(says("no_mask"))
-    return rig, (rgb, alpha >= 0.5, prob, plate)
+    return replace(rig, cut_bottom=cut_at_bottom(cut)), (rgb, alpha >= 0.5, prob, plate)

@@ -180,6 +180,7 @@ class Rig:
     # (H, W) bool: the backdrop seen in an arm's bend, see-through in every layer (Cutout.pockets)
     pockets: np.ndarray | None = None
     arms: ArmCut | None = None  # how the arms were told from the body (a rebuild on moved joints reuses it)
+    cut_bottom: bool = False  # the picture cuts the character off at its bottom edge (pipeline.cut_at_bottom)
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)

@@ -194,10 +194,11 @@ POCKET_WIDTH = 0.015  # torso lengths: a pocket holds a disc of this radius (a s
 # in front of the body and the waist): its colour is the plain backdrop's seen across the arm on
 # its own row (within POCKET_ROW_REACH torso lengths), and it lies within POCKET_BEND torso lengths
 # of both the upper arm and the forearm, POCKET_BELOW_SHOULDERS or more below the shoulders, mostly
-# off the torso's quad
+# off the torso's middle (its quad narrowed to POCKET_MIDDLE of its width)
 POCKET_ROW_REACH = 0.4
 POCKET_BEND = 0.12
 POCKET_BELOW_SHOULDERS = 0.2
+POCKET_MIDDLE = 0.7  # the torso's middle: its quad narrowed to this share of its width
 POCKET_HAZE_COLOUR = 30.0  # RGB distance: the pocket's paler rim by the arm, taken with it ...
 POCKET_HAZE_REACH = 0.06  # ... within this many torso lengths of the pocket
 
@@ -307,9 +308,9 @@ def bend_pockets(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, torso: float
     backdrop's colour (spread under MATTE_PLAIN) at the nearest backdrop pixel left or right, within
     POCKET_ROW_REACH torso lengths. The pocket is as wide as a gap (POCKET_WIDTH) and lies in the
     bend: within POCKET_BEND torso of both bones of one arm, below the shoulders, mostly off the
-    torso's quad. A white collar, a helmet's highlight or a glow between the knees against a white
-    or pink backdrop is not in an arm's bend. Left in, such a pocket went with the arm as a patch of
-    sky wherever the arm moved."""
+    torso's middle (torso_middle). A white collar, a helmet's highlight or a glow between the knees
+    against a white or pink backdrop is not in an arm's bend. Left in, such a pocket went with the
+    arm as a patch of sky wherever the arm moved."""
     out = np.zeros(mask.shape, bool)
     pts = named_points(lm)
     for bones in (("11", "13", "15"), ("12", "14", "16")):
@@ -321,6 +322,17 @@ def bend_pockets(rgb: np.ndarray, mask: np.ndarray, lm: np.ndarray, torso: float
         got = _bend_pocket(rgb[box], mask[box], pts, bones, np.array([x0, y0], np.float64), torso)
         out[box] |= got
     return out
+
+
+def torso_middle(pts: dict[str, np.ndarray]) -> np.ndarray:
+    """The torso's quad narrowed about its middle line to POCKET_MIDDLE of its width: the shoulder
+    joints lie out past the waist, and the half-figure's bend, read with her hips lower, lay on
+    the quad's edge."""
+    quad = torso_quad(pts)
+    for pair in ([0, 1], [3, 2]):  # the shoulders, the hips
+        mid = quad[pair].mean(axis=0)
+        quad[pair] = mid + POCKET_MIDDLE * (quad[pair] - mid)
+    return quad
 
 
 def _bend_pocket(
@@ -358,7 +370,7 @@ def _bend_pocket(
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     wide = cv2.erode(closed.astype(np.uint8), disc) > 0
     _, parts = cv2.connectedComponents(closed.astype(np.uint8), connectivity=8)
-    quad = (torso_quad(pts) - origin).astype(np.float32)
+    quad = (torso_middle(pts) - origin).astype(np.float32)
     shoulders = min(pts["11"][1], pts["12"][1]) - origin[1]
     s, e, wr = (pts[b] - origin for b in bones)
     for i in np.unique(parts[wide]):
