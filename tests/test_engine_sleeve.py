@@ -73,9 +73,9 @@ def test_the_half_figures_calibrated_elbow_takes_no_corset_with_her_forearm(shar
     the arm in every frame (281 dark opaque pixels in the arm's layer there; 32 since her pose is
     read on the picture without its light bottom row, pipeline.trim_border, which reads her hips
     lower and her shoulder wider). The arms are told from the body as the still's rig told them
-    (`arms`): 3 such pixels. Her forearm's bone lies
-    along its edge then: its core points keep inside the layer, and where the bone runs off the
-    arm, `breaks` does not count it once the forearm swings out."""
+    (`arms`): 3 such pixels. Her forearm's bone lies along its edge then: its core points keep
+    inside the layer, and where the bone runs off the arm, `breaks` does not count it once the
+    forearm swings out."""
     cut, _ = _photo_rig(shared_media / "character_anime_upperbody.png")
     lm = cut.landmarks.copy()
     up = lm[11, :2] - lm[13, :2]
