@@ -18,7 +18,7 @@ from PIL import Image
 from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
 from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces
 from kmc_ui.engine.pipeline import _rig, hand_sources, load_picture, picture_hands
-from kmc_ui.engine.rig import Layer, bone_distance, capsule_mask, named_points
+from kmc_ui.engine.rig import Layer, bone_distance, capsule_mask, hand_mask, named_points
 from kmc_ui.engine.segment import cut_out
 from kmc_ui.pose import landmarks as L
 from tests.test_body_hidden_hands import LEFT_HAND_BOX, RIGHT_HAND_BOX, WRIST_ROW, paint_into_pocket
@@ -239,6 +239,33 @@ def test_real_hands_are_cut_from_the_hand_detector_without_the_clothes_behind(sh
     near_body = cv2.dilate((body >= 0.5).astype(np.uint8), np.ones((11, 11), np.uint8)) > 0
     near_arm = cv2.dilate((arms > 0.02).astype(np.uint8), np.ones((11, 11), np.uint8)) > 0
     assert int(((body > 0.02) & (body < 0.5) & ~near_body & near_arm).sum()) < 100
+
+
+def test_clasped_hands_part_whole(shared_media: Path) -> None:
+    """The half-figure's hands are clasped over her skirt, fingers interlaced. Her left arm's cut
+    claims some of her right hand's shape first (its fingers lie there), and her right hand was left
+    with holes where they lay: once the hands parted, it was pale specks and rings of nails (277
+    pixels of its shape not opaque). The left arm keeps what it claimed (`ArmCut.lent`); the right
+    hand is whole too, those pixels in its own colour read from the rest of the hand: 72 (the dark
+    skirt between its own fingers stays out). No other photo's hands overlap: their rigs do not
+    change."""
+    cut, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
+    assert rig.arms is not None and set(rig.arms.lent) == {"right_arm"}
+    hand = cut.hands["r"]
+    assert hand is not None
+    shape = hand_mask(rig.alpha.shape, hand)
+    lent = rig.arms.lent["right_arm"]
+    right = rig.layer("right_arm")
+    left = rig.layer("left_arm")
+    assert right is not None and left is not None
+    assert int((right.texture[..., 3][shape] <= 0.5).sum()) < 120
+    assert lent.sum() > 200 and (left.texture[..., 3][lent] > 0.5).mean() > 0.9  # the left hand keeps them
+    colour = right.texture[..., :3][lent] / np.maximum(right.texture[..., 3][lent, None], 1e-6)
+    skin = cut.rgb[shape & ~lent][:, ::-1].astype(np.float32)  # BGR, as the texture
+    assert np.abs(np.median(colour, axis=0) - np.median(skin, axis=0)).max() < 40  # the hand's own colour
+    for name in ("person_woman_fullbody.png", "person_man_fullbody.png", "character_anime_fullbody.jpg"):
+        _, other = _photo_rig(shared_media / name)
+        assert other.arms is not None and not other.arms.lent, name
 
 
 def test_hands_in_pockets_are_not_drawn_from_the_pocket(shared_media: Path, tmp_path: Path) -> None:

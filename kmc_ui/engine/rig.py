@@ -161,6 +161,8 @@ class ArmCut:
 
     regions: dict[str, np.ndarray]  # "left_arm" / "right_arm" -> (H, W) bool
     points: dict[str, np.ndarray]  # named_points of the landmarks, the arms centred (centred_arms)
+    # what of an arm's detected hand the other arm claimed first (hands clasped, fingers interlaced)
+    lent: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -976,7 +978,7 @@ def cut_arms(
     """Each arm's pixels told from the body around the landmarks `lm` (working px): the arm's
     capsules around its bones (centred on the arm's middle), refined by colour (grabCut), without
     the clothing behind the fingers, the hair and the top beside the arm; arms crossing in the
-    picture keep what the first one claimed."""
+    picture keep what the first one claimed (what of the second's hand that was: `ArmCut.lent`)."""
     h, w = mask.shape
     torso = torso_length(lm)
     # an arm whose bones the pose put along its edge is moved onto its middle (centred_arms);
@@ -988,6 +990,7 @@ def cut_arms(
     split_radii = {bone: SPLIT_REACH * r if r < measured[bone] else r for bone, r in radii.items()}
     hull = body_hull((h, w), named_points(lm), radii, torso)
     regions: dict[str, np.ndarray] = {}
+    lent: dict[str, np.ndarray] = {}
     covered = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         region = arm_region((h, w), apts, split_radii, side, torso, hull, hands) & mask
@@ -1006,10 +1009,12 @@ def cut_arms(
         core = arm_core((h, w), apts, radii, side, hand)
         region &= ~(not_arm(rgb, region, apts, side, torso) & ~core)
         # what the other arm already claimed stays with it (arms crossing in the picture)
+        if hand is not None:  # fingers interlaced with the other hand's: the arm that claimed them holds them
+            lent[name] = region & covered & hand_mask((h, w), hand)
         region &= ~covered
         covered |= region
         regions[name] = region
-    return ArmCut(regions, apts)
+    return ArmCut(regions, apts, {name: m for name, m in lent.items() if m.any()})
 
 
 def build_rig(
@@ -1100,13 +1105,20 @@ def build_rig(
             front |= got
     arm_alpha: dict[str, np.ndarray] = {}
     arm_colour: dict[str, np.ndarray] = {}
+    own = {"left_arm": arm_bgr, "right_arm": arm_bgr}  # each arm's colour
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        if name in split.lent:
+            # the other hand's fingers lay between this hand's: the other arm keeps them, and this
+            # hand is whole too, those pixels in its own colour (else it parted with holes in it)
+            hand = hand_area((h, w), apts, side, (hands or {}).get(side))
+            own[name] = fill_inside(arm_bgr, split.lent[name], regions[name] & hand & ~split.lent[name])
+            regions[name] = regions[name] | split.lent[name]
         grown = _dilate(regions[name], 1) > 0
         soft = feathered(grown, max(1.0, FEATHER * torso))
         fade = shoulder_fade(soft > 0.0, pts, radii, side)
         # its feather on the body, in the body's colour, is the body's (rim.py)
-        arm_alpha[name], arm_colour[name] = own_rim(arm_bgr, grown, regions[name], soft * alpha * fade, mask)
+        arm_alpha[name], arm_colour[name] = own_rim(own[name], grown, regions[name], soft * alpha * fade, mask)
         solid |= grown & (fade > 0.999)
 
     # The body: everything but the arms; where an arm lay over the body, the body is filled in.
@@ -1178,7 +1190,7 @@ def build_rig(
             arm_alpha[name] = see_through(arm_alpha[name], pockets)
     layers: list[Layer] = []
     face_pts = None if face is None or not len(face) else inner_points(face)
-    specs = [("body", body_bgr, body_alpha)] + [(n, arm_bgr, a) for n, a in arm_alpha.items()]
+    specs = [("body", body_bgr, body_alpha)] + [(n, own[n], a) for n, a in arm_alpha.items()]
     for name, colour, a in specs:
         if float(a.sum()) < 16.0:
             continue
