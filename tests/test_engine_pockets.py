@@ -18,7 +18,7 @@ import pytest
 from kmc_ui.engine import segment
 from kmc_ui.engine.deform import AXIS_SAMPLES, GRID, Renderer
 from kmc_ui.engine.pipeline import load_picture
-from kmc_ui.engine.rig import see_through
+from kmc_ui.engine.rig import past_pockets, see_through
 from kmc_ui.engine.segment import backdrop_pockets
 from tests.test_engine_pieces import _photo_rig
 
@@ -260,3 +260,37 @@ def test_an_arm_keeps_nothing_past_the_pocket_in_its_bend() -> None:
     assert (out[30:70, 60:80] == 1.0).all()  # the arm
     assert np.allclose(out[30:70, 58], 0.5)  # its edge beside the pocket, as the matte left it
     assert (out[20:25] == arm[20:25]).all() and (out[75:] == arm[75:]).all()  # away from the pocket
+
+
+def test_what_lies_past_a_bends_backdrop_under_the_arm_is_not_body() -> None:
+    """On the rows a bend's backdrop spans, what an arm covers beyond it (away from the torso's
+    middle), and the backdrop's own pixels under the arm, are not body; the body beside the torso,
+    and rows the backdrop does not span, are kept. Mirrored for a bend on the torso's other side."""
+    pockets = np.zeros((40, 60), bool)
+    pockets[10:20, 30:36] = True
+    arm = np.zeros((40, 60), bool)
+    arm[5:30, 34:50] = True
+    out = past_pockets(pockets, arm, 10.0)
+    assert out[10:20, 36:50].all() and out[10:20, 34:36].all()
+    assert not out[:10].any() and not out[20:].any() and not out[:, :34].any()
+    left = past_pockets(pockets[:, ::-1], arm[:, ::-1], 49.0)
+    assert np.array_equal(left, out[:, ::-1])
+
+
+def test_the_half_figures_body_leaves_no_window_past_the_sky_in_her_bend(shared_media: Path) -> None:
+    """Beyond the sky in the half-figure's left bend, under her sleeve, the body's layer held a
+    strip of fill (438 pixels at all opaque on the sky's rows, 387 half opaque or more). Once her
+    arm moved it framed the sky like a window by her waist. The sky shows where her side is: none
+    of it is body now."""
+    _, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
+    body, arm = rig.layer("body"), rig.layer("left_arm")
+    assert body is not None and arm is not None and rig.pockets is not None
+    rows = np.flatnonzero(rig.pockets.any(axis=1))
+    assert len(rows) > 30
+    beyond = np.zeros_like(rig.pockets)
+    for y in rows:
+        beyond[y, np.flatnonzero(rig.pockets[y]).max() + 1 :] = True
+    under = beyond & (arm.texture[..., 3] > 0.5)
+    assert under.sum() > 300  # her sleeve lies there
+    assert int((body.texture[..., 3][under] > 0.02).sum()) == 0
+

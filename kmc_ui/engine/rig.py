@@ -262,6 +262,27 @@ def limb_radii(mask: np.ndarray, pts: dict[str, np.ndarray], torso: float) -> di
     return out
 
 
+def past_pockets(pockets: np.ndarray, arm: np.ndarray, middle: float) -> np.ndarray:
+    """The pixels of `arm` (where an arm covers the picture) in the backdrop in an arm's bend or
+    beyond it, seen from the torso's middle column `middle`, on the rows it spans. The backdrop
+    there shows where the body's side is: what the body's layer held beyond it, under the arm, is
+    not body (the half-figure's fill under her sleeve framed the bend's sky like a window once her
+    arm moved)."""
+    out = np.zeros(pockets.shape, bool)
+    count, labels = cv2.connectedComponents(pockets.astype(np.uint8), connectivity=8)
+    xs = np.arange(pockets.shape[1])[None, :]
+    for i in range(1, count):
+        ys, cols = np.nonzero(labels == i)
+        rows = np.unique(ys)
+        if cols.mean() > middle:  # outward is to the right
+            edge = np.array([cols[ys == y].max() for y in rows])
+            out[rows] |= xs > edge[:, None]
+        else:
+            edge = np.array([cols[ys == y].min() for y in rows])
+            out[rows] |= xs < edge[:, None]
+    return (out | pockets) & arm
+
+
 def see_through(arm: np.ndarray, pockets: np.ndarray) -> np.ndarray:
     """An arm's opacity with the backdrop in its bend (`pockets`, how much of each pixel it is)
     taken out. The arm's region reached a pixel or two past the pocket onto the body's edge: that
@@ -1186,6 +1207,7 @@ def build_rig(
 
     if pockets is not None:
         body_alpha *= 1.0 - pockets
+        body_alpha[past_pockets(pockets > 0.0, arm_max > 0.5, float(torso_quad(pts)[:, 0].mean()))] = 0.0
         for name in arm_alpha:
             arm_alpha[name] = see_through(arm_alpha[name], pockets)
     layers: list[Layer] = []
