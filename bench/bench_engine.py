@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kmc_ui.engine import EngineJob, agreement_report, face, run_engine  # noqa: E402
+from kmc_ui.engine import EngineJob, agreement_report, face, mouth, run_engine  # noqa: E402
 from kmc_ui.engine.agreement import MIRROR  # noqa: E402
 from kmc_ui.engine.motion import fused_track, track_motion  # noqa: E402
 from kmc_ui.engine.pipeline import SMOOTHING  # noqa: E402
@@ -374,6 +374,37 @@ def turns(tmp: Path, only: str = "") -> None:
         print(f"{picture.name}: face yaw correlation with the reference: " + ", ".join(line))
 
 
+def mouths(tmp: Path, only: str = "") -> None:
+    """How well each result's mouth follows the reference's: the opening (mouth.openness, read by
+    the face mesh as the engine reads the reference) on every frame of the reference and of the
+    result, correlated, and the result's 90th percentile opening; with the mouth opening and held
+    still (mouth.GAIN 0, everything else equal)."""
+    print(f"\n== mouths x {TALKING_CLIP} (video orientation, 720p; load average {load()})")
+    clip = SHARED / TALKING_CLIP
+    ref = track_motion(clip, max_seconds=30.0).mouth
+    print(
+        f"reference opening: read on {np.isfinite(ref).mean():.0%} of frames, 5th-95th percentile "
+        f"{np.nanpercentile(ref, 5):.3f} .. {np.nanpercentile(ref, 95):.3f}"
+    )
+    gain = mouth.GAIN
+    pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
+    for picture in pictures:
+        line = []
+        for label, g in (("opening", gain), ("still", 0.0)):
+            mouth.GAIN = g
+            try:
+                run_engine(EngineJob(picture, clip, "video", "std", False), tmp / "mouths.mp4")
+            finally:
+                mouth.GAIN = gain
+            got = track_motion(tmp / "mouths.mp4", max_seconds=30.0).mouth
+            n = min(len(ref), len(got))
+            ok = np.isfinite(ref[:n]) & np.isfinite(got[:n])
+            corr = float(np.corrcoef(ref[:n][ok], got[:n][ok])[0, 1]) if ok.sum() > 2 else float("nan")
+            p90 = float(np.percentile(got[:n][ok], 90)) if ok.any() else float("nan")
+            line.append(f"{label} {corr:+.2f}, 90th percentile {p90:.3f} (read on {ok.sum()}/{n} frames)")
+        print(f"{picture.name}: mouth opening correlation with the reference: " + "; ".join(line))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the memory series")
@@ -383,6 +414,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument("--turns", action="store_true", help="only the real photos' face turns against the reference's")
+    parser.add_argument("--mouths", action="store_true", help="only the real photos' mouths against the talking head's")
     args = parser.parse_args()
     print(f"kmc offline engine benchmark; {os.cpu_count()} cores; load average {load()}")
     with tempfile.TemporaryDirectory() as d:
@@ -397,6 +429,9 @@ def main() -> None:
             return
         if args.turns:
             turns(tmp, args.only)
+            return
+        if args.mouths:
+            mouths(tmp, args.only)
             return
         if args.photos:
             if not SHARED.is_dir():

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from kmc_ui.engine.common import EngineCancelled, EngineError, says
+from kmc_ui.engine.mouth import MouthReader
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
 
-TRACK_VERSION = 2  # 2: duration = frames decoded / fps (a stride no longer rounds it up)
+TRACK_VERSION = 3  # 2: duration = frames decoded / fps (a stride no longer rounds it up); 3: the mouth
 FUSED_VERSION = 1
 POSE_MAX_SIDE = 640  # frames handed to mediapipe (its models work at 224-256 px)
 # mediapipe's left/right landmark pairs swapped: the labelling of a figure seen from behind (or
@@ -51,6 +52,9 @@ class MotionTrack:
     landmarks: np.ndarray  # (T, 33, 4); NaN rows: nobody found
     duration: float  # seconds covered (frames decoded / fps: T * stride / fps at most)
     has_audio: bool
+    # (T,) the mouth's opening (kmc_ui/engine/mouth.py) where the head is large enough to read it,
+    # else nan; None: not read (the agreement report's tracking pass)
+    mouth: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
@@ -73,6 +77,7 @@ def cached_track(path: Path, arrays: dict[str, np.ndarray], meta: dict, landmark
         arrays[landmarks].astype(np.float32),
         float(meta["duration"]),
         bool(meta["audio"]),
+        arrays["mouth"].astype(np.float32) if "mouth" in arrays else None,
     )
 
 
@@ -163,7 +168,9 @@ def track_motion(
                 progress(hit.frames, hit.frames)
             return hit if hit.path == str(path) else replace(hit, path=str(path))
         expected = max_frames if max_frames < 10**9 else max(1, round(duration * fps))
-        times, lms, size = _run(container, stream, fps, max_frames, expected, progress, cancel, cache_dir, stride)
+        times, lms, mouths, size = _run(
+            container, stream, fps, max_frames, expected, progress, cancel, cache_dir, stride
+        )
         covered = min(size[2], len(times) * stride) if times else 0
     if not times:
         raise EngineError(says("no_frame"))
@@ -177,6 +184,7 @@ def track_motion(
         np.stack(lms).astype(np.float32),
         covered / fps,
         has_audio,
+        np.asarray(mouths, np.float32),
     )
     _cache.memory_put(key, track)
     meta = {
@@ -187,7 +195,8 @@ def track_motion(
         "duration": track.duration,
         "audio": has_audio,
     }
-    _cache.disk_put(cache_dir, key, {"times": track.times, "landmarks": track.landmarks}, meta)
+    arrays = {"times": track.times, "landmarks": track.landmarks, "mouth": track.mouth}
+    _cache.disk_put(cache_dir, key, arrays, meta)
     return track
 
 
@@ -201,7 +210,7 @@ def _run(
     cancel: threading.Event | None,
     cache_dir: Path | None,
     stride: int = 1,
-) -> tuple[list[float], list[np.ndarray], tuple[int, int]]:
+) -> tuple[list[float], list[np.ndarray], list[float], tuple[int, int, int]]:
     q: queue.Queue[tuple[float, np.ndarray, float] | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
     size: list[int] = [0, 0, 0]  # shown width, height, and frames decoded (read or skipped by the stride)
@@ -232,10 +241,12 @@ def _run(
     producer = threading.Thread(target=produce, name="kmc-engine-decode", daemon=True)
     producer.start()
     landmarker = _fresh_landmarker(cache_dir)
+    reader = MouthReader()
     ts_base = 0
     last_ts = -1
     times: list[float] = []
     lms: list[np.ndarray] = []
+    mouths: list[float] = []
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -252,10 +263,12 @@ def _run(
             lm = track_frame(landmarker, rgb, k, last_ts)
             times.append(t)
             lms.append(lm)
+            mouths.append(reader.read(rgb, lm, k))
             if progress is not None:
                 progress(len(times), max(1, -(-expected // stride)))
     finally:
         landmarker.close()
+        reader.close()
         stop.set()
         while producer.is_alive():
             try:
@@ -263,7 +276,7 @@ def _run(
             except queue.Empty:
                 producer.join(0.05)
     size[2] = size[2] or len(times) * stride  # a broken tail: what was read
-    return times, lms, (size[0], size[1], size[2])
+    return times, lms, mouths, (size[0], size[1], size[2])
 
 
 def _fresh_landmarker(cache_dir: Path | None) -> Any:

@@ -33,6 +33,7 @@ from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
 from kmc_ui.engine.motion import MotionTrack, track_motion
+from kmc_ui.engine.mouth import clip_opening
 from kmc_ui.engine.rig import ArmCut, Rig, build_rig, head_radius, named_points, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
@@ -396,6 +397,7 @@ def run_engine(
     n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
     motion = every_frame(source_motion(track), track.times, n, track.fps)
     motion = hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
+    opening = clip_opening(track.mouth, track.times, n, track.fps)
 
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
@@ -431,10 +433,9 @@ def run_engine(
 
     t0 = time.perf_counter()
     yaw = usual_yaw(targets)
-    renderers = [
-        Renderer(rig, plate, placement.k, GRID, filled, rigid_arms=job.rigid_arms, arap=job.arap, usual_yaw=yaw)
-        for _ in range(RENDER_THREADS)
-    ]
+    face_mesh = None if cut.face is None or opening is None else cut.face * placement.work_scale
+    options = {"rigid_arms": job.rigid_arms, "arap": job.arap, "usual_yaw": yaw, "face_mesh": face_mesh}
+    renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
     moves = bone_transforms_many(renderers[0].rest, named_points(np.moveaxis(targets, 0, 1)), placement.k)
     holes, flipped, breaks, tears, exposed, stretch = (np.zeros(n, np.float32) for _ in range(6))
@@ -448,7 +449,10 @@ def run_engine(
     def draw(i: int) -> FrameStats:
         renderer = renderers[i % RENDER_THREADS]
         transforms = {bone: m[i] for bone, m in moves.items()}
-        renderer.render(targets[i], out=buffers[i % FRAME_BUFFERS], left_leg_nearer=nearer[i], transforms=transforms)
+        mouth = 0.0 if opening is None else float(opening[i])
+        renderer.render(
+            targets[i], buffers[i % FRAME_BUFFERS], left_leg_nearer=nearer[i], transforms=transforms, opening=mouth
+        )
         return renderer.last_stats
 
     drawing: deque[tuple[int, Future[FrameStats]]] = deque()

@@ -1,0 +1,222 @@
+"""The mouth: the picture's mouth opens as the reference's does (a talking head talks).
+
+The reference's mouth is read as the gap between its inner lips over its face's height
+(forehead to chin), by mediapipe's face mesh (its models in the wheel) on a crop around the head,
+on every frame where the head is large enough to read it (a talking head, not a dancer far off).
+
+The picture's mouth is opened by redrawing, each frame, a small patch of the body's texture
+around it: the lower lip and the jaw move down (the jaw's share fading out below the chin), the
+upper lip a little up, and the gap between them is the inside of a mouth: dark, its colour taken
+from the lips, with the upper teeth's edge as a lighter band when it is wide. The patch is in the
+picture's pixels, so the mesh carries it wherever the head goes, turned or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from kmc_ui.pose import landmarks as L
+
+UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]  # face mesh: upper lip's inner edge
+LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]  # lower lip's inner edge
+UPPER_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
+LOWER_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
+BROW, CHIN, NOSE_TIP = 10, 152, 2
+READ_FROM = 60  # px between the ears in the pose's frame: a smaller head's mouth is not read
+READ_CROP = 1.1  # the crop read: this many ear spans either side of the nose
+READ_SIDE = 192  # px the crop is scaled to
+READ_SHARE = 0.5  # a clip whose mouth is read on fewer of its frames keeps the picture's mouth still
+CLOSED_MAX = 0.03  # the reference's closed mouth: its 5th percentile opening, at most this
+UP_SHARE = 0.3  # of the opening, the upper lip's share (it rises); the jaw drops the rest
+JAW_WIDTH = 1.4  # the jaw's drop spreads this many mouth half-widths either side below the lips
+JAW_PAST_CHIN = 0.6  # the drop fades to nothing this share of the lips-to-chin distance below the chin
+SHAPE = 0.6  # the opening's profile across the mouth: (1 - (s / half) ** 2) ** SHAPE
+GAIN = 1.3  # the picture's mouth opens this many times the reference's opening (its lips part wider)
+INSIDE_DARK = (0.25, 0.5)  # the inside of the mouth: the lips' colour times this, at its top and bottom
+TEETH = 185.0  # the upper teeth's edge (grey level) where the opening is wide enough
+TEETH_FROM = 4.0  # ... shown from this opening (px) up
+TEETH_DEPTH = 0.35  # ... as a band this share of the opening deep under the upper lip
+
+
+def openness(face: np.ndarray) -> float:
+    """The gap between the inner lips over the face's height (forehead to chin) of 468 face points."""
+    height = float(np.linalg.norm(face[BROW, :2] - face[CHIN, :2]))
+    return float(np.linalg.norm(face[13, :2] - face[14, :2])) / max(height, 1e-6)
+
+
+class MouthReader:
+    """Reads the mouth's opening on a clip's frames in order: mediapipe's face mesh in tracking
+    mode (its models in the wheel), made on the first head large enough to read."""
+
+    def __init__(self) -> None:
+        self._mesh: Any = None
+
+    def read(self, rgb: np.ndarray, lm: np.ndarray, k: float) -> float:
+        """The opening of the mouth of the pose `lm` (33, 4; display px) on `rgb` (the pose's frame:
+        display px / k); nan when the head is too small or no face is found on the crop."""
+        ears = lm[[L.L_EAR, L.R_EAR], :2] / k
+        span = float(np.linalg.norm(ears[0] - ears[1]))
+        if not np.isfinite(span) or span < READ_FROM:
+            return float("nan")
+        half = round(READ_CROP * span)
+        cx, cy = (round(float(v)) for v in lm[L.NOSE, :2] / k)
+        h, w = rgb.shape[:2]
+        x0, y0, x1, y1 = cx - half, cy - half, cx + half, cy + half
+        if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
+            return float("nan")
+        crop = rgb[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
+        # a head by the frame's edge: the crop padded, so the face keeps its shape and place
+        crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w), cv2.BORDER_CONSTANT)
+        if self._mesh is None:
+            import mediapipe as mp
+
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False, max_num_faces=1, min_detection_confidence=0.5, min_tracking_confidence=0.5
+            )
+        small = np.ascontiguousarray(cv2.resize(crop, (READ_SIDE, READ_SIDE), interpolation=cv2.INTER_AREA))
+        found = self._mesh.process(small).multi_face_landmarks
+        if not found:
+            return float("nan")
+        return openness(np.array([[p.x, p.y] for p in found[0].landmark], np.float64))
+
+    def close(self) -> None:
+        if self._mesh is not None:
+            self._mesh.close()
+            self._mesh = None
+
+
+def clip_opening(mouth: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
+    """The reference's mouth opening (MotionTrack.mouth, sampled at `times`) at each of `frames`
+    output frames, beyond its closed mouth; None when it was read on too few frames."""
+    if mouth is None or len(mouth) != len(times) or not len(mouth):
+        return None
+    read = np.isfinite(mouth)
+    if read.mean() < READ_SHARE:
+        return None
+    filled = np.interp(times, times[read], mouth[read])
+    if len(filled) >= 3:  # one frame's misreading is not a word
+        filled = np.median(np.stack([np.r_[filled[:1], filled[:-1]], filled, np.r_[filled[1:], filled[-1:]]]), axis=0)
+    closed = min(float(np.percentile(filled, 5)), CLOSED_MAX)
+    return np.interp(np.arange(frames) / fps, times, np.maximum(filled - closed, 0.0)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Mouth:
+    """The picture's mouth in texture pixels: its frame (centre, across u, down n), the inner lips'
+    edges as (s, t) curves, and the patch of texture redrawn around it (box: x0, y0, x1, y1)."""
+
+    centre: np.ndarray
+    u: np.ndarray
+    n: np.ndarray
+    half: float  # half the mouth's inner width
+    upper: np.ndarray  # (K, 2) s, t of the upper lip's inner edge, s ascending
+    lower: np.ndarray
+    t_nose: float
+    t_chin: float
+    height: float  # the face's height (px)
+    own: float  # the picture's own opening (share of the face's height)
+    box: tuple[int, int, int, int]
+    colour: np.ndarray  # the lips' colour (BGR)
+
+    def gap(self, opening: float) -> float:
+        """Pixels the mouth opens by for a reference opening (share of the face's height) beyond
+        the picture's own."""
+        return max(0.0, GAIN * opening - self.own) * self.height
+
+    def draw(self, patch: np.ndarray, gap: float) -> np.ndarray:
+        """The box's texture (premultiplied BGRA uint8) with the mouth opened by `gap` px."""
+        if gap < 0.5:
+            return patch
+        x0, y0, x1, y1 = self.box
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        dx, dy = xs - self.centre[0], ys - self.centre[1]
+        s = dx * self.u[0] + dy * self.u[1]
+        t = dx * self.n[0] + dy * self.n[1]
+        top = np.interp(s, self.upper[:, 0], self.upper[:, 1])
+        bottom = np.interp(s, self.lower[:, 0], self.lower[:, 1])
+        line = (top + bottom) / 2
+        lips = np.clip(1.0 - (s / self.half) ** 2, 0.0, 1.0) ** SHAPE
+        jaw = np.clip(1.0 - (s / (JAW_WIDTH * self.half)) ** 2, 0.0, 1.0)
+        rise = UP_SHARE * gap * lips
+        drop_at_lips = (1.0 - UP_SHARE) * gap * lips
+        # above the line: the upper lip rises, less and less up to the nose
+        up_fall = np.clip((t - self.t_nose) / np.maximum(line - self.t_nose, 1.0), 0.0, 1.0)
+        # below it: the lower lip and the jaw drop, the drop widening to the jaw's and fading out
+        # below the chin
+        end = self.t_chin + JAW_PAST_CHIN * (self.t_chin - float(np.median(line)))
+        down = np.clip((t - line) / max(self.t_chin - float(np.median(line)), 1.0), 0.0, 1.0)
+        fall = np.clip((end - t) / np.maximum(end - line, 1.0), 0.0, 1.0)
+        drop = (1.0 - UP_SHARE) * gap * (lips + (jaw - lips) * down) * fall
+        above = t < line
+        src_t = np.where(above, t + rise * up_fall, t - drop)
+        # back to texture pixels: the same s, the source t
+        mx = (self.centre[0] + s * self.u[0] + src_t * self.n[0] - x0).astype(np.float32)
+        my = (self.centre[1] + s * self.u[1] + src_t * self.n[1] - y0).astype(np.float32)
+        out = cv2.remap(patch, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # the opening: between the risen upper lip and the dropped lower one
+        upper_edge = line - rise
+        lower_edge = line + drop_at_lips
+        inside = np.clip(np.minimum(t - upper_edge, lower_edge - t) + 0.5, 0.0, 1.0)
+        inside[lips <= 0] = 0.0
+        depth = np.clip((t - upper_edge) / np.maximum(lower_edge - upper_edge, 1e-3), 0.0, 1.0)
+        shade = INSIDE_DARK[0] + (INSIDE_DARK[1] - INSIDE_DARK[0]) * depth**2
+        fill = self.colour[None, None, :] * shade[..., None]
+        wide = lower_edge - upper_edge
+        teeth = np.clip(TEETH_DEPTH * wide - (t - upper_edge) + 0.5, 0.0, 1.0) * np.clip(wide - TEETH_FROM, 0.0, 1.0)
+        fill = fill + (TEETH - fill) * teeth[..., None]
+        a = out[..., 3:4].astype(np.float32) / 255.0
+        colour = out[..., :3].astype(np.float32)
+        colour += (fill * a - colour) * inside[..., None]
+        out[..., :3] = np.clip(np.round(colour), 0, 255).astype(np.uint8)
+        return out
+
+
+def picture_mouth(face: np.ndarray | None, shape: tuple[int, int], texture: np.ndarray) -> Mouth | None:
+    """The picture's Mouth from its face mesh's 468 points (texture px), or None (no face, or one
+    too small to open a mouth on). `texture`: the body's (premultiplied BGRA uint8), for the lips'
+    colour."""
+    if face is None or len(face) < 468:
+        return None
+    xy = np.asarray(face[:, :2], np.float64)
+    height = float(np.linalg.norm(xy[BROW] - xy[CHIN]))
+    left, right = xy[78], xy[308]
+    half = float(np.linalg.norm(right - left)) / 2
+    if height < 24 or half < 2:
+        return None
+    u = (right - left) / (2 * half)
+    n = np.array([-u[1], u[0]])
+    if n @ (xy[CHIN] - xy[NOSE_TIP]) < 0:
+        n = -n
+    centre = (left + right) / 2
+
+    def st(idx: list[int]) -> np.ndarray:
+        d = xy[idx] - centre
+        pts = np.stack([d @ u, d @ n], axis=1)
+        return pts[np.argsort(pts[:, 0])]
+
+    upper, lower = st(UPPER_INNER), st(LOWER_INNER)
+    t_nose = float((xy[NOSE_TIP] - centre) @ n)
+    t_chin = float((xy[CHIN] - centre) @ n)
+    reach = JAW_WIDTH * half + 2
+    end = t_chin + JAW_PAST_CHIN * t_chin + 2
+    corners = np.array([centre + a * u + b * n for a in (-reach, reach) for b in (t_nose, end)])
+    h, w = shape
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    box = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
+    if box[2] - box[0] < 4 or box[3] - box[1] < 4:
+        return None
+    # the lips' colour: the texture between the outer and inner edges, opaque pixels
+    lip_poly = np.vstack([xy[UPPER_OUTER], xy[LOWER_OUTER][::-1]]).astype(np.int32)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [lip_poly], 1)
+    a = texture[..., 3]
+    sel = (mask > 0) & (a > 200)
+    if sel.sum() < 4:
+        return None
+    colour = np.median(texture[sel][:, :3].astype(np.float32) * 255.0 / a[sel][:, None].astype(np.float32), axis=0)
+    return Mouth(centre, u, n, half, upper, lower, t_nose, t_chin, height, openness(face), box, colour)
