@@ -41,10 +41,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kmc_ui.engine import EngineJob, agreement_report, face, mouth, run_engine  # noqa: E402
+from kmc_ui.engine import EngineJob, agreement_report, face, pipeline, run_engine  # noqa: E402
 from kmc_ui.engine.agreement import MIRROR  # noqa: E402
 from kmc_ui.engine.motion import fused_track, track_motion  # noqa: E402
-from kmc_ui.engine.pipeline import SMOOTHING  # noqa: E402
+from kmc_ui.engine.pipeline import SMOOTHING, motion_stride  # noqa: E402
 from kmc_ui.engine.smoothing import fill_gaps, jitter, smooth_offline  # noqa: E402
 from kmc_ui.pose import landmarks as L  # noqa: E402
 from tests.figures import make_character, make_dance  # noqa: E402
@@ -374,35 +374,78 @@ def turns(tmp: Path, only: str = "") -> None:
         print(f"{picture.name}: face yaw correlation with the reference: " + ", ".join(line))
 
 
-def mouths(tmp: Path, only: str = "") -> None:
-    """How well each result's mouth follows the reference's: the opening (mouth.openness, read by
-    the face mesh as the engine reads the reference) on every frame of the reference and of the
-    result, correlated, and the result's 90th percentile opening; with the mouth opening and held
-    still (mouth.GAIN 0, everything else equal)."""
-    print(f"\n== mouths x {TALKING_CLIP} (video orientation, 720p; load average {load()})")
+def _face_at(track: object, values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """A face reading of `track` (MotionTrack) at `times`: linear between its frames, nan more than
+    1.5 frames from one it read."""
+    read = np.isfinite(values)
+    if not read.any():
+        return np.full(len(times), np.nan)
+    at = track.face_times[read]
+    near = np.abs(at[:, None] - times[None, :]).min(axis=0) <= 1.5 / track.fps
+    return np.where(near, np.interp(times, at, values[read]), np.nan)
+
+
+def faces(tmp: Path, only: str = "") -> None:
+    """How well each result's mouth and eyes follow the reference's, read by the face mesh as the
+    engine reads the reference (its stride) on every frame of both: the mouth's opening correlated
+    and the result's 90th percentile; the eyes' gap in the reference's blinks (its gap under 0.75
+    of its median) against the result's median, and the share of the other frames the result reads
+    as low. With the face drawn, and held still (the engine given no opening or closing: everything
+    else equal). Reference | result frames of the face drawn saved under docs/engine/photos/: the
+    reference's widest opening (_mouth) and the middle of its first blink (_blink)."""
+    print(f"\n== faces x {TALKING_CLIP} (video orientation, 720p; load average {load()})")
     clip = SHARED / TALKING_CLIP
-    ref = track_motion(clip, max_seconds=30.0).mouth
+    ref = track_motion(clip, max_seconds=30.0, stride=motion_stride(clip))
+    times = np.arange(round(ref.duration * ref.fps)) / ref.fps
+    ref_mouth, ref_eyes = _face_at(ref, ref.mouth, times), _face_at(ref, ref.eyes, times)
+    blink = ref_eyes < 0.75 * np.nanmedian(ref_eyes)
+    shut = np.flatnonzero(blink)
+    first_blink = shut[shut < shut[0] + 5] if len(shut) else shut  # its frames within 5 of its first
+    picks = {int(np.nanargmax(ref_mouth)): "mouth"}
+    if len(first_blink):
+        picks[int(first_blink[len(first_blink) // 2])] = "blink"
     print(
-        f"reference opening: read on {np.isfinite(ref).mean():.0%} of frames, 5th-95th percentile "
-        f"{np.nanpercentile(ref, 5):.3f} .. {np.nanpercentile(ref, 95):.3f}"
+        f"reference: read on {np.isfinite(ref_mouth).mean():.0%} of frames; opening 5th-95th percentile "
+        f"{np.nanpercentile(ref_mouth, 5):.3f} .. {np.nanpercentile(ref_mouth, 95):.3f}; blink frames "
+        f"{np.flatnonzero(blink).tolist()}"
     )
-    gain = mouth.GAIN
+    drawn = (pipeline.clip_opening, pipeline.clip_closing)
+    still = (lambda *_: None, lambda *_: None)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
     for picture in pictures:
         line = []
-        for label, g in (("opening", gain), ("still", 0.0)):
-            mouth.GAIN = g
+        for label, (opening, closing) in (("drawn", drawn), ("still", still)):
+            pipeline.clip_opening, pipeline.clip_closing = opening, closing
+            frames: dict[int, np.ndarray] = {}
+
+            def keep(i: int, frame: np.ndarray, _stats: object, frames: dict[int, np.ndarray] = frames) -> None:
+                if i in picks:
+                    frames[i] = frame.copy()
+
             try:
-                run_engine(EngineJob(picture, clip, "video", "std", False), tmp / "mouths.mp4")
+                run_engine(EngineJob(picture, clip, "video", "std", False), tmp / "faces.mp4", on_frame=keep)
             finally:
-                mouth.GAIN = gain
-            got = track_motion(tmp / "mouths.mp4", max_seconds=30.0).mouth
-            n = min(len(ref), len(got))
-            ok = np.isfinite(ref[:n]) & np.isfinite(got[:n])
-            corr = float(np.corrcoef(ref[:n][ok], got[:n][ok])[0, 1]) if ok.sum() > 2 else float("nan")
-            p90 = float(np.percentile(got[:n][ok], 90)) if ok.any() else float("nan")
-            line.append(f"{label} {corr:+.2f}, 90th percentile {p90:.3f} (read on {ok.sum()}/{n} frames)")
-        print(f"{picture.name}: mouth opening correlation with the reference: " + "; ".join(line))
+                pipeline.clip_opening, pipeline.clip_closing = drawn
+            for i, tag in picks.items():
+                if label == "drawn" and i in frames:
+                    path = DOCS / "photos" / f"{picture.stem}_{tag}.jpg"
+                    cv2.imwrite(str(path), side_by_side(clip, i, frames[i]), [cv2.IMWRITE_JPEG_QUALITY, 82])
+            got = track_motion(tmp / "faces.mp4", max_seconds=30.0, stride=motion_stride(clip))
+            got_mouth, got_eyes = _face_at(got, got.mouth, times), _face_at(got, got.eyes, times)
+            ok = np.isfinite(ref_mouth) & np.isfinite(got_mouth)
+            corr = float(np.corrcoef(ref_mouth[ok], got_mouth[ok])[0, 1]) if ok.sum() > 2 else float("nan")
+            p90 = float(np.percentile(got_mouth[ok], 90)) if ok.any() else float("nan")
+            usual = float(np.nanmedian(got_eyes)) if np.isfinite(got_eyes).any() else float("nan")
+            in_blinks = (
+                float(np.nanmean(got_eyes[blink])) / usual if np.isfinite(got_eyes[blink]).any() else float("nan")
+            )
+            other = got_eyes[~blink & np.isfinite(got_eyes)]
+            low = float(np.mean(other < (1 - 1 / 6) * usual)) if len(other) else float("nan")
+            line.append(
+                f"{label}: mouth {corr:+.2f}, 90th percentile {p90:.3f}; eyes in blinks {in_blinks:.2f} of usual, "
+                f"other frames low {low:.1%} (read on {ok.sum()}/{len(times)} frames)"
+            )
+        print(f"{picture.name}: " + " | ".join(line))
 
 
 def main() -> None:
@@ -414,7 +457,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument("--turns", action="store_true", help="only the real photos' face turns against the reference's")
-    parser.add_argument("--mouths", action="store_true", help="only the real photos' mouths against the talking head's")
+    parser.add_argument(
+        "--faces", action="store_true", help="only the real photos' mouths and eyes against the talking head's"
+    )
     args = parser.parse_args()
     print(f"kmc offline engine benchmark; {os.cpu_count()} cores; load average {load()}")
     with tempfile.TemporaryDirectory() as d:
@@ -430,8 +475,8 @@ def main() -> None:
         if args.turns:
             turns(tmp, args.only)
             return
-        if args.mouths:
-            mouths(tmp, args.only)
+        if args.faces:
+            faces(tmp, args.only)
             return
         if args.photos:
             if not SHARED.is_dir():

@@ -22,14 +22,13 @@ import numpy as np
 
 from kmc_ui.engine import face
 from kmc_ui.engine.arap import Arap, prepare
-from kmc_ui.engine.mouth import picture_mouth
+from kmc_ui.engine.expression import Expression
 from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points
 from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points, segment_distance
 from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
 PIN_PAST = 1.0  # px below the frame a cut-off bottom edge is held at, at least (its last row out of sight)
-MOUTH_STEP = 0.25  # px the mouth's opening changes by before its patch of texture is drawn again
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
 HOLE_LIMIT = 0.01  # a frame with more than this share of its core points showing background is "torn"
 # A soft shadow under each arm layer (what a 2D animator draws so a limb reads in front of the
@@ -228,8 +227,8 @@ class Renderer:
         rigid_arms=False draws the arms as skinned meshes too, arap=False leaves the mesh layers
         skinned and the face still (the engine before; bench/bench_engine.py); usual_yaw: the
         reference's usual facing, the face turns from it (face.usual_yaw; None: the picture's);
-        face_mesh: the picture's face mesh (468 points, working px), its mouth opens as render is
-        told (kmc_ui/engine/mouth.py)."""
+        face_mesh: the picture's face mesh (468 points, working px), its mouth opened and its eyes
+        closed as render is told (kmc_ui/engine/expression.py)."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
@@ -287,12 +286,7 @@ class Renderer:
             if rig.cut_bottom and layer.name not in self.pieces
         }
         body = self.textures.get("body")
-        self.mouth = None if body is None else picture_mouth(face_mesh, body.shape[:2], body)
-        self._mouth_still = None
-        if self.mouth is not None:
-            x0, y0, x1, y1 = self.mouth.box
-            self._mouth_still = body[y0:y1, x0:x1].copy()
-        self._mouth_gap = 0.0
+        self.expression = None if body is None or face_mesh is None else Expression(face_mesh, body)
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
@@ -359,12 +353,14 @@ class Renderer:
         left_leg_nearer: bool | None = None,
         transforms: dict[str, np.ndarray] | None = None,
         opening: float = 0.0,
+        closing: float = 0.0,
     ) -> tuple[np.ndarray, FrameStats]:
         """One frame (BGR uint8, output size) with the rig posed at target_lm (33,4) output pixels.
         `left_leg_nearer`: which leg is in front, when the caller decided it (frames drawn out of
         order); else this renderer decides from the frames it drew before. `transforms`: the
         bones' for this pose, when the caller worked them out (bone_transforms_many). `opening`: the
-        reference's mouth opening (mouth.clip_opening), the picture's mouth opens as far."""
+        reference's mouth opening (mouth.clip_opening), the picture's mouth opens as far; `closing`:
+        its eyes' (eyes.clip_closing), the picture's close as far."""
         if out is None:
             frame = self.plate.copy()
         else:
@@ -373,7 +369,8 @@ class Renderer:
         target = named_points(target_lm)
         if transforms is None:
             transforms = bone_transforms(self.rest, target, self.k)
-        self._open_mouth(opening)
+        if self.expression is not None:
+            self.expression.draw(opening, closing)
         coverage = np.zeros((self.ch, self.cw), np.float32)
         flipped = stretch = 0.0
         self._tear_cells = self._drawn_cells = 0
@@ -401,17 +398,6 @@ class Renderer:
             stretch / self.mesh_area,
         )
         return frame, self.last_stats
-
-    def _open_mouth(self, opening: float) -> None:
-        """Redraws the body's texture around the mouth opened as far as `opening` asks."""
-        if self.mouth is None or self._mouth_still is None:
-            return
-        gap = self.mouth.gap(opening)
-        if abs(gap - self._mouth_gap) < MOUTH_STEP:
-            return
-        x0, y0, x1, y1 = self.mouth.box
-        self.textures["body"][y0:y1, x0:x1] = self.mouth.draw(self._mouth_still, gap)
-        self._mouth_gap = gap
 
     def _breaks(self, target_lm: np.ndarray, coverage: np.ndarray) -> float:
         """Share of points along the limbs' axes (shoulder-elbow-wrist, hip-knee-ankle; bones the

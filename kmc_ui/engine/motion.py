@@ -4,7 +4,9 @@ kmc_ui/pose's `analyse_video` samples a few frames a second for the pre-flight c
 skips non-reference frames); the engine needs a pose for every output frame, so this is one
 full decode (PyAV, threaded, frames scaled down by swscale in the decoder thread) feeding
 mediapipe's tracking landmarker (VIDEO mode, the graph kmc_ui/pose/model.py builds offline).
-Each clip gets its own landmarker graph (see _fresh_landmarker). The result is cached with
+Each clip gets its own landmarker graph (see _fresh_landmarker). Where the head is large enough
+(a talking head), the face's mouth and eyes are read too, on every frame (expression.FaceReader).
+The result is cached with
 kmc_ui/pose/cache (content hash + parameters), in memory and on
 disk, so a second render or the motion-agreement report reads it back at once.
 """
@@ -22,13 +24,14 @@ from typing import Any
 import numpy as np
 
 from kmc_ui.engine.common import EngineCancelled, EngineError, says
-from kmc_ui.engine.mouth import MouthReader
+from kmc_ui.engine.expression import FaceReader
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
 
-TRACK_VERSION = 3  # 2: duration = frames decoded / fps (a stride no longer rounds it up); 3: the mouth
+TRACK_VERSION = 3  # 2: duration = frames decoded / fps (a stride no longer rounds it up); 3: mouth, eyes
 FUSED_VERSION = 1
+FACE_ARRAYS = ("face_times", "mouth", "eyes")  # MotionTrack's face readings, as its cache entry holds them
 POSE_MAX_SIDE = 640  # frames handed to mediapipe (its models work at 224-256 px)
 # mediapipe's left/right landmark pairs swapped: the labelling of a figure seen from behind (or
 # mirrored)
@@ -52,9 +55,12 @@ class MotionTrack:
     landmarks: np.ndarray  # (T, 33, 4); NaN rows: nobody found
     duration: float  # seconds covered (frames decoded / fps: T * stride / fps at most)
     has_audio: bool
-    # (T,) the mouth's opening (kmc_ui/engine/mouth.py) where the head is large enough to read it,
-    # else nan; None: not read (the agreement report's tracking pass)
+    # the mouth's opening and the eyes' gap (kmc_ui/engine/expression.py) where the head is large
+    # enough to read them, else nan, at face_times (every frame once a large head is seen, the
+    # stride or not); None: not read (the agreement report's tracking pass)
+    face_times: np.ndarray | None = None
     mouth: np.ndarray | None = None
+    eyes: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
@@ -67,6 +73,10 @@ class MotionTrack:
 
 def cached_track(path: Path, arrays: dict[str, np.ndarray], meta: dict, landmarks: str = "landmarks") -> MotionTrack:
     """A MotionTrack from a pose-cache entry (its arrays and meta), landmarks from `arrays[landmarks]`."""
+    faces: list[np.ndarray | None] = [None, None, None]  # an entry without the face's readings
+    if all(k in arrays for k in FACE_ARRAYS):
+        faces = [arrays["face_times"].astype(np.float64), arrays["mouth"].astype(np.float32)]
+        faces.append(arrays["eyes"].astype(np.float32))
     return MotionTrack(
         str(path),
         int(meta["w"]),
@@ -77,7 +87,7 @@ def cached_track(path: Path, arrays: dict[str, np.ndarray], meta: dict, landmark
         arrays[landmarks].astype(np.float32),
         float(meta["duration"]),
         bool(meta["audio"]),
-        arrays["mouth"].astype(np.float32) if "mouth" in arrays else None,
+        *faces,
     )
 
 
@@ -168,7 +178,7 @@ def track_motion(
                 progress(hit.frames, hit.frames)
             return hit if hit.path == str(path) else replace(hit, path=str(path))
         expected = max_frames if max_frames < 10**9 else max(1, round(duration * fps))
-        times, lms, mouths, size = _run(
+        times, lms, faces, size = _run(
             container, stream, fps, max_frames, expected, progress, cancel, cache_dir, stride
         )
         covered = min(size[2], len(times) * stride) if times else 0
@@ -184,7 +194,9 @@ def track_motion(
         np.stack(lms).astype(np.float32),
         covered / fps,
         has_audio,
-        np.asarray(mouths, np.float32),
+        np.asarray([f[0] for f in faces], np.float64),
+        np.asarray([f[1] for f in faces], np.float32),
+        np.asarray([f[2] for f in faces], np.float32),
     )
     _cache.memory_put(key, track)
     meta = {
@@ -195,7 +207,8 @@ def track_motion(
         "duration": track.duration,
         "audio": has_audio,
     }
-    arrays = {"times": track.times, "landmarks": track.landmarks, "mouth": track.mouth}
+    arrays = {"times": track.times, "landmarks": track.landmarks}
+    arrays |= {"face_times": track.face_times, "mouth": track.mouth, "eyes": track.eyes}
     _cache.disk_put(cache_dir, key, arrays, meta)
     return track
 
@@ -210,9 +223,12 @@ def _run(
     cancel: threading.Event | None,
     cache_dir: Path | None,
     stride: int = 1,
-) -> tuple[list[float], list[np.ndarray], list[float], tuple[int, int, int]]:
-    q: queue.Queue[tuple[float, np.ndarray, float] | BaseException | None] = queue.Queue(maxsize=8)
+) -> tuple[list[float], list[np.ndarray], list[tuple[float, float, float]], tuple[int, int, int]]:
+    q: queue.Queue[tuple[float, np.ndarray, float, bool] | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
+    # once a head large enough for its face to be read is seen, the frames the stride skips are
+    # read too, for the face alone (a blink lasts 3-4 frames: every other one would miss it)
+    faces_wanted = threading.Event()
     size: list[int] = [0, 0, 0]  # shown width, height, and frames decoded (read or skipped by the stride)
 
     def produce() -> None:
@@ -222,7 +238,8 @@ def _run(
             for frame in container.decode(stream):
                 if stop.is_set() or n >= max_frames:
                     break
-                if n % stride:
+                posed = n % stride == 0
+                if not posed and not faces_wanted.is_set():
                     n += 1
                     continue
                 rgb, k, shown = pose_frame(frame)
@@ -230,7 +247,7 @@ def _run(
                     size[0], size[1] = shown
                 raw_t = frame.time if frame.time is not None else n / fps
                 t0 = raw_t if t0 is None else t0
-                q.put((max(0.0, raw_t - t0), rgb, k))
+                q.put((max(0.0, raw_t - t0), rgb, k, posed))
                 n += 1
             size[2] = n
         except BaseException as exc:  # handed to the consumer
@@ -241,12 +258,13 @@ def _run(
     producer = threading.Thread(target=produce, name="kmc-engine-decode", daemon=True)
     producer.start()
     landmarker = _fresh_landmarker(cache_dir)
-    reader = MouthReader()
+    reader = FaceReader()
     ts_base = 0
     last_ts = -1
     times: list[float] = []
     lms: list[np.ndarray] = []
-    mouths: list[float] = []
+    faces: list[tuple[float, float, float]] = []  # (time, mouth opening, eyes' gap)
+    lm = L.empty()
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -258,13 +276,16 @@ def _run(
                 if times:  # a broken tail: keep what was read
                     break
                 raise EngineError(says("video_undecodable", why=_reason(item)))
-            t, rgb, k = item
-            last_ts = max(last_ts + 1, ts_base + round(t * 1000))
-            lm = track_frame(landmarker, rgb, k, last_ts)
-            times.append(t)
-            lms.append(lm)
-            mouths.append(reader.read(rgb, lm, k))
-            if progress is not None:
+            t, rgb, k, posed = item
+            if posed:
+                last_ts = max(last_ts + 1, ts_base + round(t * 1000))
+                lm = track_frame(landmarker, rgb, k, last_ts)
+                times.append(t)
+                lms.append(lm)
+                if reader.readable(lm, k):
+                    faces_wanted.set()
+            faces.append((t, *reader.read(rgb, lm, k)))  # a skipped frame: the head where it was
+            if posed and progress is not None:
                 progress(len(times), max(1, -(-expected // stride)))
     finally:
         landmarker.close()
@@ -276,7 +297,7 @@ def _run(
             except queue.Empty:
                 producer.join(0.05)
     size[2] = size[2] or len(times) * stride  # a broken tail: what was read
-    return times, lms, mouths, (size[0], size[1], size[2])
+    return times, lms, faces, (size[0], size[1], size[2])
 
 
 def _fresh_landmarker(cache_dir: Path | None) -> Any:

@@ -1,8 +1,8 @@
 """The mouth: the picture's mouth opens as the reference's does (a talking head talks).
 
 The reference's mouth is read as the gap between its inner lips over its face's height
-(forehead to chin), by mediapipe's face mesh (its models in the wheel) on a crop around the head,
-on every frame where the head is large enough to read it (a talking head, not a dancer far off).
+(forehead to chin), by kmc_ui/engine/expression.py's FaceReader, on every frame where the head is
+large enough to read it (a talking head, not a dancer far off).
 
 The picture's mouth is opened by redrawing, each frame, a small patch of the body's texture
 around it: the lower lip and the jaw move down (the jaw's share fading out below the chin), the
@@ -14,21 +14,15 @@ picture's pixels, so the mesh carries it wherever the head goes, turned or not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
-
-from kmc_ui.pose import landmarks as L
 
 UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]  # face mesh: upper lip's inner edge
 LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]  # lower lip's inner edge
 UPPER_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
 LOWER_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
 BROW, CHIN, NOSE_TIP = 10, 152, 2
-READ_FROM = 60  # px between the ears in the pose's frame: a smaller head's mouth is not read
-READ_CROP = 1.1  # the crop read: this many ear spans either side of the nose
-READ_SIDE = 192  # px the crop is scaled to
 READ_SHARE = 0.5  # a clip whose mouth is read on fewer of its frames keeps the picture's mouth still
 CLOSED_MAX = 0.03  # the reference's closed mouth: its 5th percentile opening, at most this
 UP_SHARE = 0.3  # of the opening, the upper lip's share (it rises); the jaw drops the rest
@@ -37,56 +31,16 @@ JAW_PAST_CHIN = 0.6  # the drop fades to nothing this share of the lips-to-chin 
 SHAPE = 0.6  # the opening's profile across the mouth: (1 - (s / half) ** 2) ** SHAPE
 GAIN = 1.3  # the picture's mouth opens this many times the reference's opening (its lips part wider)
 INSIDE_DARK = (0.25, 0.5)  # the inside of the mouth: the lips' colour times this, at its top and bottom
-TEETH = 185.0  # the upper teeth's edge (grey level) where the opening is wide enough
-TEETH_FROM = 4.0  # ... shown from this opening (px) up
-TEETH_DEPTH = 0.35  # ... as a band this share of the opening deep under the upper lip
+TEETH = (185.0, 120.0)  # the upper teeth's edge (grey level), under the lip and at its lower edge
+TEETH_FROM = 4.0  # ... shown where the opening is this many px deep or more
+TEETH_DEPTH = (0.35, 0.12)  # ... at most this share of the opening deep, and of the mouth's width
+TEETH_WIDTH = 0.75  # ... across this share of the mouth's width, fading out at its ends
 
 
 def openness(face: np.ndarray) -> float:
     """The gap between the inner lips over the face's height (forehead to chin) of 468 face points."""
     height = float(np.linalg.norm(face[BROW, :2] - face[CHIN, :2]))
     return float(np.linalg.norm(face[13, :2] - face[14, :2])) / max(height, 1e-6)
-
-
-class MouthReader:
-    """Reads the mouth's opening on a clip's frames in order: mediapipe's face mesh in tracking
-    mode (its models in the wheel), made on the first head large enough to read."""
-
-    def __init__(self) -> None:
-        self._mesh: Any = None
-
-    def read(self, rgb: np.ndarray, lm: np.ndarray, k: float) -> float:
-        """The opening of the mouth of the pose `lm` (33, 4; display px) on `rgb` (the pose's frame:
-        display px / k); nan when the head is too small or no face is found on the crop."""
-        ears = lm[[L.L_EAR, L.R_EAR], :2] / k
-        span = float(np.linalg.norm(ears[0] - ears[1]))
-        if not np.isfinite(span) or span < READ_FROM:
-            return float("nan")
-        half = round(READ_CROP * span)
-        cx, cy = (round(float(v)) for v in lm[L.NOSE, :2] / k)
-        h, w = rgb.shape[:2]
-        x0, y0, x1, y1 = cx - half, cy - half, cx + half, cy + half
-        if x1 <= 0 or y1 <= 0 or x0 >= w or y0 >= h:
-            return float("nan")
-        crop = rgb[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
-        # a head by the frame's edge: the crop padded, so the face keeps its shape and place
-        crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w), cv2.BORDER_CONSTANT)
-        if self._mesh is None:
-            import mediapipe as mp
-
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=False, max_num_faces=1, min_detection_confidence=0.5, min_tracking_confidence=0.5
-            )
-        small = np.ascontiguousarray(cv2.resize(crop, (READ_SIDE, READ_SIDE), interpolation=cv2.INTER_AREA))
-        found = self._mesh.process(small).multi_face_landmarks
-        if not found:
-            return float("nan")
-        return openness(np.array([[p.x, p.y] for p in found[0].landmark], np.float64))
-
-    def close(self) -> None:
-        if self._mesh is not None:
-            self._mesh.close()
-            self._mesh = None
 
 
 def clip_opening(mouth: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
@@ -118,14 +72,14 @@ class Mouth:
     t_nose: float
     t_chin: float
     height: float  # the face's height (px)
-    own: float  # the picture's own opening (share of the face's height)
     box: tuple[int, int, int, int]
     colour: np.ndarray  # the lips' colour (BGR)
 
     def gap(self, opening: float) -> float:
-        """Pixels the mouth opens by for a reference opening (share of the face's height) beyond
-        the picture's own."""
-        return max(0.0, GAIN * opening - self.own) * self.height
+        """Pixels the mouth opens by, from the picture's own (closed, or a drawn smile already
+        open), for a reference opening (share of the face's height; the reference's closed mouth
+        is 0)."""
+        return max(0.0, GAIN * opening) * self.height
 
     def draw(self, patch: np.ndarray, gap: float) -> np.ndarray:
         """The box's texture (premultiplied BGRA uint8) with the mouth opened by `gap` px."""
@@ -166,8 +120,12 @@ class Mouth:
         shade = INSIDE_DARK[0] + (INSIDE_DARK[1] - INSIDE_DARK[0]) * depth**2
         fill = self.colour[None, None, :] * shade[..., None]
         wide = lower_edge - upper_edge
-        teeth = np.clip(TEETH_DEPTH * wide - (t - upper_edge) + 0.5, 0.0, 1.0) * np.clip(wide - TEETH_FROM, 0.0, 1.0)
-        fill = fill + (TEETH - fill) * teeth[..., None]
+        deep = np.minimum(TEETH_DEPTH[0] * wide, TEETH_DEPTH[1] * 2 * self.half)
+        below = t - upper_edge
+        across = np.clip((TEETH_WIDTH * self.half - np.abs(s)) / (0.15 * self.half), 0.0, 1.0)
+        teeth = np.clip(deep - below + 0.5, 0.0, 1.0) * np.clip(wide - TEETH_FROM, 0.0, 1.0) * across
+        grey = TEETH[0] + (TEETH[1] - TEETH[0]) * np.clip(below / np.maximum(deep, 1e-3), 0.0, 1.0)
+        fill = fill + (grey[..., None] - fill) * teeth[..., None]
         a = out[..., 3:4].astype(np.float32) / 255.0
         colour = out[..., :3].astype(np.float32)
         colour += (fill * a - colour) * inside[..., None]
@@ -219,4 +177,4 @@ def picture_mouth(face: np.ndarray | None, shape: tuple[int, int], texture: np.n
     if sel.sum() < 4:
         return None
     colour = np.median(texture[sel][:, :3].astype(np.float32) * 255.0 / a[sel][:, None].astype(np.float32), axis=0)
-    return Mouth(centre, u, n, half, upper, lower, t_nose, t_chin, height, openness(face), box, colour)
+    return Mouth(centre, u, n, half, upper, lower, t_nose, t_chin, height, box, colour)

@@ -30,6 +30,7 @@ from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError, says
 from kmc_ui.engine.deform import GRID, FrameStats, Renderer, bone_transforms_many
 from kmc_ui.engine.encode import VideoWriter
+from kmc_ui.engine.eyes import clip_closing
 from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
 from kmc_ui.engine.motion import MotionTrack, track_motion
@@ -397,7 +398,8 @@ def run_engine(
     n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
     motion = every_frame(source_motion(track), track.times, n, track.fps)
     motion = hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
-    opening = clip_opening(track.mouth, track.times, n, track.fps)
+    opening = clip_opening(track.mouth, track.face_times, n, track.fps)
+    closing = clip_closing(track.eyes, track.face_times, n, track.fps)
 
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
@@ -433,7 +435,8 @@ def run_engine(
 
     t0 = time.perf_counter()
     yaw = usual_yaw(targets)
-    face_mesh = None if cut.face is None or opening is None else cut.face * placement.work_scale
+    read = opening is not None or closing is not None
+    face_mesh = None if cut.face is None or not read else cut.face * placement.work_scale
     options = {"rigid_arms": job.rigid_arms, "arap": job.arap, "usual_yaw": yaw, "face_mesh": face_mesh}
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
@@ -449,10 +452,10 @@ def run_engine(
     def draw(i: int) -> FrameStats:
         renderer = renderers[i % RENDER_THREADS]
         transforms = {bone: m[i] for bone, m in moves.items()}
-        mouth = 0.0 if opening is None else float(opening[i])
-        renderer.render(
-            targets[i], buffers[i % FRAME_BUFFERS], left_leg_nearer=nearer[i], transforms=transforms, opening=mouth
-        )
+        face = {"opening": 0.0 if opening is None else float(opening[i])}
+        face["closing"] = 0.0 if closing is None else float(closing[i])
+        buffer = buffers[i % FRAME_BUFFERS]
+        renderer.render(targets[i], buffer, left_leg_nearer=nearer[i], transforms=transforms, **face)
         return renderer.last_stats
 
     drawing: deque[tuple[int, Future[FrameStats]]] = deque()

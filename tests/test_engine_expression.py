@@ -1,0 +1,250 @@
+"""The offline engine's mouth opening and eyes blinking as the reference's do
+(kmc_ui/engine/expression.py, mouth.py, eyes.py).
+
+Real code paths: mediapipe's face mesh (in the wheel) on the real talking-head clip and photos in
+../shared/media (skipped with a reason when absent), the engine's motion read, its renderer, and
+the encoded result read back by the same face mesh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kmc_ui.engine import EngineJob, eyes, mouth, run_engine
+from kmc_ui.engine.expression import Expression
+from kmc_ui.engine.face import find_face
+from kmc_ui.engine.motion import MotionTrack, cached_track, track_motion
+from kmc_ui.engine.pipeline import load_picture, motion_stride, picture_face
+from kmc_ui.engine.segment import cut_out
+from kmc_ui.pose import cache
+
+TALK, DANCE = "talking_head_12s.mp4", "dance_fullbody_12s.mp4"
+
+
+def _texture(rgb: np.ndarray) -> np.ndarray:
+    """An opaque picture as the renderer holds a texture: premultiplied BGRA uint8."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    return np.dstack([bgr, np.full(bgr.shape[:2], 255, np.uint8)])
+
+
+def _engine_track(clip: Path, cache_dir: Path | None = None) -> MotionTrack:
+    """The motion as the engine reads it (its stride: the pose on every other frame at 25 fps)."""
+    return track_motion(clip, max_seconds=30.0, cache_dir=cache_dir, stride=motion_stride(clip))
+
+
+def _at(track: MotionTrack, values: np.ndarray | None, times: np.ndarray) -> np.ndarray:
+    """A face reading of `track` at `times` (linear between its frames; nan where it read none)."""
+    assert values is not None and track.face_times is not None
+    read = np.isfinite(values)
+    got = np.interp(times, track.face_times[read], values[read])
+    near = np.abs(track.face_times[read][:, None] - times[None, :]).min(axis=0) <= 1.5 / track.fps
+    return np.where(near, got, np.nan)
+
+
+def test_the_talking_heads_face_is_read_on_every_frame_and_the_dancers_not_at_all(shared_media: Path) -> None:
+    """The talking head's face fills its frame: though its pose is read on every other frame (25
+    fps), its mouth and eyes are read on every frame, the mouth near closed at times and wide at
+    others, the eyes' gap halved in its three blinks (frames 42-44, 117-119, 169-171). The dancer's
+    head is too small to read: no frame is, and the clip has no opening or closing (the picture's
+    face stays as it is)."""
+    talking = _engine_track(shared_media / TALK)
+    assert talking.face_times is not None and talking.mouth is not None and talking.eyes is not None
+    assert motion_stride(shared_media / TALK) == 2 and len(talking.face_times) >= 1.9 * talking.frames
+    assert len(talking.mouth) == len(talking.eyes) == len(talking.face_times)
+    read = np.isfinite(talking.mouth)
+    assert read.mean() >= 0.8, read.mean()
+    low, high = np.percentile(talking.mouth[read], [5, 95])
+    assert low <= 0.02 and high >= 0.06, (low, high)
+    n = round(talking.duration * talking.fps)
+    opening = mouth.clip_opening(talking.mouth, talking.face_times, n, talking.fps)
+    assert opening is not None and opening.shape == (n,)
+    assert opening.min() == 0.0 and opening.max() >= 0.05
+    closing = eyes.clip_closing(talking.eyes, talking.face_times, n, talking.fps)
+    assert closing is not None
+    shut = set(np.flatnonzero(closing >= 0.75))
+    blinks = [set(range(41, 46)), set(range(116, 121)), set(range(168, 173))]
+    assert all(shut & blink for blink in blinks), shut  # each blink shuts her eyes...
+    assert shut <= set().union(*blinks), shut  # ... and nothing else does
+
+    dance = _engine_track(shared_media / DANCE)
+    assert dance.mouth is not None and dance.eyes is not None and dance.face_times is not None
+    assert not np.isfinite(dance.mouth).any() and len(dance.face_times) == dance.frames  # no frame more
+    assert mouth.clip_opening(dance.mouth, dance.face_times, 100, dance.fps) is None
+    assert eyes.clip_closing(dance.eyes, dance.face_times, 100, dance.fps) is None
+
+
+def test_the_opening_is_measured_from_the_references_closed_mouth_and_spared_one_frame_misreadings() -> None:
+    times = np.arange(10) / 10.0
+    read = np.array([0.01, 0.01, np.nan, 0.08, 0.09, 0.30, 0.09, 0.01, 0.01, 0.01], np.float32)
+    got = mouth.clip_opening(read, times, 20, 20.0)  # output at twice the rate
+    assert got is not None and got.shape == (20,)
+    assert got[0] == pytest.approx(0.0)  # the closed mouth (its 5th percentile) is the zero
+    assert got[10] == pytest.approx(0.08)  # frame 5's 0.30 alone: the median of its neighbours
+    assert got[2] == pytest.approx(0.0)
+    assert got[4] == pytest.approx(0.035)  # the frame not read (2): filled in time from its neighbours
+    assert got[6] == pytest.approx(0.07)
+    assert got[7] == pytest.approx(0.075)  # between two readings, in time
+    # a mouth that is never closed: its lowest opening counts as closed only up to CLOSED_MAX
+    assert mouth.clip_opening(np.full(10, 0.1, np.float32), times, 10, 10.0)[0] == pytest.approx(0.07)
+    # read on fewer than half the frames, or not at all: no opening
+    assert mouth.clip_opening(np.where(np.arange(10) < 6, np.nan, 0.05), times, 10, 10.0) is None
+    assert mouth.clip_opening(None, times, 10, 10.0) is None
+
+
+def test_the_closing_is_measured_from_the_references_usual_eyes_and_squints_are_not_blinks() -> None:
+    times = np.arange(10) / 10.0
+    gaps = np.array([0.30, 0.30, np.nan, 0.30, 0.165, 0.30, 0.275, 0.30, 0.30, 0.30], np.float32)
+    got = eyes.clip_closing(gaps, times, 10, 10.0)
+    assert got is not None
+    assert got[4] == pytest.approx(1.0)  # read at CLOSED_AT of the usual gap: shut
+    assert got[0] == got[2] == got[3] == 0.0  # the usual gap (the median), and a frame not read
+    assert got[6] == pytest.approx(0.0)  # 0.275: a squint (closing 0.19, under FROM) is not drawn
+    half = np.float32(0.30 - 0.5 * 0.45 * 0.30)  # closing 0.5 read: drawn from FROM up
+    assert eyes.clip_closing(np.where(np.arange(10) == 4, half, 0.30), times, 10, 10.0)[4] == pytest.approx(
+        (0.5 - eyes.FROM) / (1.0 - eyes.FROM), abs=1e-3
+    )
+    assert eyes.clip_closing(np.where(np.arange(10) < 6, np.nan, 0.3), times, 10, 10.0) is None
+    assert eyes.clip_closing(None, times, 10, 10.0) is None
+
+
+def test_the_face_readings_are_kept_in_the_motions_cache(shared_media: Path, tmp_path: Path) -> None:
+    """Read once and written to the disk cache, the motion comes back with the same readings."""
+    clip = shared_media / TALK
+    first = track_motion(clip, max_seconds=2.0, cache_dir=tmp_path, stride=2)
+    cache.clear_memory()
+    again = track_motion(clip, max_seconds=2.0, cache_dir=tmp_path, stride=2)
+    for name in ("face_times", "mouth", "eyes"):
+        a, b = getattr(first, name), getattr(again, name)
+        assert a is not None and b is not None and np.array_equal(a, b, equal_nan=True), name
+    # an entry written before the face was read has none: the picture's face stays as it is
+    arrays = {"times": first.times, "landmarks": first.landmarks}
+    meta = {"w": 1, "h": 1, "fps": 25.0, "rate": "25/1", "duration": 2.0, "audio": False}
+    back = cached_track(clip, arrays, meta)
+    assert back.face_times is None and back.mouth is None and back.eyes is None
+
+
+def test_a_real_mouth_opens_between_its_lips(shared_media: Path) -> None:
+    """The woman's photo, her mouth closed: opened by 8 px, the face mesh reads her mouth open
+    on the drawing (by at least half of it), the opening is dark and lies between her mouth's
+    corners (little else darkens: a crease moved down with the jaw), and nothing outside the patch
+    around the mouth changes. Opened by nothing, the
+    patch is the picture's. The helmeted figure shows no face: no mouth to open."""
+    cut = cut_out(load_picture(shared_media / "person_woman_fullbody.png"))
+    assert cut is not None
+    face = picture_face(cut)
+    assert face is not None
+    texture = _texture(cut.rgb)
+    m = mouth.picture_mouth(face, texture.shape[:2], texture)
+    own = mouth.openness(face)
+    assert m is not None and own < 0.02, (m, own)
+    x0, y0, x1, y1 = m.box
+    still = texture[y0:y1, x0:x1].copy()
+    assert np.array_equal(m.draw(still, 0.0), still)
+
+    opened = texture.copy()
+    opened[y0:y1, x0:x1] = m.draw(still, 8.0)
+    changed = np.argwhere((opened != texture).any(axis=2))
+    assert len(changed) and changed[:, 0].min() >= y0 and changed[:, 0].max() < y1
+    assert changed[:, 1].min() >= x0 and changed[:, 1].max() < x1
+    grey = cv2.cvtColor(opened[..., :3], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    before = cv2.cvtColor(texture[..., :3], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    dark = (grey < 0.5 * float(m.colour.mean())) & (before >= 0.5 * float(m.colour.mean()))
+    ys, xs = np.nonzero(dark)
+    st = np.stack([xs, ys], axis=1) - m.centre
+    inside = (np.abs(st @ m.u) <= m.half + 1.0) & (np.abs(st @ m.n) <= 8.0 + 2.0)
+    assert inside.sum() >= 60, inside.sum()  # a mouth 2 x 12 px wide, opened 8 px: ~ an ellipse's area
+    # elsewhere only a crease or a strand beside the jaw, moved down with it
+    assert (~inside).sum() <= 0.05 * inside.sum(), st[~inside]
+
+    rgb = cv2.cvtColor(opened[..., :3], cv2.COLOR_BGR2RGB)
+    head = face[:, :2].mean(axis=0)
+    radius = float(np.ptp(face[:, 1])) * 0.6
+    read = find_face(rgb, head, radius)
+    assert read is not None
+    assert mouth.openness(read) >= own + 0.5 * 8.0 / m.height, (mouth.openness(read), own)
+
+    armour = cut_out(load_picture(shared_media / "character_armor_fullbody.png"))
+    assert armour is not None
+    assert mouth.picture_mouth(picture_face(armour), armour.alpha.shape, _texture(armour.rgb)) is None
+
+
+def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
+    """The woman's photo: closed all the way, the face mesh reads her eyes' gap on the drawing at
+    under 0.8 of her open eyes' (the mesh reads a real blink at about half), and nothing outside
+    the two patches changes; half closed, between the two; not closed, the picture's. Redrawn in
+    place by Expression and opened again, the texture is the picture's. The anime half-figure's
+    eyes are larger than the mesh's (her iris runs on under its lower lid): no eye to close."""
+    cut = cut_out(load_picture(shared_media / "person_woman_fullbody.png"))
+    assert cut is not None
+    face = picture_face(cut)
+    assert face is not None
+    texture = _texture(cut.rgb)
+    found = eyes.picture_eyes(face, texture)
+    assert len(found) == 2
+
+    def closed(closing: float) -> np.ndarray:
+        out = texture.copy()
+        for eye in found:
+            x0, y0, x1, y1 = eye.box
+            out[y0:y1, x0:x1] = eye.draw(texture[y0:y1, x0:x1].copy(), closing)
+        return out
+
+    def gap(drawn: np.ndarray) -> float:
+        rgb = cv2.cvtColor(drawn[..., :3], cv2.COLOR_BGR2RGB)
+        read = find_face(rgb, face[:, :2].mean(axis=0), float(np.ptp(face[:, 1])) * 0.6)
+        assert read is not None
+        return eyes.eye_gap(read)
+
+    assert np.array_equal(closed(0.0), texture)
+    shut = closed(1.0)
+    changed = (shut != texture).any(axis=2)
+    inside = np.zeros_like(changed)
+    for eye in found:
+        x0, y0, x1, y1 = eye.box
+        inside[y0:y1, x0:x1] = True
+    assert changed.any() and not (changed & ~inside).any()
+    open_gap, half_gap, shut_gap = gap(texture), gap(closed(0.5)), gap(shut)
+    assert shut_gap < 0.8 * open_gap and shut_gap < half_gap < open_gap, (open_gap, half_gap, shut_gap)
+
+    drawn = texture.copy()
+    expression = Expression(face, drawn)
+    assert expression.mouth is not None and len(expression.eyes) == 2
+    expression.draw(0.08, 1.0)
+    assert not np.array_equal(drawn, texture)
+    expression.draw(0.0, 0.0)
+    assert np.array_equal(drawn, texture)
+
+    half = cut_out(load_picture(shared_media / "character_anime_upperbody.png"))
+    assert half is not None
+    assert eyes.picture_eyes(picture_face(half), _texture(half.rgb)) == []
+
+
+def test_the_result_talks_and_blinks_as_the_reference_does(shared_media: Path, tmp_path: Path) -> None:
+    """The woman's photo with the talking head, her face read back from the encoded result by
+    the face mesh: her mouth opens and closes with the reference's (correlated over the clip; her
+    picture's own mouth is closed, 0.005, so a still one reads near 0 all through), and her eyes'
+    gap drops in the reference's blinks (by a sixth or more of her usual, on average) and nowhere
+    else as much."""
+    clip = shared_media / TALK
+    out = tmp_path / "talk.mp4"
+    run_engine(EngineJob(shared_media / "person_woman_fullbody.png", clip, "video", "std", False), out)
+    ref, got = _engine_track(clip), _engine_track(out)
+    times = np.arange(round(ref.duration * ref.fps)) / ref.fps
+    ref_mouth, got_mouth = _at(ref, ref.mouth, times), _at(got, got.mouth, times)
+    both = np.isfinite(ref_mouth) & np.isfinite(got_mouth)
+    assert both.mean() >= 0.7, both.mean()
+    assert np.percentile(got_mouth[both], 90) >= 0.03, np.percentile(got_mouth[both], 90)
+    corr = float(np.corrcoef(ref_mouth[both], got_mouth[both])[0, 1])
+    assert corr >= 0.6, corr
+
+    ref_eyes, got_eyes = _at(ref, ref.eyes, times), _at(got, got.eyes, times)
+    blink = ref_eyes < 0.75 * np.nanmedian(ref_eyes)
+    usual = np.nanmedian(got_eyes)
+    assert blink.sum() >= 6, blink.sum()
+    assert np.nanmean(got_eyes[blink]) <= (1 - 1 / 6) * usual, (np.nanmean(got_eyes[blink]), usual)
+    elsewhere = got_eyes[~blink & np.isfinite(got_eyes)]
+    assert np.mean(elsewhere < (1 - 1 / 6) * usual) <= 0.02
