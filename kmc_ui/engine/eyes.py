@@ -1,6 +1,6 @@
 """The eyes: the picture's eyes blink as the reference's do.
 
-The reference's eyes are read with its mouth (kmc_ui/engine/mouth.py's FaceReader): each eye's
+The reference's eyes are read with its mouth (kmc_ui/engine/expression.py's FaceReader): each eye's
 lid gap over its width, the two eyes' mean. The face mesh reads a closed eye at about half its
 usual gap, so the closing is measured against the clip's usual gap: none at the usual, whole at
 CLOSED_AT of it.

@@ -9,6 +9,7 @@ reads nothing from disk at all.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -99,8 +100,10 @@ def disk_put(cache_dir: Path | None, key: str, arrays: dict[str, np.ndarray], me
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+        packed = io.BytesIO()  # packed in memory: a full disk fails the write, not numpy's zip file
+        np.savez(packed, __meta__=np.array(json.dumps(meta)), **arrays)
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, __meta__=np.array(json.dumps(meta)), **arrays)
+            fh.write(packed.getbuffer())
         os.replace(tmp, path)
     except OSError:  # caching is an optimisation: a read-only dir or a full disk just means no disk cache
         if tmp:
