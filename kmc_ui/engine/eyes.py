@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.front import face_skin, is_skin
+from kmc_ui.engine.smoothing import filled_in_time
 
 # face mesh points: each eye's corners, its upper lid's edge and its lower lid's (corner to corner)
 EYES = (
@@ -48,12 +49,9 @@ def eye_gap(face: np.ndarray) -> float:
 def clip_closing(gaps: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
     """How far the reference's eyes are closed (0 open, 1 shut; MotionTrack.eyes sampled at `times`)
     at each of `frames` output frames; None when they were read on too few frames."""
-    if gaps is None or len(gaps) != len(times) or not len(gaps):
+    filled = filled_in_time(gaps, times, READ_SHARE)
+    if filled is None:
         return None
-    read = np.isfinite(gaps)
-    if read.mean() < READ_SHARE:
-        return None
-    filled = np.interp(times, times[read], gaps[read])
     usual = float(np.median(filled))
     closing = np.clip((usual - filled) / max(usual * (1.0 - CLOSED_AT), 1e-6), 0.0, 1.0)
     drawn = np.clip((closing - FROM) / (1.0 - FROM), 0.0, 1.0)

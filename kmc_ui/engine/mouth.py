@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kmc_ui.engine.smoothing import filled_in_time
+
 UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]  # face mesh: upper lip's inner edge
 LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]  # lower lip's inner edge
 UPPER_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
@@ -46,12 +48,9 @@ def openness(face: np.ndarray) -> float:
 def clip_opening(mouth: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
     """The reference's mouth opening (MotionTrack.mouth, sampled at `times`) at each of `frames`
     output frames, beyond its closed mouth; None when it was read on too few frames."""
-    if mouth is None or len(mouth) != len(times) or not len(mouth):
+    filled = filled_in_time(mouth, times, READ_SHARE)
+    if filled is None:
         return None
-    read = np.isfinite(mouth)
-    if read.mean() < READ_SHARE:
-        return None
-    filled = np.interp(times, times[read], mouth[read])
     if len(filled) >= 3:  # one frame's misreading is not a word
         filled = np.median(np.stack([np.r_[filled[:1], filled[:-1]], filled, np.r_[filled[1:], filled[-1:]]]), axis=0)
     closed = min(float(np.percentile(filled, 5)), CLOSED_MAX)

@@ -107,6 +107,17 @@ def fill_gaps(track: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return filled.reshape(track.shape), measured
 
 
+def filled_in_time(values: np.ndarray | None, times: np.ndarray, share: float) -> np.ndarray | None:
+    """`values` (sampled at `times`, nan where not read) with the gaps filled linearly in time; None
+    when fewer than `share` of them were read (or there are none, or not one per time)."""
+    if values is None or len(values) != len(times) or not len(values):
+        return None
+    read = np.isfinite(values)
+    if read.mean() < share:
+        return None
+    return np.interp(times, times[read], values[read])
+
+
 def jitter(track: np.ndarray) -> float:
     """Root mean square of the second difference (frame-to-frame acceleration) of a track."""
     track = np.asarray(track, dtype=np.float64)
