@@ -21,6 +21,8 @@ Figures:
   the machine's 2 cores are shared.
 - Peak memory (RSS of a fresh process) against clip length: flat when frames are streamed.
 - Three frames of the sample result saved as PNG under docs/engine/.
+- `--faces`: each real photo with the talking head, its result's mouth and eyes read back and set
+  against the reference's (the mouth's opening correlated; the eyes' gap in its blinks).
 """
 
 from __future__ import annotations
