@@ -376,17 +376,6 @@ def turns(tmp: Path, only: str = "") -> None:
         print(f"{picture.name}: face yaw correlation with the reference: " + ", ".join(line))
 
 
-def _face_at(track: object, values: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """A face reading of `track` (MotionTrack) at `times`: linear between its frames, nan more than
-    1.5 frames from one it read."""
-    read = np.isfinite(values)
-    if not read.any():
-        return np.full(len(times), np.nan)
-    at = track.face_times[read]
-    near = np.abs(at[:, None] - times[None, :]).min(axis=0) <= 1.5 / track.fps
-    return np.where(near, np.interp(times, at, values[read]), np.nan)
-
-
 def faces(tmp: Path, only: str = "") -> None:
     """How well each result's mouth and eyes follow the reference's, read by the face mesh as the
     engine reads the reference (its stride) on every frame of both: the mouth's opening correlated
@@ -399,7 +388,7 @@ def faces(tmp: Path, only: str = "") -> None:
     clip = SHARED / TALKING_CLIP
     ref = track_motion(clip, max_seconds=30.0, stride=motion_stride(clip))
     times = np.arange(round(ref.duration * ref.fps)) / ref.fps
-    ref_mouth, ref_eyes = _face_at(ref, ref.mouth, times), _face_at(ref, ref.eyes, times)
+    ref_mouth, ref_eyes = ref.face_at(ref.mouth, times), ref.face_at(ref.eyes, times)
     blink = ref_eyes < 0.75 * np.nanmedian(ref_eyes)
     shut = np.flatnonzero(blink)
     first_blink = shut[shut < shut[0] + 5] if len(shut) else shut  # its frames within 5 of its first
@@ -433,7 +422,7 @@ def faces(tmp: Path, only: str = "") -> None:
                     path = DOCS / "photos" / f"{picture.stem}_{tag}.jpg"
                     cv2.imwrite(str(path), side_by_side(clip, i, frames[i]), [cv2.IMWRITE_JPEG_QUALITY, 82])
             got = track_motion(tmp / "faces.mp4", max_seconds=30.0, stride=motion_stride(clip))
-            got_mouth, got_eyes = _face_at(got, got.mouth, times), _face_at(got, got.eyes, times)
+            got_mouth, got_eyes = got.face_at(got.mouth, times), got.face_at(got.eyes, times)
             ok = np.isfinite(ref_mouth) & np.isfinite(got_mouth)
             corr = float(np.corrcoef(ref_mouth[ok], got_mouth[ok])[0, 1]) if ok.sum() > 2 else float("nan")
             p90 = float(np.percentile(got_mouth[ok], 90)) if ok.any() else float("nan")

@@ -31,18 +31,18 @@ def _texture(rgb: np.ndarray) -> np.ndarray:
     return np.dstack([bgr, np.full(bgr.shape[:2], 255, np.uint8)])
 
 
+def _woman(shared_media: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The woman's photo: her face mesh's points and her picture as a texture."""
+    cut = cut_out(load_picture(shared_media / "person_woman_fullbody.png"))
+    assert cut is not None
+    face = picture_face(cut)
+    assert face is not None
+    return face, _texture(cut.rgb)
+
+
 def _engine_track(clip: Path, cache_dir: Path | None = None) -> MotionTrack:
     """The motion as the engine reads it (its stride: the pose on every other frame at 25 fps)."""
     return track_motion(clip, max_seconds=30.0, cache_dir=cache_dir, stride=motion_stride(clip))
-
-
-def _at(track: MotionTrack, values: np.ndarray | None, times: np.ndarray) -> np.ndarray:
-    """A face reading of `track` at `times` (linear between its frames; nan where it read none)."""
-    assert values is not None and track.face_times is not None
-    read = np.isfinite(values)
-    got = np.interp(times, track.face_times[read], values[read])
-    near = np.abs(track.face_times[read][:, None] - times[None, :]).min(axis=0) <= 1.5 / track.fps
-    return np.where(near, got, np.nan)
 
 
 def test_the_talking_heads_face_is_read_on_every_frame_and_the_dancers_not_at_all(shared_media: Path) -> None:
@@ -131,14 +131,10 @@ def test_a_real_mouth_opens_between_its_lips(shared_media: Path) -> None:
     """The woman's photo, her mouth closed: opened by 8 px, the face mesh reads her mouth open
     on the drawing (by at least half of it), the opening is dark and lies between her mouth's
     corners (little else darkens: a crease moved down with the jaw), and nothing outside the patch
-    around the mouth changes. Opened by nothing, the
-    patch is the picture's. The helmeted figure shows no face: no mouth to open."""
-    cut = cut_out(load_picture(shared_media / "person_woman_fullbody.png"))
-    assert cut is not None
-    face = picture_face(cut)
-    assert face is not None
-    texture = _texture(cut.rgb)
-    m = mouth.picture_mouth(face, texture.shape[:2], texture)
+    around the mouth changes. Opened by nothing, the patch is the picture's. The helmeted figure
+    shows no face: no mouth to open."""
+    face, texture = _woman(shared_media)
+    m = mouth.picture_mouth(face, texture)
     own = mouth.openness(face)
     assert m is not None and own < 0.02, (m, own)
     x0, y0, x1, y1 = m.box
@@ -169,7 +165,7 @@ def test_a_real_mouth_opens_between_its_lips(shared_media: Path) -> None:
 
     armour = cut_out(load_picture(shared_media / "character_armor_fullbody.png"))
     assert armour is not None
-    assert mouth.picture_mouth(picture_face(armour), armour.alpha.shape, _texture(armour.rgb)) is None
+    assert mouth.picture_mouth(picture_face(armour), _texture(armour.rgb)) is None
 
 
 def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
@@ -178,11 +174,7 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
     the two patches changes; half closed, between the two; not closed, the picture's. Redrawn in
     place by Expression and opened again, the texture is the picture's. The anime half-figure's
     eyes are larger than the mesh's (her iris runs on under its lower lid): no eye to close."""
-    cut = cut_out(load_picture(shared_media / "person_woman_fullbody.png"))
-    assert cut is not None
-    face = picture_face(cut)
-    assert face is not None
-    texture = _texture(cut.rgb)
+    face, texture = _woman(shared_media)
     found = eyes.picture_eyes(face, texture)
     assert len(found) == 2
 
@@ -234,14 +226,14 @@ def test_the_result_talks_and_blinks_as_the_reference_does(shared_media: Path, t
     run_engine(EngineJob(shared_media / "person_woman_fullbody.png", clip, "video", "std", False), out)
     ref, got = _engine_track(clip), _engine_track(out)
     times = np.arange(round(ref.duration * ref.fps)) / ref.fps
-    ref_mouth, got_mouth = _at(ref, ref.mouth, times), _at(got, got.mouth, times)
+    ref_mouth, got_mouth = ref.face_at(ref.mouth, times), got.face_at(got.mouth, times)
     both = np.isfinite(ref_mouth) & np.isfinite(got_mouth)
     assert both.mean() >= 0.7, both.mean()
     assert np.percentile(got_mouth[both], 90) >= 0.03, np.percentile(got_mouth[both], 90)
     corr = float(np.corrcoef(ref_mouth[both], got_mouth[both])[0, 1])
     assert corr >= 0.6, corr
 
-    ref_eyes, got_eyes = _at(ref, ref.eyes, times), _at(got, got.eyes, times)
+    ref_eyes, got_eyes = ref.face_at(ref.eyes, times), got.face_at(got.eyes, times)
     blink = ref_eyes < 0.75 * np.nanmedian(ref_eyes)
     usual = np.nanmedian(got_eyes)
     assert blink.sum() >= 6, blink.sum()

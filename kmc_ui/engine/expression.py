@@ -83,7 +83,7 @@ class Expression:
 
     def __init__(self, face: np.ndarray | None, texture: np.ndarray) -> None:
         self.texture = texture
-        self.mouth: Mouth | None = picture_mouth(face, texture.shape[:2], texture)
+        self.mouth: Mouth | None = picture_mouth(face, texture)
         self.eyes: list[Eye] = picture_eyes(face, texture)
         self._still = {box: texture[box[1] : box[3], box[0] : box[2]].copy() for box in self.boxes()}
         self._asked = (0.0, 0.0)

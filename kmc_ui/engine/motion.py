@@ -70,6 +70,16 @@ class MotionTrack:
     def found(self) -> np.ndarray:
         return np.isfinite(self.landmarks[:, :, 0]).all(axis=1)
 
+    def face_at(self, values: np.ndarray | None, times: np.ndarray) -> np.ndarray:
+        """A face reading (self.mouth or self.eyes) at `times` (s): linear between the frames it was
+        read on, nan more than 1.5 frames from one (or where none was read)."""
+        if values is None or self.face_times is None or not np.isfinite(values).any():
+            return np.full(len(times), np.nan)
+        read = np.isfinite(values)
+        at = self.face_times[read]
+        near = np.abs(at[:, None] - times[None, :]).min(axis=0) <= 1.5 / self.fps
+        return np.where(near, np.interp(times, at, values[read]), np.nan)
+
 
 def cached_track(path: Path, arrays: dict[str, np.ndarray], meta: dict, landmarks: str = "landmarks") -> MotionTrack:
     """A MotionTrack from a pose-cache entry (its arrays and meta), landmarks from `arrays[landmarks]`."""

@@ -132,7 +132,7 @@ class Mouth:
         return out
 
 
-def picture_mouth(face: np.ndarray | None, shape: tuple[int, int], texture: np.ndarray) -> Mouth | None:
+def picture_mouth(face: np.ndarray | None, texture: np.ndarray) -> Mouth | None:
     """The picture's Mouth from its face mesh's 468 points (texture px), or None (no face, or one
     too small to open a mouth on). `texture`: the body's (premultiplied BGRA uint8), for the lips'
     colour."""
@@ -161,7 +161,7 @@ def picture_mouth(face: np.ndarray | None, shape: tuple[int, int], texture: np.n
     reach = JAW_WIDTH * half + 2
     end = t_chin + JAW_PAST_CHIN * t_chin + 2
     corners = np.array([centre + a * u + b * n for a in (-reach, reach) for b in (t_nose, end)])
-    h, w = shape
+    h, w = texture.shape[:2]
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
     box = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
