@@ -241,6 +241,20 @@ def test_real_hands_are_cut_from_the_hand_detector_without_the_clothes_behind(sh
     assert int(((body > 0.02) & (body < 0.5) & ~near_body & near_arm).sum()) < 100
 
 
+def enclosed_gaps(layer: Layer, hand: np.ndarray) -> int:
+    """Pixels inside a hand's drawn outline (in the detector's shape) that are not opaque, or far
+    darker (60 levels of Lab lightness) than the hand: what reads as holes, rings and dashes."""
+    alpha = layer.texture[..., 3]
+    colour = np.clip(layer.texture[..., :3] / np.maximum(alpha[..., None], 1e-3), 0, 255).astype(np.uint8)
+    lightness = cv2.cvtColor(colour, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    shape = hand_mask(alpha.shape, hand)
+    hand_like = shape & (alpha >= 0.5)
+    good = hand_like & (lightness >= np.median(lightness[hand_like]) - 60)
+    _, ids = cv2.connectedComponents((~good).astype(np.uint8), connectivity=4)
+    outside = np.unique(np.concatenate([ids[0], ids[-1], ids[:, 0], ids[:, -1]]))
+    return int((~good & ~np.isin(ids, outside)).sum())
+
+
 def test_clasped_hands_part_whole(shared_media: Path) -> None:
     """The half-figure's hands are clasped over her skirt, fingers interlaced. Her left arm's cut
     claims some of her right hand's shape first (its fingers lie there), and her right hand was left
@@ -248,7 +262,12 @@ def test_clasped_hands_part_whole(shared_media: Path) -> None:
     pixels of its shape not opaque). The left arm keeps what it claimed (`ArmCut.lent`); the right
     hand is whole too, those pixels in its own colour read from the rest of the hand: 72 (the dark
     skirt between its own fingers stays out). No other photo's hands overlap: their rigs do not
-    change."""
+    change.
+
+    Each hand is also whole inside its outline: the other hand's fingers and the skirt between
+    them, left dark or open, read as dark rings and dashes across the hand once they parted (inside
+    the drawn outline 81 such pixels on the left hand and 64 on the right; now the gaps are the
+    hand's colour, `rig.gaps_between_fingers`)."""
     cut, rig = _photo_rig(shared_media / "character_anime_upperbody.png")
     assert rig.arms is not None and set(rig.arms.lent) == {"right_arm"}
     hand = cut.hands["r"]
@@ -263,6 +282,10 @@ def test_clasped_hands_part_whole(shared_media: Path) -> None:
     colour = right.texture[..., :3][lent] / np.maximum(right.texture[..., 3][lent, None], 1e-6)
     skin = cut.rgb[shape & ~lent][:, ::-1].astype(np.float32)  # BGR, as the texture
     assert np.abs(np.median(colour, axis=0) - np.median(skin, axis=0)).max() < 40  # the hand's own colour
+    for arm, side in ((left, "l"), (right, "r")):
+        detected = cut.hands[side]
+        assert detected is not None
+        assert enclosed_gaps(arm, detected) <= 10, side
     for name in ("person_woman_fullbody.png", "person_man_fullbody.png", "character_anime_fullbody.jpg"):
         _, other = _photo_rig(shared_media / name)
         assert other.arms is not None and not other.arms.lent, name

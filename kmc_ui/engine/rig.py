@@ -336,6 +336,8 @@ FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 1
 FINGER_RADIUS = 0.16  # a finger's half-width, as a share of the palm's length (wrist to middle knuckle)
 EDGE_ALPHA = 0.15  # below this opacity an edge pixel's own colour is not recovered (too little of it)
 HAND_COLOUR_SIGMA = 3.0  # how far in colour (standard deviations) a pixel of the hand's shape may be
+FINGER_GAP = 3  # px: the widest gap between interlaced fingers closed over
+FINGER_GAP_DARK = 60.0  # Lab lightness (OpenCV's 0..255) under the hand's that is a gap between interlaced fingers
 
 
 def decontaminate(bgr: np.ndarray, alpha: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
@@ -367,15 +369,45 @@ def hand_mask(shape: tuple[int, int], hand: np.ndarray) -> np.ndarray:
     return m.astype(bool)
 
 
+def finger_lines(shape: tuple[int, int], hand: np.ndarray) -> np.ndarray:
+    """The hand's own colour's samples: a line from the wrist along each finger."""
+    lines = np.zeros(shape, np.uint8)
+    for finger in FINGERS:
+        cv2.polylines(lines, [np.round(hand[[0, *finger]]).astype(np.int32)], False, 1, 1)
+    return lines > 0
+
+
 def not_hand(rgb: np.ndarray, hand: np.ndarray) -> np.ndarray:
     """What of the detector's hand shape is not the hand: the pixels far in colour from the hand's
     own colour, sampled along its finger and palm lines (skin, or a glove): the shorts or the thigh
     behind the fingers, a pocket's edge."""
     m = hand_mask(rgb.shape[:2], hand)
-    lines = np.zeros(m.shape, np.uint8)
-    for finger in FINGERS:
-        cv2.polylines(lines, [np.round(hand[[0, *finger]]).astype(np.int32)], False, 1, 1)
-    return unlike(rgb, m, (lines > 0) & m)
+    return unlike(rgb, m, finger_lines(m.shape, hand) & m)
+
+
+def gaps_between_fingers(
+    rgb: np.ndarray, held: np.ndarray, other: np.ndarray, hand: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """Where a hand whose fingers were interlaced with the other's is to take its own colour: in
+    its shape (the detector's; within the silhouette `mask`), what a closing of FINGER_GAP px
+    closes between the pixels the arm holds (`held`) and the other hand's fingers there (what the
+    `other` arm holds), and what it holds much darker than the hand (FINGER_GAP_DARK of Lab
+    lightness under its median along the finger lines) a pixel in from that closed outline: the
+    skirt between the fingers and the lines between them. The arm's edge is feathered a pixel over
+    the first, so its colour shows there too. Once the hands parted, those pixels read as dark
+    rings and dashes across each hand."""
+    shape = hand_mask(held.shape, hand)
+    own = shape & held
+    lightness = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    samples = lightness[finger_lines(held.shape, hand) & own]
+    if len(samples) < 10:
+        return np.zeros(held.shape, bool)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * FINGER_GAP + 1, 2 * FINGER_GAP + 1))
+    near = cv2.dilate(shape.astype(np.uint8), disc) > 0  # a crack just past the shape's edge too
+    closed = cv2.morphologyEx((near & (held | (other & shape))).astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0
+    inner = cv2.erode(closed.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    dark = lightness < float(np.median(samples)) - FINGER_GAP_DARK
+    return (closed & near & mask & ~held) | (inner & own & dark)
 
 
 def not_arm(rgb: np.ndarray, region: np.ndarray, pts: dict[str, np.ndarray], side: str, torso: float) -> np.ndarray:
@@ -1129,12 +1161,18 @@ def build_rig(
     own = {"left_arm": arm_bgr, "right_arm": arm_bgr}  # each arm's colour
     solid = np.zeros((h, w), bool)  # arm pixels with no body layer under them at all
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
-        if name in split.lent:
-            # the other hand's fingers lay between this hand's: the other arm keeps them, and this
-            # hand is whole too, those pixels in its own colour (else it parted with holes in it)
-            hand = hand_area((h, w), apts, side, (hands or {}).get(side))
-            own[name] = fill_inside(arm_bgr, split.lent[name], regions[name] & hand & ~split.lent[name])
-            regions[name] = regions[name] | split.lent[name]
+        detected = (hands or {}).get(side)
+        if split.lent and detected is not None:
+            # the hands' fingers were interlaced: the arm that claimed the other's fingers keeps them,
+            # and each hand is whole, what the other's took from it and the gaps between them in its
+            # own colour (else it parted with holes in it, and dark rings and dashes across it)
+            lent = split.lent.get(name, np.zeros((h, w), bool))
+            held = regions[name] | lent
+            other = regions["right_arm" if side == "l" else "left_arm"]
+            gaps = gaps_between_fingers(rgb, held, other, detected, mask) | lent
+            hand = hand_area((h, w), apts, side, detected)
+            own[name] = fill_inside(arm_bgr, gaps, held & hand & ~gaps)
+            regions[name] = held
         grown = _dilate(regions[name], 1) > 0
         soft = feathered(grown, max(1.0, FEATHER * torso))
         fade = shoulder_fade(soft > 0.0, pts, radii, side)
