@@ -22,7 +22,7 @@ Figures:
 - Peak memory (RSS of a fresh process) against clip length: flat when frames are streamed.
 - Three frames of the sample result saved as PNG under docs/engine/.
 - `--faces`: each real photo with the talking head, its result's mouth and eyes read back and set
-  against the reference's (the mouth's opening correlated; the eyes' gap in its blinks).
+  against the reference's (the mouth's opening and width correlated; the eyes' gap in its blinks).
 """
 
 from __future__ import annotations
@@ -379,34 +379,38 @@ def turns(tmp: Path, only: str = "") -> None:
 def faces(tmp: Path, only: str = "") -> None:
     """How well each result's mouth and eyes follow the reference's, read by the face mesh as the
     engine reads the reference (its stride) on every frame of both: the mouth's opening correlated
-    and the result's 90th percentile; the eyes' gap in the reference's blinks (its gap under 0.75
-    of its median) against the result's median, and the share of the other frames the result reads
-    as low. With the face drawn, and held still (the engine given no opening or closing: everything
-    else equal). Reference | result frames of the face drawn saved under docs/engine/photos/: the
-    reference's widest opening (_mouth) and the middle of its first blink (_blink)."""
+    and the result's 90th percentile; the mouth's width correlated; the eyes' gap in the
+    reference's blinks (its gap under 0.75 of its median) against the result's median, and the
+    share of the other frames the result reads as low. With the face drawn, and held still (the
+    engine given no opening, closing or width: everything else equal). Reference | result frames of
+    the face drawn saved under docs/engine/photos/: the reference's widest opening (_mouth) and the
+    middle of its first blink (_blink), its narrowest and its widest mouth (_narrow, _wide)."""
     print(f"\n== faces x {TALKING_CLIP} (video orientation, 720p; load average {load()})")
     clip = SHARED / TALKING_CLIP
     ref = track_motion(clip, max_seconds=30.0, stride=motion_stride(clip))
     times = np.arange(round(ref.duration * ref.fps)) / ref.fps
     ref_mouth, ref_eyes = ref.face_at(ref.mouth, times), ref.face_at(ref.eyes, times)
+    ref_width = ref.face_at(ref.mouth_width, times)
     blink = ref_eyes < 0.75 * np.nanmedian(ref_eyes)
     shut = np.flatnonzero(blink)
     first_blink = shut[shut < shut[0] + 5] if len(shut) else shut  # its frames within 5 of its first
     picks = {int(np.nanargmax(ref_mouth)): "mouth"}
     if len(first_blink):
         picks[int(first_blink[len(first_blink) // 2])] = "blink"
+    for index, tag in ((np.nanargmin(ref_width), "narrow"), (np.nanargmax(ref_width), "wide")):
+        picks.setdefault(int(index), tag)
     print(
         f"reference: read on {np.isfinite(ref_mouth).mean():.0%} of frames; opening 5th-95th percentile "
         f"{np.nanpercentile(ref_mouth, 5):.3f} .. {np.nanpercentile(ref_mouth, 95):.3f}; blink frames "
         f"{np.flatnonzero(blink).tolist()}"
     )
-    drawn = (pipeline.clip_opening, pipeline.clip_closing)
-    still = (lambda *_: None, lambda *_: None)
+    drawn = (pipeline.clip_opening, pipeline.clip_closing, pipeline.clip_width)
+    still = (lambda *_: None, lambda *_: None, lambda *_: None)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
     for picture in pictures:
         line = []
-        for label, (opening, closing) in (("drawn", drawn), ("still", still)):
-            pipeline.clip_opening, pipeline.clip_closing = opening, closing
+        for label, (opening, closing, width) in (("drawn", drawn), ("still", still)):
+            pipeline.clip_opening, pipeline.clip_closing, pipeline.clip_width = opening, closing, width
             frames: dict[int, np.ndarray] = {}
 
             def keep(i: int, frame: np.ndarray, _stats: object, frames: dict[int, np.ndarray] = frames) -> None:
@@ -416,7 +420,7 @@ def faces(tmp: Path, only: str = "") -> None:
             try:
                 run_engine(EngineJob(picture, clip, "video", "std", False), tmp / "faces.mp4", on_frame=keep)
             finally:
-                pipeline.clip_opening, pipeline.clip_closing = drawn
+                pipeline.clip_opening, pipeline.clip_closing, pipeline.clip_width = drawn
             for i, tag in picks.items():
                 if label == "drawn" and i in frames:
                     path = DOCS / "photos" / f"{picture.stem}_{tag}.jpg"
@@ -426,6 +430,9 @@ def faces(tmp: Path, only: str = "") -> None:
             ok = np.isfinite(ref_mouth) & np.isfinite(got_mouth)
             corr = float(np.corrcoef(ref_mouth[ok], got_mouth[ok])[0, 1]) if ok.sum() > 2 else float("nan")
             p90 = float(np.percentile(got_mouth[ok], 90)) if ok.any() else float("nan")
+            got_width = got.face_at(got.mouth_width, times)
+            both = np.isfinite(ref_width) & np.isfinite(got_width)
+            wide = float(np.corrcoef(ref_width[both], got_width[both])[0, 1]) if both.sum() > 2 else float("nan")
             usual = float(np.nanmedian(got_eyes)) if np.isfinite(got_eyes).any() else float("nan")
             in_blinks = (
                 float(np.nanmean(got_eyes[blink])) / usual if np.isfinite(got_eyes[blink]).any() else float("nan")
@@ -433,8 +440,8 @@ def faces(tmp: Path, only: str = "") -> None:
             other = got_eyes[~blink & np.isfinite(got_eyes)]
             low = float(np.mean(other < (1 - 1 / 6) * usual)) if len(other) else float("nan")
             line.append(
-                f"{label}: mouth {corr:+.2f}, 90th percentile {p90:.3f}; eyes in blinks {in_blinks:.2f} of usual, "
-                f"other frames low {low:.1%} (read on {ok.sum()}/{len(times)} frames)"
+                f"{label}: mouth {corr:+.2f}, 90th percentile {p90:.3f}, width {wide:+.2f}; eyes in blinks "
+                f"{in_blinks:.2f} of usual, other frames low {low:.1%} (read on {ok.sum()}/{len(times)} frames)"
             )
         print(f"{picture.name}: " + " | ".join(line))
 

@@ -1,5 +1,5 @@
-"""The offline engine's mouth opening and eyes blinking as the reference's do
-(kmc_ui/engine/expression.py, mouth.py, eyes.py).
+"""The offline engine's mouth opening, narrowing and widening, and eyes blinking as the
+reference's do (kmc_ui/engine/expression.py, mouth.py, eyes.py).
 
 Real code paths: mediapipe's face mesh (in the wheel) on the real talking-head clip and photos in
 ../shared/media (skipped with a reason when absent), the engine's motion read, its renderer, and
@@ -63,6 +63,12 @@ def test_the_talking_heads_face_is_read_on_every_frame_and_the_dancers_not_at_al
     opening = mouth.clip_opening(talking.mouth, talking.face_times, n, talking.fps)
     assert opening is not None and opening.shape == (n,)
     assert opening.min() == 0.0 and opening.max() >= 0.05
+    assert talking.mouth_width is not None and len(talking.mouth_width) == len(talking.face_times)
+    widening = mouth.clip_width(talking.mouth_width, talking.face_times, n, talking.fps)
+    assert widening is not None and widening.shape == (n,)
+    assert np.median(widening) == pytest.approx(1.0, abs=0.02)  # its usual width
+    low, high = np.percentile(widening, [5, 95])
+    assert low <= 0.93 and high >= 1.07, (low, high)  # rounded "o"s and wide vowels: +-7 % and more
     closing = eyes.clip_closing(talking.eyes, talking.face_times, n, talking.fps)
     assert closing is not None
     shut = set(np.flatnonzero(closing >= 0.75))
@@ -74,6 +80,7 @@ def test_the_talking_heads_face_is_read_on_every_frame_and_the_dancers_not_at_al
     assert dance.mouth is not None and dance.eyes is not None and dance.face_times is not None
     assert not np.isfinite(dance.mouth).any() and len(dance.face_times) == dance.frames  # no frame more
     assert mouth.clip_opening(dance.mouth, dance.face_times, 100, dance.fps) is None
+    assert mouth.clip_width(dance.mouth_width, dance.face_times, 100, dance.fps) is None
     assert eyes.clip_closing(dance.eyes, dance.face_times, 100, dance.fps) is None
 
 
@@ -111,20 +118,37 @@ def test_the_closing_is_measured_from_the_references_usual_eyes_and_squints_are_
     assert eyes.clip_closing(None, times, 10, 10.0) is None
 
 
+def test_the_width_is_measured_from_the_references_usual_mouth_within_its_range() -> None:
+    times = np.arange(10) / 10.0
+    read = np.array([0.36, 0.36, np.nan, 0.32, 0.31, 0.60, 0.40, 0.36, 0.36, 0.36], np.float32)
+    got = mouth.clip_width(read, times, 10, 10.0)
+    assert got is not None
+    assert got[0] == pytest.approx(1.0)  # the usual width (the median)
+    assert got[4] == pytest.approx(0.32 / 0.36)  # a rounded mouth
+    assert got[5] == pytest.approx(0.40 / 0.36)  # frame 5's 0.60 alone: the median of its neighbours
+    assert got[2] == pytest.approx(0.34 / 0.36)  # not read: filled in time
+    broad = np.full(10, 0.36, np.float32)
+    broad[4:7] = 0.72  # three frames at twice the usual
+    wide = mouth.clip_width(broad, times, 10, 10.0)
+    assert wide is not None and wide.max() == pytest.approx(mouth.WIDTH_RANGE[1])  # within its range
+    assert mouth.clip_width(np.where(np.arange(10) < 6, np.nan, 0.36), times, 10, 10.0) is None
+    assert mouth.clip_width(None, times, 10, 10.0) is None
+
+
 def test_the_face_readings_are_kept_in_the_motions_cache(shared_media: Path, tmp_path: Path) -> None:
     """Read once and written to the disk cache, the motion comes back with the same readings."""
     clip = shared_media / TALK
     first = track_motion(clip, max_seconds=2.0, cache_dir=tmp_path, stride=2)
     cache.clear_memory()
     again = track_motion(clip, max_seconds=2.0, cache_dir=tmp_path, stride=2)
-    for name in ("face_times", "mouth", "eyes"):
+    for name in ("face_times", "mouth", "eyes", "mouth_width"):
         a, b = getattr(first, name), getattr(again, name)
         assert a is not None and b is not None and np.array_equal(a, b, equal_nan=True), name
     # an entry written before the face was read has none: the picture's face stays as it is
     arrays = {"times": first.times, "landmarks": first.landmarks}
     meta = {"w": 1, "h": 1, "fps": 25.0, "rate": "25/1", "duration": 2.0, "audio": False}
     back = cached_track(clip, arrays, meta)
-    assert back.face_times is None and back.mouth is None and back.eyes is None
+    assert back.face_times is None and back.mouth is None and back.eyes is None and back.mouth_width is None
 
 
 def test_a_real_mouth_opens_between_its_lips(shared_media: Path) -> None:
@@ -166,6 +190,34 @@ def test_a_real_mouth_opens_between_its_lips(shared_media: Path) -> None:
     armour = cut_out(load_picture(shared_media / "character_armor_fullbody.png"))
     assert armour is not None
     assert mouth.picture_mouth(picture_face(armour), _texture(armour.rgb)) is None
+
+
+def test_a_real_mouth_narrows_and_widens(shared_media: Path) -> None:
+    """The woman's photo: her mouth drawn 0.8 and 1.2 times as wide (and a little open, as a
+    rounded "o" and a wide vowel are), the face mesh reads its width on the drawing narrower and
+    wider than her own (by 6 and 7 %: the mesh, reading one still picture, keeps a mouth's corners
+    near its usual place), and nothing outside the patch around the mouth changes; drawn as wide
+    as it is and closed, the patch is the picture's."""
+    face, texture = _woman(shared_media)
+    m = mouth.picture_mouth(face, texture)
+    assert m is not None
+    x0, y0, x1, y1 = m.box
+    still = texture[y0:y1, x0:x1].copy()
+    assert np.array_equal(m.draw(still, 0.0, 1.0), still)
+
+    def width(widening: float) -> float:
+        drawn = texture.copy()
+        drawn[y0:y1, x0:x1] = m.draw(still, 3.0, widening)
+        changed = np.argwhere((drawn != texture).any(axis=2))
+        assert changed[:, 0].min() >= y0 and changed[:, 0].max() < y1
+        assert changed[:, 1].min() >= x0 and changed[:, 1].max() < x1
+        rgb = cv2.cvtColor(drawn[..., :3], cv2.COLOR_BGR2RGB)
+        read = find_face(rgb, face[:, :2].mean(axis=0), float(np.ptp(face[:, 1])) * 0.6)
+        assert read is not None
+        return mouth.mouth_width(read)
+
+    own, narrow, wide = width(1.0), width(0.8), width(1.2)
+    assert narrow <= 0.96 * own and wide >= 1.04 * own, (narrow, own, wide)
 
 
 def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
@@ -218,9 +270,10 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
 def test_the_result_talks_and_blinks_as_the_reference_does(shared_media: Path, tmp_path: Path) -> None:
     """The woman's photo with the talking head, her face read back from the encoded result by
     the face mesh: her mouth opens and closes with the reference's (correlated over the clip; her
-    picture's own mouth is closed, 0.005, so a still one reads near 0 all through), and her eyes'
-    gap drops in the reference's blinks (by a sixth or more of her usual, on average) and nowhere
-    else as much."""
+    picture's own mouth is closed, 0.005, so a still one reads near 0 all through) and narrows and
+    widens with it (correlated; the bench: +0.67, +0.03 still, +0.02 with the opening alone), and
+    her eyes' gap drops in the reference's blinks (by a sixth or more of her usual, on average) and
+    nowhere else as much."""
     clip = shared_media / TALK
     out = tmp_path / "talk.mp4"
     run_engine(EngineJob(shared_media / "person_woman_fullbody.png", clip, "video", "std", False), out)
@@ -232,6 +285,11 @@ def test_the_result_talks_and_blinks_as_the_reference_does(shared_media: Path, t
     assert np.percentile(got_mouth[both], 90) >= 0.03, np.percentile(got_mouth[both], 90)
     corr = float(np.corrcoef(ref_mouth[both], got_mouth[both])[0, 1])
     assert corr >= 0.6, corr
+    ref_width, got_width = ref.face_at(ref.mouth_width, times), got.face_at(got.mouth_width, times)
+    both = np.isfinite(ref_width) & np.isfinite(got_width)
+    assert both.mean() >= 0.7, both.mean()
+    wide = float(np.corrcoef(ref_width[both], got_width[both])[0, 1])
+    assert wide >= 0.4, wide
 
     ref_eyes, got_eyes = ref.face_at(ref.eyes, times), got.face_at(got.eyes, times)
     blink = ref_eyes < 0.75 * np.nanmedian(ref_eyes)

@@ -354,13 +354,15 @@ class Renderer:
         transforms: dict[str, np.ndarray] | None = None,
         opening: float = 0.0,
         closing: float = 0.0,
+        widening: float = 1.0,
     ) -> tuple[np.ndarray, FrameStats]:
         """One frame (BGR uint8, output size) with the rig posed at target_lm (33,4) output pixels.
         `left_leg_nearer`: which leg is in front, when the caller decided it (frames drawn out of
         order); else this renderer decides from the frames it drew before. `transforms`: the
         bones' for this pose, when the caller worked them out (bone_transforms_many). `opening`: the
         reference's mouth opening (mouth.clip_opening), the picture's mouth opens as far; `closing`:
-        its eyes' (eyes.clip_closing), the picture's close as far."""
+        its eyes' (eyes.clip_closing), the picture's close as far; `widening`: its mouth's width
+        (mouth.clip_width), the picture's narrows or widens as much."""
         if out is None:
             frame = self.plate.copy()
         else:
@@ -370,7 +372,7 @@ class Renderer:
         if transforms is None:
             transforms = bone_transforms(self.rest, target, self.k)
         if self.expression is not None:
-            self.expression.draw(opening, closing)
+            self.expression.draw(opening, closing, widening)
         coverage = np.zeros((self.ch, self.cw), np.float32)
         flipped = stretch = 0.0
         self._tear_cells = self._drawn_cells = 0

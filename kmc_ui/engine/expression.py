@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from kmc_ui.engine.eyes import Eye, eye_gap, picture_eyes
-from kmc_ui.engine.mouth import Mouth, openness, picture_mouth
+from kmc_ui.engine.mouth import Mouth, mouth_width, openness, picture_mouth
 from kmc_ui.pose import landmarks as L
 
 READ_FROM = 60  # px between the ears in the pose's frame: a smaller head's face is not read
@@ -23,11 +23,12 @@ READ_CROP = 1.1  # the crop read: this many ear spans either side of the nose
 READ_SIDE = 192  # px the crop is scaled to
 STEP = 0.25  # px the mouth's opening changes by before its patch is drawn again
 CLOSE_STEP = 0.05  # the eyes' closing, likewise
+WIDTH_STEP = 0.01  # the mouth's width (its share of the picture's), likewise
 
 
 class FaceReader:
-    """Reads the mouth's opening and the eyes' gap on a clip's frames in order; the face mesh is
-    made on the first head large enough to read."""
+    """Reads the mouth's opening, the eyes' gap and the mouth's width on a clip's frames in order;
+    the face mesh is made on the first head large enough to read."""
 
     def __init__(self) -> None:
         self._mesh: Any = None
@@ -43,10 +44,11 @@ class FaceReader:
         span = self.span(lm, k)
         return bool(np.isfinite(span) and span >= READ_FROM and np.isfinite(lm[L.NOSE, :2]).all())
 
-    def read(self, rgb: np.ndarray, lm: np.ndarray, k: float) -> tuple[float, float]:
-        """(mouth.openness, eyes.eye_gap) of the face of the pose `lm` (33, 4; display px) on `rgb`
-        (the pose's frame: display px / k); nan when the head is too small or no face is found."""
-        nothing = (float("nan"), float("nan"))
+    def read(self, rgb: np.ndarray, lm: np.ndarray, k: float) -> tuple[float, float, float]:
+        """(mouth.openness, eyes.eye_gap, mouth.mouth_width) of the face of the pose `lm` (33, 4;
+        display px) on `rgb` (the pose's frame: display px / k); nan when the head is too small or
+        no face is found."""
+        nothing = (float("nan"), float("nan"), float("nan"))
         if not self.readable(lm, k):
             return nothing
         half = round(READ_CROP * self.span(lm, k))
@@ -69,7 +71,7 @@ class FaceReader:
         if not found:
             return nothing
         face = np.array([[p.x, p.y] for p in found[0].landmark], np.float64)
-        return openness(face), eye_gap(face)
+        return openness(face), eye_gap(face), mouth_width(face)
 
     def close(self) -> None:
         if self._mesh is not None:
@@ -86,26 +88,28 @@ class Expression:
         self.mouth: Mouth | None = picture_mouth(face, texture)
         self.eyes: list[Eye] = picture_eyes(face, texture)
         self._still = {box: texture[box[1] : box[3], box[0] : box[2]].copy() for box in self.boxes()}
-        self._asked = (0.0, 0.0)
+        self._asked = (0.0, 0.0, 1.0)
 
     def boxes(self) -> list[tuple[int, int, int, int]]:
         return ([self.mouth.box] if self.mouth is not None else []) + [eye.box for eye in self.eyes]
 
-    def draw(self, opening: float, closing: float) -> None:
-        """The mouth opened as far as `opening` (mouth.clip_opening) asks, the eyes closed as far as
-        `closing` (eyes.clip_closing)."""
+    def draw(self, opening: float, closing: float, widening: float = 1.0) -> None:
+        """The mouth opened as far as `opening` (mouth.clip_opening) asks and as wide as `widening`
+        (mouth.clip_width), the eyes closed as far as `closing` (eyes.clip_closing)."""
         gap = 0.0 if self.mouth is None else self.mouth.gap(opening)
         closing = closing if self.eyes else 0.0
-        last_gap, last_closing = self._asked
-        if abs(gap - last_gap) >= STEP or (gap == 0.0) != (last_gap == 0.0):
+        last_gap, last_closing, last_widening = self._asked
+        opened = abs(gap - last_gap) >= STEP or (gap == 0.0) != (last_gap == 0.0)
+        widened = abs(widening - last_widening) >= WIDTH_STEP or (widening == 1.0) != (last_widening == 1.0)
+        if opened or widened:
             if self.mouth is not None:
-                self._put(self.mouth.box, self.mouth.draw(self._still[self.mouth.box], gap))
-            last_gap = gap
+                self._put(self.mouth.box, self.mouth.draw(self._still[self.mouth.box], gap, widening))
+            last_gap, last_widening = gap, widening
         if abs(closing - last_closing) >= CLOSE_STEP or (closing == 0.0) != (last_closing == 0.0):
             for eye in self.eyes:
                 self._put(eye.box, eye.draw(self._still[eye.box], closing))
             last_closing = closing
-        self._asked = (last_gap, last_closing)
+        self._asked = (last_gap, last_closing, last_widening)
 
     def _put(self, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
         x0, y0, x1, y1 = box

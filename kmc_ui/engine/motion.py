@@ -29,9 +29,11 @@ from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose import model as _model
 
-TRACK_VERSION = 3  # 2: duration = frames decoded / fps (a stride no longer rounds it up); 3: mouth, eyes
+# 2: duration = frames decoded / fps (a stride no longer rounds it up); 3: mouth, eyes; 4: the mouth's width
+TRACK_VERSION = 4
 FUSED_VERSION = 1
-FACE_ARRAYS = ("face_times", "mouth", "eyes")  # MotionTrack's face readings, as its cache entry holds them
+# MotionTrack's face readings, as its cache entry holds them
+FACE_ARRAYS = ("face_times", "mouth", "eyes", "mouth_width")
 POSE_MAX_SIDE = 640  # frames handed to mediapipe (its models work at 224-256 px)
 # mediapipe's left/right landmark pairs swapped: the labelling of a figure seen from behind (or
 # mirrored)
@@ -55,12 +57,13 @@ class MotionTrack:
     landmarks: np.ndarray  # (T, 33, 4); NaN rows: nobody found
     duration: float  # seconds covered (frames decoded / fps: T * stride / fps at most)
     has_audio: bool
-    # the mouth's opening and the eyes' gap (kmc_ui/engine/expression.py) where the head is large
-    # enough to read them, else nan, at face_times (every frame once a large head is seen, the
-    # stride or not); None: not read (the agreement report's tracking pass)
+    # the mouth's opening, the eyes' gap and the mouth's width (kmc_ui/engine/expression.py) where
+    # the head is large enough to read them, else nan, at face_times (every frame once a large head
+    # is seen, the stride or not); None: not read (the agreement report's tracking pass)
     face_times: np.ndarray | None = None
     mouth: np.ndarray | None = None
     eyes: np.ndarray | None = None
+    mouth_width: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
@@ -71,7 +74,7 @@ class MotionTrack:
         return np.isfinite(self.landmarks[:, :, 0]).all(axis=1)
 
     def face_at(self, values: np.ndarray | None, times: np.ndarray) -> np.ndarray:
-        """A face reading (self.mouth or self.eyes) at `times` (s): linear between the frames it was
+        """A face reading (self.mouth, self.eyes or self.mouth_width) at `times` (s): linear between the frames it was
         read on, nan more than 1.5 frames from one (or where none was read)."""
         if values is None or self.face_times is None or not np.isfinite(values).any():
             return np.full(len(times), np.nan)
@@ -83,10 +86,9 @@ class MotionTrack:
 
 def cached_track(path: Path, arrays: dict[str, np.ndarray], meta: dict, landmarks: str = "landmarks") -> MotionTrack:
     """A MotionTrack from a pose-cache entry (its arrays and meta), landmarks from `arrays[landmarks]`."""
-    faces: list[np.ndarray | None] = [None, None, None]  # an entry without the face's readings
+    faces: list[np.ndarray | None] = [None] * len(FACE_ARRAYS)  # an entry without the face's readings
     if all(k in arrays for k in FACE_ARRAYS):
-        faces = [arrays["face_times"].astype(np.float64), arrays["mouth"].astype(np.float32)]
-        faces.append(arrays["eyes"].astype(np.float32))
+        faces = [arrays[k].astype(np.float64 if k == "face_times" else np.float32) for k in FACE_ARRAYS]
     return MotionTrack(
         str(path),
         int(meta["w"]),
@@ -204,9 +206,7 @@ def track_motion(
         np.stack(lms).astype(np.float32),
         covered / fps,
         has_audio,
-        np.asarray([f[0] for f in faces], np.float64),
-        np.asarray([f[1] for f in faces], np.float32),
-        np.asarray([f[2] for f in faces], np.float32),
+        *(np.asarray([f[i] for f in faces], np.float64 if i == 0 else np.float32) for i in range(len(FACE_ARRAYS))),
     )
     _cache.memory_put(key, track)
     meta = {
@@ -218,7 +218,7 @@ def track_motion(
         "audio": has_audio,
     }
     arrays = {"times": track.times, "landmarks": track.landmarks}
-    arrays |= {"face_times": track.face_times, "mouth": track.mouth, "eyes": track.eyes}
+    arrays |= {k: getattr(track, k) for k in FACE_ARRAYS}
     _cache.disk_put(cache_dir, key, arrays, meta)
     return track
 
@@ -273,7 +273,7 @@ def _run(
     last_ts = -1
     times: list[float] = []
     lms: list[np.ndarray] = []
-    faces: list[tuple[float, float, float]] = []  # (time, mouth opening, eyes' gap)
+    faces: list[tuple[float, ...]] = []  # (time, mouth opening, eyes' gap, mouth width)
     lm = L.empty()
     try:
         while True:

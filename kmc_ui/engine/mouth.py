@@ -1,14 +1,18 @@
-"""The mouth: the picture's mouth opens as the reference's does (a talking head talks).
+"""The mouth: the picture's mouth opens, and narrows or widens, as the reference's does (a
+talking head talks: a rounded "o" is narrow, an "ee" or a smile wide).
 
 The reference's mouth is read as the gap between its inner lips over its face's height
-(forehead to chin), by kmc_ui/engine/expression.py's FaceReader, on every frame where the head is
-large enough to read it (a talking head, not a dancer far off).
+(forehead to chin), and as its width (corner to corner) over the face's width, by
+kmc_ui/engine/expression.py's FaceReader, on every frame where the head is large enough to read
+it (a talking head, not a dancer far off).
 
 The picture's mouth is opened by redrawing, each frame, a small patch of the body's texture
 around it: the lower lip and the jaw move down (the jaw's share fading out below the chin), the
 upper lip a little up, and the gap between them is the inside of a mouth: dark, its colour taken
 from the lips, with the upper teeth's edge as a lighter band when it is wide. The patch is in the
-picture's pixels, so the mesh carries it wherever the head goes, turned or not.
+picture's pixels, so the mesh carries it wherever the head goes, turned or not. To narrow or
+widen, the lips (and less and less of the cheeks, up to the nose and down to the chin) are pulled
+in or out along the mouth's line, the corners as far as the reference's width changed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ LOWER_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]  # lower lip's 
 UPPER_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
 LOWER_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
 BROW, CHIN, NOSE_TIP = 10, 152, 2
+CORNERS = (61, 291)  # the lips' outer corners
+CHEEKS = (234, 454)  # the face's sides
 READ_SHARE = 0.5  # a clip whose mouth is read on fewer of its frames keeps the picture's mouth still
 CLOSED_MAX = 0.03  # the reference's closed mouth: its 5th percentile opening, at most this
 UP_SHARE = 0.3  # of the opening, the upper lip's share (it rises); the jaw drops the rest
@@ -37,12 +43,34 @@ TEETH = (185.0, 120.0)  # the upper teeth's edge (grey level), under the lip and
 TEETH_FROM = 4.0  # ... shown where the opening is this many px deep or more
 TEETH_DEPTH = (0.35, 0.12)  # ... at most this share of the opening deep, and of the mouth's width
 TEETH_WIDTH = 0.75  # ... across this share of the mouth's width, fading out at its ends
+WIDTH_RANGE = (0.8, 1.2)  # the mouth's width, as a share of the reference's usual, kept within these
+CHEEK_REACH = 2.0  # as the mouth widens, the cheeks beside it move too, less and less to this many half-widths
 
 
 def openness(face: np.ndarray) -> float:
     """The gap between the inner lips over the face's height (forehead to chin) of 468 face points."""
     height = float(np.linalg.norm(face[BROW, :2] - face[CHIN, :2]))
     return float(np.linalg.norm(face[13, :2] - face[14, :2])) / max(height, 1e-6)
+
+
+def mouth_width(face: np.ndarray) -> float:
+    """The mouth's width (corner to corner) over the face's (side to side) of 468 face points: a
+    head turning narrows both alike."""
+    across = float(np.linalg.norm(face[CHEEKS[0], :2] - face[CHEEKS[1], :2]))
+    return float(np.linalg.norm(face[CORNERS[0], :2] - face[CORNERS[1], :2])) / max(across, 1e-6)
+
+
+def clip_width(widths: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
+    """The reference's mouth width (MotionTrack.mouth_width, sampled at `times`) at each of `frames`
+    output frames, as a share of its usual (its median; within WIDTH_RANGE); None when it was read
+    on too few frames."""
+    filled = filled_in_time(widths, times, READ_SHARE)
+    if filled is None:
+        return None
+    if len(filled) >= 3:  # one frame's misreading is not a word
+        filled = np.median(np.stack([np.r_[filled[:1], filled[:-1]], filled, np.r_[filled[1:], filled[-1:]]]), axis=0)
+    share = np.clip(filled / max(float(np.median(filled)), 1e-6), *WIDTH_RANGE)
+    return np.interp(np.arange(frames) / fps, times, share).astype(np.float32)
 
 
 def clip_opening(mouth: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
@@ -66,6 +94,7 @@ class Mouth:
     u: np.ndarray
     n: np.ndarray
     half: float  # half the mouth's inner width
+    outer: float  # half its outer width (the lips' corners)
     upper: np.ndarray  # (K, 2) s, t of the upper lip's inner edge, s ascending
     lower: np.ndarray
     t_nose: float
@@ -80,15 +109,40 @@ class Mouth:
         is 0)."""
         return max(0.0, GAIN * opening) * self.height
 
-    def draw(self, patch: np.ndarray, gap: float) -> np.ndarray:
-        """The box's texture (premultiplied BGRA uint8) with the mouth opened by `gap` px."""
-        if gap < 0.5:
+    def across(self, s: np.ndarray, t: np.ndarray, widening: float) -> np.ndarray:
+        """Where (s, along the mouth's line) a pixel at (s, t) takes its texture from, the mouth
+        `widening` times as wide: the lips' corners move by (widening - 1) of their half-width, the
+        lips between them in proportion, the cheeks beside them less and less to CHEEK_REACH of it;
+        all of it less and less away from the lips, to nothing at the nose and at the chin."""
+        if abs(widening - 1.0) < 0.005:
+            return s
+        line = float(np.median((self.upper[:, 1] + self.lower[:, 1]) / 2))
+        near = np.where(
+            t < line,
+            np.clip((t - self.t_nose) / max(line - self.t_nose, 1.0), 0.0, 1.0),
+            np.clip((self.t_chin - t) / max(self.t_chin - line, 1.0), 0.0, 1.0),
+        )
+        # a source point at s moves by a * s within the lips (a = (widening - 1) * near) and by
+        # a * (reach - |s|) / (CHEEK_REACH - 1) beside them: inverted, for the output pixel at s
+        a = (widening - 1.0) * near
+        b = a / (CHEEK_REACH - 1.0)
+        reach = CHEEK_REACH * self.outer
+        far = np.abs(s)
+        lips = far <= self.outer * (1.0 + a)
+        cheeks = ~lips & (far < reach)
+        source = np.where(lips, s / (1.0 + a), s)
+        return np.where(cheeks, np.sign(s) * (far - b * reach) / (1.0 - b), source)
+
+    def draw(self, patch: np.ndarray, gap: float, widening: float = 1.0) -> np.ndarray:
+        """The box's texture (premultiplied BGRA uint8) with the mouth opened by `gap` px and its
+        width `widening` times the picture's."""
+        if gap < 0.5 and abs(widening - 1.0) < 0.005:
             return patch
         x0, y0, x1, y1 = self.box
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         dx, dy = xs - self.centre[0], ys - self.centre[1]
-        s = dx * self.u[0] + dy * self.u[1]
         t = dx * self.n[0] + dy * self.n[1]
+        s = self.across(dx * self.u[0] + dy * self.u[1], t, widening)
         top = np.interp(s, self.upper[:, 0], self.upper[:, 1])
         bottom = np.interp(s, self.lower[:, 0], self.lower[:, 1])
         line = (top + bottom) / 2
@@ -145,6 +199,7 @@ def picture_mouth(face: np.ndarray | None, texture: np.ndarray) -> Mouth | None:
     if height < 24 or half < 2:
         return None
     u = (right - left) / (2 * half)
+    outer = abs(float((xy[CORNERS[1]] - xy[CORNERS[0]]) @ u)) / 2
     n = np.array([-u[1], u[0]])
     if n @ (xy[CHIN] - xy[NOSE_TIP]) < 0:
         n = -n
@@ -158,7 +213,7 @@ def picture_mouth(face: np.ndarray | None, texture: np.ndarray) -> Mouth | None:
     upper, lower = st(UPPER_INNER), st(LOWER_INNER)
     t_nose = float((xy[NOSE_TIP] - centre) @ n)
     t_chin = float((xy[CHIN] - centre) @ n)
-    reach = JAW_WIDTH * half + 2
+    reach = max(JAW_WIDTH * half, CHEEK_REACH * outer) + 2
     end = t_chin + JAW_PAST_CHIN * t_chin + 2
     corners = np.array([centre + a * u + b * n for a in (-reach, reach) for b in (t_nose, end)])
     h, w = texture.shape[:2]
@@ -176,4 +231,4 @@ def picture_mouth(face: np.ndarray | None, texture: np.ndarray) -> Mouth | None:
     if sel.sum() < 4:
         return None
     colour = np.median(texture[sel][:, :3].astype(np.float32) * 255.0 / a[sel][:, None].astype(np.float32), axis=0)
-    return Mouth(centre, u, n, half, upper, lower, t_nose, t_chin, height, box, colour)
+    return Mouth(centre, u, n, half, outer, upper, lower, t_nose, t_chin, height, box, colour)

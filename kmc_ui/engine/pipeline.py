@@ -34,7 +34,7 @@ from kmc_ui.engine.eyes import clip_closing
 from kmc_ui.engine.face import find_face, usual_yaw
 from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
 from kmc_ui.engine.motion import MotionTrack, track_motion
-from kmc_ui.engine.mouth import clip_opening
+from kmc_ui.engine.mouth import clip_opening, clip_width
 from kmc_ui.engine.rig import ArmCut, Rig, build_rig, head_radius, named_points, torso_length
 from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
@@ -400,6 +400,7 @@ def run_engine(
     motion = hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
     opening = clip_opening(track.mouth, track.face_times, n, track.fps)
     closing = clip_closing(track.eyes, track.face_times, n, track.fps)
+    widening = clip_width(track.mouth_width, track.face_times, n, track.fps)
 
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
@@ -435,7 +436,7 @@ def run_engine(
 
     t0 = time.perf_counter()
     yaw = usual_yaw(targets)
-    read = opening is not None or closing is not None
+    read = opening is not None or closing is not None or widening is not None
     face_mesh = None if cut.face is None or not read else cut.face * placement.work_scale
     options = {"rigid_arms": job.rigid_arms, "arap": job.arap, "usual_yaw": yaw, "face_mesh": face_mesh}
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
@@ -454,6 +455,7 @@ def run_engine(
         transforms = {bone: m[i] for bone, m in moves.items()}
         face = {"opening": 0.0 if opening is None else float(opening[i])}
         face["closing"] = 0.0 if closing is None else float(closing[i])
+        face["widening"] = 1.0 if widening is None else float(widening[i])
         buffer = buffers[i % FRAME_BUFFERS]
         renderer.render(targets[i], buffer, left_leg_nearer=nearer[i], transforms=transforms, **face)
         return renderer.last_stats
