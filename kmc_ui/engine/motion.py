@@ -74,8 +74,8 @@ class MotionTrack:
         return np.isfinite(self.landmarks[:, :, 0]).all(axis=1)
 
     def face_at(self, values: np.ndarray | None, times: np.ndarray) -> np.ndarray:
-        """A face reading (self.mouth, self.eyes or self.mouth_width) at `times` (s): linear between the frames it was
-        read on, nan more than 1.5 frames from one (or where none was read)."""
+        """A face reading (self.mouth, self.eyes or self.mouth_width) at `times` (s): linear between
+        the frames it was read on, nan more than 1.5 frames from one (or where none was read)."""
         if values is None or self.face_times is None or not np.isfinite(values).any():
             return np.full(len(times), np.nan)
         read = np.isfinite(values)
@@ -206,7 +206,7 @@ def track_motion(
         np.stack(lms).astype(np.float32),
         covered / fps,
         has_audio,
-        *(np.asarray([f[i] for f in faces], np.float64 if i == 0 else np.float32) for i in range(len(FACE_ARRAYS))),
+        *(np.asarray([f[i] for f in faces], np.float32 if i else np.float64) for i in range(len(FACE_ARRAYS))),
     )
     _cache.memory_put(key, track)
     meta = {
