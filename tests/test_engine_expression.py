@@ -97,9 +97,6 @@ def test_the_opening_is_measured_from_the_references_closed_mouth_and_spared_one
     assert got[7] == pytest.approx(0.075)  # between two readings, in time
     # a mouth that is never closed: its lowest opening counts as closed only up to CLOSED_MAX
     assert mouth.clip_opening(np.full(10, 0.1, np.float32), times, 10, 10.0)[0] == pytest.approx(0.07)
-    # read on fewer than half the frames, or not at all: no opening
-    assert mouth.clip_opening(np.where(np.arange(10) < 6, np.nan, 0.05), times, 10, 10.0) is None
-    assert mouth.clip_opening(None, times, 10, 10.0) is None
 
 
 def test_the_closing_is_measured_from_the_references_usual_eyes_and_squints_are_not_blinks() -> None:
@@ -114,8 +111,6 @@ def test_the_closing_is_measured_from_the_references_usual_eyes_and_squints_are_
     assert eyes.clip_closing(np.where(np.arange(10) == 4, half, 0.30), times, 10, 10.0)[4] == pytest.approx(
         (0.5 - eyes.FROM) / (1.0 - eyes.FROM), abs=1e-3
     )
-    assert eyes.clip_closing(np.where(np.arange(10) < 6, np.nan, 0.3), times, 10, 10.0) is None
-    assert eyes.clip_closing(None, times, 10, 10.0) is None
 
 
 def test_the_width_is_measured_from_the_references_usual_mouth_within_its_range() -> None:
@@ -131,8 +126,17 @@ def test_the_width_is_measured_from_the_references_usual_mouth_within_its_range(
     broad[4:7] = 0.72  # three frames at twice the usual
     wide = mouth.clip_width(broad, times, 10, 10.0)
     assert wide is not None and wide.max() == pytest.approx(mouth.WIDTH_RANGE[1])  # within its range
-    assert mouth.clip_width(np.where(np.arange(10) < 6, np.nan, 0.36), times, 10, 10.0) is None
-    assert mouth.clip_width(None, times, 10, 10.0) is None
+
+
+@pytest.mark.parametrize(
+    ("clip", "value"), [(mouth.clip_opening, 0.05), (eyes.clip_closing, 0.3), (mouth.clip_width, 0.36)]
+)
+def test_a_face_read_on_too_few_frames_is_not_drawn(clip, value: float) -> None:
+    """Read on fewer than half the frames, or not at all: no opening, closing or width (the
+    picture's face stays as it is)."""
+    times = np.arange(10) / 10.0
+    assert clip(np.where(np.arange(10) < 6, np.nan, value), times, 10, 10.0) is None
+    assert clip(None, times, 10, 10.0) is None
 
 
 def test_the_face_readings_are_kept_in_the_motions_cache(shared_media: Path, tmp_path: Path) -> None:

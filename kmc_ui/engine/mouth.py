@@ -61,15 +61,22 @@ def mouth_width(face: np.ndarray) -> float:
     return float(np.linalg.norm(face[CORNERS[0], :2] - face[CORNERS[1], :2])) / max(across, 1e-6)
 
 
+def _read_in_time(values: np.ndarray | None, times: np.ndarray) -> np.ndarray | None:
+    """A mouth reading (sampled at `times`) filled in time and spared one frame's misreadings (a
+    median of three: one frame is not a word); None when read on fewer than READ_SHARE frames."""
+    filled = filled_in_time(values, times, READ_SHARE)
+    if filled is None or len(filled) < 3:
+        return filled
+    return np.median(np.stack([np.r_[filled[:1], filled[:-1]], filled, np.r_[filled[1:], filled[-1:]]]), axis=0)
+
+
 def clip_width(widths: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
     """The reference's mouth width (MotionTrack.mouth_width, sampled at `times`) at each of `frames`
     output frames, as a share of its usual (its median; within WIDTH_RANGE); None when it was read
     on too few frames."""
-    filled = filled_in_time(widths, times, READ_SHARE)
+    filled = _read_in_time(widths, times)
     if filled is None:
         return None
-    if len(filled) >= 3:  # one frame's misreading is not a word
-        filled = np.median(np.stack([np.r_[filled[:1], filled[:-1]], filled, np.r_[filled[1:], filled[-1:]]]), axis=0)
     share = np.clip(filled / max(float(np.median(filled)), 1e-6), *WIDTH_RANGE)
     return np.interp(np.arange(frames) / fps, times, share).astype(np.float32)
 
@@ -77,11 +84,9 @@ def clip_width(widths: np.ndarray | None, times: np.ndarray, frames: int, fps: f
 def clip_opening(mouth: np.ndarray | None, times: np.ndarray, frames: int, fps: float) -> np.ndarray | None:
     """The reference's mouth opening (MotionTrack.mouth, sampled at `times`) at each of `frames`
     output frames, beyond its closed mouth; None when it was read on too few frames."""
-    filled = filled_in_time(mouth, times, READ_SHARE)
+    filled = _read_in_time(mouth, times)
     if filled is None:
         return None
-    if len(filled) >= 3:  # one frame's misreading is not a word
-        filled = np.median(np.stack([np.r_[filled[:1], filled[:-1]], filled, np.r_[filled[1:], filled[-1:]]]), axis=0)
     closed = min(float(np.percentile(filled, 5)), CLOSED_MAX)
     return np.interp(np.arange(frames) / fps, times, np.maximum(filled - closed, 0.0)).astype(np.float32)
 
