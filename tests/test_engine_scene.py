@@ -26,7 +26,7 @@ from kmc_ui.engine.inpaint import (
     smeared,
     with_fill,
 )
-from kmc_ui.engine.pipeline import load_picture
+from kmc_ui.engine.pipeline import Placement, load_picture, plate_for
 from kmc_ui.engine.segment import cut_out
 
 H, W = 480, 360
@@ -200,3 +200,74 @@ def test_without_the_library_a_scene_keeps_the_row_fill(monkeypatch) -> None:
     assert scene_fill(bgr, mask) is not None
     monkeypatch.setattr(inpaint, "patch_match", None)
     assert scene_fill(bgr, mask) is None
+
+
+def _studio(h: int = 400, w: int = 300) -> np.ndarray:
+    """A studio backdrop (BGR uint8): a pale wall, its floor's shadow darker and darker to the
+    bottom edge (230 -> 80 over the last 40 %, bending down), with a fine grain."""
+    t = np.clip((np.arange(h) / (h - 1) - 0.6) / 0.4, 0.0, 1.0)
+    shade = 230.0 - 150.0 * t**2
+    grain = np.random.default_rng(5).normal(0.0, 6.0, (h, w, 1))
+    return np.clip(shade[:, None, None] + grain + np.zeros((1, 1, 3)), 0, 255).astype(np.uint8)
+
+
+def test_what_the_picture_does_not_cover_continues_its_edge() -> None:
+    """The picture placed in a taller, wider frame (video orientation: 100 px of frame below it,
+    60 above, 24 to its left). Mirrored whole, the floor's shadow grew light again below the
+    picture's edge (a ledge under the figure: 80 at the edge, 150 a hundred pixels below). Now its
+    shading runs on as it is at the edge, and its grain is mirrored (no flat band, no streaks)."""
+    picture = _studio()
+    p = Placement(width=340, height=560, k=1.0, offset=np.array([24.0, 60.0]), work_scale=1.0)
+    plate = plate_for("video", picture, p).astype(np.float32)
+    assert plate.shape == (560, 340, 3)
+    # the picture itself is placed as it is
+    assert np.abs(plate[60:460, 24:324] - picture[:, :316]).max() <= 1
+    rows = plate[:, 24:324, 1].mean(axis=1)
+    edge = rows[455:460].mean()
+    assert edge < 90, edge
+    below = rows[460:]
+    assert np.abs(below - edge).max() < 6, (edge, below.min(), below.max())  # mirrored: up to 150
+    above = rows[:60]
+    assert np.abs(above - rows[60:65].mean()).max() < 4
+    # the grain goes on: across each row and from row to row as in the picture, not flattened or
+    # drawn out into columns (replicated)
+    grain = np.diff(picture[:, :, 1].astype(np.float32), axis=0).std()
+    assert np.diff(plate[470:, 24:324, 1], axis=0).std() > 0.6 * grain
+    assert plate[470:, 24:324, 1].std(axis=1).mean() > 3.0
+    # beside it, the wall's rows run on as they are at the picture's left edge, grain mirrored
+    left = plate[60:460, :24, 1].mean(axis=1)
+    assert np.abs(left - plate[60:460, 24:27, 1].mean(axis=1)).max() < 10
+    assert np.diff(plate[60:300, :24, 1], axis=1).std() > 0.6 * grain
+    # a mask is mirrored as it is
+    mask = np.zeros(picture.shape[:2], bool)
+    mask[380:, 100:200] = True
+    placed = plate_for("video", mask, p)
+    assert placed.dtype == bool and placed[460:478, 130:220].all()
+    assert not placed[482:].any() and not placed[460:, :110].any()
+
+
+def test_a_floor_shadow_is_filled_as_dark_as_the_floor_beside_it(shared_media: Path) -> None:
+    """The man's photo: a studio floor's shadow darkens to the picture's bottom edge, where he
+    stands. His place was filled row by row, then smoothed up and down, which lightened the fill
+    where the shadow bends: up to 20 levels paler than the floor on either side at the bottom
+    rows, a block under his feet that showed once they moved and ran on below the picture as a
+    column. Now it is smoothed about each row's own shade: the fill lies between the floor on its
+    left and right."""
+    picture = shared_media / "person_man_fullbody.png"
+    cut = cut_out(load_picture(picture))
+    assert cut is not None
+    bgr = cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR)
+    mask = cut.alpha >= 0.5
+    plate = background_plate(bgr, mask, cut.prob).astype(np.float32).mean(axis=2)
+    hole = plate_hole(mask, cut.prob)
+    h = hole.shape[0]
+    checked = 0
+    for y in range(h - 40, h):
+        xs = np.flatnonzero(hole[y])
+        if len(xs) == 0 or xs[0] < 20 or xs[-1] > hole.shape[1] - 20:
+            continue
+        left, right = plate[y, xs[0] - 15 : xs[0] - 5].mean(), plate[y, xs[-1] + 5 : xs[-1] + 15].mean()
+        fill = plate[y, hole[y]].mean()
+        assert min(left, right) - 2 <= fill <= max(left, right) + 2, (y, left, fill, right)
+        checked += 1
+    assert checked >= 30

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 
 import cv2
 import numpy as np
+from scipy.signal import savgol_filter
 
 try:
     from patchmatch import patch_match
@@ -42,6 +43,7 @@ except ImportError:  # no wheel for the platform (Intel macOS): a scene keeps th
     patch_match = None
 
 PLATE_SCALE = 0.25
+SHADE_ROWS = 17  # rows (of the fill's quarter size) each quadratic of the picture's shade down its rows spans
 PLATE_PROB = 0.05  # the model's probability above which a pixel goes with the character
 PLATE_GROW = 0.03  # share of the picture's height the hole is grown by (edge pixels, glow)
 
@@ -233,8 +235,25 @@ def background_plate(bgr: np.ndarray, mask: np.ndarray, prob: np.ndarray | None 
     filled = _fill_rows(small, sh, 3)
     if not (~sh).any(axis=1).all():  # rows entirely inside the hole: fill them from above/below
         filled = _fill_rows(filled.transpose(1, 0, 2), (sh & ~(~sh).any(axis=1)[:, None]).T, 3).transpose(1, 0, 2)
-    filled = cv2.GaussianBlur(filled, (0, 0), sigmaX=1.0, sigmaY=4.0)
-    return with_fill(bgr, hole, filled, rim=3.0)
+    return with_fill(bgr, hole, smoothed_down(filled, sh), rim=3.0)
+
+
+def smoothed_down(filled: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The row fill (float32) smoothed up and down: each row is read from a few pixels beside the
+    hole, so neighbouring rows differ in steps. It is smoothed about the picture's shade down its
+    rows (each row's mean outside the hole, fitted by a quadratic over SHADE_ROWS rows so that a
+    texture's rows do not come back as streaks), so a shading down the picture is kept as it is (a
+    studio floor's shadow, darker and darker to the bottom edge, smoothed with it came out lighter
+    than the floor beside it)."""
+    known = ~hole
+    rows = np.flatnonzero(known.any(axis=1))
+    means = (filled * known[..., None]).sum(axis=1)[rows] / known.sum(axis=1)[rows, None]
+    every = np.arange(hole.shape[0])
+    shade = np.stack([np.interp(every, rows, means[:, c]) for c in range(filled.shape[2])], axis=1)
+    if len(every) > SHADE_ROWS:
+        shade = savgol_filter(shade, SHADE_ROWS, 2, axis=0, mode="interp")
+    shade = shade[:, None, :].astype(np.float32)
+    return cv2.GaussianBlur(filled - shade, (0, 0), sigmaX=1.0, sigmaY=4.0) + shade
 
 
 def push_pull(img: np.ndarray, known: np.ndarray, min_side: int = 4) -> np.ndarray:

@@ -50,6 +50,9 @@ EARLY_MAX_SIDE = 1280
 # how far (working px) the meshes reach past the mask: two of the renderer's grid cells (GRID output
 # px each) at k = 1, the smallest k a placement gives (work_scale <= the picture's scale to the frame)
 MARGIN = 2.0 * GRID + 2.0
+# shares of the picture's longer side: the blur that parts a plate's shading from its detail, along
+# the picture's edge and across it (the shading at the edge is the edge's own, not its surroundings')
+PLATE_SHADING, PLATE_EDGE = 0.02, 0.002
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
@@ -318,15 +321,39 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndar
     `video` the picture moves with the character at the character's own scale, so the filled-in
     place where the character stood stays under the character (zooming the plate to cover the
     frame made that hole larger than the figure: an exposed silhouette around it, measured as
-    `exposed`); what the picture does not cover is its own edge mirrored outward."""
+    `exposed`); what the picture does not cover continues its edge: the picture's shading (blurred
+    over PLATE_SHADING of its longer side) runs on as it is at the edge, its detail mirrored
+    outward. (Mirrored whole, a studio floor's shadow, darkest at the picture's bottom edge, grew
+    light again below it: a ledge under the figure.) A mask (bool) is mirrored as it is."""
+    mask = plate_work.dtype == bool
+    if mask:
+        plate_work = plate_work.astype(np.uint8) * 255
     if orientation != "video":
-        return cv2.resize(
+        placed = cv2.resize(
             plate_work, (p.width, p.height), interpolation=cv2.INTER_AREA if p.k < 1 else cv2.INTER_LINEAR
         )
+        return placed > 127 if mask else placed
     m = np.array([[p.k, 0, p.offset[0]], [0, p.k, p.offset[1]]], np.float32)
-    return cv2.warpAffine(
-        plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
-    )
+
+    def warp(a: np.ndarray, border: int) -> np.ndarray:
+        return cv2.warpAffine(a, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=border)
+
+    if mask:
+        return warp(plate_work, cv2.BORDER_REFLECT_101) > 127
+    src = plate_work.astype(np.float32)
+    h, w = src.shape[:2]
+    along, across = PLATE_SHADING * max(h, w), PLATE_EDGE * max(h, w)
+    # above and below the picture its rows' shading (blurred along them), beside it its columns'
+    rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp)
+    cols = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=along), warp)
+    ys = (np.arange(p.height, dtype=np.float64) - p.offset[1]) / p.k
+    beyond = ((ys < 0) | (ys > h - 1))[:, None, None]
+    return np.clip(np.rint(np.where(beyond, rows, cols)), 0, 255).astype(np.uint8)
+
+
+def warp_parts(src: np.ndarray, shading: np.ndarray, warp: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """`src` placed by `warp`: past its edge `shading` runs on as it is there, the rest mirrored."""
+    return warp(src - shading, cv2.BORDER_REFLECT_101) + warp(shading, cv2.BORDER_REPLICATE)
 
 
 class _Progress:
@@ -419,8 +446,7 @@ def run_engine(
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does
     # not, nor PatchMatch's on a scene)
     smear = smeared(work_bgr, hole, plate_work)
-    filled = plate_for(job.orientation, cv2.cvtColor(smear.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR), placement)
-    filled = filled[..., 0] > 127
+    filled = plate_for(job.orientation, smear.astype(bool), placement)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
