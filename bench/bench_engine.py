@@ -465,8 +465,14 @@ def main() -> None:
         if args.speed:
             dance = SHARED / "dance_fullbody_12s.mp4"
             render((SHARED / "person_man_fullbody.png", dance), "image", tmp / "warm.mp4")  # models warm
-            # the studio photos, and a scene (its background filled by PatchMatch beside the motion)
-            for name in ("person_man_fullbody.png", "person_woman_fullbody.png", "character_anime_upperbody.png"):
+            # the studio photos, and two scenes (their background filled by PatchMatch beside the rig's
+            # build): the half-figure and the night street, the largest picture (704x1216)
+            for name in (
+                "person_man_fullbody.png",
+                "person_woman_fullbody.png",
+                "character_anime_upperbody.png",
+                "character_anime_fullbody.jpg",
+            ):
                 print(f"\n{name}")
                 speed((SHARED / name, dance), tmp)
             return

@@ -407,14 +407,17 @@ def run_engine(
             raise EngineError(says("no_person_picture"))
         cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
         timings["cut_out"] = time.perf_counter() - started
-        # a scene behind the character is filled by PatchMatch while the motion is still read
+        # a scene behind the character is filled by PatchMatch (its library leaves the GIL) while
+        # the motion is still read and the rig is built, at the working size the placement will
+        # most likely give
+        bgr = cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR)
+        filling = _BESIDE.submit(_timed, scene_fill, bgr, cut.alpha >= 0.5, cut.prob)
         t0 = time.perf_counter()
-        scene = scene_fill(cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR), cut.alpha >= 0.5, cut.prob)
-        timings["scene"] = time.perf_counter() - t0
-        # and the rig is built, at the working size the placement will most likely give
-        t0 = time.perf_counter()
-        early = _early_rig(job, cut)
-        timings["rig_early"] = time.perf_counter() - t0
+        try:
+            early = _early_rig(job, cut)
+        finally:
+            timings["rig_early"] = time.perf_counter() - t0
+            scene, timings["scene"] = filling.result()
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
         timings["motion_wait"] = time.perf_counter() - t0
@@ -442,10 +445,13 @@ def run_engine(
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, says("calibrating"))
-    rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap)
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does
-    # not, nor PatchMatch's on a scene)
-    smear = smeared(work_bgr, hole, plate_work)
+    # not, nor PatchMatch's on a scene), told apart beside the calibration
+    smearing = _BESIDE.submit(smeared, work_bgr, hole, plate_work)
+    try:
+        rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap)
+    finally:
+        smear = smearing.result()
     filled = plate_for(job.orientation, smear.astype(bool), placement)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
@@ -548,6 +554,8 @@ def run_engine(
 
 
 _MOTION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-motion")  # its graph is built once
+# the scene's fill beside the rig's build, the smear's measure beside the calibration
+_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-beside")
 _WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write")  # one per render at a time
 RENDER_THREADS = 2  # frames drawn at once (OpenCV and NumPy leave the GIL): the renderer sets the pace, not x264
 FRAME_BUFFERS = RENDER_THREADS + 2  # drawing, being written, and one to spare
