@@ -214,7 +214,7 @@ def _studio(h: int = 400, w: int = 300) -> np.ndarray:
 def test_what_the_picture_does_not_cover_continues_its_edge() -> None:
     """The picture placed in a taller, wider frame (video orientation: 100 px of frame below it,
     60 above, 24 to its left). Mirrored whole, the floor's shadow grew light again below the
-    picture's edge (a ledge under the figure: 80 at the edge, 150 a hundred pixels below). Now its
+    picture's edge (a ledge under the figure: 83 at the edge, 208 a hundred pixels below). Now its
     shading runs on as it is at the edge, and its grain is mirrored (no flat band, no streaks)."""
     picture = _studio()
     p = Placement(width=340, height=560, k=1.0, offset=np.array([24.0, 60.0]), work_scale=1.0)
