@@ -271,3 +271,22 @@ def test_a_floor_shadow_is_filled_as_dark_as_the_floor_beside_it(shared_media: P
         assert min(left, right) - 2 <= fill <= max(left, right) + 2, (y, left, fill, right)
         checked += 1
     assert checked >= 30
+
+
+def test_a_portrait_picture_in_a_landscape_frame_shows_no_mirrored_silhouette() -> None:
+    """A portrait picture in a landscape frame (a 16:9 clip): 300 px of frame either side of it.
+    Mirrored whole, the filled-in place where the character stood (here a soft tan band 100-160 px
+    in from the picture's left edge, on a pale wall: a fill has no sharp edge) came back beside the
+    picture as a ghost of the figure on either side. Now beside the picture the wall's shade at its
+    edge runs on (only the picture's fine detail is mirrored)."""
+    picture = _studio().astype(np.float32)
+    band = np.zeros(picture.shape[:2], np.float32)
+    band[:320, 100:160] = 1.0
+    band = cv2.GaussianBlur(band, (0, 0), 6.0)[..., None]
+    tan = np.array([120.0, 160.0, 200.0], np.float32)  # BGR
+    picture = np.clip(picture * (1 - band) + tan * band, 0, 255).astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    plate = plate_for("video", picture, p).astype(np.float32)
+    wall = plate[:300, 300:303].mean(axis=(0, 1))
+    beside = plate[:300, :300].mean(axis=0)  # each column of the frame left of the picture, its mean colour
+    assert np.abs(beside - wall).max() < 8, np.abs(beside - wall).max(axis=1).argmax()
