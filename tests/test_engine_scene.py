@@ -290,3 +290,22 @@ def test_a_portrait_picture_in_a_landscape_frame_shows_no_mirrored_silhouette() 
     wall = plate[:300, 300:303].mean(axis=(0, 1))
     beside = plate[:300, :300].mean(axis=0)  # each column of the frame left of the picture, its mean colour
     assert np.abs(beside - wall).max() < 8, np.abs(beside - wall).max(axis=1).argmax()
+
+
+def test_beside_a_scene_the_picture_is_mirrored_whole() -> None:
+    """A scene (its figure's place filled by PatchMatch, textured: no smooth ghost to hide) with a
+    cloud at its left edge, in a landscape frame: with its shade run on, the cloud was drawn out
+    into a white streak across the whole 300 px beside the picture. Mirrored whole, the cloud is
+    mirrored once beside the edge and the sky beyond it is sky again."""
+    sky = np.zeros((400, 300, 3), np.float32) + np.array([200.0, 150.0, 90.0], np.float32)  # blue (BGR)
+    cloud = np.zeros((400, 300), np.float32)
+    cv2.circle(cloud, (10, 150), 40, 1.0, -1)
+    cloud = cv2.GaussianBlur(cloud, (0, 0), 8.0)[..., None]
+    picture = np.clip(sky * (1 - cloud) + 250.0 * cloud, 0, 255).astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    streaked = plate_for("video", picture, p).astype(np.float32)
+    mirrored = plate_for("video", picture, p, scene=True).astype(np.float32)
+    assert streaked[150, :100, 2].min() > 200  # the cloud's white run out to the frame's edge
+    assert mirrored[150, :100, 2].max() < 100  # sky
+    assert mirrored[150, 270:300, 2].min() > 200  # the cloud, mirrored beside the edge
+    assert np.array_equal(mirrored[:, 300:600], streaked[:, 300:600])  # the picture itself as it was

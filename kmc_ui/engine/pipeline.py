@@ -316,7 +316,7 @@ def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:
     return targets
 
 
-def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndarray:
+def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: bool = False) -> np.ndarray:
     """The background plate in the output frame. For `image` it is the picture scaled. For
     `video` the picture moves with the character at the character's own scale, so the filled-in
     place where the character stood stays under the character (zooming the plate to cover the
@@ -324,7 +324,10 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndar
     `exposed`); what the picture does not cover continues its edge: the picture's shading (blurred
     over PLATE_SHADING of its longer side) runs on as it is at the edge, its detail mirrored
     outward. (Mirrored whole, a studio floor's shadow, darkest at the picture's bottom edge, grew
-    light again below it: a ledge under the figure.) A mask (bool) is mirrored as it is."""
+    light again below it: a ledge under the figure; and beside it the smooth fill where the figure
+    stood came back as its ghost.) Beside a `scene` (filled by PatchMatch: textured, no smooth
+    ghost) the picture is mirrored whole: its clouds and buildings read as more of the scene, where
+    their shade run on drew them out into streaks. A mask (bool) is mirrored as it is."""
     mask = plate_work.dtype == bool
     if mask:
         plate_work = plate_work.astype(np.uint8) * 255
@@ -345,7 +348,10 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement) -> np.ndar
     along, across = PLATE_SHADING * max(h, w), PLATE_EDGE * max(h, w)
     # above and below the picture its rows' shading (blurred along them), beside it its columns'
     rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp)
-    cols = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=along), warp)
+    if scene:
+        cols = warp(src, cv2.BORDER_REFLECT_101)
+    else:
+        cols = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=along), warp)
     ys = (np.arange(p.height, dtype=np.float64) - p.offset[1]) / p.k
     beyond = ((ys < 0) | (ys > h - 1))[:, None, None]
     return np.clip(np.rint(np.where(beyond, rows, cols)), 0, 255).astype(np.uint8)
@@ -441,7 +447,7 @@ def run_engine(
         rig, work = _rig(cut, placement.work_scale)
     work_bgr, hole = cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2])
     plate_work = work[3] if scene is None else with_fill(work_bgr, hole, scene)
-    plate = plate_for(job.orientation, plate_work, placement)
+    plate = plate_for(job.orientation, plate_work, placement, scene=scene is not None)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, says("calibrating"))
