@@ -53,6 +53,7 @@ MARGIN = 2.0 * GRID + 2.0
 # shares of the picture's longer side: the blur that parts a plate's shading from its detail, along
 # the picture's edge and across it (the shading at the edge is the edge's own, not its surroundings')
 PLATE_SHADING, PLATE_EDGE = 0.02, 0.002
+SCENE_SHADING = 0.1  # beside a scene only its broadest shade runs on: its clouds are mirrored, not drawn out
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
@@ -326,8 +327,9 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     outward. (Mirrored whole, a studio floor's shadow, darkest at the picture's bottom edge, grew
     light again below it: a ledge under the figure; and beside it the smooth fill where the figure
     stood came back as its ghost.) Beside a `scene` (filled by PatchMatch: textured, no smooth
-    ghost) the picture is mirrored whole: its clouds and buildings read as more of the scene, where
-    their shade run on drew them out into streaks. A mask (bool) is mirrored as it is."""
+    ghost) only its broadest shade runs on (SCENE_SHADING): its clouds and buildings are mirrored
+    as more of the scene, where a finer shade run on drew them out into streaks. A mask (bool) is
+    mirrored as it is."""
     mask = plate_work.dtype == bool
     if mask:
         plate_work = plate_work.astype(np.uint8) * 255
@@ -348,10 +350,8 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     along, across = PLATE_SHADING * max(h, w), PLATE_EDGE * max(h, w)
     # above and below the picture its rows' shading (blurred along them), beside it its columns'
     rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp)
-    if scene:
-        cols = warp(src, cv2.BORDER_REFLECT_101)
-    else:
-        cols = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=along), warp)
+    side = SCENE_SHADING * max(h, w) if scene else along
+    cols = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=side), warp)
     ys = (np.arange(p.height, dtype=np.float64) - p.offset[1]) / p.k
     beyond = ((ys < 0) | (ys > h - 1))[:, None, None]
     return np.clip(np.rint(np.where(beyond, rows, cols)), 0, 255).astype(np.uint8)
