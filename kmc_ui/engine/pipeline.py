@@ -348,13 +348,16 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     src = plate_work.astype(np.float32)
     h, w = src.shape[:2]
     along, across = PLATE_SHADING * max(h, w), PLATE_EDGE * max(h, w)
-    # above and below the picture its rows' shading (blurred along them), beside it its columns'
-    rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp)
+    # beside the picture (and inside it) its columns' shading (blurred along them), above and below
+    # it its rows' (worked out only when the frame reaches there)
     side = SCENE_SHADING * max(h, w) if scene else along
-    cols = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=side), warp)
+    placed = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=side), warp)
     ys = (np.arange(p.height, dtype=np.float64) - p.offset[1]) / p.k
-    beyond = ((ys < 0) | (ys > h - 1))[:, None, None]
-    return np.clip(np.rint(np.where(beyond, rows, cols)), 0, 255).astype(np.uint8)
+    beyond = (ys < 0) | (ys > h - 1)
+    if beyond.any():
+        rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp)
+        placed[beyond] = rows[beyond]
+    return np.clip(np.rint(placed), 0, 255).astype(np.uint8)
 
 
 def warp_parts(src: np.ndarray, shading: np.ndarray, warp: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
