@@ -40,21 +40,51 @@ def cuff_rim(
     out = np.zeros(region.shape, bool)
     if not region.any() or not body.any():
         return out
-    near = np.zeros(region.shape, np.uint8)
     r = max(1, round(CUFF_AROUND * radius))
-    cv2.line(near, _pt(elbow + (1.0 - WRIST_SHARE) * (wrist - elbow)), _pt(wrist), 1, 2 * r + 1)
-    cv2.circle(near, _pt(wrist), r, 1, -1)
+    k = 2 * max(2, round(CUFF_CORE * torso)) + 1
+    ends = [_pt(elbow + (1.0 - WRIST_SHARE) * (wrist - elbow)), _pt(wrist), _pt(elbow + 0.5 * (wrist - elbow))]
+    # every test reads at most this far around the pixels beside the wrist (the body's colour
+    # CUFF_CORE torso off the arm, averaged over k px): worked out in that box of the picture only
+    reach = r + k // 2 + int(np.ceil(CUFF_CORE * torso)) + round(0.03 * torso) + 4
+    xs, ys = [p[0] for p in ends], [p[1] for p in ends]
+    h, w = region.shape
+    x0, y0 = max(0, min(xs) - reach), max(0, min(ys) - reach)
+    x1, y1 = min(w, max(xs) + reach + 1), min(h, max(ys) + reach + 1)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    box = (slice(y0, y1), slice(x0, x1))
+    start, end, middle = ((x - x0, y - y0) for x, y in ends)
+    out[box] = _cuff(rgb[box], region[box], body[box], (start, end, middle), r, k, torso)
+    return out
+
+
+def _cuff(
+    rgb: np.ndarray,
+    region: np.ndarray,
+    body: np.ndarray,
+    ends: tuple[tuple[int, int], tuple[int, int], tuple[int, int]],
+    r: int,
+    k: int,
+    torso: float,
+) -> np.ndarray:
+    """cuff_rim in a box of the picture: `ends`, the wrist's share's start, the wrist and the
+    forearm's middle (px in the box); r: the reach round them (CUFF_AROUND radii); k: the side of
+    the box the colours beside a pixel are read in."""
+    start, wrist, middle = ends
+    out = np.zeros(region.shape, bool)
+    near = np.zeros(region.shape, np.uint8)
+    cv2.line(near, start, wrist, 1, 2 * r + 1)
+    cv2.circle(near, wrist, r, 1, -1)
     from_arm = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 3)
     offered = body & (near > 0) & (from_arm <= max(2.0, CUFF_REACH * torso))
     lines = np.zeros(region.shape, np.uint8)
-    cv2.line(lines, _pt(elbow + 0.5 * (wrist - elbow)), _pt(wrist), 1, max(1, round(0.03 * torso)))
+    cv2.line(lines, middle, wrist, 1, max(1, round(0.03 * torso)))
     samples = (lines > 0) & region
     if not offered.any() or samples.sum() < 10:
         return out
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     own = np.median(lab[samples], axis=0)
     core = body & (from_arm > CUFF_CORE * torso)
-    k = 2 * max(2, round(CUFF_CORE * torso)) + 1
     (arm_beside, _), (body_beside, read) = _mean_near(lab, region, k), _mean_near(lab, core, k)
     far = np.where(read, np.linalg.norm(lab - body_beside, axis=2), 0.0)  # no body near: no telling
     got = (

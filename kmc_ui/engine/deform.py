@@ -568,7 +568,8 @@ class Renderer:
             a = [slice(None), slice(None)]
             b = [slice(None), slice(None)]
             a[axis], b[axis] = slice(None, -1), slice(1, None)
-            jump = ((cmap[tuple(a)] - cmap[tuple(b)]) ** 2).sum(axis=-1) > limit
+            d = cmap[tuple(a)] - cmap[tuple(b)]
+            jump = d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] > limit  # as .sum(axis=-1), 3x faster
             torn[tuple(a)] |= drawn[tuple(a)] & drawn[tuple(b)] & jump
             pair = mapped[tuple(a)] & mapped[tuple(b)] & jump
             seams[tuple(a)] |= pair
@@ -756,9 +757,12 @@ def _over_cells(fixed: np.ndarray, cells: np.ndarray) -> np.ndarray:
 def _rasterise(fixed: np.ndarray, order: Any, shape: tuple[int, int]) -> np.ndarray:
     """Triangle index per coarse pixel (-1: none); triangles drawn in `order`, later ones win."""
     ids = np.full(shape, -1, np.int32)
-    fill = cv2.fillConvexPoly
-    for t in order:
-        fill(ids, fixed[t], int(t), cv2.LINE_8, 4)
+    fill, line = cv2.fillConvexPoly, cv2.LINE_8
+    order = np.asarray(order, np.int64)
+    # the corners gathered in draw order at once, the indices as Python ints: less of the loop's
+    # time holds the GIL, which the other frame's thread waits for
+    for t, corners in zip(order.tolist(), fixed[order], strict=True):
+        fill(ids, corners, t, line, 4)
     return ids
 
 
@@ -766,16 +770,18 @@ def _coarse_map(
     ids: np.ndarray, aff: np.ndarray, d0: np.ndarray, r0: np.ndarray, origin: tuple[int, int], g: int
 ) -> np.ndarray:
     """(h, w, 2) float32 texture coordinates for each coarse pixel (SENTINEL where ids < 0)."""
-    ys, xs = np.nonzero(ids >= 0)
     cmap = np.full((*ids.shape, 2), SENTINEL, np.float32)
-    if len(ys) == 0:
+    at = np.flatnonzero(ids >= 0)  # flat indices: gathered and scattered ~2x faster than (ys, xs)
+    if len(at) == 0:
         return cmap
-    t = ids[ys, xs]
+    ys, xs = np.divmod(at, ids.shape[1])
+    t = ids.ravel()[at]
     dx = (xs + origin[0] + 0.5) * g - 0.5 - d0[t, 0]
     dy = (ys + origin[1] + 0.5) * g - 0.5 - d0[t, 1]
     a = aff[t]
-    cmap[ys, xs, 0] = r0[t, 0] + a[:, 0, 0] * dx + a[:, 0, 1] * dy
-    cmap[ys, xs, 1] = r0[t, 1] + a[:, 1, 0] * dx + a[:, 1, 1] * dy
+    flat = cmap.reshape(-1, 2)
+    flat[at, 0] = r0[t, 0] + a[:, 0, 0] * dx + a[:, 0, 1] * dy
+    flat[at, 1] = r0[t, 1] + a[:, 1, 0] * dx + a[:, 1, 1] * dy
     return cmap
 
 

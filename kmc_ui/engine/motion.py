@@ -112,6 +112,20 @@ def _rotation(frame: Any) -> int:
     return round(float(getattr(frame, "rotation", 0) or 0) / 90.0) % 4
 
 
+_SCALERS = threading.local()
+
+
+def _scaler() -> Any:
+    """This thread's swscale context, kept from frame to frame: `frame.to_ndarray(width=...)` made
+    one for every frame (3.6 ms a 1080p frame, against 1.7 ms; the same pixels)."""
+    scaler = getattr(_SCALERS, "reformatter", None)
+    if scaler is None:
+        from av.video.reformatter import VideoReformatter
+
+        scaler = _SCALERS.reformatter = VideoReformatter()
+    return scaler
+
+
 def pose_frame(frame: Any, max_side: int = POSE_MAX_SIDE) -> tuple[np.ndarray, float, tuple[int, int]]:
     """A decoded frame as every pose reading takes it: RGB with the rotation applied, scaled by
     swscale so its longer side is at most max_side (contiguous: rows may come padded); the scale
@@ -119,7 +133,8 @@ def pose_frame(frame: Any, max_side: int = POSE_MAX_SIDE) -> tuple[np.ndarray, f
     rot = _rotation(frame)
     cw, ch = int(frame.width), int(frame.height)
     k = max(1.0, max(cw, ch) / max_side)
-    rgb = frame.to_ndarray(width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24")
+    scaler = _scaler()
+    rgb = scaler.reformat(frame, width=max(2, round(cw / k)), height=max(2, round(ch / k)), format="rgb24").to_ndarray()
     rgb = np.ascontiguousarray(np.rot90(rgb, rot) if rot else rgb)
     return rgb, k, ((ch, cw) if rot % 2 else (cw, ch))
 

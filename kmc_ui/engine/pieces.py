@@ -162,18 +162,30 @@ def draw_pieces(
     if x1 <= x0 or y1 <= y0:
         return None
     canvas = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
-    for piece in pieces:
+    for piece, (plo, phi) in zip(pieces, boxes, strict=True):
         m = transforms[piece.bone]
+        # drawn in the rows of the canvas its box spans and put over the canvas in its box (a
+        # pixel's bilinear reach round it): outside it is clear, and "over" a clear pixel keeps it
+        r0 = min(max(0, int(np.floor(plo[1])) - y0 - 2), y1 - y0)
+        r1 = min(max(r0, int(np.ceil(phi[1])) - y0 + 3), y1 - y0)
+        c0 = min(max(0, int(np.floor(plo[0])) - x0 - 2), x1 - x0)
+        c1 = min(max(c0, int(np.ceil(phi[0])) - x0 + 3), x1 - x0)
+        if r1 <= r0 or c1 <= c0:
+            continue
+        # the frame-to-texture map worked out as warpAffine works it out, its rows then offset by
+        # r0: the same sampling as warping the whole canvas
         shift = m[:, :2] @ piece.origin + m[:, 2] - (x0, y0)
+        inverse = cv2.invertAffineTransform(np.c_[m[:, :2], shift].astype(np.float64))
+        inverse[:, 2] += inverse[:, 1] * r0
         warped = cv2.warpAffine(
             piece_texture(piece, transforms),
-            np.c_[m[:, :2], shift].astype(np.float64),
-            (x1 - x0, y1 - y0),
-            flags=cv2.INTER_LINEAR,
+            inverse,
+            (x1 - x0, r1 - r0),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=0,
         )
-        over(canvas, warped)
+        over(canvas[r0:r1, c0:c1], warped[:, c0:c1])
     return canvas, (x0, y0)
 
 

@@ -399,6 +399,7 @@ def run_engine(
 
     # The motion is read on its own thread while the picture is cut out: two cores, two jobs.
     stop_motion = threading.Event()
+    smearing: Future[np.ndarray] | None = None  # the smear's measure of the fill (below)
     reading = _MOTION.submit(
         _timed,
         track_motion,
@@ -427,13 +428,18 @@ def run_engine(
         finally:
             timings["rig_early"] = time.perf_counter() - t0
             scene, timings["scene"] = filling.result()
+        if early is not None:  # the smear's measure of its plate (below) while the motion is still read
+            plates = _plates(early[2], scene)
+            smearing = _BESIDE.submit(smeared, *plates)
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
         timings["motion_wait"] = time.perf_counter() - t0
     except BaseException:
         stop_motion.set()  # never leave the reading running: nothing may be inside mediapipe at exit
-        wait([reading])  # its own error, if any, is not the one raised
+        wait([reading] if smearing is None else [reading, smearing])  # its own error is not the one raised
         raise
+    # (an error raised from here to the calibration leaves the smear's measure to end on its own
+    # thread, in a second at most: it holds no model and writes nothing)
     n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
     motion = every_frame(source_motion(track), track.times, n, track.fps)
     motion = hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
@@ -448,17 +454,22 @@ def run_engine(
         _, rig, work = early
     else:
         rig, work = _rig(cut, placement.work_scale)
-    work_bgr, hole = cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2])
-    plate_work = work[3] if scene is None else with_fill(work_bgr, hole, scene)
+        plates = _plates(work, scene)
+        if smearing is not None:
+            smearing.result()  # the early rig's, at a working size the placement did not give
+        smearing = None
+    work_bgr, hole, plate_work = plates
     plate = plate_for(job.orientation, plate_work, placement, scene=scene is not None)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report("rig", 0.5, says("calibrating"))
     # the filled-in background that shows as a smear when uncovered (a plain backdrop's fill does
-    # not, nor PatchMatch's on a scene), told apart beside the calibration
-    smearing = _BESIDE.submit(smeared, work_bgr, hole, plate_work)
+    # not, nor PatchMatch's on a scene), told apart while the motion was read (the early rig's, at
+    # the placement's working size) or beside the calibration
+    if smearing is None:
+        smearing = _BESIDE.submit(smeared, work_bgr, hole, plate_work)
     try:
-        rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap)
+        rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3])
     finally:
         smear = smearing.result()
     filled = plate_for(job.orientation, smear.astype(bool), placement)
@@ -631,15 +642,18 @@ def calibrate(
     plate: np.ndarray,
     show: Callable[[np.ndarray], None] | None = None,
     arap: bool = True,
+    backdrop: np.ndarray | None = None,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
-    starting from the cut-out's detected pose, for this placement and background plate."""
+    starting from the cut-out's detected pose, for this placement and background plate (in the
+    output frame; `backdrop`, the same in working px as `_rig` gives it, when at hand: the rig
+    rebuilt takes it, as it does not depend on the joints)."""
     # the layers are cut again around the calibrated joints when one moved by SETTLED or more:
     # without it, the legs' mesh bound to the moved hips and knees tore between touching legs (the
     # anime sample pair: 20+ frames). The arms keep the rig's split from the body (build_rig).
     return calibrate_bind(
         cut.landmarks,
-        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale, arms=rig.arms)[0],
+        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale, arms=rig.arms, plate=backdrop)[0],
         rig,
         motion,
         lambda t: to_output(t, p),
@@ -665,6 +679,15 @@ def _header_duration(track: MotionTrack) -> float:
         return probe_video(track.path).duration or track.duration
     except Exception:
         return track.duration
+
+
+def _plates(
+    work: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], scene: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The working pictures `_rig` gave: the picture (BGR), the hole the character leaves in it,
+    and the background plate (the hole filled by the row fill, or by PatchMatch's `scene`)."""
+    work_bgr, hole = cv2.cvtColor(work[0], cv2.COLOR_RGB2BGR), plate_hole(work[1], work[2])
+    return work_bgr, hole, work[3] if scene is None else with_fill(work_bgr, hole, scene)
 
 
 def likely_work_scale(job: EngineJob, cut: Cutout) -> float | None:
@@ -694,11 +717,12 @@ def _early_rig(
 
 
 def _rig(
-    cut: Cutout, s: float, arms: ArmCut | None = None
+    cut: Cutout, s: float, arms: ArmCut | None = None, plate: np.ndarray | None = None
 ) -> tuple[Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """The rig in working pixels (the picture scaled by s, the placement's work_scale), and (RGB,
     mask, the model's probability, the background plate) in the same pixels. arms: the arms as
-    told from the body by a rig at the same scale (Rig.arms), when not cut around these landmarks."""
+    told from the body by a rig at the same scale (Rig.arms), when not cut around these landmarks;
+    plate: the background plate a rig at the same scale gave (it does not depend on the joints)."""
     if s < 0.999:
         h, w = cut.alpha.shape
         size = (max(8, round(w * s)), max(8, round(h * s)))
@@ -714,7 +738,8 @@ def _rig(
     face = None if cut.face is None else cut.face * s
     if torso_length(lm) < 8:
         raise EngineError(says("too_small"))
-    plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
+    if plate is None:
+        plate = background_plate(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha >= 0.5, prob)
     rig = build_rig(
         rgb, alpha, lm, cut.seen, MARGIN, hands, backdrop=plate, face=face, pockets=pockets, arms=arms
     )

@@ -1368,8 +1368,19 @@ def _make_layer(
 
 
 def _dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
-    k = 2 * max(0, pixels) + 1
-    return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    """`mask` (uint8) grown by a disc of `pixels`, worked out in its box grown by as much (nothing
+    outside it can be reached: the same pixels as on the whole picture, in a fraction of the time
+    for an arm's mask)."""
+    pad = max(0, pixels)
+    m = mask.astype(np.uint8)
+    x, y, bw, bh = cv2.boundingRect(m)
+    out = np.zeros_like(m)
+    if bw == 0 or bh == 0:
+        return out
+    h, w = m.shape
+    box = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
+    out[box] = cv2.dilate(m[box], cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1)))
+    return out
 
 
 def _lookup(img: np.ndarray, p: np.ndarray) -> np.ndarray:

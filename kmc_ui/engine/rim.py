@@ -37,10 +37,28 @@ def own_rim(
     pixel) that lie on the `character` and are far in colour (bgr) from the arm's nearest own pixel;
     `bgr` with what the arm keeps of such pixels in that own colour: the arm's colours once it has
     moved away from them)."""
+    rows, cols = np.nonzero((opacity > 0.0) | region)
+    if not len(rows):
+        return opacity, bgr
+    # worked out in the box of what the arm covers, a pixel round it (the erosion and dilations)
+    h, w = region.shape
+    box = (slice(max(0, rows.min() - 2), min(h, rows.max() + 3)), slice(max(0, cols.min() - 2), min(w, cols.max() + 3)))
+    got = _own_rim(bgr[box], grown[box], region[box], opacity[box], character[box])
+    if got is None:
+        return opacity, bgr
+    out, colour = opacity.copy(), bgr.copy()
+    out[box], colour[box] = got
+    return out, colour
+
+
+def _own_rim(
+    bgr: np.ndarray, grown: np.ndarray, region: np.ndarray, opacity: np.ndarray, character: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """own_rim in a box of the picture holding all the arm covers; None: nothing changes."""
     inner = cv2.erode(region.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     rim = (opacity > 0.0) & ~region & character
     if not inner.any() or not rim.any():
-        return opacity, bgr
+        return None
     own, _ = nearest_colour(inner, bgr)
     far = rim & (np.linalg.norm(bgr - own, axis=-1) > RIM_FAR)
     # the pixel just past its edge stays half (the arm's outline not stair-stepped), the rest goes
