@@ -249,30 +249,28 @@ def _run(
     cache_dir: Path | None,
     stride: int = 1,
 ) -> tuple[list[float], list[np.ndarray], list[tuple[float, float, float]], tuple[int, int, int]]:
-    q: queue.Queue[tuple[float, np.ndarray, float, bool] | BaseException | None] = queue.Queue(maxsize=8)
+    q: queue.Queue[tuple[float, Any, float, bool] | BaseException | None] = queue.Queue(maxsize=8)
     stop = threading.Event()
-    # once a head large enough for its face to be read is seen, the frames the stride skips are
-    # read too, for the face alone (a blink lasts 3-4 frames: every other one would miss it)
-    faces_wanted = threading.Event()
     size: list[int] = [0, 0, 0]  # shown width, height, and frames decoded (read or skipped by the stride)
 
     def produce() -> None:
+        """Every frame, in order: those the stride reads scaled (pose_frame), the others as
+        decoded, scaled by the reader only if it reads their face (below)."""
         try:
             n = 0
             t0: float | None = None
             for frame in container.decode(stream):
                 if stop.is_set() or n >= max_frames:
                     break
-                posed = n % stride == 0
-                if not posed and not faces_wanted.is_set():
-                    n += 1
-                    continue
-                rgb, k, shown = pose_frame(frame)
-                if n == 0:
-                    size[0], size[1] = shown
                 raw_t = frame.time if frame.time is not None else n / fps
                 t0 = raw_t if t0 is None else t0
-                q.put((max(0.0, raw_t - t0), rgb, k, posed))
+                if n % stride == 0:
+                    rgb, k, shown = pose_frame(frame)
+                    if n == 0:
+                        size[0], size[1] = shown
+                    q.put((max(0.0, raw_t - t0), rgb, k, True))
+                else:
+                    q.put((max(0.0, raw_t - t0), frame, 0.0, False))
                 n += 1
             size[2] = n
         except BaseException as exc:  # handed to the consumer
@@ -290,6 +288,11 @@ def _run(
     lms: list[np.ndarray] = []
     faces: list[tuple[float, ...]] = []  # (time, mouth opening, eyes' gap, mouth width)
     lm = L.empty()
+    # once a head large enough for its face to be read is seen, the frames the stride skips are
+    # read too, for the face alone (a blink lasts 3-4 frames: every other one would miss it). Told
+    # here, in the frames' order: told to the frame reader (a thread 8 frames ahead), which frames
+    # it had skipped by then depended on the threads' timing, and a talking head's result with it
+    faces_wanted = False
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -307,8 +310,11 @@ def _run(
                 lm = track_frame(landmarker, rgb, k, last_ts)
                 times.append(t)
                 lms.append(lm)
-                if reader.readable(lm, k):
-                    faces_wanted.set()
+                faces_wanted = faces_wanted or reader.readable(lm, k)
+            elif faces_wanted:
+                rgb, k, _ = pose_frame(rgb)  # a skipped frame, as decoded
+            else:
+                continue
             faces.append((t, *reader.read(rgb, lm, k)))  # a skipped frame: the head where it was
             if posed and progress is not None:
                 progress(len(times), max(1, -(-expected // stride)))
