@@ -149,6 +149,22 @@ def test_bad_media_gives_a_report_with_an_error_not_an_exception(made: dict[str,
     assert not missing.ok
 
 
+def test_a_limb_is_named_when_far_below_the_best_or_nearer_still_than_following() -> None:
+    """A limb 30 points below the best one is named, and so is one under 50: nearer a pose held
+    still (0) than the reference's motion (100). The real anime result's left arm, which the eye
+    sees lag, scored 44 with its best limb at 72: the gap alone (28) did not name it."""
+
+    def named(limbs: dict[str, float | None]) -> list[str]:
+        summary = AgreementReport("r.mp4", "o.mp4", score=60.0, limbs=limbs).summary()
+        return [w for w in ("left arm", "right arm", "left leg", "right leg") if f"The {w} does not follow" in summary]
+
+    anime = {"left_arm": 44.0, "right_arm": 72.0, "left_leg": 55.0, "right_leg": 43.0}
+    assert named(anime) == ["left arm", "right leg"]  # under 50, though within 30 of the best
+    assert named({"left_arm": 62.0, "right_arm": 90.0, "left_leg": 58.0, "right_leg": 66.0}) == ["left leg"]  # the gap
+    assert named({"left_arm": 73.0, "right_arm": 84.0, "left_leg": 62.0, "right_leg": 67.0}) == []
+    assert named({"left_arm": None, "right_arm": 51.0, "left_leg": 50.0, "right_leg": 50.0}) == []
+
+
 def test_the_summary_leads_with_the_score_and_has_chinese_for_every_sentence() -> None:
     limbs = {"left_arm": 4.0, "right_arm": 88.0, "left_leg": None, "right_leg": 61.0}
     reports = [

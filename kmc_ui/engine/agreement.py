@@ -83,6 +83,10 @@ SIGNAL_PAIRS = ((13, 14), (15, 16), (25, 26), (27, 28))  # elbows, wrists, knees
 CORRELATION_BAND = 0.3  # shifts this close to the best correlation are told apart by the score
 WEAK_CORRELATION = 0.5  # below this the time alignment is reported as weak
 FLAG_GAP = 30.0  # a limb this many points below the best limb is named as not following
+# so is a limb under FLAG_FLOOR: nearer a pose held still (0) than the reference's motion (100).
+# The gap alone missed the anime figure's left arm, which the eye sees stay out where the dancer's
+# comes down, once its best limb scored 72 and that arm 44.
+FLAG_FLOOR = 50.0
 # 2: fused readings (tracking + frame + mirrored frame), pck_single_pass
 # 3: `score` (0 = a frozen pose, 100 = the reference's motion), `limbs`, unaligned frames as failures
 REPORT_VERSION = 3
@@ -194,7 +198,7 @@ class AgreementReport:
                 parts.append(Msg("report.dash"))
             best = max((v for v in values.values() if v is not None), default=0.0)
             for name, v in values.items():
-                if v is not None and v < best - FLAG_GAP:
+                if v is not None and (v < best - FLAG_GAP or v < FLAG_FLOOR):
                     parts.append(Msg("report.limb_not_following", {"w_limb": name, "n": f"{v:.0f}"}))
         return parts
 

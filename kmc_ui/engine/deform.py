@@ -37,6 +37,11 @@ HOLE_LIMIT = 0.01  # a frame with more than this share of its core points showin
 # otherwise lost to the pose detector (right wrist found in 56% of frames).
 SHADOW_STRENGTH = 0.45
 SHADOW_BLUR = 0.025
+# Where that shadow falls on the backdrop, not on the character, the result's frames blur it by
+# BACKDROP_SHADOW_BLUR only: a contact shadow along the arm's edge. The wide one rang a held-out
+# arm with a grey glow on a pale wall (a halo). The calibration's drawings keep the wide one
+# everywhere: the pose model reads them, and reads a pale arm on a pale wall worse without it.
+BACKDROP_SHADOW_BLUR = 0.012
 
 
 # Artefact measures (docs/engine.md "Seeing the failures"): a limb axis point the character does
@@ -222,13 +227,16 @@ class Renderer:
         arap: bool = True,
         usual_yaw: float | None = None,
         face_mesh: np.ndarray | None = None,
+        backdrop_shadow: bool = False,
     ) -> None:
         """filled: where the plate is filled in behind the character (output size), for `exposed`;
         rigid_arms=False draws the arms as skinned meshes too, arap=False leaves the mesh layers
         skinned and the face still (the engine before; bench/bench_engine.py); usual_yaw: the
         reference's usual facing, the face turns from it (face.usual_yaw; None: the picture's);
         face_mesh: the picture's face mesh (468 points, working px), its mouth opened and its eyes
-        closed as render is told (kmc_ui/engine/expression.py)."""
+        closed as render is told (kmc_ui/engine/expression.py); backdrop_shadow: an arm's shadow
+        on the backdrop is a contact shadow (BACKDROP_SHADOW_BLUR; the result's frames), else it is
+        as wide there as on the character (the calibration's drawings)."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
@@ -288,6 +296,7 @@ class Renderer:
         body = self.textures.get("body")
         self.expression = None if body is None or face_mesh is None else Expression(face_mesh, body)
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
+        self.contact_sigma = max(1.0, BACKDROP_SHADOW_BLUR * rig.torso * k) if backdrop_shadow else None
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
         self.open_axis = open_axis(rig, grid / k)
@@ -437,11 +446,10 @@ class Renderer:
         ch, cw = canvas.shape[0] // g, canvas.shape[1] // g
         cov = canvas[g // 2 :: g, g // 2 :: g, 3][:ch, :cw].astype(np.float32) / 255.0  # at cell centres, as layers
         view = coverage[y0 // g : y0 // g + ch, x0 // g : x0 // g + cw]
-        np.maximum(view, cov[: view.shape[0], : view.shape[1]], out=view)
         x1, y1 = min(self.width, x0 + canvas.shape[1]), min(self.height, y0 + canvas.shape[0])
         canvas = canvas[: y1 - y0, : x1 - x0]
-        if SHADOW_STRENGTH > 0:
-            _shade(frame[y0:y1, x0:x1], canvas[..., 3], self.shadow_sigma, SHADOW_STRENGTH)
+        self._shadow(frame, canvas[..., 3], x0, y0, coverage)  # on what was drawn before this arm
+        np.maximum(view, cov[: view.shape[0], : view.shape[1]], out=view)
         _blend(frame[y0:y1, x0:x1], canvas)
 
     def _draw_front(self, frame: np.ndarray, name: str) -> None:
@@ -517,6 +525,7 @@ class Renderer:
         origin = (cx0, cy0)
         cmap = _coarse_map(ids, aff, d[:, 0], r[:, 0], origin, g)
         tex = self.textures[layer.name]
+        self._on_the_picture(cmap, tex)
         alpha_c = cv2.remap(tex[..., 3], cmap[..., 0], cmap[..., 1], cv2.INTER_LINEAR, borderValue=0)
         weak = (ids >= 0) & (alpha_c < 128)
         # Where the mesh folds over itself or one leg passes over the other, the triangle drawn
@@ -531,6 +540,7 @@ class Renderer:
             take = weak & (under >= 0)
             if take.any():
                 cmap2 = _coarse_map(np.where(take, under, -1), aff, d[:, 0], r[:, 0], origin, g)
+                self._on_the_picture(cmap2, tex)
                 alpha2 = cv2.remap(tex[..., 3], cmap2[..., 0], cmap2[..., 1], cv2.INTER_LINEAR, borderValue=0)
                 better = take & (alpha2 > alpha_c)
                 cmap[better] = cmap2[better]
@@ -546,16 +556,43 @@ class Renderer:
             centres = np.ascontiguousarray(fmap[g // 2 :: g, g // 2 :: g])  # as drawn, at the cells' centres
             fine = cv2.remap(tex[..., 3], centres[..., 0], centres[..., 1], cv2.INTER_LINEAR, borderValue=0)
             alpha_c[seams] = fine[seams]
+        under = coverage.copy() if layer.name != "body" and self.contact_sigma is not None else coverage
         cov = coverage[cy0:cy1, cx0:cx1]
         np.maximum(cov, alpha_c.astype(np.float32) / 255.0, out=cov)
         fmap = fmap[: y1 - y0, : x1 - x0]
+        self._on_the_picture(fmap, tex)
         if layer.name in self.fronts:
             self._maps[layer.name] = (fmap, cmap, x0, y0)
         warped = cv2.remap(tex, fmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        if layer.name != "body" and SHADOW_STRENGTH > 0:
-            _shade(frame[y0:y1, x0:x1], warped[..., 3], self.shadow_sigma, SHADOW_STRENGTH)
+        if layer.name != "body":
+            self._shadow(frame, warped[..., 3], x0, y0, under)
         _blend(frame[y0:y1, x0:x1], warped)
         return flipped
+
+    def _on_the_picture(self, cmap: np.ndarray, tex: np.ndarray) -> None:
+        """A map's texture rows past the bottom edge of a picture that cuts the character off there
+        (Rig.cut_bottom) held on its last row, in place: the character goes on below that edge. A
+        fold of the mesh beside the edge's pinned vertices (a leg turning) reached 1-2 rows past
+        it, where the texture is clear, and the backdrop showed through the skirt's bottom rows in
+        specks of 3x3 px."""
+        if self.rig.cut_bottom:
+            np.minimum(cmap[..., 1], tex.shape[0] - 1, out=cmap[..., 1])
+
+    def _shadow(self, frame: np.ndarray, alpha: np.ndarray, x0: int, y0: int, coverage: np.ndarray) -> None:
+        """An arm's soft shadow (its opacity `alpha`, placed at x0, y0) under it, on the frame as
+        drawn so far; `coverage`: the character's opacity drawn so far, per grid cell. With
+        backdrop_shadow, where the backdrop shows the shadow is only a contact shadow."""
+        if SHADOW_STRENGTH <= 0:
+            return
+        h, w = alpha.shape
+        box = frame[y0 : y0 + h, x0 : x0 + w]
+        if self.contact_sigma is None:
+            _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH)
+            return
+        g = self.grid  # x0, y0 are multiples of it
+        cells = coverage[y0 // g : y0 // g + -(-h // g), x0 // g : x0 // g + -(-w // g)]
+        on = cv2.resize(np.round(cells * 255).astype(np.uint8), (cells.shape[1] * g, cells.shape[0] * g))
+        _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH, on[:h, :w], self.contact_sigma)
 
     def _count_tears(self, cmap: np.ndarray, drawn: np.ndarray, mapped: np.ndarray, step: float) -> np.ndarray:
         """Counts the cells whose texture coordinate jumps from the next cell's (right or below,
@@ -785,16 +822,31 @@ def _coarse_map(
     return cmap
 
 
-def _shade(dst: np.ndarray, alpha: np.ndarray, sigma: float, strength: float) -> None:
-    """dst (BGR uint8 view) darkened in place under a blurred copy of `alpha` (uint8)."""
+def _shade(
+    dst: np.ndarray,
+    alpha: np.ndarray,
+    sigma: float,
+    strength: float,
+    on: np.ndarray | None = None,
+    contact: float = 1.0,
+) -> None:
+    """dst (BGR uint8 view) darkened in place under a blurred copy of `alpha` (uint8). With `on`
+    (uint8, dst's size: how much of each pixel is the character), the blur by `sigma` falls only
+    there; elsewhere only the narrower one by `contact` does."""
+    soft = _soft(alpha, sigma)
+    if on is not None:
+        soft = cv2.max(cv2.multiply(soft, on, scale=1.0 / 255.0), _soft(alpha, contact))
+    keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))
+    dst[...] = cv2.multiply(dst, cv2.cvtColor(keep, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
+
+
+def _soft(alpha: np.ndarray, sigma: float) -> np.ndarray:
+    """`alpha` (uint8) blurred by `sigma` px."""
     if sigma >= 4.0:  # a wide blur at a quarter of the size: the same soft shadow for ~1/10 of the cost
         h, w = alpha.shape
         small = cv2.resize(alpha, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-        soft = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4.0), (w, h), interpolation=cv2.INTER_LINEAR)
-    else:
-        soft = cv2.GaussianBlur(alpha, (0, 0), sigma)
-    keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))
-    dst[...] = cv2.multiply(dst, cv2.cvtColor(keep, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
+        return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4.0), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(alpha, (0, 0), sigma)
 
 
 def _blend(dst: np.ndarray, src_pm: np.ndarray) -> None:

@@ -88,6 +88,7 @@ ORPHAN_REACH = 0.02  # a faint body pixel beside an arm farther than this (torso
 ORPHAN_FAINT = 0.02  # arm opacity above which a pixel counts as the arm's, for the orphan test
 TORSO_NEAR = 0.05  # torso lengths around an arm's pixels where the torso's own colour is read
 TORSO_UNLIKE = 40.0  # Lab distance (OpenCV's 8-bit units) from it that makes an arm's pixel not the torso's
+SIDE_ROWS = 0.1  # torso lengths of rows over which the torso's side beside an upper arm is smoothed
 HULL_GROWTH = 1.2  # the body's hull: the torso's quad grown this many times about its middle
 SIDE_IN = 0.7  # the torso's side at the armpit: this many upper-arm radii inside the shoulder joint
 SHOULDER_CAP = 1.2  # the body keeps a disc of this many upper-arm radii around each shoulder
@@ -529,6 +530,39 @@ def unlike_torso(rgb: np.ndarray, past: np.ndarray, body: np.ndarray, torso: flo
         torso_colour = np.median(lab[band][near[band]], axis=0)
         far = np.linalg.norm(lab[y] - torso_colour, axis=1) > TORSO_UNLIKE
         out[y0 + y, x0:x1] = past[y] & far
+    return out
+
+
+def as_a_side(level: np.ndarray, unlike: np.ndarray, outward: float, torso: float) -> np.ndarray:
+    """The pixels of `level` past the torso's side, with that side a line: on each row, the split
+    across it (`outward`: +1 when the arm lies to the right of the torso, -1 to the left) with the
+    most `unlike` pixels outside it and the fewest inside, its position smoothed down the rows (a
+    running median over SIDE_ROWS torso lengths). Pixel by pixel, a sleeve in the jacket's red, its
+    shading and a drawstring across it came out as stripes of "past" and "not": the body was filled
+    in between them and hung below a raised arm as a ragged tab. A row where nothing reads unlike
+    has no say (beside the woman's top's corner her torso is skin, as her arm is): it takes the
+    line of the rows around it that can tell; none of it is past when no row within reach can."""
+    out = np.zeros(level.shape, bool)
+    rows = np.flatnonzero(level.any(axis=1))
+    if not len(rows):
+        return out
+    split = np.full(len(rows), np.nan)  # per row: pixels with outward * x above it are past
+    for i, y in enumerate(rows):
+        xs = np.flatnonzero(level[y])
+        order = np.argsort(-outward * xs, kind="stable")  # outermost first
+        xs = xs[order]
+        if not unlike[y, xs].any():
+            continue  # nothing here reads unlike: no say (the torso beside is skin, as the arm is)
+        gain = np.cumsum(np.where(unlike[y, xs], 1, -1))
+        k = int(np.argmax(gain)) + 1 if gain.max() > 0 else 0  # the first k pixels are past
+        split[i] = outward * (xs[k - 1] - 0.5 * outward) if k else outward * xs[0] + 0.5
+    half = max(1, round(SIDE_ROWS * torso / 2))
+    for y in rows:
+        near = split[np.abs(rows - y) <= half]
+        near = near[np.isfinite(near)]
+        if len(near):
+            xs = np.flatnonzero(level[y])
+            out[y, xs] = outward * xs > float(np.median(near))
     return out
 
 
@@ -1195,7 +1229,9 @@ def build_rig(
     past = np.zeros((h, w), bool)
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
         level = beside_upper_arm(beside & (arm_alpha[name] > 0.5), apts, side)
-        past |= unlike_torso(rgb, level, outside & ~(front & ~bays), torso)
+        shoulder, other = (apts["11"], apts["12"]) if side == "l" else (apts["12"], apts["11"])
+        outward = 1.0 if float(shoulder[0] - other[0]) > 0 else -1.0  # the arm's side of the torso, across the picture
+        past |= as_a_side(level, unlike_torso(rgb, level, outside & ~(front & ~bays), torso), outward, torso)
     solid |= past
     behind = arms & hull & ~front & ~past
     # The shoulders stay on the body as round caps (the arm's pieces turn over them, as a cut-out's
