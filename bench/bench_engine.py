@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -45,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from kmc_ui.engine import EngineJob, agreement_report, face, pipeline, run_engine  # noqa: E402
 from kmc_ui.engine.agreement import MIRROR  # noqa: E402
+from kmc_ui.engine.flaps import flap_rows  # noqa: E402
 from kmc_ui.engine.motion import fused_track, track_motion  # noqa: E402
 from kmc_ui.engine.pipeline import SMOOTHING, motion_stride  # noqa: E402
 from kmc_ui.engine.smoothing import fill_gaps, jitter, smooth_offline  # noqa: E402
@@ -293,6 +295,18 @@ def artefact_line(result: object) -> str:
     return "; ".join(parts) + f"; torn {result.torn_frames}/{result.frames}; hands {a['hands']}"
 
 
+def flaps_line(picture: Path) -> str:
+    """The picture's rig (at its own size) measured for flaps beside the upper arms (flaps.py)."""
+    cut = pipeline.cut_out(pipeline.load_picture(picture))
+    if cut is None:
+        return "flaps: no rig"
+    rig, _ = pipeline._rig(replace(cut, hands=pipeline.picture_hands(cut)), 1.0)
+    found = flap_rows(rig)
+    return "flaps (rows with body past a gap, below the shoulder's cap to the elbow): " + ", ".join(
+        f"{name} {n}/{rows}" for name, (rows, n) in found.items()
+    )
+
+
 # the engine as it was, for --before (arms as skinned meshes) and --skinned (no ARAP solve)
 VARIANTS = {
     "": ("", {}),
@@ -343,6 +357,8 @@ def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False) -> No
                     break
                 wall = time.perf_counter() - wall0
                 print(f"{picture.name}{label}: {wall:.1f} s wall; {artefact_line(result)}")
+                if not tag and not variant:
+                    print(f"   {flaps_line(picture)}")
                 suffix = f"{tag}_{variant}" if variant else tag
                 for i, frame in frames.items():
                     path = out_dir / f"{picture.stem}_{i:03d}{suffix}.jpg"

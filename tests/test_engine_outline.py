@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from kmc_ui.engine.flaps import flap_rows
 from kmc_ui.engine.outline import UP, hidden_outline
 from kmc_ui.engine.pipeline import load_picture
 from kmc_ui.engine.rig import (
@@ -220,20 +221,15 @@ def test_nothing_of_the_mans_body_hangs_beside_his_side_under_his_arm(shared_med
     of it as unlike the torso and half as like, in stripes; the body was filled in on the stripes
     and hung below his raised arm as a ragged red tab, cut off from his side by the backdrop. From
     below the shoulder's cap to the elbow, rows where the body layer has opaque pixels past a gap
-    from the middle outward: 37 of 97 before, 3 now (at the cap's lower edge)."""
+    from the middle outward (flaps.flap_rows): 37 of 97 before, 3 now (at the cap's lower edge).
+    The armour's flap under its right pauldron, not mended, is seen by the same measure."""
     _, rig = _photo_rig(shared_media / "person_man_fullbody.png")
-    body = rig.layer("body")
-    assert body is not None
-    a = body.texture[..., 3] > 0.5
-    sx, sy = rig.landmarks[L.R_SHOULDER, :2]
-    y0, y1 = int(sy + 1.2 * rig.radii["r_upper"]), int(rig.landmarks[L.R_ELBOW, 1])
-    middle = int(rig.landmarks[L.NOSE, 0])
-    assert sx < middle  # his right side is the picture's left
-    gaps = 0
-    for y in range(y0, y1):
-        row = a[y, middle::-1].astype(np.int8)  # from the middle outward
-        gaps += int((np.diff(row) == 1).sum() + row[0] > 1)
-    assert y1 - y0 > 60 and gaps <= 6, (gaps, y1 - y0)
+    rows, flaps = flap_rows(rig)["right upper arm"]
+    assert rows > 60 and flaps <= 6, (flaps, rows)
+    assert flap_rows(rig)["left upper arm"][1] <= 6
+    _, armour = _photo_rig(shared_media / "character_armor_fullbody.png")
+    rows, flaps = flap_rows(armour)["right upper arm"]
+    assert flaps > rows / 2, (flaps, rows)
 
 
 def test_her_top_ends_where_her_arm_hid_its_side(shared_media: Path) -> None:
