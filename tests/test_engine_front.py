@@ -346,7 +346,9 @@ def test_the_backdrop_under_the_armours_raised_arm_is_not_left_hanging(shared_me
     the arm (329 pixels of the front layer in x 385-420, y 215-280, 127 of them white): they stayed
     with the body, a white and dark string with a gold tip hanging beside its torso once the arm
     rose (frames 72 and 100). That patch touches the torso through the backdrop's colour: not in
-    front now (none there); the patch in front of its right arm stays."""
+    front now (none there); the patch in front of its right arm stays (767 pixels; 1,774 before
+    stop 50, when the arm's shadowed inner side past the white gap under it counted in front too
+    and hung below its pauldron as a flap: rig.apart_from_torso)."""
     picture = shared_media / "character_armor_fullbody.png"
     job = EngineJob(picture, shared_media / "dance_fullbody_12s.mp4", "video", "std", False)
     result = run_engine(job, tmp_path / "armour.mp4")
@@ -360,4 +362,4 @@ def test_the_backdrop_under_the_armours_raised_arm_is_not_left_hanging(shared_me
     assert body is not None and body.front is not None
     front = body.front[..., 3] > 0.5
     assert int(front[215:280, 385:420].sum()) < 20, int(front[215:280, 385:420].sum())
-    assert int(front[:, : rig.width // 2].sum()) > 1000  # in front of the right arm (the image's left)
+    assert int(front[:, : rig.width // 2].sum()) > 500  # in front of the right arm (the image's left)

@@ -14,12 +14,13 @@ import cv2
 import numpy as np
 import pytest
 
-from kmc_ui.engine.flaps import flap_rows
+from kmc_ui.engine.flaps import flap_rows, rows_past_a_gap
 from kmc_ui.engine.outline import UP, hidden_outline
 from kmc_ui.engine.pipeline import load_picture
 from kmc_ui.engine.rig import (
     CUT_BAND,
     SIDE_IN,
+    apart_from_torso,
     as_a_side,
     beside_upper_arm,
     named_points,
@@ -221,15 +222,45 @@ def test_nothing_of_the_mans_body_hangs_beside_his_side_under_his_arm(shared_med
     of it as unlike the torso and half as like, in stripes; the body was filled in on the stripes
     and hung below his raised arm as a ragged red tab, cut off from his side by the backdrop. From
     below the shoulder's cap to the elbow, rows where the body layer has opaque pixels past a gap
-    from the middle outward (flaps.flap_rows): 37 of 97 before, 3 now (at the cap's lower edge).
-    The armour's flap under its right pauldron, not mended, is seen by the same measure."""
+    from the middle outward (flaps.flap_rows): 37 of 97 before, 3 now (at the cap's lower edge)."""
     _, rig = _photo_rig(shared_media / "person_man_fullbody.png")
     rows, flaps = flap_rows(rig)["right upper arm"]
     assert rows > 60 and flaps <= 6, (flaps, rows)
     assert flap_rows(rig)["left upper arm"][1] <= 6
+
+
+def test_the_flap_measure_counts_the_rows_a_piece_hangs_past_a_gap() -> None:
+    """A body 100 px wide (x 100-199) and, past a 10 px gap, a piece x 210-224 on rows 80-119,
+    beside a right upper arm from the shoulder (y 40, radius 10: looked at from y 52) to the elbow
+    (y 160): 40 of 108 rows. The other side, with nothing past its edge: none."""
+    opaque = np.zeros((300, 300), bool)
+    opaque[:, 100:200] = True
+    opaque[80:120, 210:225] = True
+    lm = np.zeros((33, 4))
+    lm[L.L_SHOULDER, :2], lm[L.R_SHOULDER, :2] = (190, 40), (110, 40)
+    lm[L.L_ELBOW, :2], lm[L.R_ELBOW, :2] = (200, 160), (100, 160)
+    radii = {"l_upper": 10.0, "r_upper": 10.0}
+    found = rows_past_a_gap(opaque, lm, radii)
+    assert found == {"left upper arm": (108, 40), "right upper arm": (108, 0)}
+
+
+def test_past_a_gap_beside_the_torso_an_upper_arms_rows_hold_no_body(shared_media: Path) -> None:
+    """On an upper arm's rows, what of the character lies past the first gap of backdrop going out
+    from the torso's middle is the arm's (rig.apart_from_torso): drawn, the arm's block past the
+    gap, not the torso, not rows above the shoulder's cap or below the elbow's round end. On the
+    armour, the shadowed inner side of its right upper arm lay past such a gap and stayed on the
+    body, drawn in front of the arm: it hung beside its side as a flap once the arm rose (48 of 61
+    rows by the flap measure; 10 now)."""
+    mask = np.zeros((300, 300), bool)
+    mask[:, 100:200] = True  # the torso
+    mask[40:200, 210:240] = True  # an arm past a 10 px gap
+    pts = {"11": np.array([195.0, 40.0]), "12": np.array([105.0, 40.0]), "13": np.array([225.0, 150.0])}
+    got = apart_from_torso(mask, pts, {"l_upper": 10.0}, "l")
+    assert got[52:160, 210:240].all() and not got[:, :200].any()
+    assert not got[:52].any() and not got[160:].any()
     _, armour = _photo_rig(shared_media / "character_armor_fullbody.png")
     rows, flaps = flap_rows(armour)["right upper arm"]
-    assert flaps > rows / 2, (flaps, rows)
+    assert rows > 50 and flaps <= 15, (flaps, rows)
 
 
 def test_her_top_ends_where_her_arm_hid_its_side(shared_media: Path) -> None:

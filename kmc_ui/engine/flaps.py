@@ -25,15 +25,19 @@ UPPER_ARMS = {
 def flap_rows(rig: Rig) -> dict[str, tuple[int, int]]:
     """Per upper arm: (rows looked at, rows where the body layer has opaque pixels past a gap)."""
     body = rig.layer("body")
-    out: dict[str, tuple[int, int]] = {}
     if body is None:
-        return out
-    opaque = body.texture[..., 3] > 0.5
-    lm = rig.landmarks
+        return {}
+    return rows_past_a_gap(body.texture[..., 3] > 0.5, rig.landmarks, rig.radii)
+
+
+def rows_past_a_gap(opaque: np.ndarray, landmarks: np.ndarray, radii: dict[str, float]) -> dict[str, tuple[int, int]]:
+    """flap_rows on a body's opacity mask, its pose landmarks (33, >=2) and the bones' radii."""
+    out: dict[str, tuple[int, int]] = {}
+    lm = landmarks
     middle = round(0.5 * float(lm[L.L_SHOULDER, 0] + lm[L.R_SHOULDER, 0]))
     for name, (shoulder, elbow, bone) in UPPER_ARMS.items():
         sx, sy = lm[shoulder, :2]
-        y0 = max(0, int(sy + SHOULDER_CAP * rig.radii[bone]))
+        y0 = max(0, int(sy + SHOULDER_CAP * radii[bone]))
         y1 = min(opaque.shape[0], int(lm[elbow, 1]))
         rows = opaque[y0:y1, middle:] if sx > middle else opaque[y0:y1, middle::-1]
         starts = (np.diff(rows.astype(np.int8), axis=1) == 1).sum(axis=1) + rows[:, 0]

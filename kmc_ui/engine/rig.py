@@ -728,6 +728,33 @@ def shoulder_fade(region: np.ndarray, pts: dict[str, np.ndarray], radii: dict[st
     return out
 
 
+def apart_from_torso(mask: np.ndarray, pts: dict[str, np.ndarray], radii: dict[str, float], side: str) -> np.ndarray:
+    """On an upper arm's rows (from below the shoulder's cap to the elbow's round end), what of
+    the character lies past the first gap of backdrop going outward from the torso's middle:
+    nothing of the torso lies there, so it is the arm's, with no body under it. (The armour's
+    shadowed inner upper arm, beyond the white gap between its arm and its chest, was read as
+    body in front of the arm, stayed on the body and hung beside its side as a flap once the arm
+    rose.)"""
+    out = np.zeros(mask.shape, bool)
+    s, e, o = ("11", "13", "12") if side == "l" else ("12", "14", "11")
+    middle = round(0.5 * float(pts[s][0] + pts[o][0]))
+    if not 0 <= middle < mask.shape[1]:
+        return out
+    outward = 1 if float(pts[s][0]) > middle else -1
+    y0 = max(0, int(pts[s][1] + SHOULDER_CAP * radii[f"{side}_upper"]))
+    y1 = min(mask.shape[0], int(pts[e][1] + radii[f"{side}_upper"]))  # to the elbow's round end
+    for y in range(y0, y1):
+        row = mask[y, middle:] if outward > 0 else mask[y, middle::-1]
+        if not row[0]:
+            continue
+        gap = int(np.argmin(row))  # the torso's run ends here
+        if not gap:
+            continue
+        xs = np.flatnonzero(row[gap:]) + gap
+        out[y, middle + outward * xs] = True
+    return out
+
+
 def assign_islands(mask: np.ndarray, regions: dict[str, np.ndarray], hull: np.ndarray, torso: float) -> None:
     """Pieces of the character left floating once the arms are taken out (a sleeve's far edge, a
     cuff, a held object) go with the nearest arm, when one is within a torso length. Thin lines
@@ -1147,6 +1174,10 @@ def build_rig(
     hull = body_hull((h, w), pts, radii, torso)
     regions = {name: region.copy() for name, region in split.regions.items()}
     assign_islands(mask, regions, hull, torso)
+    # past a gap of backdrop beside the torso, an upper arm's rows hold no body: the arm's alone
+    apart = {name: apart_from_torso(mask, apts, radii, side) for side, name in (("l", "left_arm"), ("r", "right_arm"))}
+    for name, other in (("left_arm", "right_arm"), ("right_arm", "left_arm")):
+        regions[name] |= apart[name] & ~regions[other]
     # a cuff wider than the forearm's capsule: its edge, left on the body by the wrist, is the arm's
     rest = mask & ~regions["left_arm"] & ~regions["right_arm"]
     for side, name in (("l", "left_arm"), ("r", "right_arm")):
@@ -1171,7 +1202,8 @@ def build_rig(
 
         got, like = read(region, outside)
         bay = front_notch(region, outside & ~got, torso, read)
-        got |= bay
+        got = (got | bay) & ~apart[name]  # nothing of the body lies past the gap, in front or not
+        bay &= got
         if backdrop is not None:  # the backdrop between the arm and the body is not in front
             through = of_backdrop(got, outside & ~got, rgb[..., ::-1].astype(np.float32), backdrop)
             got, bay = got & ~through, bay & ~through
@@ -1232,6 +1264,8 @@ def build_rig(
         shoulder, other = (apts["11"], apts["12"]) if side == "l" else (apts["12"], apts["11"])
         outward = 1.0 if float(shoulder[0] - other[0]) > 0 else -1.0  # the arm's side of the torso, across the picture
         past |= as_a_side(level, unlike_torso(rgb, level, outside & ~(front & ~bays), torso), outward, torso)
+    for name in apart:
+        past |= apart[name] & regions[name]
     solid |= past
     behind = arms & hull & ~front & ~past
     # The shoulders stay on the body as round caps (the arm's pieces turn over them, as a cut-out's
