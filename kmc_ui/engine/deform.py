@@ -835,17 +835,19 @@ def _shade(
     there; elsewhere only the narrower one by `contact` does."""
     soft = _soft(alpha, sigma)
     if on is not None:
-        soft = cv2.max(cv2.multiply(soft, on, scale=1.0 / 255.0), _soft(alpha, contact))
+        soft = cv2.max(cv2.multiply(soft, on, scale=1.0 / 255.0), _soft(alpha, contact, 2))
     keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))
     dst[...] = cv2.multiply(dst, cv2.cvtColor(keep, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 
 
-def _soft(alpha: np.ndarray, sigma: float) -> np.ndarray:
-    """`alpha` (uint8) blurred by `sigma` px."""
-    if sigma >= 4.0:  # a wide blur at a quarter of the size: the same soft shadow for ~1/10 of the cost
+def _soft(alpha: np.ndarray, sigma: float, by: int = 4) -> np.ndarray:
+    """`alpha` (uint8) blurred by `sigma` px; a blur of `by` px or more at 1/`by` of the size (a
+    wide shadow at a quarter: the same soft shadow for ~1/10 of the cost; the contact shadow at
+    half: 0.14 ms against 0.53 for an arm's 300x420 box)."""
+    if sigma >= by:
         h, w = alpha.shape
-        small = cv2.resize(alpha, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-        return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4.0), (w, h), interpolation=cv2.INTER_LINEAR)
+        small = cv2.resize(alpha, (max(1, w // by), max(1, h // by)), interpolation=cv2.INTER_AREA)
+        return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / by), (w, h), interpolation=cv2.INTER_LINEAR)
     return cv2.GaussianBlur(alpha, (0, 0), sigma)
 
 
