@@ -247,8 +247,8 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
     """The woman's photo: closed all the way, the face mesh reads her eyes' gap on the drawing at
     under 0.8 of her open eyes' (the mesh reads a real blink at about half), and nothing outside
     the two patches changes; half closed, between the two; not closed, the picture's. Redrawn in
-    place by Expression and opened again, the texture is the picture's. The anime half-figure's
-    eyes are larger than the mesh's (her iris runs on under its lower lid): no eye to close."""
+    place by Expression and opened again, the texture is the picture's. Dark glasses drawn over
+    her eyes (past the mesh's lower lids): no eye to close, not the lens taken for a drawn eye."""
     face, texture = _woman(shared_media)
     found = eyes.picture_eyes(face, texture)
     assert len(found) == 2
@@ -285,9 +285,82 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
     expression.draw(0.0, 0.0)
     assert np.array_equal(drawn, texture)
 
+    for width in (1.2, 2.0):  # a lens within the drawn eye's reach across (a flat dark), one past it
+        glasses = texture.copy()
+        for a, b in ((33, 133), (263, 362)):
+            centre = (face[a, :2] + face[b, :2]) / 2
+            half_width = float(np.linalg.norm(face[a, :2] - face[b, :2])) / 2
+            axes = (round(width * half_width), round(0.9 * half_width))
+            cv2.ellipse(glasses, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, (30, 25, 25, 255), -1)
+        assert eyes.picture_eyes(face, glasses) == []
+
+
+def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
+    """The anime half-figure: her eyes are larger than the face mesh's (her iris runs on under its
+    lower lid), so they are found by their darkness (DrawnEye). Closed all the way, what was dark
+    in them (iris, lashes, outline) is gone but for the lid's line (2.35 px thick at her eyes'
+    size: 3.5 px a column at most, its soft edge with it); nothing outside the two patches changes;
+    half closed, between the two; not closed, the picture's. A flat dark lens drawn over them is
+    not taken for an eye."""
     half = cut_out(load_picture(shared_media / "character_anime_upperbody.png"))
     assert half is not None
-    assert eyes.picture_eyes(picture_face(half), _texture(half.rgb)) == []
+    face, texture = picture_face(half), _texture(half.rgb)
+    found = eyes.picture_eyes(face, texture)
+    assert len(found) == 2 and all(isinstance(eye, eyes.DrawnEye) for eye in found), found
+    glasses = texture.copy()  # a flat dark lens over each, a little wider than the mesh's eye: not an eye
+    for a, b in ((33, 133), (263, 362)):
+        centre = (face[a, :2] + face[b, :2]) / 2
+        half_width = float(np.linalg.norm(face[a, :2] - face[b, :2])) / 2
+        axes = (round(1.3 * half_width), round(half_width))
+        cv2.ellipse(glasses, (round(centre[0]), round(centre[1] + 2)), axes, 0, 0, 360, (30, 25, 25, 255), -1)
+    assert eyes.picture_eyes(face, glasses) == []
+
+    def closed(closing: float) -> np.ndarray:
+        out = texture.copy()
+        for eye in found:
+            x0, y0, x1, y1 = eye.box
+            out[y0:y1, x0:x1] = eye.draw(texture[y0:y1, x0:x1].copy(), closing)
+        return out
+
+    assert np.array_equal(closed(0.0), texture)
+    lightness = float(np.median(cv2.cvtColor(half.rgb, cv2.COLOR_RGB2LAB)[..., 0][_face_inside(face, half.rgb)]))
+
+    def dark(drawn: np.ndarray, eye: eyes.DrawnEye) -> int:
+        x0, y0, x1, y1 = eye.box
+        light = cv2.cvtColor(drawn[y0:y1, x0:x1, :3], cv2.COLOR_BGR2LAB)[..., 0].astype(np.float64)
+        s, t = eyes._frame(eye.centre, eye.u, eye.n, eye.box)
+        across = (s > eye.ends[0] + 1) & (s < eye.ends[1] - 1)
+        down = (t >= np.polyval(eye.top, s)) & (t <= np.interp(s, eye.columns, eye.bottom) + eyes.EDGE)
+        return int(((light < lightness - eyes.DARK_BY) & across & down).sum())
+
+    shut, halfway = closed(1.0), closed(0.5)
+    for eye in found:
+        width = eye.ends[1] - eye.ends[0] - 2
+        before, middle, after = dark(texture, eye), dark(halfway, eye), dark(shut, eye)
+        assert before >= 8 * width, (before, width)  # an eye's dark: 8 px or more down each column
+        assert after <= 3.5 * width, (after, width)  # the lid's line
+        assert after < middle < before, (before, middle, after)
+    changed = (shut != texture).any(axis=2)
+    inside = np.zeros_like(changed)
+    for eye in found:
+        x0, y0, x1, y1 = eye.box
+        inside[y0:y1, x0:x1] = True
+    assert changed.any() and not (changed & ~inside).any()
+
+    drawn = texture.copy()
+    expression = Expression(face, drawn)
+    assert len(expression.eyes) == 2
+    expression.draw(0.0, 1.0)
+    assert not np.array_equal(drawn, texture)
+    expression.draw(0.0, 0.0)
+    assert np.array_equal(drawn, texture)
+
+
+def _face_inside(face: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """The pixels inside the face mesh's outline."""
+    inside = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillConvexPoly(inside, cv2.convexHull(np.round(face[:, :2]).astype(np.int32)), 1)
+    return inside > 0
 
 
 def test_the_result_talks_and_blinks_as_the_reference_does(shared_media: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kmc_ui.engine.eyes import Eye, eye_gap, picture_eyes
+from kmc_ui.engine.eyes import DrawnEye, Eye, eye_gap, picture_eyes
 from kmc_ui.engine.mouth import Mouth, mouth_width, openness, picture_mouth
 from kmc_ui.pose import landmarks as L
 
@@ -86,7 +86,7 @@ class Expression:
     def __init__(self, face: np.ndarray | None, texture: np.ndarray) -> None:
         self.texture = texture
         self.mouth: Mouth | None = picture_mouth(face, texture)
-        self.eyes: list[Eye] = picture_eyes(face, texture)
+        self.eyes: list[Eye | DrawnEye] = picture_eyes(face, texture)
         self._still = {box: texture[box[1] : box[3], box[0] : box[2]].copy() for box in self.boxes()}
         self._asked = (0.0, 0.0, 1.0)
 
