@@ -492,6 +492,7 @@ def run_engine(
     face_mesh = None if cut.face is None or not read else cut.face * placement.work_scale
     options = {"rigid_arms": job.rigid_arms, "arap": job.arap, "usual_yaw": yaw, "face_mesh": face_mesh}
     options["backdrop_shadow"] = True  # a contact shadow on the backdrop (the calibration's drawings keep the wide one)
+    options["fine"] = True  # a magnified picture's textures sharpened (the calibration's drawings as they are)
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
     moves = bone_transforms_many(renderers[0].rest, named_points(np.moveaxis(targets, 0, 1)), placement.k)
