@@ -254,11 +254,7 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
     assert len(found) == 2
 
     def closed(closing: float) -> np.ndarray:
-        out = texture.copy()
-        for eye in found:
-            x0, y0, x1, y1 = eye.box
-            out[y0:y1, x0:x1] = eye.draw(texture[y0:y1, x0:x1].copy(), closing)
-        return out
+        return _closed(texture, found, closing)
 
     def gap(drawn: np.ndarray) -> float:
         rgb = cv2.cvtColor(drawn[..., :3], cv2.COLOR_BGR2RGB)
@@ -268,12 +264,7 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
 
     assert np.array_equal(closed(0.0), texture)
     shut = closed(1.0)
-    changed = (shut != texture).any(axis=2)
-    inside = np.zeros_like(changed)
-    for eye in found:
-        x0, y0, x1, y1 = eye.box
-        inside[y0:y1, x0:x1] = True
-    assert changed.any() and not (changed & ~inside).any()
+    _changed_in_the_boxes_only(texture, shut, found)
     open_gap, half_gap, shut_gap = gap(texture), gap(closed(0.5)), gap(shut)
     assert shut_gap < 0.8 * open_gap and shut_gap < half_gap < open_gap, (open_gap, half_gap, shut_gap)
 
@@ -285,14 +276,8 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
     expression.draw(0.0, 0.0)
     assert np.array_equal(drawn, texture)
 
-    for width in (1.2, 2.0):  # a lens within the drawn eye's reach across (a flat dark), one past it
-        glasses = texture.copy()
-        for a, b in ((33, 133), (263, 362)):
-            centre = (face[a, :2] + face[b, :2]) / 2
-            half_width = float(np.linalg.norm(face[a, :2] - face[b, :2])) / 2
-            axes = (round(width * half_width), round(0.9 * half_width))
-            cv2.ellipse(glasses, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, (30, 25, 25, 255), -1)
-        assert eyes.picture_eyes(face, glasses) == []
+    for width in (1.2, 2.0):  # a lens within the drawn eye's reach across, one past it
+        assert eyes.picture_eyes(face, _glasses(texture, face, width, 0.9, 0)) == []
 
 
 def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
@@ -307,20 +292,11 @@ def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
     face, texture = picture_face(half), _texture(half.rgb)
     found = eyes.picture_eyes(face, texture)
     assert len(found) == 2 and all(isinstance(eye, eyes.DrawnEye) for eye in found), found
-    glasses = texture.copy()  # a flat dark lens over each, a little wider than the mesh's eye: not an eye
-    for a, b in ((33, 133), (263, 362)):
-        centre = (face[a, :2] + face[b, :2]) / 2
-        half_width = float(np.linalg.norm(face[a, :2] - face[b, :2])) / 2
-        axes = (round(1.3 * half_width), round(half_width))
-        cv2.ellipse(glasses, (round(centre[0]), round(centre[1] + 2)), axes, 0, 0, 360, (30, 25, 25, 255), -1)
-    assert eyes.picture_eyes(face, glasses) == []
+    # a flat dark lens over each, a little wider than the mesh's eye: not an eye
+    assert eyes.picture_eyes(face, _glasses(texture, face, 1.3, 1.0, 2)) == []
 
     def closed(closing: float) -> np.ndarray:
-        out = texture.copy()
-        for eye in found:
-            x0, y0, x1, y1 = eye.box
-            out[y0:y1, x0:x1] = eye.draw(texture[y0:y1, x0:x1].copy(), closing)
-        return out
+        return _closed(texture, found, closing)
 
     assert np.array_equal(closed(0.0), texture)
     lightness = float(np.median(cv2.cvtColor(half.rgb, cv2.COLOR_RGB2LAB)[..., 0][_face_inside(face, half.rgb)]))
@@ -340,12 +316,7 @@ def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
         assert before >= 8 * width, (before, width)  # an eye's dark: 8 px or more down each column
         assert after <= 3.5 * width, (after, width)  # the lid's line
         assert after < middle < before, (before, middle, after)
-    changed = (shut != texture).any(axis=2)
-    inside = np.zeros_like(changed)
-    for eye in found:
-        x0, y0, x1, y1 = eye.box
-        inside[y0:y1, x0:x1] = True
-    assert changed.any() and not (changed & ~inside).any()
+    _changed_in_the_boxes_only(texture, shut, found)
 
     drawn = texture.copy()
     expression = Expression(face, drawn)
@@ -354,6 +325,36 @@ def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
     assert not np.array_equal(drawn, texture)
     expression.draw(0.0, 0.0)
     assert np.array_equal(drawn, texture)
+
+
+def _closed(texture: np.ndarray, found: list, closing: float) -> np.ndarray:
+    """`texture` with each of the eyes `found` drawn closed by `closing`."""
+    out = texture.copy()
+    for eye in found:
+        x0, y0, x1, y1 = eye.box
+        out[y0:y1, x0:x1] = eye.draw(texture[y0:y1, x0:x1].copy(), closing)
+    return out
+
+
+def _changed_in_the_boxes_only(texture: np.ndarray, drawn: np.ndarray, found: list) -> None:
+    changed = (drawn != texture).any(axis=2)
+    inside = np.zeros_like(changed)
+    for eye in found:
+        x0, y0, x1, y1 = eye.box
+        inside[y0:y1, x0:x1] = True
+    assert changed.any() and not (changed & ~inside).any()
+
+
+def _glasses(texture: np.ndarray, face: np.ndarray, across: float, down: float, lower: int) -> np.ndarray:
+    """`texture` with a flat dark lens drawn over each of the face mesh's eyes: an ellipse `across`
+    and `down` times the eye's half-width, `lower` px below its middle."""
+    out = texture.copy()
+    for a, b in ((33, 133), (263, 362)):
+        centre = (face[a, :2] + face[b, :2]) / 2
+        half_width = float(np.linalg.norm(face[a, :2] - face[b, :2])) / 2
+        axes = (round(across * half_width), round(down * half_width))
+        cv2.ellipse(out, (round(centre[0]), round(centre[1]) + lower), axes, 0, 0, 360, (30, 25, 25, 255), -1)
+    return out
 
 
 def _face_inside(face: np.ndarray, rgb: np.ndarray) -> np.ndarray:
