@@ -304,7 +304,7 @@ def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
     def dark(drawn: np.ndarray, eye: eyes.DrawnEye) -> int:
         x0, y0, x1, y1 = eye.box
         light = cv2.cvtColor(drawn[y0:y1, x0:x1, :3], cv2.COLOR_BGR2LAB)[..., 0].astype(np.float64)
-        s, t = eyes._frame(eye.centre, eye.u, eye.n, eye.box)
+        s, t = eye.frame(eye.box)
         across = (s > eye.ends[0] + 1) & (s < eye.ends[1] - 1)
         down = (t >= np.polyval(eye.top, s)) & (t <= np.interp(s, eye.columns, eye.bottom) + eyes.EDGE)
         return int(((light < lightness - eyes.DARK_BY) & across & down).sum())

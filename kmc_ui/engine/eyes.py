@@ -147,13 +147,17 @@ class DrawnEye:
     thick: float
     box: tuple[int, int, int, int]
 
+    def frame(self, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Each pixel of `box` (x0, y0, x1, y1) as s (across the eye) and t (down), as Eye.frame."""
+        return _frame(self.centre, self.u, self.n, box)
+
     def draw(self, patch: np.ndarray, closing: float) -> np.ndarray:
         """The box's texture (premultiplied BGRA uint8, the face opaque) with the eye closed by
         `closing` (0-1): from its top down to where the lid has come, the skin (from the colour
         above it to the colour below it, down the eye), the lid's line last."""
         if closing <= 0.0:
             return patch
-        s, t = _frame(self.centre, self.u, self.n, self.box)
+        s, t = self.frame(self.box)
         top, bottom = np.polyval(self.top, s), np.interp(s, self.columns, self.bottom) + EDGE
         lid = top + closing * (bottom - top)
         down = np.clip((t - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)[..., None]
