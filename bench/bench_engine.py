@@ -103,7 +103,7 @@ def detector_repeatability(video: Path, stride: int = 2) -> float:
     import av
     import mediapipe as mp
 
-    from kmc_ui.engine.motion import _fresh_landmarker
+    from kmc_ui.engine.motion import fresh_landmarker
 
     frames = []
     with av.open(str(video)) as c:
@@ -112,7 +112,7 @@ def detector_repeatability(video: Path, stride: int = 2) -> float:
                 frames.append(f.to_ndarray(width=f.width // 2, height=f.height // 2, format="rgb24"))
     results = []
     for flip in (False, True):
-        lmk = _fresh_landmarker(None)
+        lmk = fresh_landmarker(None)
         out = []
         for i, img in enumerate(frames):
             data = np.ascontiguousarray(img[:, ::-1] if flip else img)
@@ -242,6 +242,36 @@ def peak(image: Path, video: Path, out: Path) -> tuple[str, float, float]:
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     frames, rss_kb, wall = got.stdout.split()[-3:]
     return frames, int(rss_kb) / 1024, float(wall)
+
+
+FIRST_RUN_SCRIPT = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from kmc_ui.engine import EngineJob, pipeline, run_engine
+warm = 0.0
+if {warm!r}:
+    warm = pipeline.warm_up().result()  # as the app does at launch, before a visitor comes
+t = time.perf_counter()
+r = run_engine(EngineJob(Path({image!r}), Path({video!r}), "image", "std", False), Path({out!r}))
+print(json.dumps(dict(warm=warm, wall=time.perf_counter() - t, **r.timings)))
+"""
+
+
+def first_run(tmp: Path, image: Path, video: Path, rounds: int = 2) -> None:
+    """A process's first run, cold and after the warm-up the app starts at launch (fresh process each)."""
+    print(f"\n== a process's first run: {image.name} (load average before: {load()})")
+    for _ in range(rounds):
+        for warm in (False, True):
+            paths = {"image": str(image), "video": str(video), "out": str(tmp / "f.mp4")}
+            code = FIRST_RUN_SCRIPT.format(root=str(ROOT), warm=warm, **paths)
+            got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            t = json.loads(got.stdout.strip().splitlines()[-1])
+            print(
+                f"{'warmed' if warm else 'cold':>6}: {t['wall']:.1f} s end to end"
+                + (f" (the warm-up before it: {t['warm']:.1f} s)" if warm else "")
+                + f"; cut-out {t['cut_out']:.1f} s, pose of every frame {t['motion']:.1f} s, render {t['render']:.1f} s"
+            )
 
 
 def memory(tmp: Path, character: Path) -> None:
@@ -470,6 +500,7 @@ def main() -> None:
     parser.add_argument("--skinned", action="store_true", help="with --photos: also the body without ARAP")
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
+    parser.add_argument("--first", action="store_true", help="only a process's first run, cold and warmed up")
     parser.add_argument("--turns", action="store_true", help="only the real photos' face turns against the reference's")
     parser.add_argument(
         "--faces", action="store_true", help="only the real photos' mouths and eyes against the talking head's"
@@ -491,6 +522,9 @@ def main() -> None:
             ):
                 print(f"\n{name}")
                 speed((SHARED / name, dance), tmp)
+            return
+        if args.first:
+            first_run(tmp, SHARED / "character_anime_fullbody.jpg", SHARED / "dance_fullbody_12s.mp4")
             return
         if args.turns:
             turns(tmp, args.only)

@@ -112,6 +112,7 @@ def launch(
     add_callback_routes(demo.app, studio)  # Kling's signed callbacks (KLING_WEBHOOK_SECRET; kmc_ui/webhooks.py)
     if settings.workers:  # unfinished runs continue by themselves (kmc_ui/worker.py)
         studio.start_workers()
+    studio.warm_up()  # the models loaded in the background before the first visitor needs them
     if block:
         demo.block_thread()
     return demo

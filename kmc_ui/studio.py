@@ -348,10 +348,20 @@ class Studio:
             raise ExportRefused(exc.msg or str(exc)) from exc
 
     def warm_up(self) -> None:
-        """Load the pose models on the worker in the background, so the first check is quick."""
-        from kmc_ui.pose import warm_up
+        """Load the models in the background, so that the first check and the first offline run do
+        not pay for it: the offline engine's (when the local backend is here), then the body
+        checks' on their worker (after the engine's: mediapipe imported by one thread at a time)."""
+        from kmc_ui.engine.pipeline import warm_up as warm_engine
+        from kmc_ui.pose import warm_up as warm_checks
 
-        self._pose_pool.submit("", warm_up, self.cache_dir)
+        def checks(_: object = None) -> None:
+            with contextlib.suppress(RuntimeError):  # the studio was closed meanwhile
+                self._pose_pool.submit("", warm_checks, self.cache_dir)
+
+        if "local" in self.backends:
+            warm_engine(self.cache_dir).add_done_callback(checks)
+        else:
+            checks()
 
     # ------------------------------------------------------------ preparation
     def trim_end(self, inputs: Inputs, duration: float) -> tuple[float | None, bool]:

@@ -49,9 +49,9 @@ from kmc_ui.engine.motion import (
     POSE_MAX_SIDE,
     TRACK_VERSION,
     MotionTrack,
-    _fresh_landmarker,
     _reason,
     cached_track,
+    fresh_landmarker,
     fuse_readings,
     pose_frame,
     read_pose,
@@ -232,7 +232,7 @@ def _track(
 ) -> tuple[list[float], list[np.ndarray], tuple[int, int]]:
     """The tracking pass over the decoded samples; each sample is handed to the second opinions
     once the next one is tracked (its jump test needs both neighbours)."""
-    landmarker = _fresh_landmarker(cache_dir)
+    landmarker = fresh_landmarker(cache_dir)
     times: list[float] = []
     tracked: list[np.ndarray] = []
     size = (0, 0)

@@ -4,7 +4,7 @@ kmc_ui/pose's `analyse_video` samples a few frames a second for the pre-flight c
 skips non-reference frames); the engine needs a pose for every output frame, so this is one
 full decode (PyAV, threaded, frames scaled down by swscale in the decoder thread) feeding
 mediapipe's tracking landmarker (VIDEO mode, the graph kmc_ui/pose/model.py builds offline).
-Each clip gets its own landmarker graph (see _fresh_landmarker). Where the head is large enough
+Each clip gets its own landmarker graph (see fresh_landmarker). Where the head is large enough
 (a talking head), the face's mouth and eyes are read too, on every frame (expression.FaceReader).
 The result is cached with
 kmc_ui/pose/cache (content hash + parameters), in memory and on
@@ -280,7 +280,7 @@ def _run(
 
     producer = threading.Thread(target=produce, name="kmc-engine-decode", daemon=True)
     producer.start()
-    landmarker = _fresh_landmarker(cache_dir)
+    landmarker = fresh_landmarker(cache_dir)
     reader = FaceReader()
     ts_base = 0
     last_ts = -1
@@ -331,7 +331,7 @@ def _run(
     return times, lms, faces, (size[0], size[1], size[2])
 
 
-def _fresh_landmarker(cache_dir: Path | None) -> Any:
+def fresh_landmarker(cache_dir: Path | None) -> Any:
     """A new tracking landmarker (VIDEO mode, one person) for one clip.
 
     Not the per-thread graph kmc_ui/pose/model.py keeps for the pre-flight checks: its temporal

@@ -411,11 +411,7 @@ def run_engine(
         stride=motion_stride(job.video),
     )
     try:
-        rgb = load_picture(job.image)
-        cut = cut_out(rgb)
-        if cut is None:
-            raise EngineError(says("no_person_picture"))
-        cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
+        cut = _CUT.submit(cut_picture, job.image).result()
         timings["cut_out"] = time.perf_counter() - started
         # a scene behind the character is filled by PatchMatch (its library leaves the GIL) while
         # the motion is still read and the rig is built, at the working size the placement will
@@ -575,7 +571,9 @@ def run_engine(
     )
 
 
-_MOTION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-motion")  # its graph is built once
+_MOTION = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-motion")
+# the picture's cut-out, hands and face: their models' graphs are per thread, built once on this one
+_CUT = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-cut")
 # the scene's fill beside the rig's build, the smear's measure beside the calibration
 _BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-beside")
 _WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write")  # one per render at a time
@@ -597,6 +595,59 @@ def _wait(reading: Future[tuple[T, float]], cancel: threading.Event, stop: threa
         except FutureTimeout:
             if cancel.is_set():
                 stop.set()
+
+
+def cut_picture(image: Path) -> Cutout:
+    """The character cut out of the picture at `image`, with its hands and its face read."""
+    cut = cut_out(load_picture(image))
+    if cut is None:
+        raise EngineError(says("no_person_picture"))
+    return replace(cut, hands=picture_hands(cut), face=picture_face(cut))
+
+
+_WARMING: Future[float] | None = None
+_WARMING_LOCK = threading.Lock()
+
+
+def warm_up(cache_dir: Path | None = None) -> Future[float]:
+    """Load the engine's models in the background, once a process (the seconds it took, when done).
+
+    A process's first run otherwise pays for importing mediapipe and starting its models: measured
+    on the night street, 14.6 s end to end cold against 11.7-12.4 s after this (bench/bench_engine.py
+    --first). The models are started on the threads that will run them (`_CUT`, `_MOTION`)."""
+    global _WARMING
+    with _WARMING_LOCK:
+        if _WARMING is None:
+            _WARMING = _MOTION.submit(_warm, cache_dir)
+        return _WARMING
+
+
+def warming() -> Future[float] | None:
+    """warm_up's future, once it was asked for."""
+    return _WARMING
+
+
+def _warm(cache_dir: Path | None) -> float:
+    from kmc_ui.engine.motion import fresh_landmarker
+    from kmc_ui.engine.segment import detect_with_mask
+    from kmc_ui.pose.model import face_mesher, hand_detector
+
+    started = time.perf_counter()
+    # the package whole first, on one thread: two threads importing mediapipe's parts at once can
+    # deadlock (Python's import locks taken in opposite orders)
+    import mediapipe  # noqa: F401
+
+    blank = np.zeros((64, 64, 3), np.uint8)
+
+    def on_cut() -> None:
+        detect_with_mask(blank)
+        hand_detector().process(blank)
+        face_mesher().process(blank)
+
+    cutting = _CUT.submit(on_cut)
+    fresh_landmarker(cache_dir).close()
+    cutting.result()
+    return time.perf_counter() - started
 
 
 def picture_hands(cut: Cutout) -> dict[str, np.ndarray | None]:
