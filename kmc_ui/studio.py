@@ -817,11 +817,13 @@ class Studio:
         run_id, task_id = str(record["run_id"]), str(record.get("task_id") or "")
         status, error = str(record.get("status") or ""), str(record.get("error") or "")
         output = Path(str(record.get("output") or ""))
+        elapsed = step.elapsed if step is not None else 0.0  # the worker's count ("Elapsed: 0 s" it was)
         if status == "succeeded" and output.is_file():
             duration = record.get("result_duration")
             return Progress(
                 "done",
                 Msg("progress.ready"),
+                elapsed,
                 task_id=task_id,
                 run_id=run_id,
                 result_path=output,
@@ -829,14 +831,14 @@ class Studio:
             )
         if status in ("canceled", "stopped", "stopped_waiting") and not (status == "stopped_waiting" and error):
             label = label or str(record.get("provider") or "")
-            return Progress("stopped", stopped_msg(record, label), task_id=task_id, run_id=run_id)
+            return Progress("stopped", stopped_msg(record, label), elapsed, task_id=task_id, run_id=run_id)
         said: Msg | str = error  # the record's English (translated on a Chinese page) unless its worker said more
         if step is not None and step.stage == "failed" and step.error == error:
             said = step.msg or step.text
         if not said:
             said = Msg("progress.run_ended", {"w_s": status})
         text = said.en() if isinstance(said, Msg) else said
-        return Progress("failed", said, task_id=task_id, run_id=run_id, error=error or text)  # type: ignore[arg-type]
+        return Progress("failed", said, elapsed, task_id=task_id, run_id=run_id, error=error or text)  # type: ignore[arg-type]
 
     def stop_run(self, owner: str, run_id: str, wait: float = STOP_WAIT) -> dict[str, Any] | None:
         """Stop a run: its worker cancels the task where the provider can, or keeps it for resuming

@@ -88,6 +88,16 @@ def test_stop_ends_a_waiting_run_and_answers_with_its_own_closing_text(
     assert stop_answer(None, "en") == gr.skip()
 
 
+def test_a_finished_run_says_how_long_it_took(
+    studio: Studio, fake_kling: FakeKling, character_image: Path, reference_video: Path
+) -> None:
+    fake_kling.scenario = Scenario(processing_s=1.0)
+    steps = list(studio.generate(inputs(character_image, reference_video), OWNER))
+    assert steps[-1].stage == "done"
+    worked = max(s.elapsed for s in steps[:-1])
+    assert steps[-1].elapsed >= worked > 0  # the worker's count, not "Elapsed: 0 s"
+
+
 def test_stop_while_queued_ends_the_job_at_its_first_step_before_anything_is_sent(
     studio: Studio, fake_kling: FakeKling, character_image: Path, reference_video: Path
 ) -> None:
