@@ -673,7 +673,8 @@ class Studio:
             return
         output = Path(str(record.get("output") or ""))
         if record.get("status") == "succeeded" and output.is_file():
-            yield Progress("done", Msg("progress.done"), task_id=task_id, run_id=run_id, result_path=output)
+            took = _took(record)
+            yield Progress("done", Msg("progress.done"), took, task_id=task_id, run_id=run_id, result_path=output)
             return
         if record.get("status") == "canceled":
             said = Msg("progress.canceled_no_result")
@@ -817,7 +818,7 @@ class Studio:
         run_id, task_id = str(record["run_id"]), str(record.get("task_id") or "")
         status, error = str(record.get("status") or ""), str(record.get("error") or "")
         output = Path(str(record.get("output") or ""))
-        elapsed = step.elapsed if step is not None else 0.0  # the worker's count ("Elapsed: 0 s" it was)
+        elapsed = step.elapsed if step is not None else _took(record)  # ("Elapsed: 0 s" it was)
         if status == "succeeded" and output.is_file():
             duration = record.get("result_duration")
             return Progress(
@@ -909,3 +910,9 @@ def billed_seconds(video: VideoInfo | None, orientation: str) -> float:
         return 0.0
     cap = LIMITS.video_max_seconds.get(orientation, LIMITS.video_max_seconds["video"])
     return round(min(video.duration, cap), 2)
+
+
+def _took(record: dict[str, Any]) -> float:
+    """How long a run took, by its record: from its creation to its result (0 when not recorded)."""
+    created, finished = record.get("created_at"), record.get("finished_at")
+    return max(0.0, float(finished) - float(created)) if created and finished else 0.0

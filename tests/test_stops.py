@@ -96,6 +96,8 @@ def test_a_finished_run_says_how_long_it_took(
     assert steps[-1].stage == "done"
     worked = max(s.elapsed for s in steps[:-1])
     assert steps[-1].elapsed >= worked > 0  # the worker's count, not "Elapsed: 0 s"
+    (again,) = studio.resume(OWNER, steps[-1].run_id)  # asked again once done: the record's count
+    assert again.stage == "done" and again.elapsed >= worked
 
 
 def test_stop_while_queued_ends_the_job_at_its_first_step_before_anything_is_sent(
