@@ -818,7 +818,8 @@ class Studio:
         run_id, task_id = str(record["run_id"]), str(record.get("task_id") or "")
         status, error = str(record.get("status") or ""), str(record.get("error") or "")
         output = Path(str(record.get("output") or ""))
-        elapsed = step.elapsed if step is not None else _took(record)  # ("Elapsed: 0 s" it was)
+        # the worker's count (left out, every ended run read "Elapsed: 0 s"), else the record's
+        elapsed = step.elapsed if step is not None else _took(record)
         if status == "succeeded" and output.is_file():
             duration = record.get("result_duration")
             return Progress(

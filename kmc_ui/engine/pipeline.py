@@ -613,8 +613,9 @@ def warm_up(cache_dir: Path | None = None) -> Future[float]:
     """Load the engine's models in the background, once a process (the seconds it took, when done).
 
     A process's first run otherwise pays for importing mediapipe and starting its models: measured
-    on the night street, 14.6 s end to end cold against 11.7-12.4 s after this (bench/bench_engine.py
-    --first). The models are started on the threads that will run them (`_CUT`, `_MOTION`)."""
+    on the night street, 13.3-15.3 s end to end cold against 12.0-12.4 s after this, the puppet first
+    drawn after 6.5-7.3 s against 4.9-5.2 s (bench/bench_engine.py --first). The models are started
+    on the threads that will run them (`_CUT`, `_MOTION`)."""
     global _WARMING
     with _WARMING_LOCK:
         if _WARMING is None:
