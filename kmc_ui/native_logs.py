@@ -33,6 +33,27 @@ def is_native_noise(line: bytes) -> bool:
     return bool(NATIVE_LINE.match(line))
 
 
+# a line ends at a newline or a carriage return: the CLI's progress redraws its line with "\r" and no
+# newline, and is passed on as it comes (held back to the next newline, it showed only at the end,
+# and a native line written after it was glued to it and let through)
+_LINE_END = re.compile(rb"(?<=[\r\n])")
+
+
+_NATIVE_IN_LINE = re.compile(NATIVE_LINE.pattern.removeprefix(b"^"))
+
+
+def _without_noise(line: bytes) -> bytes:
+    """The line without a native log line in it: all of it, or what ran on after the line before
+    it read together (a progress line with no newline, then a native line, in one read)."""
+    found = _NATIVE_IN_LINE.search(line)
+    return line if found is None else line[: found.start()]
+
+
+def _may_be_native(start: bytes) -> bool:
+    """Whether an unfinished line may still turn out to be a native log line (held until it ends)."""
+    return start[:1] in (b"I", b"W")
+
+
 def _pump(read_fd: int, out_fd: int) -> None:
     pending = b""
     while True:
@@ -43,12 +64,16 @@ def _pump(read_fd: int, out_fd: int) -> None:
         if not chunk:
             break
         pending += chunk
-        *lines, pending = pending.split(b"\n")
-        kept = b"".join(line + b"\n" for line in lines if not is_native_noise(line))
+        *lines, pending = _LINE_END.split(pending)
+        if pending and not _may_be_native(pending):
+            lines.append(pending)
+            pending = b""
+        kept = b"".join(_without_noise(line) for line in lines)
         if kept:
             _write_all(out_fd, kept)
-    if pending and not is_native_noise(pending):
-        _write_all(out_fd, pending)
+    rest = _without_noise(pending)
+    if rest:
+        _write_all(out_fd, rest)
     os.close(read_fd)
 
 

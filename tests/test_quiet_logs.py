@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,34 @@ def test_the_filter_keeps_everything_but_the_informational_native_lines(tmp_path
     assert "kept: python stderr" in done.stderr
     assert "a real native error" in done.stderr
     assert "the last words" in done.stderr
+
+
+def test_progress_redrawn_with_carriage_returns_passes_as_it_comes_and_native_lines_after_it_do_not() -> None:
+    # as the CLI draws its progress: "\r" + the line, no newline; a native line lands right after it
+    code = (
+        "import os, sys\n"
+        "from kmc_ui.native_logs import quiet_native_logs\n"
+        "quiet_native_logs()\n"
+        "print('\\r[ 1.0s] running step one', end='', file=sys.stderr, flush=True)\n"
+        "os.write(2, b'I0000 00:00:1796569596.542473   10547 task_runner.cc:85] GPU noise\\n')\n"
+        "print('\\r[ 2.0s] running step two', end='', file=sys.stderr, flush=True)\n"
+        "sys.stdin.readline()  # held here until the test has seen step two\n"
+        "print('\\r[ 3.0s] done', file=sys.stderr, flush=True)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("KMC_NATIVE_LOGS", None)
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert child.stdin is not None and child.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"step two" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([child.stderr], [], [], 0.5)
+        if ready:
+            seen += os.read(child.stderr.fileno(), 4096)
+    child.stdin.write(b"go\n")
+    child.stdin.close()
+    seen += child.stderr.read()
+    assert child.wait(timeout=30) == 0
+    assert b"step two" in seen.split(b"done")[0]  # shown while the command still ran
+    assert b"noise" not in seen
+    assert seen.startswith(b"\r[ 1.0s] running step one\r[ 2.0s] running step two")
