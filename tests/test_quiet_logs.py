@@ -39,20 +39,25 @@ def test_check_with_body_checks_prints_no_native_log_lines(tmp_path: Path) -> No
     assert "I0000" not in done.stderr and "W0000" not in done.stderr
 
 
+FILTERED = "import os, sys\nfrom kmc_ui.native_logs import quiet_native_logs\nquiet_native_logs()\n"
+
+
+def _env() -> dict[str, str]:
+    """This environment with the filter on and the repository importable (a child that runs FILTERED)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("KMC_NATIVE_LOGS", None)
+    return env
+
+
 def test_the_filter_keeps_everything_but_the_informational_native_lines(tmp_path: Path) -> None:
-    code = (
-        "import os, sys\n"
-        "from kmc_ui.native_logs import quiet_native_logs\n"
-        "quiet_native_logs()\n"
+    code = FILTERED + (
         "os.write(2, b'W0000 00:00:1796214953.328029   30876 inference_feedback_manager.cc:114] noise\\n')\n"
         "os.write(2, b'I0000 00:00:1796214953.187604   30860 task_runner.cc:85] GPU noise\\n')\n"
         "print('kept: python stderr', file=sys.stderr)\n"
         "os.write(2, b'E0000 00:00:1796214953.1 1 calculator.cc:3] a real native error\\n')\n"
         "raise SystemExit('the last words')\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    env.pop("KMC_NATIVE_LOGS", None)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=60)
     assert done.returncode == 1
     assert "noise" not in done.stderr
     assert "kept: python stderr" in done.stderr
@@ -62,19 +67,14 @@ def test_the_filter_keeps_everything_but_the_informational_native_lines(tmp_path
 
 def test_progress_redrawn_with_carriage_returns_passes_as_it_comes_and_native_lines_after_it_do_not() -> None:
     # as the CLI draws its progress: "\r" + the line, no newline; a native line lands right after it
-    code = (
-        "import os, sys\n"
-        "from kmc_ui.native_logs import quiet_native_logs\n"
-        "quiet_native_logs()\n"
+    code = FILTERED + (
         "print('\\r[ 1.0s] running step one', end='', file=sys.stderr, flush=True)\n"
         "os.write(2, b'I0000 00:00:1796569596.542473   10547 task_runner.cc:85] GPU noise\\n')\n"
         "print('\\r[ 2.0s] running step two', end='', file=sys.stderr, flush=True)\n"
         "sys.stdin.readline()  # held here until the test has seen step two\n"
         "print('\\r[ 3.0s] done', file=sys.stderr, flush=True)\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    env.pop("KMC_NATIVE_LOGS", None)
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     assert child.stdin is not None and child.stderr is not None
     seen = b""
     deadline = time.monotonic() + 30
