@@ -46,11 +46,11 @@ HOLE_LIMIT = 0.01  # a frame with more than this share of its core points showin
 # otherwise lost to the pose detector (right wrist found in 56% of frames).
 SHADOW_STRENGTH = 0.45
 SHADOW_BLUR = 0.025
-# Where that shadow falls on the backdrop, not on the character, the result's frames blur it by
-# BACKDROP_SHADOW_BLUR only: a contact shadow along the arm's edge. The wide one rang a held-out
-# arm with a grey glow on a pale wall (a halo). The calibration's drawings keep the wide one
-# everywhere: the pose model reads them, and reads a pale arm on a pale wall worse without it.
-BACKDROP_SHADOW_BLUR = 0.012
+# In the result's frames that shadow falls on the character only, never on the backdrop: there the
+# wide one rang a held-out arm with a grey glow on a pale wall (a halo), and a narrower contact
+# shadow (stop 50) still drew a dark outline round it, which the picture's own arm never had. The
+# calibration's drawings keep the wide one everywhere: the pose model reads them, and reads a pale
+# arm on a pale wall worse without it.
 
 
 # Artefact measures (docs/engine.md "Seeing the failures"): a limb axis point the character does
@@ -236,7 +236,7 @@ class Renderer:
         arap: bool = True,
         usual_yaw: float | None = None,
         face_mesh: np.ndarray | None = None,
-        backdrop_shadow: bool = False,
+        shadow_on_character: bool = False,
         fine: bool = False,
     ) -> None:
         """filled: where the plate is filled in behind the character (output size), for `exposed`;
@@ -244,9 +244,9 @@ class Renderer:
         skinned and the face still (the engine before; bench/bench_engine.py); usual_yaw: the
         reference's usual facing, the face turns from it (face.usual_yaw; None: the picture's);
         face_mesh: the picture's face mesh (468 points, working px), its mouth opened and its eyes
-        closed as render is told (kmc_ui/engine/expression.py); backdrop_shadow: an arm's shadow
-        on the backdrop is a contact shadow (BACKDROP_SHADOW_BLUR; the result's frames), else it is
-        as wide there as on the character (the calibration's drawings); fine: the textures
+        closed as render is told (kmc_ui/engine/expression.py); shadow_on_character: an arm's
+        shadow falls on the character only, none on the backdrop (the result's frames), else on
+        both (the calibration's drawings); fine: the textures
         sharpened where the picture is magnified SHARPEN_FROM times or more (the result's frames; a
         talking head's face, magnified 4-5 times, came out soft)."""
         self.rig = rig
@@ -312,7 +312,7 @@ class Renderer:
         body = self.textures.get("body")
         self.expression = None if body is None or face_mesh is None else Expression(face_mesh, body)
         self.shadow_sigma = max(1.0, SHADOW_BLUR * rig.torso * k)
-        self.contact_sigma = max(1.0, BACKDROP_SHADOW_BLUR * rig.torso * k) if backdrop_shadow else None
+        self.shadow_on_character = shadow_on_character
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
         self.open_axis = open_axis(rig, grid / k)
@@ -572,7 +572,7 @@ class Renderer:
             centres = np.ascontiguousarray(fmap[g // 2 :: g, g // 2 :: g])  # as drawn, at the cells' centres
             fine = cv2.remap(tex[..., 3], centres[..., 0], centres[..., 1], cv2.INTER_LINEAR, borderValue=0)
             alpha_c[seams] = fine[seams]
-        under = coverage.copy() if layer.name != "body" and self.contact_sigma is not None else coverage
+        under = coverage.copy() if layer.name != "body" and self.shadow_on_character else coverage
         cov = coverage[cy0:cy1, cx0:cx1]
         np.maximum(cov, alpha_c.astype(np.float32) / 255.0, out=cov)
         fmap = fmap[: y1 - y0, : x1 - x0]
@@ -597,18 +597,18 @@ class Renderer:
     def _shadow(self, frame: np.ndarray, alpha: np.ndarray, x0: int, y0: int, coverage: np.ndarray) -> None:
         """An arm's soft shadow (its opacity `alpha`, placed at x0, y0) under it, on the frame as
         drawn so far; `coverage`: the character's opacity drawn so far, per grid cell. With
-        backdrop_shadow, where the backdrop shows the shadow is only a contact shadow."""
+        shadow_on_character, none falls where the backdrop shows."""
         if SHADOW_STRENGTH <= 0:
             return
         h, w = alpha.shape
         box = frame[y0 : y0 + h, x0 : x0 + w]
-        if self.contact_sigma is None:
+        if not self.shadow_on_character:
             _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH)
             return
         g = self.grid  # x0, y0 are multiples of it
         cells = coverage[y0 // g : y0 // g + -(-h // g), x0 // g : x0 // g + -(-w // g)]
         on = cv2.resize(np.round(cells * 255).astype(np.uint8), (cells.shape[1] * g, cells.shape[0] * g))
-        _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH, on[:h, :w], self.contact_sigma)
+        _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH, on[:h, :w])
 
     def _count_tears(self, cmap: np.ndarray, drawn: np.ndarray, mapped: np.ndarray, step: float) -> np.ndarray:
         """Counts the cells whose texture coordinate jumps from the next cell's (right or below,
@@ -856,22 +856,20 @@ def _shade(
     sigma: float,
     strength: float,
     on: np.ndarray | None = None,
-    contact: float = 1.0,
 ) -> None:
     """dst (BGR uint8 view) darkened in place under a blurred copy of `alpha` (uint8). With `on`
-    (uint8, dst's size: how much of each pixel is the character), the blur by `sigma` falls only
-    there; elsewhere only the narrower one by `contact` does."""
+    (uint8, dst's size: how much of each pixel is the character), it falls only there, in that
+    measure."""
     soft = _soft(alpha, sigma)
     if on is not None:
-        soft = cv2.max(cv2.multiply(soft, on, scale=1.0 / 255.0), _soft(alpha, contact, 2))
+        soft = cv2.multiply(soft, on, scale=1.0 / 255.0)
     keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))
     dst[...] = cv2.multiply(dst, cv2.cvtColor(keep, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0)
 
 
 def _soft(alpha: np.ndarray, sigma: float, by: int = 4) -> np.ndarray:
-    """`alpha` (uint8) blurred by `sigma` px; a blur of `by` px or more at 1/`by` of the size (a
-    wide shadow at a quarter: the same soft shadow for ~1/10 of the cost; the contact shadow at
-    half: 0.14 ms against 0.53 for an arm's 300x420 box)."""
+    """`alpha` (uint8) blurred by `sigma` px; a blur of `by` px or more at 1/`by` of the size (the
+    same soft shadow for ~1/10 of the cost)."""
     if sigma >= by:
         h, w = alpha.shape
         small = cv2.resize(alpha, (max(1, w // by), max(1, h // by)), interpolation=cv2.INTER_AREA)

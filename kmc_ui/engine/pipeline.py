@@ -487,7 +487,7 @@ def run_engine(
     read = opening is not None or closing is not None or widening is not None
     face_mesh = None if cut.face is None or not read else cut.face * placement.work_scale
     options = {"rigid_arms": job.rigid_arms, "arap": job.arap, "usual_yaw": yaw, "face_mesh": face_mesh}
-    options["backdrop_shadow"] = True  # a contact shadow on the backdrop (the calibration's drawings keep the wide one)
+    options["shadow_on_character"] = True  # none on the backdrop (the calibration's drawings keep it there)
     options["fine"] = True  # a magnified picture's textures sharpened (the calibration's drawings as they are)
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
