@@ -292,13 +292,13 @@ def test_a_portrait_picture_in_a_landscape_frame_shows_no_mirrored_silhouette() 
     assert np.abs(beside - wall).max() < 8, np.abs(beside - wall).max(axis=1).argmax()
 
 
-def test_beside_a_scene_only_its_broadest_shade_runs_on() -> None:
+def test_beside_a_scene_its_broadest_shade_runs_on_and_its_detail_fades() -> None:
     """A scene (its figure's place filled by PatchMatch, textured: no smooth ghost to hide) with a
     cloud 80 px tall at its left edge, in a landscape frame: with its shade run on as a studio
     backdrop's, the cloud was drawn out into a white streak across the whole 300 px beside the
-    picture (249 in red, the sky 90). Beside a scene only the broadest shade runs on: the cloud is
-    mirrored once beside the edge, and what runs on beyond it is fainter (196; mirrored whole it
-    would be sky, 90, but see docs/engine.md for why not)."""
+    picture (249 in red, the sky 90). Beside a scene only the broadest shade runs on, and its
+    mirrored detail fades out: the cloud goes on a little past the edge, fading (stop 48 to 52
+    mirrored it whole beside the edge: 249-255 there), and further out the sky's shade is left."""
     sky = np.zeros((400, 300, 3), np.float32) + np.array([200.0, 150.0, 90.0], np.float32)  # blue (BGR)
     cloud = np.zeros((400, 300), np.float32)
     cv2.circle(cloud, (10, 150), 40, 1.0, -1)
@@ -308,6 +308,39 @@ def test_beside_a_scene_only_its_broadest_shade_runs_on() -> None:
     streaked = plate_for("video", picture, p).astype(np.float32)
     scene = plate_for("video", picture, p, scene=True).astype(np.float32)
     assert streaked[150, :100, 2].min() > 240  # the cloud's white run out to the frame's edge
-    assert scene[100:200, :100, 2].max() < 210  # fainter
-    assert scene[150, 270:300, 2].min() > 240  # the cloud, mirrored beside the edge
+    assert scene[100:200, :100, 2].max() < 130  # the sky's shade (113; stop 48's shade run on: 196)
+    assert scene[150, 299, 2] > 240  # the cloud goes on past the edge (243)...
+    assert scene[150, 270, 2] < 200  # ...fading (171 at 30 px; mirrored whole: 255)
     assert np.array_equal(scene[:, 300:600], streaked[:, 300:600])  # the picture itself as it was
+
+
+def test_a_scene_in_a_landscape_frame_repeats_no_tower_and_no_cat() -> None:
+    """A night street (a sky lighter to the horizon, a lit street, a grain), a gold tower 50-70 px
+    in from its left edge and a black cat 40 px in from its right, placed in a landscape frame
+    with 300 px either side. Mirrored beside the edge, the tower stood again left of the picture
+    (+15 in red over the sky beside it) and the cat again right of it (72 levels darker than the
+    street beside it), and further repeats came where the frame was wider still: on the real night
+    street, three towers and three cats across the frame. Now the scene's detail fades out within a
+    few dozen pixels of the picture, and what the frame shows beyond is its shade."""
+    rng = np.random.default_rng(1)
+    picture = np.zeros((400, 300, 3), np.float32)
+    picture[:260] = np.array([120.0, 60.0, 40.0]) + np.linspace(0, 40, 260)[:, None, None]  # BGR
+    picture[260:] = np.array([90.0, 110.0, 140.0])
+    picture += rng.normal(0, 4, picture.shape)
+    picture[120:260, 50:70] = (40.0, 90.0, 170.0)  # the tower
+    cv2.circle(picture, (260, 330), 12, (20.0, 20.0, 20.0), -1)  # the cat
+    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    plate = plate_for("video", picture, p, scene=True).astype(np.float32)
+    assert np.array_equal(plate[:, 300:600], picture)  # the picture itself as it is
+    # where the tower's mirror stood (frame x 230-250) against the sky beside it: -2.5
+    tower = plate[140:240, 230:250, 2].mean() - plate[140:240, 195:215, 2].mean()
+    assert abs(tower) < 5, tower
+    # where the cat's mirror lay (frame x 632-644) against the street beside it: -0.6
+    cat = plate[325:335, 632:644].mean() - plate[325:335, 700:712].mean()
+    assert abs(cat) < 5, cat
+    # no seam at the picture's edges: its last column and the frame's next differ as two of the
+    # picture's own neighbouring columns do
+    inside = np.abs(np.diff(plate[:, 300:600], axis=1)).mean()
+    for a, b in ((299, 300), (599, 600)):
+        assert np.abs(plate[:, a] - plate[:, b]).mean() < 1.5 * inside

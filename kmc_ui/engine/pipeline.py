@@ -54,6 +54,13 @@ MARGIN = 2.0 * GRID + 2.0
 # the picture's edge and across it (the shading at the edge is the edge's own, not its surroundings')
 PLATE_SHADING, PLATE_EDGE = 0.02, 0.002
 SCENE_SHADING = 0.1  # beside a scene only its broadest shade runs on: its clouds are mirrored, not drawn out
+# beside a scene its mirrored detail fades out over this share of the picture's longer side (e^-1
+# there): a cloud at its edge goes on a little, a tower or a cat further in is not repeated
+SCENE_DETAIL = 0.03
+# further out (e^-1 at SCENE_NEAR of that side) its shade turns to its broadest (blurred over
+# SCENE_FAR of it): the shade at its edge run on across a landscape frame drew a cloud there out
+# into a white band
+SCENE_NEAR, SCENE_FAR = 0.2, 0.25
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
@@ -327,9 +334,10 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     outward. (Mirrored whole, a studio floor's shadow, darkest at the picture's bottom edge, grew
     light again below it: a ledge under the figure; and beside it the smooth fill where the figure
     stood came back as its ghost.) Beside a `scene` (filled by PatchMatch: textured, no smooth
-    ghost) only its broadest shade runs on (SCENE_SHADING): its clouds and buildings are mirrored
-    as more of the scene, where a finer shade run on drew them out into streaks. A mask (bool) is
-    mirrored as it is."""
+    ghost) only its broadest shade runs on (SCENE_SHADING), and its mirrored detail fades out
+    with the distance from the picture (SCENE_DETAIL): a finer shade run on drew its clouds out
+    into streaks, and its detail mirrored on at full strength repeated its tower and its cat on
+    either side of a landscape frame. A mask (bool) is mirrored as it is."""
     mask = plate_work.dtype == bool
     if mask:
         plate_work = plate_work.astype(np.uint8) * 255
@@ -351,18 +359,52 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     # beside the picture (and inside it) its columns' shading (blurred along them), above and below
     # it its rows' (worked out only when the frame reaches there)
     side = SCENE_SHADING * max(h, w) if scene else along
-    placed = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=side), warp)
+    fade = detail_fade(p, w, h, SCENE_DETAIL * max(h, w)) if scene else None
+    placed = warp_parts(src, cv2.GaussianBlur(src, (0, 0), across, sigmaY=side), warp, fade)
     ys = (np.arange(p.height, dtype=np.float64) - p.offset[1]) / p.k
     beyond = (ys < 0) | (ys > h - 1)
     if beyond.any():
-        rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp)
+        rows = warp_parts(src, cv2.GaussianBlur(src, (0, 0), along, sigmaY=across), warp, fade)
         placed[beyond] = rows[beyond]
+    if fade is not None and fade.min() < 1.0:  # the frame reaches past the scene: its broadest shade
+        near = detail_fade(p, w, h, SCENE_NEAR * max(h, w))[..., None]
+        far = warp(broad_blur(src, SCENE_FAR * max(h, w)), cv2.BORDER_REPLICATE)
+        placed = placed * near + far * (1.0 - near)
     return np.clip(np.rint(placed), 0, 255).astype(np.uint8)
 
 
-def warp_parts(src: np.ndarray, shading: np.ndarray, warp: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
-    """`src` placed by `warp`: past its edge `shading` runs on as it is there, the rest mirrored."""
-    return warp(src - shading, cv2.BORDER_REFLECT_101) + warp(shading, cv2.BORDER_REPLICATE)
+def warp_parts(
+    src: np.ndarray,
+    shading: np.ndarray,
+    warp: Callable[[np.ndarray, int], np.ndarray],
+    fade: np.ndarray | None = None,
+) -> np.ndarray:
+    """`src` placed by `warp`: past its edge `shading` runs on as it is there, the rest mirrored
+    (times `fade`, per output pixel, when given)."""
+    detail = warp(src - shading, cv2.BORDER_REFLECT_101)
+    if fade is not None:
+        detail *= fade[..., None]
+    return detail + warp(shading, cv2.BORDER_REPLICATE)
+
+
+def broad_blur(src: np.ndarray, sigma: float) -> np.ndarray:
+    """`src` (float32) blurred by `sigma` px, worked out on a copy 1/(sigma / 8) of its size (a
+    blur of 300 px at full size took 1.4 s)."""
+    h, w = src.shape[:2]
+    f = min(1.0, 8.0 / sigma)
+    small = cv2.resize(src, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / w)
+    return cv2.resize(blurred, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def detail_fade(p: Placement, w: int, h: int, length: float) -> np.ndarray:
+    """Per output pixel, e^(-d / length): d its distance (picture px) from the `w` x `h` picture
+    as `p` places it; 1 on the picture."""
+    xs = (np.arange(p.width, dtype=np.float32) - p.offset[0]) / p.k
+    ys = (np.arange(p.height, dtype=np.float32) - p.offset[1]) / p.k
+    dx = np.maximum(0.0, np.maximum(-xs, xs - (w - 1)))
+    dy = np.maximum(0.0, np.maximum(-ys, ys - (h - 1)))
+    return np.exp(-np.hypot(dy[:, None], dx[None, :]) / length).astype(np.float32)
 
 
 class _Progress:
