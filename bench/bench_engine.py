@@ -353,20 +353,33 @@ VARIANTS = {
 }
 
 
-def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False) -> None:
-    """Every picture in ../shared/media with each real clip (the dance, the talking head): the
-    artefact measures, and reference | result frames saved under docs/engine/photos/ (with the
-    dance also the engine before, with arms as skinned meshes, when `before`; with the body skinned
-    without ARAP when `skinned`)."""
+def landscape_clip(tmp: Path, seconds: float = 6.0) -> Path:
+    """The real dance's first `seconds`, padded to a 1280x720 landscape frame (white either side,
+    as a phone's portrait clip posted in a landscape video is): a portrait picture then leaves
+    300-400 px of frame either side of it."""
+    out = tmp / "dance_landscape.mp4"
+    pad = "scale=-2:720,pad=1280:720:(ow-iw)/2:0:color=white"
+    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(SHARED / PHOTO_CLIP), "-t", str(seconds), "-vf", pad]
+    subprocess.run([*cmd, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-an", str(out)], check=True)
+    return out
+
+
+def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False, landscape: bool = False) -> None:
+    """Every picture in ../shared/media with each real clip (the dance, the talking head; with
+    `landscape` also the dance in a landscape frame): the artefact measures, and reference | result
+    frames saved under docs/engine/photos/ (with the dance also the engine before, with arms as
+    skinned meshes, when `before`; with the body skinned without ARAP when `skinned`)."""
     out_dir = DOCS / "photos"
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
-    for clip_name, tag in PHOTO_CLIPS:
-        clip = SHARED / clip_name
+    clips = [(SHARED / name, tag) for name, tag in PHOTO_CLIPS]
+    if landscape:
+        clips.append((landscape_clip(tmp), "_landscape"))
+    for clip, tag in clips:
         if not clip.is_file():
-            print(f"\n({clip_name} not found: skipped)")
+            print(f"\n({clip.name} not found: skipped)")
             continue
-        print(f"\n== real photos x {clip_name} (video orientation, 720p; load average {load()})")
+        print(f"\n== real photos x {clip.name} (video orientation, 720p; load average {load()})")
         n = track_motion(clip, max_seconds=30.0).frames
         picks = [int(n * f) for f in PHOTO_FRAMES]
         variants = ("", *(("before",) if before else ()), *(("skinned",) if skinned else ())) if not tag else ("",)
@@ -507,6 +520,9 @@ def main() -> None:
     parser.add_argument("--before", action="store_true", help="with --photos: also the engine before (skinned arms)")
     parser.add_argument("--skinned", action="store_true", help="with --photos: also the body without ARAP")
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
+    parser.add_argument(
+        "--landscape", action="store_true", help="with --photos: also the dance padded to a landscape frame"
+    )
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument("--first", action="store_true", help="only a process's first run, cold and warmed up")
     parser.add_argument("--turns", action="store_true", help="only the real photos' face turns against the reference's")
@@ -544,7 +560,7 @@ def main() -> None:
             if not SHARED.is_dir():
                 print(f"shared media not found at {SHARED}")
                 return
-            photos(tmp, args.before, args.only, args.skinned)
+            photos(tmp, args.before, args.only, args.skinned, args.landscape)
             return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)

@@ -344,3 +344,10 @@ def test_a_scene_in_a_landscape_frame_repeats_no_tower_and_no_cat() -> None:
     inside = np.abs(np.diff(plate[:, 300:600], axis=1)).mean()
     for a, b in ((299, 300), (599, 600)):
         assert np.abs(plate[:, a] - plate[:, b]).mean() < 1.5 * inside
+    # a mask (where the figure's place was filled: the `exposed` measure) goes as far as the
+    # detail is half there (e^-d/12 >= 0.5: 8 px), no longer mirrored 99 px out
+    mask = np.zeros((400, 300), bool)
+    mask[:, :100] = True
+    mirrored, fading = plate_for("video", mask, p), plate_for("video", mask, p, scene=True)
+    assert mirrored[:, 201:400].all() and not mirrored[:, :201].any()
+    assert fading[:, 292:400].all() and not fading[:, :292].any()

@@ -337,7 +337,8 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     ghost) only its broadest shade runs on (SCENE_SHADING), and its mirrored detail fades out
     with the distance from the picture (SCENE_DETAIL): a finer shade run on drew its clouds out
     into streaks, and its detail mirrored on at full strength repeated its tower and its cat on
-    either side of a landscape frame. A mask (bool) is mirrored as it is."""
+    either side of a landscape frame. A mask (bool) is mirrored as it is (beside a scene, only
+    where its detail is still half there)."""
     mask = plate_work.dtype == bool
     if mask:
         plate_work = plate_work.astype(np.uint8) * 255
@@ -351,10 +352,13 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     def warp(a: np.ndarray, border: int) -> np.ndarray:
         return cv2.warpAffine(a, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=border)
 
+    h, w = plate_work.shape[:2]
     if mask:
-        return warp(plate_work, cv2.BORDER_REFLECT_101) > 127
+        placed = warp(plate_work, cv2.BORDER_REFLECT_101) > 127
+        if scene:  # beside a scene the detail fades out (below), what it mirrored of the mask with it
+            placed &= detail_fade(p, w, h, SCENE_DETAIL * max(h, w)) >= 0.5
+        return placed
     src = plate_work.astype(np.float32)
-    h, w = src.shape[:2]
     along, across = PLATE_SHADING * max(h, w), PLATE_EDGE * max(h, w)
     # beside the picture (and inside it) its columns' shading (blurred along them), above and below
     # it its rows' (worked out only when the frame reaches there)
@@ -510,7 +514,7 @@ def run_engine(
         rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3])
     finally:
         smear = smearing.result()
-    filled = plate_for(job.orientation, smear.astype(bool), placement)
+    filled = plate_for(job.orientation, smear.astype(bool), placement, scene=scene is not None)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
