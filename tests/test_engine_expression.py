@@ -327,6 +327,43 @@ def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
     assert np.array_equal(drawn, texture)
 
 
+
+def test_a_drawn_eye_shut_is_skin_to_under_its_line_and_fades_into_the_face(shared_media: Path) -> None:
+    """The half-figure's drawn eyes closed all the way: the skin drawn over them reaches under the
+    lid's line (before, it stopped at the line and her iris's gold rim showed below it), and it
+    fades into the face over eyes.SOFT px above the eye's top and past its ends (before, over 1 px:
+    a flat oval patch with a crisp edge, the lashes' wings beside it). How much of each pixel the
+    closing draws is read by drawing it over a black and over a white patch."""
+    half = cut_out(load_picture(shared_media / "character_anime_upperbody.png"))
+    assert half is not None
+    found = eyes.picture_eyes(picture_face(half), _texture(half.rgb))
+    assert len(found) == 2 and all(isinstance(eye, eyes.DrawnEye) for eye in found), found
+    for eye in found:
+        x0, y0, x1, y1 = eye.box
+        black = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+        black[..., 3] = 255
+        white = np.full_like(black, 255)
+        cover = 1.0 - (eye.draw(white, 1.0)[..., 0].astype(float) - eye.draw(black, 1.0)[..., 0]) / 255.0
+        s, t = eye.frame(eye.box)
+        top, bottom = np.polyval(eye.top, s), np.interp(s, eye.columns, eye.bottom)
+        lid = bottom + eyes.EDGE
+        within = (s > eye.ends[0] + 1) & (s < eye.ends[1] - 1)
+        # under the lid's line, as far as the line is thick: skin, all of it
+        under = within & (t > lid + 0.5) & (t < lid + eye.thick)
+        assert under.sum() >= eye.ends[1] - eye.ends[0] - 2, under.sum()  # a row or two a column
+        assert cover[under].min() > 0.99, cover[under].min()
+        # above the top: from all of it 1 px above, fading out by SOFT px further up
+        assert cover[within & (t > top - 1.0) & (t < lid)].min() > 0.99
+        ramp = within & (t > top - 1.0 - 0.75 * eyes.SOFT) & (t < top - 1.0 - 0.25 * eyes.SOFT)
+        assert ramp.any() and cover[ramp].min() > 0.1 and cover[ramp].max() < 0.9
+        assert cover[within & (t < top - 1.5 - eyes.SOFT)].max() < 0.01
+        # past its ends likewise, at the eye's middle height, and all of it inside the box
+        middle = (t > top + 1.0) & (t < bottom - 1.0)
+        beyond = middle & (np.minimum(s - eye.ends[0], eye.ends[1] - s) < -0.25 * eyes.SOFT)
+        beyond &= np.minimum(s - eye.ends[0], eye.ends[1] - s) > -0.75 * eyes.SOFT
+        assert beyond.any() and cover[beyond].min() > 0.1 and cover[beyond].max() < 0.9
+        assert cover[:, [0, -1]].max() < 0.01 and cover[[0, -1], :].max() < 0.01
+
 def _closed(texture: np.ndarray, found: list, closing: float) -> np.ndarray:
     """`texture` with each of the eyes `found` drawn closed by `closing`."""
     out = texture.copy()

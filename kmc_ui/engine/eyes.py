@@ -58,6 +58,7 @@ FLATTEST = 30.0
 DRAWN_WIDTH = 1.4  # a drawn eye's lashes may run on past the mesh's corners: up to this many half-widths out
 LASH = 0.2
 EDGE = 2.0  # px past a drawn eye's bottom that its lid comes down to (its outline's soft edge)
+SOFT = 3.0  # px over which a drawn eye's closing skin fades into the face at its top and its ends
 
 
 def eye_gap(face: np.ndarray) -> float:
@@ -162,9 +163,14 @@ class DrawnEye:
         lid = top + closing * (bottom - top)
         down = np.clip((t - top) / np.maximum(bottom - top, 1.0), 0.0, 1.0)[..., None]
         skin = self.above * (1.0 - down) + self.below * down
-        across = np.clip(np.minimum(s - self.ends[0], self.ends[1] - s) + 0.5, 0.0, 1.0)  # its ends soft
-        cover = (np.clip(lid - t + 0.5, 0.0, 1.0) * np.clip(t - top + 1.5, 0.0, 1.0) * across)[..., None]
-        line = np.clip(t - (lid - self.thick) + 0.5, 0.0, 1.0)[..., None]
+        # the skin fades into the face over SOFT px past the eye's ends and above its top (a crisp
+        # edge drew the closed eye as a flat patch), and as the lid comes down it reaches under its
+        # line (the iris's rim showed below it)
+        across = np.clip((np.minimum(s - self.ends[0], self.ends[1] - s) + SOFT) / SOFT, 0.0, 1.0)
+        from_top = np.clip((t - (top - 1.0 - SOFT)) / SOFT, 0.0, 1.0)
+        under = closing**2 * (self.thick + 2.0)
+        cover = (np.clip(lid + under - t + 0.5, 0.0, 1.0) * from_top * across)[..., None]
+        line = (np.clip(t - (lid - self.thick) + 0.5, 0.0, 1.0) * np.clip(lid - t + 0.5, 0.0, 1.0))[..., None]
         colour = np.concatenate([skin * (1.0 - line) + self.lash * line, np.full_like(line, 255.0)], axis=-1)
         out = patch.astype(np.float32) * (1.0 - cover) + colour * cover
         return np.clip(np.round(out), 0, 255).astype(np.uint8)
@@ -256,15 +262,17 @@ def drawn_eye(eye: Eye, rgb: np.ndarray, skin: tuple[np.ndarray, np.ndarray]) ->
         return None
     lash = np.median(sampled[lashes], axis=0)[::-1].astype(np.float32)  # BGR
     ends = (float(ss[j0]), float(ss[j1]))
+    thick = max(1.5, LASH * half)
+    # the box holds what closing draws: SOFT px past its ends and above its top, the lid's line and
+    # the skin under it past its bottom (DrawnEye.draw)
     corners = [
         eye.centre + sa * eye.u + tb * eye.n
-        for sa in (ends[0] - 2, ends[1] + 2)
-        for tb in (float(top[run].min()) - 4, float(bottom_at.max()) + EDGE + 4)
+        for sa in (ends[0] - SOFT - 2, ends[1] + SOFT + 2)
+        for tb in (float(top[run].min()) - SOFT - 4, float(bottom_at.max()) + EDGE + thick + 4)
     ]
     bx0, by0 = np.floor(np.min(corners, axis=0)).astype(int)
     bx1, by1 = np.ceil(np.max(corners, axis=0)).astype(int) + 1
     box = (max(0, int(bx0)), max(0, int(by0)), min(w, int(bx1)), min(h, int(by1)))
-    thick = max(1.5, LASH * half)
     return DrawnEye(eye.centre, eye.u, eye.n, ends, top_fit, columns, bottom_at, above, below, lash, thick, box)
 
 
