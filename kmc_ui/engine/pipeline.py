@@ -335,9 +335,10 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     light again below it: a ledge under the figure; and beside it the smooth fill where the figure
     stood came back as its ghost.) Beside a `scene` (filled by PatchMatch: textured, no smooth
     ghost) only its broadest shade runs on (SCENE_SHADING), and its mirrored detail fades out
-    with the distance from the picture (SCENE_DETAIL): a finer shade run on drew its clouds out
-    into streaks, and its detail mirrored on at full strength repeated its tower and its cat on
-    either side of a landscape frame. A mask (bool) is mirrored as it is (beside a scene, only
+    with the distance from the picture (SCENE_DETAIL), its shade further out turning to its
+    broadest (SCENE_NEAR, SCENE_FAR): a finer shade run on drew its clouds out into streaks, and
+    its detail mirrored on at full strength repeated its tower and its cat on either side of a
+    landscape frame. A mask (bool) is mirrored as it is (beside a scene, only
     where its detail is still half there)."""
     mask = plate_work.dtype == bool
     if mask:
