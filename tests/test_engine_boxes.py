@@ -6,6 +6,10 @@ gives: the engine's speed-ups change no output.
 - an arm's piece is warped into the rows of its canvas its box spans, and put over the canvas in
   that box (kmc_ui/engine/pieces.draw_pieces), not over the whole canvas;
 - the coarse warp map is filled through flat indices (kmc_ui/engine/deform._coarse_map);
+- the renderer keeps each texture's opacity apart, redrawn with the face (Renderer.alphas), takes
+  an alpha channel out with extractChannel (deform._blend, pieces.over) and holds a map on the
+  picture's last row with OpenCV's per-channel minimum (Renderer._on_the_picture), where OpenCV's
+  bindings copied the strided channel at every look;
 - the motion's frames are scaled by a swscale context kept from frame to frame
   (kmc_ui/engine/motion.pose_frame), not one made for every frame.
 
@@ -17,7 +21,9 @@ from clips ffmpeg makes.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import cv2
@@ -25,10 +31,12 @@ import numpy as np
 import pytest
 
 import kmc_ui.engine.rig as rig_module
+from kmc_ui.engine import deform
 from kmc_ui.engine.cuff import CUFF_AROUND, CUFF_CORE, WRIST_SHARE, _cuff, _pt, cuff_rim
-from kmc_ui.engine.deform import _coarse_map
+from kmc_ui.engine.deform import GRID, Renderer, _blend, _coarse_map
 from kmc_ui.engine.motion import pose_frame
 from kmc_ui.engine.pieces import arm_cuts, cut_pieces, draw_pieces, over, piece_texture
+from kmc_ui.engine.pipeline import _rig, cut_out, load_picture, picture_face, picture_hands
 from kmc_ui.engine.rig import _dilate, feathered
 from kmc_ui.engine.rim import _own_rim, own_rim
 from kmc_ui.media.ffmpeg import ffmpeg_exe
@@ -229,3 +237,88 @@ def test_frames_scaled_by_a_kept_scaler_are_the_frames_scaled_one_by_one(tmp_pat
                 assert max(h, w) <= 640 and shown == (frame.width, frame.height)
                 want = np.ascontiguousarray(frame.to_ndarray(width=w, height=h, format="rgb24"))
                 assert np.array_equal(rgb, want)
+
+
+def _turned(lm: np.ndarray, degrees: float, about: int, joints: list[int]) -> None:
+    """`joints` of the landmarks (33, 4) turned by `degrees` about joint `about`, in place."""
+    a = np.radians(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    lm[joints, :2] = (lm[joints, :2] - lm[about, :2]) @ rot.T + lm[about, :2]
+
+
+@pytest.mark.parametrize("name", ["person_woman_fullbody.png", "character_anime_upperbody.png"])
+def test_frames_drawn_with_the_opacity_kept_apart_are_those_read_from_the_textures(
+    shared_media: Path, name: str
+) -> None:
+    """The woman (photographed eyes) and the half-figure (drawn eyes; her picture cuts her off at
+    its bottom, so her maps are held on its last row): poses with the arms turned up and out and a
+    knee bent, her mouth opening and her eyes shutting as they go. Drawn by a renderer that keeps
+    each texture's opacity apart, redrawn with the face, the frames are those of one that reads
+    the opacity from the textures themselves (a view of their alpha channel, the way before), to
+    the bit."""
+    cut = cut_out(load_picture(shared_media / name))
+    assert cut is not None
+    cut = replace(cut, hands=picture_hands(cut), face=picture_face(cut))
+    assert cut.face is not None
+    scale = 0.6
+    rig = _rig(cut, scale)[0]
+    plate = np.random.default_rng(1).integers(0, 255, (rig.height, rig.width, 3), np.uint8)
+    kept = Renderer(rig, plate, 1.0, GRID, face_mesh=cut.face * scale)
+    viewed = Renderer(rig, plate, 1.0, GRID, face_mesh=cut.face * scale)
+    assert kept.expression is not None and viewed.expression is not None
+    viewed.alphas = {name: texture[..., 3] for name, texture in viewed.textures.items()}
+    viewed.expression.opacity = None  # its views see the face redrawn in the texture
+    faces = ((0.0, 0.0), (0.08, 0.5), (0.05, 1.0), (0.0, 0.0))
+    for i, (angle, (opening, closing)) in enumerate(zip((0.0, 40.0, 95.0, 150.0), faces, strict=True)):
+        pose = rig.landmarks.astype(np.float64).copy()
+        _turned(pose, -angle, 11, [13, 15, 17, 19, 21])
+        _turned(pose, angle * 0.7, 12, [14, 16, 18, 20, 22])
+        _turned(pose, 12.0 * i, 25, [27, 29, 31])
+        got, _ = kept.render(pose, opening=opening, closing=closing)
+        want, _ = viewed.render(pose, opening=opening, closing=closing)
+        assert np.array_equal(got, want), (angle, opening, closing)
+        assert cv2.absdiff(got, plate).max() > 0
+    assert rig.cut_bottom == (name == "character_anime_upperbody.png")
+
+
+def test_a_blend_and_an_over_with_the_alpha_taken_out_are_those_read_through_a_view() -> None:
+    """deform._blend and pieces.over, on noisy premultiplied pictures (views into larger ones, as
+    the renderer passes them), give what they gave with the alpha read through a view of it."""
+    rng = np.random.default_rng(7)
+    src = rng.integers(0, 256, (90, 130, 4), np.uint8)
+    src[..., :3] = np.minimum(src[..., :3], src[..., 3:4])  # premultiplied: colour never past opacity
+    frame = rng.integers(0, 256, (120, 160, 3), np.uint8)
+    before = frame.copy()
+    _blend(frame[10:100, 20:150], src)
+    inv = cv2.cvtColor(cv2.bitwise_not(src[..., 3]), cv2.COLOR_GRAY2BGR)  # the way before
+    want = cv2.add(cv2.multiply(before[10:100, 20:150], inv, scale=1.0 / 255.0), cv2.cvtColor(src, cv2.COLOR_BGRA2BGR))
+    assert np.array_equal(frame[10:100, 20:150], want)
+    assert np.array_equal(frame[:10], before[:10]) and np.array_equal(frame[:, :20], before[:, :20])
+    canvas = rng.integers(0, 256, (100, 140, 4), np.uint8)
+    canvas[..., :3] = np.minimum(canvas[..., :3], canvas[..., 3:4])
+    old = canvas.copy()
+    over(canvas[5:95, 5:135], src)
+    inv4 = cv2.merge([cv2.bitwise_not(src[..., 3])] * 4)
+    assert np.array_equal(canvas[5:95, 5:135], cv2.add(cv2.multiply(old[5:95, 5:135], inv4, scale=1.0 / 255.0), src))
+
+
+def test_a_map_held_on_the_pictures_last_row_is_numpys_minimum_of_its_rows() -> None:
+    """Renderer._on_the_picture on a map and on a view into one (the layer's box cut to the frame):
+    the texture rows past the last one held on it, the columns as they were, as numpy's minimum of
+    the strided channel gave; nothing held for a picture that does not cut its character off."""
+    rng = np.random.default_rng(9)
+    texture = np.zeros((300, 200, 4), np.uint8)
+    cut = SimpleNamespace(rig=SimpleNamespace(cut_bottom=True))
+    for shape, view in (((60, 50, 2), (slice(None), slice(None))), ((80, 70, 2), (slice(3, 71), slice(0, 41)))):
+        whole = rng.uniform(-50.0, 400.0, shape).astype(np.float32)
+        whole[::7, ::5] = deform.SENTINEL
+        want = whole.copy()
+        np.minimum(want[view][..., 1], 299, out=want[view][..., 1])
+        Renderer._on_the_picture(cut, whole[view], texture)
+        assert np.array_equal(whole, want)
+        assert (want[view][..., 1] == 299).any() and (want[..., 0] > 299).any()
+    uncut = SimpleNamespace(rig=SimpleNamespace(cut_bottom=False))
+    whole = rng.uniform(-50.0, 400.0, (20, 20, 2)).astype(np.float32)
+    same = whole.copy()
+    Renderer._on_the_picture(uncut, whole, texture)
+    assert np.array_equal(whole, same)

@@ -280,6 +280,29 @@ def test_real_eyes_close_under_their_lids(shared_media: Path) -> None:
         assert eyes.picture_eyes(face, _glasses(texture, face, width, 0.9, 0)) == []
 
 
+def test_the_opacity_kept_apart_follows_the_mouth_and_eyes_redrawn(shared_media: Path) -> None:
+    """The renderer keeps each texture's alpha apart (Renderer.alphas: OpenCV's bindings copied it
+    out of the BGRA texture at every look); the mouth and eyes redrawn in the body's texture redraw
+    it too. Across the woman's face every other row is half see-through (premultiplied): as her
+    mouth opens and her eyes shut the rows move, and the alpha kept apart is the texture's at every
+    step, and the picture's again once they are back."""
+    face, texture = _woman(shared_media)
+    x0, y0 = np.floor(face[:, :2].min(axis=0)).astype(int)
+    x1, y1 = np.ceil(face[:, :2].max(axis=0)).astype(int)
+    rows = texture[y0:y1:2, x0:x1]
+    rows[..., :3] //= 2
+    rows[..., 3] = 128
+    drawn = texture.copy()
+    opacity = np.ascontiguousarray(drawn[..., 3])
+    expression = Expression(face, drawn, opacity)
+    for opening, closing in ((0.08, 1.0), (0.05, 0.5), (0.0, 0.0)):
+        expression.draw(opening, closing)
+        assert np.array_equal(opacity, drawn[..., 3]), (opening, closing)
+        if closing:
+            assert not np.array_equal(drawn[..., 3], texture[..., 3])  # the rows moved
+    assert np.array_equal(drawn, texture) and np.array_equal(opacity, texture[..., 3])
+
+
 def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
     """The anime half-figure: her eyes are larger than the face mesh's (her iris runs on under its
     lower lid), so they are found by their darkness (DrawnEye). Closed all the way, what was dark
@@ -327,7 +350,6 @@ def test_drawn_eyes_larger_than_the_meshs_close(shared_media: Path) -> None:
     assert np.array_equal(drawn, texture)
 
 
-
 def test_a_drawn_eye_shut_is_skin_to_under_its_line_and_fades_into_the_face(shared_media: Path) -> None:
     """The half-figure's drawn eyes closed all the way: the skin drawn over them reaches under the
     lid's line (before, it stopped at the line and her iris's gold rim showed below it), and it
@@ -363,6 +385,7 @@ def test_a_drawn_eye_shut_is_skin_to_under_its_line_and_fades_into_the_face(shar
         beyond &= np.minimum(s - eye.ends[0], eye.ends[1] - s) > -0.75 * eyes.SOFT
         assert beyond.any() and cover[beyond].min() > 0.1 and cover[beyond].max() < 0.9
         assert cover[:, [0, -1]].max() < 0.01 and cover[[0, -1], :].max() < 0.01
+
 
 def _closed(texture: np.ndarray, found: list, closing: float) -> np.ndarray:
     """`texture` with each of the eyes `found` drawn closed by `closing`."""

@@ -151,6 +151,7 @@ def _leg_coloured(renderer: Renderer, rig_lm: np.ndarray, hide: str = "") -> Non
             continue
         for c in range(3):
             tex[..., c][mine] = (a[mine].astype(np.uint16) * colour[c] // 255).astype(np.uint8)
+    renderer.alphas["body"][...] = tex[..., 3]  # the renderer keeps each texture's alpha apart too
 
 
 def test_legs_crossing_draw_the_nearer_leg_whole_over_the_other(drawn_rig) -> None:

@@ -81,10 +81,12 @@ class FaceReader:
 
 class Expression:
     """The picture's mouth and eyes on one renderer's body texture (premultiplied BGRA uint8, which
-    it redraws in place): `face`, the picture's face mesh (468 points, texture px)."""
+    it redraws in place): `face`, the picture's face mesh (468 points, texture px); `opacity`: the
+    texture's alpha as the renderer keeps it apart (uint8), redrawn with it."""
 
-    def __init__(self, face: np.ndarray | None, texture: np.ndarray) -> None:
+    def __init__(self, face: np.ndarray | None, texture: np.ndarray, opacity: np.ndarray | None = None) -> None:
         self.texture = texture
+        self.opacity = opacity
         self.mouth: Mouth | None = picture_mouth(face, texture)
         self.eyes: list[Eye | DrawnEye] = picture_eyes(face, texture)
         self._still = {box: texture[box[1] : box[3], box[0] : box[2]].copy() for box in self.boxes()}
@@ -114,3 +116,5 @@ class Expression:
     def _put(self, box: tuple[int, int, int, int], patch: np.ndarray) -> None:
         x0, y0, x1, y1 = box
         self.texture[y0:y1, x0:x1] = patch
+        if self.opacity is not None:
+            self.opacity[y0:y1, x0:x1] = patch[..., 3]

@@ -173,14 +173,15 @@ def draw_pieces(
         if r1 <= r0 or c1 <= c0:
             continue
         # the frame-to-texture map worked out as warpAffine works it out, its rows then offset by
-        # r0: the same sampling as warping the whole canvas
+        # r0 and its columns cut at c1: the same sampling as warping the whole canvas (an offset
+        # of its columns would round each pixel's position otherwise)
         shift = m[:, :2] @ piece.origin + m[:, 2] - (x0, y0)
         inverse = cv2.invertAffineTransform(np.c_[m[:, :2], shift].astype(np.float64))
         inverse[:, 2] += inverse[:, 1] * r0
         warped = cv2.warpAffine(
             piece_texture(piece, transforms),
             inverse,
-            (x1 - x0, r1 - r0),
+            (c1, r1 - r0),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=0,
@@ -191,7 +192,7 @@ def draw_pieces(
 
 def over(dst: np.ndarray, src: np.ndarray) -> None:
     """Premultiplied BGRA `src` over premultiplied BGRA `dst` (uint8, same size), in place."""
-    inv = cv2.merge([cv2.bitwise_not(src[..., 3])] * 4)
+    inv = cv2.merge([cv2.bitwise_not(cv2.extractChannel(src, 3))] * 4)
     dst[...] = cv2.add(cv2.multiply(dst, inv, scale=1.0 / 255.0), src)
 
 
