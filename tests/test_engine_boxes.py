@@ -3,9 +3,10 @@ gives: the engine's speed-ups change no output.
 
 - the cuff beside a wrist (kmc_ui/engine/cuff.py) and an arm's own rim (kmc_ui/engine/rim.py) are
   worked out in the box of the picture they read, not on all of it;
-- an arm's piece is warped into the rows of its canvas its box spans, and put over the canvas in
-  that box (kmc_ui/engine/pieces.draw_pieces), not over the whole canvas;
-- the coarse warp map is filled through flat indices (kmc_ui/engine/deform._coarse_map);
+- an arm's piece is warped into the rows of its canvas its box spans, as far right as it reaches,
+  and put over the canvas in that box (kmc_ui/engine/pieces.draw_pieces), not over the whole canvas;
+- the coarse warp map is filled through flat indices, each coefficient gathered on its own
+  (kmc_ui/engine/deform._coarse_map);
 - the renderer keeps each texture's opacity apart, redrawn with the face (Renderer.alphas), takes
   an alpha channel out with extractChannel (deform._blend, pieces.over) and holds a map on the
   picture's last row with OpenCV's per-channel minimum (Renderer._on_the_picture), where OpenCV's
@@ -283,7 +284,8 @@ def test_frames_drawn_with_the_opacity_kept_apart_are_those_read_from_the_textur
 
 def test_a_blend_and_an_over_with_the_alpha_taken_out_are_those_read_through_a_view() -> None:
     """deform._blend and pieces.over, on noisy premultiplied pictures (views into larger ones, as
-    the renderer passes them), give what they gave with the alpha read through a view of it."""
+    the renderer passes them, written into in place), give what they gave with the alpha read
+    through a view of it and the sum copied in; nothing outside the view changes."""
     rng = np.random.default_rng(7)
     src = rng.integers(0, 256, (90, 130, 4), np.uint8)
     src[..., :3] = np.minimum(src[..., :3], src[..., 3:4])  # premultiplied: colour never past opacity
@@ -300,6 +302,8 @@ def test_a_blend_and_an_over_with_the_alpha_taken_out_are_those_read_through_a_v
     over(canvas[5:95, 5:135], src)
     inv4 = cv2.merge([cv2.bitwise_not(src[..., 3])] * 4)
     assert np.array_equal(canvas[5:95, 5:135], cv2.add(cv2.multiply(old[5:95, 5:135], inv4, scale=1.0 / 255.0), src))
+    canvas[5:95, 5:135] = old[5:95, 5:135]
+    assert np.array_equal(canvas, old)  # nothing outside the view changed
 
 
 def test_a_map_held_on_the_pictures_last_row_is_numpys_minimum_of_its_rows() -> None:

@@ -598,9 +598,7 @@ class Renderer:
         it, where the texture is clear, and the backdrop showed through the skirt's bottom rows in
         specks of 3x3 px."""
         if self.rig.cut_bottom:  # OpenCV's per-channel min: numpy's on the strided channel took 4x as long
-            got = cv2.min(cmap, (np.inf, float(tex.shape[0] - 1), 0.0, 0.0), dst=cmap)
-            if got is not cmap:  # a layout OpenCV could not write into
-                cmap[...] = got
+            _into(cmap, cv2.min(cmap, (np.inf, float(tex.shape[0] - 1), 0.0, 0.0), dst=cmap))
 
     def _shadow(self, frame: np.ndarray, alpha: np.ndarray, x0: int, y0: int, coverage: np.ndarray) -> None:
         """An arm's soft shadow (its opacity `alpha`, placed at x0, y0) under it, on the frame as
@@ -837,12 +835,13 @@ def _coarse_map(
         return cmap
     ys, xs = np.divmod(at, ids.shape[1])
     t = ids.ravel()[at]
-    dx = (xs + origin[0] + 0.5) * g - 0.5 - d0[t, 0]
-    dy = (ys + origin[1] + 0.5) * g - 0.5 - d0[t, 1]
-    a = aff[t]
+    # each coefficient gathered on its own (a quarter less time than the (N, 2, 2) gather), the
+    # sums in the same order
+    dx = (xs + origin[0] + 0.5) * g - 0.5 - d0[:, 0].take(t)
+    dy = (ys + origin[1] + 0.5) * g - 0.5 - d0[:, 1].take(t)
     flat = cmap.reshape(-1, 2)
-    flat[at, 0] = r0[t, 0] + a[:, 0, 0] * dx + a[:, 0, 1] * dy
-    flat[at, 1] = r0[t, 1] + a[:, 1, 0] * dx + a[:, 1, 1] * dy
+    flat[at, 0] = r0[:, 0].take(t) + aff[:, 0, 0].take(t) * dx + aff[:, 0, 1].take(t) * dy
+    flat[at, 1] = r0[:, 1].take(t) + aff[:, 1, 0].take(t) * dx + aff[:, 1, 1].take(t) * dy
     return cmap
 
 
@@ -893,5 +892,10 @@ def _blend(dst: np.ndarray, src_pm: np.ndarray) -> None:
     bindings at a third of the speed.)"""
     inv = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(src_pm, 3)), cv2.COLOR_GRAY2BGR)
     kept = cv2.multiply(dst, inv, scale=1.0 / 255.0)
-    colour = cv2.cvtColor(src_pm, cv2.COLOR_BGRA2BGR)
-    dst[...] = cv2.add(kept, colour)
+    _into(dst, cv2.add(kept, cv2.cvtColor(src_pm, cv2.COLOR_BGRA2BGR), dst=dst))
+
+
+def _into(dst: np.ndarray, got: np.ndarray) -> None:
+    """What OpenCV was asked to write into `dst` (dst=dst), copied there when it could not."""
+    if got is not dst:
+        dst[...] = got

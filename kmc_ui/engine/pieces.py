@@ -193,7 +193,9 @@ def draw_pieces(
 def over(dst: np.ndarray, src: np.ndarray) -> None:
     """Premultiplied BGRA `src` over premultiplied BGRA `dst` (uint8, same size), in place."""
     inv = cv2.merge([cv2.bitwise_not(cv2.extractChannel(src, 3))] * 4)
-    dst[...] = cv2.add(cv2.multiply(dst, inv, scale=1.0 / 255.0), src)
+    got = cv2.add(cv2.multiply(dst, inv, scale=1.0 / 255.0), src, dst=dst)
+    if got is not dst:  # a layout OpenCV could not write into
+        dst[...] = got
 
 
 def move_points(
