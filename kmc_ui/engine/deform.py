@@ -598,7 +598,7 @@ class Renderer:
         it, where the texture is clear, and the backdrop showed through the skirt's bottom rows in
         specks of 3x3 px."""
         if self.rig.cut_bottom:  # OpenCV's per-channel min: numpy's on the strided channel took 4x as long
-            _into(cmap, cv2.min(cmap, (np.inf, float(tex.shape[0] - 1), 0.0, 0.0), dst=cmap))
+            cv2.min(cmap, (np.inf, float(tex.shape[0] - 1), 0.0, 0.0), dst=cmap)
 
     def _shadow(self, frame: np.ndarray, alpha: np.ndarray, x0: int, y0: int, coverage: np.ndarray) -> None:
         """An arm's soft shadow (its opacity `alpha`, placed at x0, y0) under it, on the frame as
@@ -885,17 +885,12 @@ def _soft(alpha: np.ndarray, sigma: float, by: int = 4) -> np.ndarray:
 
 
 def _blend(dst: np.ndarray, src_pm: np.ndarray) -> None:
-    """dst (BGR uint8, may be a view into the frame) = dst * (1 - a) + premultiplied src, in place.
+    """dst (BGR uint8, may be rows and columns of the frame: OpenCV writes into them) = dst * (1 - a)
+    + premultiplied src, in place.
 
     OpenCV's saturating uint8 arithmetic in SIMD: about 4x faster than the same in numpy. (The
     alpha taken out by extractChannel: a strided view, `src_pm[..., 3]`, is copied by OpenCV's
     bindings at a third of the speed.)"""
     inv = cv2.cvtColor(cv2.bitwise_not(cv2.extractChannel(src_pm, 3)), cv2.COLOR_GRAY2BGR)
     kept = cv2.multiply(dst, inv, scale=1.0 / 255.0)
-    _into(dst, cv2.add(kept, cv2.cvtColor(src_pm, cv2.COLOR_BGRA2BGR), dst=dst))
-
-
-def _into(dst: np.ndarray, got: np.ndarray) -> None:
-    """What OpenCV was asked to write into `dst` (dst=dst), copied there when it could not."""
-    if got is not dst:
-        dst[...] = got
+    cv2.add(kept, cv2.cvtColor(src_pm, cv2.COLOR_BGRA2BGR), dst=dst)

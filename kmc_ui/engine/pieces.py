@@ -191,11 +191,11 @@ def draw_pieces(
 
 
 def over(dst: np.ndarray, src: np.ndarray) -> None:
-    """Premultiplied BGRA `src` over premultiplied BGRA `dst` (uint8, same size), in place."""
+    """Premultiplied BGRA `src` over premultiplied BGRA `dst` (uint8, same size), in place (`dst`:
+    rows and columns of a C-contiguous picture, which OpenCV writes into; it refuses any other
+    layout with an error)."""
     inv = cv2.merge([cv2.bitwise_not(cv2.extractChannel(src, 3))] * 4)
-    got = cv2.add(cv2.multiply(dst, inv, scale=1.0 / 255.0), src, dst=dst)
-    if got is not dst:  # a layout OpenCV could not write into
-        dst[...] = got
+    cv2.add(cv2.multiply(dst, inv, scale=1.0 / 255.0), src, dst=dst)
 
 
 def move_points(
