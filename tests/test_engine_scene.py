@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kmc_ui.engine import EngineJob, run_engine
+from kmc_ui.engine import EngineJob, inpaint, run_engine
 from kmc_ui.engine.inpaint import (
     background_plate,
     lone_uprights,
@@ -26,7 +26,7 @@ from kmc_ui.engine.inpaint import (
     smeared,
     with_fill,
 )
-from kmc_ui.engine.pipeline import Placement, load_picture, plate_for
+from kmc_ui.engine.pipeline import Placement, continued_scene, load_picture, plate_for
 from kmc_ui.engine.segment import cut_out
 
 H, W = 480, 360
@@ -351,3 +351,115 @@ def test_a_scene_in_a_landscape_frame_repeats_no_tower_and_no_cat() -> None:
     mirrored, fading = plate_for("video", mask, p), plate_for("video", mask, p, scene=True)
     assert mirrored[:, 201:400].all() and not mirrored[:, :201].any()
     assert fading[:, 292:400].all() and not fading[:, :292].any()
+
+
+def _detail(a: np.ndarray) -> float:
+    """The mean size of `a`'s detail: how far its pixels are from their blur over 2 px."""
+    a = a.astype(np.float32)
+    return float(np.abs(a - cv2.GaussianBlur(a, (0, 0), 2.0)).mean())
+
+
+LANDSCAPE = Placement(width=W + 600, height=H, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+
+
+def test_a_scene_continued_past_its_edges_keeps_each_bands_colour_and_texture() -> None:
+    """The scene of bands (the figure's place filled by PatchMatch) in a landscape frame, 300 px
+    of frame either side. plate_for beside it runs its broadest shade on: a haze of its colours,
+    each band's colour off by up to 82 levels (the hedge 66 in red, the path 82) and with no detail
+    left (0.2 against the hedge's 2.8). The render's plate continues the scene there (PatchMatch,
+    patches from the same rows): each band beside the picture within 3 levels of its colour (0.2-1.6
+    measured) and with over a third of its detail (the wall 4.5 of 7.6, the hedge 2.5 of 2.8, the
+    path's grain 4.3 of 11.8: drawn at 256 px and scaled up); the picture itself as it was."""
+    img, mask = _scene()
+    picture = scene_plate(img, mask)
+    assert picture is not None
+    haze = plate_for("video", picture, LANDSCAPE, scene=True)
+    continued = continued_scene(haze, picture, LANDSCAPE)
+    assert np.array_equal(continued[:, 300 : 300 + W], haze[:, 300 : 300 + W])
+    for name, (y0, y1) in BANDS.items():
+        own = picture[y0:y1].astype(np.float32)
+        for plate in (haze, continued):
+            beside = np.concatenate([plate[y0:y1, 50:250], plate[y0:y1, W + 350 : W + 550]], axis=1)
+            off = np.abs(beside.astype(np.float32).mean(axis=(0, 1)) - own.mean(axis=(0, 1))).max()
+            if plate is haze and name != "sky":
+                assert off > 20 and _detail(beside) < 0.1 * _detail(own), (name, off)  # the haze
+            elif plate is continued:
+                assert off < 3, (name, off)
+                if name != "sky":
+                    assert _detail(beside) > 0.33 * _detail(own), (name, _detail(beside), _detail(own))
+
+
+def test_a_scene_continued_repeats_no_tower_and_no_cat() -> None:
+    """The night street of gold tower and black cat (test_a_scene_in_a_landscape_frame_repeats_no_
+    tower_and_no_cat) continued past its edges: the tower, a lone upright, is never copied (no
+    column of the sky beside the picture 30 levels redder than the rest: the tower is 100 over
+    it), and the cat is not either (no pixel darker than 60 beside the picture; 441 in it)."""
+    rng = np.random.default_rng(1)
+    picture = np.zeros((400, 300, 3), np.float32)
+    picture[:260] = np.array([120.0, 60.0, 40.0]) + np.linspace(0, 40, 260)[:, None, None]  # BGR
+    picture[260:] = np.array([90.0, 110.0, 140.0])
+    picture += rng.normal(0, 4, picture.shape)
+    picture[120:260, 50:70] = (40.0, 90.0, 170.0)  # the tower
+    cv2.circle(picture, (260, 330), 12, (20.0, 20.0, 20.0), -1)  # the cat
+    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    plate = continued_scene(plate_for("video", picture, p, scene=True), picture, p).astype(np.float32)
+    for sky in (plate[140:240, :300, 2].mean(axis=0), plate[140:240, 600:, 2].mean(axis=0)):
+        assert (sky > np.median(sky) + 30).sum() == 0
+    dark = plate[260:].max(axis=-1) < 60
+    assert dark[:, 300:600].sum() > 400 and dark[:, :300].sum() + dark[:, 600:].sum() == 0
+
+
+def test_a_scene_continued_takes_the_shade_at_its_edge() -> None:
+    """A blue sky with a light cloud at the picture's left edge (250 in red there, the sky 90).
+    PatchMatch continued the sky beside it from the sky's blue (131 in red just past the edge): a
+    step down the frame at the picture's edge (the half-figure's cloud, cut off by a line). Its
+    shade there is now the edge's, fading out further away (233 just past the edge)."""
+    rng = np.random.default_rng(2)
+    sky = np.zeros((400, 300, 3), np.float32) + np.array([200.0, 150.0, 90.0], np.float32)  # BGR
+    cloud = np.zeros((400, 300), np.float32)
+    cv2.circle(cloud, (0, 200), 70, 1.0, -1)
+    cloud = cv2.GaussianBlur(cloud, (0, 0), 15.0)[..., None]
+    picture = np.clip(sky * (1 - cloud) + 250.0 * cloud + rng.normal(0, 3, sky.shape), 0, 255).astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    plate = continued_scene(plate_for("video", picture, p, scene=True), picture, p).astype(np.float32)
+    edge = picture[170:230, :3, 2].mean()
+    assert abs(plate[170:230, 290:300, 2].mean() - edge) < 25, (plate[170:230, 290:300, 2].mean(), edge)
+    assert plate[20:60, :300, 2].mean() < 120  # the sky beside the sky: blue
+
+
+def test_a_frame_within_the_scene_keeps_its_plate(monkeypatch) -> None:
+    """A frame that reaches past the picture by less than BEYOND_MIN of its longer side (here 4 px
+    above it, 1 %), or a platform without PatchMatch: plate_for's plate as it is, no PatchMatch."""
+    picture, _ = _scene()
+    p = Placement(width=W - 40, height=H - 40, k=1.0, offset=np.array([-20.0, 4.0]), work_scale=1.0)
+    plate = plate_for("video", picture, p, scene=True)
+    assert continued_scene(plate, picture, p) is plate
+    haze = plate_for("video", picture, LANDSCAPE, scene=True)
+    monkeypatch.setattr(inpaint, "patch_match", None)
+    assert continued_scene(haze, picture, LANDSCAPE) is haze
+
+
+def test_the_half_figure_in_a_landscape_clip_stands_in_her_scene(shared_media: Path, tmp_path: Path) -> None:
+    """End to end: the real dance padded to a landscape frame (1280x720), the half-figure before
+    her hedge, wall and sky. Beside her picture (about 440 px of frame either side) the frame shows
+    her scene continued: as much detail as in the picture's own columns within a factor of 3
+    (plate_for's haze had a tenth), the sky's rows blue there and the hedge's green."""
+    import subprocess
+
+    clip = tmp_path / "landscape.mp4"
+    pad = "scale=-2:720,pad=1280:720:(ow-iw)/2:0:color=white"
+    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(shared_media / "dance_fullbody_12s.mp4"), "-t", "2"]
+    subprocess.run([*cmd, "-vf", pad, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-an", str(clip)], check=True)
+    frames: dict[int, np.ndarray] = {}
+    keep = lambda i, frame, stats: frames.setdefault(i, frame.copy()) if i == 0 else None  # noqa: E731
+    picture = shared_media / "character_anime_upperbody.png"
+    result = run_engine(EngineJob(picture, clip, "video", "std", False), tmp_path / "out.mp4", on_frame=keep)
+    assert (result.width, result.height) == (1280, 720)
+    frame = frames[0]
+    sides = np.concatenate([frame[:, :300], frame[:, -300:]], axis=1)
+    middle = frame[:, 300:-300]
+    assert _detail(sides) > _detail(middle) / 3, (_detail(sides), _detail(middle))
+    b, g, r = np.moveaxis(sides.astype(np.int32), -1, 0)
+    assert ((b > r + 40)[:300]).mean() > 0.9  # the sky's rows, blue
+    assert ((g > r + 20) & (g > b + 10))[590:650].mean() > 0.8  # the hedge's, green (0.94 measured)

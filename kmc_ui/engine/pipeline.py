@@ -32,7 +32,7 @@ from kmc_ui.engine.deform import GRID, FrameStats, Renderer, bone_transforms_man
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.eyes import clip_closing
 from kmc_ui.engine.face import find_face, usual_yaw
-from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_fill, smeared, with_fill
+from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_beyond, scene_fill, smeared, with_fill
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.mouth import clip_opening, clip_width
 from kmc_ui.engine.rig import ArmCut, Rig, build_rig, head_radius, named_points, torso_length
@@ -61,6 +61,9 @@ SCENE_DETAIL = 0.03
 # SCENE_FAR of it): the shade at its edge run on across a landscape frame drew a cloud there out
 # into a white band
 SCENE_NEAR, SCENE_FAR = 0.2, 0.25
+# a frame reaching past a scene by this share of its longer side or more shows the scene continued
+# there (continued_scene: PatchMatch), not that shade; SEAM: canvas px over which plate_for's edge gives way
+BEYOND_MIN, SEAM = 0.02, 1.0
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
@@ -378,6 +381,37 @@ def plate_for(orientation: str, plate_work: np.ndarray, p: Placement, scene: boo
     return np.clip(np.rint(placed), 0, 255).astype(np.uint8)
 
 
+def frame_box(p: Placement) -> tuple[float, float, float, float]:
+    """What the output frame shows, in the working picture's pixels: (x0, y0, x1, y1)."""
+    return (-p.offset[0] / p.k, -p.offset[1] / p.k, (p.width - p.offset[0]) / p.k, (p.height - p.offset[1]) / p.k)
+
+
+def continued_scene(plate: np.ndarray, plate_work: np.ndarray, p: Placement) -> np.ndarray:
+    """`plate` (plate_for's, `video` beside a scene) with what the frame shows past the picture,
+    BEYOND_MIN of its longer side or more, the scene continued (inpaint.scene_beyond: PatchMatch,
+    sky from sky, street from street), scaled up into the frame; the picture itself as it is,
+    plate_for's continuation at its very edge (SEAM canvas px). Beside a portrait picture in a
+    landscape frame plate_for's broadest shade covered two thirds of the frame: a haze. The
+    render's plate only: the calibration draws the puppet over plate_for's (no PatchMatch before
+    it), whose readings a backdrop's detail far from the figure hardly moves."""
+    h, w = plate_work.shape[:2]
+    box = frame_box(p)
+    if max(-box[0], -box[1], box[2] - w, box[3] - h) < BEYOND_MIN * max(h, w):
+        return plate
+    got = scene_beyond(plate_work, box)
+    if got is None:
+        return plate
+    canvas, to_picture = got
+    to_frame = np.array([[p.k, 0.0, p.offset[0]], [0.0, p.k, p.offset[1]], [0.0, 0.0, 1.0]]) @ np.vstack(
+        [to_picture, [0, 0, 1]]
+    )
+    beyond = cv2.warpAffine(
+        canvas, to_frame[:2], (p.width, p.height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    near = detail_fade(p, w, h, SEAM * to_picture[0, 0])[..., None]
+    return np.clip(np.rint(plate * near + beyond * (1.0 - near)), 0, 255).astype(np.uint8)
+
+
 def warp_parts(
     src: np.ndarray,
     shading: np.ndarray,
@@ -511,10 +545,16 @@ def run_engine(
     # the placement's working size) or beside the calibration
     if smearing is None:
         smearing = _BESIDE.submit(smeared, work_bgr, hole, plate_work)
+    # and the scene continued where the frame reaches past it (the render's plate)
+    extending = None
+    if scene is not None and job.orientation == "video":
+        extending = _BESIDE.submit(continued_scene, plate, plate_work, placement)
     try:
         rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3])
     finally:
-        smear = smearing.result()
+        wait([smearing] if extending is None else [smearing, extending])
+    smear = smearing.result()
+    plate = plate if extending is None else extending.result()
     filled = plate_for(job.orientation, smear.astype(bool), placement, scene=scene is not None)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
