@@ -440,6 +440,26 @@ def test_a_frame_within_the_scene_keeps_its_plate(monkeypatch) -> None:
     assert continued_scene(haze, picture, LANDSCAPE) is haze
 
 
+def test_a_small_scene_in_a_large_frame_is_continued_on_a_bounded_canvas() -> None:
+    """A 90x120 scene at its own scale in a 1280x720 frame (the frame 14 times its width): the
+    canvas PatchMatch fills is held to BEYOND_CANVAS on its longer side (at the picture's own
+    scale it would be 1280 px wide, 9 times the work), and the frame is still covered, the
+    picture's pixels as they were."""
+    img, mask = _scene()
+    small = cv2.resize(scene_plate(img, mask), (90, 120), interpolation=cv2.INTER_AREA)
+    p = Placement(width=1280, height=720, k=1.0, offset=np.array([595.0, 300.0]), work_scale=1.0)
+    got = inpaint.scene_beyond(small, (-595.0, -300.0, 685.0, 420.0))
+    assert got is not None
+    canvas = got[0]
+    # (its three parts, left of the picture, the picture and right of it, each rounded)
+    assert max(canvas.shape[:2]) <= inpaint.BEYOND_CANVAS + 2 and canvas.shape[1] > 0.9 * inpaint.BEYOND_CANVAS
+    plate = continued_scene(plate_for("video", small, p, scene=True), small, p)
+    assert plate.shape == (720, 1280, 3)
+    assert np.array_equal(plate[300:420, 595:685], small)
+    assert plate[:100].std(axis=(0, 1)).max() < 40  # the sky's rows above: sky, not the hedge's green
+    assert abs(float(plate[:100, :, 0].mean()) - float(small[:20, :, 0].mean())) < 15
+
+
 def test_the_half_figure_in_a_landscape_clip_stands_in_her_scene(shared_media: Path, tmp_path: Path) -> None:
     """End to end: the real dance padded to a landscape frame (1280x720), the half-figure before
     her hedge, wall and sky. Beside her picture (about 440 px of frame either side) the frame shows

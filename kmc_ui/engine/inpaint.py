@@ -112,6 +112,9 @@ PATCH_ROWS = 4.0  # weight of the row guide against the patches' colour distance
 # the picture's longer side (px) a scene is continued past its edges at (its canvas, a landscape
 # frame's, is 3x the picture's: 320 took 2.1-2.7 s, 256 1.5-1.8 s, about as sharp once scaled up)
 BEYOND_SIDE = 256
+# ... and its canvas's longer side at most this (px): a small picture in a large frame is continued
+# on a smaller copy, not on a canvas many times the picture (PatchMatch's time grows with the canvas)
+BEYOND_CANVAS = 640
 # shares of the picture's longer side: how far out a scene continued takes its edge's shade, and
 # over how much of its edge that shade is blurred; EDGE_COLUMNS: canvas px either side of the edge read
 BEYOND_SHADE, BEYOND_ALONG, EDGE_COLUMNS = 0.08, 0.03, 4
@@ -170,14 +173,15 @@ def scene_beyond(bgr: np.ndarray, box: tuple[float, float, float, float]) -> tup
     """The scene `bgr` (a background plate, the character's place filled) continued past its edges
     over `box` (x0, y0, x1, y1 in its pixels: what a frame shows, reaching past it) by PatchMatch,
     as scene_fill fills the character's place: on a canvas at BEYOND_SIDE on the picture's longer
-    side, holding the picture and the box, the patches drawn from about the same row (the sky
-    goes on as sky, a skyline as skyline, the street as street) and never from a lone upright (a
-    tower). The canvas (BGR) and the 2x3 transform from its pixels to the picture's; None without
-    PatchMatch."""
+    side (BEYOND_CANVAS on its own at most), holding the picture and the box, the patches drawn
+    from about the same row (the sky goes on as sky, a skyline as skyline, the street as street)
+    and never from a lone upright (a tower). The canvas (BGR) and the 2x3 transform from its
+    pixels to the picture's; None without PatchMatch."""
     if not patchmatch_ready():
         return None
     h, w = bgr.shape[:2]
-    s = min(1.0, BEYOND_SIDE / max(h, w))
+    reach = max(max(float(w), box[2]) - min(0.0, box[0]), max(float(h), box[3]) - min(0.0, box[1]))
+    s = min(1.0, BEYOND_SIDE / max(h, w), BEYOND_CANVAS / reach)
     size = (max(8, round(w * s)), max(8, round(h * s)))
     sx, sy = size[0] / w, size[1] / h
     left, top = round(max(0.0, -box[0]) * sx), round(max(0.0, -box[1]) * sy)

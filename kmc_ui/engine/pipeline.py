@@ -552,8 +552,9 @@ def run_engine(
     try:
         rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3])
     finally:
-        wait([smearing] if extending is None else [smearing, extending])
-    smear = smearing.result()
+        smear = smearing.result()
+    # (an error raised by the calibration leaves the scene's continuation to end on its own thread,
+    # as the smear's measure: it holds no model and writes nothing)
     plate = plate if extending is None else extending.result()
     filled = plate_for(job.orientation, smear.astype(bool), placement, scene=scene is not None)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
