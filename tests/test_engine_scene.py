@@ -314,6 +314,19 @@ def test_beside_a_scene_its_broadest_shade_runs_on_and_its_detail_fades() -> Non
     assert np.array_equal(scene[:, 300:600], streaked[:, 300:600])  # the picture itself as it was
 
 
+def _night_street() -> np.ndarray:
+    """A drawn night street (BGR uint8, 300x400): a sky lighter to the horizon, a lit street, a
+    grain, a gold tower 50-70 px in from its left edge and a black cat 40 px in from its right."""
+    rng = np.random.default_rng(1)
+    picture = np.zeros((400, 300, 3), np.float32)
+    picture[:260] = np.array([120.0, 60.0, 40.0]) + np.linspace(0, 40, 260)[:, None, None]  # BGR
+    picture[260:] = np.array([90.0, 110.0, 140.0])
+    picture += rng.normal(0, 4, picture.shape)
+    picture[120:260, 50:70] = (40.0, 90.0, 170.0)  # the tower
+    cv2.circle(picture, (260, 330), 12, (20.0, 20.0, 20.0), -1)  # the cat
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
 def test_a_scene_in_a_landscape_frame_repeats_no_tower_and_no_cat() -> None:
     """A night street (a sky lighter to the horizon, a lit street, a grain), a gold tower 50-70 px
     in from its left edge and a black cat 40 px in from its right, placed in a landscape frame
@@ -322,14 +335,7 @@ def test_a_scene_in_a_landscape_frame_repeats_no_tower_and_no_cat() -> None:
     street beside it), and further repeats came where the frame was wider still: on the real night
     street, three towers and three cats across the frame. Now the scene's detail fades out within a
     few dozen pixels of the picture, and what the frame shows beyond is its shade."""
-    rng = np.random.default_rng(1)
-    picture = np.zeros((400, 300, 3), np.float32)
-    picture[:260] = np.array([120.0, 60.0, 40.0]) + np.linspace(0, 40, 260)[:, None, None]  # BGR
-    picture[260:] = np.array([90.0, 110.0, 140.0])
-    picture += rng.normal(0, 4, picture.shape)
-    picture[120:260, 50:70] = (40.0, 90.0, 170.0)  # the tower
-    cv2.circle(picture, (260, 330), 12, (20.0, 20.0, 20.0), -1)  # the cat
-    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    picture = _night_street()
     p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
     plate = plate_for("video", picture, p, scene=True).astype(np.float32)
     assert np.array_equal(plate[:, 300:600], picture)  # the picture itself as it is
@@ -394,14 +400,7 @@ def test_a_scene_continued_repeats_no_tower_and_no_cat() -> None:
     tower_and_no_cat) continued past its edges: the tower, a lone upright, is never copied (no
     column of the sky beside the picture 30 levels redder than the rest: the tower is 100 over
     it), and the cat is not either (no pixel darker than 60 beside the picture; 441 in it)."""
-    rng = np.random.default_rng(1)
-    picture = np.zeros((400, 300, 3), np.float32)
-    picture[:260] = np.array([120.0, 60.0, 40.0]) + np.linspace(0, 40, 260)[:, None, None]  # BGR
-    picture[260:] = np.array([90.0, 110.0, 140.0])
-    picture += rng.normal(0, 4, picture.shape)
-    picture[120:260, 50:70] = (40.0, 90.0, 170.0)  # the tower
-    cv2.circle(picture, (260, 330), 12, (20.0, 20.0, 20.0), -1)  # the cat
-    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    picture = _night_street()
     p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
     plate = continued_scene(plate_for("video", picture, p, scene=True), picture, p).astype(np.float32)
     for sky in (plate[140:240, :300, 2].mean(axis=0), plate[140:240, 600:, 2].mean(axis=0)):
