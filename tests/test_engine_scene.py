@@ -427,6 +427,46 @@ def test_a_scene_continued_takes_the_shade_at_its_edge() -> None:
     assert plate[20:60, :300, 2].mean() < 120  # the sky beside the sky: blue
 
 
+def test_a_cloud_cut_by_the_pictures_edge_goes_on_past_it() -> None:
+    """A textured cloud (puffs of light and shade 4 px across) cut off by the picture's right
+    edge, in a landscape frame. The continuation met the picture in a line down the frame: across
+    the edge, the cloud's rows stepped by 5.3 levels on average against 2.4 between the picture's
+    own last two columns. The picture is now mirrored past its edge, giving way to the continuation
+    over SEAM of its longer side: across the edge as within the picture (2.4 both), the cloud going
+    on (212 in the frame's first 20 columns past the edge, the sky 192 further out)."""
+    rng = np.random.default_rng(3)
+    sky = np.zeros((400, 300, 3), np.float32) + np.array([200.0, 150.0, 90.0], np.float32)  # BGR
+    cloud = np.zeros((400, 300), np.float32)
+    cv2.circle(cloud, (300, 200), 80, 1.0, -1)
+    cloud = cv2.GaussianBlur(cloud, (0, 0), 6.0)[..., None]
+    puffs = cv2.GaussianBlur(rng.normal(0, 1, (400, 300)).astype(np.float32), (0, 0), 4.0)
+    puffs = (puffs / puffs.std() * 18.0)[..., None]
+    picture = np.clip(sky * (1 - cloud) + (225.0 + puffs) * cloud + rng.normal(0, 2, sky.shape), 0, 255)
+    picture = picture.astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    plate = continued_scene(plate_for("video", picture, p, scene=True), picture, p).astype(np.float32)
+    rows = slice(150, 250)
+    across = np.abs(plate[rows, 600] - plate[rows, 599]).mean()
+    inside = np.abs(plate[rows, 599] - plate[rows, 598]).mean()
+    assert across < 1.3 * inside, (across, inside)
+    assert plate[rows, 600:620].mean() > 205 and abs(plate[20:60, 700:].mean() - sky.mean()) < 10
+
+
+def test_a_tower_near_the_pictures_edge_is_not_mirrored_beside_it() -> None:
+    """The night street with its tower 25-35 px in from the picture's right edge. The picture's
+    mirror past its edge fading as e^(-d / SEAM) showed the tower again beside it, 12 levels redder
+    than the sky (the real night street's tower, 50 px in from her picture's edge: a ghost); fading
+    as e^-(d / SEAM)^2 it is gone within twice SEAM (1.3 levels)."""
+    picture = _night_street().astype(np.float32)
+    picture[120:260, 50:70] = picture[120:260, 20:40]  # no tower at the left
+    picture[120:260, 265:275] = (40.0, 90.0, 170.0)  # the tower, near the right edge
+    picture = picture.astype(np.uint8)
+    p = Placement(width=900, height=400, k=1.0, offset=np.array([300.0, 0.0]), work_scale=1.0)
+    plate = continued_scene(plate_for("video", picture, p, scene=True), picture, p).astype(np.float32)
+    sky = plate[140:240, 600:, 2].mean(axis=0)
+    assert (sky[:60] - np.median(sky)).max() < 5, (sky[:60] - np.median(sky)).max()
+
+
 def test_a_frame_within_the_scene_keeps_its_plate(monkeypatch) -> None:
     """A frame that reaches past the picture by less than BEYOND_MIN of its longer side (here 4 px
     above it, 1 %), or a platform without PatchMatch: plate_for's plate as it is, no PatchMatch."""

@@ -62,8 +62,9 @@ SCENE_DETAIL = 0.03
 # into a white band
 SCENE_NEAR, SCENE_FAR = 0.2, 0.25
 # a frame reaching past a scene by this share of its longer side or more shows the scene continued
-# there (continued_scene: PatchMatch), not that shade; SEAM: canvas px over which plate_for's edge gives way
-BEYOND_MIN, SEAM = 0.02, 1.0
+# there (continued_scene: PatchMatch), not that shade; SEAM: the share of that side over which the
+# picture mirrored past its edge gives way to the continuation (e^-1 there, e^-4 at twice it)
+BEYOND_MIN, SEAM = 0.02, 0.03
 # in torso lengths; chosen on synthetic dance signals (0.3-1.5 Hz) with 3% detector noise: the mean
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
@@ -389,11 +390,13 @@ def frame_box(p: Placement) -> tuple[float, float, float, float]:
 def continued_scene(plate: np.ndarray, plate_work: np.ndarray, p: Placement) -> np.ndarray:
     """`plate` (plate_for's, `video` beside a scene) with what the frame shows past the picture,
     BEYOND_MIN of its longer side or more, the scene continued (inpaint.scene_beyond: PatchMatch,
-    sky from sky, street from street), scaled up into the frame; the picture itself as it is,
-    plate_for's continuation at its very edge (SEAM canvas px). Beside a portrait picture in a
-    landscape frame plate_for's broadest shade covered two thirds of the frame: a haze. The
-    render's plate only: the calibration draws the puppet over plate_for's (no PatchMatch before
-    it), whose readings a backdrop's detail far from the figure hardly moves."""
+    sky from sky, street from street), scaled up into the frame; the picture itself as it is, and
+    mirrored past its edge, giving way to the continuation over SEAM of its longer side: the
+    continuation met the picture in a line down the frame (a cloud cut off at the picture's edge,
+    the stars stopping there, a balustrade stepping). Beside a portrait picture in a landscape frame
+    plate_for's broadest shade covered two thirds of the frame: a haze. The render's plate only:
+    the calibration draws the puppet over plate_for's (no PatchMatch before it), whose readings a
+    backdrop's detail far from the figure hardly moves."""
     h, w = plate_work.shape[:2]
     box = frame_box(p)
     if max(-box[0], -box[1], box[2] - w, box[3] - h) < BEYOND_MIN * max(h, w):
@@ -408,8 +411,16 @@ def continued_scene(plate: np.ndarray, plate_work: np.ndarray, p: Placement) -> 
     beyond = cv2.warpAffine(
         canvas, to_frame[:2], (p.width, p.height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
-    near = detail_fade(p, w, h, SEAM * to_picture[0, 0])[..., None]
-    return np.clip(np.rint(plate * near + beyond * (1.0 - near)), 0, 255).astype(np.uint8)
+    m = np.array([[p.k, 0, p.offset[0]], [0, p.k, p.offset[1]]], np.float32)
+    mirrored = cv2.warpAffine(
+        plate_work, m, (p.width, p.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
+    # e^-(d / SEAM)^2: the mirror as it is near the edge and gone further out, where e^(-d / SEAM)
+    # still showed a ghost of the night street's tower (50 px in from her picture's edge)
+    d = distance_out(p, w, h)[..., None]
+    near = np.exp(-np.square(d / (SEAM * max(h, w))))
+    out = np.clip(np.rint(mirrored * near + beyond * (1.0 - near)), 0, 255).astype(np.uint8)
+    return np.where(d == 0.0, plate, out)  # on the picture, plate_for's pixels
 
 
 def warp_parts(
@@ -437,13 +448,18 @@ def broad_blur(src: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def detail_fade(p: Placement, w: int, h: int, length: float) -> np.ndarray:
-    """Per output pixel, e^(-d / length): d its distance (picture px) from the `w` x `h` picture
-    as `p` places it; 1 on the picture."""
+    """Per output pixel, e^(-d / length): d its distance_out; 1 on the picture."""
+    return np.exp(-distance_out(p, w, h) / length).astype(np.float32)
+
+
+def distance_out(p: Placement, w: int, h: int) -> np.ndarray:
+    """Per output pixel, its distance (picture px) from the `w` x `h` picture as `p` places it
+    (float32; 0 on the picture)."""
     xs = (np.arange(p.width, dtype=np.float32) - p.offset[0]) / p.k
     ys = (np.arange(p.height, dtype=np.float32) - p.offset[1]) / p.k
     dx = np.maximum(0.0, np.maximum(-xs, xs - (w - 1)))
     dy = np.maximum(0.0, np.maximum(-ys, ys - (h - 1)))
-    return np.exp(-np.hypot(dy[:, None], dx[None, :]) / length).astype(np.float32)
+    return np.hypot(dy[:, None], dx[None, :])
 
 
 class _Progress:
