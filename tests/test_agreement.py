@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import av
@@ -250,6 +254,53 @@ def test_the_reference_read_ahead_leaves_only_the_result_to_read(
     assert agreement_report(made["dance"], made["shorter"], cache_dir=tmp_path / "cache").ok
     assert reads == [made["shorter"].name]
     assert read_reference_ahead(tmp_path / "missing.mp4") is not None  # the report says why, later
+
+
+def _threads() -> dict[int, tuple[str, int, float]]:
+    """This process's threads: id -> (name, niceness, CPU seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    got = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            stat = Path(f"/proc/self/task/{tid}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        got[int(tid)] = (name, int(fields[16]), (int(fields[11]) + int(fields[12])) / tick)
+    return got
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_the_reports_readings_yield_the_cores_to_a_render(made: dict[str, Path], tmp_path: Path) -> None:
+    """The reference's side of the report is read ahead while a result renders (on the offline
+    engine, on the same two cores): every thread that works for it (its own, the decoder's and
+    mediapipe's that it starts) runs at REPORT_NICE, so a render beside it keeps the cores. At the
+    render's own priority the page saw the puppet after 10 s, not 6-7 (bench/bench_page_offline.py).
+    The caller and the engine's threads keep theirs."""
+    from kmc_ui.engine.agreement import read_reference_ahead
+    from kmc_ui.engine.common import REPORT_NICE
+    from kmc_ui.pose import cache as pose_cache
+
+    pose_cache.clear_memory()
+    before = _threads()
+    future = read_reference_ahead(made["dance"], tmp_path / "cache")
+    assert future is not None
+    seen: dict[int, tuple[str, int, float]] = {}
+    while not future.done():
+        seen.update(_threads())
+        time.sleep(0.02)
+    future.result()
+    seen.update(_threads())
+    me = threading.get_native_id()
+    worked = {
+        tid: (name, nice)
+        for tid, (name, nice, cpu) in seen.items()
+        if tid != me and cpu - before.get(tid, (name, nice, 0.0))[2] >= 0.05
+    }
+    assert worked  # the reading's threads were seen at work
+    assert all(nice == REPORT_NICE for _, nice in worked.values()), worked
+    assert os.getpriority(os.PRIO_PROCESS, me) == 0
 
 
 def test_a_video_against_itself_is_read_once(made: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:

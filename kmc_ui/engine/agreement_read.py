@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from kmc_ui.engine.common import EngineError, says
+from kmc_ui.engine.common import EngineError, says, yield_cores
 from kmc_ui.engine.motion import (
     FUSED_VERSION,
     MIRROR,
@@ -71,9 +71,9 @@ LAZY_VERSION = 4
 _LIMB_JOINTS = [L.L_ELBOW, L.R_ELBOW, L.L_WRIST, L.R_WRIST, L.L_KNEE, L.R_KNEE, L.L_ANKLE, L.R_ANKLE]
 # kept threads: each keeps its own mediapipe graphs (per thread), built once. _READERS: the tracking
 # passes of the two videos of a report; _SECOND: the second opinions (of those and of a read_ahead)
-_READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-report-read")
-_SECOND = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kmc-report-alone")
-_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report-ahead")  # read_ahead
+_READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-report-read", initializer=yield_cores)
+_SECOND = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kmc-report-alone", initializer=yield_cores)
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report-ahead", initializer=yield_cores)  # read_ahead
 _PENDING: dict[str, Future] = {}  # cache key -> the reading of it under way
 _PENDING_LOCK = threading.Lock()
 
