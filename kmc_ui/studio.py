@@ -33,6 +33,7 @@ from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
 from kmc_ui.messages import Msg, Said
+from kmc_ui.priority import yield_cores
 from kmc_ui.settings import Settings
 from kmc_ui.spend import Caps, Ledger
 from kmc_ui.storage import DISK_FULL, DISK_FULL_PREPARE, is_disk_full
@@ -158,8 +159,9 @@ class Studio:
 
         self._pose_pool = FairScheduler(workers=1, name="kmc-pose")
         # Reports get their own worker: one reads every sample of two videos three ways (~20 s for
-        # a 12 s pair) and must not hold up the body checks of someone's next upload.
-        self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report")
+        # a 12 s pair) and must not hold up the body checks of someone's next upload. Like every
+        # thread of the report's readings it yields the cores to a render (kmc_ui/priority.py).
+        self._report_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report", initializer=yield_cores)
         self._body_cache: dict[tuple[str, str, str], BodyReport] = {}
         secret = server_secret(settings.data_dir)
         self.identity = Identity(secret)

@@ -279,8 +279,8 @@ def test_the_reports_readings_yield_the_cores_to_a_render(made: dict[str, Path],
     render's own priority the page saw the puppet after 10 s, not 6-7 (bench/bench_page_offline.py).
     The caller and the engine's threads keep theirs."""
     from kmc_ui.engine.agreement import read_reference_ahead
-    from kmc_ui.engine.common import REPORT_NICE
     from kmc_ui.pose import cache as pose_cache
+    from kmc_ui.priority import REPORT_NICE
 
     pose_cache.clear_memory()
     before = _threads()
@@ -301,6 +301,13 @@ def test_the_reports_readings_yield_the_cores_to_a_render(made: dict[str, Path],
     assert worked  # the reading's threads were seen at work
     assert all(nice == REPORT_NICE for _, nice in worked.values()), worked
     assert os.getpriority(os.PRIO_PROCESS, me) == 0
+    # the studio's report worker (it runs the report after the result) as well
+    from kmc_ui.settings import Settings
+    from kmc_ui.studio import Studio
+
+    studio = Studio(Settings(data_dir=tmp_path / "data"), {})
+    niceness = studio._report_pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert niceness.result() == REPORT_NICE
 
 
 def test_a_video_against_itself_is_read_once(made: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from kmc_ui.engine.common import EngineError, says, yield_cores
+from kmc_ui.engine.common import EngineError, says
 from kmc_ui.engine.motion import (
     FUSED_VERSION,
     MIRROR,
@@ -59,6 +59,7 @@ from kmc_ui.engine.motion import (
 )
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
+from kmc_ui.priority import yield_cores
 
 DISAGREE = 0.15  # torso lengths (mean over the body joints): two readings this far apart call for a third
 PROBE_EVERY = 3  # every this many samples the frame is read alone whatever the tracking pass says

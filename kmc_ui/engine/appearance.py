@@ -50,10 +50,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kmc_ui.engine.common import yield_cores
 from kmc_ui.messages import Msg
 from kmc_ui.pose import cache as _cache
 from kmc_ui.pose import landmarks as L
+from kmc_ui.priority import yield_cores
 
 SAMPLES_PER_S = 2.0  # result frames looked at a second
 FRAME_MAX_SIDE = 1280  # hands need pixels: a 1080p frame is looked at in full
@@ -69,7 +69,7 @@ SLOW_LIMB = 2.0  # torso lengths a second: only a limb slower than this can be c
 MIN_FRAMES = 2  # a finding needs this many frames
 MIN_SHARE = 0.1  # ... and this share of the frames where the region could be looked at
 HAND_MIN_SHARE = 0.2  # a hand missing in this share of the frames where both could be judged
-_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance")  # the reference's side, cold
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance", initializer=yield_cores)  # cold
 _AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-appearance-ahead", initializer=yield_cores)
 _AHEAD_PENDING: dict[str, Future] = {}  # resolved reference path -> its reading ahead under way
 _AHEAD_LOCK = threading.Lock()
