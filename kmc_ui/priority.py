@@ -12,8 +12,10 @@ import threading
 # reference's side is read ahead when a run is submitted, and one visitor's report may be read
 # while another's result renders) and yields the cores to it. At the renderer's own priority the
 # read-ahead took half of the offline engine's two cores: the page showed the puppet after 10 s,
-# not 6-7, and the result 3-4 s later (bench/bench_page_offline.py).
-REPORT_NICE = 19
+# not 6-7, and the result 3-4 s later (bench/bench_page_offline.py). 10, not 19 (as fast for the
+# render, measured): renders back to back (visitors queued for the offline engine) leave a report
+# about a tenth of a core at 10, a sixtieth at 19.
+REPORT_NICE = 10
 
 
 def yield_cores() -> None:
