@@ -37,7 +37,8 @@ PHOTOS = (
     "character_anime_fullbody.jpg",
 )
 
-# in-page clock marks: the first poster on the result's <video>, and that video loaded
+# in-page clock marks: the first poster on the result's <video>, the status saying Done, that video
+# loaded, and the motion report shown
 WATCH = """() => {
   window.kmcMarks = {};
   const mark = k => { if (!(k in window.kmcMarks)) window.kmcMarks[k] = Date.now() / 1000; };
@@ -80,8 +81,8 @@ def main() -> None:
     parser.add_argument(
         "--same-priority",
         action="store_true",
-        help="Chromium at the server's priority (by default its processes are reniced to 19: a visitor's browser is "
-        "on their own machine, and here it took 0.4-1.4 of the two cores from the engine while the page waited)",
+        help="Chromium at the server's priority (by default its processes and their scheduler group are reniced "
+        "to 19: a visitor's browser is on their own machine; at the same priority it took 0.4-1.4 of the two cores)",
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright

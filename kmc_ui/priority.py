@@ -19,8 +19,10 @@ REPORT_NICE = 10
 
 
 def yield_cores() -> None:
-    """Lower this thread's priority to REPORT_NICE (a ThreadPoolExecutor's initializer). Linux only:
-    elsewhere a thread's id is not a process id to os.setpriority, and the thread keeps its own."""
+    """Lower this thread's priority to REPORT_NICE (a ThreadPoolExecutor's initializer), never
+    raise it (a process started at a lower priority keeps it). Linux only: elsewhere a thread's id
+    is not a process id to os.setpriority, and the thread keeps its own."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REPORT_NICE)
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, max(REPORT_NICE, os.getpriority(os.PRIO_PROCESS, me)))
