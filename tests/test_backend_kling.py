@@ -477,7 +477,7 @@ def test_lost_create_answer_is_ambiguous_and_the_task_can_be_found(
     reference_video: Path,
     fault: Fault,
 ) -> None:
-    backend = KlingLegacyBackend(kling_settings, media_server.host, http_client=httpx.Client(timeout=0.5))
+    backend = KlingLegacyBackend(kling_settings, media_server.host, http_client=httpx.Client(timeout=2.0))
     request = request_for(character_image, reference_video)
     fake_kling.inject("create", fault)
     with pytest.raises(AmbiguousSubmit) as info:
@@ -580,8 +580,10 @@ def test_secrets_never_leak(
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "kmc_ui"):
         logging.getLogger(name).setLevel(logging.DEBUG)
-    client = httpx.Client(timeout=httpx.Timeout(0.3))
-    backend = KlingLegacyBackend(kling_settings, media_server.host, http_client=client)
+    # a roomy timeout for the calls that must succeed on a loaded machine; a short one only where
+    # the fake holds a request on purpose (the network faults below)
+    backend = KlingLegacyBackend(kling_settings, media_server.host, http_client=httpx.Client(timeout=10.0))
+    hurried = KlingLegacyBackend(kling_settings, media_server.host, http_client=httpx.Client(timeout=0.3))
     texts: list[str] = [repr(backend), repr(kling_settings), str(backend.ready())]
 
     def collect(exc: BaseException) -> None:
@@ -608,7 +610,7 @@ def test_secrets_never_leak(
         fake_kling.inject("list", kling_error(code, echo))
         attempt(lambda: backend.find_task("x"))
     for fault in (Fault.reset(), Fault.reset(after=True), Fault.timeout(5.0), Fault.malformed(), Fault.http(502)):
-        for point, call in (("create", lambda: backend.submit(req())), ("poll", lambda: backend.poll("1"))):
+        for point, call in (("create", lambda: hurried.submit(req())), ("poll", lambda: hurried.poll("1"))):
             fake_kling.inject(point, fault)
             attempt(call)
     task_id = backend.submit(req())

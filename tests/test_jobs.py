@@ -222,7 +222,7 @@ def test_lost_submit_answer_is_found_not_paid_twice(
 ) -> None:
     import httpx
 
-    backend = KlingLegacyBackend(kling_settings, media_server.host, http_client=httpx.Client(timeout=0.5))
+    backend = KlingLegacyBackend(kling_settings, media_server.host, http_client=httpx.Client(timeout=2.0))
     fake_kling.inject("create", fault)
     steps = list(start(backend, job, history, fake_clock))
     assert steps[-1].stage == "done", steps[-1].text
