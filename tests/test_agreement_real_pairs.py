@@ -17,8 +17,11 @@ ranked by eye before these tests were written:
 5. man_other_part (driven by the dance's first seconds) and man_frozen (the first frame held):
    neither follows the reference at all.
 
-What the report must say for the ranking to hold: the scores in that order, with the two that do
-not follow near 0 and a weak-alignment warning on them; woman_broken no more than a few points
+What the report must say for the ranking to hold: the scores in that order, the man's above the
+others by more than the noise between renders the eye cannot tell apart (NOISE); the woman's and
+the anime character's within it of each other, the anime character's left arm far under each of
+the woman's limbs (what the eye ranks them by); the two that do not follow near 0 and a
+weak-alignment warning on them; woman_broken no more than a few points
 from woman_rigid on motion (the motion is the same) but with an appearance finding that
 woman_rigid does not get; the anime's left arm named as not following.
 """
@@ -109,9 +112,23 @@ def scores(reports: dict[str, AgreementReport]) -> dict[str, float]:
     return {name: round(r.score or 0.0, 1) for name, r in reports.items()}
 
 
+# Points two renders that the eye cannot tell apart may score apart: the calibration and the pose
+# model are chaotic in a few edge pixels (the anime character's render scored 56.7 and 59.8 with and
+# without a 2-pixel speck apart from her left arm, the frames the same by eye; docs/engine.md)
+NOISE = 4.0
+
+
 def test_the_scores_rank_the_results_as_the_eye_does(reports: dict[str, AgreementReport]) -> None:
     s = scores(reports)
-    assert s["man_rigid"] > max(s["woman_rigid"], s["woman_broken"]) > s["anime_rigid"], s
+    assert s["man_rigid"] > max(s["woman_rigid"], s["woman_broken"]) + NOISE, s
+    assert s["man_rigid"] > s["anime_rigid"] + NOISE, s
+    # the woman and the anime character both follow; what puts the anime character below by eye is
+    # her left arm staying out: her scores lie within the noise of each other, that arm's is far
+    # under each of the woman's limbs
+    assert max(s["woman_rigid"], s["woman_broken"]) > s["anime_rigid"] - NOISE, s
+    woman, anime = reports["woman_rigid"].limbs, reports["anime_rigid"].limbs
+    assert anime["left_arm"] is not None and all(v is not None for v in woman.values()), (woman, anime)
+    assert anime["left_arm"] + 5 < min(woman.values()), (woman, anime)
     assert s["anime_rigid"] >= 40, s  # it follows, loosely: far from a frozen pose
     assert s["man_other_part"] <= 10 and s["man_frozen"] <= 10, s
     assert s["anime_rigid"] - max(s["man_other_part"], s["man_frozen"]) >= 30, s

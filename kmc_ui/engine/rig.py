@@ -106,6 +106,7 @@ GAP_REACH = 0.05  # torso lengths around a patch in front of an arm where the bo
 ELBOW_REACH = 2.5  # radii around the elbow and the forearm where a sleeve's bulge past a bent elbow is looked for
 CORE_INSET = 2  # px a bone's core points keep inside its layer's opaque part (core_points)
 BAY = 0.04  # torso lengths: a bay of the body in an arm's outline this narrow is looked at as in front of it
+SPECK = 0.05  # torso lengths: a piece of an arm's region apart from its arm, smaller than this squared, is the body's
 SEAM = 2  # px: an arm's edge this thin between a patch in front of it and the body is the body's
 RING = 0.012  # torso lengths of the body's pixels beside an arm that are filled in with what the arm hid
 WEIGHT_POWER = 4.0
@@ -789,6 +790,22 @@ def assign_islands(mask: np.ndarray, regions: dict[str, np.ndarray], hull: np.nd
         regions[name] |= loose & near_enough & (nearest == i)
 
 
+def specks(region: np.ndarray, torso: float, hand: np.ndarray) -> np.ndarray:
+    """The pieces of an arm's region apart from the arm and its hand, each smaller than SPECK
+    torso lengths squared: a few pixels of the armpit's gap that the split's rules gave the arm.
+    Skinned to the arm, such a piece floated beside it as a speck once the arm moved; it stays on
+    the body. (A fingertip apart from its hand is the hand's: nothing meeting `hand` is a speck.)"""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return np.zeros(region.shape, bool)
+    areas = stats[:, cv2.CC_STAT_AREA].copy()
+    small = areas < (SPECK * torso) ** 2
+    small[0] = False
+    small[int(np.argmax(areas[1:])) + 1] = False
+    small[np.unique(lab[hand])] = False
+    return small[lab]
+
+
 def outline_notches(body: np.ndarray, taken: np.ndarray, torso: float) -> np.ndarray:
     """Pixels `taken` by an arm in a notch of the body's outline: what a closing of the body (a disc
     of NOTCH torso lengths) adds, where the body lies on both sides of it (above and below, or left
@@ -1222,6 +1239,8 @@ def build_rig(
             patch_edge = edge & region & (_dilate(got, 2) > 0)
             arm_bgr = fill_inside(arm_bgr, got | patch_edge, like & ~got & ~edge)
             front |= got
+    for side, name in (("l", "left_arm"), ("r", "right_arm")):
+        regions[name] &= ~specks(regions[name], torso, hand_area((h, w), apts, side, (hands or {}).get(side)))
     arm_alpha: dict[str, np.ndarray] = {}
     arm_colour: dict[str, np.ndarray] = {}
     own = {"left_arm": arm_bgr, "right_arm": arm_bgr}  # each arm's colour
