@@ -224,7 +224,7 @@ def test_a_speck_apart_from_an_arm_is_no_piece_of_it() -> None:
 def test_each_arm_of_the_photos_is_one_piece(shared_media: Path, picture_name: str) -> None:
     """The armour's left arm took 39 pixels of the body's outline in its armpit (x 381-387, y
     285-291), apart from the arm: skinned to it, they floated beside its elbow as a dark speck once
-    it rose; the fully drawn character's left arm took 2 such pixels. They stay on the body now:
+    it rose; the anime full-body character's left arm took 2 such pixels. They stay on the body now:
     each arm layer's opaque part is one piece."""
     picture = shared_media / picture_name
     if not picture.is_file():
