@@ -1,9 +1,10 @@
 """The offline preview as a visitor gets it: real photos and the real 12 s dance, in the page (real
 Chromium), no keys, the default settings.
 
-    python bench/bench_page_offline.py [--only man] [--runs 1]
+    python bench/bench_page_offline.py [--only man] [--runs 1] [--look 1]
 
-Per photo, from the click on Generate (the photo and the clip already uploaded and checked):
+Per photo, from the click on Generate (the photo and the clip already uploaded and checked, and
+looked at for --look seconds: the studio reads the clip's motion for the engine meanwhile):
 the first look at the puppet in the result's place (the player's poster: a calibration drawing,
 then the latest frame drawn), the status turning to Done, the result playing beside the reference
 (its <video> loaded), and the motion-agreement report shown. Each photo comes as a new visitor's
@@ -79,6 +80,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="only the photos whose name contains this")
     parser.add_argument("--runs", type=int, default=1, help="runs per photo")
     parser.add_argument(
+        "--look",
+        type=float,
+        default=1.0,
+        help="seconds the visitor looks at the checks before pressing Generate (the motion is read ahead meanwhile)",
+    )
+    parser.add_argument(
         "--same-priority",
         action="store_true",
         help="Chromium at the server's priority (by default its processes and their scheduler group are reniced "
@@ -113,7 +120,9 @@ def main() -> None:
     if warming is not None:
         print(f"models loaded at launch in {warming.result():.1f} s")
     where = "at the server's priority" if args.same_priority else "at nice 19"
-    print(f"offline preview in the page: {clip.name}, backend {settings.backend}, Chromium {where}, load {load()}")
+    look = f"Generate pressed {args.look:g} s after the checks"
+    print(f"offline preview in the page: {clip.name}, backend {settings.backend}, Chromium {where}, {look}")
+    print(f"load average {load()}")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -129,7 +138,8 @@ def main() -> None:
                     page.locator("#kmc-video input[type=file]").set_input_files(str(clip))
                     page.wait_for_selector("#kmc-video-findings .kmc-ok, #kmc-video-findings li", timeout=120000)
                     page.wait_for_selector("#kmc-image-findings .kmc-ok, #kmc-image-findings li", timeout=120000)
-                    page.wait_for_timeout(1000)  # the checks' last updates land before the clock starts
+                    # the checks' last updates land, and the visitor looks at them, before the clock starts
+                    page.wait_for_timeout(round(1000 * args.look))
                     if not args.same_priority:
                         browser_aside()
                     before = load()

@@ -238,6 +238,8 @@ class Studio:
             trim = trim_for(
                 inputs.image, inputs.video, inputs.orientation, cache_dir=cache, trim_start=inputs.trim_start
             )
+        if previews and not (cancel and cancel.is_set()):
+            self._read_motion_ahead(inputs)
         character = motion = None
         # The character's skeleton as soon as there is a picture (with its own findings above: no video
         # needed); the motion's only beside a video.
@@ -260,6 +262,23 @@ class Studio:
             key = (inputs.image or "", inputs.video or "", f"{inputs.orientation}@{inputs.trim_start:.2f}")
             self._body_cache[key] = report
         return report
+
+    def _read_motion_ahead(self, inputs: Inputs) -> None:
+        """For the offline engine, the motion pass of the run these inputs would make, started now
+        that its clip is checked: the visitor looks at the checks before pressing Generate, and the
+        run then finds the motion read (pipeline.read_motion_ahead). Not while this machine renders
+        or has renders waiting (they keep the cores), nor for a clip with a trim window (the run
+        reads a trimmed copy), nor where nothing is read ahead (the CLI)."""
+        inputs = inputs.effective()
+        if not (self.read_ahead and inputs.video and inputs.backend == "local" and not inputs.trim_start):
+            return
+        from kmc_ui.backends.local import rendering
+
+        if rendering():
+            return
+        from kmc_ui.engine.pipeline import read_motion_ahead
+
+        read_motion_ahead(inputs.video, inputs.orientation, self.cache_dir)
 
     def skeleton_track(self, video: str | None, visitor: str = "") -> dict[str, Any] | None:
         """The reference's skeleton per sampled time, normalised to 0..1, for the player's overlay.

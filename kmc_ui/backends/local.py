@@ -95,6 +95,12 @@ _SLOT = threading.Semaphore(1)
 _WAITING: list[str] = []
 
 
+def rendering() -> bool:
+    """Whether this machine is rendering or has renders waiting (any LocalBackend's)."""
+    with _LOCK:
+        return any(task.status in ("queued", "running") for task in _TASKS.values())
+
+
 class LocalBackend:
     spec = PROVIDERS["local"]  # its row: keys, prices, statuses, model ids (kmc_ui/providers.py)
     name = spec.name

@@ -152,6 +152,18 @@ def track_frame(landmarker: Any, rgb: np.ndarray, k: float, ts_ms: int) -> np.nd
     return np.array([[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in person], np.float32)
 
 
+@dataclass
+class _Flight:
+    """A reading under way: how far it got (frames, of how many), and set once it ended."""
+
+    done: threading.Event
+    at: tuple[int, int] = (0, 0)
+
+
+_FLIGHTS: dict[tuple[str, str, float | None, int], _Flight] = {}
+_FLIGHTS_LOCK = threading.Lock()
+
+
 def track_motion(
     path: str | Path,
     max_seconds: float | None = None,
@@ -161,7 +173,50 @@ def track_motion(
     stride: int = 1,
 ) -> MotionTrack:
     """Pose on every frame (or every `stride`-th frame) up to max_seconds. Raises EngineError
-    for unreadable videos, EngineCancelled when `cancel` is set (checked every frame)."""
+    for unreadable videos, EngineCancelled when `cancel` is set (checked every frame).
+
+    One reading of a clip with the same parameters at a time: a caller that finds one under way (a
+    run's motion read ahead while its visitor looks at the checks: pipeline.read_motion_ahead) is
+    told its progress, then takes its track from the cache; should that reading fail or be
+    stopped, the caller reads the clip itself."""
+    try:
+        flight_key = (_cache.content_hash(Path(path)), str(cache_dir), max_seconds, max(1, int(stride)))
+    except OSError:
+        return _track_motion(path, max_seconds, cache_dir, progress, cancel, stride)  # it says why
+    with _FLIGHTS_LOCK:
+        flight = _FLIGHTS.get(flight_key)
+        mine = flight is None
+        if flight is None:
+            flight = _FLIGHTS[flight_key] = _Flight(threading.Event())
+    if not mine:
+        while not flight.done.wait(0.1):
+            if cancel is not None and cancel.is_set():
+                raise EngineCancelled(says("stopped_reading"))
+            if progress is not None and flight.at[1]:
+                progress(*flight.at)
+        return track_motion(path, max_seconds, cache_dir, progress, cancel, stride)
+
+    def told(i: int, n: int) -> None:
+        flight.at = (i, n)
+        if progress is not None:
+            progress(i, n)
+
+    try:
+        return _track_motion(path, max_seconds, cache_dir, told, cancel, stride)
+    finally:
+        with _FLIGHTS_LOCK:
+            del _FLIGHTS[flight_key]
+        flight.done.set()
+
+
+def _track_motion(
+    path: str | Path,
+    max_seconds: float | None,
+    cache_dir: Path | None,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    stride: int,
+) -> MotionTrack:
     stride = max(1, int(stride))
     import av
 

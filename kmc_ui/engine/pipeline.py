@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -684,6 +685,33 @@ _WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write"
 RENDER_THREADS = 2  # frames drawn at once (OpenCV and NumPy leave the GIL): the renderer sets the pace, not x264
 FRAME_BUFFERS = RENDER_THREADS + 2  # drawing, being written, and one to spare
 _RENDER = ThreadPoolExecutor(max_workers=2 * RENDER_THREADS, thread_name_prefix="kmc-engine-render")  # 2 at once
+# a run's motion read ahead (read_motion_ahead): one clip at a time, only the newest one waiting
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-ahead")
+_AHEAD_WAITING: list[Future[None]] = []
+_AHEAD_LOCK = threading.Lock()
+
+
+def read_motion_ahead(video: str | Path, orientation: str, cache_dir: Path | None) -> Future[None] | None:
+    """Start the motion pass that a run of `video` in `orientation` will make (track_motion with
+    the engine's parameters, into cache_dir) on a thread of its own: called once a visitor's clip
+    is checked for the offline engine, seconds before they press Generate. The run then finds the
+    track cached, or joins this reading where it got to (track_motion reads a clip once at a
+    time). One reading at a time: a newer call drops one still waiting. Never raises: a clip that
+    cannot be read ends it quietly (the run says why)."""
+    try:
+        limit = LIMITS.video_max_seconds[orientation]
+        with _AHEAD_LOCK:
+            for older in _AHEAD_WAITING:
+                older.cancel()  # (one already reading goes on: the run may be joining it)
+            _AHEAD_WAITING[:] = [_AHEAD.submit(_read_ahead, Path(video), limit, cache_dir)]
+            return _AHEAD_WAITING[0]
+    except Exception:
+        return None
+
+
+def _read_ahead(video: Path, limit: float, cache_dir: Path | None) -> None:
+    with suppress(Exception):  # the run reads it again and says what is wrong with it
+        track_motion(video, max_seconds=limit, cache_dir=cache_dir, stride=motion_stride(video))
 
 
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
