@@ -75,8 +75,6 @@ _LIMB_JOINTS = [L.L_ELBOW, L.R_ELBOW, L.L_WRIST, L.R_WRIST, L.L_KNEE, L.R_KNEE, 
 _READERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-report-read", initializer=yield_cores)
 _SECOND = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kmc-report-alone", initializer=yield_cores)
 _AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-report-ahead", initializer=yield_cores)  # read_ahead
-_PENDING: dict[str, Future] = {}  # cache key -> the reading of it under way
-_PENDING_LOCK = threading.Lock()
 
 
 def read_both(
@@ -105,13 +103,12 @@ def read_one(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTra
     key = _cache.make_key("agreeread", digest, params)
     hit = _cached(key, path, cache_dir)
     if hit is None:
-        with _PENDING_LOCK:
-            pending = _PENDING.get(key)
-            mine = pending is None
-            if pending is None:
-                pending = _PENDING[key] = Future()
+        flight, mine = _cache.board(key)
         if not mine:
-            hit = pending.result()
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            hit = flight.result
         else:
             try:
                 hit = _one_pass(path, cache_dir, stride)
@@ -120,13 +117,10 @@ def read_one(path: Path, cache_dir: Path | None, stride: int) -> tuple[MotionTra
                 meta |= {"duration": track.duration, "audio": track.has_audio}
                 arrays = {"times": track.times, "track": track.landmarks, "fused": fused.landmarks}
                 _cache.disk_put(cache_dir, key, arrays, meta)
-                pending.set_result(hit)
             except BaseException as exc:
-                pending.set_exception(exc)
+                _cache.land(key, flight, error=exc)
                 raise
-            finally:
-                with _PENDING_LOCK:
-                    _PENDING.pop(key, None)
+            _cache.land(key, flight, result=hit)
     _cache.memory_put(key, hit)
     track, fused = hit
     if track.path != str(path):

@@ -152,18 +152,6 @@ def track_frame(landmarker: Any, rgb: np.ndarray, k: float, ts_ms: int) -> np.nd
     return np.array([[p.x * w * k, p.y * h * k, p.z * w * k, p.visibility or 0.0] for p in person], np.float32)
 
 
-@dataclass
-class _Flight:
-    """A reading under way: how far it got (frames, of how many), and set once it ended."""
-
-    done: threading.Event
-    at: tuple[int, int] = (0, 0)
-
-
-_FLIGHTS: dict[tuple[str, str, float | None, int], _Flight] = {}
-_FLIGHTS_LOCK = threading.Lock()
-
-
 def track_motion(
     path: str | Path,
     max_seconds: float | None = None,
@@ -180,14 +168,10 @@ def track_motion(
     told its progress, then takes its track from the cache; should that reading fail or be
     stopped, the caller reads the clip itself."""
     try:
-        flight_key = (_cache.content_hash(Path(path)), str(cache_dir), max_seconds, max(1, int(stride)))
+        key = ("track", _cache.content_hash(Path(path)), str(cache_dir), max_seconds, max(1, int(stride)))
     except OSError:
         return _track_motion(path, max_seconds, cache_dir, progress, cancel, stride)  # it says why
-    with _FLIGHTS_LOCK:
-        flight = _FLIGHTS.get(flight_key)
-        mine = flight is None
-        if flight is None:
-            flight = _FLIGHTS[flight_key] = _Flight(threading.Event())
+    flight, mine = _cache.board(key)
     if not mine:
         while not flight.done.wait(0.1):
             if cancel is not None and cancel.is_set():
@@ -202,11 +186,12 @@ def track_motion(
             progress(i, n)
 
     try:
-        return _track_motion(path, max_seconds, cache_dir, told, cancel, stride)
-    finally:
-        with _FLIGHTS_LOCK:
-            del _FLIGHTS[flight_key]
-        flight.done.set()
+        track = _track_motion(path, max_seconds, cache_dir, told, cancel, stride)
+    except BaseException as exc:
+        _cache.land(key, flight, error=exc)
+        raise
+    _cache.land(key, flight, result=track)
+    return track
 
 
 def _track_motion(

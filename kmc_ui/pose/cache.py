@@ -15,6 +15,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,37 @@ def disk_put(cache_dir: Path | None, key: str, arrays: dict[str, np.ndarray], me
     except OSError:  # caching is an optimisation: a read-only dir or a full disk just means no disk cache
         if tmp:
             Path(tmp).unlink(missing_ok=True)
+
+
+@dataclass
+class Flight:
+    """A reading under way, for the callers that find it (see `board`): how far it got (frames, of
+    how many), and, once `done` is set, its result or its error."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    at: tuple[int, int] = (0, 0)
+    result: Any = None
+    error: BaseException | None = None
+
+
+_FLIGHTS: dict[Any, Flight] = {}
+
+
+def board(key: Any) -> tuple[Flight, bool]:
+    """The reading of `key` under way, and whether the caller is the one to make it (True: no one
+    was; it must `land` it). A caller that is not waits on `done`: one reading of the same content
+    with the same parameters at a time."""
+    with _LOCK:
+        flight = _FLIGHTS.get(key)
+        if flight is not None:
+            return flight, False
+        flight = _FLIGHTS[key] = Flight()
+        return flight, True
+
+
+def land(key: Any, flight: Flight, result: Any = None, error: BaseException | None = None) -> None:
+    """End the reading `board` gave the caller: its result (or error) to those waiting on it."""
+    flight.result, flight.error = result, error
+    with _LOCK:
+        _FLIGHTS.pop(key, None)
+    flight.done.set()
