@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -239,7 +240,7 @@ class Studio:
                 inputs.image, inputs.video, inputs.orientation, cache_dir=cache, trim_start=inputs.trim_start
             )
         if previews and not (cancel and cancel.is_set()):
-            self._read_motion_ahead(inputs)
+            self._read_ahead(inputs)
         character = motion = None
         # The character's skeleton as soon as there is a picture (with its own findings above: no video
         # needed); the motion's only beside a video.
@@ -263,22 +264,33 @@ class Studio:
             self._body_cache[key] = report
         return report
 
-    def _read_motion_ahead(self, inputs: Inputs) -> None:
-        """For the offline engine, the motion pass of the run these inputs would make, started now
-        that its clip is checked: the visitor looks at the checks before pressing Generate, and the
-        run then finds the motion read (pipeline.read_motion_ahead). Not while this machine renders
-        or has renders waiting (they keep the cores), nor for a clip with a trim window (the run
-        reads a trimmed copy), nor where nothing is read ahead (the CLI)."""
+    def _read_ahead(self, inputs: Inputs) -> None:
+        """For the offline engine, the readings a run of these inputs would start with, started now
+        that they are checked: the visitor looks at the checks before pressing Generate, and the run
+        then finds the picture cut out and rigged (pipeline.read_picture_ahead) and the motion read
+        (pipeline.read_motion_ahead). Not while this machine renders or has renders waiting (they
+        keep the cores), nor where nothing is read ahead (the CLI); a clip with a trim window is not
+        read (the run reads a trimmed copy)."""
         inputs = inputs.effective()
-        if not (self.read_ahead and inputs.video and inputs.backend == "local" and not inputs.trim_start):
+        if not (self.read_ahead and inputs.backend == "local"):
             return
         from kmc_ui.backends.local import rendering
 
         if rendering():
             return
-        from kmc_ui.engine.pipeline import read_motion_ahead
+        from kmc_ui.engine.pipeline import read_motion_ahead, read_picture_ahead
 
-        read_motion_ahead(inputs.video, inputs.orientation, self.cache_dir)
+        if inputs.image:
+            read_picture_ahead(partial(self._sent_picture, inputs.image), inputs.orientation, inputs.tier)
+        if inputs.video and not inputs.trim_start:
+            read_motion_ahead(inputs.video, inputs.orientation, self.cache_dir)
+
+    def _sent_picture(self, image: str) -> Path:
+        """The character picture a run of `image` sends: the same file prepare() gives (a phone's
+        HEIC converted, an EXIF rotation applied...), made once and found again by its content."""
+        from kmc_ui.media.prepare import prepare_image
+
+        return prepare_image(probe_image(image), self.work_dir).path
 
     def skeleton_track(self, video: str | None, visitor: str = "") -> dict[str, Any] | None:
         """The reference's skeleton per sampled time, normalised to 0..1, for the player's overlay.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,15 @@ def _end_workers() -> Any:
     before = Workers.started()
     yield
     Workers.close_all(keep=before)
+
+
+@pytest.fixture(autouse=True)
+def _no_picture_read_before() -> None:
+    """Each test reads its pictures afresh: the offline engine keeps the pictures it read in memory
+    (pipeline.read_picture), and a test must not find one another test read."""
+    pipeline = sys.modules.get("kmc_ui.engine.pipeline")
+    if pipeline is not None:
+        pipeline.forget_pictures()
 
 
 @pytest.fixture(scope="module")

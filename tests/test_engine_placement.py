@@ -165,6 +165,7 @@ def test_the_rig_is_built_while_the_motion_is_read_at_the_scale_the_placement_gi
 
     def run(picture: Path, clip: Path, orientation: str) -> list[str]:
         events.clear()
+        pipeline.forget_pictures()  # each run reads its picture (no other run's reading kept)
         run_engine(EngineJob(picture, clip, orientation, "std", False), tmp_path / "out.mp4")
         return events[: events.index("calibrate")]  # the calibration may cut the layers again
 
@@ -173,7 +174,7 @@ def test_the_rig_is_built_while_the_motion_is_read_at_the_scale_the_placement_gi
     track = track_motion(dance)
     for orientation in ("video", "image"):
         want = place(orientation, "std", cut, source_motion(track), track)[0].work_scale
-        assert likely_work_scale(EngineJob(full, dance, orientation), cut) == want
+        assert likely_work_scale(orientation, "std", cut) == want
     # the drawn 360 x 640 character beside a dancer of its size, in a 720 x 1280 frame: k 2, scale 1
     assert run(full, dance, "video") == ["rig 1.000", "place"]
     # a picture over EARLY_MAX_SIDE: no guess for the video orientation, the exact scale for the image

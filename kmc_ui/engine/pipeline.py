@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
+from kmc_ui.pose.cache import board, content_hash, land
 from kmc_ui.pose.hands import FOUND, MISSING, hand_points
 from kmc_ui.pose.retarget import hold_unshown_limbs, retarget
 
@@ -509,22 +510,14 @@ def run_engine(
         stride=motion_stride(job.video),
     )
     try:
-        cut = _CUT.submit(cut_picture, job.image).result()
-        timings["cut_out"] = time.perf_counter() - started
-        # a scene behind the character is filled by PatchMatch (its library leaves the GIL) while
-        # the motion is still read and the rig is built, at the working size the placement will
-        # most likely give
-        bgr = cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR)
-        filling = _BESIDE.submit(_timed, scene_fill, bgr, cut.alpha >= 0.5, cut.prob)
-        t0 = time.perf_counter()
-        try:
-            early = _early_rig(job, cut)
-        finally:
-            timings["rig_early"] = time.perf_counter() - t0
-            scene, timings["scene"] = filling.result()
-        if early is not None:  # the smear's measure of its plate (below) while the motion is still read
-            plates = _plates(early[2], scene)
-            smearing = _BESIDE.submit(smeared, *plates)
+        # the picture read ahead while its visitor looked at the checks, or read now
+        picture, made = read_picture(job.image, job.orientation, job.tier, cancel)
+        timings.update(picture.seconds if made else {"picture_wait": time.perf_counter() - started})
+        cut, scene = picture.cut, picture.scene
+        scale = likely_work_scale(job.orientation, job.tier, cut)
+        early = None if scale is None else picture.early.get(scale)
+        if early is not None:  # with the smear's measure of its plate (below), made beside
+            plates, smearing = early.plates, early.smear
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
         timings["motion_wait"] = time.perf_counter() - t0
@@ -544,8 +537,8 @@ def run_engine(
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
-    if early is not None and early[0] == placement.work_scale:
-        _, rig, work = early
+    if early is not None and early.scale == placement.work_scale:
+        rig, work = early.rig, early.work
     else:
         rig, work = _rig(cut, placement.work_scale)
         plates = _plates(work, scene)
@@ -685,10 +678,35 @@ _WRITE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kmc-engine-write"
 RENDER_THREADS = 2  # frames drawn at once (OpenCV and NumPy leave the GIL): the renderer sets the pace, not x264
 FRAME_BUFFERS = RENDER_THREADS + 2  # drawing, being written, and one to spare
 _RENDER = ThreadPoolExecutor(max_workers=2 * RENDER_THREADS, thread_name_prefix="kmc-engine-render")  # 2 at once
-# a run's motion read ahead (read_motion_ahead): one clip at a time, only the newest one waiting
-_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmc-engine-ahead")
-_AHEAD_WAITING: list[Future[None]] = []
-_AHEAD_LOCK = threading.Lock()
+
+
+class _Ahead:
+    """Readings ahead of a run, one at a time on a thread of their own, only the newest one waiting:
+    a newer submit drops one still waiting (one already reading goes on: a run may be joining it)."""
+
+    def __init__(self, name: str) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self.waiting: list[Future[None]] = []
+        self.lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., object], *args: Any) -> Future[None] | None:
+        try:
+            with self.lock:
+                for older in self.waiting:
+                    older.cancel()
+                self.waiting[:] = [self.pool.submit(_quietly, fn, *args)]
+                return self.waiting[0]
+        except Exception:  # (a pool shut down at exit)
+            return None
+
+
+def _quietly(fn: Callable[..., object], *args: Any) -> None:
+    with suppress(Exception):  # the run reads it again and says what is wrong with it
+        fn(*args)
+
+
+_MOTION_AHEAD = _Ahead("kmc-engine-ahead")  # a run's motion (read_motion_ahead)
+_PICTURE_AHEAD = _Ahead("kmc-engine-picture")  # a run's picture (read_picture_ahead)
 
 
 def read_motion_ahead(video: str | Path, orientation: str, cache_dir: Path | None) -> Future[None] | None:
@@ -696,22 +714,33 @@ def read_motion_ahead(video: str | Path, orientation: str, cache_dir: Path | Non
     the engine's parameters, into cache_dir) on a thread of its own: called once a visitor's clip
     is checked for the offline engine, seconds before they press Generate. The run then finds the
     track cached, or joins this reading where it got to (track_motion reads a clip once at a
-    time). One reading at a time: a newer call drops one still waiting. Never raises: a clip that
-    cannot be read ends it quietly (the run says why)."""
-    try:
-        limit = LIMITS.video_max_seconds[orientation]
-        with _AHEAD_LOCK:
-            for older in _AHEAD_WAITING:
-                older.cancel()  # (one already reading goes on: the run may be joining it)
-            _AHEAD_WAITING[:] = [_AHEAD.submit(_read_ahead, Path(video), limit, cache_dir)]
-            return _AHEAD_WAITING[0]
-    except Exception:
-        return None
+    time). Never raises: a clip that cannot be read ends it quietly (the run says why)."""
+    limit = LIMITS.video_max_seconds.get(orientation, max(LIMITS.video_max_seconds.values()))
+    return _MOTION_AHEAD.submit(_read_motion, Path(video), limit, cache_dir)
 
 
-def _read_ahead(video: Path, limit: float, cache_dir: Path | None) -> None:
-    with suppress(Exception):  # the run reads it again and says what is wrong with it
-        track_motion(video, max_seconds=limit, cache_dir=cache_dir, stride=motion_stride(video))
+def _read_motion(video: Path, limit: float, cache_dir: Path | None) -> None:
+    track_motion(video, max_seconds=limit, cache_dir=cache_dir, stride=motion_stride(video))
+
+
+def read_picture_ahead(image: str | Path | Callable[[], Path], orientation: str, tier: str) -> Future[None] | None:
+    """Start the reading of `image` that a run in `orientation` and `tier` will make (read_picture:
+    the cut-out, the scene's fill, the early rig) on a thread of its own: called once a visitor's
+    picture is checked for the offline engine. The run then finds it read, or joins the reading.
+    `image` is the picture's path, or a function giving it on that thread (the studio's: the
+    picture a run will send, fixed where it needs to be). Never raises (the run says what is wrong
+    with the picture)."""
+    return _PICTURE_AHEAD.submit(_read_picture_ahead, image, orientation, tier)
+
+
+def _read_picture_ahead(image: str | Path | Callable[[], Path], orientation: str, tier: str) -> None:
+    read_picture(Path(image() if callable(image) else image), orientation, tier)
+
+
+def forget_pictures() -> None:
+    """Forget the pictures read (benchmarks measure a picture never seen)."""
+    with _PICTURES_LOCK:
+        _PICTURES.clear()
 
 
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
@@ -876,30 +905,154 @@ def _plates(
     return work_bgr, hole, work[3] if scene is None else with_fill(work_bgr, hole, scene)
 
 
-def likely_work_scale(job: EngineJob, cut: Cutout) -> float | None:
+def likely_work_scale(orientation: str, tier: str, cut: Cutout) -> float | None:
     """The working scale `place` will give, before the motion is read: exact for the image
     orientation (the frame fits the picture); for the video orientation the picture's own cap,
     right when its character is no larger than the video's person in the frame, guessed for a
     picture up to EARLY_MAX_SIDE only (None for a larger one)."""
     ih, iw = cut.alpha.shape
     cap = min(1.0, WORK_MAX_SIDE / max(iw, ih))
-    if job.orientation == "image":
-        return min(cap, output_size(iw / max(1, ih), job.tier)[0] / iw)
+    if orientation == "image":
+        return min(cap, output_size(iw / max(1, ih), tier)[0] / iw)
     return cap if max(iw, ih) <= EARLY_MAX_SIDE else None
 
 
+@dataclass(frozen=True)
+class EarlyRig:
+    """The rig built before the motion is read, at the working scale the placement will most likely
+    give (likely_work_scale): its working pictures (_rig), their plates (_plates) and the smear's
+    measure of the plate, made beside."""
+
+    scale: float
+    rig: Rig
+    work: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    plates: tuple[np.ndarray, np.ndarray, np.ndarray]
+    smear: Future[np.ndarray]
+
+
+@dataclass(frozen=True)
+class PictureRead:
+    """A character picture read for the engine: its cut-out (hands and face read), the scene
+    behind it filled by PatchMatch (None: a plain backdrop), the rigs built early by working scale,
+    and the seconds its reading took (cut_out, scene, rig_early). Never changed once made: a run
+    of it finds it as it was read."""
+
+    cut: Cutout
+    scene: np.ndarray | None
+    early: dict[float, EarlyRig]
+    seconds: dict[str, float]
+
+
+# the pictures last read, kept in memory for their runs up to this many bytes of arrays, the newest
+# always (a rig holds each layer's RGBA at the working size: 62-91 MB for the shared photos)
+PICTURES_BYTES = 512 * 1024 * 1024
+_PICTURES: OrderedDict[Any, tuple[PictureRead, int]] = OrderedDict()
+_PICTURES_LOCK = threading.Lock()
+
+
+def read_picture(
+    image: Path, orientation: str, tier: str, cancel: threading.Event | None = None
+) -> tuple[PictureRead, bool]:
+    """The picture at `image` read for a run in `orientation` and `tier`, and whether this call read
+    it. A picture read before (by read_picture_ahead or a run; the last ones, up to PICTURES_BYTES,
+    known by content) is not read again: only its early rig is built when another working scale is
+    likely. A caller that finds the same picture's reading under way waits for it (`cancel` stops
+    the wait: EngineCancelled); should that reading fail, the caller reads the picture itself."""
+    try:
+        key = ("picture", content_hash(image))
+    except OSError:
+        return _read_picture(image, orientation, tier), True  # cut_picture says what is wrong with the file
+    while True:
+        with _PICTURES_LOCK:
+            known = _PICTURES[key][0] if key in _PICTURES else None
+            if known is not None:
+                _PICTURES.move_to_end(key)
+        if known is not None:
+            scale = likely_work_scale(orientation, tier, known.cut)
+            if scale is not None and scale not in known.early:
+                early = _early(known.cut, scale, known.scene)
+                if early is not None:
+                    known = replace(known, early={**known.early, scale: early})
+                    _keep(key, known)
+            return known, False
+        flight, mine = board(key)
+        if mine:
+            break
+        while not flight.done.wait(0.1):
+            if cancel is not None and cancel.is_set():
+                raise EngineCancelled(says("stopped"))
+    try:
+        picture = _read_picture(image, orientation, tier)
+    except BaseException as exc:
+        land(key, flight, error=exc)
+        raise
+    _keep(key, picture)
+    land(key, flight, result=picture)
+    return picture, True
+
+
+def _keep(key: Any, picture: PictureRead) -> None:
+    """Keep `picture` as the newest read, dropping the oldest while they hold over PICTURES_BYTES."""
+    held = held_bytes(picture)
+    with _PICTURES_LOCK:
+        _PICTURES[key] = (picture, held)
+        _PICTURES.move_to_end(key)
+        while len(_PICTURES) > 1 and sum(size for _, size in _PICTURES.values()) > PICTURES_BYTES:
+            _PICTURES.popitem(last=False)
+
+
+def held_bytes(value: object) -> int:
+    """The bytes of the arrays `value` holds (in dataclasses, tuples, lists and dicts)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if is_dataclass(value) and not isinstance(value, type):
+        value = [getattr(value, f.name) for f in fields(value)]
+    elif isinstance(value, dict):
+        value = list(value.values())
+    return sum(held_bytes(v) for v in value) if isinstance(value, (list, tuple)) else 0
+
+
+def _read_picture(image: Path, orientation: str, tier: str) -> PictureRead:
+    """Cut the picture out (on the thread its models live on); then the scene behind the character
+    filled by PatchMatch (its library leaves the GIL) while the rig is built at the working size
+    the placement will most likely give."""
+    started = time.perf_counter()
+    cut = _CUT.submit(cut_picture, image).result()
+    seconds = {"cut_out": time.perf_counter() - started}
+    bgr = cv2.cvtColor(cut.rgb, cv2.COLOR_RGB2BGR)
+    filling = _BESIDE.submit(_timed, scene_fill, bgr, cut.alpha >= 0.5, cut.prob)
+    t0 = time.perf_counter()
+    try:
+        scale = likely_work_scale(orientation, tier, cut)
+        built = None if scale is None else _early_rig(cut, scale)
+    finally:
+        seconds["rig_early"] = time.perf_counter() - t0
+        scene, seconds["scene"] = filling.result()
+    early = {} if built is None else {built[0]: _with_plates(*built, scene)}
+    return PictureRead(cut, scene, early, seconds)
+
+
+def _early(cut: Cutout, scale: float, scene: np.ndarray | None) -> EarlyRig | None:
+    built = _early_rig(cut, scale)
+    return None if built is None else _with_plates(*built, scene)
+
+
 def _early_rig(
-    job: EngineJob, cut: Cutout
+    cut: Cutout, scale: float
 ) -> tuple[float, Rig, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None:
-    """(scale, rig, working pictures) built at `likely_work_scale`, or None (no likely scale, or
-    the picture too small there: the build after the placement says so)."""
-    scale = likely_work_scale(job, cut)
-    if scale is None:
-        return None
+    """(scale, rig, working pictures) built at `scale`, or None (the picture too small there: the
+    build after the placement says so)."""
     try:
         return (scale, *_rig(cut, scale))
     except EngineError:
         return None
+
+
+def _with_plates(
+    scale: float, rig: Rig, work: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], scene: np.ndarray | None
+) -> EarlyRig:
+    plates = _plates(work, scene)
+    return EarlyRig(scale, rig, work, plates, _BESIDE.submit(smeared, *plates))
 
 
 def _rig(
