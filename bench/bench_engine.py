@@ -245,6 +245,39 @@ def speed(pair: tuple[Path, Path], tmp: Path, ahead: bool = False) -> None:
     )
 
 
+def phone(tmp: Path) -> None:
+    """A phone-sized photo (the woman's made 4x, 2456 x 3688 JPEG) with the 12 s dance in the video
+    orientation: cold, then with the picture and the motion read ahead apart, then with the picture
+    read ahead with its clip (rigged at the placement's scale), as the page reads them."""
+    from PIL import Image
+
+    from kmc_ui.engine.pipeline import forget_pictures, read_motion_ahead, read_picture_ahead
+    from kmc_ui.pose import cache
+
+    with Image.open(SHARED / "person_woman_fullbody.png") as im:
+        big = tmp / "phone_woman.jpg"
+        im.convert("RGB").resize((im.width * 4, im.height * 4), Image.Resampling.LANCZOS).save(big, quality=92)
+    dance = SHARED / "dance_fullbody_12s.mp4"
+    print(f"\n== a phone-sized photo (2456x3688), video orientation (load average before: {load()})")
+    for how in ("cold", "read ahead apart", "read ahead with its clip"):
+        cache.clear_memory()
+        forget_pictures()
+        t0 = time.perf_counter()
+        if how != "cold":
+            clip = (dance, None) if how.endswith("clip") else ()
+            for reading in (read_picture_ahead(big, "video", "std", *clip), read_motion_ahead(dance, "video", None)):
+                if reading is not None:
+                    reading.result()
+        read = time.perf_counter() - t0
+        result, wall, _ = render((big, dance), "video", tmp / "phone.mp4")
+        t = result.timings
+        print(
+            f"{how}{f' (in {read:.1f} s)' if read > 0.01 else ''}: the run took {wall:.1f} s (cut-out "
+            f"{t.get('cut_out', 0.0):.1f} s, rig after the motion {t['rig']:.1f} s, calibration {t['bind']:.1f} s, "
+            f"render+encode {t['render']:.1f} s), the puppet first drawn after {t.get('first_preview', 0.0):.1f} s"
+        )
+
+
 # VmHWM (this process's own peak resident set): ru_maxrss would report the parent's peak too, as
 # Linux carries it across fork and exec.
 MEMORY_SCRIPT = """
@@ -547,7 +580,9 @@ def main() -> None:
     )
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument(
-        "--ahead", action="store_true", help="with --speed: also each run with its picture and motion read ahead"
+        "--ahead",
+        action="store_true",
+        help="with --speed: also each run with its picture and motion read ahead, and a phone-sized photo",
     )
     parser.add_argument("--first", action="store_true", help="only a process's first run, cold and warmed up")
     parser.add_argument("--turns", action="store_true", help="only the real photos' face turns against the reference's")
@@ -571,6 +606,8 @@ def main() -> None:
             ):
                 print(f"\n{name}")
                 speed((SHARED / name, dance), tmp, args.ahead)
+            if args.ahead:
+                phone(tmp)
             return
         if args.first:
             first_run(tmp, SHARED / "character_anime_fullbody.jpg", SHARED / "dance_fullbody_12s.mp4")

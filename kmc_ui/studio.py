@@ -280,10 +280,12 @@ class Studio:
             return
         from kmc_ui.engine.pipeline import read_motion_ahead, read_picture_ahead
 
+        video = inputs.video if inputs.video and not inputs.trim_start else None
         if inputs.image:
-            read_picture_ahead(partial(self._sent_picture, inputs.image), inputs.orientation, inputs.tier)
-        if inputs.video and not inputs.trim_start:
-            read_motion_ahead(inputs.video, inputs.orientation, self.cache_dir)
+            picture = partial(self._sent_picture, inputs.image)
+            read_picture_ahead(picture, inputs.orientation, inputs.tier, video, self.cache_dir)
+        if video:
+            read_motion_ahead(video, inputs.orientation, self.cache_dir)
 
     def _sent_picture(self, image: str) -> Path:
         """The character picture a run of `image` sends: the same file prepare() gives (a phone's

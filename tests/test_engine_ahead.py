@@ -264,3 +264,38 @@ def test_the_picture_read_ahead_is_the_one_a_run_sends(clip: Path, tmp_path: Pat
     assert sent and Path(sent) != phone and cuts == [sent]  # the upright copy, read ahead
     result = run_engine(EngineJob(Path(sent), clip, "video"), tmp_path / "out.mp4")
     assert cuts == [sent] and "cut_out" not in result.timings
+
+
+def test_a_large_picture_read_ahead_with_its_clip_is_rigged_at_the_placements_scale(
+    clip: Path, tmp_path: Path, cuts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For the video orientation the working scale depends on the motion (the character sized to
+    the clip's person), so before the motion is read a picture over EARLY_MAX_SIDE gets no rig, and
+    a smaller one a guess. Read ahead with its clip, the picture waits for the motion reading and is
+    rigged at the placement's own scale: the run builds no rig before its calibration."""
+    from kmc_ui.engine import pipeline
+
+    picture = make_character(tmp_path / "large.png", 900, 1600)
+    assert pipeline.EARLY_MAX_SIDE < 1600
+    builds: list[float] = []
+    real = pipeline._rig
+
+    def counted(cut, s, *args, **kwargs):  # type: ignore[no-untyped-def]
+        builds.append(round(s, 4))
+        return real(cut, s, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_rig", counted)
+    studio = Studio(Settings(data_dir=tmp_path / "data"), {})
+    studio.body_check(Inputs(image=str(picture), video=str(clip), backend="local", orientation="video"))
+    pipeline._PICTURE_AHEAD.waiting[0].result(timeout=120)
+    assert len(builds) == 1 and builds[0] < 1.0  # the character larger than the clip's person
+    steps: list[str] = []
+    result = run_engine(
+        EngineJob(picture, clip, "video"),
+        tmp_path / "out.mp4",
+        cache_dir=studio.cache_dir,
+        progress=lambda _f, text: steps.append(f"{len(builds)} {text}"),
+    )
+    calibrating = next(step for step in steps if "alibrat" in step)
+    assert calibrating.startswith("1 "), calibrating  # no rig built before the calibration
+    assert cuts == [str(picture)] and "cut_out" not in result.timings and result.frames > 40

@@ -193,6 +193,14 @@ def test_the_rig_is_built_while_the_motion_is_read_at_the_scale_the_placement_gi
     assert got[:2] == ["rig 1.000", "place"] and len(got) == 3 and float(got[2].split()[1]) < 0.9
 
 
+def test_a_picture_larger_than_any_rig_is_loaded_at_the_largest_size_a_rig_takes(tmp_path: Path) -> None:
+    """No rig is built over WORK_MAX_SIDE, so a larger picture (a phone's) is loaded at that size,
+    its shape kept; a picture up to it is loaded at its own size."""
+    big = make_character(tmp_path / "big.png", 1200, 2600)
+    assert load_picture(big).shape == (pipeline.WORK_MAX_SIDE, round(1200 * pipeline.WORK_MAX_SIDE / 2600), 3)
+    assert load_picture(make_character(tmp_path / "small.png", 900, 1600)).shape == (1600, 900, 3)
+
+
 def test_a_line_drawn_along_a_pictures_edge_is_trimmed_off(pictures, tmp_path: Path) -> None:
     """A line of one colour along an edge (up to BORDER_MAX px), unlike the picture inside it, is
     trimmed off as the picture is loaded: a frame line, an encoder's pad. A plain backdrop running

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -178,7 +179,10 @@ def output_size(aspect: float, tier: str) -> tuple[int, int]:
 
 
 def load_picture(path: Path) -> np.ndarray:
-    """The picture as RGB, turned as its EXIF says, a line drawn along an edge trimmed off (trim_border)."""
+    """The picture as RGB, turned as its EXIF says, a line drawn along an edge trimmed off
+    (trim_border), and made WORK_MAX_SIDE on its longer side when larger: no rig is ever built
+    larger, and a phone's 2456 x 3688 photo took 22.5 s to cut out at its own size (its backdrop's
+    blurs grow with the picture's area and with their reach)."""
     from PIL import Image, ImageOps
 
     try:
@@ -187,7 +191,12 @@ def load_picture(path: Path) -> np.ndarray:
             rgb = np.asarray(im.convert("RGB"))
     except Exception as exc:
         raise EngineError(says("picture_undecodable", exc=type(exc).__name__)) from None
-    return trim_border(rgb)
+    rgb = trim_border(rgb)
+    h, w = rgb.shape[:2]
+    if max(h, w) > WORK_MAX_SIDE:
+        f = WORK_MAX_SIDE / max(h, w)
+        rgb = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    return rgb
 
 
 BORDER_MAX = 4  # px: the thickest line along a picture's edge that is trimmed off
@@ -261,6 +270,14 @@ def source_motion(track: MotionTrack) -> np.ndarray:
     smoothed = filled.copy()
     smoothed[:, :, :3] = smooth_offline(filled[:, :, :3] / scale, track.times, SMOOTHING) * scale
     return smoothed.astype(np.float32)
+
+
+def drawn_motion(track: MotionTrack, cut: Cutout) -> tuple[int, np.ndarray]:
+    """The number of frames drawn (every frame of the motion) and the pose drawn on each, before
+    retargeting: the limbs the character's picture does not show held where it has them."""
+    n = max(1, round(track.duration * track.fps))
+    motion = every_frame(source_motion(track), track.times, n, track.fps)
+    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
 
 
 def hips_in_frame(motion: np.ndarray, height: int) -> bool:
@@ -517,7 +534,7 @@ def run_engine(
         scale = likely_work_scale(job.orientation, job.tier, cut)
         early = None if scale is None else picture.early.get(scale)
         if early is not None:  # with the smear's measure of its plate (below), made beside
-            plates, smearing = early.plates, early.smear
+            smearing = early.smear
         t0 = time.perf_counter()
         track, timings["motion"] = _wait(reading, cancel, stop_motion)
         timings["motion_wait"] = time.perf_counter() - t0
@@ -527,9 +544,7 @@ def run_engine(
         raise
     # (an error raised from here to the calibration leaves the smear's measure to end on its own
     # thread, in a second at most: it holds no model and writes nothing)
-    n = max(1, round(track.duration * track.fps))  # every frame of the motion is drawn
-    motion = every_frame(source_motion(track), track.times, n, track.fps)
-    motion = hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
+    n, motion = drawn_motion(track, cut)
     opening = clip_opening(track.mouth, track.face_times, n, track.fps)
     closing = clip_closing(track.eyes, track.face_times, n, track.fps)
     widening = clip_width(track.mouth_width, track.face_times, n, track.fps)
@@ -537,14 +552,17 @@ def run_engine(
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
-    if early is not None and early.scale == placement.work_scale:
-        rig, work = early.rig, early.work
+    if early is None or early.scale != placement.work_scale:
+        if smearing is not None:
+            smearing.result()  # the early rig's, at a working size the placement did not give
+        # one built at the placement's working size (a picture read ahead with its run's motion)
+        early = picture.early.get(placement.work_scale)
+        smearing = None if early is None else early.smear
+    if early is not None:
+        rig, work, plates = early.rig, early.work, early.plates
     else:
         rig, work = _rig(cut, placement.work_scale)
         plates = _plates(work, scene)
-        if smearing is not None:
-            smearing.result()  # the early rig's, at a working size the placement did not give
-        smearing = None
     work_bgr, hole, plate_work = plates
     plate = plate_for(job.orientation, plate_work, placement, scene=scene is not None)
     timings["rig"] = time.perf_counter() - t0
@@ -715,26 +733,41 @@ def read_motion_ahead(video: str | Path, orientation: str, cache_dir: Path | Non
     is checked for the offline engine, seconds before they press Generate. The run then finds the
     track cached, or joins this reading where it got to (track_motion reads a clip once at a
     time). Never raises: a clip that cannot be read ends it quietly (the run says why)."""
+    return _MOTION_AHEAD.submit(_read_motion, Path(video), orientation, cache_dir)
+
+
+def _read_motion(video: Path, orientation: str, cache_dir: Path | None) -> MotionTrack:
+    """The motion pass a run of `video` in `orientation` makes (run_engine's parameters)."""
     limit = LIMITS.video_max_seconds.get(orientation, max(LIMITS.video_max_seconds.values()))
-    return _MOTION_AHEAD.submit(_read_motion, Path(video), limit, cache_dir)
+    return track_motion(video, max_seconds=limit, cache_dir=cache_dir, stride=motion_stride(video))
 
 
-def _read_motion(video: Path, limit: float, cache_dir: Path | None) -> None:
-    track_motion(video, max_seconds=limit, cache_dir=cache_dir, stride=motion_stride(video))
-
-
-def read_picture_ahead(image: str | Path | Callable[[], Path], orientation: str, tier: str) -> Future[None] | None:
+def read_picture_ahead(
+    image: str | Path | Callable[[], Path],
+    orientation: str,
+    tier: str,
+    video: str | Path | None = None,
+    cache_dir: Path | None = None,
+) -> Future[None] | None:
     """Start the reading of `image` that a run in `orientation` and `tier` will make (read_picture:
     the cut-out, the scene's fill, the early rig) on a thread of its own: called once a visitor's
     picture is checked for the offline engine. The run then finds it read, or joins the reading.
     `image` is the picture's path, or a function giving it on that thread (the studio's: the
-    picture a run will send, fixed where it needs to be). Never raises (the run says what is wrong
-    with the picture)."""
-    return _PICTURE_AHEAD.submit(_read_picture_ahead, image, orientation, tier)
+    picture a run will send, fixed where it needs to be). With the run's clip, `video` (its motion
+    read into cache_dir, as read_motion_ahead reads it), the rig is built at the placement's own
+    working scale. Never raises (the run says what is wrong with the picture)."""
+    return _PICTURE_AHEAD.submit(_read_picture_ahead, image, orientation, tier, video, cache_dir)
 
 
-def _read_picture_ahead(image: str | Path | Callable[[], Path], orientation: str, tier: str) -> None:
-    read_picture(Path(image() if callable(image) else image), orientation, tier)
+def _read_picture_ahead(
+    image: str | Path | Callable[[], Path],
+    orientation: str,
+    tier: str,
+    video: str | Path | None,
+    cache_dir: Path | None,
+) -> None:
+    motion = None if video is None else partial(_read_motion, Path(video), orientation, cache_dir)
+    read_picture(Path(image() if callable(image) else image), orientation, tier, motion=motion)
 
 
 def forget_pictures() -> None:
@@ -951,24 +984,31 @@ _PICTURES_LOCK = threading.Lock()
 
 
 def read_picture(
-    image: Path, orientation: str, tier: str, cancel: threading.Event | None = None
+    image: Path,
+    orientation: str,
+    tier: str,
+    cancel: threading.Event | None = None,
+    motion: Callable[[], MotionTrack] | None = None,
 ) -> tuple[PictureRead, bool]:
     """The picture at `image` read for a run in `orientation` and `tier`, and whether this call read
     it. A picture read before (by read_picture_ahead or a run; the last ones, up to PICTURES_BYTES,
     known by content) is not read again: only its early rig is built when another working scale is
     likely. A caller that finds the same picture's reading under way waits for it (`cancel` stops
-    the wait: EngineCancelled); should that reading fail, the caller reads the picture itself."""
+    the wait: EngineCancelled); should that reading fail, the caller reads the picture itself.
+    `motion`: the run's motion, to be waited for (a reading ahead of a run whose clip is known):
+    the rig is built at the placement's working scale, which likely_work_scale may only guess."""
+    scale_of = partial(_work_scale, orientation, tier, motion)
     try:
         key = ("picture", content_hash(image))
     except OSError:
-        return _read_picture(image, orientation, tier), True  # cut_picture says what is wrong with the file
+        return _read_picture(image, scale_of), True  # cut_picture says what is wrong with the file
     while True:
         with _PICTURES_LOCK:
             known = _PICTURES[key][0] if key in _PICTURES else None
             if known is not None:
                 _PICTURES.move_to_end(key)
         if known is not None:
-            scale = likely_work_scale(orientation, tier, known.cut)
+            scale = scale_of(known.cut)
             if scale is not None and scale not in known.early:
                 early = _early(known.cut, scale, known.scene)
                 if early is not None:
@@ -982,7 +1022,7 @@ def read_picture(
             if cancel is not None and cancel.is_set():
                 raise EngineCancelled(says("stopped"))
     try:
-        picture = _read_picture(image, orientation, tier)
+        picture = _read_picture(image, scale_of)
     except BaseException as exc:
         land(key, flight, error=exc)
         raise
@@ -1012,10 +1052,24 @@ def held_bytes(value: object) -> int:
     return sum(held_bytes(v) for v in value) if isinstance(value, (list, tuple)) else 0
 
 
-def _read_picture(image: Path, orientation: str, tier: str) -> PictureRead:
+def _work_scale(
+    orientation: str, tier: str, motion: Callable[[], MotionTrack] | None, cut: Cutout
+) -> float | None:
+    """The working scale to build `cut`'s rig at before the run: the placement's, given the run's
+    motion for the video orientation; else likely_work_scale's."""
+    if motion is None or orientation != "video":
+        return likely_work_scale(orientation, tier, cut)
+    try:
+        track = motion()
+    except Exception:  # (the run reads the clip and says what is wrong with it)
+        return likely_work_scale(orientation, tier, cut)
+    return place(orientation, tier, cut, drawn_motion(track, cut)[1], track)[0].work_scale
+
+
+def _read_picture(image: Path, scale_of: Callable[[Cutout], float | None]) -> PictureRead:
     """Cut the picture out (on the thread its models live on); then the scene behind the character
     filled by PatchMatch (its library leaves the GIL) while the rig is built at the working size
-    the placement will most likely give."""
+    scale_of gives (the placement's, or the one it will most likely give)."""
     started = time.perf_counter()
     cut = _CUT.submit(cut_picture, image).result()
     seconds = {"cut_out": time.perf_counter() - started}
@@ -1023,7 +1077,7 @@ def _read_picture(image: Path, orientation: str, tier: str) -> PictureRead:
     filling = _BESIDE.submit(_timed, scene_fill, bgr, cut.alpha >= 0.5, cut.prob)
     t0 = time.perf_counter()
     try:
-        scale = likely_work_scale(orientation, tier, cut)
+        scale = scale_of(cut)
         built = None if scale is None else _early_rig(cut, scale)
     finally:
         seconds["rig_early"] = time.perf_counter() - t0
