@@ -36,9 +36,15 @@ def clip(tmp_path_factory: pytest.TempPathFactory, shared_media: Path) -> Path:
     return out
 
 
-def tracking_under_way() -> bool:
-    """Whether a tracking pass is under way (a report's reading may be too: not counted)."""
-    return any(isinstance(key, tuple) and key[0] == "track" for key in list(pose_cache._FLIGHTS))
+def under_way(kind: str) -> bool:
+    """Whether a reading of this kind ("track": a tracking pass, "picture") is under way (a
+    report's reading may be too: not counted)."""
+    return any(isinstance(key, tuple) and key[0] == kind for key in list(pose_cache._FLIGHTS))
+
+
+def wait_until_under_way(kind: str) -> None:
+    while not under_way(kind):
+        time.sleep(0.005)
 
 
 @pytest.fixture
@@ -70,8 +76,7 @@ def test_a_second_reading_of_a_clip_joins_the_one_under_way(clip: Path, tmp_path
 
     first = threading.Thread(target=read, args=("first",))
     first.start()
-    while not tracking_under_way():  # the first reading is under way
-        time.sleep(0.01)
+    wait_until_under_way("track")  # the first reading is under way
     read("second", progress=lambda i, n: told.append((i, n)))
     first.join()
     assert len(readings) == 1, readings  # one tracking pass for both
@@ -87,8 +92,7 @@ def test_a_caller_waiting_on_a_reading_can_be_stopped(clip: Path, tmp_path: Path
     cache = tmp_path / "cache"
     first = threading.Thread(target=motion.track_motion, args=(clip,), kwargs={"cache_dir": cache, "stride": 1})
     first.start()
-    while not tracking_under_way():
-        time.sleep(0.01)
+    wait_until_under_way("track")
     stop = threading.Event()
     stop.set()
     t0 = time.monotonic()
@@ -96,7 +100,7 @@ def test_a_caller_waiting_on_a_reading_can_be_stopped(clip: Path, tmp_path: Path
         motion.track_motion(clip, cache_dir=cache, stride=1, cancel=stop)
     assert time.monotonic() - t0 < 1.0 and first.is_alive()  # it did not wait for the reading to end
     first.join()
-    assert len(readings) == 1 and not tracking_under_way()
+    assert len(readings) == 1 and not under_way("track")
 
 
 def test_a_clip_checked_for_the_offline_engine_is_read_before_generate(
@@ -150,10 +154,6 @@ def frames_of(result_path: Path) -> list[bytes]:
         return [f.to_ndarray(format="rgb24").tobytes() for f in container.decode(video=0)]
 
 
-def picture_under_way() -> bool:
-    return any(isinstance(key, tuple) and key[0] == "picture" for key in list(pose_cache._FLIGHTS))
-
-
 def test_a_picture_checked_for_the_offline_engine_is_read_before_generate(
     clip: Path, shared_media: Path, tmp_path: Path, cuts: list[str]
 ) -> None:
@@ -199,8 +199,7 @@ def test_a_run_joins_the_picture_reading_under_way_and_can_stop_waiting(
 
     monkeypatch.setattr(pipeline, "cut_picture", held)
     pipeline.read_picture_ahead(picture, "video", "std")
-    while not picture_under_way():
-        time.sleep(0.005)
+    wait_until_under_way("picture")
     stop = threading.Event()
     stop.set()
     t0 = time.monotonic()
