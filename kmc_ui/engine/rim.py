@@ -19,6 +19,12 @@ picture's colour they were a dark line along the woman's raised upper arm (her h
 shadow beside it) and blue specks along her hand (her shorts under it); in the arm's colour
 everywhere, the still showed a line of skin down her top's and her shorts' edges. Their opacity
 is as before, so the body's layer (cut where the arms are opaque) does not change.
+
+The arm's own outermost pixel beside the body has the same second colour where it is far from the
+arm two pixels in: that pixel mixes the body's colour in too (a drawn picture's outline between the
+half-figure's white sleeve and her black skirt), and her sleeve and cuff, raised over the sky,
+carried it as a dashed dark line along their edge. The pixels a pixel or more inside the edge, and the
+outline beside the backdrop, keep the picture's colours.
 """
 
 from __future__ import annotations
@@ -70,6 +76,16 @@ def _own_rim(
     colour = bgr.copy()
     kept = far & (out > 0.0)
     colour[kept] = own[kept]
+    # the arm's own outermost pixel, where the body lay beside it, mixes the body's colour in too: in
+    # the second colour it takes the colour of the arm a pixel further in (a dashed dark line ran
+    # along the half-figure's raised sleeve and cuff, her skirt's edge). Beside the backdrop it
+    # stays: the backdrop's colour is out of it already, and a drawn figure's outline is its own.
+    core = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if core.any():
+        beside_body = cv2.dilate((character & ~grown).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        deep, _ = nearest_colour(core, bgr)
+        outline = region & ~inner & beside_body & (np.linalg.norm(bgr - deep, axis=-1) > RIM_FAR)
+        colour[outline] = deep[outline]
     return out, colour
 
 
