@@ -40,6 +40,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -419,14 +420,22 @@ def landscape_clip(tmp: Path, seconds: float = 6.0) -> Path:
     return out
 
 
-def photos(tmp: Path, before: bool, only: str = "", skinned: bool = False, landscape: bool = False) -> None:
+def photos(
+    tmp: Path, before: bool, only: str = "", skinned: bool = False, landscape: bool = False, waist: bool = False
+) -> None:
     """Every picture in ../shared/media with each real clip (the dance, the talking head; with
     `landscape` also the dance in a landscape frame): the artefact measures, and reference | result
     frames saved under docs/engine/photos/ (with the dance also the engine before, with arms as
-    skinned meshes, when `before`; with the body skinned without ARAP when `skinned`)."""
+    skinned meshes, when `before`; with the body skinned without ARAP when `skinned`; with `waist`
+    also the studio photos cut at 45 % of their height, waist up, their hands out of the picture)."""
     out_dir = DOCS / "photos"
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
+    if waist:
+        for picture in [p for p in pictures if p.name.startswith("person_")]:
+            photo = Image.open(picture).convert("RGB")
+            pictures.append(tmp / f"{picture.stem}_waist.png")
+            photo.crop((0, 0, photo.width, int(0.45 * photo.height))).save(pictures[-1])
     clips = [(SHARED / name, tag) for name, tag in PHOTO_CLIPS]
     if landscape:
         clips.append((landscape_clip(tmp), "_landscape"))
@@ -578,6 +587,9 @@ def main() -> None:
     parser.add_argument(
         "--landscape", action="store_true", help="with --photos: also the dance padded to a landscape frame"
     )
+    parser.add_argument(
+        "--waist", action="store_true", help="with --photos: also the studio photos cut at the waist (hands cut off)"
+    )
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument(
         "--ahead",
@@ -622,7 +634,7 @@ def main() -> None:
             if not SHARED.is_dir():
                 print(f"shared media not found at {SHARED}")
                 return
-            photos(tmp, args.before, args.only, args.skinned, args.landscape)
+            photos(tmp, args.before, args.only, args.skinned, args.landscape, args.waist)
             return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)

@@ -20,6 +20,16 @@ PAIRS: dict[str, tuple[str, str]] = {
         "Only the first {d} s of the motion are used (the limit for '{o}').",
         "只使用动作的前 {d} 秒（“{o}”朝向的上限）。",
     ),
+    "engine.arm_held": (
+        "The character picture cuts the {w_arm} off at its edge, so the offline preview holds it as the picture "
+        "shows it.",
+        "角色图片在边缘截断了{w_arm}，因此离线预览让它保持图片中的样子。",
+    ),
+    "engine.arms_held": (
+        "The character picture cuts both arms off at its edge, so the offline preview holds them as the picture "
+        "shows them.",
+        "角色图片在边缘截断了双臂，因此离线预览让它们保持图片中的样子。",
+    ),
     "engine.prompt_unused": (
         "Offline engine: the prompt is not used; this is a preview-quality 2D puppet.",
         "离线引擎：不使用提示词；这是预览级的 2D 木偶动画。",

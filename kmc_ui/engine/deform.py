@@ -606,12 +606,20 @@ class Renderer:
         shadow_on_character, none falls where the backdrop shows."""
         if SHADOW_STRENGTH <= 0:
             return
+        g = self.grid  # x0, y0 are multiples of it
+        # the shadow reaches two blurs past the arm's box, in whole cells: cut at the box, it drew a
+        # straight edge across the shoulder above the arm's top (which fades in over it)
+        pad = -(-int(np.ceil(2.0 * self.shadow_sigma)) // g) * g
         h, w = alpha.shape
+        px0, py0 = max(0, x0 - pad), max(0, y0 - pad)
+        px1, py1 = min(frame.shape[1], x0 + w + pad), min(frame.shape[0], y0 + h + pad)
+        padded = np.zeros((py1 - py0, px1 - px0), np.uint8)
+        padded[y0 - py0 : y0 - py0 + h, x0 - px0 : x0 - px0 + w] = alpha
+        alpha, x0, y0, (h, w) = padded, px0, py0, padded.shape
         box = frame[y0 : y0 + h, x0 : x0 + w]
         if not self.shadow_on_character:
             _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH)
             return
-        g = self.grid  # x0, y0 are multiples of it
         cells = coverage[y0 // g : y0 // g + -(-h // g), x0 // g : x0 // g + -(-w // g)]
         on = cv2.resize(np.round(cells * 255).astype(np.uint8), (cells.shape[1] * g, cells.shape[0] * g))
         _shade(box, alpha, self.shadow_sigma, SHADOW_STRENGTH, on[:h, :w])
@@ -868,6 +876,10 @@ def _shade(
     (uint8, dst's size: how much of each pixel is the character), it falls only there, in that
     measure."""
     soft = _soft(alpha, sigma)
+    # none where the arm itself is half drawn: its top fades in over the shoulder, and the shadow
+    # under it showed through as a dark band with a straight edge across the shoulder at rest
+    clear = cv2.subtract(np.full_like(alpha, 255), alpha)
+    soft = cv2.multiply(soft, cv2.multiply(clear, clear, scale=1.0 / 255.0), scale=1.0 / 255.0)
     if on is not None:
         soft = cv2.multiply(soft, on, scale=1.0 / 255.0)
     keep = cv2.subtract(np.full_like(soft, 255), cv2.multiply(soft, np.full_like(soft, 1), scale=strength))

@@ -44,7 +44,7 @@ from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.cache import board, content_hash, land
 from kmc_ui.pose.hands import FOUND, MISSING, hand_points
-from kmc_ui.pose.retarget import hold_unshown_limbs, retarget
+from kmc_ui.pose.retarget import arms_off_the_picture, hold_limbs, hold_unshown_limbs, retarget
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
 # a picture up to this size has its rig built while the motion is still read, at the working size
@@ -274,10 +274,12 @@ def source_motion(track: MotionTrack) -> np.ndarray:
 
 def drawn_motion(track: MotionTrack, cut: Cutout) -> tuple[int, np.ndarray]:
     """The number of frames drawn (every frame of the motion) and the pose drawn on each, before
-    retargeting: the limbs the character's picture does not show held where it has them."""
+    retargeting: the limbs the video does not show, and the arms the character's picture cuts off,
+    held where the picture has them."""
     n = max(1, round(track.duration * track.fps))
     motion = every_frame(source_motion(track), track.times, n, track.fps)
-    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height)
+    held = arms_off_the_picture(cut.landmarks, *cut.alpha.shape[::-1])
+    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height, held)
 
 
 def hips_in_frame(motion: np.ndarray, height: int) -> bool:
@@ -585,6 +587,9 @@ def run_engine(
     # as the smear's measure: it holds no model and writes nothing)
     plate = plate if extending is None else extending.result()
     filled = plate_for(job.orientation, smear.astype(bool), placement, scene=scene is not None)
+    # an arm the picture cuts off is held as the calibrated bind pose has it: as the picture is drawn
+    held = arms_off_the_picture(cut.landmarks, *cut.alpha.shape[::-1])
+    motion = hold_limbs(motion, rig.landmarks, held, turn=True)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
@@ -596,6 +601,9 @@ def run_engine(
         notes.append(says("no_sound"))
     if _header_duration(track) > track.duration + 0.5 / track.fps:
         notes.append(says("first_seconds", d=f"{track.duration:.1f}", o=job.orientation))
+    if held:  # the picture's own left and right
+        arm = ("left arm", "right arm")[held[0]]
+        notes.append(says("arms_held") if len(held) == 2 else says("arm_held", w_arm=arm))
     notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()

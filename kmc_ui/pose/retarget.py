@@ -103,27 +103,56 @@ def _as_array(seq: Any) -> np.ndarray:
     return np.stack(rows) if rows else np.zeros((0, 33, 4), np.float32)
 
 
-def hold_unshown_limbs(source: np.ndarray, character: np.ndarray, width: int, height: int) -> np.ndarray:
+def arms_off_the_picture(character: np.ndarray, width: int, height: int) -> tuple[int, ...]:
+    """The arms (indices into LIMBS: 0 the left, 1 the right) that a `width` x `height` picture cuts
+    off at its edge: an elbow, wrist or hand point of theirs (the character's (33, 4) landmarks, the
+    pose model's guess there) lies outside it. A waist-up photo's forearms end at its bottom edge."""
+    xy = character[:, :2]
+    outside = (xy[:, 0] < 0) | (xy[:, 0] > width - 1) | (xy[:, 1] < 0) | (xy[:, 1] > height - 1)
+    return tuple(i for i, (_, *rest) in enumerate(LIMBS[:2]) if outside[list(rest)].any())
+
+
+def hold_unshown_limbs(
+    source: np.ndarray, character: np.ndarray, width: int, height: int, held: tuple[int, ...] = ()
+) -> np.ndarray:
     """The motion (T, 33, 4, video pixels of a `width` x `height` video) with each limb the video
-    does not show (see SHOWN_VIS) put in the character's own pose (its (33, 4) landmarks) from the
-    limb's first joint on, at the video's scale: retargeted, that limb keeps the picture's pose.
-    A talking head's arms are the pose model's guesses below the frame (visibility 0.03-0.05),
-    and following them raised the character's hand to its chin in the first half second."""
-    out = source.copy()
+    does not show (see SHOWN_VIS), and each of `held` (indices into LIMBS), held in the character's
+    own pose (hold_limbs; `held` turning with the shoulders). A talking head's arms are the pose
+    model's guesses below the frame (visibility 0.03-0.05), and following them raised the
+    character's hand to its chin in the first half second; an arm the picture cuts off
+    (arms_off_the_picture) showed its cut end, a stump, once it moved, and held still beside a body
+    that leant it came away from it."""
     xy, vis = source[..., :2], source[..., 3]
     inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
     shown = inside & (vis >= SHOWN_VIS)
+    unshown = [i for i, (_, *rest) in enumerate(LIMBS) if shown[:, rest[1]].mean() < SHOWN_SHARE]  # wrist, ankle
+    out = hold_limbs(source, character, tuple(i for i in unshown if i not in held))
+    return hold_limbs(out, character, held, turn=True)
+
+
+def hold_limbs(source: np.ndarray, character: np.ndarray, limbs: tuple[int, ...], turn: bool = False) -> np.ndarray:
+    """The motion (T, 33, 4) with each of `limbs` (indices into LIMBS) put in the character's own pose
+    (its (33, 4) landmarks, in any pixels) from the limb's first joint on, at the motion's scale (the
+    torsos' ratio): retargeted on those landmarks, the limb keeps their pose. With `turn`, that pose
+    turns as the motion's shoulders do, frame by frame (an arm held against a body that leans)."""
+    out = source.copy()
     s_torso = float(np.median([L.torso_length(lm) for lm in source]))
     c_torso = L.torso_length(character)
     if not np.isfinite(s_torso) or c_torso < 1.0:
         return out
     scale = s_torso / c_torso
-    for first, *rest in LIMBS:
-        end = rest[1]  # the wrist, the ankle
-        if shown[:, end].mean() >= SHOWN_SHARE:
-            continue
+    rotations = np.broadcast_to(np.eye(2), (len(source), 2, 2))
+    if turn:
+        across = source[:, L.L_SHOULDER, :2] - source[:, L.R_SHOULDER, :2]
+        own = character[L.L_SHOULDER, :2] - character[L.R_SHOULDER, :2]
+        angle = np.nan_to_num(np.arctan2(across[:, 1], across[:, 0]) - np.arctan2(own[1], own[0]))
+        cos, sin = np.cos(angle), np.sin(angle)
+        rotations = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+    for i in limbs:
+        first, *rest = LIMBS[i]
         for j in rest:
-            out[:, j, :2] = out[:, first, :2] + (character[j, :2] - character[first, :2]) * scale
+            offset = (character[j, :2] - character[first, :2]) * scale
+            out[:, j, :2] = out[:, first, :2] + rotations @ offset
     return out
 
 

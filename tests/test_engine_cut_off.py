@@ -1,0 +1,123 @@
+"""An arm the character picture cuts off at its edge is held as the picture has it
+(retarget.arms_off_the_picture, hold_limbs; pipeline.run_engine): a waist-up photo's forearms end at
+its bottom edge, and following the dance they showed that cut end, a stump, with a smear of her hair
+at the elbow.
+
+Real code paths: drawn landmarks for the rule; the woman's photo in ../shared/media cut at 45 % of
+its height with PIL (waist up: her forearms end at the edge, her hands are out of the picture),
+rendered with the real dance's first 2 s by the engine, through mediapipe's bundled models and
+ffmpeg. The control run turns the rule off (no arm cut off) to show what the hold keeps from the
+frames.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmc_ui.engine import pipeline
+from kmc_ui.engine.pipeline import EngineJob, run_engine
+from kmc_ui.pose import landmarks as L
+from kmc_ui.pose.retarget import arms_off_the_picture, hold_limbs, hold_unshown_limbs
+from tests.test_engine_unshown import _standing
+
+
+def test_an_arm_whose_elbow_wrist_or_hand_lies_outside_the_picture_is_cut_off() -> None:
+    """A figure standing with its arms hanging (wrists at y 290, hand points at 298): whole in a
+    600 x 500 picture; a picture 280 px high cuts both arms off; moved left so its right hand lies
+    past the left edge, only the right arm; the legs are never asked about."""
+    figure = _standing(100.0, 300.0, 200.0)
+    assert arms_off_the_picture(figure, 600, 500) == ()
+    assert arms_off_the_picture(figure, 600, 280) == (0, 1)
+    assert arms_off_the_picture(figure, 600, 380) == ()  # the ankles (y 400) below it: not an arm
+    assert arms_off_the_picture(_standing(100.0, 30.0, 200.0), 600, 500) == (1,)
+
+
+def test_a_held_arm_keeps_the_characters_pose_whatever_the_video_shows() -> None:
+    """Both of the video's arms raised and shown: held (0,), the left takes the character's hanging
+    pose at the video's scale from its shoulder on, and the right keeps the video's. Held with
+    `turn`, the pose turns as the video's shoulders do."""
+    character = _standing(100.0, 300.0, 200.0)
+    frames = np.repeat(_standing(200.0, 200.0, 150.0)[None], 6, axis=0)
+    frames[:, L.L_WRIST, :2] = (300.0, 40.0)
+    frames[:, L.R_WRIST, :2] = (100.0, 40.0)
+    held = hold_unshown_limbs(frames, character, 400, 400, held=(0,))
+    for j in (L.L_ELBOW, L.L_WRIST, 19):
+        want = frames[:, L.L_SHOULDER, :2] + (character[j, :2] - character[L.L_SHOULDER, :2]) * 2.0
+        assert np.allclose(held[:, j, :2], want)
+    assert np.array_equal(held[:, L.R_WRIST], frames[:, L.R_WRIST])
+    assert np.array_equal(hold_unshown_limbs(frames, character, 400, 400), frames)  # shown: none held
+    # turning: the video's shoulders tilted by 30 degrees turn the held arm by as much
+    tilted = frames.copy()
+    c, s = np.cos(np.radians(30.0)), np.sin(np.radians(30.0))
+    middle = frames[:, [L.L_SHOULDER, L.R_SHOULDER], :2].mean(axis=1)
+    for j in (L.L_SHOULDER, L.R_SHOULDER):
+        tilted[:, j, :2] = middle + (frames[:, j, :2] - middle) @ np.array([[c, s], [-s, c]])
+    turned = hold_limbs(tilted, character, (0,), turn=True)
+    want = (character[L.L_WRIST, :2] - character[L.L_SHOULDER, :2]) * 2.0 @ np.array([[c, s], [-s, c]])
+    assert np.allclose(turned[:, L.L_WRIST, :2] - tilted[:, L.L_SHOULDER, :2], want, atol=1e-3)
+    still = hold_limbs(tilted, character, (0,))  # without: as the picture has it, whatever the shoulders do
+    plain = (character[L.L_WRIST, :2] - character[L.L_SHOULDER, :2]) * 2.0
+    assert np.allclose(still[:, L.L_WRIST, :2] - tilted[:, L.L_SHOULDER, :2], plain, atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def waist_up(tmp_path_factory: pytest.TempPathFactory, shared_media: Path) -> tuple[Path, Path]:
+    """(the woman's photo cut at 45 % of its height, the real dance's first 2 s)."""
+    folder = tmp_path_factory.mktemp("cut_off")
+    photo = Image.open(shared_media / "person_woman_fullbody.png").convert("RGB")
+    picture = folder / "woman_waist_up.png"
+    photo.crop((0, 0, photo.width, int(0.45 * photo.height))).save(picture)
+    clip = folder / "dance_2s.mp4"
+    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(shared_media / "dance_fullbody_12s.mp4"), "-t", "2"]
+    cmd += ["-vf", "scale=-2:640", "-c:v", "libx264", "-preset", "veryfast", "-an", str(clip)]
+    subprocess.run(cmd, check=True)
+    return picture, clip
+
+
+def _arm_spread(targets: np.ndarray) -> float:
+    """How far (output px, the largest over both arms' elbows and wrists) a joint strays over the
+    frames from its mean place against its shoulder, in the frame of the shoulders' line (an arm
+    held as the picture has it turns as the shoulders do)."""
+    across = targets[:, L.L_SHOULDER, :2] - targets[:, L.R_SHOULDER, :2]
+    angle = np.arctan2(across[:, 1], across[:, 0])
+    back = np.stack([np.stack([np.cos(angle), np.sin(angle)], -1), np.stack([-np.sin(angle), np.cos(angle)], -1)], -2)
+    spread = 0.0
+    for shoulder, elbow, wrist in ((L.L_SHOULDER, L.L_ELBOW, L.L_WRIST), (L.R_SHOULDER, L.R_ELBOW, L.R_WRIST)):
+        for j in (elbow, wrist):
+            off = np.einsum("tij,tj->ti", back, targets[:, j, :2] - targets[:, shoulder, :2])
+            spread = max(spread, float(np.linalg.norm(off - off.mean(axis=0), axis=1).max()))
+    return spread
+
+
+def test_a_waist_up_photo_keeps_its_arms_as_the_picture_has_them(
+    waist_up: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Her wrists lie below the cut picture: both arms are held as the calibrated bind pose has them
+    (as the picture is drawn), turning only with her shoulders: against the shoulders' line each
+    joint stays within a pixel of one place in every frame, and in the first frame each wrist lies
+    where the bind pose has it, turned as the shoulders are. The result says so. With the rule
+    turned off, the arms follow the dance's (raised in its first seconds): their joints stray by
+    over 100 px."""
+    picture, clip = waist_up
+    result = run_engine(EngineJob(picture, clip), tmp_path / "held.mp4")
+    assert any("cuts both arms off at its edge" in str(note) for note in result.notes), result.notes
+    assert result.bind_pose is not None
+    assert _arm_spread(result.targets) < 1.0, _arm_spread(result.targets)
+    def angle(v: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(v[1], v[0])))
+
+    bind, drawn = result.bind_pose[:, :2], result.targets[0, :, :2]
+    shoulders = angle(drawn[L.L_SHOULDER] - drawn[L.R_SHOULDER]) - angle(bind[L.L_SHOULDER] - bind[L.R_SHOULDER])
+    for shoulder, wrist in ((L.L_SHOULDER, L.L_WRIST), (L.R_SHOULDER, L.R_WRIST)):
+        turn = angle(drawn[wrist] - drawn[shoulder]) - angle(bind[wrist] - bind[shoulder])
+        assert abs((turn - shoulders + 180) % 360 - 180) < 1.0, (turn, shoulders)
+
+    monkeypatch.setattr(pipeline, "arms_off_the_picture", lambda *_: ())
+    followed = run_engine(EngineJob(picture, clip), tmp_path / "followed.mp4")
+    assert _arm_spread(followed.targets) > 100.0, _arm_spread(followed.targets)
+    assert not any("arms off" in str(note) for note in followed.notes)
