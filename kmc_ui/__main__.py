@@ -168,11 +168,18 @@ def _check(studio: Studio, inputs: Inputs, as_json: bool, pose: bool = True) -> 
 def _generate(studio: Studio, inputs: Inputs, out: Path, as_json: bool, video_url: str = "") -> int:
     last = None
     width = shutil.get_terminal_size((80, 20)).columns
+    terminal = sys.stderr.isatty()
+    said = ""  # a log (not a terminal) gets each new step once, on a line of its own
     for p in studio.generate(inputs, owner="cli", address="cli", video_url=video_url):  # the CLI is a visitor too
         last = p
         line = f"[{p.elapsed:6.1f}s] {p.stage:<11} {p.text}"
-        print("\r" + line[: width - 1].ljust(width - 1), end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        if terminal:
+            print("\r" + line[: width - 1].ljust(width - 1), end="", file=sys.stderr, flush=True)
+        elif f"{p.stage} {p.text}" != said:
+            said = f"{p.stage} {p.text}"
+            print(line, file=sys.stderr, flush=True)
+    if terminal:
+        print(file=sys.stderr)
     if last is None or last.stage != "done" or not last.result_path:
         print(f"error: {last.text if last else 'nothing happened'}", file=sys.stderr)
         if as_json and last is not None:

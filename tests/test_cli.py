@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -99,6 +100,11 @@ def test_generate_writes_the_result_and_its_record(tmp_path: Path) -> None:
     record = json.loads(res.stdout)
     assert record["status"] == "succeeded" and record["provider"] == "local" and record["task_id"]
     assert "Rendering frame" in res.stderr and "Traceback" not in res.stderr
+    # stderr is a pipe here, not a terminal: each step once, on a line of its own (no carriage
+    # returns redrawing one line, no line repeated while nothing changed)
+    lines = [line.split("]", 1)[1] for line in res.stderr.splitlines() if line.startswith("[")]
+    assert "\r" not in res.stderr and len(lines) > 3
+    assert all(a != b for a, b in itertools.pairwise(lines)), lines
     from kmc_ui.media.probe import probe_video
 
     info = probe_video(out)
