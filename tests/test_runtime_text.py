@@ -841,6 +841,7 @@ def test_every_offline_engine_progress_text_and_error_has_chinese() -> None:
     samples = {"i": 3, "n": 96, "d": "9.5", "o": "image", "p": "12", "exc": "ValueError", "l": "video, image"}
     samples["f"] = "a.png"
     samples |= {"w_why": "No such file or directory", "why": "invalid data", "parts": [Msg("engine.no_sound")]}
+    samples["w_arm"] = "left arm"  # the arm a picture cuts off (engine.arm_held)
     zh = [
         render_msg(Msg(code, {k: samples[k] for k in slots(en)}), "zh")
         for code, en in engine_catalogue.EN.items()
