@@ -77,7 +77,7 @@ def _own_rim(
     kept = far & (out > 0.0)
     colour[kept] = own[kept]
     # the arm's own outermost pixel, where the body lay beside it, mixes the body's colour in too: in
-    # the second colour it takes the colour of the arm a pixel further in (a dashed dark line ran
+    # the second colour it takes the colour of the arm two pixels in (a dashed dark line ran
     # along the half-figure's raised sleeve and cuff, her skirt's edge). Beside the backdrop it
     # stays: the backdrop's colour is out of it already, and a drawn figure's outline is its own.
     core = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
