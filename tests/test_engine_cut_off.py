@@ -13,14 +13,18 @@ frames.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from kmc_ui.engine import pipeline
-from kmc_ui.engine.pipeline import EngineJob, run_engine
+from kmc_ui.engine import deform, pipeline
+from kmc_ui.engine.deform import GRID, Renderer, bone_transforms
+from kmc_ui.engine.pieces import RUN_SLOPE, draw_pieces, run_on, run_slope
+from kmc_ui.engine.pipeline import EngineJob, _rig, cut_out, load_picture, picture_hands, run_engine
+from kmc_ui.engine.rig import named_points
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.retarget import arms_off_the_picture, hold_limbs, hold_unshown_limbs
 from tests.test_engine_unshown import _standing
@@ -121,3 +125,81 @@ def test_a_waist_up_photo_keeps_its_arms_as_the_picture_has_them(
     followed = run_engine(EngineJob(picture, clip), tmp_path / "followed.mp4")
     assert _arm_spread(followed.targets) > 100.0, _arm_spread(followed.targets)
     assert not any("arms off" in str(note) for note in followed.notes)
+
+
+def test_a_slanting_forearm_cut_off_at_the_bottom_goes_on_in_its_own_direction() -> None:
+    """pieces.run_on on a drawn forearm, 12 px wide, slanting 0.5 px sideways a row into the
+    texture's bottom edge: the rows added under it carry on its line (each row's middle within a
+    quarter pixel of it) at its width and colour; run_slope reads the slant, clamps a near-level
+    one to RUN_SLOPE and gives 0 for too few rows."""
+    h, w = 60, 80
+    tex = np.zeros((h, w, 4), np.uint8)
+    for y in range(h):
+        x = 20 + y // 2
+        tex[y, x - 6 : x + 6] = (40, 90, 200, 255)
+    slope = run_slope(tex[..., 3])
+    assert abs(slope - 0.5) < 0.05, slope
+    pad = 12
+    out = run_on(tex, 20, slope, pad)
+    assert out.shape == (h + 20, w + 2 * pad, 4)
+    assert np.array_equal(out[:h, pad:-pad], tex)  # the picture's own rows are kept as they are
+    xs = np.arange(out.shape[1], dtype=np.float64)
+    last = float((out[h - 1, :, 3] @ xs) / out[h - 1, :, 3].sum())
+    for k in range(1, 21):
+        alpha = out[h - 1 + k, :, 3].astype(np.float64)
+        assert abs(alpha.sum() / 255.0 - 12.0) < 0.6
+        assert abs((alpha @ xs) / alpha.sum() - (last + 0.5 * k)) < 0.25
+        assert np.array_equal(out[h - 1 + k, alpha.argmax(), :3], (40, 90, 200))
+    level = np.zeros((h, w), np.uint8)
+    for y in range(h):
+        level[y, min(w - 1, 3 * y) :] = 255 if y > h - 10 else 0
+    assert run_slope(level) == 0.0  # 9 rows seen of the last 24: too few
+    steep = np.zeros((h, 400), np.uint8)
+    for y in range(h):
+        steep[y, 4 * y : 4 * y + 8] = 255
+    assert run_slope(steep) == RUN_SLOPE
+
+
+def _turned(lm: np.ndarray, degrees: float, about: int, joints: list[int]) -> None:
+    a = np.radians(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    lm[joints, :2] = (lm[joints, :2] - lm[about, :2]) @ rot.T + lm[about, :2]
+
+
+def test_a_held_forearm_the_pictures_bottom_edge_cuts_off_goes_on_when_it_rises(
+    waist_up: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Her forearms run into the cut picture's bottom edge, their wrists below it. Turned 20
+    degrees either way about its shoulder (as a held arm turns when she leans), an arm's outer
+    corner of that edge rises into the frame: each arm still covers the frame's bottom row, about
+    as wide as at rest (it goes on past the edge, deform.RUN_ON). Without the run-on (RUN_ON 0) an
+    arm turned outward leaves that row: its cut end showed above the frame's bottom, and the body's
+    fill under it."""
+    picture, _ = waist_up
+    cut = cut_out(load_picture(picture))
+    assert cut is not None
+    rig = _rig(replace(cut, hands=picture_hands(cut)), 0.6)[0]
+    assert rig.cut_bottom
+    plate = np.zeros((rig.height, rig.width, 3), np.uint8)
+    arms = (("left_arm", L.L_SHOULDER, [13, 15, 17, 19, 21]), ("right_arm", L.R_SHOULDER, [14, 16, 18, 20, 22]))
+
+    def bottom_row(renderer: Renderer, name: str, about: int, joints: list[int], degrees: float) -> int:
+        pose = rig.landmarks.astype(np.float64).copy()
+        _turned(pose, degrees, about, joints)
+        transforms = bone_transforms(renderer.rest, named_points(pose), renderer.k)
+        got = draw_pieces(renderer.pieces[name], transforms, (renderer.width, renderer.height), GRID)
+        assert got is not None
+        canvas, (_, y0) = got
+        row = rig.height - 1 - y0
+        return int((canvas[row, :, 3] > 128).sum()) if row < canvas.shape[0] else 0
+
+    renderer = Renderer(rig, plate, 1.0, GRID)
+    for name, about, joints in arms:
+        rest = bottom_row(renderer, name, about, joints, 0.0)
+        assert rest >= 10, (name, rest)
+        for degrees in (-20.0, 20.0):
+            assert bottom_row(renderer, name, about, joints, degrees) >= 0.7 * rest, (name, degrees)
+    monkeypatch.setattr(deform, "RUN_ON", 0.0)
+    cut_end = Renderer(rig, plate, 1.0, GRID)
+    rows = [bottom_row(cut_end, name, about, joints, d) for name, about, joints in arms for d in (-20.0, 20.0)]
+    assert min(rows) == 0, rows

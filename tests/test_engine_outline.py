@@ -323,6 +323,32 @@ def test_a_side_hidden_down_from_the_armpit_is_carried_up_from_below() -> None:
     assert np.array_equal(out[:top], behind[:top])  # higher up the hull's guess stays
 
 
+def test_a_side_hidden_down_to_the_pictures_bottom_edge_is_the_other_side_mirrored() -> None:
+    """A waist-up picture: the arm hangs against the body's right side (x 199) down to the
+    picture's last row, so no row below shows the side, and the hull's guess (15 px past it) stayed:
+    a bulge of fill beside the waist once the held arm turned. The body's left side (x 100) shows
+    on every row: mirrored across the axis (x 150) it trims the guess from the armpit (0.3 torso
+    below the shoulders, row 110) down; it only trims (nothing added where the hull gave less),
+    and above the armpit the guess stays. Hidden on both sides alike, nothing is mirrored."""
+    for start in (200, 30):
+        mask, arm, pts = _body_and_arm((start, 400))
+        behind = arm & (np.arange(300) < 215)[None, :]
+        behind[300:320, 193:] = False
+        out = hidden_outline(mask, arm, behind, pts, 200.0)
+        first = max(start, 110)
+        assert not out[first:400, 201:].any(), start  # the guess past the mirrored side
+        assert out[first:300, 185:200].all() and out[320:400, 185:200].all()
+        assert not out[300:320, 193:].any()  # not widened
+        assert np.array_equal(out[:first], behind[:first])
+    mask, arm, pts = _body_and_arm((30, 400))
+    left = np.zeros_like(mask)
+    left[30:400, 70:115] = True  # the other arm against the left side, down to the edge too
+    mask |= left
+    behind = (arm | left) & ((np.arange(300) < 215) & (np.arange(300) > 85))[None, :]
+    out = hidden_outline(mask, arm | left, behind, pts, 200.0)
+    assert np.array_equal(out, behind)
+
+
 def test_the_mans_shorts_have_no_bulge_where_his_hands_hung(shared_media: Path) -> None:
     """The man's arms hang against his body from the armpits to his hands, which lie over the sides
     of his shorts; below them the shorts' sides show (x 216 and 394). The body under his hands was

@@ -28,6 +28,7 @@ from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_p
 from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
+RUN_ON = 0.6  # torso lengths an arm the picture's bottom edge cuts off goes on past it (pieces.run_on)
 PIN_PAST = 1.0  # px below the frame a cut-off bottom edge is held at, at least (its last row out of sight)
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
 # Where the picture is magnified SHARPEN_FROM times or more, the result's frames (Renderer(fine=True))
@@ -291,7 +292,10 @@ class Renderer:
                 continue
             cuts = arm_cuts(layer.name, self.rest, rig.radii)
             rim = None if layer.rim is None else texture(layer.rim)
-            self.pieces[layer.name] = cut_pieces(layer, self.textures[layer.name], cuts, rim)
+            # a forearm the picture's bottom edge cuts off (its wrist past that edge) goes on below it
+            wrist = self.rest[BONES[ARM_BONES[layer.name][1]][2]]
+            below = round(RUN_ON * rig.torso) if rig.cut_bottom and wrist[1] >= rig.height - 1 else 0
+            self.pieces[layer.name] = cut_pieces(layer, self.textures[layer.name], cuts, rim, below)
             if layer.name in rig.core_points:
                 tri, bary = rig.core_points[layer.name]
                 corners = layer.rest[layer.triangles[tri]].astype(np.float64)

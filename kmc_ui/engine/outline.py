@@ -60,6 +60,7 @@ def hidden_outline(
     rows = int(v.max()) - v0 + 1
     h, w = mask.shape
     first = round(ARMPIT * torso)
+    sides = {}
     for side in (1.0, -1.0):
         su = side * u
         # each row's outermost body pixel on this side
@@ -76,7 +77,12 @@ def hidden_outline(
         beyond_arm[inside] = arms[qy[inside], qx[inside]]
         shows = np.zeros(rows, bool)
         shows[np.flatnonzero(known)[~beyond_arm]] = True
-        carried = _carried(edge, shows, has_arm, np.arange(rows) + v0 >= first, SPAN * torso, UP * torso)
+        sides[side] = (su, edge, has_arm, shows)
+    allowed = np.arange(rows) + v0 >= first
+    for side, (su, edge, has_arm, shows) in sides.items():
+        _, other, _, other_shows = sides[-side]
+        mirrored = np.where(other_shows & allowed, other, np.nan)  # the other side's outline, across the axis
+        carried = _carried(edge, shows, has_arm, allowed, SPAN * torso, UP * torso, mirrored)
         if carried is None:
             continue
         line, upward = carried
@@ -94,12 +100,20 @@ def hidden_outline(
 
 
 def _carried(
-    edge: np.ndarray, shows: np.ndarray, has_arm: np.ndarray, allowed: np.ndarray, span: float, up: float = 0.0
+    edge: np.ndarray,
+    shows: np.ndarray,
+    has_arm: np.ndarray,
+    allowed: np.ndarray,
+    span: float,
+    up: float = 0.0,
+    mirrored: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(per row, the outline across each run of rows with an arm where it does not show: straight
     between two rows where it does, or across the last `up` rows of a run with no such row above
-    it, carried up from the row below along the side's own direction there (NaN elsewhere); the
-    rows carried up), None when there is no such run."""
+    it, carried up from the row below along the side's own direction there, or, on a run that
+    reaches the last row (the picture cuts the body off under the arm), the other side's outline
+    `mirrored` across the body's axis where that shows (NaN elsewhere); the rows that only trim:
+    carried up or mirrored), None when there is no such run."""
     line = np.full(len(edge), np.nan)
     upward = np.zeros(len(edge), bool)
     hidden = has_arm & ~shows
@@ -128,6 +142,17 @@ def _carried(
             top = max(i, b - int(up), int(np.argmax(allowed)))  # below the armpits only
             line[top:j] = edge[b] - np.clip(slope, -SLOPE, SLOPE) * (np.arange(top, j) - b)
             upward[top:j] = True
+            found = True
+        elif b >= n and mirrored is not None and np.isfinite(mirrored[i:j]).any():
+            # no row below shows the side, nor can: an arm hanging against a waist-up body down
+            # to the picture's bottom edge. The other side shows it: mirrored, from the first row
+            # where it does down to the edge (straight across the rows where that side is hidden
+            # too, held on its last below it)
+            rows = np.arange(i, j)
+            seen = np.isfinite(mirrored[i:j])
+            rows = rows[rows >= rows[seen][0]]
+            line[rows] = np.interp(rows, np.arange(i, j)[seen], mirrored[i:j][seen])
+            upward[rows] = True
             found = True
         i = j
     return (line, upward) if found else None

@@ -73,16 +73,26 @@ def arm_cuts(layer_name: str, pts: dict[str, np.ndarray], radii: dict[str, float
     return Cuts(tuple(joints), tuple(normals), tuple(rads))
 
 
-def cut_pieces(layer: Layer, texture: np.ndarray, cuts: Cuts, rim: np.ndarray | None = None) -> list[Piece]:
+def cut_pieces(
+    layer: Layer, texture: np.ndarray, cuts: Cuts, rim: np.ndarray | None = None, below: int = 0
+) -> list[Piece]:
     """The layer's premultiplied BGRA texture (uint8, working px) split into its bones' pieces;
-    `rim`, the same with its rim in the arm's own colour (same opacity), split alike."""
+    `rim`, the same with its rim in the arm's own colour (same opacity), split alike. An arm that
+    runs into the texture's bottom edge goes on `below` rows past it (run_on)."""
     rows, cols = np.nonzero(texture[..., 3])
     if len(rows) == 0:
         return []
     by0, bx0 = int(rows.min()), int(cols.min())
+    reaches = int(rows.max()) == texture.shape[0] - 1
     box = (slice(by0, rows.max() + 1), slice(bx0, cols.max() + 1))
     texture = texture[box]  # work on the layer's own box
     rim = None if rim is None else rim[box]
+    if below > 0 and reaches:
+        slope = run_slope(texture[..., 3])
+        pad = int(np.ceil(abs(slope) * below)) + 1
+        texture = run_on(texture, below, slope, pad)
+        rim = None if rim is None else run_on(rim, below, slope, pad)
+        bx0 -= pad
     h, w = texture.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w]
     grid = np.stack([xs.ravel() + bx0, ys.ravel() + by0], axis=1).astype(np.float64)
@@ -107,6 +117,38 @@ def cut_pieces(layer: Layer, texture: np.ndarray, cuts: Cuts, rim: np.ndarray | 
         own = None if rim is None else _crop(rim, soft, y0, y1, x0, x1)
         pieces.append(Piece(layer.bones[i + 1], tex, np.array([bx0 + x0 - 1.0, by0 + y0 - 1.0]), own))
     return pieces
+
+
+RUN_FIT = 24  # bottom rows of an arm cut off by the picture whose middles give its direction on (run_on)
+RUN_SLOPE = 1.5  # at most this many px sideways a row: a forearm lying nearer level than this is cut across
+
+
+def run_slope(alpha: np.ndarray) -> float:
+    """Px sideways per row of an arm's last RUN_FIT rows: the line through each row's middle
+    (opacity-weighted), clamped to RUN_SLOPE; 0 when too few rows show it."""
+    rows = alpha[-RUN_FIT:].astype(np.float64)
+    weight = rows.sum(axis=1)
+    seen = weight > 255.0
+    if seen.sum() < 4:
+        return 0.0
+    xs = np.arange(alpha.shape[1], dtype=np.float64)
+    middle = (rows @ xs)[seen] / weight[seen]
+    slope = float(np.polyfit(np.flatnonzero(seen).astype(np.float64), middle, 1)[0])
+    return float(np.clip(slope, -RUN_SLOPE, RUN_SLOPE))
+
+
+def run_on(texture: np.ndarray, below: int, slope: float, pad: int) -> np.ndarray:
+    """The texture (h, w, 4) with `pad` clear columns either side and `below` rows under it, each
+    its last row moved `slope` px sideways a row further (bilinear): an arm the picture cuts off
+    at its bottom edge goes on past it in its own direction, so one that rises (a held arm turning
+    as the body leans) shows more forearm, not its cut end."""
+    wide = cv2.copyMakeBorder(texture, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    last = np.ascontiguousarray(wide[-1:])
+    steps = np.arange(1, below + 1, dtype=np.float32)[:, None]
+    map_x = np.arange(wide.shape[1], dtype=np.float32)[None, :] - slope * steps
+    map_y = np.zeros_like(map_x)
+    run = cv2.remap(last, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.concatenate([wide, run], axis=0)
 
 
 def _crop(texture: np.ndarray, soft: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
