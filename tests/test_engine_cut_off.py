@@ -203,3 +203,53 @@ def test_a_held_forearm_the_pictures_bottom_edge_cuts_off_goes_on_when_it_rises(
     cut_end = Renderer(rig, plate, 1.0, GRID)
     rows = [bottom_row(cut_end, name, about, joints, d) for name, about, joints in arms for d in (-20.0, 20.0)]
     assert min(rows) == 0, rows
+
+
+def test_a_pinned_bottom_edges_pull_is_spread_up_a_band() -> None:
+    """deform.pin_band on a drawn mesh (vertices every 10 px, its bottom row at y 199 pinned, a
+    band of 35 px): the pinned row takes all of its pull, the rows above less and less, none at
+    the band's top or above, and a vertex 35 px or more across from every pinned one none."""
+    ys, xs = np.mgrid[0:200:10, 0:100:10]
+    rest = np.stack([xs.ravel(), ys.ravel() + 9], axis=1).astype(np.float64)  # rows 9 .. 199
+    rest = np.vstack([rest, [[150.0, 199.0]]])  # far across: on the edge's row, not pinned
+    pinned = np.flatnonzero((rest[:, 1] >= 198.5) & (rest[:, 0] < 100))
+    band, nearest, weight = deform.pin_band(rest, pinned, 35.0)
+    by_vertex = dict(zip(band.tolist(), weight.tolist(), strict=True))
+    assert all(by_vertex[i] == 1.0 for i in pinned)
+    rows = {y: [by_vertex.get(i, 0.0) for i in np.flatnonzero(rest[:, 1] == y)] for y in (199, 189, 179, 169, 159)}
+    assert rows[199][0] == 1.0 and 0.5 < rows[189][0] < 1.0 and 0.0 < rows[169][0] < rows[179][0] < rows[189][0]
+    assert rows[159] == [0.0] * 10
+    assert len(rest) - 1 not in by_vertex
+    assert np.array_equal(rest[pinned[nearest], 0], rest[band, 0])  # each takes the pull straight below it
+
+
+def test_a_waist_up_body_rising_stretches_a_band_not_its_last_row(
+    waist_up: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The woman cut at the waist: her body's bottom edge is pinned below the frame's bottom. Her
+    pose moved 20 px up, the body's mesh stretches over a band above that edge (no triangle
+    stretched upright more than 2.5 times); with the pull on the pinned row alone (PIN_BAND 0)
+    its last row of triangles stretched 5 times or more (a striped shirt's stripes bent into
+    chevrons there)."""
+    picture, _ = waist_up
+    cut = cut_out(load_picture(picture))
+    assert cut is not None
+    rig = _rig(replace(cut, hands=picture_hands(cut)), 0.6)[0]
+    body = rig.layer("body")
+    assert rig.cut_bottom and body is not None
+    plate = np.zeros((rig.height, rig.width, 3), np.uint8)
+
+    def most_stretched() -> float:
+        renderer = Renderer(rig, plate, 1.0, GRID)
+        pose = rig.landmarks.astype(np.float64).copy()
+        pose[:, 1] -= 20.0
+        verts = renderer.deform(body, bone_transforms(renderer.rest, named_points(pose), renderer.k), pose)
+        assert (verts[renderer.pinned["body"], 1] >= rig.height).all()  # the edge itself out of sight
+        rest_h = np.ptp(body.rest[body.triangles][:, :, 1], axis=1)
+        drawn_h = np.ptp(verts[body.triangles][:, :, 1], axis=1)
+        return float((drawn_h[rest_h > 2.0] / rest_h[rest_h > 2.0]).max())
+
+    spread = most_stretched()
+    assert spread < 2.5, spread
+    monkeypatch.setattr(deform, "PIN_BAND", 0.0)
+    assert most_stretched() > 5.0

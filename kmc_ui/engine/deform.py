@@ -29,6 +29,7 @@ from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
 RUN_ON = 0.6  # torso lengths an arm the picture's bottom edge cuts off goes on past it (pieces.run_on)
+PIN_BAND = 0.35  # torso lengths above a pinned bottom edge its pull down is spread over (pin_band)
 PIN_PAST = 1.0  # px below the frame a cut-off bottom edge is held at, at least (its last row out of sight)
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
 # Where the picture is magnified SHARPEN_FROM times or more, the result's frames (Renderer(fine=True))
@@ -312,11 +313,12 @@ class Renderer:
         self.leg_orders = {layer.name: leg_orders(layer) for layer in rig.layers if layer.name not in self.pieces}
         # a picture that cuts the character off at its bottom: the vertices on that edge never come
         # above the frame's bottom (a leg turning lifted the half-figure's skirt off it)
-        self.pinned = {
-            layer.name: np.flatnonzero(layer.rest[:, 1] >= rig.height - 1.5)
-            for layer in rig.layers
-            if rig.cut_bottom and layer.name not in self.pieces
-        }
+        self.pinned: dict[str, np.ndarray] = {}
+        self.pin_band: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for layer in rig.layers if rig.cut_bottom else ():
+            if layer.name not in self.pieces:
+                self.pinned[layer.name] = np.flatnonzero(layer.rest[:, 1] >= rig.height - 1.5)
+                self.pin_band[layer.name] = pin_band(layer.rest, self.pinned[layer.name], PIN_BAND * rig.torso)
         body = self.textures.get("body")
         self.expression = None
         if body is not None and face_mesh is not None:
@@ -378,7 +380,13 @@ class Renderer:
             verts = solve.solve(verts, moves)
         pinned = self.pinned.get(layer.name)
         if pinned is not None and len(pinned):
-            verts[pinned, 1] = np.maximum(verts[pinned, 1], self.height + PIN_PAST)
+            # how far each pinned vertex is pulled down to the frame's bottom, spread up the band
+            # above it (the pinned row alone stretched one row of triangles, and a striped shirt's
+            # stripes bent into chevrons there)
+            lift = np.maximum(0.0, self.height + PIN_PAST - verts[pinned, 1])
+            if lift.any():
+                band, nearest, weight = self.pin_band[layer.name]
+                verts[band, 1] += lift[nearest] * weight
         return verts
 
     def render(
@@ -795,6 +803,24 @@ def _stretch(verts: np.ndarray, triangles: np.ndarray, inverse: np.ndarray, area
     s2 = det / np.maximum(s1, 1e-12)
     logs = np.abs(np.log(np.maximum(s1, 1e-3))) + np.abs(np.log(np.maximum(s2, 1e-3)))
     return float((logs * area).sum())
+
+
+def pin_band(rest: np.ndarray, pinned: np.ndarray, band: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vertices (rest, working px) within `band` above a pinned bottom edge, the pinned vertex
+    nearest across to each, and the share of that one's pull down each takes: 1 on the edge (the
+    pinned row itself), easing to 0 at the band's top and `band` across from the nearest pinned."""
+    if not len(pinned) or band <= 0:
+        return pinned, np.arange(len(pinned)), np.ones(len(pinned))
+    edge = float(rest[pinned, 1].min())
+    near_edge = np.flatnonzero(rest[:, 1] > edge - band)
+    across = np.abs(rest[near_edge, 0][:, None] - rest[pinned, 0][None, :])
+    nearest = across.argmin(axis=1)
+    up = np.clip((rest[near_edge, 1] - (edge - band)) / band, 0.0, 1.0)
+    side = np.clip(1.0 - across[np.arange(len(near_edge)), nearest] / band, 0.0, 1.0)
+    weight = up * up * (3.0 - 2.0 * up) * side  # smoothstep: no kink where the band begins
+    weight[np.isin(near_edge, pinned)] = 1.0
+    keep = weight > 0
+    return near_edge[keep], nearest[keep], weight[keep]
 
 
 def _skin(points: np.ndarray, weights: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
