@@ -384,7 +384,7 @@ def side_by_side(reference: Path, index: int, result: np.ndarray) -> np.ndarray:
 
 def artefact_line(result: object) -> str:
     a = result.artefacts()
-    names = ("breaks", "tears", "exposed", "stretch")
+    names = ("breaks", "tears", "exposed", "stretch", "cut_ends")
     parts = [f"{k} mean {a[k]['mean']:.4f} p95 {a[k]['p95']:.4f} max {a[k]['max']:.4f}" for k in names]
     return "; ".join(parts) + f"; torn {result.torn_frames}/{result.frames}; hands {a['hands']}"
 

@@ -172,9 +172,10 @@ def test_a_held_forearm_the_pictures_bottom_edge_cuts_off_goes_on_when_it_rises(
     """Her forearms run into the cut picture's bottom edge, their wrists below it. Turned 20
     degrees either way about its shoulder (as a held arm turns when she leans), an arm's outer
     corner of that edge rises into the frame: each arm still covers the frame's bottom row, about
-    as wide as at rest (it goes on past the edge, deform.RUN_ON). Without the run-on (RUN_ON 0) an
-    arm turned outward leaves that row: its cut end showed above the frame's bottom, and the body's
-    fill under it."""
+    as wide as at rest (it goes on past the edge, deform.RUN_ON), and the frame's measure of cut
+    ends shown (FrameStats.cut_ends) is 0. Without the run-on (RUN_ON 0) an arm turned outward
+    leaves that row: its cut end showed above the frame's bottom, and the measure counts it (half
+    the cut-off arms or more, both turned; none at rest)."""
     picture, _ = waist_up
     cut = cut_out(load_picture(picture))
     assert cut is not None
@@ -193,16 +194,27 @@ def test_a_held_forearm_the_pictures_bottom_edge_cuts_off_goes_on_when_it_rises(
         row = rig.height - 1 - y0
         return int((canvas[row, :, 3] > 128).sum()) if row < canvas.shape[0] else 0
 
+    def cut_ends_shown(renderer: Renderer, degrees: float) -> float:
+        pose = rig.landmarks.astype(np.float64).copy()
+        for _, about, joints in arms:
+            _turned(pose, degrees if about == L.L_SHOULDER else -degrees, about, joints)
+        return renderer.render(pose)[1].cut_ends
+
     renderer = Renderer(rig, plate, 1.0, GRID)
+    assert set(renderer.cut_ends) == {"left_arm", "right_arm"}
     for name, about, joints in arms:
         rest = bottom_row(renderer, name, about, joints, 0.0)
         assert rest >= 10, (name, rest)
         for degrees in (-20.0, 20.0):
             assert bottom_row(renderer, name, about, joints, degrees) >= 0.7 * rest, (name, degrees)
+    assert [cut_ends_shown(renderer, d) for d in (0.0, -20.0, 20.0)] == [0.0, 0.0, 0.0]
     monkeypatch.setattr(deform, "RUN_ON", 0.0)
     cut_end = Renderer(rig, plate, 1.0, GRID)
     rows = [bottom_row(cut_end, name, about, joints, d) for name, about, joints in arms for d in (-20.0, 20.0)]
     assert min(rows) == 0, rows
+    # the measure (FrameStats.cut_ends) sees it: at rest no cut end shows, turned either way one does
+    shown = [cut_ends_shown(cut_end, d) for d in (0.0, -20.0, 20.0)]
+    assert shown[0] == 0.0 and shown[1] >= 0.5 and shown[2] >= 0.5, shown
 
 
 def test_a_pinned_bottom_edges_pull_is_spread_up_a_band() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from kmc_ui.engine import face
 from kmc_ui.engine.arap import Arap, prepare
 from kmc_ui.engine.expression import Expression
-from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points
+from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points, run_slope
 from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points, segment_distance
 from kmc_ui.pose import landmarks as L
 
@@ -83,6 +83,7 @@ class FrameStats:
     tears: float = 0.0  # share of the mesh layers' drawn cells at a texture jump
     exposed: float = 0.0  # share of the frame showing the filled-in background where it smears, uncovered
     stretch: float = 0.0  # the mesh layers' distortion: area-weighted mean of |log(stretch)| over both axes
+    cut_ends: float = 0.0  # share of the arms the picture's bottom edge cuts off whose cut end shows in the frame
 
     @property
     def torn(self) -> bool:
@@ -288,6 +289,8 @@ class Renderer:
         # arms are drawn as rigid pieces (kmc_ui/engine/pieces.py); the body as a skinned mesh
         self.pieces: dict[str, list[Piece]] = {}
         self.arm_core: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (rest points, piece index)
+        # an arm the picture's bottom edge cuts off: the two ends of its cut (past its run-on), piece index
+        self.cut_ends: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for layer in rig.layers:
             if layer.name not in ARM_BONES or not rigid_arms:
                 continue
@@ -297,6 +300,8 @@ class Renderer:
             wrist = self.rest[BONES[ARM_BONES[layer.name][1]][2]]
             below = round(RUN_ON * rig.torso) if rig.cut_bottom and wrist[1] >= rig.height - 1 else 0
             self.pieces[layer.name] = cut_pieces(layer, self.textures[layer.name], cuts, rim, below)
+            if rig.cut_bottom and (ends := cut_end(self.alphas[layer.name], below)) is not None:
+                self.cut_ends[layer.name] = (ends, cuts.piece_of(ends))
             if layer.name in rig.core_points:
                 tri, bary = rig.core_points[layer.name]
                 corners = layer.rest[layer.triangles[tri]].astype(np.float64)
@@ -441,8 +446,21 @@ class Renderer:
             self._tear_cells / max(1, self._drawn_cells),
             self._exposed(coverage),
             stretch / self.mesh_area,
+            self._cut_ends_shown(transforms),
         )
         return frame, self.last_stats
+
+    def _cut_ends_shown(self, transforms: dict[str, np.ndarray]) -> float:
+        """Share of the arms the picture's bottom edge cuts off whose cut end (the ends of that
+        edge across the arm, moved as the arm's pieces are) lies inside the frame, above its bottom row."""
+        if not self.cut_ends:
+            return 0.0
+        shown = 0
+        for name, (ends, idx) in self.cut_ends.items():
+            moved = move_points(ends, idx, ARM_BONES[name], transforms)
+            inside = (moved[:, 0] >= 0) & (moved[:, 0] < self.width) & (moved[:, 1] < self.height - 1)
+            shown += bool(inside.any())
+        return shown / len(self.cut_ends)
 
     def _breaks(self, target_lm: np.ndarray, coverage: np.ndarray) -> float:
         """Share of points along the limbs' axes (shoulder-elbow-wrist, hip-knee-ankle; bones the
@@ -803,6 +821,19 @@ def _stretch(verts: np.ndarray, triangles: np.ndarray, inverse: np.ndarray, area
     s2 = det / np.maximum(s1, 1e-12)
     logs = np.abs(np.log(np.maximum(s1, 1e-3))) + np.abs(np.log(np.maximum(s2, 1e-3)))
     return float((logs * area).sum())
+
+
+def cut_end(alpha: np.ndarray, below: int) -> np.ndarray | None:
+    """The two ends (working px) of an arm's cut along the picture's bottom edge, its outermost
+    opaque pixels on the last row, moved to the end of its run-on (`below` rows past the edge along
+    its slant, pieces.run_on); None when the arm does not reach that edge."""
+    cols = np.flatnonzero(alpha[-1] > 127)
+    if not len(cols):
+        return None
+    ends = np.array([[cols[0], alpha.shape[0] - 0.5], [cols[-1] + 1.0, alpha.shape[0] - 0.5]], np.float64)
+    if below > 0:
+        ends += (run_slope(alpha) * below, float(below))
+    return ends
 
 
 def pin_band(rest: np.ndarray, pinned: np.ndarray, band: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -121,11 +121,13 @@ class EngineResult:
     calibration: Calibration = field(default_factory=Calibration)  # how the bind pose was moved
     bind_pose: np.ndarray | None = None  # (33, 4) the calibrated bind pose, character picture px
     # artefact measures per frame (kmc_ui/engine/deform.FrameStats): limb axis uncovered, texture
-    # tears, filled-in background uncovered, mesh stretch; and how each hand was cut (hand_sources)
+    # tears, filled-in background uncovered, mesh stretch, cut-off arms' cut ends shown; and how
+    # each hand was cut (hand_sources)
     breaks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     tears: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     exposed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     stretch: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cut_ends: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     hands: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +149,7 @@ class EngineResult:
             "tears": spread(self.tears),
             "exposed": spread(self.exposed),
             "stretch": spread(self.stretch),
+            "cut_ends": spread(self.cut_ends),
             "hands": dict(self.hands),
         }
 
@@ -616,7 +619,7 @@ def run_engine(
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
     moves = bone_transforms_many(renderers[0].rest, named_points(np.moveaxis(targets, 0, 1)), placement.k)
-    holes, flipped, breaks, tears, exposed, stretch = (np.zeros(n, np.float32) for _ in range(6))
+    holes, flipped, breaks, tears, exposed, stretch, cut_ends = (np.zeros(n, np.float32) for _ in range(7))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = VideoWriter(out_path, placement.width, placement.height, track.rate, n / track.fps, audio)
     # Frames are drawn on RENDER_THREADS threads, frame i by renderer i % RENDER_THREADS (one frame
@@ -641,6 +644,7 @@ def run_engine(
         nonlocal writing
         holes[j], flipped[j] = stats.holes, stats.flipped
         breaks[j], tears[j], exposed[j], stretch[j] = stats.breaks, stats.tears, stats.exposed, stats.stretch
+        cut_ends[j] = stats.cut_ends
         if writing is not None:
             writing.result()
         frame = buffers[j % FRAME_BUFFERS]
@@ -691,6 +695,7 @@ def run_engine(
         tears,
         exposed,
         stretch,
+        cut_ends,
         hand_sources(cut.hands),
     )
 
