@@ -60,7 +60,7 @@ def hidden_outline(
     rows = int(v.max()) - v0 + 1
     h, w = mask.shape
     first = round(ARMPIT * torso)
-    sides = {}
+    sides: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     for side in (1.0, -1.0):
         su = side * u
         # each row's outermost body pixel on this side
