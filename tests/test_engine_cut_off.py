@@ -150,10 +150,11 @@ def test_a_slanting_forearm_cut_off_at_the_bottom_goes_on_in_its_own_direction()
         assert abs(alpha.sum() / 255.0 - 12.0) < 0.6
         assert abs((alpha @ xs) / alpha.sum() - (last + 0.5 * k)) < 0.25
         assert np.array_equal(out[h - 1 + k, alpha.argmax(), :3], (40, 90, 200))
-    level = np.zeros((h, w), np.uint8)
-    for y in range(h):
-        level[y, min(w - 1, 3 * y) :] = 255 if y > h - 10 else 0
-    assert run_slope(level) == 0.0  # 9 rows seen of the last 24: too few
+    corner = np.zeros((h, w), np.uint8)
+    corner[h - 3 :, 30:40] = 255  # a corner just touching the edge: 3 rows of the last 24, too few
+    assert run_slope(corner) == 0.0
+    corner[h - 4, 31:41] = 255  # a fourth row, a pixel further right: read, slanting back
+    assert run_slope(corner) < 0.0
     steep = np.zeros((h, 400), np.uint8)
     for y in range(h):
         steep[y, 4 * y : 4 * y + 8] = 255
