@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+TIMINGS = {"eta", "rank_eta", "duration", "average_duration", "avg_time", "cache_duration"}
+
 
 @dataclass
 class Answer:
@@ -45,6 +47,14 @@ class Answer:
 
     def text(self) -> str:
         return json.dumps(self.messages, default=str) + self.error
+
+    def said(self) -> str:
+        """Everything the server said, less the queue's own timings (an eta of 0.6635... is not a leaked $0.66)."""
+        kept = [{k: v for k, v in m.items() if k not in TIMINGS} for m in self.messages]
+        for m in kept:
+            if isinstance(m.get("output"), dict):
+                m["output"] = {k: v for k, v in m["output"].items() if k not in TIMINGS}
+        return json.dumps(kept, default=str) + self.error
 
 
 @dataclass

@@ -189,7 +189,7 @@ def test_the_owner_tab_opens_only_for_the_owner_even_through_the_raw_queue(
                 answer = call(stranger, event, [guess])
                 shown, csv_file = answer.outputs
                 assert "for the studio's owner" in shown and csv_file is None, (guess, answer.text())
-                assert "0.66" not in answer.text() and "gail" not in answer.text()
+                assert "0.66" not in answer.said() and "gail" not in answer.text()
             answer = call(stranger, event, ["correct horse"])
             shown, csv_file = answer.outputs
             assert ("Budget left: $4.34 of $5.00" in shown and "| 2026" not in shown) or "Budget left" in shown
