@@ -29,8 +29,8 @@ from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
 RUN_ON = 0.6  # torso lengths an arm the picture's bottom edge cuts off goes on past it (pieces.run_on)
-PIN_BAND = 0.35  # torso lengths above a pinned bottom edge its pull down is spread over (pin_band)
-PIN_PAST = 1.0  # px below the frame a cut-off bottom edge is held at, at least (its last row out of sight)
+PIN_BAND = 0.35  # torso lengths inside a pinned edge (bottom or side) its pull out is spread over (pin_band)
+PIN_PAST = 1.0  # px past the frame a cut-off edge is held at, at least (its last row out of sight)
 SENTINEL = -1.0e6  # map value where no triangle lands (remaps to transparent)
 # Where the picture is magnified SHARPEN_FROM times or more, the result's frames (Renderer(fine=True))
 # draw it from textures sharpened once (an unsharp mask: SHARPEN_AMOUNT of the detail finer than
@@ -292,7 +292,7 @@ class Renderer:
         # an arm the picture's bottom edge cuts off: the two ends of its cut (past its run-on), piece index
         self.cut_ends: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for layer in rig.layers:
-            if layer.name not in ARM_BONES or not rigid_arms:
+            if layer.name not in ARM_BONES or not rigid_arms or on_cut_side(layer, rig):
                 continue
             cuts = arm_cuts(layer.name, self.rest, rig.radii)
             rim = None if layer.rim is None else texture(layer.rim)
@@ -324,6 +324,28 @@ class Renderer:
             if layer.name not in self.pieces:
                 self.pinned[layer.name] = np.flatnonzero(layer.rest[:, 1] >= rig.height - 1.5)
                 self.pin_band[layer.name] = pin_band(layer.rest, self.pinned[layer.name], PIN_BAND * rig.torso)
+        # a picture that cuts the character off at a side (a portrait's shoulders): the vertices on
+        # that edge never come inside the frame's side, pulled out as the bottom edge's are down
+        # (-1 the left edge, +1 the right; pin_band on the points turned so that edge is the bottom)
+        self.side_pins: dict[str, list[tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {}
+        for layer in rig.layers:
+            for sign, cut in zip((-1, 1), rig.cut_sides, strict=True):
+                if not cut or layer.name in self.pieces:
+                    continue
+                x = layer.rest[:, 0]
+                on_edge = np.flatnonzero(x <= 0.5 if sign < 0 else x >= rig.width - 1.5)
+                turned = np.column_stack([layer.rest[:, 1], sign * x])
+                band = pin_band(turned, on_edge, PIN_BAND * rig.torso)
+                self.side_pins.setdefault(layer.name, []).append((sign, on_edge, band))
+        # an arm with vertices on such an edge (a portrait's upper arm, cut lengthwise) moves with the
+        # body's mesh, as if never told from it: held and turned about its shoulder, it came away from
+        # the body, and a wedge of the backdrop opened between them at the frame's side
+        self.on_body: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._body: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+        body_layer = rig.layer("body")
+        for layer in rig.layers:
+            if body_layer is not None and layer.name in ARM_BONES and on_cut_side(layer, rig):
+                self.on_body[layer.name] = bind_to_mesh(layer.rest, body_layer, (rig.height, rig.width))
         body = self.textures.get("body")
         self.expression = None
         if body is not None and face_mesh is not None:
@@ -333,6 +355,7 @@ class Renderer:
         g = grid
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
         self.open_axis = open_axis(rig, grid / k)
+        self.side_held = side_held(rig)
         self._tear_cells = 0
         self._drawn_cells = 0
         self._left_leg_nearer = False
@@ -374,9 +397,15 @@ class Renderer:
         self, layer: Layer, transforms: dict[str, np.ndarray], target_lm: np.ndarray | None = None
     ) -> np.ndarray:
         """A mesh layer's vertices (output px): skinned, then solved as rigid as possible, its face
-        turned as target_lm's head is (when given) from the usual facing."""
-        verts = _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
-        solve = self.arap.get(layer.name)
+        turned as target_lm's head is (when given) from the usual facing (an arm in on_body: carried
+        by the body's mesh); then pulled past the frame's edges that cut the character off."""
+        carried = None
+        if layer.name in self.on_body:  # an arm a kept side cuts lengthwise: carried by the body's mesh
+            verts = self._carried(layer.name, transforms, target_lm)
+            carried = verts.copy()
+        else:
+            verts = _skin(layer.rest, layer.weights, [transforms[b] for b in layer.bones])
+        solve = None if carried is not None else self.arap.get(layer.name)
         if solve is not None:
             moves = None
             if target_lm is not None and len(solve.face_at) and self.rig.face is not None:
@@ -392,6 +421,34 @@ class Renderer:
             if lift.any():
                 band, nearest, weight = self.pin_band[layer.name]
                 verts[band, 1] += lift[nearest] * weight
+        for sign, on_edge, (band, nearest, weight) in self.side_pins.get(layer.name, ()):
+            if len(on_edge):  # how far inside the frame's side each vertex on the edge came
+                edge = -PIN_PAST if sign < 0 else self.width + PIN_PAST
+                inside = np.maximum(0.0, sign * (edge - verts[on_edge, 0]))
+                if inside.any():
+                    verts[band, 0] += sign * inside[nearest] * weight
+        if layer.name == "body":
+            self._body = (transforms, verts)
+        elif carried is not None:  # what lies on the body's mesh stays on it (the body's own pins moved it)
+            inside = self.on_body[layer.name][0] >= 0
+            verts[inside] = carried[inside]
+        return verts
+
+    def _carried(self, name: str, transforms: dict[str, np.ndarray], target_lm: np.ndarray | None) -> np.ndarray:
+        """An arm layer's vertices moved with the body's mesh (see on_body): each inside a body
+        triangle at rest by its barycentric weights there, the others with their nearest body
+        vertex. The body's vertices for these `transforms` are deformed first when not at hand."""
+        body = self.rig.layer("body")
+        assert body is not None
+        if self._body is None or self._body[0] is not transforms:
+            self.deform(body, transforms, target_lm)
+        assert self._body is not None
+        moved = self._body[1]
+        tri, bary, nearest, offset = self.on_body[name]
+        verts = moved[nearest] + offset
+        inside = tri >= 0
+        corners = moved[body.triangles[tri[inside]]]  # (n, 3, 2)
+        verts[inside] = np.einsum("nk,nki->ni", bary[inside], corners)
         return verts
 
     def render(
@@ -466,12 +523,13 @@ class Renderer:
         """Share of points along the limbs' axes (shoulder-elbow-wrist, hip-knee-ankle; bones the
         picture shows, inside the frame) where the character does not cover the background. A
         point that lies, at rest, in the backdrop the picture shows in an arm's bend (open_axis)
-        is not counted: the picture does not cover it either."""
+        is not counted: the picture does not cover it either. Nor is a bone that a cut-off side
+        holds (side_held): its pixels stay at the frame's side, off its axis."""
         t = np.linspace(0.0, 1.0, AXIS_SAMPLES)[:, None]
         pts = []
         for chain in LIMB_CHAINS:
             for a, b in pairwise(chain):
-                if self.rig.seen[a] and self.rig.seen[b]:
+                if self.rig.seen[a] and self.rig.seen[b] and (a, b) not in self.side_held:
                     on = target_lm[a, :2] + t * (target_lm[b, :2] - target_lm[a, :2])
                     pts.append(on[~self.open_axis[(a, b)]] if (a, b) in self.open_axis else on)
         if not pts:
@@ -616,7 +674,7 @@ class Renderer:
         if layer.name in self.fronts:
             self._maps[layer.name] = (fmap, cmap, x0, y0)
         warped = cv2.remap(tex, fmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        if layer.name != "body":
+        if layer.name != "body" and layer.name not in self.on_body:  # a carried arm lies on the body as drawn
             self._shadow(frame, cv2.extractChannel(warped, 3), x0, y0, under)
         _blend(frame[y0:y1, x0:x1], warped)
         return flipped
@@ -834,6 +892,55 @@ def cut_end(alpha: np.ndarray, below: int) -> np.ndarray | None:
     if below > 0:
         ends += (run_slope(alpha) * below, float(below))
     return ends
+
+
+def on_cut_side(layer: Layer, rig: Rig) -> bool:
+    """A layer with vertices on a picture's side edge that cuts the character off (Rig.cut_sides):
+    an arm the side cuts lengthwise is drawn as a mesh carried by the body's (Renderer.on_body),
+    not as rigid pieces (they turned with the shoulders, and the cut and the backdrop beyond
+    showed as a bunched fold at the man's shoulder)."""
+    x = layer.rest[:, 0]
+    left, right = rig.cut_sides
+    return bool((left and (x <= 0.5).any()) or (right and (x >= rig.width - 1.5).any()))
+
+
+def bind_to_mesh(
+    points: np.ndarray, mesh: Layer, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each point (rest, working px) bound to `mesh` at rest: the triangle it lies in (-1 for none)
+    with its barycentric weights there, and its nearest mesh vertex with its offset from it."""
+    ids = np.full(shape, -1, np.int32)
+    for i, t in enumerate(mesh.triangles):
+        cv2.fillConvexPoly(ids, np.round(mesh.rest[t]).astype(np.int32), i)
+    h, w = shape
+    px = np.clip(np.round(points).astype(int), 0, [w - 1, h - 1])
+    tri = ids[px[:, 1], px[:, 0]]
+    bary = np.zeros((len(points), 3))
+    inside = np.flatnonzero(tri >= 0)
+    a, b, c = (mesh.rest[mesh.triangles[tri[inside], j]].astype(np.float64) for j in range(3))
+    v0, v1, v2 = b - a, c - a, points[inside] - a
+    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+    ok = np.abs(den) > 1e-9
+    u = np.where(ok, (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / np.where(ok, den, 1.0), 0.0)
+    v = np.where(ok, (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / np.where(ok, den, 1.0), 0.0)
+    bary[inside] = np.column_stack([1.0 - u - v, u, v])
+    tri[inside[~ok]] = -1
+    nearest = np.argmin(((points[:, None, :] - mesh.rest[None, :, :]) ** 2).sum(axis=2), axis=1)
+    return tri, bary, nearest, (points - mesh.rest[nearest]).astype(np.float64)
+
+
+def side_held(rig: Rig) -> set[tuple[int, int]]:
+    """The limbs' bones (joint pairs of LIMB_CHAINS) lying, at rest, within the pin band of a
+    picture's side edge that cuts the character off (a leg cut lengthwise): the pins hold that
+    side's pixels at the frame's side, so the bone's axis may move off them."""
+    band = PIN_BAND * rig.torso
+    x = rig.landmarks[:, 0]
+    near = np.zeros(len(x), bool)
+    if rig.cut_sides[0]:
+        near |= x <= band
+    if rig.cut_sides[1]:
+        near |= x >= rig.width - 1 - band
+    return {(a, b) for chain in LIMB_CHAINS for a, b in pairwise(chain) if near[a] or near[b]}
 
 
 def pin_band(rest: np.ndarray, pinned: np.ndarray, band: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

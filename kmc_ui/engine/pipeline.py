@@ -30,7 +30,7 @@ import numpy as np
 from kmc_ui.checks.pose import hand_states
 from kmc_ui.engine.bind import Calibration, calibrate_bind
 from kmc_ui.engine.common import EngineCancelled, EngineError, says
-from kmc_ui.engine.deform import GRID, FrameStats, Renderer, bone_transforms_many
+from kmc_ui.engine.deform import GRID, FrameStats, Renderer, bone_transforms_many, side_held
 from kmc_ui.engine.encode import VideoWriter
 from kmc_ui.engine.eyes import clip_closing
 from kmc_ui.engine.face import find_face, usual_yaw
@@ -38,13 +38,13 @@ from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_beyond, sc
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.mouth import clip_opening, clip_width
 from kmc_ui.engine.rig import ArmCut, Rig, build_rig, head_radius, named_points, torso_length
-from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom
+from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom, reaches_sides
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.cache import board, content_hash, land
 from kmc_ui.pose.hands import FOUND, MISSING, hand_points
-from kmc_ui.pose.retarget import arms_off_the_picture, hold_limbs, hold_unshown_limbs, retarget
+from kmc_ui.pose.retarget import LIMBS, arms_off_the_picture, hold_limbs, hold_unshown_limbs, retarget
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
 # a picture up to this size has its rig built while the motion is still read, at the working size
@@ -99,6 +99,10 @@ class Placement:
     k: float
     offset: np.ndarray  # (2,)
     work_scale: float  # working px per original picture px
+    # the picture's side edges kept at or past the frame's sides (left, right): those that cut the
+    # character off (cut_at_sides) as far as the placement can, and both of a bust scaled to the
+    # frame's width (keep_side_edges; the vertices on them: pinned_sides, Rig.cut_sides)
+    sides: tuple[bool, bool] = (False, False)
 
 
 @dataclass
@@ -317,22 +321,38 @@ def place(
         )
         char_torso = float(np.linalg.norm(L.midpoint(cut.landmarks, *L.SHOULDERS) - L.midpoint(cut.landmarks, *L.HIPS)))
         k_orig = sv * src_torso / max(char_torso, 1.0)
-        root_out = L.midpoint(motion[0], *L.HIPS) * sv
-        offset = root_out - k_orig * L.midpoint(cut.landmarks, *L.HIPS)
+        anchor, anchor_out = L.midpoint(cut.landmarks, *L.HIPS), L.midpoint(motion[0], *L.HIPS) * sv
         if not hips_in_frame(motion, track.height):  # a head and shoulders: its face where the person's is
             k_orig = sv * head_and_shoulders(motion) / max(head_and_shoulders(cut.landmarks[None]), 1.0)
-            offset = motion[0][L.NOSE, :2] * sv - k_orig * cut.landmarks[L.NOSE, :2]
+            anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
+        left, right = cut_at_sides(cut)
+        bust = (left and right) or ((left or right) and cut_at_bottom(cut))
+        if bust and k_orig * iw < out_w:  # cut off at both sides, or at a side and the bottom (a
+            # portrait, a bust): as wide as the frame, scaled about the anchor, both its sides on the
+            # frame's, when it is then no taller than the frame (its head in it; a landscape frame's
+            # width would put it far above): else a side cut shows where it cannot be kept out
+            if out_w / iw * ih <= out_h + 0.5:
+                k_orig = out_w / iw
+                left = right = True
+            elif left and right:
+                left = right = False
+        offset = anchor_out - k_orig * anchor
+        if left:  # a side edge that cuts the character off stays at or past the frame's side
+            offset[0] = min(offset[0], 0.0)
+        if right:
+            offset[0] = max(offset[0], out_w - k_orig * iw)
         if cut_at_bottom(cut):  # the picture's bottom edge never above the frame's: no floating half-figure
             # (below it, as when the video is a head and shoulders, the edge is out of sight and the
             # figure stays where the video's person is: pinned there, her skirt filled the frame)
             offset[1] = max(offset[1], out_h - k_orig * ih)
-    else:
+    else:  # the frame is the picture's shape: its edges on the frame's
         out_w, out_h = output_size(iw / max(1, ih), tier)
         k_orig = out_w / iw
         offset = np.zeros(2)
+        left, right = cut_at_sides(cut)
     work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
     k = k_orig / work_scale
-    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale), offset
+    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right)), offset
 
 
 def cut_at_bottom(cut: Cutout) -> bool:
@@ -341,6 +361,44 @@ def cut_at_bottom(cut: Cutout) -> bool:
     if cut.seen[L.L_ANKLE] and cut.seen[L.R_ANKLE]:
         return False
     return reaches_bottom(cut.landmarks, cut.alpha >= 0.5)
+
+
+def cut_at_sides(cut: Cutout) -> tuple[bool, bool]:
+    """Whether the picture cuts the character off at its left edge, and at its right (the mask
+    runs into that side's columns, segment.reaches_sides): a portrait's shoulders."""
+    return reaches_sides(cut.landmarks, cut.alpha >= 0.5)
+
+
+def pinned_sides(cut: Cutout, p: Placement) -> tuple[bool, bool]:
+    """The side edges whose vertices are held past the frame's side (Rig.cut_sides): those the
+    picture cuts the character off at, of those the placement keeps out (a bust's uncut side, at
+    the frame's side too, has none of the character on it)."""
+    left, right = cut_at_sides(cut)
+    return left and p.sides[0], right and p.sides[1]
+
+
+def keep_side_edges(targets: np.ndarray, p: Placement, rig: Rig) -> np.ndarray:
+    """A character cut off at a side never moves away from that side (its cut edge would show
+    inside the frame): the root's sideways motion is held to what keeps the picture's cut edges
+    that the placement keeps out (`p.sides`; at rest at p.offset and p.offset + the picture's
+    width) at or past the frame's sides (in place; returned)."""
+    left_x, right_x = p.offset[0], p.offset[0] + p.k * rig.width
+    lo = p.width - right_x if p.sides[1] else -np.inf
+    hi = -left_x if p.sides[0] else np.inf
+    root = (targets[:, L.L_HIP, 0] + targets[:, L.R_HIP, 0]) / 2
+    moved = root - (p.k * L.midpoint(rig.landmarks, *L.HIPS)[0] + p.offset[0])
+    targets[:, :, 0] += (np.clip(moved, min(lo, hi), hi) - moved)[:, None]
+    return targets
+
+
+def limbs_at_sides(rig: Rig) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The arms and the legs (indices into retarget.LIMBS) with a bone by a side edge that the
+    placement keeps out of the frame (Rig.cut_sides, deform.side_held): held in the picture's own
+    pose, as an arm the picture cuts off is. Moving with the dancer, a leg cut lengthwise by the
+    woman's picture's side was pulled between its pinned edge and its knee into a zigzag."""
+    by_side = side_held(rig)
+    limbs = [i for i, (first, second, third, *_) in enumerate(LIMBS) if {(first, second), (second, third)} & by_side]
+    return tuple(i for i in limbs if i < 2), tuple(i for i in limbs if i >= 2)
 
 
 def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:
@@ -569,6 +627,7 @@ def run_engine(
         rig, work = _rig(cut, placement.work_scale)
         plates = _plates(work, scene)
     work_bgr, hole, plate_work = plates
+    rig = replace(rig, cut_sides=pinned_sides(cut, placement))
     plate = plate_for(job.orientation, plate_work, placement, scene=scene is not None)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -593,9 +652,13 @@ def run_engine(
     # an arm the picture cuts off is held as the calibrated bind pose has it: as the picture is drawn
     held = arms_off_the_picture(cut.landmarks, *cut.alpha.shape[::-1])
     motion = hold_limbs(motion, rig.landmarks, held, turn=True)
+    arms, legs = limbs_at_sides(rig)  # and a limb a kept side edge holds: its pins would fight its motion
+    motion = hold_limbs(hold_limbs(motion, rig.landmarks, arms, turn=True), rig.landmarks, legs)
     targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         targets = keep_bottom_edge(targets)
+    if any(placement.sides):
+        targets = keep_side_edges(targets, placement, rig)
     timings["bind"] = time.perf_counter() - t0
     report("rig", 1.0, says("ready"))
 
@@ -914,7 +977,10 @@ def calibrate(
     # anime sample pair: 20+ frames). The arms keep the rig's split from the body (build_rig).
     return calibrate_bind(
         cut.landmarks,
-        lambda lm: _rig(replace(cut, landmarks=lm), p.work_scale, arms=rig.arms, plate=backdrop)[0],
+        lambda lm: replace(
+            _rig(replace(cut, landmarks=lm), p.work_scale, arms=rig.arms, plate=backdrop)[0],
+            cut_sides=pinned_sides(cut, p),
+        ),
         rig,
         motion,
         lambda t: to_output(t, p),

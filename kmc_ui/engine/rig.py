@@ -185,6 +185,8 @@ class Rig:
     pockets: np.ndarray | None = None
     arms: ArmCut | None = None  # how the arms were told from the body (a rebuild on moved joints reuses it)
     cut_bottom: bool = False  # the picture cuts the character off at its bottom edge (pipeline.cut_at_bottom)
+    # the picture cuts the character off at its left edge, at its right (pipeline.cut_at_sides)
+    cut_sides: tuple[bool, bool] = (False, False)
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)

@@ -122,6 +122,15 @@ def reaches_bottom(lm: np.ndarray, mask: np.ndarray) -> bool:
     return width >= 0.33 * torso_length(lm)
 
 
+def reaches_sides(lm: np.ndarray, mask: np.ndarray) -> tuple[bool, bool]:
+    """Whether the character's mask runs into the picture's left and its right columns over at
+    least a third of its torso (as reaches_bottom does the bottom rows): a portrait's shoulders,
+    an arm the picture's side cuts off lengthwise."""
+    cols = max(1, mask.shape[1] // 100)
+    reach = 0.33 * torso_length(lm)
+    return bool(mask[:, :cols].any(axis=1).sum() >= reach), bool(mask[:, -cols:].any(axis=1).sum() >= reach)
+
+
 def _detect_padded(rgb: np.ndarray, pad: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray] | None:
     """detect_with_mask on the picture padded (replicate border) by `pad`: top, bottom, sides."""
     import mediapipe as mp
