@@ -421,13 +421,21 @@ def landscape_clip(tmp: Path, seconds: float = 6.0) -> Path:
 
 
 def photos(
-    tmp: Path, before: bool, only: str = "", skinned: bool = False, landscape: bool = False, waist: bool = False
+    tmp: Path,
+    before: bool,
+    only: str = "",
+    skinned: bool = False,
+    landscape: bool = False,
+    waist: bool = False,
+    portrait: bool = False,
 ) -> None:
     """Every picture in ../shared/media with each real clip (the dance, the talking head; with
     `landscape` also the dance in a landscape frame): the artefact measures, and reference | result
     frames saved under docs/engine/photos/ (with the dance also the engine before, with arms as
     skinned meshes, when `before`; with the body skinned without ARAP when `skinned`; with `waist`
-    also the studio photos cut at 45 % of their height, waist up, their hands out of the picture)."""
+    also the studio photos cut at 45 % of their height, waist up, their hands out of the picture;
+    with `portrait` also cut to a head-and-shoulders portrait, their shoulders cut by its sides, and
+    to their left 60 %, cut lengthwise at the right)."""
     out_dir = DOCS / "photos"
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
@@ -436,6 +444,13 @@ def photos(
             photo = Image.open(picture).convert("RGB")
             pictures.append(tmp / f"{picture.stem}_waist.png")
             photo.crop((0, 0, photo.width, int(0.45 * photo.height))).save(pictures[-1])
+    if portrait:
+        for picture in [p for p in pictures if p.name.startswith("person_") and p.parent == SHARED]:
+            photo = Image.open(picture).convert("RGB")
+            w, h = photo.size
+            for tag, box in (("_portrait", (0.35, 0.0, 0.65, 0.34)), ("_side", (0.0, 0.0, 0.6, 1.0))):
+                pictures.append(tmp / f"{picture.stem}{tag}.png")
+                photo.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h))).save(pictures[-1])
     clips = [(SHARED / name, tag) for name, tag in PHOTO_CLIPS]
     if landscape:
         clips.append((landscape_clip(tmp), "_landscape"))
@@ -590,6 +605,11 @@ def main() -> None:
     parser.add_argument(
         "--waist", action="store_true", help="with --photos: also the studio photos cut at the waist (hands cut off)"
     )
+    parser.add_argument(
+        "--portrait",
+        action="store_true",
+        help="with --photos: also the studio photos cut to a portrait, and cut lengthwise (cut off at the sides)",
+    )
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument(
         "--ahead",
@@ -634,7 +654,7 @@ def main() -> None:
             if not SHARED.is_dir():
                 print(f"shared media not found at {SHARED}")
                 return
-            photos(tmp, args.before, args.only, args.skinned, args.landscape, args.waist)
+            photos(tmp, args.before, args.only, args.skinned, args.landscape, args.waist, args.portrait)
             return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)
