@@ -126,9 +126,7 @@ def test_a_portrait_fills_the_frames_width_and_a_side_cut_sits_on_the_frames_sid
     small = track_motion(clip)
     p, _ = place("video", "std", cut, pipeline.source_motion(small), small)
     k = p.k * p.work_scale
-    assert p.offset[0] + k * cut.alpha.shape[1] == pytest.approx(p.width, abs=1e-3) or (
-        p.offset[0] + k * cut.alpha.shape[1] > p.width
-    )
+    assert p.offset[0] + k * cut.alpha.shape[1] >= p.width - 1e-3  # its cut edge at or past the frame's side
     assert p.offset[0] > 0.0 and p.sides == (False, True)  # its left edge, not a cut, inside the frame
 
 
