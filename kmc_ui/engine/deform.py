@@ -24,7 +24,16 @@ from kmc_ui.engine import face
 from kmc_ui.engine.arap import Arap, prepare
 from kmc_ui.engine.expression import Expression
 from kmc_ui.engine.pieces import Piece, arm_cuts, cut_pieces, draw_pieces, move_points, run_slope
-from kmc_ui.engine.rig import ARM_BONES, BONES, HEAD_POINTS, Layer, Rig, named_points, segment_distance
+from kmc_ui.engine.rig import (
+    ARM_BONES,
+    BONES,
+    HEAD_POINTS,
+    Layer,
+    Rig,
+    named_points,
+    rest_triangles,
+    segment_distance,
+)
 from kmc_ui.pose import landmarks as L
 
 GRID = 4  # output pixels between samples of the warp map
@@ -286,13 +295,24 @@ class Renderer:
                 crop = texture(layer.front[y0 : y0 + bh, x0 : x0 + bw])
                 self.fronts.setdefault(layer.name, []).append((crop, np.array([x0, y0], np.float32)))
         self._maps: dict[str, tuple[np.ndarray, np.ndarray, int, int]] = {}  # this frame's maps of a layer with a front
+        # an arm with vertices on a side edge that cuts the character off (Rig.cut_sides; a portrait's
+        # upper arm, cut lengthwise) is a mesh carried by the body's, as if never told from it: as rigid
+        # pieces it turned with the shoulders; as a mesh on its own bones, held and turned about its
+        # shoulder, it came away from the body, and a wedge of the backdrop opened between them at the
+        # frame's side
+        self.on_body: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._body: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+        body_layer = rig.layer("body")
+        for layer in rig.layers:
+            if body_layer is not None and layer.name in ARM_BONES and on_cut_side(layer, rig):
+                self.on_body[layer.name] = bind_to_mesh(layer.rest, body_layer)
         # arms are drawn as rigid pieces (kmc_ui/engine/pieces.py); the body as a skinned mesh
         self.pieces: dict[str, list[Piece]] = {}
         self.arm_core: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (rest points, piece index)
         # an arm the picture's bottom edge cuts off: the two ends of its cut (past its run-on), piece index
         self.cut_ends: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for layer in rig.layers:
-            if layer.name not in ARM_BONES or not rigid_arms or on_cut_side(layer, rig):
+            if layer.name not in ARM_BONES or not rigid_arms or layer.name in self.on_body:
                 continue
             cuts = arm_cuts(layer.name, self.rest, rig.radii)
             rim = None if layer.rim is None else texture(layer.rim)
@@ -337,15 +357,6 @@ class Renderer:
                 turned = np.column_stack([layer.rest[:, 1], sign * x])
                 band = pin_band(turned, on_edge, PIN_BAND * rig.torso)
                 self.side_pins.setdefault(layer.name, []).append((sign, on_edge, band))
-        # an arm with vertices on such an edge (a portrait's upper arm, cut lengthwise) moves with the
-        # body's mesh, as if never told from it: held and turned about its shoulder, it came away from
-        # the body, and a wedge of the backdrop opened between them at the frame's side
-        self.on_body: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._body: tuple[dict[str, np.ndarray], np.ndarray] | None = None
-        body_layer = rig.layer("body")
-        for layer in rig.layers:
-            if body_layer is not None and layer.name in ARM_BONES and on_cut_side(layer, rig):
-                self.on_body[layer.name] = bind_to_mesh(layer.rest, body_layer, (rig.height, rig.width))
         body = self.textures.get("body")
         self.expression = None
         if body is not None and face_mesh is not None:
@@ -904,27 +915,11 @@ def on_cut_side(layer: Layer, rig: Rig) -> bool:
     return bool((left and (x <= 0.5).any()) or (right and (x >= rig.width - 1.5).any()))
 
 
-def bind_to_mesh(
-    points: np.ndarray, mesh: Layer, shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def bind_to_mesh(points: np.ndarray, mesh: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each point (rest, working px) bound to `mesh` at rest: the triangle it lies in (-1 for none)
-    with its barycentric weights there, and its nearest mesh vertex with its offset from it."""
-    ids = np.full(shape, -1, np.int32)
-    for i, t in enumerate(mesh.triangles):
-        cv2.fillConvexPoly(ids, np.round(mesh.rest[t]).astype(np.int32), i)
-    h, w = shape
-    px = np.clip(np.round(points).astype(int), 0, [w - 1, h - 1])
-    tri = ids[px[:, 1], px[:, 0]]
-    bary = np.zeros((len(points), 3))
-    inside = np.flatnonzero(tri >= 0)
-    a, b, c = (mesh.rest[mesh.triangles[tri[inside], j]].astype(np.float64) for j in range(3))
-    v0, v1, v2 = b - a, c - a, points[inside] - a
-    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
-    ok = np.abs(den) > 1e-9
-    u = np.where(ok, (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / np.where(ok, den, 1.0), 0.0)
-    v = np.where(ok, (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / np.where(ok, den, 1.0), 0.0)
-    bary[inside] = np.column_stack([1.0 - u - v, u, v])
-    tri[inside[~ok]] = -1
+    with its barycentric weights there (rig.rest_triangles), and its nearest mesh vertex with its
+    offset from it."""
+    tri, bary = rest_triangles(mesh, points.astype(np.float64))
     nearest = np.argmin(((points[:, None, :] - mesh.rest[None, :, :]) ** 2).sum(axis=2), axis=1)
     return tri, bary, nearest, (points - mesh.rest[nearest]).astype(np.float64)
 

@@ -1563,21 +1563,29 @@ def skin_weights(verts: np.ndarray, bones: tuple[str, ...], pts: dict[str, np.nd
     return wts.astype(np.float32)
 
 
-def bind_points(layer: Layer, points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each point's rest triangle and barycentric coordinates (points outside the mesh dropped),
-    so it moves exactly as the rendered mesh moves it."""
+def rest_triangles(layer: Layer, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's rest triangle (-1 outside the mesh) and its barycentric coordinates there (0
+    outside), so it moves exactly as the rendered mesh moves it."""
     h, w = layer.texture.shape[:2]
     ids = rasterise_ids(layer.rest.astype(np.float64), layer.triangles, (h, w))
-    t = _lookup(ids, points)
+    t = _lookup(ids, points).astype(np.int32)
+    bary = np.zeros((len(points), 3))
+    inside = t >= 0
+    v = layer.rest.astype(np.float64)[layer.triangles[t[inside]]]  # (P,3,2)
+    m = np.stack([v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]], axis=2)  # (P,2,2)
+    b12 = np.linalg.solve(m, (points[inside] - v[:, 0])[..., None])[..., 0]
+    bary[inside] = np.c_[1.0 - b12.sum(axis=1), b12]
+    return t, bary
+
+
+def bind_points(layer: Layer, points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each point's rest triangle and barycentric coordinates (rest_triangles; points outside the
+    mesh dropped, None when fewer than 10 lie on it)."""
+    t, bary = rest_triangles(layer, points)
     keep = t >= 0
     if keep.sum() < 10:
         return None
-    t, p = t[keep], points[keep]
-    v = layer.rest.astype(np.float64)[layer.triangles[t]]  # (P,3,2)
-    m = np.stack([v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]], axis=2)  # (P,2,2)
-    b12 = np.linalg.solve(m, (p - v[:, 0])[..., None])[..., 0]
-    bary = np.c_[1.0 - b12.sum(axis=1), b12]
-    return t.astype(np.int32), bary.astype(np.float32)
+    return t[keep], bary[keep].astype(np.float32)
 
 
 TWIN = {"l_thigh": "r_thigh", "r_thigh": "l_thigh", "l_shin": "r_shin", "r_shin": "l_shin"}
