@@ -21,6 +21,7 @@ from kmc_ui.engine import EngineJob, run_engine
 from kmc_ui.engine.deform import PIN_PAST, Renderer, bone_transforms, on_cut_side, side_held
 from kmc_ui.engine.motion import track_motion
 from kmc_ui.engine.pipeline import (
+    SIDE_REACH,
     Placement,
     cut_at_bottom,
     cut_at_sides,
@@ -133,7 +134,8 @@ def test_a_portrait_fills_the_frames_width_and_a_side_cut_sits_on_the_frames_sid
 def test_a_figure_cut_off_at_a_side_never_moves_away_from_it(drawn) -> None:
     """keep_side_edges holds the root's sideways motion to what keeps a cut edge at or past the
     frame's side: the figure cut at the right never moves left of where that edge meets the
-    frame's side, and moves right freely; every joint moves with its hips."""
+    frame's side, and moves right freely; every joint moves with its hips (with its nose, for a
+    head and shoulders' motion)."""
     _, cut, _ = drawn
     rig, _ = pipeline._rig(cut, 1.0)
     width = 720
@@ -155,6 +157,16 @@ def test_a_figure_cut_off_at_a_side_never_moves_away_from_it(drawn) -> None:
     both = keep_side_edges(to_output(targets.copy(), wide), wide, rig)
     rest = wide.k * L.midpoint(rig.landmarks, *L.HIPS)[0] + wide.offset[0]
     assert np.allclose((both[:, L.L_HIP, 0] + both[:, L.R_HIP, 0]) / 2 - rest, [0, -10, -5, 25, -10], atol=1e-3)
+    # a head and shoulders' motion is rooted at its nose (motion_root): its nose's motion is held, however
+    # its hips (a guess below the frame) swing; measured at the hips, swung 40 px toward the cut side, the
+    # first frame's face was pushed 30 px the other way
+    swung = targets.copy()
+    swung[:, L.L_HIP, 0] -= 40.0 / p.k
+    swung[:, L.R_HIP, 0] -= 40.0 / p.k
+    nose = keep_side_edges(to_output(swung.copy(), p), p, rig, L.NOSE)[:, L.NOSE, 0]
+    assert np.allclose(nose - (p.k * rig.landmarks[L.NOSE, 0] + p.offset[0]), [0, -10, -5, 25, -10], atol=1e-3)
+    hips = keep_side_edges(to_output(swung.copy(), p), p, rig)[:, L.NOSE, 0]
+    assert hips[0] - (p.k * rig.landmarks[L.NOSE, 0] + p.offset[0]) == pytest.approx(30.0, abs=1e-3)
 
 
 def test_the_vertices_on_a_cut_side_are_held_past_the_frames_side(drawn) -> None:
@@ -275,3 +287,38 @@ def test_a_limb_by_a_kept_side_is_held_in_the_pictures_pose(
     result = run_engine(EngineJob(picture, dance_3s, "video", "std", False), tmp_path / "out.mp4")
     artefacts = result.summary()["artefacts"]
     assert artefacts["stretch"]["max"] <= 0.25 and artefacts["breaks"]["max"] == 0.0, artefacts
+
+
+def test_a_talking_heads_face_stays_where_the_videos_face_is(shared_media: Path, tmp_path: Path) -> None:
+    """The woman's head and shoulders, cut at her right shoulder by the picture's left side, with
+    the first 3 s of the talking head in a landscape frame (padded to 1280 x 720). Keeping that cut
+    out of the frame would move her a fifth of the frame's width from the video's face: it is not
+    kept (the run says so; with the video's face further left, within SIDE_REACH, it is), and her
+    nose is where the video's is in every frame, within 3 px. The motion was retargeted from the
+    hips the pose model guesses below the frame, and a bust cut at the bottom held down where it
+    started: her face 258 px to the side at the first frame and up to 113 px lower than the
+    video's after."""
+    clip = tmp_path / "wide.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(shared_media / "talking_head_12s.mp4"), "-t", "3", "-an",
+         "-vf", "scale=720:720,pad=1280:720:280:0:color=gray", "-pix_fmt", "yuv420p", str(clip)],
+        check=True,
+    )  # fmt: skip
+    picture = tmp_path / "bust.png"
+    bust = cropped(shared_media / "person_woman_fullbody.png", (0.45, 0.0, 0.9, 0.35), picture)
+    assert cut_at_sides(bust) == (True, False)
+    track = track_motion(clip, stride=pipeline.motion_stride(clip))
+    n, motion = pipeline.drawn_motion(track, bust)
+    p, _ = place("video", "std", bust, motion, track)
+    assert p.width == 1280 and p.sides == (False, False)
+    assert p.offset[0] > SIDE_REACH * p.width  # where her cut side would have had to move from
+    sv = p.height / track.height
+    nearer = motion.copy()  # the video's face further left: her cut side half SIDE_REACH inside the frame
+    nearer[:, :, 0] -= (p.offset[0] - 0.5 * SIDE_REACH * p.width) / sv
+    q, _ = place("video", "std", bust, nearer, track)
+    assert q.sides == (True, False) and q.offset[0] == pytest.approx(0.0)  # moved to the frame's side: kept
+    result = run_engine(EngineJob(picture, clip, "video", "std", False), tmp_path / "out.mp4")
+    assert any("cuts the character off at its side" in str(note) for note in result.notes), result.notes
+    off = np.linalg.norm(result.targets[:, L.NOSE, :2] - motion[:, L.NOSE, :2] * sv, axis=1)
+    assert len(off) == n and off.max() <= 3.0, (off.max(), int(off.argmax()))
+    assert result.summary()["artefacts"]["breaks"]["max"] == 0.0

@@ -77,6 +77,9 @@ def test_a_figure_cut_off_at_the_bottom_never_rises_above_where_it_started() -> 
     hips = out[:, L.L_HIP, 1]
     assert hips.tolist() == [500, 500, 520, 500, 505]  # up is taken out, down is kept
     assert out[3, 0, 1] == pytest.approx(550.0)  # the whole figure moves with its hips
+    # a talking head's bust starts with its cut edge 30 px below the frame: it may rise that far
+    roomy = keep_bottom_edge(t.copy(), room=30.0)[:, L.L_HIP, 1]
+    assert roomy.tolist() == [500, 480, 520, 470, 505]
 
 
 def test_motion_read_at_half_rate_gives_every_frame_of_the_clip(pictures, tmp_path: Path) -> None:

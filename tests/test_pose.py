@@ -466,6 +466,31 @@ def test_retarget_keeps_directions_takes_character_lengths_and_scales_the_root()
     assert ROOT not in PARENT
 
 
+def test_retarget_rooted_at_the_nose_puts_the_face_where_the_motion_moves_it() -> None:
+    """A head and shoulders is retargeted from its nose (root=NOSE): the character's nose starts at
+    its own and follows the source's nose, scaled, whatever the guessed torsos between hips and
+    shoulders say. Rooted at the hips, a torso leaning 8 degrees more in the source puts the
+    nose tens of px off the character's."""
+    src0 = standing(cx=300, top=50, h=400)
+    hips = (src0[L.L_HIP, :2] + src0[L.R_HIP, :2]) / 2
+    turn = np.radians(8.0)
+    lean = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    src0[:, :2] = (src0[:, :2] - hips) @ lean.T + hips  # the whole body leans about its hips
+    src1 = src0.copy()
+    src1[:, :2] += (25.0, -10.0)  # the head and shoulders move up and to the right
+    src1[L.NOSE, :2] += (6.0, 0.0)  # and the head turns a little
+    character = standing(cx=600, top=100, h=1000)
+    scale = bone_lengths(character)[NECK] / bone_lengths(src0)[NECK]
+    at_nose = retarget(np.stack([src0, src1]), character, root=L.NOSE)
+    np.testing.assert_allclose(at_nose[0, L.NOSE, :2], character[L.NOSE, :2], atol=1e-3)
+    moved = at_nose[1, L.NOSE, :2] - at_nose[0, L.NOSE, :2]
+    np.testing.assert_allclose(moved, (31.0 * scale, -10.0 * scale), atol=1e-3)
+    at_hips = retarget(np.stack([src0, src1]), character)
+    shift = at_nose - at_hips  # the same pose, moved as a whole
+    np.testing.assert_allclose(shift[:, :, :2], np.broadcast_to(shift[:, :1, :2], shift[:, :, :2].shape), atol=1e-3)
+    assert np.linalg.norm(at_hips[0, L.NOSE, :2] - character[L.NOSE, :2]) > 50.0  # the lean, at a torso's length
+
+
 # ---------------------------------------------------------------- thresholds: synthetic cases
 
 W, H = 1000, 1000

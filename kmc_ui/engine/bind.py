@@ -32,7 +32,7 @@ from kmc_ui.engine.face import usual_yaw
 from kmc_ui.engine.motion import MIRROR, read_pose
 from kmc_ui.engine.rig import Rig, named_points, rebind
 from kmc_ui.pose import landmarks as L
-from kmc_ui.pose.retarget import retarget
+from kmc_ui.pose.retarget import ROOT, retarget
 
 # poses sampled evenly over the motion per round; each is rendered at 640 px (~8 ms) and read
 # twice (~20 ms each): ~1.2 s a round on the shared machine
@@ -295,6 +295,7 @@ def calibrate_bind(
     rounds: int = CALIBRATION_ROUNDS,
     show: Callable[[np.ndarray], None] | None = None,
     arap: bool = True,
+    root: int = ROOT,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a calibrated bind pose, that pose (picture px), and what was done.
 
@@ -303,7 +304,8 @@ def calibrate_bind(
     built on picture_lm; motion: the smoothed source motion; place(targets) maps retargeted
     targets (working px) to output px in place; plate: the background in the output frame; k:
     output px per working px; show: gets each drawing of the puppet (see _look); arap: the puppet
-    drawn as the render will draw it (kmc_ui/engine/arap.py), or skinned alone."""
+    drawn as the render will draw it (kmc_ui/engine/arap.py), or skinned alone; root: the motion's
+    root (retarget's)."""
     report = Calibration()
     lm = np.array(picture_lm, np.float32, copy=True)
     picks = sample_indices(len(motion))
@@ -313,7 +315,7 @@ def calibrate_bind(
     small = cv2.resize(plate, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
     start = rig.landmarks.copy()
     for _ in range(max(0, rounds)):
-        targets = place(retarget(motion[picks], rig.landmarks, rig.seen))
+        targets = place(retarget(motion[picks], rig.landmarks, rig.seen, root))
         drawn = Renderer(rig, small, k * f, GRID, arap=arap, usual_yaw=usual_yaw(targets))
         seen = _look(drawn, targets, f, show)
         per_frame = 2 if MIRRORED else 1

@@ -44,7 +44,7 @@ from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.cache import board, content_hash, land
 from kmc_ui.pose.hands import FOUND, MISSING, hand_points
-from kmc_ui.pose.retarget import LIMBS, arms_off_the_picture, hold_limbs, hold_unshown_limbs, retarget
+from kmc_ui.pose.retarget import LIMBS, ROOT, arms_off_the_picture, hold_limbs, hold_unshown_limbs, retarget
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
 # a picture up to this size has its rig built while the motion is still read, at the working size
@@ -72,6 +72,10 @@ BEYOND_MIN, SEAM = 0.02, 0.03
 # error drops below the noise and frame-to-frame jitter by 3-5x (bench/bench_engine.py, tests)
 SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
 MOTION_STRIDE, MOTION_STRIDE_FPS = 2, 20.0
+# the farthest (share of the frame's width) the placement moves a head and shoulders cut off at a
+# side to keep that cut out of the frame: the woman's, cut at one shoulder, went 0.19 of a landscape
+# frame away from the talking head's face
+SIDE_REACH = 0.05
 MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is refused
 PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
 
@@ -296,6 +300,13 @@ def hips_in_frame(motion: np.ndarray, height: int) -> bool:
     return bool(((hips < height).all(axis=1)).mean() >= 0.5)
 
 
+def motion_root(motion: np.ndarray, height: int) -> int:
+    """The joint the motion is retargeted from (retarget's root): the hips, or the nose when the
+    video is a head and shoulders (its hips a guess below the frame; place() puts the face where
+    the video's is)."""
+    return ROOT if hips_in_frame(motion, height) else L.NOSE
+
+
 def head_and_shoulders(lms: np.ndarray) -> float:
     """The size a head-and-shoulders video is matched by: the geometric mean of the head's width
     (ear to ear) and the shoulders' (median over the frames). The video's hips are the pose model's
@@ -322,10 +333,12 @@ def place(
         char_torso = float(np.linalg.norm(L.midpoint(cut.landmarks, *L.SHOULDERS) - L.midpoint(cut.landmarks, *L.HIPS)))
         k_orig = sv * src_torso / max(char_torso, 1.0)
         anchor, anchor_out = L.midpoint(cut.landmarks, *L.HIPS), L.midpoint(motion[0], *L.HIPS) * sv
-        if not hips_in_frame(motion, track.height):  # a head and shoulders: its face where the person's is
+        talking = not hips_in_frame(motion, track.height)
+        if talking:  # a head and shoulders: its face where the person's is
             k_orig = sv * head_and_shoulders(motion) / max(head_and_shoulders(cut.landmarks[None]), 1.0)
             anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
         left, right = cut_at_sides(cut)
+        spans = False  # the picture scaled to the frame's width
         bust = (left and right) or ((left or right) and cut_at_bottom(cut))
         if bust and k_orig * iw < out_w:  # cut off at both sides, or at a side and the bottom (a
             # portrait, a bust): as wide as the frame, scaled about the anchor, both its sides on the
@@ -333,11 +346,18 @@ def place(
             # width would put it far above): else a side cut shows where it cannot be kept out
             if out_w / iw * ih <= out_h + 0.5:
                 k_orig = out_w / iw
-                left = right = True
+                left = right = spans = True
             elif left and right:
                 left = right = False
         offset = anchor_out - k_orig * anchor
-        if left:  # a side edge that cuts the character off stays at or past the frame's side
+        if talking and not spans:  # a side edge that cuts a head and shoulders off stays at or past
+            # the frame's side when that moves its face SIDE_REACH of the frame's width at most:
+            # further, the face stays where the video's is and the cut shows low in the frame, at
+            # a shoulder (run_engine says so). A full figure's cut runs down its whole side: kept
+            # out however far, as its bottom edge is.
+            left = left and offset[0] <= SIDE_REACH * out_w
+            right = right and out_w - k_orig * iw - offset[0] <= SIDE_REACH * out_w
+        if left:
             offset[0] = min(offset[0], 0.0)
         if right:
             offset[0] = max(offset[0], out_w - k_orig * iw)
@@ -377,16 +397,21 @@ def pinned_sides(cut: Cutout, p: Placement) -> tuple[bool, bool]:
     return left and p.sides[0], right and p.sides[1]
 
 
-def keep_side_edges(targets: np.ndarray, p: Placement, rig: Rig) -> np.ndarray:
+def root_point(lms: np.ndarray, root: int = ROOT) -> np.ndarray:
+    """The motion's root (retarget's `root`: the hips' middle, or a landmark) in each pose of
+    `lms` ((..., 33, >=2) -> (..., 2))."""
+    return (lms[..., L.L_HIP, :2] + lms[..., L.R_HIP, :2]) / 2 if root == ROOT else lms[..., root, :2]
+
+
+def keep_side_edges(targets: np.ndarray, p: Placement, rig: Rig, root: int = ROOT) -> np.ndarray:
     """A character cut off at a side never moves away from that side (its cut edge would show
-    inside the frame): the root's sideways motion is held to what keeps the picture's cut edges
-    that the placement keeps out (`p.sides`; at rest at p.offset and p.offset + the picture's
-    width) at or past the frame's sides (in place; returned)."""
+    inside the frame): the root's sideways motion (motion_root's) is held to what keeps the
+    picture's cut edges that the placement keeps out (`p.sides`; at rest at p.offset and p.offset +
+    the picture's width) at or past the frame's sides (in place; returned)."""
     left_x, right_x = p.offset[0], p.offset[0] + p.k * rig.width
     lo = p.width - right_x if p.sides[1] else -np.inf
     hi = -left_x if p.sides[0] else np.inf
-    root = (targets[:, L.L_HIP, 0] + targets[:, L.R_HIP, 0]) / 2
-    moved = root - (p.k * L.midpoint(rig.landmarks, *L.HIPS)[0] + p.offset[0])
+    moved = root_point(targets, root)[:, 0] - (p.k * root_point(rig.landmarks, root)[0] + p.offset[0])
     targets[:, :, 0] += (np.clip(moved, min(lo, hi), hi) - moved)[:, None]
     return targets
 
@@ -401,11 +426,14 @@ def limbs_at_sides(rig: Rig) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(i for i in limbs if i < 2), tuple(i for i in limbs if i >= 2)
 
 
-def keep_bottom_edge(targets: np.ndarray) -> np.ndarray:
-    """A character cut off at the bottom never rises above where it started (its cut edge would
-    show): the vertical root motion upward is taken out, frame by frame (in place; returned)."""
-    root_y = (targets[:, L.L_HIP, 1] + targets[:, L.R_HIP, 1]) / 2
-    rise = np.minimum(root_y - root_y[0], 0.0)
+def keep_bottom_edge(targets: np.ndarray, room: float = 0.0, root: int = ROOT) -> np.ndarray:
+    """A character cut off at the bottom never rises more than `room` px above where it started
+    (how far its cut edge then lies below the frame's bottom; further, that edge would show): the
+    vertical root motion upward past it is taken out, frame by frame (in place; returned). A talking
+    head's bust starts with its edge below the frame: held where it started, its face stayed down
+    when the video's rose, 50-110 px below it in a 720p frame. `root`: motion_root's."""
+    root_y = root_point(targets, root)[:, 1]
+    rise = np.minimum(root_y - root_y[0] + max(0.0, room), 0.0)
     targets[:, :, 1] -= rise[:, None]
     return targets
 
@@ -615,6 +643,7 @@ def run_engine(
     t0 = time.perf_counter()
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
+    root = motion_root(motion, track.height)
     if early is None or early.scale != placement.work_scale:
         if smearing is not None:
             smearing.result()  # the early rig's, at a working size the placement did not give
@@ -642,7 +671,7 @@ def run_engine(
     if scene is not None and job.orientation == "video":
         extending = _BESIDE.submit(continued_scene, plate, plate_work, placement)
     try:
-        rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3])
+        rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3], root)
     finally:
         smear = smearing.result()
     # (an error raised by the calibration leaves the scene's continuation to end on its own thread,
@@ -654,11 +683,12 @@ def run_engine(
     motion = hold_limbs(motion, rig.landmarks, held, turn=True)
     arms, legs = limbs_at_sides(rig)  # and a limb a kept side edge holds: its pins would fight its motion
     motion = hold_limbs(hold_limbs(motion, rig.landmarks, arms, turn=True), rig.landmarks, legs)
-    targets = to_output(retarget(motion, rig.landmarks, rig.seen), placement)
+    targets = to_output(retarget(motion, rig.landmarks, rig.seen, root), placement)
     if job.orientation == "video" and cut_at_bottom(cut):
-        targets = keep_bottom_edge(targets)
+        below = placement.offset[1] + placement.k * rig.height - placement.height  # its edge below the frame
+        targets = keep_bottom_edge(targets, below, root)
     if any(placement.sides):
-        targets = keep_side_edges(targets, placement, rig)
+        targets = keep_side_edges(targets, placement, rig, root)
     timings["bind"] = time.perf_counter() - t0
     report("rig", 1.0, says("ready"))
 
@@ -670,6 +700,9 @@ def run_engine(
     if held:  # the picture's own left and right
         arm = ("left arm", "right arm")[held[0]]
         notes.append(says("arms_held") if len(held) == 2 else says("arm_held", w_arm=arm))
+    shown = [c and not kept for c, kept in zip(cut_at_sides(cut), placement.sides, strict=True)]
+    if root != ROOT and any(shown):  # a head and shoulders too far from the frame's side (place)
+        notes.append(says("side_shown"))
     notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()
@@ -967,11 +1000,12 @@ def calibrate(
     show: Callable[[np.ndarray], None] | None = None,
     arap: bool = True,
     backdrop: np.ndarray | None = None,
+    root: int = ROOT,
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate (in the
     output frame; `backdrop`, the same in working px as `_rig` gives it, when at hand: the rig
-    rebuilt takes it, as it does not depend on the joints)."""
+    rebuilt takes it, as it does not depend on the joints); root: the motion's (motion_root)."""
     # the layers are cut again around the calibrated joints when one moved by SETTLED or more:
     # without it, the legs' mesh bound to the moved hips and knees tore between touching legs (the
     # anime sample pair: 20+ frames). The arms keep the rig's split from the body (build_rig).
@@ -989,6 +1023,7 @@ def calibrate(
         p.work_scale,
         show=show,
         arap=arap,
+        root=root,
     )
 
 

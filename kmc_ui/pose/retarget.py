@@ -160,13 +160,18 @@ def retarget(
     source_seq: Sequence[Any] | np.ndarray,
     character: Any,
     character_seen: np.ndarray | None = None,
+    root: int = ROOT,
 ) -> np.ndarray:
     """Motion landmarks (T,33,4) -> the same motion on the character, in its pixel coordinates.
 
     source_seq: (T,33,4) array, or a sequence of Pose / (33,4) arrays / None.
     character: the character's Pose or (33,4) array. character_seen: optional (33,) mask of
     the character's landmarks that are really visible; unseen bones take the source's length
-    scaled by the torso ratio instead of the character's (guessed) length.
+    scaled by the torso ratio instead of the character's (guessed) length. root: the joint that
+    starts where the character's is and follows the source's displacement (ROOT, the hips; the
+    nose for a head and shoulders, whose hips are the pose model's guess below the frame: rooted
+    at them, a few degrees' difference between the two guessed torsos put the talking head's face
+    a fifth of a landscape frame away from the video's).
     """
     src = _as_array(source_seq)
     char = np.asarray(getattr(character, "landmarks", character), dtype=np.float32)
@@ -203,6 +208,8 @@ def retarget(
     res[:, ROOT] = c_ext[ROOT] + (s_ext[:, ROOT] - first) * scale
     for b, (c, p) in enumerate(zip(children, parents, strict=True)):
         res[:, c] = res[:, p] + bone[:, b]
+    if root != ROOT:
+        res += (c_ext[root] + (s_ext[:, root] - s_ext[0, root]) * scale - res[:, root])[:, None, :]
     tgt = np.empty((int(valid.sum()), 33, 4), dtype=np.float32)
     tgt[:, :, :2] = res[:, :33]
     tgt[:, :, 2] = src[valid][:, :, 2] * scale
