@@ -23,6 +23,8 @@ Figures:
 - Three frames of the sample result saved as PNG under docs/engine/.
 - `--faces`: each real photo with the talking head, its result's mouth and eyes read back and set
   against the reference's (the mouth's opening and width correlated; the eyes' gap in its blinks).
+- `--photos`: with a talking head, where the result's face is against the clip's (the nose read on
+  both, its distance as a share of the frame's width).
 """
 
 from __future__ import annotations
@@ -389,6 +391,22 @@ def artefact_line(result: object) -> str:
     return "; ".join(parts) + f"; torn {result.torn_frames}/{result.frames}; hands {a['hands']}"
 
 
+def face_place_line(clip: Path, result: Path) -> str:
+    """Where the result's face is against the clip's: the nose read by the pose model on both
+    videos, frame by frame, its distance as a share of the frame's width (the result's frame is
+    the clip's, scaled)."""
+    ref, got = track_motion(clip, max_seconds=30.0), track_motion(result, max_seconds=30.0)
+    n = min(ref.frames, got.frames)
+    a = ref.landmarks[:n, L.NOSE, :2] / ref.width
+    b = got.landmarks[:n, L.NOSE, :2] / got.width
+    ok = ref.found[:n] & got.found[:n]
+    d = np.linalg.norm(a[ok] - b[ok], axis=1)
+    if not len(d):
+        return "face place: no face read"
+    spread = f"median {np.median(d):.3f} p95 {np.percentile(d, 95):.3f}"
+    return f"face off the clip's: {spread} of the frame's width ({len(d)}/{n} frames read)"
+
+
 def flaps_line(picture: Path) -> str:
     """The picture's rig (at its own size) measured for flaps beside the upper arms (flaps.py)."""
     cut = pipeline.cut_out(pipeline.load_picture(picture))
@@ -409,13 +427,13 @@ VARIANTS = {
 }
 
 
-def landscape_clip(tmp: Path, seconds: float = 6.0) -> Path:
-    """The real dance's first `seconds`, padded to a 1280x720 landscape frame (white either side,
-    as a phone's portrait clip posted in a landscape video is): a portrait picture then leaves
-    300-400 px of frame either side of it."""
-    out = tmp / "dance_landscape.mp4"
+def landscape_clip(tmp: Path, seconds: float = 6.0, source: str = PHOTO_CLIP) -> Path:
+    """The real dance's (or `source`'s) first `seconds`, padded to a 1280x720 landscape frame
+    (white either side, as a phone's portrait clip posted in a landscape video is): a portrait
+    picture then leaves 300-400 px of frame either side of it."""
+    out = tmp / f"{Path(source).stem}_landscape.mp4"
     pad = "scale=-2:720,pad=1280:720:(ow-iw)/2:0:color=white"
-    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(SHARED / PHOTO_CLIP), "-t", str(seconds), "-vf", pad]
+    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(SHARED / source), "-t", str(seconds), "-vf", pad]
     subprocess.run([*cmd, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-an", str(out)], check=True)
     return out
 
@@ -430,7 +448,8 @@ def photos(
     portrait: bool = False,
 ) -> None:
     """Every picture in ../shared/media with each real clip (the dance, the talking head; with
-    `landscape` also the dance in a landscape frame): the artefact measures, and reference | result
+    `landscape` also the dance and the talking head in a landscape frame): the artefact measures (with
+    a talking head also where the face is against the clip's), and reference | result
     frames saved under docs/engine/photos/ (with the dance also the engine before, with arms as
     skinned meshes, when `before`; with the body skinned without ARAP when `skinned`; with `waist`
     also the studio photos cut at 45 % of their height, waist up, their hands out of the picture;
@@ -454,6 +473,7 @@ def photos(
     clips = [(SHARED / name, tag) for name, tag in PHOTO_CLIPS]
     if landscape:
         clips.append((landscape_clip(tmp), "_landscape"))
+        clips.append((landscape_clip(tmp, source=TALKING_CLIP), "_talking_landscape"))
     for clip, tag in clips:
         if not clip.is_file():
             print(f"\n({clip.name} not found: skipped)")
@@ -489,6 +509,8 @@ def photos(
                 print(f"{picture.name}{label}: {wall:.1f} s wall; {artefact_line(result)}")
                 if not tag and not variant:
                     print(f"   {flaps_line(picture)}")
+                if "_talking" in tag:
+                    print(f"   {face_place_line(clip, tmp / 'photo.mp4')}")
                 suffix = f"{tag}_{variant}" if variant else tag
                 for i, frame in frames.items():
                     path = out_dir / f"{picture.stem}_{i:03d}{suffix}.jpg"
@@ -600,7 +622,9 @@ def main() -> None:
     parser.add_argument("--skinned", action="store_true", help="with --photos: also the body without ARAP")
     parser.add_argument("--only", default="", help="with --photos: only the pictures whose name contains this")
     parser.add_argument(
-        "--landscape", action="store_true", help="with --photos: also the dance padded to a landscape frame"
+        "--landscape",
+        action="store_true",
+        help="with --photos: also the dance and the talking head padded to a landscape frame",
     )
     parser.add_argument(
         "--waist", action="store_true", help="with --photos: also the studio photos cut at the waist (hands cut off)"
