@@ -18,7 +18,7 @@ from PIL import Image
 
 import kmc_ui.engine.pipeline as pipeline
 from kmc_ui.engine import EngineJob, run_engine
-from kmc_ui.engine.deform import PIN_PAST, Renderer, bone_transforms, on_cut_side, side_held
+from kmc_ui.engine.deform import PIN_PAST, Renderer, bone_transforms, on_cut_side, side_fade, side_held
 from kmc_ui.engine.motion import track_motion
 from kmc_ui.engine.pipeline import (
     SIDE_REACH,
@@ -321,4 +321,98 @@ def test_a_talking_heads_face_stays_where_the_videos_face_is(shared_media: Path,
     assert any("cuts the character off at its side" in str(note) for note in result.notes), result.notes
     off = np.linalg.norm(result.targets[:, L.NOSE, :2] - motion[:, L.NOSE, :2] * sv, axis=1)
     assert len(off) == n and off.max() <= 3.0, (off.max(), int(off.argmax()))
+    assert result.summary()["artefacts"]["breaks"]["max"] == 0.0
+
+
+def sharpest_column(frame: np.ndarray, start: int = 0) -> float:
+    """The largest mean step between neighbouring pixels (grey levels) down one column of the
+    frame's lower half, from column `start` on: a straight edge running down it gives one column far
+    above the rest."""
+    grey = frame[frame.shape[0] // 2 :, start:].astype(np.float32).mean(axis=2)
+    return float(np.abs(np.diff(grey, axis=1)).mean(axis=0).max())
+
+
+def test_side_fade_goes_from_nothing_at_the_cut_to_all_of_it_inside() -> None:
+    assert side_fade(200, (0.0, 0.0)) is None
+    fade = side_fade(200, (0.0, 30.0))
+    assert fade is not None and fade.shape == (200,)
+    assert fade[:170].min() == pytest.approx(1.0) and fade[-1] < 0.01
+    assert np.all(np.diff(fade[170:]) < 0)  # fading all the way to the edge
+    both = side_fade(200, (20.0, 30.0))
+    assert both is not None and both[0] < 0.01 and both[-1] < 0.01
+    assert both[20:170].min() == pytest.approx(1.0) and both[:20].max() < 1.0
+
+
+def test_a_cut_side_that_shows_fades_out(shared_media: Path, tmp_path: Path) -> None:
+    """The woman's portrait (her head and shoulders, her left shoulder cut off) with the talking head's
+    first 3 s. Keeping her right side's cut out of the square frame would move her face further
+    than SIDE_REACH from the video's, so that cut shows beside her face. Drawn as it was cut, it ran
+    down her hair and her shoulder as a straight edge: one column of the frame's lower half had a
+    mean step of 51-83 grey levels to the next in every frame. Faded out over SIDE_FADE of her head
+    and shoulders' size, the sharpest column has 6-7."""
+    clip = tmp_path / "talking.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(shared_media / "talking_head_12s.mp4"), "-t", "3", "-an",
+         "-pix_fmt", "yuv420p", str(clip)],
+        check=True,
+    )  # fmt: skip
+    picture = tmp_path / "portrait.png"
+    portrait = cropped(shared_media / "person_woman_fullbody.png", (0.35, 0.0, 0.65, 0.34), picture)
+    assert cut_at_sides(portrait)[1]  # her left shoulder
+    steps: list[float] = []
+    result = run_engine(
+        EngineJob(picture, clip, "video", "std", False),
+        tmp_path / "out.mp4",
+        on_frame=lambda _i, frame, _stats: steps.append(sharpest_column(frame)),
+    )
+    assert any("cuts the character off at its side" in str(note) for note in result.notes), result.notes
+    assert len(steps) == result.frames
+    assert max(steps) < 15.0, (max(steps), int(np.argmax(steps)))
+    assert result.summary()["artefacts"]["breaks"]["max"] == 0.0
+
+
+def test_a_bust_dancing_in_a_landscape_frame_fills_its_height_where_the_dancer_is(
+    shared_media: Path, tmp_path: Path, dance_3s: Path
+) -> None:
+    """The woman's portrait (cut off at her left shoulder and the bottom) and the man's (at both
+    shoulders and the bottom) with the dance padded to 1280 x 720. At the dancer's size, their bottom
+    edge on the frame's, they were busts 0.38 of the frame's height at its bottom, the frame empty
+    above them, and the woman's went to the frame's right corner to keep her cut side out, 0.48 of
+    its width from the dancer. Now each fills the frame's height with its face above the dancer's
+    (as far as its head in the frame allows), its cut sides shown, faded out: right of the woman's
+    face, the sharpest column of the frame's lower half has a mean step of 2-7 grey levels (15-53
+    drawn as cut)."""
+    clip = tmp_path / "wide.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(dance_3s), "-an",
+         "-vf", "scale=-2:720,pad=1280:720:(ow-iw)/2:0:color=white", "-pix_fmt", "yuv420p", str(clip)],
+        check=True,
+    )  # fmt: skip
+    track = track_motion(clip, stride=pipeline.motion_stride(clip))
+    woman = tmp_path / "woman.png"
+    beside = 0  # the first column right of the woman's face
+    for source, box, picture in (
+        ("person_woman_fullbody.png", (0.35, 0.0, 0.65, 0.34), woman),
+        ("person_man_fullbody.png", (0.34, 0.0, 0.64, 0.34), tmp_path / "man.png"),
+    ):
+        bust = cropped(shared_media / source, box, picture)
+        assert cut_at_bottom(bust) and cut_at_sides(bust)[1]
+        _, motion = pipeline.drawn_motion(track, bust)
+        p, _ = place("video", "std", bust, motion, track)
+        k = p.k * p.work_scale
+        assert p.width == 1280 and k * bust.alpha.shape[0] == pytest.approx(p.height, abs=1.0)
+        assert p.offset[1] == pytest.approx(0.0, abs=1.0)  # its top on the frame's, its bottom edge on the frame's
+        nose = p.offset + k * bust.landmarks[L.NOSE, :2]
+        dancer = motion[0][L.NOSE, :2] * p.height / track.height
+        assert abs(nose[0] - dancer[0]) <= 0.01 * p.width and p.sides == (False, False), (nose, dancer, p.sides)
+        if picture == woman:
+            beside = round(nose[0]) + 20  # right of her face: her cut side, not her hair's own edge
+    steps: list[float] = []
+    result = run_engine(
+        EngineJob(woman, clip, "video", "std", False),
+        tmp_path / "out.mp4",
+        on_frame=lambda _i, frame, _stats: steps.append(sharpest_column(frame, beside)),
+    )
+    assert any("cuts the character off at its side" in str(note) for note in result.notes), result.notes
+    assert len(steps) == result.frames and max(steps) < 10.0, (max(steps), int(np.argmax(steps)))
     assert result.summary()["artefacts"]["breaks"]["max"] == 0.0

@@ -31,10 +31,10 @@ PAIRS: dict[str, tuple[str, str]] = {
         "角色图片在边缘截断了双臂，因此离线预览让它们保持图片中的样子。",
     ),
     "engine.side_shown": (
-        "The character picture cuts the character off at its side, and the offline preview shows that cut at "
-        "the shoulder: keeping it out of the frame would move the face far from where the video's face is. A "
-        "picture with room beside the shoulders avoids this.",
-        "角色图片在侧边截断了角色，离线预览会在肩部显示这条截断边：若要把它移出画面，脸就会远离视频中脸的位置。"
+        "The character picture cuts the character off at its side, and the offline preview fades that side out "
+        "where it shows in the frame: keeping it out would move the character far from where the video's person "
+        "is. A picture with room beside the shoulders avoids this.",
+        "角色图片在侧边截断了角色，离线预览会在这条截断边露出画面的地方把它淡出：若要把它移出画面，角色就会远离视频中人物的位置。"
         "使用肩膀旁边留有空间的图片即可避免。",
     ),
     "engine.prompt_unused": (

@@ -250,6 +250,7 @@ class Renderer:
         face_mesh: np.ndarray | None = None,
         shadow_on_character: bool = False,
         fine: bool = False,
+        fade_sides: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         """filled: where the plate is filled in behind the character (output size), for `exposed`;
         rigid_arms=False draws the arms as skinned meshes too, arap=False leaves the mesh layers
@@ -260,7 +261,8 @@ class Renderer:
         shadow falls on the character only, none on the backdrop (the result's frames), else on
         both (the calibration's drawings); fine: the textures
         sharpened where the picture is magnified SHARPEN_FROM times or more (the result's frames; a
-        talking head's face, magnified 4-5 times, came out soft)."""
+        talking head's face, magnified 4-5 times, came out soft); fade_sides: how far in (working px) the
+        picture's left and right edges fade out (side_fade; 0: drawn as cut)."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
@@ -274,7 +276,11 @@ class Renderer:
         scale = np.array([1, 1, 1, 255], np.float32)
         sharpen = fine and k >= SHARPEN_FROM
 
-        def texture(layer_texture: np.ndarray) -> np.ndarray:
+        fade = side_fade(rig.width, fade_sides)
+
+        def texture(layer_texture: np.ndarray, x0: int = 0) -> np.ndarray:
+            if fade is not None:  # premultiplied: every channel
+                layer_texture = layer_texture * fade[x0 : x0 + layer_texture.shape[1], None]
             premultiplied = np.clip(np.round(layer_texture * scale), 0, 255).astype(np.uint8)
             return sharpened(premultiplied) if sharpen else premultiplied
 
@@ -292,7 +298,7 @@ class Renderer:
             near = cv2.dilate((layer.front[..., 3] > 0).astype(np.uint8), np.ones((3 * grid, 3 * grid), np.uint8))
             count, _, boxes, _ = cv2.connectedComponentsWithStats(near)
             for x0, y0, bw, bh, _ in boxes[1:count]:
-                crop = texture(layer.front[y0 : y0 + bh, x0 : x0 + bw])
+                crop = texture(layer.front[y0 : y0 + bh, x0 : x0 + bw], x0)
                 self.fronts.setdefault(layer.name, []).append((crop, np.array([x0, y0], np.float32)))
         self._maps: dict[str, tuple[np.ndarray, np.ndarray, int, int]] = {}  # this frame's maps of a layer with a front
         # an arm with vertices on a side edge that cuts the character off (Rig.cut_sides; a portrait's
@@ -922,6 +928,21 @@ def bind_to_mesh(points: np.ndarray, mesh: Layer) -> tuple[np.ndarray, np.ndarra
     tri, bary = rest_triangles(mesh, points.astype(np.float64))
     nearest = np.argmin(((points[:, None, :] - mesh.rest[None, :, :]) ** 2).sum(axis=2), axis=1)
     return tri, bary, nearest, (points - mesh.rest[nearest]).astype(np.float64)
+
+
+def side_fade(width: int, bands: tuple[float, float]) -> np.ndarray | None:
+    """(width,) float32: how much of each column of the picture is drawn, fading from 1 to 0 over
+    `bands` (px: its left edge's, its right's; 0, none) towards that edge; None for no band."""
+    if max(bands) <= 0:
+        return None
+    x = np.arange(width, dtype=np.float32) + 0.5
+    fade = np.ones(width, np.float32)
+    if bands[0] > 0:
+        fade = np.minimum(fade, x / max(1.0, bands[0]))
+    if bands[1] > 0:
+        fade = np.minimum(fade, (width - x) / max(1.0, bands[1]))
+    fade = np.clip(fade, 0.0, 1.0)
+    return fade * fade * (3.0 - 2.0 * fade)  # smoothstep: no crease where the fade starts or ends
 
 
 def side_held(rig: Rig) -> set[tuple[int, int]]:

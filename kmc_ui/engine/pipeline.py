@@ -76,6 +76,11 @@ MOTION_STRIDE, MOTION_STRIDE_FPS = 2, 20.0
 # side to keep that cut out of the frame: the woman's, cut at one shoulder, went 0.19 of a landscape
 # frame away from the talking head's face
 SIDE_REACH = 0.05
+# how far in a side edge that cuts the character off and shows in the frame (a head and shoulders
+# further than SIDE_REACH from keeping it out, a bust in a landscape frame) fades out, as a share of
+# the character's head_and_shoulders: drawn as cut, it ran down the hair and the shoulder as a
+# straight edge. With a talking head, the same share of the video's head whatever the picture.
+SIDE_FADE = 0.2
 MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is refused
 PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
 
@@ -347,14 +352,24 @@ def place(
             if out_w / iw * ih <= out_h + 0.5:
                 k_orig = out_w / iw
                 left = right = spans = True
-            elif left and right:
-                left = right = False
+            else:
+                if not talking and cut_at_bottom(cut):  # a bust with a dance in a landscape frame: its
+                    # face where the dancer's is, as far as its bottom edge on the frame's and its
+                    # head in the frame allow (at the dancer's size, its edge held there, a portrait
+                    # was a bust 0.38 of the frame's height at its bottom, the frame empty above)
+                    anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
+                    fills = (out_h - anchor_out[1]) / max(ih - anchor[1], 1.0)
+                    k_orig = min(out_w / iw, out_h / ih, max(k_orig, fills))
+                if left and right:
+                    left = right = False
         offset = anchor_out - k_orig * anchor
-        if talking and not spans:  # a side edge that cuts a head and shoulders off stays at or past
-            # the frame's side when that moves its face SIDE_REACH of the frame's width at most:
-            # further, the face stays where the video's is and the cut shows low in the frame, at
-            # a shoulder (run_engine says so). A full figure's cut runs down its whole side: kept
-            # out however far, as its bottom edge is.
+        if (talking or cut_at_bottom(cut)) and not spans:  # a side edge that cuts a head and
+            # shoulders or a bust off stays at or past the frame's side when that moves it SIDE_REACH
+            # of the frame's width at most: further, the face stays where the video's is and the cut
+            # shows, at a shoulder, faded out (SIDE_FADE; run_engine says so). The woman's portrait
+            # with the dance in a landscape frame went to the frame's corner, 0.48 of its width from
+            # the dancer. A full figure's cut runs down its whole side: kept out however far, as its
+            # bottom edge is.
             left = left and offset[0] <= SIDE_REACH * out_w
             right = right and out_w - k_orig * iw - offset[0] <= SIDE_REACH * out_w
         if left:
@@ -701,7 +716,7 @@ def run_engine(
         arm = ("left arm", "right arm")[held[0]]
         notes.append(says("arms_held") if len(held) == 2 else says("arm_held", w_arm=arm))
     shown = [c and not kept for c, kept in zip(cut_at_sides(cut), placement.sides, strict=True)]
-    if root != ROOT and any(shown):  # a head and shoulders too far from the frame's side (place)
+    if any(shown):  # a bust too far from the frame's side, or too narrow for the frame (place)
         notes.append(says("side_shown"))
     notes.append(says("prompt_unused"))
 
@@ -712,6 +727,8 @@ def run_engine(
     options = {"rigid_arms": job.rigid_arms, "arap": job.arap, "usual_yaw": yaw, "face_mesh": face_mesh}
     options["shadow_on_character"] = True  # none on the backdrop (the calibration's drawings keep it there)
     options["fine"] = True  # a magnified picture's textures sharpened (the calibration's drawings as they are)
+    band = SIDE_FADE * head_and_shoulders(rig.landmarks[None])  # the calibration's drawings: as cut
+    options["fade_sides"] = (band if shown[0] else 0.0, band if shown[1] else 0.0)
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
     moves = bone_transforms_many(renderers[0].rest, named_points(np.moveaxis(targets, 0, 1)), placement.k)
