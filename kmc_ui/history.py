@@ -63,6 +63,7 @@ PUBLIC_FIELDS = (
     "billed_seconds_estimate",
     "result_duration",
     "error",
+    "notes",
     "charge_units",
     "charge_usd",
     "charge_note",

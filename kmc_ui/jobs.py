@@ -297,17 +297,19 @@ def run_job(
             ) from exc
         marked = yield from _watermarked(backend, request, state, history.run_dir(owner, run_id), progress)
         finished = True
+        notes = result_notes(state.message)
         history.update(
             owner,
             run_id,
             **marked,
+            **notes,
             status="succeeded",
             output=str(dest),
             finished_at=time.time(),
             result_duration=state.result_duration,
             **charge_fields(state.extra),  # what the provider says it charged, where it says
         )
-        yield progress("done", Msg("progress.ready"), result_path=dest, result_duration=state.result_duration)
+        yield progress("done", ready_msg(state.message), result_path=dest, result_duration=state.result_duration)
     except BackendError as exc:
         finished = True
         if task_id and not exc.task_id:
@@ -402,6 +404,25 @@ def _status_text(backend: Backend, state: TaskState | None) -> Msg:
         said["t_detail"] = state.message
     code = {("p", "t_detail"): "generating_pct_detail", ("p",): "generating_pct", ("t_detail",): "generating_detail"}
     return Msg("progress." + code.get(tuple(said), "generating"), said)
+
+
+def result_notes(said: str) -> dict[str, Any]:
+    """What a backend says of its result (only the offline engine says anything: its notes), as a
+    record keeps it: `notes` in English and, for a Said, `notes_msg` (a page says them in its
+    language); {} for nothing said."""
+    if not said:
+        return {}
+    return {"notes": str(said)} | ({"notes_msg": said.msg.to_dict()} if isinstance(said, Said) else {})
+
+
+def ready_msg(notes: str | Msg | None) -> Msg:
+    """A run's last step: its result ready, with what its backend said of it (result_notes)."""
+    return Msg("progress.ready_notes", {"t_notes": notes}) if notes else Msg("progress.ready")
+
+
+def record_notes(record: dict[str, Any]) -> Msg | str:
+    """The notes a run's record keeps (result_notes): their message, else their English ("")."""
+    return Msg.from_dict(record.get("notes_msg")) or str(record.get("notes") or "")
 
 
 def _watermarked(

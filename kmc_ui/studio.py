@@ -29,7 +29,7 @@ from kmc_ui.elements import digest as element_digest
 from kmc_ui.findings import Finding, has_errors, sort_findings
 from kmc_ui.history import History, new_id, safe_id
 from kmc_ui.identity import Identity, server_secret
-from kmc_ui.jobs import PollPolicy, Progress, stopped_msg
+from kmc_ui.jobs import PollPolicy, Progress, ready_msg, record_notes, stopped_msg
 from kmc_ui.limits import ELEMENTS, LIMITS
 from kmc_ui.media.hosting import MediaHost
 from kmc_ui.media.probe import ImageInfo, VideoInfo, probe_image, probe_video
@@ -857,9 +857,13 @@ class Studio:
         elapsed = step.elapsed if step is not None else _took(record)
         if status == "succeeded" and output.is_file():
             duration = record.get("result_duration")
+            # its worker's last words (in any language: a message), else the notes its record keeps
+            said = ready_msg(record_notes(record))
+            if step is not None and step.stage == "done" and step.msg is not None:
+                said = step.msg
             return Progress(
                 "done",
-                Msg("progress.ready"),
+                said,
                 elapsed,
                 task_id=task_id,
                 run_id=run_id,

@@ -105,6 +105,9 @@ def test_generate_writes_the_result_and_its_record(tmp_path: Path) -> None:
     lines = [line.split("]", 1)[1] for line in res.stderr.splitlines() if line.startswith("[")]
     assert "\r" not in res.stderr and len(lines) > 3
     assert all(a != b for a, b in itertools.pairwise(lines)), lines
+    # the engine's notes said at the end and kept with the run (they were dropped on success)
+    assert lines[-1].split()[:1] == ["done"] and "The result is ready. " in lines[-1], lines[-1]
+    assert "the prompt is not used" in lines[-1] and "the prompt is not used" in record["notes"]
     from kmc_ui.media.probe import probe_video
 
     info = probe_video(out)

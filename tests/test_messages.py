@@ -536,26 +536,30 @@ def test_why_a_body_check_was_skipped_is_a_message(tmp_path: Path) -> None:
     assert assert_rendered_chinese(zh + said, verbatim=["UnidentifiedImageError", "SyntaxError", "OSError"]) == 6
 
 
+def drawn_inputs(tmp_path: Path, seconds: float, **options: str) -> Any:
+    """The studio's inputs for the drawn character and a drawn dance of `seconds`, in the image
+    orientation, with `options` (backend, model)."""
+    from kmc_ui.studio import Inputs
+    from tests.figures import make_character, make_dance
+
+    image = make_character(tmp_path / "character.png")
+    video = make_dance(tmp_path / "dance.mp4", seconds=seconds)
+    return Inputs(image=str(image), video=str(video), orientation="image", **options)
+
+
 def test_a_pasted_url_that_preparing_made_stale_is_said_in_both_languages(tmp_path: Path) -> None:
     """A pasted video URL, a clip that preparing has to trim, and a provider that reads the video only
     from a URL this app cannot give: the run fails before anything is sent, saying why from its
     message (the actions taken and the transport's reason, nested)."""
     from kmc_ui.backends.registry import build_backends
     from kmc_ui.settings import Settings
-    from kmc_ui.studio import Inputs, Studio
-    from tests.figures import make_character, make_dance
+    from kmc_ui.studio import Studio
     from tests.test_runtime_text import assert_rendered_chinese
 
     settings = Settings(data_dir=tmp_path / "data", kling_api_key="k" * 32)
     studio = Studio(settings, build_backends(settings, None))
     try:
-        inputs = Inputs(
-            image=str(make_character(tmp_path / "character.png")),
-            video=str(make_dance(tmp_path / "long.mp4", seconds=12.0)),
-            orientation="image",
-            backend="kling2",
-            model="v3",
-        )
+        inputs = drawn_inputs(tmp_path, 12.0, backend="kling2", model="v3")
         steps = list(studio.generate(inputs, "owner", video_url="https://example.com/clip.mp4"))
     finally:
         studio.close()
@@ -566,3 +570,46 @@ def test_a_pasted_url_that_preparing_made_stale_is_said_in_both_languages(tmp_pa
     zh = render(last.msg, "zh")
     assert zh.startswith("发送前必须修改视频（截取到 0.00-") and "可灵只能从公开链接读取视频" in zh
     assert assert_rendered_chinese([zh], verbatim=["KMC_PUBLIC_BASE_URL", "Hugging Face Space"]) == 1
+
+
+@pytest.mark.slow
+def test_an_offline_result_is_ready_with_the_engines_notes_in_each_language(tmp_path: Path) -> None:
+    """An offline run ends with what the engine says of its result (the prompt unused, an arm held,
+    a cut side faded): in its last step, as a message a page renders in Chinese (from the worker's
+    stored step too, after the run, and from its record alone), and in its record, which History and
+    the API show; the page says them under the result. They were dropped: every offline run ended
+    with "The result is ready." alone."""
+    from kmc_ui.backends.registry import build_backends
+    from kmc_ui.history import public_view
+    from kmc_ui.settings import Settings
+    from kmc_ui.studio import Studio
+    from kmc_ui.ui.studio_tab import described_run
+
+    settings = Settings(data_dir=tmp_path / "data")
+    studio = Studio(settings, build_backends(settings, None))
+    try:
+        steps = list(studio.generate(drawn_inputs(tmp_path, 3.1, backend="local"), "owner"))
+        last = steps[-1]
+        assert last.stage == "done" and last.msg is not None and last.msg.code == "progress.ready_notes", last
+        assert last.text.startswith("The result is ready. ") and "the prompt is not used" in last.text
+        zh = render(last.msg, "zh")
+        assert zh.startswith("结果已就绪。") and "不使用提示词" in zh, zh
+        record = studio.history.get("owner", last.run_id)
+        assert record is not None and "the prompt is not used" in record["notes"]
+        assert public_view(record)["notes"] == record["notes"]  # type: ignore[index]
+        again = list(studio.watch("owner", last.run_id))  # a page opened after the run: its worker's step
+        assert len(again) == 1 and again[0].msg is not None and "不使用提示词" in render(again[0].msg, "zh")
+        kept = studio._ended(record, None, "")  # the record alone (its worker's step gone): its message
+        assert kept.stage == "done" and kept.text == "The result is ready. " + record["notes"]
+        assert kept.msg is not None and "不使用提示词" in render(kept.msg, "zh")
+        # the page: a short status (in the sticky bar, the notes covered half a phone's screen), the
+        # notes under the result, in the page's language
+        for lang, ready, note in (
+            ("en", "The result is ready.", "the prompt is not used"),
+            ("zh", "结果已就绪。", "不使用提示词"),
+        ):
+            status = ui_render.progress_md(last, lang)
+            assert ready in status and note not in status, status
+            assert note in ui_render.run_notes(record, lang) and note in described_run(record, 3.0, lang)
+    finally:
+        studio.close()

@@ -32,6 +32,8 @@ PAIRS: dict[str, tuple[str, str]] = {
         "请在历史记录中继续这次运行，重新下载。",
     ),
     "progress.ready": ("The result is ready.", "结果已就绪。"),
+    # what the backend said of its result (the offline engine's notes: an arm held, a cut side faded)
+    "progress.ready_notes": ("The result is ready. {t_notes}", "结果已就绪。{t_notes}"),
     "progress.submit_uncertain": (
         "{t_msg}: the request may have reached {w_label} and created a paid task",
         "{t_msg}：请求可能已到达 {w_label} 并创建了付费任务",

@@ -121,6 +121,11 @@ def sentence(r: dict[str, Any], lang: str = "en") -> str:
     return said
 
 
+def described(r: dict[str, Any], lang: str = "en") -> str:
+    """The player's words for a run: its status sentence, and what its backend said of the result."""
+    return " ".join(filter(None, (sentence(r, lang), render.run_notes(r, lang))))
+
+
 def _label(r: dict[str, Any], lang: str = "en") -> str:
     return f"{when_text(r.get('created_at'), lang)} · {status_sentence(r, lang)} · {r.get('run_id', '')}"
 
@@ -252,7 +257,11 @@ class HistoryHandlers:
         out = r.get("output")
         report = r.get("report") if isinstance(r.get("report"), dict) else {}
         said = sentence(r, lang)
-        value = result_player(r, said, report, lang=lang) if out else player_value(inputs.get("video"), None, lang=lang)
+        value = (
+            result_player(r, described(r, lang), report, lang=lang)
+            if out
+            else player_value(inputs.get("video"), None, lang=lang)
+        )
         note = f"**{html.escape(said)}**"
         if run_actions(r)["resume"]:
             note += pick(lang, " · this task can be resumed without paying again.", " · 此任务可以继续，无需再次付费。")
@@ -279,7 +288,7 @@ class HistoryHandlers:
             return gr.skip(), gr.skip(), gr.skip()
         report = studio.report(own, str(run_id)) or {}
         fresh = studio.history.get(own, str(run_id)) or r
-        value = result_player(fresh, sentence(fresh, lang), report, lang=lang)
+        value = result_player(fresh, described(fresh, lang), report, lang=lang)
         plot = render.plot_update(served(report.get("plot_path")), lang)
         return value, report_text(fresh, lang), plot
 
@@ -308,7 +317,7 @@ class HistoryHandlers:
             yield render.progress_md(p, lang), gr.skip(), gr.skip(), *going
         r = studio.history.get(own, run_id) or {}
         report = r.get("report") if isinstance(r.get("report"), dict) else None
-        value = result_player(r, sentence(r, lang), report, lang)
+        value = result_player(r, described(r, lang), report, lang)
         yield (render.progress_md(last, lang) if last else ""), value, served(r.get("output")), *_buttons(r)
 
     def queued(self, run_id: str | None, request: gr.Request) -> list[dict[str, Any]]:

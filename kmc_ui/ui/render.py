@@ -8,12 +8,13 @@ checks, jobs and backends composed goes through kmc_ui.ui.runtime_text.translate
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 
 from kmc_ui.findings import LEVEL_ICON, Finding
-from kmc_ui.jobs import Progress, stopped_msg
+from kmc_ui.jobs import Progress, record_notes, stopped_msg
 from kmc_ui.media.probe import ImageInfo, VideoInfo
 from kmc_ui.messages import Msg
 from kmc_ui.ui.runtime_text import finding_said, page_text, pick, say, say_all, translate, word
@@ -230,7 +231,11 @@ def _events(p: Progress) -> list[tuple[str, Msg | None]]:
 
 
 def progress_md(p: Progress, lang: str = "en") -> str:
-    """A run's step for the page: in Chinese from its code and parameters when it has them."""
+    """A run's step for the page: in Chinese from its code and parameters when it has them. A result
+    ready is said without the notes beside it (the player says them under the result, run_notes:
+    in the sticky bar they covered half a phone's screen)."""
+    if p.msg is not None and p.msg.code == "progress.ready_notes":
+        p = replace(p, text=Msg("progress.ready"))  # type: ignore[arg-type]  # a Msg becomes p.msg
     icon = {"done": "✅", "failed": "⛔", "stopped": "⏹️", "retrying": "🔁"}.get(p.stage, "⏳")
     if lang == "zh":
         lines = [f"{icon} **{stage_word(p.stage, lang)}**：{say(p.msg, p.text, lang)}", f"已用时间：{p.elapsed:.0f} 秒"]
@@ -249,6 +254,15 @@ def progress_md(p: Progress, lang: str = "en") -> str:
     if p.events:
         lines.append("Retries: " + " · ".join(translate(e, lang) for e in p.events[-3:]))
     return "  \n".join(lines)
+
+
+def run_notes(record: dict[str, Any], lang: str = "en") -> str:
+    """What the backend said of a run's result (the offline engine's notes: an arm held, a cut side
+    faded), in `lang`; "" for nothing said."""
+    kept = record_notes(record)
+    if isinstance(kept, Msg):
+        return say(kept, kept.en(), lang)
+    return translate(kept, lang) if kept else ""
 
 
 def stopped_md(record: dict[str, Any] | None, label: str, last: Progress | None, lang: str = "en") -> str:

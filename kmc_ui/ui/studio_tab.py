@@ -106,14 +106,14 @@ def describe_result(inputs: Inputs, seconds: float | None, lang: str = "en") -> 
 
 
 def described_run(record: dict[str, Any], seconds: float | None, lang: str) -> str:
-    """describe_result for a run record's settings."""
+    """describe_result for a run record's settings, and what its backend said of the result."""
     settings = record.get("settings") or {}
     shown = Inputs(
         prompt=settings.get("prompt", ""),
         orientation=settings.get("orientation", "video"),
         tier=settings.get("tier", "std"),
     )
-    return describe_result(shown, seconds, lang)
+    return " ".join(filter(None, (describe_result(shown, seconds, lang), render.run_notes(record, lang))))
 
 
 _BACKEND_STATE_ZH = {"ready (session key)": "就绪（会话密钥）", "ready": "就绪", "not configured": "未配置"}
