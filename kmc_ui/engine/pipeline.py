@@ -343,8 +343,9 @@ def place(
             k_orig = sv * head_and_shoulders(motion) / max(head_and_shoulders(cut.landmarks[None]), 1.0)
             anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
         left, right = cut_at_sides(cut)
+        bottom = cut_at_bottom(cut)  # a picture without feet
         spans = False  # the picture scaled to the frame's width
-        bust = (left and right) or ((left or right) and cut_at_bottom(cut))
+        bust = (left and right) or ((left or right) and bottom)
         if bust and k_orig * iw < out_w:  # cut off at both sides, or at a side and the bottom (a
             # portrait, a bust): as wide as the frame, scaled about the anchor, both its sides on the
             # frame's, when it is then no taller than the frame (its head in it; a landscape frame's
@@ -353,7 +354,7 @@ def place(
                 k_orig = out_w / iw
                 left = right = spans = True
             else:
-                if not talking and cut_at_bottom(cut):  # a bust with a dance in a landscape frame: its
+                if not talking and bottom:  # a bust with a dance in a landscape frame: its
                     # face where the dancer's is, as far as its bottom edge on the frame's and its
                     # head in the frame allow (at the dancer's size, its edge held there, a portrait
                     # was a bust 0.38 of the frame's height at its bottom, the frame empty above)
@@ -363,7 +364,7 @@ def place(
                 if left and right:
                     left = right = False
         offset = anchor_out - k_orig * anchor
-        if (talking or cut_at_bottom(cut)) and not spans:  # a side edge that cuts a head and
+        if (talking or bottom) and not spans:  # a side edge that cuts a head and
             # shoulders or a bust off stays at or past the frame's side when that moves it SIDE_REACH
             # of the frame's width at most: further, the face stays where the video's is and the cut
             # shows, at a shoulder, faded out (SIDE_FADE; run_engine says so). The woman's portrait
@@ -376,7 +377,7 @@ def place(
             offset[0] = min(offset[0], 0.0)
         if right:
             offset[0] = max(offset[0], out_w - k_orig * iw)
-        if cut_at_bottom(cut):  # the picture's bottom edge never above the frame's: no floating half-figure
+        if bottom:  # the picture's bottom edge never above the frame's: no floating half-figure
             # (below it, as when the video is a head and shoulders, the edge is out of sight and the
             # figure stays where the video's person is: pinned there, her skirt filled the frame)
             offset[1] = max(offset[1], out_h - k_orig * ih)
