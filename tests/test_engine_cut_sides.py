@@ -308,7 +308,7 @@ def test_a_talking_heads_face_stays_where_the_videos_face_is(shared_media: Path,
     bust = cropped(shared_media / "person_woman_fullbody.png", (0.45, 0.0, 0.9, 0.35), picture)
     assert cut_at_sides(bust) == (True, False)
     track = track_motion(clip, stride=pipeline.motion_stride(clip))
-    n, motion = pipeline.drawn_motion(track, bust)
+    n, motion, _ = pipeline.drawn_motion(track, bust)
     p, _ = place("video", "std", bust, motion, track)
     assert p.width == 1280 and p.sides == (False, False)
     assert p.offset[0] > SIDE_REACH * p.width  # where her cut side would have had to move from
@@ -397,7 +397,7 @@ def test_a_bust_dancing_in_a_landscape_frame_fills_its_height_where_the_dancer_i
     ):
         bust = cropped(shared_media / source, box, picture)
         assert cut_at_bottom(bust) and cut_at_sides(bust)[1]
-        _, motion = pipeline.drawn_motion(track, bust)
+        _, motion, _ = pipeline.drawn_motion(track, bust)
         p, _ = place("video", "std", bust, motion, track)
         k = p.k * p.work_scale
         assert p.width == 1280 and k * bust.alpha.shape[0] == pytest.approx(p.height, abs=1.0)

@@ -32,7 +32,7 @@ from kmc_ui.engine.face import usual_yaw
 from kmc_ui.engine.motion import MIRROR, read_pose
 from kmc_ui.engine.rig import Rig, named_points, rebind
 from kmc_ui.pose import landmarks as L
-from kmc_ui.pose.retarget import ROOT, retarget
+from kmc_ui.pose.retarget import ROOT, hands_by_head, retarget
 
 # poses sampled evenly over the motion per round; each is rendered at 640 px (~8 ms) and read
 # twice (~20 ms each): ~1.2 s a round on the shared machine
@@ -296,6 +296,7 @@ def calibrate_bind(
     show: Callable[[np.ndarray], None] | None = None,
     arap: bool = True,
     root: int = ROOT,
+    by_head: tuple[int, ...] = (),
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a calibrated bind pose, that pose (picture px), and what was done.
 
@@ -305,7 +306,7 @@ def calibrate_bind(
     targets (working px) to output px in place; plate: the background in the output frame; k:
     output px per working px; show: gets each drawing of the puppet (see _look); arap: the puppet
     drawn as the render will draw it (kmc_ui/engine/arap.py), or skinned alone; root: the motion's
-    root (retarget's)."""
+    root (retarget's); by_head: the arms whose hands the render keeps by the head (hands_by_head)."""
     report = Calibration()
     lm = np.array(picture_lm, np.float32, copy=True)
     picks = sample_indices(len(motion))
@@ -315,7 +316,7 @@ def calibrate_bind(
     small = cv2.resize(plate, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
     start = rig.landmarks.copy()
     for _ in range(max(0, rounds)):
-        targets = place(retarget(motion[picks], rig.landmarks, rig.seen, root))
+        targets = place(hands_by_head(retarget(motion[picks], rig.landmarks, rig.seen, root), rig.landmarks, by_head))
         drawn = Renderer(rig, small, k * f, GRID, arap=arap, usual_yaw=usual_yaw(targets))
         seen = _look(drawn, targets, f, show)
         per_frame = 2 if MIRRORED else 1

@@ -44,7 +44,17 @@ from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
 from kmc_ui.pose.cache import board, content_hash, land
 from kmc_ui.pose.hands import FOUND, MISSING, hand_points
-from kmc_ui.pose.retarget import LIMBS, ROOT, arms_off_the_picture, hold_limbs, hold_unshown_limbs, retarget
+from kmc_ui.pose.retarget import (
+    LIMBS,
+    ROOT,
+    arms_off_the_picture,
+    hands_by_head,
+    hold_limbs,
+    hold_unshown_limbs,
+    raised_arms,
+    retarget,
+    unshown_limbs,
+)
 
 WORK_MAX_SIDE = 2048  # the character picture is never worked on larger than this
 # a picture up to this size has its rig built while the motion is still read, at the working size
@@ -288,14 +298,15 @@ def source_motion(track: MotionTrack) -> np.ndarray:
     return smoothed.astype(np.float32)
 
 
-def drawn_motion(track: MotionTrack, cut: Cutout) -> tuple[int, np.ndarray]:
-    """The number of frames drawn (every frame of the motion) and the pose drawn on each, before
+def drawn_motion(track: MotionTrack, cut: Cutout) -> tuple[int, np.ndarray, tuple[int, ...]]:
+    """The number of frames drawn (every frame of the motion), the pose drawn on each, before
     retargeting: the limbs the video does not show, and the arms the character's picture cuts off,
-    held where the picture has them."""
+    held where the picture has them; and those arms held (indices into LIMBS)."""
     n = max(1, round(track.duration * track.fps))
     motion = every_frame(source_motion(track), track.times, n, track.fps)
     held = arms_off_the_picture(cut.landmarks, *cut.alpha.shape[::-1])
-    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height, held)
+    still = tuple(sorted(set(held) | {i for i in unshown_limbs(motion, track.width, track.height) if i < 2}))
+    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height, held), still
 
 
 def hips_in_frame(motion: np.ndarray, height: int) -> bool:
@@ -651,7 +662,7 @@ def run_engine(
         raise
     # (an error raised from here to the calibration leaves the smear's measure to end on its own
     # thread, in a second at most: it holds no model and writes nothing)
-    n, motion = drawn_motion(track, cut)
+    n, motion, still = drawn_motion(track, cut)
     opening = clip_opening(track.mouth, track.face_times, n, track.fps)
     closing = clip_closing(track.eyes, track.face_times, n, track.fps)
     widening = clip_width(track.mouth_width, track.face_times, n, track.fps)
@@ -686,8 +697,12 @@ def run_engine(
     extending = None
     if scene is not None and job.orientation == "video":
         extending = _BESIDE.submit(continued_scene, plate, plate_work, placement)
+    # a held arm's hand raised by the face is kept there, in the calibration's drawings as in the render
+    by_head = raised_arms(rig.landmarks, tuple(i for i in still if i not in limbs_at_sides(rig)[0]))
     try:
-        rig, bind_pose, calibration = calibrate(cut, placement, rig, motion, plate, on_preview, job.arap, work[3], root)
+        rig, bind_pose, calibration = calibrate(
+            cut, placement, rig, motion, plate, on_preview, job.arap, work[3], root, by_head
+        )
     finally:
         smear = smearing.result()
     # (an error raised by the calibration leaves the scene's continuation to end on its own thread,
@@ -699,7 +714,9 @@ def run_engine(
     motion = hold_limbs(motion, rig.landmarks, held, turn=True)
     arms, legs = limbs_at_sides(rig)  # and a limb a kept side edge holds: its pins would fight its motion
     motion = hold_limbs(hold_limbs(motion, rig.landmarks, arms, turn=True), rig.landmarks, legs)
-    targets = to_output(retarget(motion, rig.landmarks, rig.seen, root), placement)
+    by_head = tuple(i for i in by_head if i not in arms)
+    targets = hands_by_head(retarget(motion, rig.landmarks, rig.seen, root), rig.landmarks, by_head)
+    targets = to_output(targets, placement)
     if job.orientation == "video" and cut_at_bottom(cut):
         below = placement.offset[1] + placement.k * rig.height - placement.height  # its edge below the frame
         targets = keep_bottom_edge(targets, below, root)
@@ -1019,11 +1036,13 @@ def calibrate(
     arap: bool = True,
     backdrop: np.ndarray | None = None,
     root: int = ROOT,
+    by_head: tuple[int, ...] = (),
 ) -> tuple[Rig, np.ndarray, Calibration]:
     """The rig rebuilt on a bind pose calibrated on the puppet itself (kmc_ui/engine/bind.py),
     starting from the cut-out's detected pose, for this placement and background plate (in the
     output frame; `backdrop`, the same in working px as `_rig` gives it, when at hand: the rig
-    rebuilt takes it, as it does not depend on the joints); root: the motion's (motion_root)."""
+    rebuilt takes it, as it does not depend on the joints); root: the motion's (motion_root);
+    by_head: the arms whose hands are kept by the head (hands_by_head), as the render keeps them."""
     # the layers are cut again around the calibrated joints when one moved by SETTLED or more:
     # without it, the legs' mesh bound to the moved hips and knees tore between touching legs (the
     # anime sample pair: 20+ frames). The arms keep the rig's split from the body (build_rig).
@@ -1042,6 +1061,7 @@ def calibrate(
         show=show,
         arap=arap,
         root=root,
+        by_head=by_head,
     )
 
 

@@ -66,6 +66,7 @@ MAX_STRETCH = 1.2  # a source bone may look at most this much longer than its ty
 # the character's own pose instead of following the pose model's guesses
 SHOWN_VIS = 0.5
 SHOWN_SHARE = 0.2
+RAISED = 0.25  # of the torso: a held arm's wrist this far above its shoulder is by the head (hands_by_head)
 LIMBS: tuple[tuple[int, ...], ...] = (
     (L.L_SHOULDER, L.L_ELBOW, L.L_WRIST, 17, 19, 21),
     (L.R_SHOULDER, L.R_ELBOW, L.R_WRIST, 18, 20, 22),
@@ -122,12 +123,62 @@ def hold_unshown_limbs(
     character's hand to its chin in the first half second; an arm the picture cuts off
     (arms_off_the_picture) showed its cut end, a stump, once it moved, and held still beside a body
     that leant it came away from it."""
+    unshown = unshown_limbs(source, width, height)
+    out = hold_limbs(source, character, tuple(i for i in unshown if i not in held))
+    return hold_limbs(out, character, held, turn=True)
+
+
+def unshown_limbs(source: np.ndarray, width: int, height: int) -> tuple[int, ...]:
+    """The limbs (indices into LIMBS) a `width` x `height` video does not show: the wrist or ankle
+    inside the frame with visibility SHOWN_VIS or more in under SHOWN_SHARE of the frames."""
     xy, vis = source[..., :2], source[..., 3]
     inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
     shown = inside & (vis >= SHOWN_VIS)
-    unshown = [i for i, (_, *rest) in enumerate(LIMBS) if shown[:, rest[1]].mean() < SHOWN_SHARE]  # wrist, ankle
-    out = hold_limbs(source, character, tuple(i for i in unshown if i not in held))
-    return hold_limbs(out, character, held, turn=True)
+    return tuple(i for i, (_, *rest) in enumerate(LIMBS) if shown[:, rest[1]].mean() < SHOWN_SHARE)  # wrist, ankle
+
+
+def raised_arms(character: np.ndarray, arms: tuple[int, ...]) -> tuple[int, ...]:
+    """Those of `arms` (indices into LIMBS) whose wrist the character's picture has RAISED above its
+    shoulder: a hand by the head (framing the face, a wave, a peace sign)."""
+    torso = L.torso_length(character)
+    return tuple(i for i in arms if character[LIMBS[i][2], 1] < character[LIMBS[i][0], 1] - RAISED * torso)
+
+
+def hands_by_head(targets: np.ndarray, character: np.ndarray, arms: tuple[int, ...]) -> np.ndarray:
+    """Retargeted targets (T, 33, 4, the character's px) with the hand of each of `arms` (indices
+    into LIMBS; held in the picture's pose, raised_arms) kept where the picture has it against the
+    head: moved with the nose and turned with the eyes' line, its elbow bent between the shoulder and
+    the wrist (IK, the picture's bone lengths and side of the bend); drawn back towards the shoulder
+    where the arm cannot reach (in place; returned). Held against the shoulders, the anime figure's
+    hand raised beside her face lay over her eye with a talking head, whose shoulders drift under it."""
+    if not arms:
+        return targets
+    eyes = character[L.EYES[0], :2] - character[L.EYES[1], :2]
+    across = targets[:, L.EYES[0], :2] - targets[:, L.EYES[1], :2]
+    angle = np.arctan2(across[:, 1], across[:, 0]) - np.arctan2(eyes[1], eyes[0])
+    cos, sin = np.cos(angle), np.sin(angle)
+    turn = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)  # (T, 2, 2)
+    nose = targets[:, L.NOSE, :2]
+    for i in arms:
+        shoulder, elbow, wrist, *hand = LIMBS[i]
+        s0, e0, w0 = character[shoulder, :2], character[elbow, :2], character[wrist, :2]
+        upper, fore = float(np.linalg.norm(e0 - s0)), float(np.linalg.norm(w0 - e0))
+        (ax, ay), (bx, by) = w0 - s0, e0 - s0
+        side = 1.0 if ax * by - ay * bx >= 0 else -1.0  # the elbow's side of the line shoulder-wrist
+        points = [wrist, *hand]
+        placed = nose[:, None] + np.einsum("tij,pj->tpi", turn, character[points, :2] - character[L.NOSE, :2])
+        s = targets[:, shoulder, :2]
+        reach = placed[:, 0] - s
+        d = np.linalg.norm(reach, axis=1)
+        within = np.clip(d, abs(upper - fore) + 1e-3, 0.999 * (upper + fore))
+        unit = reach / np.maximum(d, 1e-6)[:, None]
+        placed += (s + unit * within[:, None] - placed[:, 0])[:, None]  # the hand drawn back (or out) to reach
+        along = (upper**2 - fore**2 + within**2) / (2 * within)
+        up = np.sqrt(np.maximum(upper**2 - along**2, 0.0))
+        normal = np.stack([-unit[:, 1], unit[:, 0]], -1)
+        targets[:, elbow, :2] = s + unit * along[:, None] + side * normal * up[:, None]
+        targets[:, points, :2] = placed
+    return targets
 
 
 def hold_limbs(source: np.ndarray, character: np.ndarray, limbs: tuple[int, ...], turn: bool = False) -> np.ndarray:
