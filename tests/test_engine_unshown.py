@@ -144,6 +144,11 @@ def test_a_held_hand_raised_by_the_head_keeps_its_place_against_the_face() -> No
                 assert np.linalg.norm(out[t, a, :2] - out[t, b, :2]) == pytest.approx(length, rel=1e-3)
             assert _bend(out[t], arm) * _bend(character, arm) > 0  # the elbow on the picture's side
     assert np.array_equal(out[:, 23:, :], frames[:, 23:, :])  # the legs as they were
+    # the eyes read swapped (a head turned away): the hands are not turned over the head
+    swapped = frames.copy()
+    swapped[:, [1, 2, 3, 4, 5, 6]] = frames[:, [4, 5, 6, 1, 2, 3]]
+    turned = hands_by_head(swapped, character, (0, 1))
+    assert np.allclose(turned[:, LIMBS[0][2:], :2], out[:, LIMBS[0][2:], :2], atol=1e-3)
     # the left shoulder drifted past where the arm reaches from it: the hand drawn back towards it
     far = frames.copy()
     far[:, L.L_SHOULDER, 0] += 150.0

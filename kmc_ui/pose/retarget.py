@@ -156,6 +156,8 @@ def hands_by_head(targets: np.ndarray, character: np.ndarray, arms: tuple[int, .
     eyes = character[L.EYES[0], :2] - character[L.EYES[1], :2]
     across = targets[:, L.EYES[0], :2] - targets[:, L.EYES[1], :2]
     angle = np.arctan2(across[:, 1], across[:, 0]) - np.arctan2(eyes[1], eyes[0])
+    # the line's turn, within a quarter turn: eyes read swapped (a head turned away) flip no hand
+    angle = np.where(np.abs(angle) > np.pi / 2, (angle + np.pi / 2) % np.pi - np.pi / 2, angle)
     cos, sin = np.cos(angle), np.sin(angle)
     turn = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)  # (T, 2, 2)
     nose = targets[:, L.NOSE, :2]
