@@ -305,8 +305,9 @@ def drawn_motion(track: MotionTrack, cut: Cutout) -> tuple[int, np.ndarray, tupl
     n = max(1, round(track.duration * track.fps))
     motion = every_frame(source_motion(track), track.times, n, track.fps)
     held = arms_off_the_picture(cut.landmarks, *cut.alpha.shape[::-1])
-    still = tuple(sorted(set(held) | {i for i in unshown_limbs(motion, track.width, track.height) if i < 2}))
-    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height, held), still
+    unshown = unshown_limbs(motion, track.width, track.height)
+    still = tuple(sorted(set(held) | {i for i in unshown if i < 2}))
+    return n, hold_unshown_limbs(motion, cut.landmarks, track.width, track.height, held, unshown), still
 
 
 def hips_in_frame(motion: np.ndarray, height: int) -> bool:

@@ -114,7 +114,12 @@ def arms_off_the_picture(character: np.ndarray, width: int, height: int) -> tupl
 
 
 def hold_unshown_limbs(
-    source: np.ndarray, character: np.ndarray, width: int, height: int, held: tuple[int, ...] = ()
+    source: np.ndarray,
+    character: np.ndarray,
+    width: int,
+    height: int,
+    held: tuple[int, ...] = (),
+    unshown: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """The motion (T, 33, 4, video pixels of a `width` x `height` video) with each limb the video
     does not show (see SHOWN_VIS), and each of `held` (indices into LIMBS), held in the character's
@@ -122,8 +127,8 @@ def hold_unshown_limbs(
     model's guesses below the frame (visibility 0.03-0.05), and following them raised the
     character's hand to its chin in the first half second; an arm the picture cuts off
     (arms_off_the_picture) showed its cut end, a stump, once it moved, and held still beside a body
-    that leant it came away from it."""
-    unshown = unshown_limbs(source, width, height)
+    that leant it came away from it. `unshown`: unshown_limbs' answer, when the caller has it."""
+    unshown = unshown_limbs(source, width, height) if unshown is None else unshown
     out = hold_limbs(source, character, tuple(i for i in unshown if i not in held))
     return hold_limbs(out, character, held, turn=True)
 
