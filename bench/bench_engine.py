@@ -438,6 +438,11 @@ def landscape_clip(tmp: Path, seconds: float = 6.0, source: str = PHOTO_CLIP) ->
     return out
 
 
+# pictures cropped through the hair (--top): the studio photos' heads start 23-25 rows down; the night
+# street's figure cropped at 16 % of her height, through her hair and her raised fingers
+TOP_ROWS = {"person_man_fullbody.png": 50, "person_woman_fullbody.png": 50, "character_anime_fullbody.jpg": 194}
+
+
 def photos(
     tmp: Path,
     before: bool,
@@ -446,6 +451,7 @@ def photos(
     landscape: bool = False,
     waist: bool = False,
     portrait: bool = False,
+    top: bool = False,
 ) -> None:
     """Every picture in ../shared/media with each real clip (the dance, the talking head; with
     `landscape` also the dance and the talking head in a landscape frame): the artefact measures (with
@@ -454,7 +460,8 @@ def photos(
     skinned meshes, when `before`; with the body skinned without ARAP when `skinned`; with `waist`
     also the studio photos cut at 45 % of their height, waist up, their hands out of the picture;
     with `portrait` also cut to a head-and-shoulders portrait, their shoulders cut by its sides, and
-    to their left 60 %, cut lengthwise at the right)."""
+    to their left 60 %, cut lengthwise at the right; with `top` also the pictures of TOP_ROWS with
+    that many rows cropped off their top, through the hair)."""
     out_dir = DOCS / "photos"
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and only in p.name)
@@ -470,6 +477,11 @@ def photos(
             for tag, box in (("_portrait", (0.35, 0.0, 0.65, 0.34)), ("_side", (0.0, 0.0, 0.6, 1.0))):
                 pictures.append(tmp / f"{picture.stem}{tag}.png")
                 photo.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h))).save(pictures[-1])
+    if top:
+        for picture in [p for p in pictures if p.name in TOP_ROWS and p.parent == SHARED]:
+            photo = Image.open(picture).convert("RGB")
+            pictures.append(tmp / f"{picture.stem}_top.png")
+            photo.crop((0, TOP_ROWS[picture.name], photo.width, photo.height)).save(pictures[-1])
     clips = [(SHARED / name, tag) for name, tag in PHOTO_CLIPS]
     if landscape:
         clips.append((landscape_clip(tmp), "_landscape"))
@@ -634,6 +646,9 @@ def main() -> None:
         action="store_true",
         help="with --photos: also the studio photos cut to a portrait, and cut lengthwise (cut off at the sides)",
     )
+    parser.add_argument(
+        "--top", action="store_true", help="with --photos: also photos cropped through the hair (cut off at the top)"
+    )
     parser.add_argument("--speed", action="store_true", help="only the speed on the real photos (models warm)")
     parser.add_argument(
         "--ahead",
@@ -678,7 +693,7 @@ def main() -> None:
             if not SHARED.is_dir():
                 print(f"shared media not found at {SHARED}")
                 return
-            photos(tmp, args.before, args.only, args.skinned, args.landscape, args.waist, args.portrait)
+            photos(tmp, args.before, args.only, args.skinned, args.landscape, args.waist, args.portrait, args.top)
             return
         character = make_character(tmp / "fixture_character.png", 360, 640)
         dance = make_dance(tmp / "fixture_dance.mp4", 360, 640, seconds=6.0, fps=24, audio=True)

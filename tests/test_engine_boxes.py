@@ -309,10 +309,12 @@ def test_a_blend_and_an_over_with_the_alpha_taken_out_are_those_read_through_a_v
 def test_a_map_held_on_the_pictures_last_row_is_numpys_minimum_of_its_rows() -> None:
     """Renderer._on_the_picture on a map and on a view into one (the layer's box cut to the frame):
     the texture rows past the last one held on it, the columns as they were, as numpy's minimum of
-    the strided channel gave; nothing held for a picture that does not cut its character off."""
+    the strided channel gave; nothing held for a picture that does not cut its character off. Cut
+    off at its top too (Rig.cut_top): the rows above the first held on it, and where no triangle
+    lands (SENTINEL) the column stays off the texture, so nothing is drawn there."""
     rng = np.random.default_rng(9)
     texture = np.zeros((300, 200, 4), np.uint8)
-    cut = SimpleNamespace(rig=SimpleNamespace(cut_bottom=True))
+    cut = SimpleNamespace(rig=SimpleNamespace(cut_bottom=True, cut_top=False))
     for shape, view in (((60, 50, 2), (slice(None), slice(None))), ((80, 70, 2), (slice(3, 71), slice(0, 41)))):
         whole = rng.uniform(-50.0, 400.0, shape).astype(np.float32)
         whole[::7, ::5] = deform.SENTINEL
@@ -321,8 +323,17 @@ def test_a_map_held_on_the_pictures_last_row_is_numpys_minimum_of_its_rows() -> 
         Renderer._on_the_picture(cut, whole[view], texture)
         assert np.array_equal(whole, want)
         assert (want[view][..., 1] == 299).any() and (want[..., 0] > 299).any()
-    uncut = SimpleNamespace(rig=SimpleNamespace(cut_bottom=False))
+    uncut = SimpleNamespace(rig=SimpleNamespace(cut_bottom=False, cut_top=False))
     whole = rng.uniform(-50.0, 400.0, (20, 20, 2)).astype(np.float32)
     same = whole.copy()
     Renderer._on_the_picture(uncut, whole, texture)
     assert np.array_equal(whole, same)
+    both = SimpleNamespace(rig=SimpleNamespace(cut_bottom=True, cut_top=True))
+    whole[::7, ::5] = deform.SENTINEL
+    Renderer._on_the_picture(both, whole, texture)
+    want = same.copy()
+    want[..., 1] = np.clip(want[..., 1], 0.0, 299.0)
+    want[::7, ::5] = (deform.SENTINEL, 0.0)
+    assert np.array_equal(whole, want) and (same[..., 1] < 0).any()
+    drawn = cv2.remap(np.full((300, 200), 255, np.uint8), whole[..., 0], whole[..., 1], cv2.INTER_LINEAR, borderValue=0)
+    assert (drawn[::7, ::5] == 0).all()

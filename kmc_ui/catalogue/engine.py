@@ -37,6 +37,13 @@ PAIRS: dict[str, tuple[str, str]] = {
         "角色图片在侧边截断了角色，离线预览会在这条截断边露出画面的地方把它淡出：若要把它移出画面，角色就会远离视频中人物的位置。"
         "使用肩膀旁边留有空间的图片即可避免。",
     ),
+    "engine.top_shown": (
+        "The character picture cuts the character off at its top, and the offline preview fades that edge out "
+        "where it shows in the frame: keeping it out would move the character far from where the video's person "
+        "is. A picture with room above the head avoids this.",
+        "角色图片在顶部截断了角色，离线预览会在这条截断边露出画面的地方把它淡出：若要把它移出画面，角色就会远离视频中人物的位置。"
+        "使用头顶上方留有空间的图片即可避免。",
+    ),
     "engine.prompt_unused": (
         "Offline engine: the prompt is not used; this is a preview-quality 2D puppet.",
         "离线引擎：不使用提示词；这是预览级的 2D 木偶动画。",

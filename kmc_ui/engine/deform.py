@@ -251,6 +251,7 @@ class Renderer:
         shadow_on_character: bool = False,
         fine: bool = False,
         fade_sides: tuple[float, float] = (0.0, 0.0),
+        fade_top: float = 0.0,
     ) -> None:
         """filled: where the plate is filled in behind the character (output size), for `exposed`;
         rigid_arms=False draws the arms as skinned meshes too, arap=False leaves the mesh layers
@@ -262,7 +263,8 @@ class Renderer:
         both (the calibration's drawings); fine: the textures
         sharpened where the picture is magnified SHARPEN_FROM times or more (the result's frames; a
         talking head's face, magnified 4-5 times, came out soft); fade_sides: how far in (working px) the
-        picture's left and right edges fade out (side_fade; 0: drawn as cut)."""
+        picture's left and right edges fade out (side_fade; 0: drawn as cut); fade_top: the same for
+        its top edge."""
         self.rig = rig
         self.plate = np.ascontiguousarray(plate)
         self.height, self.width = plate.shape[:2]
@@ -277,10 +279,13 @@ class Renderer:
         sharpen = fine and k >= SHARPEN_FROM
 
         fade = side_fade(rig.width, fade_sides)
+        fade_rows = side_fade(rig.height, (fade_top, 0.0))
 
-        def texture(layer_texture: np.ndarray, x0: int = 0) -> np.ndarray:
+        def texture(layer_texture: np.ndarray, x0: int = 0, y0: int = 0) -> np.ndarray:
             if fade is not None:  # premultiplied: every channel
                 layer_texture = layer_texture * fade[x0 : x0 + layer_texture.shape[1], None]
+            if fade_rows is not None:
+                layer_texture = layer_texture * fade_rows[y0 : y0 + layer_texture.shape[0], None, None]
             premultiplied = np.clip(np.round(layer_texture * scale), 0, 255).astype(np.uint8)
             return sharpened(premultiplied) if sharpen else premultiplied
 
@@ -298,7 +303,7 @@ class Renderer:
             near = cv2.dilate((layer.front[..., 3] > 0).astype(np.uint8), np.ones((3 * grid, 3 * grid), np.uint8))
             count, _, boxes, _ = cv2.connectedComponentsWithStats(near)
             for x0, y0, bw, bh, _ in boxes[1:count]:
-                crop = texture(layer.front[y0 : y0 + bh, x0 : x0 + bw], x0)
+                crop = texture(layer.front[y0 : y0 + bh, x0 : x0 + bw], x0, y0)
                 self.fronts.setdefault(layer.name, []).append((crop, np.array([x0, y0], np.float32)))
         self._maps: dict[str, tuple[np.ndarray, np.ndarray, int, int]] = {}  # this frame's maps of a layer with a front
         # an arm with vertices on a side edge that cuts the character off (Rig.cut_sides; a portrait's
@@ -350,19 +355,23 @@ class Renderer:
             if layer.name not in self.pieces:
                 self.pinned[layer.name] = np.flatnonzero(layer.rest[:, 1] >= rig.height - 1.5)
                 self.pin_band[layer.name] = pin_band(layer.rest, self.pinned[layer.name], PIN_BAND * rig.torso)
-        # a picture that cuts the character off at a side (a portrait's shoulders): the vertices on
-        # that edge never come inside the frame's side, pulled out as the bottom edge's are down
-        # (-1 the left edge, +1 the right; pin_band on the points turned so that edge is the bottom)
-        self.side_pins: dict[str, list[tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {}
+        # a picture that cuts the character off at a side (a portrait's shoulders) or at its top (a
+        # head cropped through the hair): the vertices on that edge never come inside the frame's
+        # side or below its top, pulled out as the bottom edge's are down (axis 0 the sides, 1 the
+        # top; sign -1 the left edge or the top, +1 the right; pin_band on the points turned so
+        # that edge is the bottom)
+        self.edge_pins: dict[str, list[tuple[int, int, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {}
+        edges = [(0, sign) for sign, cut in zip((-1, 1), rig.cut_sides, strict=True) if cut]
         for layer in rig.layers:
-            for sign, cut in zip((-1, 1), rig.cut_sides, strict=True):
-                if not cut or layer.name in self.pieces:
+            for axis, sign in edges + ([(1, -1)] if rig.cut_top else []):
+                if layer.name in self.pieces:
                     continue
-                x = layer.rest[:, 0]
-                on_edge = np.flatnonzero(x <= 0.5 if sign < 0 else x >= rig.width - 1.5)
-                turned = np.column_stack([layer.rest[:, 1], sign * x])
+                along, across = layer.rest[:, axis], layer.rest[:, 1 - axis]
+                last = (rig.width, rig.height)[axis] - 1.5
+                on_edge = np.flatnonzero(along <= 0.5 if sign < 0 else along >= last)
+                turned = np.column_stack([across, sign * along])
                 band = pin_band(turned, on_edge, PIN_BAND * rig.torso)
-                self.side_pins.setdefault(layer.name, []).append((sign, on_edge, band))
+                self.edge_pins.setdefault(layer.name, []).append((axis, sign, on_edge, band))
         body = self.textures.get("body")
         self.expression = None
         if body is not None and face_mesh is not None:
@@ -438,12 +447,12 @@ class Renderer:
             if lift.any():
                 band, nearest, weight = self.pin_band[layer.name]
                 verts[band, 1] += lift[nearest] * weight
-        for sign, on_edge, (band, nearest, weight) in self.side_pins.get(layer.name, ()):
-            if len(on_edge):  # how far inside the frame's side each vertex on the edge came
-                edge = -PIN_PAST if sign < 0 else self.width + PIN_PAST
-                inside = np.maximum(0.0, sign * (edge - verts[on_edge, 0]))
+        for axis, sign, on_edge, (band, nearest, weight) in self.edge_pins.get(layer.name, ()):
+            if len(on_edge):  # how far inside the frame's side (or top) each vertex on the edge came
+                edge = -PIN_PAST if sign < 0 else (self.width, self.height)[axis] + PIN_PAST
+                inside = np.maximum(0.0, sign * (edge - verts[on_edge, axis]))
                 if inside.any():
-                    verts[band, 0] += sign * inside[nearest] * weight
+                    verts[band, axis] += sign * inside[nearest] * weight
         if layer.name == "body":
             self._body = (transforms, verts)
         elif carried is not None:  # what lies on the body's mesh stays on it (the body's own pins moved it)
@@ -698,12 +707,15 @@ class Renderer:
 
     def _on_the_picture(self, cmap: np.ndarray, tex: np.ndarray) -> None:
         """A map's texture rows past the bottom edge of a picture that cuts the character off there
-        (Rig.cut_bottom) held on its last row, in place: the character goes on below that edge. A
+        (Rig.cut_bottom) held on its last row, in place: the character goes on below that edge (and
+        above a top edge that cuts it off, Rig.cut_top, on its first row). A
         fold of the mesh beside the edge's pinned vertices (a leg turning) reached 1-2 rows past
         it, where the texture is clear, and the backdrop showed through the skirt's bottom rows in
         specks of 3x3 px."""
         if self.rig.cut_bottom:  # OpenCV's per-channel min: numpy's on the strided channel took 4x as long
             cv2.min(cmap, (np.inf, float(tex.shape[0] - 1), 0.0, 0.0), dst=cmap)
+        if self.rig.cut_top:  # and rows above a top edge that cuts it off (Rig.cut_top) on its first
+            cv2.max(cmap, (-np.inf, 0.0, 0.0, 0.0), dst=cmap)
 
     def _shadow(self, frame: np.ndarray, alpha: np.ndarray, x0: int, y0: int, coverage: np.ndarray) -> None:
         """An arm's soft shadow (its opacity `alpha`, placed at x0, y0) under it, on the frame as

@@ -38,7 +38,7 @@ from kmc_ui.engine.inpaint import background_plate, plate_hole, scene_beyond, sc
 from kmc_ui.engine.motion import MotionTrack, track_motion
 from kmc_ui.engine.mouth import clip_opening, clip_width
 from kmc_ui.engine.rig import ArmCut, Rig, build_rig, head_radius, named_points, torso_length
-from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom, reaches_sides
+from kmc_ui.engine.segment import Cutout, cut_out, reaches_bottom, reaches_sides, reaches_top
 from kmc_ui.engine.smoothing import OneEuro, fill_gaps, smooth_offline
 from kmc_ui.limits import LIMITS, ORIENTATIONS, TIER_HEIGHT
 from kmc_ui.pose import landmarks as L
@@ -84,10 +84,10 @@ SMOOTHING = OneEuro(min_cutoff=3.0, beta=1.0, d_cutoff=1.0)
 MOTION_STRIDE, MOTION_STRIDE_FPS = 2, 20.0
 # the farthest (share of the frame's width) the placement moves a head and shoulders cut off at a
 # side to keep that cut out of the frame: the woman's, cut at one shoulder, went 0.19 of a landscape
-# frame away from the talking head's face
+# frame away from the talking head's face (and down, of the frame's height, to keep a cut top out)
 SIDE_REACH = 0.05
-# how far in a side edge that cuts the character off and shows in the frame (a head and shoulders
-# further than SIDE_REACH from keeping it out, a bust in a landscape frame) fades out, as a share of
+# how far in a side (or top) edge that cuts the character off and shows in the frame (a head and
+# shoulders further than SIDE_REACH from keeping it out, a bust in a landscape frame) fades out, as a share of
 # the character's head_and_shoulders: drawn as cut, it ran down the hair and the shoulder as a
 # straight edge. With a talking head, the same share of the video's head whatever the picture.
 SIDE_FADE = 0.2
@@ -122,6 +122,9 @@ class Placement:
     # character off (cut_at_sides) as far as the placement can, and both of a bust scaled to the
     # frame's width (keep_side_edges; the vertices on them: pinned_sides, Rig.cut_sides)
     sides: tuple[bool, bool] = (False, False)
+    # the picture's top edge, which cuts the character off (cut_at_top), kept at or above the
+    # frame's top (its vertices: Rig.cut_top)
+    top: bool = False
 
 
 @dataclass
@@ -376,6 +379,14 @@ def place(
                 if left and right:
                     left = right = False
         offset = anchor_out - k_orig * anchor
+        top = cut_at_top(cut)  # a head cropped through the hair: its cut never below the frame's top
+        if top and not (talking or bottom) and offset[1] > 0:  # a full figure made taller about its
+            # feet, its cut on the frame's top and its feet where they were (moved up instead, the man
+            # cropped through his hair had his feet 0.17 of the frame's height above the dancer's)
+            feet = float(np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[-1]) + 1.0
+            k_orig = (offset[1] + k_orig * feet) / feet
+            offset = anchor_out - k_orig * anchor
+            offset[1] = 0.0
         if (talking or bottom) and not spans:  # a side edge that cuts a head and
             # shoulders or a bust off stays at or past the frame's side when that moves it SIDE_REACH
             # of the frame's width at most: further, the face stays where the video's is and the cut
@@ -393,14 +404,21 @@ def place(
             # (below it, as when the video is a head and shoulders, the edge is out of sight and the
             # figure stays where the video's person is: pinned there, her skirt filled the frame)
             offset[1] = max(offset[1], out_h - k_orig * ih)
+        # a bust or a head and shoulders cut at its top is moved up to keep that cut out, where its
+        # bottom edge, kept down, allows; a head and shoulders SIDE_REACH of the frame's height at
+        # most (further, its face stays where the video's is and the cut shows)
+        top = top and (offset[1] <= SIDE_REACH * out_h or not talking) and (not bottom or k_orig * ih >= out_h)
+        if top:
+            offset[1] = min(offset[1], 0.0)
     else:  # the frame is the picture's shape: its edges on the frame's
         out_w, out_h = output_size(iw / max(1, ih), tier)
         k_orig = out_w / iw
         offset = np.zeros(2)
         left, right = cut_at_sides(cut)
+        top = cut_at_top(cut)
     work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
     k = k_orig / work_scale
-    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right)), offset
+    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right), top), offset
 
 
 def cut_at_bottom(cut: Cutout) -> bool:
@@ -409,6 +427,12 @@ def cut_at_bottom(cut: Cutout) -> bool:
     if cut.seen[L.L_ANKLE] and cut.seen[L.R_ANKLE]:
         return False
     return reaches_bottom(cut.landmarks, cut.alpha >= 0.5)
+
+
+def cut_at_top(cut: Cutout) -> bool:
+    """The picture cuts the character off at its top edge: the mask runs into the top rows
+    (segment.reaches_top; a head cropped through the hair)."""
+    return reaches_top(cut.landmarks, cut.alpha >= 0.5)
 
 
 def cut_at_sides(cut: Cutout) -> tuple[bool, bool]:
@@ -684,7 +708,7 @@ def run_engine(
         rig, work = _rig(cut, placement.work_scale)
         plates = _plates(work, scene)
     work_bgr, hole, plate_work = plates
-    rig = replace(rig, cut_sides=pinned_sides(cut, placement))
+    rig = replace(rig, cut_sides=pinned_sides(cut, placement), cut_top=placement.top)
     plate = plate_for(job.orientation, plate_work, placement, scene=scene is not None)
     timings["rig"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -737,6 +761,9 @@ def run_engine(
     shown = [c and not kept for c, kept in zip(cut_at_sides(cut), placement.sides, strict=True)]
     if any(shown):  # a bust too far from the frame's side, or too narrow for the frame (place)
         notes.append(says("side_shown"))
+    top_shown = job.orientation == "video" and cut_at_top(cut) and not placement.top
+    if top_shown:  # a head and shoulders too far below the frame's top, a bust shorter than the frame
+        notes.append(says("top_shown"))
     notes.append(says("prompt_unused"))
 
     t0 = time.perf_counter()
@@ -748,6 +775,7 @@ def run_engine(
     options["fine"] = True  # a magnified picture's textures sharpened (the calibration's drawings as they are)
     band = SIDE_FADE * head_and_shoulders(rig.landmarks[None])  # the calibration's drawings: as cut
     options["fade_sides"] = (band if shown[0] else 0.0, band if shown[1] else 0.0)
+    options["fade_top"] = band if top_shown else 0.0
     renderers = [Renderer(rig, plate, placement.k, GRID, filled, **options) for _ in range(RENDER_THREADS)]
     nearer = [renderers[0].left_leg_nearer(t) for t in targets]  # in order: it remembers the frame before
     moves = bone_transforms_many(renderers[0].rest, named_points(np.moveaxis(targets, 0, 1)), placement.k)
@@ -1052,6 +1080,7 @@ def calibrate(
         lambda lm: replace(
             _rig(replace(cut, landmarks=lm), p.work_scale, arms=rig.arms, plate=backdrop)[0],
             cut_sides=pinned_sides(cut, p),
+            cut_top=p.top,
         ),
         rig,
         motion,

@@ -187,6 +187,9 @@ class Rig:
     cut_bottom: bool = False  # the picture cuts the character off at its bottom edge (pipeline.cut_at_bottom)
     # the picture cuts the character off at its left edge, at its right (pipeline.cut_at_sides)
     cut_sides: tuple[bool, bool] = (False, False)
+    # the picture cuts the character off at its top edge and the placement keeps that edge out of the
+    # frame (pipeline.cut_at_top, Placement.top)
+    cut_top: bool = False
 
     def layer(self, name: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.name == name), None)
