@@ -440,7 +440,12 @@ def landscape_clip(tmp: Path, seconds: float = 6.0, source: str = PHOTO_CLIP) ->
 
 # pictures cropped through the hair (--top): the studio photos' heads start 23-25 rows down; the night
 # street's figure cropped at 16 % of her height, through her hair and her raised fingers
-TOP_ROWS = {"person_man_fullbody.png": 50, "person_woman_fullbody.png": 50, "character_anime_fullbody.jpg": 194}
+TOP_ROWS = {
+    "person_man_fullbody.png": 50,
+    "person_woman_fullbody.png": 50,
+    "character_anime_fullbody.jpg": 194,
+    "character_armor_fullbody.png": 76,
+}
 
 
 def photos(

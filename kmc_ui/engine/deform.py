@@ -334,9 +334,7 @@ class Renderer:
             if rig.cut_bottom and (ends := cut_end(self.alphas[layer.name], below)) is not None:
                 self.cut_ends[layer.name] = (ends, cuts.piece_of(ends))
             if layer.name in rig.core_points:
-                tri, bary = rig.core_points[layer.name]
-                corners = layer.rest[layer.triangles[tri]].astype(np.float64)
-                rest = np.einsum("pk,pki->pi", bary.astype(np.float64), corners)
+                rest = core_at(layer.rest, layer.triangles, *rig.core_points[layer.name])
                 self.arm_core[layer.name] = (rest, cuts.piece_of(rest))
         self.mesh_area = sum(layer.area for layer in rig.layers if layer.name not in self.pieces) or 1.0
         # the mesh layers' as-rigid-as-possible solves (kmc_ui/engine/arap.py), skinning places their handles
@@ -382,6 +380,8 @@ class Renderer:
         self.filled = None if filled is None else np.ascontiguousarray(filled[g // 2 :: g, g // 2 :: g] > 0)
         self.open_axis = open_axis(rig, grid / k)
         self.side_held = side_held(rig)
+        # the core points a faded edge (fade_sides, fade_top) draws less than half of: not holes
+        self.faded_core = {name: faded(rig, name, fade, fade_rows) for name in rig.core_points}
         self._tear_cells = 0
         self._drawn_cells = 0
         self._left_leg_nearer = False
@@ -618,8 +618,7 @@ class Renderer:
         layer = self.rig.layer(name)
         if layer is None or verts is None:
             return None
-        tri, bary = self.rig.core_points[name]
-        return np.einsum("pk,pki->pi", bary.astype(np.float64), verts[layer.triangles[tri]])
+        return core_at(verts, layer.triangles, *self.rig.core_points[name])
 
     def _draw_layer(
         self,
@@ -768,10 +767,10 @@ class Renderer:
         """Share of the core points (carried by the mesh or the arm's pieces) where the background shows."""
         g = self.grid
         bad = total = 0
-        for moved in points.values():
+        for name, moved in points.items():
             if moved is None:
                 continue
-            c = np.round((moved + 0.5) / g - 0.5).astype(int)
+            c = np.round((moved[~self.faded_core[name]] + 0.5) / g - 0.5).astype(int)
             ok = (c[:, 0] >= 0) & (c[:, 0] < self.cw) & (c[:, 1] >= 0) & (c[:, 1] < self.ch)
             c = c[ok]  # off-frame points are not holes
             total += len(c)
@@ -955,6 +954,27 @@ def side_fade(width: int, bands: tuple[float, float]) -> np.ndarray | None:
         fade = np.minimum(fade, (width - x) / max(1.0, bands[1]))
     fade = np.clip(fade, 0.0, 1.0)
     return fade * fade * (3.0 - 2.0 * fade)  # smoothstep: no crease where the fade starts or ends
+
+
+def core_at(points: np.ndarray, triangles: np.ndarray, tri: np.ndarray, bary: np.ndarray) -> np.ndarray:
+    """A layer's core points (Rig.core_points: triangle, barycentric weights) on `points`, its
+    vertices at rest or deformed."""
+    return np.einsum("pk,pki->pi", bary.astype(np.float64), points[triangles[tri]].astype(np.float64))
+
+
+def faded(rig: Rig, name: str, columns: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray:
+    """Which of a layer's core points (Rig.core_points) the picture's faded edges draw less than
+    half of: `columns` and `rows` side_fade's weights, None where no edge fades. (The armour cropped
+    through its helmet, with a talking head, has its forehead in the faded top: up to 7.5 % of its
+    core points, every frame "torn".)"""
+    layer = rig.layer(name)
+    if layer is None or (columns is None and rows is None):
+        return np.zeros(len(rig.core_points[name][0]), bool)
+    rest = core_at(layer.rest, layer.triangles, *rig.core_points[name])
+    x = np.clip(rest[:, 0].astype(int), 0, rig.width - 1)
+    y = np.clip(rest[:, 1].astype(int), 0, rig.height - 1)
+    drawn = (1.0 if columns is None else columns[x]) * (1.0 if rows is None else rows[y])
+    return np.asarray(drawn < 0.5)
 
 
 def side_held(rig: Rig) -> set[tuple[int, int]]:
