@@ -108,8 +108,8 @@ def test_a_portrait_fills_the_frames_width_and_a_side_cut_sits_on_the_frames_sid
     assert k * ih + p.offset[1] == pytest.approx(p.height, abs=1.0)  # its bottom edge on the frame's
     with pytest.MonkeyPatch.context() as mp:  # as placed before: by the torso, at the dancer's size
         mp.setattr(pipeline, "cut_at_sides", lambda _cut: (False, False))
-        before, _ = place("video", "std", portrait, motion, track)
-    assert before.k * before.work_scale * iw < 0.5 * p.width and p.sides == (True, True)
+        before, _ = place("video", "std", portrait, motion, track)  # (a half figure: made larger, zoom)
+    assert before.k * before.work_scale / before.zoom * iw < 0.5 * p.width and p.sides == (True, True)
     # the woman's portrait is cut off at its right side and its bottom (a bust): as wide as the frame
     # too, held from moving either way; only its right edge has her on it, pinned
     bust = cropped(shared_media / "person_woman_fullbody.png", (0.35, 0.0, 0.65, 0.34), tmp_path / "w.png")

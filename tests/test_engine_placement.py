@@ -290,3 +290,85 @@ def test_the_half_figures_skirt_never_lifts_off_the_frames_bottom(shared_media: 
     result = run_engine(replace(job, keep_sound=False), tmp_path / "out.mp4", on_frame=look)
     assert result.frames > 200
     assert len(lifted) <= 2 and max(lifted.values(), default=0) <= 2, lifted
+
+
+def test_a_half_figure_with_a_dance_fills_the_frame_up_to_the_dancers_face(shared_media: Path, tmp_path: Path) -> None:
+    """A picture cut off at its bottom, with a dance, was placed at the dancer's size with its
+    bottom edge pulled down to the frame's: the studio photos cut at the waist stood at the bottom of
+    the portrait frame, their noses 0.70 and 0.66 of the way down, the wall above them (the anime
+    half-figure's 0.41). Now it is made larger (`Placement.zoom`), its face up to the dancer's, its
+    bottom edge still on the frame's, as far as its shoulders then span half the frame's width at
+    most (HALF_SHOULDERS) and its hair's top stays HALF_HEADROOM under the frame's top. A whole
+    figure, and a half figure with the talking head, keep their sizes."""
+    track = track_motion(shared_media / "dance_fullbody_12s.mp4", max_seconds=30.0)
+    talk = track_motion(shared_media / "talking_head_12s.mp4", max_seconds=30.0)
+    motion, talking = source_motion(track), source_motion(talk)
+    sv = 1280 / track.height
+    for name, crop, nose_below in (
+        ("person_man_fullbody.png", 0.45, 0.5),
+        ("person_woman_fullbody.png", 0.45, 0.4),
+        ("character_anime_upperbody.png", 1.0, 0.3),
+    ):
+        with Image.open(shared_media / name) as im:
+            im.convert("RGB").crop((0, 0, im.width, round(crop * im.height))).save(tmp_path / name)
+        cut = cut_out(load_picture(tmp_path / name))
+        assert cut is not None and cut_at_bottom(cut), name
+        p, _ = place("video", "std", cut, motion, track)
+        assert p.height == 1280 and p.zoom > 1.2, (name, p.zoom)
+        k = p.k * p.work_scale
+        assert k * cut.alpha.shape[0] + p.offset[1] == pytest.approx(p.height, abs=1.0), name  # bottom edge
+        nose = k * cut.landmarks[L.NOSE, :2] + p.offset
+        assert motion[0, L.NOSE, 1] * sv - 1.0 <= nose[1] < nose_below * p.height, (name, nose)
+        shoulders = k * np.linalg.norm(cut.landmarks[L.L_SHOULDER, :2] - cut.landmarks[L.R_SHOULDER, :2])
+        assert shoulders <= pipeline.HALF_SHOULDERS * p.width + 1.0, (name, shoulders)
+        hair = k * np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[0] + p.offset[1]
+        assert hair >= pipeline.HALF_HEADROOM * p.height - 1.0, (name, hair)
+        assert place("video", "std", cut, talking, talk)[0].zoom == 1.0, name  # a talking head: its face
+    whole = cut_out(load_picture(shared_media / "person_man_fullbody.png"))
+    assert whole is not None and place("video", "std", whole, motion, track)[0].zoom == 1.0
+
+
+def test_a_half_figure_made_larger_travels_as_far_as_the_dancer() -> None:
+    """Its root's motion multiplied with its size took the man cut at the waist, 1.75 times the
+    dancer's size, half out of the frame's side when she stepped aside: the video's poses given it
+    move 1 / zoom as far as the dancer's root, from its first frame (the first with a pose)."""
+    t = np.zeros((3, 33, 4), np.float32)
+    t[:, :, 0] = np.arange(33)[None, :] + 300.0
+    t[:, :, 1] = 500.0
+    t[1, :, 0] += 100.0  # a step aside
+    t[2, :, 1] += 40.0  # a bob down
+    out = pipeline.travel_as_dancer(t.copy(), 2.0)
+    assert np.allclose(out[0], t[0])
+    assert np.allclose(out[1, :, 0] - t[0, :, 0], 50.0) and np.allclose(out[2, :, 1] - t[0, :, 1], 20.0)
+    assert np.array_equal(pipeline.travel_as_dancer(t.copy(), 1.0), t)
+    t[0] = np.nan  # a first frame without a pose: from the first with one
+    out = pipeline.travel_as_dancer(t.copy(), 2.0)
+    assert np.isnan(out[0]).all() and np.allclose(out[1], t[1])
+    assert np.allclose(out[2, :, :2] - t[1, :, :2], [-50.0, 20.0])  # its step back and its bob, halved
+
+
+def test_the_man_cut_at_the_waist_dances_in_the_frames_middle_and_top(shared_media: Path, tmp_path: Path) -> None:
+    """The man cut at the waist with the real dance, through the engine: his dark hair's top row lies
+    in the frame's top half in every frame (0.62-0.69 of the way down before), and his red jacket's
+    middle travels across the frame about as far as the dancer's hips do (0.26 of its width against
+    her 0.25; 0.35 with his travel multiplied by his size)."""
+    with Image.open(shared_media / "person_man_fullbody.png") as im:
+        im.convert("RGB").crop((0, 0, im.width, round(0.45 * im.height))).save(tmp_path / "waist.png")
+    tops: list[float] = []
+    middles: list[float] = []
+
+    def look(_i: int, frame: np.ndarray, _stats: object) -> None:
+        bgr = frame.astype(np.int16)
+        dark = (bgr.max(axis=2) < 90).sum(axis=1) >= 12
+        tops.append(np.flatnonzero(dark)[0] / frame.shape[0] if dark.any() else 1.0)
+        red = (bgr[:, :, 2] > 150) & (bgr[:, :, 1] < 90) & (bgr[:, :, 0] < 90)
+        cols = np.flatnonzero(red.any(axis=0))
+        middles.append((cols[0] + cols[-1]) / 2 / frame.shape[1] if len(cols) else -1.0)
+
+    job = EngineJob(tmp_path / "waist.png", shared_media / "dance_fullbody_12s.mp4", keep_sound=False)
+    result = run_engine(job, tmp_path / "out.mp4", on_frame=look)
+    assert result.frames > 200 and result.height == 1280
+    assert max(tops) < 0.5, max(tops)
+    track = track_motion(job.video, max_seconds=30.0)
+    hips = source_motion(track)[:, list(L.HIPS), 0].mean(axis=1) / track.width
+    assert min(middles) > 0.0 and np.ptp(middles) < 1.25 * np.ptp(hips), (np.ptp(middles), np.ptp(hips))

@@ -501,9 +501,10 @@ def test_a_small_scene_in_a_large_frame_is_continued_on_a_bounded_canvas() -> No
 
 def test_the_half_figure_in_a_landscape_clip_stands_in_her_scene(shared_media: Path, tmp_path: Path) -> None:
     """End to end: the real dance padded to a landscape frame (1280x720), the half-figure before
-    her hedge, wall and sky. Beside her picture (about 440 px of frame either side) the frame shows
-    her scene continued: as much detail as in the picture's own columns within a factor of 3
-    (plate_for's haze had a tenth), the sky's rows blue there and the hedge's green."""
+    her hedge, wall and sky. Beside her picture (about 370 px of frame either side, made larger
+    as a half figure is: pipeline.HALF_HEADROOM) the frame shows her scene continued: as much
+    detail as in the picture's own columns within a factor of 3 (plate_for's haze had a tenth), the
+    sky's rows blue there and the hedge's green."""
     import subprocess
 
     clip = tmp_path / "landscape.mp4"
@@ -521,4 +522,4 @@ def test_the_half_figure_in_a_landscape_clip_stands_in_her_scene(shared_media: P
     assert _detail(sides) > _detail(middle) / 3, (_detail(sides), _detail(middle))
     b, g, r = np.moveaxis(sides.astype(np.int32), -1, 0)
     assert ((b > r + 40)[:300]).mean() > 0.9  # the sky's rows, blue
-    assert ((g > r + 20) & (g > b + 10))[590:650].mean() > 0.8  # the hedge's, green (0.94 measured)
+    assert ((g > r + 20) & (g > b + 10))[555:625].mean() > 0.8  # the hedge's, green (0.85 measured)

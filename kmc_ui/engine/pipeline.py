@@ -91,6 +91,15 @@ SIDE_REACH = 0.05
 # the character's head_and_shoulders: drawn as cut, it ran down the hair and the shoulder as a
 # straight edge. With a talking head, the same share of the video's head whatever the picture.
 SIDE_FADE = 0.2
+# a half figure with a dance (its bottom edge held on the frame's) is made larger, its face up to
+# where the dancer's is, as far as its shoulders then span at most this share of the frame's width:
+# at the dancer's size, the studio photos cut at the waist stood at the frame's bottom, their faces
+# 0.66-0.70 of the way down a portrait frame, the wall above them
+HALF_SHOULDERS = 0.5
+# and as far as its top (the hair's top row) then stays this share of the frame's height below the
+# frame's top: with its face where the dancer's is, the anime half-figure's large head and its rose
+# went out of the frame at the top
+HALF_HEADROOM = 0.05
 MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is refused
 PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
 
@@ -125,6 +134,9 @@ class Placement:
     # the picture's top edge, which cuts the character off (cut_at_top), kept at or above the
     # frame's top (its vertices: Rig.cut_top)
     top: bool = False
+    # how many times the dancer's size the character is drawn (a half figure made larger to fill the
+    # frame, HALF_SHOULDERS): its travel in the frame is the dancer's (travel_as_dancer)
+    zoom: float = 1.0
 
 
 @dataclass
@@ -347,6 +359,7 @@ def place(
     if orientation == "video":
         out_w, out_h = output_size(track.width / max(1, track.height), tier)
         sv = out_h / max(1, track.height)
+        zoom = 1.0
         src_torso = float(
             np.median([np.linalg.norm(L.midpoint(m, *L.SHOULDERS) - L.midpoint(m, *L.HIPS)) for m in motion])
         )
@@ -378,6 +391,20 @@ def place(
                     k_orig = min(out_w / iw, out_h / ih, max(k_orig, fills))
                 if left and right:
                     left = right = False
+        elif bottom and not talking and anchor_out[1] - k_orig * anchor[1] + k_orig * ih < out_h:
+            # a half figure whose bottom edge, at the dancer's size, lies above the frame's (held
+            # there, it stands at the frame's bottom): its face where the dancer's is, its bottom
+            # edge on the frame's, as far as its shoulders' width (HALF_SHOULDERS) and its top's
+            # room under the frame's (HALF_HEADROOM) allow
+            anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
+            fills = (out_h - anchor_out[1]) / max(ih - anchor[1], 1.0)
+            shoulders = float(np.linalg.norm(cut.landmarks[L.L_SHOULDER, :2] - cut.landmarks[L.R_SHOULDER, :2]))
+            hair = float(np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[0])
+            most = min(
+                HALF_SHOULDERS * out_w / max(shoulders, 1.0), (1.0 - HALF_HEADROOM) * out_h / max(ih - hair, 1.0)
+            )
+            zoom = max(1.0, min(fills, most) / k_orig)
+            k_orig *= zoom
         offset = anchor_out - k_orig * anchor
         top = cut_at_top(cut)  # a head cropped through the hair: its cut never below the frame's top
         if top and not (talking or bottom) and offset[1] > 0:  # a full figure made taller about its
@@ -416,9 +443,10 @@ def place(
         offset = np.zeros(2)
         left, right = cut_at_sides(cut)
         top = cut_at_top(cut)
+        zoom = 1.0
     work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
     k = k_orig / work_scale
-    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right), top), offset
+    return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right), top, zoom), offset
 
 
 def cut_at_bottom(cut: Cutout) -> bool:
@@ -476,6 +504,20 @@ def limbs_at_sides(rig: Rig) -> tuple[tuple[int, ...], tuple[int, ...]]:
     by_side = side_held(rig)
     limbs = [i for i, (first, second, third, *_) in enumerate(LIMBS) if {(first, second), (second, third)} & by_side]
     return tuple(i for i in limbs if i < 2), tuple(i for i in limbs if i >= 2)
+
+
+def travel_as_dancer(poses: np.ndarray, zoom: float, root: int = ROOT) -> np.ndarray:
+    """The video's poses for a character drawn `zoom` times the dancer's size (Placement.zoom): the
+    root's motion from the first frame divided by `zoom`, every joint moved with it, so the
+    character, retargeted at its size, travels as far in the frame as the dancer does (in place;
+    returned). Multiplied with the figure, it took the man cut at the waist, 1.75 times the dancer's
+    size, half out of the frame's side when she stepped aside. `root`: motion_root's."""
+    at = root_point(poses, root)
+    found = np.isfinite(at).all(axis=1)
+    if zoom > 1.0 and found.any():  # from the first frame with a root, as retarget's
+        moved = np.nan_to_num(at - at[int(np.argmax(found))])
+        poses[:, :, :2] -= (1.0 - 1.0 / zoom) * moved[:, None, :]
+    return poses
 
 
 def keep_bottom_edge(targets: np.ndarray, room: float = 0.0, root: int = ROOT) -> np.ndarray:
@@ -696,6 +738,7 @@ def run_engine(
     report("rig", 0.0, says("building"))
     placement, _ = place(job.orientation, job.tier, cut, motion, track)
     root = motion_root(motion, track.height)
+    motion = travel_as_dancer(motion, placement.zoom, root)  # (calibrated on as it is drawn)
     if early is None or early.scale != placement.work_scale:
         if smearing is not None:
             smearing.result()  # the early rig's, at a working size the placement did not give
