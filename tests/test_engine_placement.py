@@ -347,7 +347,7 @@ def test_a_half_figure_made_larger_travels_as_far_as_the_dancer() -> None:
     assert np.allclose(out[2, :, :2] - t[1, :, :2], [-50.0, 20.0])  # its step back and its bob, halved
 
 
-def test_the_man_cut_at_the_waist_dances_in_the_frames_middle_and_top(shared_media: Path, tmp_path: Path) -> None:
+def test_the_man_cut_at_the_waist_dances_high_and_travels_as_the_dancer(shared_media: Path, tmp_path: Path) -> None:
     """The man cut at the waist with the real dance, through the engine: his dark hair's top row lies
     in the frame's top half in every frame (0.62-0.69 of the way down before), and his red jacket's
     middle travels across the frame about as far as the dancer's hips do (0.26 of its width against
