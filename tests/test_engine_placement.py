@@ -298,8 +298,9 @@ def test_a_half_figure_with_a_dance_fills_the_frame_up_to_the_dancers_face(share
     the portrait frame, their noses 0.70 and 0.66 of the way down, the wall above them (the anime
     half-figure's 0.41). Now it is made larger (`Placement.zoom`), its face up to the dancer's, its
     bottom edge still on the frame's, as far as its shoulders then span half the frame's width at
-    most (HALF_SHOULDERS) and its hair's top stays HALF_HEADROOM under the frame's top. A whole
-    figure, and a half figure with the talking head, keep their sizes."""
+    most (HALF_SHOULDERS) and its hair's top, lifted as the dance lifts its head (head_lift), stays
+    HALF_HEADROOM under the frame's top. A whole figure, a half figure with the talking head, and one
+    the dance stands up from bent over (HALF_UPRIGHT) keep their sizes."""
     track = track_motion(shared_media / "dance_fullbody_12s.mp4", max_seconds=30.0)
     talk = track_motion(shared_media / "talking_head_12s.mp4", max_seconds=30.0)
     motion, talking = source_motion(track), source_motion(talk)
@@ -324,8 +325,17 @@ def test_a_half_figure_with_a_dance_fills_the_frame_up_to_the_dancers_face(share
         hair = k * np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[0] + p.offset[1]
         assert hair >= pipeline.HALF_HEADROOM * p.height - 1.0, (name, hair)
         assert place("video", "std", cut, talking, talk)[0].zoom == 1.0, name  # a talking head: its face
+        assert pipeline.head_lift(cut, motion) < 0.25 * L.torso_length(cut.landmarks), name  # stands upright
     whole = cut_out(load_picture(shared_media / "person_man_fullbody.png"))
     assert whole is not None and place("video", "std", whole, motion, track)[0].zoom == 1.0
+    # the armour cut at the waist is read bent over (its hips inside the picture): the dance stands
+    # it up, its head lifted 0.87 of its torso; made larger, its helmet went out of the frame
+    with Image.open(shared_media / "character_armor_fullbody.png") as im:
+        im.convert("RGB").crop((0, 0, im.width, round(0.45 * im.height))).save(tmp_path / "armour.png")
+    armour = cut_out(load_picture(tmp_path / "armour.png"))
+    assert armour is not None and cut_at_bottom(armour)
+    assert pipeline.head_lift(armour, motion) > pipeline.HALF_UPRIGHT * L.torso_length(armour.landmarks)
+    assert place("video", "std", armour, motion, track)[0].zoom == 1.0
 
 
 def test_a_half_figure_made_larger_travels_as_far_as_the_dancer() -> None:

@@ -522,4 +522,4 @@ def test_the_half_figure_in_a_landscape_clip_stands_in_her_scene(shared_media: P
     assert _detail(sides) > _detail(middle) / 3, (_detail(sides), _detail(middle))
     b, g, r = np.moveaxis(sides.astype(np.int32), -1, 0)
     assert ((b > r + 40)[:300]).mean() > 0.9  # the sky's rows, blue
-    assert ((g > r + 20) & (g > b + 10))[555:625].mean() > 0.8  # the hedge's, green (0.89 measured)
+    assert ((g > r + 20) & (g > b + 10))[555:625].mean() > 0.8  # the hedge's, green (0.91 measured)

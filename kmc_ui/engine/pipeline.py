@@ -100,6 +100,10 @@ HALF_SHOULDERS = 0.5
 # frame's top: with its face where the dancer's is, the anime half-figure's large head and its rose
 # went out of the frame at the top
 HALF_HEADROOM = 0.05
+# but a half figure the motion lifts by more than this share of its torso (head_lift: read bent over,
+# or misread) keeps the dancer's size: the armour cut at the waist, read with its hips inside the
+# picture and stood up by the dance, had its helmet out of the frame, larger
+HALF_UPRIGHT = 0.5
 MIN_FOUND_SHARE = 0.3  # below this share of frames with a person, the motion is refused
 PHASES = {"motion": (0.0, 0.35), "rig": (0.35, 0.4), "render": (0.4, 0.995)}
 
@@ -393,18 +397,12 @@ def place(
                     left = right = False
         elif bottom and not talking and anchor_out[1] - k_orig * anchor[1] + k_orig * ih < out_h:
             # a half figure whose bottom edge, at the dancer's size, lies above the frame's (held
-            # there, it stands at the frame's bottom): its face where the dancer's is, its bottom
-            # edge on the frame's, as far as its shoulders' width (HALF_SHOULDERS) and its top's
-            # room under the frame's (HALF_HEADROOM) allow
-            anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
-            fills = (out_h - anchor_out[1]) / max(ih - anchor[1], 1.0)
-            shoulders = float(np.linalg.norm(cut.landmarks[L.L_SHOULDER, :2] - cut.landmarks[L.R_SHOULDER, :2]))
-            hair = float(np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[0])
-            most = min(
-                HALF_SHOULDERS * out_w / max(shoulders, 1.0), (1.0 - HALF_HEADROOM) * out_h / max(ih - hair, 1.0)
-            )
-            zoom = max(1.0, min(fills, most) / k_orig)
-            k_orig *= zoom
+            # there, it stood at the frame's bottom, the frame empty above it): made larger, its
+            # face towards the dancer's (half_zoom)
+            zoom = half_zoom(cut, motion, k_orig, motion[0][L.NOSE, :2] * sv, (out_w, out_h))
+            if zoom > 1.0:
+                anchor, anchor_out = cut.landmarks[L.NOSE, :2], motion[0][L.NOSE, :2] * sv
+                k_orig *= zoom
         offset = anchor_out - k_orig * anchor
         top = cut_at_top(cut)  # a head cropped through the hair: its cut never below the frame's top
         if top and not (talking or bottom) and offset[1] > 0:  # a full figure made taller about its
@@ -447,6 +445,35 @@ def place(
     work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
     k = k_orig / work_scale
     return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right), top, zoom), offset
+
+
+def half_zoom(cut: Cutout, motion: np.ndarray, k: float, nose_out: np.ndarray, size: tuple[int, int]) -> float:
+    """How many times larger than the dancer's size `k` a half figure (cut off at its bottom, with a
+    dance) is drawn: its nose at the dancer's `nose_out` with its bottom edge on the frame's (of
+    `size`), as far as its shoulders span HALF_SHOULDERS of the frame's width and its hair's top,
+    lifted as far as the motion lifts its head (head_lift), stays HALF_HEADROOM under the frame's
+    top; 1 (at the dancer's size) for one the motion lifts by more than HALF_UPRIGHT of its torso."""
+    lm, (ih, _), (out_w, out_h) = cut.landmarks, cut.alpha.shape, size
+    lift = head_lift(cut, motion)
+    if lift > HALF_UPRIGHT * L.torso_length(lm):
+        return 1.0
+    fills = (out_h - nose_out[1]) / max(ih - lm[L.NOSE, 1], 1.0)
+    shoulders = float(np.linalg.norm(lm[L.L_SHOULDER, :2] - lm[L.R_SHOULDER, :2]))
+    hair = float(np.flatnonzero((cut.alpha >= 0.5).any(axis=1))[0]) - lift
+    most = min(HALF_SHOULDERS * out_w / max(shoulders, 1.0), (1.0 - HALF_HEADROOM) * out_h / max(ih - hair, 1.0))
+    return max(1.0, min(fills, most) / k)
+
+
+def head_lift(cut: Cutout, motion: np.ndarray) -> float:
+    """How far (picture px) the character's nose, the motion retargeted onto it, rises at most over
+    its hips above where the picture has it: a half figure made larger keeps its hair's top in the
+    frame all through (its hips' own rises are taken out, keep_bottom_edge). The armour cut at the
+    waist, read bent over (its hips inside the picture, its torso short), stood up as the dancer
+    did: with its hair's top under the frame's top as the picture has it, its helmet went out."""
+    t = retarget(motion, cut.landmarks, cut.seen)
+    over = root_point(t)[:, 1] - t[:, L.NOSE, 1]  # the nose's height over the hips
+    rest = float(root_point(cut.landmarks)[1] - cut.landmarks[L.NOSE, 1])
+    return float(max(0.0, np.nanmax(over) - rest)) if np.isfinite(over).any() else 0.0
 
 
 def cut_at_bottom(cut: Cutout) -> bool:
