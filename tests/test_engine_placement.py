@@ -340,7 +340,7 @@ def test_a_half_figure_with_a_dance_fills_the_frame_up_to_the_dancers_face(share
 
 def test_a_half_figure_made_larger_travels_as_far_as_the_dancer() -> None:
     """Its root's motion multiplied with its size took the man cut at the waist, 1.75 times the
-    dancer's size, half out of the frame's side when she stepped aside: the video's poses given it
+    dancer's size, to the frame's side when she stepped aside: the video's poses given it
     move 1 / zoom as far as the dancer's root, from its first frame (the first with a pose)."""
     t = np.zeros((3, 33, 4), np.float32)
     t[:, :, 0] = np.arange(33)[None, :] + 300.0

@@ -538,7 +538,8 @@ def travel_as_dancer(poses: np.ndarray, zoom: float, root: int = ROOT) -> np.nda
     root's motion from the first frame divided by `zoom`, every joint moved with it, so the
     character, retargeted at its size, travels as far in the frame as the dancer does (in place;
     returned). Multiplied with the figure, it took the man cut at the waist, 1.75 times the dancer's
-    size, half out of the frame's side when she stepped aside. `root`: motion_root's."""
+    size, to the frame's side, part of his jacket out of it, when she stepped aside. `root`:
+    motion_root's."""
     at = root_point(poses, root)
     found = np.isfinite(at).all(axis=1)
     if zoom > 1.0 and found.any():  # from the first frame with a root, as retarget's
