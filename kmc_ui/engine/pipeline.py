@@ -360,10 +360,10 @@ def place(
 ) -> tuple[Placement, np.ndarray]:
     """Output size and the picture -> output transform; also the motion's root at frame 0."""
     ih, iw = cut.alpha.shape
+    zoom = 1.0  # at the dancer's size (a half figure with a dance: larger, half_zoom)
     if orientation == "video":
         out_w, out_h = output_size(track.width / max(1, track.height), tier)
         sv = out_h / max(1, track.height)
-        zoom = 1.0
         src_torso = float(
             np.median([np.linalg.norm(L.midpoint(m, *L.SHOULDERS) - L.midpoint(m, *L.HIPS)) for m in motion])
         )
@@ -441,7 +441,6 @@ def place(
         offset = np.zeros(2)
         left, right = cut_at_sides(cut)
         top = cut_at_top(cut)
-        zoom = 1.0
     work_scale = min(1.0, k_orig, WORK_MAX_SIDE / max(iw, ih))
     k = k_orig / work_scale
     return Placement(out_w, out_h, k, np.asarray(offset, np.float64), work_scale, (left, right), top, zoom), offset
