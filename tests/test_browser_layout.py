@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from kmc_ui.settings import Settings
 from tests.browser import shots_dir, studio_in_chromium
@@ -94,7 +95,9 @@ def test_generate_stays_in_view_and_nothing_overflows(size: str, tmp_path: Path)
         page.wait_for_selector("#kmc-sent", state="visible", timeout=60000)
         # One findings list: the finding under its input only; the summary links there.
         page.wait_for_selector("#kmc-video-findings [data-code=video_too_long]")
-        assert page.locator("[data-code=video_too_long]").count() == 1
+        # exactly one on the page; counted once the findings are drawn (a later check's result draws
+        # them again, and a count taken in between read 0)
+        expect(page.locator("[data-code=video_too_long]")).to_have_count(1)
         page.click("#kmc-findings a[href='#kmc-video']")
         assert page.evaluate("document.querySelector('#kmc-video').getBoundingClientRect().top") < height
         page.evaluate("window.scrollTo(0, 0)")
